@@ -1,0 +1,108 @@
+# Multiboot 1 header and the kernel's 32-bit entry.
+#
+# Entered in 32-bit protected mode with paging off (by kemu's firmware stub or
+# by any Multiboot loader, e.g. QEMU -kernel). Builds the boot page tables:
+#
+#   PML4[0]   -> boot_pdpt_low[0]    -> boot_pd   identity 0..1 GiB
+#   PML4[511] -> boot_pdpt_high[510] -> boot_pd   0xffffffff80000000.. -> 0..1 GiB
+#
+# boot_pd holds 512 2 MiB pages. Then PAE, EFER.LME, CR0.PG, a 64-bit GDT and
+# a far jump to long_mode_entry (trampoline.S).
+
+.intel_syntax noprefix
+.include "kemu.inc"
+
+.section .multiboot, "a"
+.align 4
+multiboot_header:
+    .long MULTIBOOT_HEADER_MAGIC
+    .long MULTIBOOT_HEADER_FLAGS
+    .long -(MULTIBOOT_HEADER_MAGIC + MULTIBOOT_HEADER_FLAGS)
+
+.section .boot.text, "ax"
+.code32
+.global _start
+_start:
+    cmp eax, MULTIBOOT_BOOTLOADER_MAGIC
+    jne no_multiboot
+    mov esp, offset boot_stack_top
+    mov [boot_info_phys], ebx
+
+    # boot_pd: 512 huge pages covering the first 1 GiB.
+    mov edi, offset boot_pd
+    xor ecx, ecx
+1:  mov eax, ecx
+    shl eax, 21
+    or eax, PTE_PRESENT | PTE_WRITABLE | PTE_HUGE
+    mov [edi + ecx * 8], eax
+    mov dword ptr [edi + ecx * 8 + 4], 0
+    inc ecx
+    cmp ecx, 512
+    jne 1b
+
+    mov eax, offset boot_pd
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [boot_pdpt_low], eax
+    mov [boot_pdpt_high + 510 * 8], eax
+    mov eax, offset boot_pdpt_low
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [boot_pml4], eax
+    mov eax, offset boot_pdpt_high
+    or eax, PTE_PRESENT | PTE_WRITABLE
+    mov [boot_pml4 + 511 * 8], eax
+
+    mov eax, offset boot_pml4
+    mov cr3, eax
+    mov eax, cr4
+    or eax, CR4_PAE
+    mov cr4, eax
+    mov ecx, MSR_EFER
+    rdmsr
+    or eax, EFER_LME
+    wrmsr
+    mov eax, cr0
+    or eax, CR0_PG | CR0_PE
+    mov cr0, eax
+.global boot_paging_on
+boot_paging_on:
+    lgdt [boot_gdtr]
+    ljmp BOOT_CODE_SELECTOR, offset long_mode_entry
+
+no_multiboot:
+    # Not started by a Multiboot loader: say so and stop.
+    mov esi, offset no_multiboot_msg
+2:  lodsb
+    test al, al
+    jz 3f
+    out DEBUGCON_PORT, al
+    jmp 2b
+3:  cli
+    hlt
+    jmp 3b
+
+.section .boot.data, "aw"
+.align 16
+.global boot_gdt
+boot_gdt:
+    .quad 0
+    .quad 0x00af9a000000ffff    # 0x08 64-bit code (L=1)
+    .quad 0x00cf92000000ffff    # 0x10 data
+boot_gdt_end:
+.global boot_gdtr
+boot_gdtr:
+    .word boot_gdt_end - boot_gdt - 1
+    .quad boot_gdt
+.align 4
+.global boot_info_phys
+boot_info_phys: .long 0
+no_multiboot_msg: .asciz "boot: not loaded by a Multiboot loader\n"
+
+.section .boot.bss, "aw", @nobits
+.align 4096
+.global boot_pml4, boot_pdpt_low, boot_pdpt_high, boot_pd
+boot_pml4:       .skip 4096
+boot_pdpt_low:   .skip 4096
+boot_pdpt_high:  .skip 4096
+boot_pd:         .skip 4096
+boot_stack:      .skip 4096
+boot_stack_top:

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Obtains the native libraries kemu needs into .native/ (git-ignored), without
+# root and without touching the system, unless they are already there or the
+# user points at their own with UNICORN_LIB / CAPSTONE_LIB. A second run does
+# nothing. Also checks for GNU binutils.
+#
+#   libunicorn 2.1.4: the Unicorn project's own build, from its Python wheel
+#                     (pip; the wheel's sha256 is checked). No Python at run time.
+#   libcapstone:      the system's if present, else Debian's libcapstone4 .deb
+#                     (apt verifies it against the signed archive index).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+NATIVE="$ROOT/.native"
+UNICORN_VERSION=2.1.4
+UNICORN_WHEEL=unicorn-2.1.4-cp37-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+UNICORN_WHEEL_SHA256=9d6e6dea140560de4ebd8446661f7ef84a357d428c14a3ef09dacd306ec8c239
+
+say() { echo "kemu: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+check_binutils() {
+    local tool
+    for tool in as ld objcopy readelf; do
+        command -v "$tool" >/dev/null ||
+            die "GNU binutils' '$tool' is missing; install binutils (apt-get install binutils)."
+    done
+}
+
+fetch_unicorn() {
+    local dest="$NATIVE/unicorn"
+    if [[ -n "${UNICORN_LIB:-}" ]]; then
+        [[ -f "$UNICORN_LIB" ]] || die "UNICORN_LIB=$UNICORN_LIB does not exist."
+        return
+    fi
+    [[ -f "$dest/lib/libunicorn.so.2" && "$(cat "$dest/VERSION" 2>/dev/null)" == "$UNICORN_VERSION" ]] && return
+    say "fetching libunicorn $UNICORN_VERSION (the Unicorn project's build, from its Python wheel)"
+    local tmp; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+    local pip=(python3 -m pip)
+    "${pip[@]}" --version >/dev/null 2>&1 ||
+        die "python3 with pip is needed once, to download the libunicorn $UNICORN_VERSION wheel.
+  Install it (apt-get install python3-pip), or build Unicorn >= 2.1 yourself and set UNICORN_LIB=/path/to/libunicorn.so.2."
+    "${pip[@]}" download --quiet --retries 1 --no-deps --only-binary=:all: "unicorn==$UNICORN_VERSION" -d "$tmp" ||
+        die "pip could not download unicorn==$UNICORN_VERSION. Set UNICORN_LIB=/path/to/libunicorn.so.2 (Unicorn >= 2.1)."
+    local wheel="$tmp/$UNICORN_WHEEL"
+    [[ -f "$wheel" ]] || die "pip did not return $UNICORN_WHEEL (got: $(ls "$tmp"))."
+    echo "$UNICORN_WHEEL_SHA256  $wheel" | sha256sum --check --quiet ||
+        die "sha256 of $UNICORN_WHEEL does not match $UNICORN_WHEEL_SHA256; refusing to use it."
+    python3 -m zipfile -e "$wheel" "$tmp/x"
+    rm -rf "$dest"; mkdir -p "$dest/lib" "$dest/include"
+    cp "$tmp/x/unicorn/lib/libunicorn.so.2" "$dest/lib/"
+    cp -r "$tmp/x/unicorn/include/unicorn" "$dest/include/"
+    echo "$UNICORN_VERSION" > "$dest/VERSION"
+}
+
+system_capstone() { ldconfig -p 2>/dev/null | grep -Eq 'libcapstone\.so\.(4|5)( |$)'; }
+
+fetch_capstone() {
+    local dest="$NATIVE/capstone"
+    if [[ -n "${CAPSTONE_LIB:-}" ]]; then
+        [[ -f "$CAPSTONE_LIB" ]] || die "CAPSTONE_LIB=$CAPSTONE_LIB does not exist."
+        return
+    fi
+    ls "$dest"/lib/libcapstone.so.* >/dev/null 2>&1 && return
+    system_capstone && return
+    say "fetching libcapstone4 from Debian's archive"
+    local tmp; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+    # A private package list and cache: works without root, leaves the system alone.
+    local apt=(apt-get -q -o Dir::State::Lists="$tmp/lists" -o Dir::Cache="$tmp/cache"
+               -o Debug::NoLocking=1 -o Dir::State::status=/dev/null)
+    mkdir -p "$tmp/lists/partial" "$tmp/cache/archives/partial"
+    (cd "$tmp" && { apt-get -q download libcapstone4 >/dev/null 2>&1 ||
+        { "${apt[@]}" update >/dev/null && "${apt[@]}" download libcapstone4 >/dev/null; }; }) ||
+        die "could not download libcapstone4 with apt-get. Install it (apt-get install libcapstone4) or set CAPSTONE_LIB=/path/to/libcapstone.so.4."
+    dpkg-deb -x "$tmp"/libcapstone4_*.deb "$tmp/x"
+    rm -rf "$dest"; mkdir -p "$dest/lib"
+    cp -L "$tmp"/x/usr/lib/x86_64-linux-gnu/libcapstone.so.4 "$dest/lib/"
+}
+
+check_binutils
+fetch_unicorn
+fetch_capstone

@@ -1,0 +1,93 @@
+package dev.kemu.boot;
+
+import dev.kemu.elf.SymbolTable;
+import dev.kemu.machine.CpuState;
+import dev.kemu.machine.Machine;
+import dev.kemu.machine.PageWalk;
+import dev.kemu.machine.VirtAddr;
+import dev.kemu.unicorn.HookHandle;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Watches the boot: one single-address code hook per stage symbol, so no other instruction
+ * pays for it. Records each stage the first time it is reached.
+ */
+public final class BootObserver implements AutoCloseable {
+    private final Machine machine;
+    private final Map<BootStage, StageEvent> reached = new EnumMap<>(BootStage.class);
+    private final List<HookHandle> hooks = new ArrayList<>();
+
+    public BootObserver(Machine machine, SymbolTable firmwareSymbols, SymbolTable kernelSymbols) {
+        this.machine = machine;
+        for (BootStage stage : BootStage.values()) {
+            SymbolTable symbols = stage.inFirmware() ? firmwareSymbols : kernelSymbols;
+            long address = symbols.find(stage.symbol()).orElseThrow(() -> new IllegalArgumentException(
+                    "the " + (stage.inFirmware() ? "firmware" : "kernel") + " image has no symbol '" + stage.symbol()
+                            + "' marking the stage '" + stage.title() + "'")).address();
+            hooks.add(machine.engine().hookCode(address, address, (uc, at, size) -> record(stage)));
+        }
+    }
+
+    private void record(BootStage stage) {
+        if (reached.containsKey(stage)) {
+            return;
+        }
+        CpuState cpu = machine.cpu();
+        boolean longModeCode = isLongModeCodeSegment(cpu);
+        reached.put(stage, new StageEvent(stage, cpu, longModeCode, machine.instructionCount(),
+                stage.violations(cpu, longModeCode)));
+    }
+
+    /** Reads the CS descriptor from the GDT the CPU uses and tests its L bit. */
+    private boolean isLongModeCodeSegment(CpuState cpu) {
+        long descriptorAddress = cpu.gdtr().base() + (cpu.cs() & ~7);
+        long physical = descriptorAddress;
+        if (cpu.pagingEnabled()) {
+            PageWalk walk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(descriptorAddress));
+            if (!walk.mapped()) {
+                return false;
+            }
+            physical = walk.physical().get().value();
+        }
+        if (!machine.ram().contains(physical, 8)) {
+            return false;
+        }
+        long descriptor = machine.ram().read64(physical);
+        return (descriptor & (1L << 53)) != 0;
+    }
+
+    public List<StageEvent> events() {
+        List<StageEvent> ordered = new ArrayList<>();
+        for (BootStage stage : BootStage.values()) {
+            if (reached.containsKey(stage)) {
+                ordered.add(reached.get(stage));
+            }
+        }
+        return ordered;
+    }
+
+    public Optional<StageEvent> event(BootStage stage) {
+        return Optional.ofNullable(reached.get(stage));
+    }
+
+    /** The last stage reached in boot order, if any. */
+    public Optional<BootStage> lastStage() {
+        BootStage last = null;
+        for (BootStage stage : BootStage.values()) {
+            if (reached.containsKey(stage)) {
+                last = stage;
+            }
+        }
+        return Optional.ofNullable(last);
+    }
+
+    @Override
+    public void close() {
+        hooks.forEach(HookHandle::remove);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.kemu.boot;
+
+import dev.kemu.machine.RunResult;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a boot did: the stages reached (in order), the debug-console output, how the run
+ * ended and, when the kernel did not reach kmain and stop cleanly, a sentence saying at
+ * which stage and why.
+ */
+public record BootReport(List<StageEvent> stages, String console, RunResult run, Optional<String> failure) {
+
+    public boolean succeeded() {
+        return failure.isEmpty();
+    }
+
+    public Optional<StageEvent> stage(BootStage stage) {
+        return stages.stream().filter(e -> e.stage() == stage).findFirst();
+    }
+
+    public boolean reached(BootStage stage) {
+        return stage(stage).isPresent();
+    }
+}

@@ -1,0 +1,114 @@
+package dev.kemu.boot;
+
+import dev.kemu.elf.ElfImage;
+import dev.kemu.elf.SymbolTable;
+import dev.kemu.kernel.GuestAbi;
+import dev.kemu.kernel.HypercallPort;
+import dev.kemu.machine.ExceptionVector;
+import dev.kemu.machine.Machine;
+import dev.kemu.machine.RunLimits;
+import dev.kemu.machine.RunResult;
+import dev.kemu.machine.devices.DebugConsole;
+import dev.kemu.machine.devices.ExitPort;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One boot of a firmware stub and a kernel in a fresh machine. The host's whole part in the
+ * mode switches is the documented firmware handoff: it loads both images by physical
+ * address, writes the Multiboot information, fills the firmware's two configuration words
+ * ({@code fw_kernel_entry}, {@code fw_boot_info}) and starts at {@code fw_entry}. It sets no
+ * register.
+ */
+public final class KernelBoot implements AutoCloseable {
+    private final Machine machine;
+    private final ElfImage firmware;
+    private final ElfImage kernel;
+    private final SymbolTable symbols;
+    private final DebugConsole console = new DebugConsole();
+    private final HypercallPort hypercalls = new HypercallPort();
+    private final BootOptions options;
+
+    public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
+        this(ElfImage.read(images.firmware()), ElfImage.read(images.kernel()), options);
+    }
+
+    public KernelBoot(ElfImage firmware, ElfImage kernel, BootOptions options) {
+        this.firmware = firmware;
+        this.kernel = kernel;
+        this.options = options;
+        this.symbols = kernel.symbols().merge(firmware.symbols());
+        this.machine = new Machine(options.ramBytes());
+        try {
+            machine.attach(DebugConsole.PORT, console);
+            machine.attach(ExitPort.PORT, new ExitPort());
+            machine.attach(GuestAbi.HYPERCALL_PORT, hypercalls);
+            ImageLoader.load(machine.ram(), firmware);
+            ImageLoader.load(machine.ram(), kernel);
+            ImageLoader.requireMultibootHeader(machine.ram(), kernel);
+            MultibootInfo.write(machine.ram(), MultibootInfo.pcMemoryMap(options.ramBytes()), options.commandLine());
+            machine.ram().write32(firmware.symbols().address("fw_kernel_entry"), (int) kernel.entry());
+            machine.ram().write32(firmware.symbols().address("fw_boot_info"), (int) MultibootInfo.ADDRESS);
+        } catch (RuntimeException e) {
+            machine.close();
+            throw e;
+        }
+    }
+
+    public Machine machine() {
+        return machine;
+    }
+
+    public ElfImage kernel() {
+        return kernel;
+    }
+
+    /** Kernel and firmware symbols together. */
+    public SymbolTable symbols() {
+        return symbols;
+    }
+
+    public DebugConsole console() {
+        return console;
+    }
+
+    public HypercallPort hypercalls() {
+        return hypercalls;
+    }
+
+    /** Runs from the firmware entry until the guest stops, observing each stage. */
+    public BootReport run() {
+        try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols())) {
+            RunResult result = machine.run(firmware.symbols().address("fw_entry"),
+                    new RunLimits(options.instructionBudget(), options.timeout()));
+            List<StageEvent> stages = observer.events();
+            return new BootReport(stages, console.text(), result, failure(observer, result));
+        }
+    }
+
+    private Optional<String> failure(BootObserver observer, RunResult result) {
+        String where = observer.lastStage().map(s -> "in stage '" + s.title() + "'").orElse("before the firmware handoff");
+        String rip = symbols.symbolize(result.cpu().rip());
+        boolean kmain = observer.event(BootStage.KMAIN).isPresent();
+        return switch (result.reason()) {
+            case EXIT_PORT, HALTED -> kmain ? Optional.empty()
+                    : Optional.of("the guest stopped " + where + " (" + result.detail() + " at " + rip
+                    + ") without reaching kmain");
+            case UNHANDLED_EXCEPTION -> Optional.of(String.format(
+                    "triple fault %s: %s at %s; %s", where, ExceptionVector.describe(result.vector()), rip,
+                    result.cpu().idtr().limit() == 0 ? "no IDT is loaded, so the CPU cannot deliver it and resets"
+                            : "kemu does not deliver exceptions to the guest IDT during boot"));
+            case BUDGET_EXHAUSTED -> Optional.of("instruction budget of " + options.instructionBudget()
+                    + " exhausted " + where + " at " + rip + " (an endless loop?)");
+            case TIMEOUT -> Optional.of("timed out " + where + " at " + rip);
+            case EMULATION_ERROR -> Optional.of("emulation error " + where + " at " + rip + ": " + result.detail());
+            case HOST_REQUEST -> Optional.of("stopped by the host " + where + " at " + rip);
+        };
+    }
+
+    @Override
+    public void close() {
+        machine.close();
+    }
+}

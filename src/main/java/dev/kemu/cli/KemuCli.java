@@ -1,0 +1,27 @@
+package dev.kemu.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./kemu <command>}: the entry point. */
+@Command(name = "kemu", mixinStandardHelpOptions = true, version = "kemu 0.1.0",
+        description = "x86-64 kernel lab on the Unicorn Engine.",
+        subcommands = {BootCommand.class, CommandLine.HelpCommand.class})
+public final class KemuCli {
+
+    @Option(names = {"-v", "--verbose"}, description = "More log output (repeat for trace).", scope = CommandLine.ScopeType.INHERIT)
+    void verbose(boolean[] flags) {
+        // slf4j-simple reads its level when the first logger is created, which happens after parsing.
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", flags.length > 1 ? "trace" : "debug");
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
+                System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
+        System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        CommandLine commandLine = new CommandLine(new KemuCli());
+        commandLine.setExecutionExceptionHandler(new ErrorHandler());
+        System.exit(commandLine.execute(args));
+    }
+}

@@ -1,0 +1,123 @@
+package dev.kemu.elf;
+
+import net.fornwall.jelf.ElfFile;
+import net.fornwall.jelf.ElfSegment;
+import net.fornwall.jelf.ElfSymbol;
+import net.fornwall.jelf.ElfSymbolTableSection;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A loadable x86-64 ELF executable: entry point, PT_LOAD segments and symbols. Parsing is
+ * jelf's; the checks that make a bad file a clear error (truncation, class, machine,
+ * segments that run past the end of the file) are ours.
+ */
+public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTable symbols) {
+    private static final int SHN_UNDEF = 0, SHN_ABS = 0xfff1;
+
+    public static ElfImage read(Path path) {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(path);
+        } catch (IOException e) {
+            throw new ElfFormatException(path + ": cannot read: " + e.getMessage(), e);
+        }
+        return parse(path, bytes);
+    }
+
+    public static ElfImage parse(Path path, byte[] bytes) {
+        if (bytes.length < 64) {
+            throw new ElfFormatException(path + ": truncated ELF: " + bytes.length + " bytes, the ELF64 header alone is 64");
+        }
+        if (bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
+            throw new ElfFormatException(path + ": not an ELF file (no \\x7fELF magic)");
+        }
+        if (bytes[4] != ElfFile.CLASS_64) {
+            throw new ElfFormatException(path + ": ELF class " + bytes[4] + " is not ELFCLASS64; kemu loads x86-64 images");
+        }
+        ElfFile elf;
+        try {
+            elf = ElfFile.from(bytes);
+        } catch (RuntimeException e) {
+            throw new ElfFormatException(path + ": malformed ELF: " + e.getMessage(), e);
+        }
+        if (elf.e_machine != ElfFile.ARCH_X86_64) {
+            throw new ElfFormatException(path + ": e_machine " + elf.e_machine + " is not x86-64 (62)");
+        }
+        long headersEnd = elf.e_phoff + (long) elf.e_phnum * elf.e_phentsize;
+        if (elf.e_phnum == 0 || headersEnd > bytes.length) {
+            throw new ElfFormatException(path + ": truncated ELF: program headers end at 0x" + Long.toHexString(headersEnd)
+                    + " but the file has 0x" + Integer.toHexString(bytes.length) + " bytes");
+        }
+        try {
+            return new ElfImage(path, elf.e_entry, loadSegments(path, elf, bytes), readSymbols(elf, bytes.length));
+        } catch (RuntimeException e) {
+            if (e instanceof ElfFormatException format) {
+                throw format;
+            }
+            throw new ElfFormatException(path + ": malformed ELF: " + e, e);
+        }
+    }
+
+    private static List<Segment> loadSegments(Path path, ElfFile elf, byte[] bytes) {
+        List<Segment> segments = new ArrayList<>();
+        for (int i = 0; i < elf.e_phnum; i++) {
+            ElfSegment ph = elf.getProgramHeader(i);
+            if (ph.p_type != ElfSegment.PT_LOAD) {
+                continue;
+            }
+            if (ph.p_offset < 0 || ph.p_filesz < 0 || ph.p_offset + ph.p_filesz > bytes.length) {
+                throw new ElfFormatException(String.format(
+                        "%s: truncated ELF: segment %d needs file bytes [0x%x, 0x%x) but the file has 0x%x", path, i,
+                        ph.p_offset, ph.p_offset + ph.p_filesz, bytes.length));
+            }
+            if (ph.p_memsz < ph.p_filesz) {
+                throw new ElfFormatException(path + ": segment " + i + " has p_memsz < p_filesz");
+            }
+            byte[] data = Arrays.copyOfRange(bytes, (int) ph.p_offset, (int) (ph.p_offset + ph.p_filesz));
+            segments.add(new Segment(ph.p_vaddr, ph.p_paddr, ph.p_memsz, ph.p_flags, data));
+        }
+        if (segments.isEmpty()) {
+            throw new ElfFormatException(path + ": no PT_LOAD segment: nothing to load");
+        }
+        return List.copyOf(segments);
+    }
+
+    private static SymbolTable readSymbols(ElfFile elf, int fileLength) {
+        if (elf.e_shoff == 0 || elf.e_shoff + (long) elf.e_shnum * elf.e_shentsize > fileLength) {
+            return SymbolTable.empty();
+        }
+        ElfSymbolTableSection table = elf.getSymbolTableSection();
+        if (table == null) {
+            return SymbolTable.empty();
+        }
+        List<Symbol> symbols = new ArrayList<>();
+        for (ElfSymbol symbol : table.symbols) {
+            int section = Short.toUnsignedInt(symbol.st_shndx);
+            int type = symbol.getType();
+            if (section == SHN_UNDEF || section == SHN_ABS || type == ElfSymbol.STT_SECTION || type == ElfSymbol.STT_FILE) {
+                continue;
+            }
+            String name = symbol.getName();
+            if (name == null || name.isEmpty() || name.startsWith(".L")) {
+                continue;
+            }
+            symbols.add(new Symbol(name, symbol.st_value, symbol.st_size, type == ElfSymbol.STT_FUNC));
+        }
+        return new SymbolTable(symbols);
+    }
+
+    /** The lowest and highest physical addresses the image occupies, {@code [low, high)}. */
+    public long physicalEnd() {
+        return segments.stream().mapToLong(s -> s.paddr() + s.memSize()).max().orElse(0);
+    }
+
+    public long physicalStart() {
+        return segments.stream().mapToLong(Segment::paddr).min().orElse(0);
+    }
+}

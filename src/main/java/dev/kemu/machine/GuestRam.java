@@ -1,0 +1,108 @@
+package dev.kemu.machine;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Guest physical RAM, {@code [0, size)}, as host memory that Java reads and writes directly
+ * (no native call per access). Unicorn maps the same bytes with {@code uc_mem_map_ptr}.
+ * Writes of guest code through this view bypass Unicorn's translation cache; callers that
+ * rewrite code must drop it ({@link Machine#codeChanged}).
+ */
+public final class GuestRam {
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    private final MemorySegment memory;
+
+    public GuestRam(MemorySegment memory) {
+        this.memory = memory;
+    }
+
+    public long size() {
+        return memory.byteSize();
+    }
+
+    public MemorySegment segment() {
+        return memory;
+    }
+
+    public boolean contains(long physical, long length) {
+        return physical >= 0 && length >= 0 && physical <= size() - length;
+    }
+
+    public long read64(long physical) {
+        return memory.get(U64, checked(physical, 8));
+    }
+
+    public int read32(long physical) {
+        return memory.get(U32, checked(physical, 4));
+    }
+
+    public int read16(long physical) {
+        return Short.toUnsignedInt(memory.get(U16, checked(physical, 2)));
+    }
+
+    public int read8(long physical) {
+        return Byte.toUnsignedInt(memory.get(ValueLayout.JAVA_BYTE, checked(physical, 1)));
+    }
+
+    public void write64(long physical, long value) {
+        memory.set(U64, checked(physical, 8), value);
+    }
+
+    public void write32(long physical, int value) {
+        memory.set(U32, checked(physical, 4), value);
+    }
+
+    public void write16(long physical, int value) {
+        memory.set(U16, checked(physical, 2), (short) value);
+    }
+
+    public void write8(long physical, int value) {
+        memory.set(ValueLayout.JAVA_BYTE, checked(physical, 1), (byte) value);
+    }
+
+    public byte[] read(long physical, int length) {
+        byte[] bytes = new byte[length];
+        MemorySegment.copy(memory, ValueLayout.JAVA_BYTE, checked(physical, length), bytes, 0, length);
+        return bytes;
+    }
+
+    public void write(long physical, byte[] bytes) {
+        MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, checked(physical, bytes.length), bytes.length);
+    }
+
+    public void fill(long physical, long length, byte value) {
+        memory.asSlice(checked(physical, length), length).fill(value);
+    }
+
+    /** Writes {@code text} as ASCII followed by a NUL byte. */
+    public void writeCString(long physical, String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+        write(physical, bytes);
+        write8(physical + bytes.length, 0);
+    }
+
+    public String readCString(long physical, int maxLength) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < maxLength; i++) {
+            int c = read8(physical + i);
+            if (c == 0) {
+                break;
+            }
+            text.append((char) c);
+        }
+        return text.toString();
+    }
+
+    private long checked(long physical, long length) {
+        if (!contains(physical, length)) {
+            throw new IndexOutOfBoundsException(String.format(
+                    "guest RAM access at %s, 0x%x bytes, outside RAM [P0x0, P0x%x)", PhysAddr.of(physical), length, size()));
+        }
+        return physical;
+    }
+}

@@ -1,0 +1,225 @@
+package dev.kemu.machine;
+
+import dev.kemu.nativelib.AnonymousMemory;
+import dev.kemu.unicorn.HookHandle;
+import dev.kemu.unicorn.Prot;
+import dev.kemu.unicorn.RegisterBatch;
+import dev.kemu.unicorn.UcError;
+import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.UnicornException;
+import dev.kemu.unicorn.X86Reg;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+
+/**
+ * An x86-64 machine: a Unicorn engine, guest RAM at physical 0 that Java owns and reads
+ * directly, port devices, and a handler for CPU exceptions. One thread at a time.
+ */
+public final class Machine implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Machine.class);
+    private static final int[] STATE_REGISTERS = {X86Reg.RIP, X86Reg.RFLAGS, X86Reg.CR0, X86Reg.CR2, X86Reg.CR3,
+            X86Reg.CR4, X86Reg.CS, X86Reg.SS};
+
+    /** Handles a CPU exception; returns false to leave it unhandled, which stops the run. */
+    @FunctionalInterface
+    public interface ExceptionHandler {
+        boolean onException(Machine machine, int vector);
+    }
+
+    private final AnonymousMemory hostMemory;
+    private final GuestRam ram;
+    private final Unicorn engine;
+    private final PageWalker walker;
+    private final PortDevice[] ports = new PortDevice[0x10000];
+    private final RegisterBatch stateBatch;
+    private final RegisterBatch gprBatch;
+    private final long[] stateValues = new long[STATE_REGISTERS.length];
+    private ExceptionHandler exceptionHandler = (machine, vector) -> false;
+
+    // Per-run state, written by hooks.
+    private long instructions;
+    private long budget;
+    private StopReason stopReason;
+    private int exitCode;
+    private int vector = -1;
+    private String stopDetail = "";
+
+    public Machine(long ramBytes) {
+        if (ramBytes <= 0 || (ramBytes & 0xfff) != 0) {
+            throw new IllegalArgumentException("guest RAM size must be a positive multiple of 4 KiB, got " + ramBytes);
+        }
+        this.hostMemory = new AnonymousMemory(ramBytes);
+        this.ram = new GuestRam(hostMemory.segment());
+        this.engine = Unicorn.openX86_64();
+        try {
+            engine.memMapPtr(0, hostMemory.segment(), Prot.ALL);
+            engine.hookPortOut(this::onOut);
+            engine.hookPortIn(this::onIn);
+            engine.hookInterrupt(this::onInterrupt);
+        } catch (RuntimeException e) {
+            engine.close();
+            hostMemory.close();
+            throw e;
+        }
+        this.walker = new PageWalker(ram);
+        this.stateBatch = engine.batch(STATE_REGISTERS);
+        this.gprBatch = engine.batch(X86Reg.GPRS);
+    }
+
+    public GuestRam ram() {
+        return ram;
+    }
+
+    public Unicorn engine() {
+        return engine;
+    }
+
+    public PageWalker pageWalker() {
+        return walker;
+    }
+
+    /** Puts {@code device} behind {@code port}, replacing what was there. */
+    public void attach(int port, PortDevice device) {
+        ports[port & 0xffff] = device;
+    }
+
+    public void setExceptionHandler(ExceptionHandler handler) {
+        this.exceptionHandler = handler;
+    }
+
+    /** Reads the CPU state (two batched native calls and one MSR read). */
+    public CpuState cpu() {
+        stateBatch.read(stateValues);
+        long[] gprs = new long[X86Reg.GPRS.length];
+        gprBatch.read(gprs);
+        return new CpuState(stateValues[0], stateValues[1], stateValues[2], stateValues[3], stateValues[4],
+                stateValues[5], engine.readMsr(X86Reg.MSR_EFER), (int) stateValues[6], (int) stateValues[7],
+                engine.readMmr(X86Reg.GDTR), engine.readMmr(X86Reg.IDTR), gprs);
+    }
+
+    /** Instructions executed so far in the current (or last) counted run. */
+    public long instructionCount() {
+        return instructions;
+    }
+
+    /** Ends the current run after the current instruction; callable from any hook or device. */
+    public void requestStop(StopReason reason, int code, String detail) {
+        if (stopReason == null) {
+            stopReason = reason;
+            exitCode = code;
+            stopDetail = detail;
+        }
+        engine.stop();
+    }
+
+    /** Drops translated code for guest-virtual {@code [begin, end)} after the host rewrote it. */
+    public void codeChanged(long begin, long end) {
+        engine.removeTranslationCache(begin, end);
+    }
+
+    /** Translates a guest-virtual address with the current CR3 (identity when paging is off). */
+    public PageWalk walk(VirtAddr address) {
+        return walker.walk(engine.regRead(X86Reg.CR3), address);
+    }
+
+    /** Runs the guest from {@code startRip} until it stops; see {@link RunResult}. */
+    public RunResult run(long startRip, RunLimits limits) {
+        instructions = 0;
+        budget = limits.instructionBudget();
+        stopReason = null;
+        exitCode = 0;
+        vector = -1;
+        stopDetail = "";
+        HookHandle counter = budget > 0 ? engine.hookCode(1, 0, this::countInstruction) : null;
+        long started = System.nanoTime();
+        try {
+            engine.start(startRip, 0, limits.timeout().toNanos() / 1000, 0);
+        } catch (UnicornException e) {
+            if (e.error() == UcError.UNKNOWN) {
+                throw e;
+            }
+            if (stopReason == null) {
+                stopReason = e.error() == UcError.EXCEPTION ? StopReason.UNHANDLED_EXCEPTION : StopReason.EMULATION_ERROR;
+                stopDetail = e.getMessage();
+            }
+        } finally {
+            if (counter != null) {
+                counter.remove();
+            }
+        }
+        Duration wall = Duration.ofNanos(System.nanoTime() - started);
+        CpuState cpu = cpu();
+        if (stopReason == null) {
+            classifyQuietStop(cpu, limits, wall);
+        }
+        log.debug("run stopped: {} after {} instructions: {}", stopReason, budget > 0 ? instructions : "uncounted",
+                stopDetail);
+        return new RunResult(stopReason, cpu, budget > 0 ? instructions : -1, exitCode, vector, wall, stopDetail);
+    }
+
+    private void classifyQuietStop(CpuState cpu, RunLimits limits, Duration wall) {
+        if (!limits.timeout().isZero() && wall.compareTo(limits.timeout()) >= 0) {
+            stopReason = StopReason.TIMEOUT;
+            stopDetail = "wall-clock limit of " + limits.timeout().toMillis() + " ms reached";
+        } else if (previousByteIsHlt(cpu)) {
+            stopReason = StopReason.HALTED;
+            stopDetail = String.format("hlt at 0x%x", cpu.rip() - 1);
+        } else {
+            stopReason = StopReason.HOST_REQUEST;
+            stopDetail = "emulation stopped";
+        }
+    }
+
+    private boolean previousByteIsHlt(CpuState cpu) {
+        long rip = cpu.rip() - 1;
+        long physical = rip;
+        if (cpu.pagingEnabled()) {
+            PageWalk walk = walker.walk(cpu.cr3(), VirtAddr.of(rip));
+            if (!walk.mapped()) {
+                return false;
+            }
+            physical = walk.physical().get().value();
+        }
+        return ram.contains(physical, 1) && ram.read8(physical) == 0xF4;
+    }
+
+    private void countInstruction(Unicorn uc, long address, int size) {
+        if (++instructions >= budget) {
+            // Unicorn's hook fires before the instruction: stopping here ends the run with
+            // exactly `budget` instructions counted.
+            requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
+                    "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget, address));
+        }
+    }
+
+    private void onOut(Unicorn uc, int port, int size, int value) {
+        PortDevice device = ports[port & 0xffff];
+        if (device != null) {
+            device.write(this, port, size, value);
+        } else if (log.isTraceEnabled()) {
+            log.trace("out to unclaimed port 0x{}: 0x{}", Integer.toHexString(port), Integer.toHexString(value));
+        }
+    }
+
+    private int onIn(Unicorn uc, int port, int size) {
+        PortDevice device = ports[port & 0xffff];
+        return device != null ? device.read(this, port, size) : -1;
+    }
+
+    private void onInterrupt(Unicorn uc, int number) {
+        if (exceptionHandler.onException(this, number)) {
+            return;
+        }
+        vector = number;
+        requestStop(StopReason.UNHANDLED_EXCEPTION, 0, String.format("%s at RIP 0x%x",
+                ExceptionVector.describe(number), uc.regRead(X86Reg.RIP)));
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+        hostMemory.close();
+    }
+}

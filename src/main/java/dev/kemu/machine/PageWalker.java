@@ -1,0 +1,53 @@
+package dev.kemu.machine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Walks 4-level x86-64 page tables in guest RAM, as the MMU would, without touching A/D bits. */
+public final class PageWalker {
+    private final GuestRam ram;
+
+    public PageWalker(GuestRam ram) {
+        this.ram = ram;
+    }
+
+    public PageWalk walk(long cr3, VirtAddr address) {
+        PhysAddr root = PhysAddr.of(cr3 & PageTableEntry.ADDRESS_MASK);
+        List<PageWalk.Level> levels = new ArrayList<>(4);
+        if (!address.isCanonical()) {
+            return stopped(address, root, levels, "non-canonical address (bits 63..47 differ)");
+        }
+        PhysAddr table = root;
+        for (int level = 4; level >= 1; level--) {
+            int index = address.index(level);
+            long entryAddress = table.value() + index * 8L;
+            if (!ram.contains(entryAddress, 8)) {
+                return stopped(address, root, levels, String.format("%s table %s lies outside guest RAM",
+                        PageWalk.levelName(level), table));
+            }
+            PageTableEntry entry = new PageTableEntry(ram.read64(entryAddress));
+            levels.add(new PageWalk.Level(level, table, index, entry));
+            if (!entry.present()) {
+                return stopped(address, root, levels, String.format("%s entry %d not present", PageWalk.levelName(level),
+                        index));
+            }
+            boolean leaf = level == 1 || ((level == 2 || level == 3) && entry.huge());
+            if (leaf) {
+                long pageSize = 1L << (12 + 9 * (level - 1));
+                PhysAddr frame = level == 1 ? entry.address() : entry.hugeFrame(pageSize);
+                PhysAddr physical = frame.plus(address.value() & (pageSize - 1));
+                return new PageWalk(address, root, List.copyOf(levels), Optional.of(physical), pageSize, "");
+            }
+            if (entry.huge()) {
+                return stopped(address, root, levels, "PS bit set in a PML4 entry (reserved)");
+            }
+            table = entry.address();
+        }
+        throw new AssertionError("unreachable: the walk ends at level 1");
+    }
+
+    private static PageWalk stopped(VirtAddr address, PhysAddr root, List<PageWalk.Level> levels, String reason) {
+        return new PageWalk(address, root, List.copyOf(levels), Optional.empty(), 0, reason);
+    }
+}

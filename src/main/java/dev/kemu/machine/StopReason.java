@@ -1,0 +1,19 @@
+package dev.kemu.machine;
+
+/** Why a run of the guest ended. */
+public enum StopReason {
+    /** The guest wrote the exit port. */
+    EXIT_PORT,
+    /** The guest executed {@code hlt}. */
+    HALTED,
+    /** The instruction budget ran out: a runaway guest. */
+    BUDGET_EXHAUSTED,
+    /** The wall-clock limit passed. */
+    TIMEOUT,
+    /** The CPU raised an exception nobody handled (on hardware with no usable IDT: a triple fault). */
+    UNHANDLED_EXCEPTION,
+    /** An access outside guest RAM, or another error Unicorn reported. */
+    EMULATION_ERROR,
+    /** Host code asked the machine to stop (a breakpoint, a hook). */
+    HOST_REQUEST
+}

@@ -1,0 +1,54 @@
+package dev.kemu.toolchain;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** GNU {@code as} for x86-64. Sources use {@code .intel_syntax noprefix}. */
+public final class GnuAssembler implements Assembler {
+    // "kernel-asm/kmain.S:12: Error: no such instruction: `movq2 rax'"
+    private static final Pattern LOCATED = Pattern.compile("^(.+?):(\\d+): (?:Error|Warning|Fatal error): (.*)$");
+    private static final Pattern UNLOCATED = Pattern.compile("^(.+?): (?:Error|Fatal error|Assembler messages:)(.*)$");
+
+    private final String executable;
+
+    public GnuAssembler() {
+        this("as");
+    }
+
+    public GnuAssembler(String executable) {
+        this.executable = executable;
+    }
+
+    @Override
+    public void assemble(Path source, List<Path> includeDirs, Path object) {
+        List<String> command = new ArrayList<>(List.of(executable, "--64", "--fatal-warnings"));
+        for (Path dir : includeDirs) {
+            command.add("-I");
+            command.add(dir.toString());
+        }
+        command.addAll(List.of("-o", object.toString(), source.toString()));
+        ProcessRunner.Result result = ProcessRunner.run(command, null);
+        if (result.exitCode() != 0) {
+            throw new AssemblyException("assembling " + source + " failed", parse(result.output(), source));
+        }
+    }
+
+    static List<Diagnostic> parse(String output, Path source) {
+        List<Diagnostic> diagnostics = new ArrayList<>();
+        for (String line : output.split("\\R")) {
+            Matcher located = LOCATED.matcher(line);
+            if (located.matches()) {
+                diagnostics.add(new Diagnostic(located.group(1), Integer.parseInt(located.group(2)), located.group(3)));
+            } else if (!line.isBlank() && !line.endsWith("Assembler messages:") && UNLOCATED.matcher(line).matches()) {
+                diagnostics.add(new Diagnostic(source.toString(), 0, line));
+            }
+        }
+        if (diagnostics.isEmpty() && !output.isBlank()) {
+            diagnostics.add(new Diagnostic(source.toString(), 0, output.strip()));
+        }
+        return diagnostics;
+    }
+}

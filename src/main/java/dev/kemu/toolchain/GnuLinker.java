@@ -1,0 +1,35 @@
+package dev.kemu.toolchain;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** GNU {@code ld}: no dynamic sections, 4 KiB segment alignment so file offsets stay small. */
+public final class GnuLinker implements Linker {
+    private final String executable;
+
+    public GnuLinker() {
+        this("ld");
+    }
+
+    public GnuLinker(String executable) {
+        this.executable = executable;
+    }
+
+    @Override
+    public void link(List<Path> objects, Path script, Path output) {
+        List<String> command = new ArrayList<>(List.of(executable, "-n", "-static", "-z", "max-page-size=0x1000",
+                "--no-warn-rwx-segments", "-T", script.toString(), "-o", output.toString()));
+        objects.forEach(o -> command.add(o.toString()));
+        ProcessRunner.Result result = ProcessRunner.run(command, null);
+        if (result.exitCode() != 0) {
+            List<Diagnostic> diagnostics = new ArrayList<>();
+            for (String line : result.output().split("\\R")) {
+                if (!line.isBlank()) {
+                    diagnostics.add(new Diagnostic(script.toString(), 0, line.replaceFirst("^.*?ld: ", "")));
+                }
+            }
+            throw new ToolchainException("linking " + output.getFileName() + " failed", diagnostics);
+        }
+    }
+}

@@ -1,0 +1,472 @@
+package dev.kemu.unicorn;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * An x86-64 Unicorn engine. Not thread-safe: one engine belongs to one thread, and its hooks
+ * run on that thread inside {@link #start}. Addresses passed to memory methods are guest
+ * physical while paging is off, and what Unicorn's memory map holds: guest physical RAM.
+ * Every native failure becomes a {@link UnicornException} naming the call and its arguments.
+ */
+public final class Unicorn implements AutoCloseable {
+    private static final int UC_ARCH_X86 = 4;
+    private static final int UC_MODE_64 = 1 << 3;
+    private static final int CTL_WRITE = 1 << 30;
+    private static final int CTL_READ = 2 << 30;
+    private static final int CTL_CPU_MODEL = 7, CTL_TB_REMOVE_CACHE = 9, CTL_TB_FLUSH = 10, CTL_TLB_FLUSH = 11;
+    private static final int CTL_USE_EXITS = 4, CTL_EXITS = 6;
+
+    private final UnicornNative lib;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment handle;
+    private final MemorySegment scratch;
+    private final List<HookHandle> hooks = new ArrayList<>();
+    private Throwable hookFailure;
+    private boolean closed;
+
+    private Unicorn(UnicornNative lib, MemorySegment handle) {
+        this.lib = lib;
+        this.handle = handle;
+        this.scratch = arena.allocate(64, 16);
+    }
+
+    /** Opens an engine in x86-64 mode (the CPU starts in long mode with paging off). */
+    public static Unicorn openX86_64() {
+        UnicornNative lib = UnicornNative.get();
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment out = local.allocate(ADDRESS);
+            int err = (int) lib.open.invokeExact(UC_ARCH_X86, UC_MODE_64, out);
+            check(lib, err, "uc_open(UC_ARCH_X86, UC_MODE_64)");
+            return new Unicorn(lib, out.get(ADDRESS, 0));
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new UnicornException("uc_open failed", t);
+        }
+    }
+
+    /** The loaded library's version, e.g. "2.1.4", and where it was loaded from. */
+    public static String libraryVersion() {
+        return UnicornNative.get().versionString();
+    }
+
+    public static String librarySource() {
+        return UnicornNative.get().source;
+    }
+
+    // ---- memory -------------------------------------------------------------------------
+
+    /** Maps {@code [address, address+size)} with fresh zeroed memory owned by Unicorn. */
+    public void memMap(long address, long size, int prot) {
+        call(() -> (int) lib.memMap.invokeExact(handle, address, size, prot),
+                "uc_mem_map(address=0x%x, size=0x%x, prot=%s)", address, size, Prot.describe(prot));
+    }
+
+    /** Maps host memory the caller owns and keeps alive as guest memory at {@code address}. */
+    public void memMapPtr(long address, MemorySegment host, int prot) {
+        call(() -> (int) lib.memMapPtr.invokeExact(handle, address, host.byteSize(), prot, host),
+                "uc_mem_map_ptr(address=0x%x, size=0x%x, prot=%s)", address, host.byteSize(), Prot.describe(prot));
+    }
+
+    public void memUnmap(long address, long size) {
+        call(() -> (int) lib.memUnmap.invokeExact(handle, address, size), "uc_mem_unmap(address=0x%x, size=0x%x)",
+                address, size);
+    }
+
+    public void memProtect(long address, long size, int prot) {
+        call(() -> (int) lib.memProtect.invokeExact(handle, address, size, prot),
+                "uc_mem_protect(address=0x%x, size=0x%x, prot=%s)", address, size, Prot.describe(prot));
+    }
+
+    public List<MemRegion> memRegions() {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment regionsOut = local.allocate(ADDRESS);
+            MemorySegment countOut = local.allocate(JAVA_INT);
+            call(() -> (int) lib.memRegions.invokeExact(handle, regionsOut, countOut), "uc_mem_regions()");
+            int count = countOut.get(JAVA_INT, 0);
+            MemorySegment array = regionsOut.get(ADDRESS, 0).reinterpret(24L * count);
+            List<MemRegion> regions = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                long base = i * 24L;
+                regions.add(new MemRegion(array.get(JAVA_LONG, base), array.get(JAVA_LONG, base + 8),
+                        array.get(JAVA_INT, base + 16)));
+            }
+            freeNative(array);
+            return regions;
+        }
+    }
+
+    public void memRead(long address, MemorySegment destination) {
+        call(() -> (int) lib.memRead.invokeExact(handle, address, destination, destination.byteSize()),
+                "uc_mem_read(address=0x%x, size=0x%x)", address, destination.byteSize());
+    }
+
+    public byte[] memRead(long address, int length) {
+        byte[] bytes = new byte[length];
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment buffer = local.allocate(Math.max(1, length));
+            memRead(address, buffer.asSlice(0, length));
+            MemorySegment.copy(buffer, JAVA_BYTE, 0, bytes, 0, length);
+        }
+        return bytes;
+    }
+
+    public void memWrite(long address, MemorySegment source) {
+        call(() -> (int) lib.memWrite.invokeExact(handle, address, source, source.byteSize()),
+                "uc_mem_write(address=0x%x, size=0x%x)", address, source.byteSize());
+    }
+
+    public void memWrite(long address, byte[] bytes) {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment buffer = local.allocate(Math.max(1, bytes.length));
+            MemorySegment.copy(bytes, 0, buffer, JAVA_BYTE, 0, bytes.length);
+            memWrite(address, buffer.asSlice(0, bytes.length));
+        }
+    }
+
+    /**
+     * Translates a guest-virtual address with the current page tables ({@code uc_vmem_translate},
+     * Unicorn 2.1.4 and later). Returns -1 when the address is not mapped for the given access.
+     */
+    public long translate(long virtualAddress, int prot) {
+        if (lib.vmemTranslate == null) {
+            throw new UnsupportedOperationException("uc_vmem_translate needs libunicorn >= 2.1.4; loaded "
+                    + lib.versionString());
+        }
+        try {
+            int err = (int) lib.vmemTranslate.invokeExact(handle, virtualAddress, prot, scratch);
+            return err == 0 ? scratch.get(JAVA_LONG, 0) : -1;
+        } catch (Throwable t) {
+            throw new UnicornException("uc_vmem_translate failed", t);
+        }
+    }
+
+    // ---- registers ----------------------------------------------------------------------
+
+    public long regRead(int register) {
+        try {
+            int err = (int) lib.regRead.invokeExact(handle, register, scratch);
+            if (err != 0) {
+                check(lib, err, "uc_reg_read(reg=" + register + ")");
+            }
+            return scratch.get(JAVA_LONG, 0);
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new UnicornException("uc_reg_read failed", t);
+        }
+    }
+
+    public void regWrite(int register, long value) {
+        try {
+            scratch.set(JAVA_LONG, 0, value);
+            int err = (int) lib.regWrite.invokeExact(handle, register, scratch);
+            if (err != 0) {
+                check(lib, err, String.format("uc_reg_write(reg=%d, value=0x%x)", register, value));
+            }
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new UnicornException("uc_reg_write failed", t);
+        }
+    }
+
+    /** A reusable batch for the given registers; see {@link RegisterBatch}. */
+    public RegisterBatch batch(int... registers) {
+        return new RegisterBatch(this, arena, registers.clone());
+    }
+
+    void batchCall(boolean read, MemorySegment ids, MemorySegment pointers, int count) {
+        try {
+            int err = read ? (int) lib.regReadBatch.invokeExact(handle, ids, pointers, count)
+                    : (int) lib.regWriteBatch.invokeExact(handle, ids, pointers, count);
+            if (err != 0) {
+                check(lib, err, read ? "uc_reg_read_batch" : "uc_reg_write_batch");
+            }
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new UnicornException("register batch failed", t);
+        }
+    }
+
+    public long readMsr(int msr) {
+        scratch.set(JAVA_INT, 0, msr);
+        scratch.set(JAVA_LONG, 8, 0);
+        call(() -> (int) lib.regRead.invokeExact(handle, X86Reg.MSR, scratch), "uc_reg_read(MSR 0x%x)", msr);
+        return scratch.get(JAVA_LONG, 8);
+    }
+
+    public void writeMsr(int msr, long value) {
+        scratch.set(JAVA_INT, 0, msr);
+        scratch.set(JAVA_LONG, 8, value);
+        call(() -> (int) lib.regWrite.invokeExact(handle, X86Reg.MSR, scratch), "uc_reg_write(MSR 0x%x, 0x%x)", msr,
+                value);
+    }
+
+    /** Reads GDTR, IDTR, LDTR or TR. */
+    public Mmr readMmr(int register) {
+        scratch.asSlice(0, Mmr.SIZE).fill((byte) 0);
+        call(() -> (int) lib.regRead.invokeExact(handle, register, scratch), "uc_reg_read(mmr %d)", register);
+        return new Mmr(Short.toUnsignedInt(scratch.get(JAVA_SHORT, 0)), scratch.get(JAVA_LONG, 8),
+                scratch.get(JAVA_INT, 16), scratch.get(JAVA_INT, 20));
+    }
+
+    public void writeMmr(int register, Mmr value) {
+        scratch.set(JAVA_SHORT, 0, (short) value.selector());
+        scratch.set(JAVA_LONG, 8, value.base());
+        scratch.set(JAVA_INT, 16, value.limit());
+        scratch.set(JAVA_INT, 20, value.flags());
+        call(() -> (int) lib.regWrite.invokeExact(handle, register, scratch), "uc_reg_write(mmr %d)", register);
+    }
+
+    // ---- execution ----------------------------------------------------------------------
+
+    /**
+     * Emulates from {@code begin} until {@code until} is reached, {@code timeoutMicros} passes
+     * (0 = none), {@code count} instructions ran (0 = no limit), {@link #stop()} is called or
+     * the guest stops. A hook's exception is rethrown here.
+     */
+    public void start(long begin, long until, long timeoutMicros, long count) {
+        hookFailure = null;
+        int err;
+        try {
+            err = (int) lib.emuStart.invokeExact(handle, begin, until, timeoutMicros, count);
+        } catch (Throwable t) {
+            throw new UnicornException("uc_emu_start failed", t);
+        }
+        Throwable failure = hookFailure;
+        hookFailure = null;
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        if (failure instanceof Error error) {
+            throw error;
+        }
+        if (failure != null) {
+            throw new UnicornException("hook failed: " + failure, failure);
+        }
+        if (err != 0) {
+            check(lib, err, String.format("uc_emu_start(begin=0x%x, until=0x%x, timeout=%dus, count=%d)", begin, until,
+                    timeoutMicros, count));
+        }
+    }
+
+    /** Stops emulation; safe to call from a hook. */
+    public void stop() {
+        try {
+            int ignored = (int) lib.emuStop.invokeExact(handle);
+        } catch (Throwable t) {
+            throw new UnicornException("uc_emu_stop failed", t);
+        }
+    }
+
+    void hookFailed(Throwable t) {
+        if (hookFailure == null) {
+            hookFailure = t;
+        }
+        stop();
+    }
+
+    // ---- hooks --------------------------------------------------------------------------
+
+    /** Code hook for instructions in {@code [begin, end]} (inclusive; begin > end means everywhere). */
+    public HookHandle hookCode(long begin, long end, Hooks.Code hook) {
+        return addHook(HookType.CODE, new Upcalls.Code(this, hook), Upcalls.CODE, begin, end, -1);
+    }
+
+    public HookHandle hookBlock(long begin, long end, Hooks.Code hook) {
+        return addHook(HookType.BLOCK, new Upcalls.Code(this, hook), Upcalls.CODE, begin, end, -1);
+    }
+
+    public HookHandle hookInterrupt(Hooks.Interrupt hook) {
+        return addHook(HookType.INTR, new Upcalls.Interrupt(this, hook), Upcalls.INTR, 1, 0, -1);
+    }
+
+    public HookHandle hookPortIn(Hooks.PortIn hook) {
+        return addHook(HookType.INSN, new Upcalls.PortIn(this, hook), Upcalls.IN, 1, 0, X86Insn.IN.id);
+    }
+
+    public HookHandle hookPortOut(Hooks.PortOut hook) {
+        return addHook(HookType.INSN, new Upcalls.PortOut(this, hook), Upcalls.OUT, 1, 0, X86Insn.OUT.id);
+    }
+
+    public HookHandle hookSyscall(X86Insn instruction, Hooks.Syscall hook) {
+        if (instruction != X86Insn.SYSCALL && instruction != X86Insn.SYSENTER) {
+            throw new IllegalArgumentException("hookSyscall takes SYSCALL or SYSENTER, not " + instruction);
+        }
+        return addHook(HookType.INSN, new Upcalls.Syscall(this, hook), Upcalls.SYSCALL, 1, 0, instruction.id);
+    }
+
+    /** Memory access hook; {@code types} is a mask of {@link HookType#MEM_READ}, WRITE, FETCH, READ_AFTER. */
+    public HookHandle hookMem(int types, long begin, long end, Hooks.MemAccess hook) {
+        return addHook(types, new Upcalls.MemAccess(this, hook), Upcalls.MEM, begin, end, -1);
+    }
+
+    /** Unmapped or protection events; {@code types} is a mask of {@link HookType#MEM_UNMAPPED} / MEM_PROT bits. */
+    public HookHandle hookMemEvent(int types, Hooks.MemEvent hook) {
+        return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.MEM_EVENT, 1, 0, -1);
+    }
+
+    public HookHandle hookInvalidInstruction(Hooks.InvalidInstruction hook) {
+        return addHook(HookType.INSN_INVALID, new Upcalls.Invalid(this, hook), Upcalls.INVALID, 1, 0, -1);
+    }
+
+    private HookHandle addHook(int type, Object target, FunctionDescriptor descriptor, long begin, long end, int insn) {
+        Arena stubArena = Arena.ofShared();
+        MemorySegment stub = Upcalls.stub(target, "call", descriptor, stubArena);
+        MemorySegment out = scratch;
+        try {
+            int err = insn < 0
+                    ? (int) lib.hookAdd.invokeExact(handle, out, type, stub, MemorySegment.NULL, begin, end)
+                    : (int) lib.hookAddInsn.invokeExact(handle, out, type, stub, MemorySegment.NULL, begin, end, insn);
+            if (err != 0) {
+                stubArena.close();
+                check(lib, err, String.format("uc_hook_add(type=0x%x, begin=0x%x, end=0x%x)", type, begin, end));
+            }
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            stubArena.close();
+            throw new UnicornException("uc_hook_add failed", t);
+        }
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), stubArena);
+        hooks.add(hook);
+        return hook;
+    }
+
+    void deleteHook(long nativeHandle) {
+        call(() -> (int) lib.hookDel.invokeExact(handle, nativeHandle), "uc_hook_del(0x%x)", nativeHandle);
+    }
+
+    // ---- contexts -----------------------------------------------------------------------
+
+    /** Saves the CPU context into a new {@link Context}. */
+    public Context contextSave() {
+        MemorySegment out = scratch;
+        call(() -> (int) lib.contextAlloc.invokeExact(handle, out), "uc_context_alloc()");
+        MemorySegment pointer = out.get(ADDRESS, 0);
+        long size;
+        try {
+            size = (long) lib.contextSize.invokeExact(handle);
+        } catch (Throwable t) {
+            throw new UnicornException("uc_context_size failed", t);
+        }
+        Context context = new Context(this, pointer, size);
+        contextSave(context);
+        return context;
+    }
+
+    public void contextSave(Context context) {
+        MemorySegment pointer = context.pointer();
+        call(() -> (int) lib.contextSave.invokeExact(handle, pointer), "uc_context_save()");
+    }
+
+    public void contextRestore(Context context) {
+        MemorySegment pointer = context.pointer();
+        call(() -> (int) lib.contextRestore.invokeExact(handle, pointer), "uc_context_restore()");
+    }
+
+    void freeContext(MemorySegment pointer) {
+        call(() -> (int) lib.contextFree.invokeExact(pointer), "uc_context_free()");
+    }
+
+    private void freeNative(MemorySegment pointer) {
+        call(() -> (int) lib.free.invokeExact(pointer), "uc_free()");
+    }
+
+    // ---- uc_ctl -------------------------------------------------------------------------
+
+    /** Drops cached virtual-to-physical translations; needed after the host edits page tables. */
+    public void flushTlb() {
+        call(() -> (int) lib.ctl0.invokeExact(handle, CTL_WRITE | CTL_TLB_FLUSH), "uc_ctl(TLB_FLUSH)");
+    }
+
+    /** Drops every translated block; needed after the host rewrites guest code. */
+    public void flushTranslationCache() {
+        call(() -> (int) lib.ctl0.invokeExact(handle, CTL_WRITE | CTL_TB_FLUSH), "uc_ctl(TB_FLUSH)");
+    }
+
+    /** Drops translated blocks of guest code in {@code [begin, end)}. */
+    public void removeTranslationCache(long begin, long end) {
+        call(() -> (int) lib.ctlLongLong.invokeExact(handle, CTL_WRITE | (2 << 26) | CTL_TB_REMOVE_CACHE, begin, end),
+                "uc_ctl(TB_REMOVE_CACHE, 0x%x, 0x%x)", begin, end);
+    }
+
+    /** Selects the emulated CPU ({@code uc_cpu_x86}); only before the first emulation. */
+    public void setCpuModel(int model) {
+        call(() -> (int) lib.ctlInt.invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_CPU_MODEL, model),
+                "uc_ctl(CPU_MODEL, %d)", model);
+    }
+
+    public int cpuModel() {
+        call(() -> (int) lib.ctlPtr.invokeExact(handle, CTL_READ | (1 << 26) | CTL_CPU_MODEL, scratch),
+                "uc_ctl(get CPU_MODEL)");
+        return scratch.get(JAVA_INT, 0);
+    }
+
+    /** Stops emulation when RIP reaches any of {@code exits} (replaces the {@code until} argument). */
+    public void setExits(long... exits) {
+        call(() -> (int) lib.ctlInt.invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_USE_EXITS, 1), "uc_ctl(USE_EXITS)");
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment array = local.allocate(JAVA_LONG, Math.max(1, exits.length));
+            MemorySegment.copy(exits, 0, array, JAVA_LONG, 0, exits.length);
+            call(() -> (int) lib.ctlPtrLong.invokeExact(handle, CTL_WRITE | (2 << 26) | CTL_EXITS, array,
+                    (long) exits.length), "uc_ctl(EXITS, %d exits)", exits.length);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        call(() -> (int) lib.close.invokeExact(handle), "uc_close()");
+        hooks.forEach(HookHandle::releaseWithEngine);
+        arena.close();
+    }
+
+    // ---- errors -------------------------------------------------------------------------
+
+    @FunctionalInterface
+    private interface NativeCall {
+        int invoke() throws Throwable;
+    }
+
+    private void call(NativeCall nativeCall, String format, Object... args) {
+        int err;
+        try {
+            err = nativeCall.invoke();
+        } catch (Throwable t) {
+            throw new UnicornException(String.format(format, args) + " failed", t);
+        }
+        if (err != 0) {
+            check(lib, err, String.format(format, args));
+        }
+    }
+
+    private static void check(UnicornNative lib, int err, String callText) {
+        if (err == 0) {
+            return;
+        }
+        String text;
+        try {
+            MemorySegment message = (MemorySegment) lib.strerror.invokeExact(err);
+            text = message.reinterpret(512).getString(0);
+        } catch (Throwable t) {
+            text = "uc_strerror unavailable";
+        }
+        throw new UnicornException(UcError.of(err), text, callText);
+    }
+}
