@@ -25,6 +25,14 @@ public record CpuState(long rip, long rflags, long cr0, long cr2, long cr3, long
         return (efer & EFER_LMA) != 0;
     }
 
+    public long rax() { return gprs[0]; }
+    public long rcx() { return gprs[1]; }
+    public long rdx() { return gprs[2]; }
+    public long rbx() { return gprs[3]; }
+    public long rsp() { return gprs[4]; }
+    public long rsi() { return gprs[6]; }
+    public long rdi() { return gprs[7]; }
+
     public long gpr(int register) {
         for (int i = 0; i < X86Reg.GPRS.length; i++) {
             if (X86Reg.GPRS[i] == register) {

@@ -140,7 +140,12 @@ public final class Machine implements AutoCloseable {
             if (e.error() == UcError.UNKNOWN) {
                 throw e;
             }
-            if (stopReason == null) {
+            if (stopReason == null && e.error() == UcError.INSN_INVALID) {
+                // Unicorn reports an undefined opcode as an error, not through the interrupt hook.
+                vector = ExceptionVector.UD;
+                stopReason = StopReason.UNHANDLED_EXCEPTION;
+                stopDetail = ExceptionVector.describe(vector) + " at RIP 0x" + Long.toHexString(engine.regRead(X86Reg.RIP));
+            } else if (stopReason == null) {
                 stopReason = e.error() == UcError.EXCEPTION ? StopReason.UNHANDLED_EXCEPTION : StopReason.EMULATION_ERROR;
                 stopDetail = e.getMessage();
             }

@@ -1,0 +1,111 @@
+package dev.kemu.boot;
+
+import dev.kemu.kernel.GuestAbi;
+import dev.kemu.machine.CpuState;
+import dev.kemu.machine.StopReason;
+import dev.kemu.testutil.TestKernels;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Boots the repository's kernel once and checks every stage against the CPU state observed there. */
+class BootStagesTest {
+    private static KernelBoot boot;
+    private static BootReport report;
+
+    @BeforeAll
+    static void bootOnce() {
+        boot = new KernelBoot(TestKernels.defaultKernel(), BootOptions.defaults());
+        report = boot.run();
+    }
+
+    @AfterAll
+    static void close() {
+        boot.close();
+    }
+
+    private static CpuState at(BootStage stage) {
+        return report.stage(stage).orElseThrow(() -> new AssertionError("stage never reached: " + stage)).cpu();
+    }
+
+    @Test
+    void boot_defaultKernel_reachesEveryStageInOrderAndStopsAtExitPort() {
+        assertEquals(Arrays.asList(BootStage.values()), report.stages().stream().map(StageEvent::stage).toList());
+        assertEquals(StopReason.EXIT_PORT, report.run().reason(), report.run().detail());
+        assertTrue(report.succeeded(), report.failure().orElse(""));
+        long previous = -1;
+        for (StageEvent event : report.stages()) {
+            assertTrue(event.violations().isEmpty(), event.line());
+            assertTrue(event.instructions() > previous, "instruction counts increase: " + event.line());
+            previous = event.instructions();
+        }
+    }
+
+    @Test
+    void firmwareHandoff_isMultibootState_protectedModePagingOffMagicInEax() {
+        CpuState cpu = at(BootStage.FIRMWARE_HANDOFF);
+        assertTrue(cpu.protectedMode());
+        assertFalse(cpu.pagingEnabled());
+        assertFalse(cpu.longModeActive());
+        assertEquals(GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC, (int) cpu.gprs()[0]);
+        assertEquals(MultibootInfo.ADDRESS, cpu.gprs()[3] & 0xffffffffL, "EBX = boot information");
+    }
+
+    @Test
+    void entry32_runsAtThePhysicalEntryWithPagingOff() {
+        CpuState cpu = at(BootStage.ENTRY_32);
+        assertEquals(boot.kernel().entry(), cpu.rip());
+        assertFalse(cpu.pagingEnabled());
+        assertFalse(report.stage(BootStage.ENTRY_32).get().longModeCode());
+    }
+
+    @Test
+    void pagingOn_setsPgPaeAndLmaButStaysInCompatibilityMode() {
+        CpuState cpu = at(BootStage.PAGING_ON);
+        assertTrue(cpu.pagingEnabled());
+        assertTrue((cpu.cr4() & CpuState.CR4_PAE) != 0);
+        assertTrue((cpu.efer() & CpuState.EFER_LME) != 0);
+        assertTrue(cpu.longModeActive());
+        assertFalse(report.stage(BootStage.PAGING_ON).get().longModeCode());
+        assertEquals(boot.symbols().address("boot_pml4"), cpu.cr3());
+    }
+
+    @Test
+    void longMode_runsA64BitCodeSegment() {
+        assertTrue(at(BootStage.LONG_MODE).longModeActive());
+        assertTrue(report.stage(BootStage.LONG_MODE).get().longModeCode());
+    }
+
+    @Test
+    void higherHalfAndKmain_runAboveKernelVma() {
+        for (BootStage stage : List.of(BootStage.HIGHER_HALF, BootStage.KMAIN)) {
+            CpuState cpu = at(stage);
+            assertTrue(Long.compareUnsigned(cpu.rip(), GuestAbi.KERNEL_VMA) >= 0, stage + " RIP " + Long.toHexString(cpu.rip()));
+            assertTrue(report.stage(stage).get().longModeCode());
+        }
+        CpuState kmain = at(BootStage.KMAIN);
+        assertEquals(boot.symbols().address("kmain"), kmain.rip());
+        long rdi = kmain.gprs()[7];
+        assertEquals(GuestAbi.KERNEL_VMA + MultibootInfo.ADDRESS, rdi, "kmain gets the higher-half boot info pointer");
+        assertTrue(Long.compareUnsigned(kmain.rsp(), GuestAbi.KERNEL_VMA) >= 0, "kernel stack in the higher half");
+    }
+
+    @Test
+    void console_reportsMemoryMapAndServicesPresent() {
+        long usableKiB = MultibootInfo.pcMemoryMap(BootOptions.DEFAULT_RAM).stream()
+                .filter(e -> e.type() == MemoryMapEntry.USABLE).mapToLong(MemoryMapEntry::length).sum() / 1024;
+        assertEquals("""
+                kmain: hello from the higher half
+                kmain: memory map: %d KiB usable in 2 ranges
+                kmain: kemu services present
+                kmain: done, halting
+                """.formatted(usableKiB), report.console());
+    }
+}

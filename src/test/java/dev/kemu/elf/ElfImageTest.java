@@ -1,0 +1,74 @@
+package dev.kemu.elf;
+
+import dev.kemu.testutil.TestKernels;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ElfImageTest {
+    private static byte[] kernelBytes() throws Exception {
+        return Files.readAllBytes(TestKernels.defaultKernel().kernel());
+    }
+
+    @Test
+    void kernel_hasBootSegmentAtOneMiBAndHigherHalfSegment() {
+        ElfImage image = ElfImage.read(TestKernels.defaultKernel().kernel());
+        assertEquals(0x100000L, image.segments().get(0).paddr());
+        assertEquals(0x100000L, image.segments().get(0).vaddr());
+        Segment high = image.segments().get(1);
+        assertEquals(0xffffffff80000000L + high.paddr(), high.vaddr());
+        assertEquals(image.symbols().address("_start"), image.entry());
+    }
+
+    @Test
+    void symbolize_givesNamePlusOffset() {
+        SymbolTable symbols = ElfImage.read(TestKernels.defaultKernel().kernel()).symbols();
+        long kmain = symbols.address("kmain");
+        assertEquals("kmain", symbols.symbolize(kmain));
+        assertEquals("kmain+0x1f", symbols.symbolize(kmain + 0x1f));
+    }
+
+    @Test
+    void truncatedHeader_isAClearError() throws Exception {
+        byte[] bytes = Arrays.copyOf(kernelBytes(), 40);
+        ElfFormatException e = assertThrows(ElfFormatException.class, () -> ElfImage.parse(Path.of("k.elf"), bytes));
+        assertEquals("k.elf: truncated ELF: 40 bytes, the ELF64 header alone is 64", e.getMessage());
+    }
+
+    @Test
+    void truncatedSegmentData_namesTheSegmentAndSizes() throws Exception {
+        byte[] bytes = Arrays.copyOf(kernelBytes(), 0x1100);
+        ElfFormatException e = assertThrows(ElfFormatException.class, () -> ElfImage.parse(Path.of("k.elf"), bytes));
+        assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: segment"), e.getMessage());
+    }
+
+    @Test
+    void elf32_isRejectedAsNotX86_64() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        bytes[4] = 1; // ELFCLASS32
+        ElfFormatException e = assertThrows(ElfFormatException.class, () -> ElfImage.parse(Path.of("k.elf"), bytes));
+        assertTrue(e.getMessage().contains("not ELFCLASS64"), e.getMessage());
+    }
+
+    @Test
+    void otherMachine_isRejected() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        bytes[18] = (byte) 183; // EM_AARCH64
+        bytes[19] = 0;
+        ElfFormatException e = assertThrows(ElfFormatException.class, () -> ElfImage.parse(Path.of("k.elf"), bytes));
+        assertEquals("k.elf: e_machine 183 is not x86-64 (62)", e.getMessage());
+    }
+
+    @Test
+    void notAnElf_isRejected() {
+        byte[] text = "#!/bin/sh\necho this is not a kernel at all, just a script\n".repeat(2).getBytes();
+        ElfFormatException e = assertThrows(ElfFormatException.class, () -> ElfImage.parse(Path.of("x"), text));
+        assertTrue(e.getMessage().contains("not an ELF file"), e.getMessage());
+    }
+}

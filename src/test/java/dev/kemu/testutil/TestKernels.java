@@ -1,0 +1,39 @@
+package dev.kemu.testutil;
+
+import dev.kemu.boot.KernelSources;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Kernel variants for tests: the repository's kernel with one source replaced by inline assembly. */
+public final class TestKernels {
+    private TestKernels() {}
+
+    public static KernelSources.BuiltImages defaultKernel() {
+        return KernelSources.defaults().build();
+    }
+
+    /** The default kernel with {@code kmain.S} replaced by {@code body} (Intel syntax, 64-bit, .text). */
+    public static KernelSources.BuiltImages withKmain(Path dir, String body) {
+        return KernelSources.defaults().with("kmain.S", write(dir, "kmain.S", """
+                .intel_syntax noprefix
+                .include "kemu.inc"
+                .section .text, "ax"
+                .code64
+                .global kmain
+                kmain:
+                """ + body)).build();
+    }
+
+    public static Path write(Path dir, String name, String text) {
+        try {
+            Path file = dir.resolve(name);
+            Files.writeString(file, text);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
