@@ -15,7 +15,7 @@ public final class GuestAbi {
     public static final int HC_PROBE = 0;
 
     /** Negative errno-style results. */
-    public static final long ENOMEM = -12, EFAULT = -14, EINVAL = -22, ENOSYS = -38;
+    public static final long ENOMEM = -12, EFAULT = -14, EEXIST = -17, EINVAL = -22, ENOSYS = -38;
 
     private GuestAbi() {}
 }

@@ -1,0 +1,82 @@
+package dev.kemu.kernel.mm;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static dev.kemu.kernel.mm.MmLayout.*;
+
+/**
+ * Walks the frame table and the buddy free lists in guest RAM and lists every inconsistency
+ * (empty list = consistent). For tests and for {@code kemu} diagnostics; it changes nothing.
+ */
+public final class FrameChecker {
+    private FrameChecker() {}
+
+    public static List<String> check(MmRoot root) {
+        List<String> problems = new ArrayList<>();
+        FrameTable table = FrameTable.of(root);
+        Set<Long> listed = new HashSet<>();
+        long freeFrames = 0;
+        for (int order = 0; order <= MAX_ORDER; order++) {
+            int count = 0;
+            int prev = NONE;
+            for (int at = root.freeHead(order); at != NONE; at = table.next(Integer.toUnsignedLong(at))) {
+                long pfn = Integer.toUnsignedLong(at);
+                if (pfn >= table.frames() || count > table.frames()) {
+                    problems.add("free list " + order + " runs off the table or loops at frame " + pfn);
+                    break;
+                }
+                if (table.type(pfn) != FrameType.FREE || !table.isHead(pfn) || table.order(pfn) != order) {
+                    problems.add(String.format("free list %d holds frame 0x%x of type %s order %d head %s", order, pfn,
+                            table.type(pfn), table.order(pfn), table.isHead(pfn)));
+                }
+                if (table.prev(pfn) != prev) {
+                    problems.add(String.format("free list %d: frame 0x%x prev is 0x%x, expected 0x%x", order, pfn,
+                            table.prev(pfn), prev));
+                }
+                if ((pfn & ((1L << order) - 1)) != 0) {
+                    problems.add(String.format("free block 0x%x of order %d is misaligned", pfn, order));
+                }
+                if (order < MAX_ORDER) {
+                    long buddy = pfn ^ (1L << order);
+                    if (buddy < table.frames() && table.type(buddy) == FrameType.FREE && table.isHead(buddy)
+                            && table.order(buddy) == order) {
+                        problems.add(String.format("free buddies 0x%x and 0x%x of order %d were not merged", pfn, buddy,
+                                order));
+                    }
+                }
+                listed.add(pfn);
+                freeFrames += 1L << order;
+                prev = at;
+                count++;
+            }
+            if (count != root.freeCount(order)) {
+                problems.add("free list " + order + " has " + count + " blocks, the root counts " + root.freeCount(order));
+            }
+        }
+        if (freeFrames != root.freeFrames()) {
+            problems.add("free lists hold " + freeFrames + " frames, the root counts " + root.freeFrames());
+        }
+        for (long pfn = 0; pfn < table.frames(); pfn++) {
+            if (table.isHead(pfn)) {
+                FrameType type = table.type(pfn);
+                if (type == FrameType.FREE && !listed.contains(pfn)) {
+                    problems.add(String.format("free block at frame 0x%x is on no free list", pfn));
+                }
+                int order = table.order(pfn);
+                for (long tail = pfn + 1; tail < pfn + (1L << order) && tail < table.frames(); tail++) {
+                    if (table.isHead(tail) || table.type(tail) != type || table.tag(tail) != (int) pfn) {
+                        problems.add(String.format("frame 0x%x should be a %s tail of block 0x%x (order %d)", tail, type,
+                                pfn, order));
+                    }
+                }
+                pfn += (1L << order) - 1;
+            } else {
+                problems.add(String.format("frame 0x%x belongs to no block", pfn));
+            }
+        }
+        return problems;
+    }
+}

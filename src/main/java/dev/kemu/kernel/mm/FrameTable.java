@@ -1,0 +1,88 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.machine.GuestRam;
+
+import static dev.kemu.kernel.mm.MmLayout.*;
+
+/** The per-frame entries in guest RAM (layout in {@link MmLayout}), addressed by frame number. */
+public record FrameTable(GuestRam ram, long base, long frames) {
+
+    public static FrameTable of(MmRoot root) {
+        return new FrameTable(root.ram(), root.frameTable(), root.frameCount());
+    }
+
+    long entry(long pfn) {
+        if (pfn < 0 || pfn >= frames) {
+            throw new KernelPanic(String.format("frame number 0x%x outside the frame table (0x%x frames)", pfn, frames));
+        }
+        return base + pfn * FRAME_ENTRY;
+    }
+
+    public FrameType type(long pfn) {
+        return FrameType.of(ram.read8(entry(pfn) + FE_TYPE));
+    }
+
+    public int order(long pfn) {
+        return ram.read8(entry(pfn) + FE_ORDER);
+    }
+
+    public boolean isHead(long pfn) {
+        return (ram.read8(entry(pfn) + FE_FLAGS) & FLAG_HEAD) != 0;
+    }
+
+    public int tag(long pfn) {
+        return ram.read32(entry(pfn) + FE_TAG);
+    }
+
+    int next(long pfn) {
+        return ram.read32(entry(pfn) + FE_NEXT);
+    }
+
+    int prev(long pfn) {
+        return ram.read32(entry(pfn) + FE_PREV);
+    }
+
+    void setNext(long pfn, int next) {
+        ram.write32(entry(pfn) + FE_NEXT, next);
+    }
+
+    void setPrev(long pfn, int prev) {
+        ram.write32(entry(pfn) + FE_PREV, prev);
+    }
+
+    public void setTag(long pfn, int tag) {
+        ram.write32(entry(pfn) + FE_TAG, tag);
+    }
+
+    void setType(long pfn, FrameType type) {
+        ram.write8(entry(pfn) + FE_TYPE, type.ordinal());
+    }
+
+    /**
+     * Marks {@code 2^order} frames from {@code head} as one block of {@code type}: the head
+     * carries the order and the head flag, every tail names its head in the tag.
+     */
+    void markBlock(long head, int order, FrameType type) {
+        long e = entry(head);
+        ram.write8(e + FE_TYPE, type.ordinal());
+        ram.write8(e + FE_ORDER, order);
+        ram.write8(e + FE_FLAGS, FLAG_HEAD);
+        ram.write32(e + FE_TAG, 0);
+        ram.write32(e + FE_NEXT, NONE);
+        ram.write32(e + FE_PREV, NONE);
+        for (long pfn = head + 1; pfn < head + (1L << order); pfn++) {
+            long t = entry(pfn);
+            ram.write8(t + FE_TYPE, type.ordinal());
+            ram.write8(t + FE_ORDER, 0);
+            ram.write8(t + FE_FLAGS, 0);
+            ram.write32(t + FE_TAG, (int) head);
+            ram.write32(t + FE_NEXT, NONE);
+            ram.write32(t + FE_PREV, NONE);
+        }
+    }
+
+    /** The head frame of the block containing {@code pfn}. */
+    public long headOf(long pfn) {
+        return isHead(pfn) ? pfn : Integer.toUnsignedLong(tag(pfn));
+    }
+}

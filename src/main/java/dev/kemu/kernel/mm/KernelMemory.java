@@ -1,0 +1,128 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.kernel.slab.Kmalloc;
+import dev.kemu.kernel.slab.SlabAllocator;
+import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PageTableEntry;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.kemu.kernel.mm.MmLayout.*;
+
+/**
+ * The memory services of one machine, assembled over the mm root in guest RAM. Holding one
+ * of these is holding a pointer: {@link #attach} rebuilds it from guest RAM alone.
+ */
+public final class KernelMemory {
+    private final MmRoot root;
+    private final BuddyAllocator buddy;
+    private final PageTables tables;
+    private final SlabAllocator slabs;
+    private final Kmalloc kmalloc;
+    private final VirtualAreas areas;
+    private final Vmalloc vmalloc;
+
+    private KernelMemory(MmRoot root, PageTables.TlbFlush tlb) {
+        root.requireValid();
+        this.root = root;
+        this.buddy = new BuddyAllocator(root);
+        this.tables = new PageTables(buddy, root.pml4(), tlb);
+        this.slabs = new SlabAllocator(root, buddy);
+        this.kmalloc = new Kmalloc(slabs, buddy);
+        this.areas = new VirtualAreas(root, slabs);
+        this.vmalloc = new Vmalloc(buddy, tables, areas);
+    }
+
+    /**
+     * Sets up the memory manager: frame table from the memory map, the page tables reachable
+     * from {@code pml4} adopted (typed PAGE_TABLE and counted), the direct map of all RAM at
+     * {@link MmLayout#DIRECT_MAP_BASE}, the kmalloc caches and the vmalloc area.
+     */
+    public static KernelMemory initialize(GuestRam ram, long rootPhys, List<PhysRange> usable, List<PhysRange> used,
+                                          long pml4, PageTables.TlbFlush tlb) {
+        List<Long> tableFrames = new ArrayList<>();
+        collectTables(ram, pml4 & PageTableEntry.ADDRESS_MASK, 4, tableFrames);
+        List<PhysRange> allUsed = new ArrayList<>(used);
+        for (long table : tableFrames) {
+            allUsed.add(new PhysRange(table, table + PAGE, FrameType.PAGE_TABLE));
+        }
+        MmRoot root = PhysicalMemory.initialize(ram, rootPhys, usable, allUsed);
+        FrameTable frames = FrameTable.of(root);
+        for (long table : tableFrames) {
+            frames.setTag(table / PAGE, PageTables.presentEntries(ram, table));
+        }
+        root.set(ROOT_PML4, pml4 & PageTableEntry.ADDRESS_MASK);
+        KernelMemory memory = new KernelMemory(root, tlb);
+        long directMapFlags = PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE | PageTableEntry.GLOBAL;
+        for (long pa = 0; pa + (2L << 20) <= ram.size(); pa += 2L << 20) {
+            MapResult result = memory.tables.map(DIRECT_MAP_BASE + pa, pa, PageSize.SIZE_2M, directMapFlags);
+            if (result != MapResult.OK) {
+                throw new IllegalStateException("direct map of P0x" + Long.toHexString(pa) + " failed: " + result.reason());
+            }
+        }
+        for (long pa = ram.size() & -(2L << 20); pa < ram.size(); pa += PAGE) {
+            memory.tables.map(DIRECT_MAP_BASE + pa, pa, PageSize.SIZE_4K, directMapFlags);
+        }
+        Kmalloc.createCaches(memory.slabs);
+        VirtualAreas.initialize(root, memory.slabs);
+        return memory;
+    }
+
+    /** The services over an mm root that is already in guest RAM. */
+    public static KernelMemory attach(GuestRam ram, long rootPhys, PageTables.TlbFlush tlb) {
+        return new KernelMemory(new MmRoot(ram, rootPhys), tlb);
+    }
+
+    private static void collectTables(GuestRam ram, long table, int level, List<Long> out) {
+        if (!ram.contains(table, PAGE) || out.contains(table)) {
+            return;
+        }
+        out.add(table);
+        if (level == 1) {
+            return;
+        }
+        for (int i = 0; i < 512; i++) {
+            PageTableEntry entry = new PageTableEntry(ram.read64(table + i * 8L));
+            if (entry.present() && !(entry.huge() && level <= 3)) {
+                collectTables(ram, entry.address().value(), level - 1, out);
+            }
+        }
+    }
+
+    public MmRoot root() {
+        return root;
+    }
+
+    public BuddyAllocator frames() {
+        return buddy;
+    }
+
+    public PageTables pageTables() {
+        return tables;
+    }
+
+    public SlabAllocator slabs() {
+        return slabs;
+    }
+
+    public Kmalloc kmalloc() {
+        return kmalloc;
+    }
+
+    public VirtualAreas areas() {
+        return areas;
+    }
+
+    public Vmalloc vmalloc() {
+        return vmalloc;
+    }
+
+    /** Everything the checkers find wrong in the metadata (empty = consistent). */
+    public List<String> check() {
+        List<String> problems = new ArrayList<>(FrameChecker.check(root));
+        problems.addAll(dev.kemu.kernel.slab.SlabChecker.check(root));
+        problems.addAll(PageTableChecker.checkCounts(root));
+        return problems;
+    }
+}

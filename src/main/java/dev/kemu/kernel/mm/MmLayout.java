@@ -1,0 +1,57 @@
+package dev.kemu.kernel.mm;
+
+/**
+ * Where the memory manager keeps its state in guest RAM. Everything below is guest memory;
+ * Java holds only the root's physical address, which the guest also has.
+ *
+ * <pre>
+ * mm root (one page, physical address = first page after the kernel image)
+ *   +0    u64  magic "KEMU-MM1"
+ *   +8    u64  RAM bytes
+ *   +16   u64  frame table physical address
+ *   +24   u64  number of frames
+ *   +32   u64  free frames
+ *   +40   u64  direct map base (virtual)
+ *   +48   u64  kernel PML4 physical address
+ *   +56   u64  vmalloc area start (virtual)      +64 u64 vmalloc area end (exclusive)
+ *   +72   u64  free virtual areas list head (direct-map virtual address of a vm_area, 0 = none)
+ *   +80   u64  VMA list head
+ *   +88   u64  cache table physical address
+ *   +96   u32  cache table capacity             +100 u32 empty slabs kept per cache
+ *   +104  u32  vm_area cache id                 +108 u32 first kmalloc cache id
+ *   +128  u32  free_head[order]  order 0..10    (frame numbers; NONE = 0xffffffff)
+ *   +176  u32  free_count[order] order 0..10
+ *
+ * frame table entry (16 bytes per 4 KiB frame, indexed by frame number)
+ *   +0  u8  type (FrameType ordinal)
+ *   +1  u8  order of the block this frame heads
+ *   +2  u8  flags: 1 = head of a block
+ *   +4  u32 tag: slab -> cache id; page table -> present entries; tail frame -> head frame number
+ *   +8  u32 next frame number in a free list
+ *   +12 u32 previous frame number in a free list
+ * </pre>
+ */
+public final class MmLayout {
+    public static final long MAGIC = 0x314d4d2d554d454bL; // "KEMU-MM1" little-endian
+    public static final int MAX_ORDER = 10;
+    public static final long PAGE = 4096;
+    public static final int NONE = -1;
+
+    static final int ROOT_MAGIC = 0, ROOT_RAM = 8, ROOT_FRAME_TABLE = 16, ROOT_NR_FRAMES = 24, ROOT_FREE_FRAMES = 32,
+            ROOT_HHDM = 40, ROOT_PML4 = 48, ROOT_VMALLOC_START = 56, ROOT_VMALLOC_END = 64, ROOT_FREE_AREAS = 72,
+            ROOT_VMAS = 80, ROOT_CACHE_TABLE = 88, ROOT_CACHE_CAPACITY = 96, ROOT_EMPTY_SLAB_LIMIT = 100,
+            ROOT_VM_AREA_CACHE = 104, ROOT_KMALLOC_FIRST = 108, ROOT_FREE_HEAD = 128, ROOT_FREE_COUNT = 176;
+    public static final int ROOT_SIZE = 4096;
+
+    public static final int FRAME_ENTRY = 16;
+    static final int FE_TYPE = 0, FE_ORDER = 1, FE_FLAGS = 2, FE_TAG = 4, FE_NEXT = 8, FE_PREV = 12;
+    static final int FLAG_HEAD = 1;
+
+    /** Direct map of all physical memory (PML4 slot 256), as Limine's HHDM. */
+    public static final long DIRECT_MAP_BASE = 0xffff_8000_0000_0000L;
+    /** Kernel virtual areas for vmalloc (PML4 slot 402, as Linux's vmalloc space). */
+    public static final long VMALLOC_START = 0xffff_c900_0000_0000L;
+    public static final long VMALLOC_END = VMALLOC_START + (32L << 30);
+
+    private MmLayout() {}
+}

@@ -1,0 +1,95 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.machine.GuestRam;
+
+import static dev.kemu.kernel.mm.MmLayout.*;
+
+/** Typed access to the mm root page in guest RAM (layout in {@link MmLayout}). */
+public record MmRoot(GuestRam ram, long phys) {
+
+    public void requireValid() {
+        if (ram.read64(phys + ROOT_MAGIC) != MAGIC) {
+            throw new KernelPanic(String.format("mm root at P0x%x has magic 0x%x, expected 0x%x (not initialised?)", phys,
+                    ram.read64(phys + ROOT_MAGIC), MAGIC));
+        }
+    }
+
+    long get(int offset) {
+        return ram.read64(phys + offset);
+    }
+
+    void set(int offset, long value) {
+        ram.write64(phys + offset, value);
+    }
+
+    int get32(int offset) {
+        return ram.read32(phys + offset);
+    }
+
+    void set32(int offset, int value) {
+        ram.write32(phys + offset, value);
+    }
+
+    public long ramBytes() {
+        return get(ROOT_RAM);
+    }
+
+    public long frameTable() {
+        return get(ROOT_FRAME_TABLE);
+    }
+
+    public long frameCount() {
+        return get(ROOT_NR_FRAMES);
+    }
+
+    public long freeFrames() {
+        return get(ROOT_FREE_FRAMES);
+    }
+
+    public long directMapBase() {
+        return get(ROOT_HHDM);
+    }
+
+    public long pml4() {
+        return get(ROOT_PML4);
+    }
+
+    public long cacheTable() {
+        return get(ROOT_CACHE_TABLE);
+    }
+
+    public int cacheCapacity() {
+        return get32(ROOT_CACHE_CAPACITY);
+    }
+
+    public int emptySlabLimit() {
+        return get32(ROOT_EMPTY_SLAB_LIMIT);
+    }
+
+    public int kmallocFirstCache() {
+        return get32(ROOT_KMALLOC_FIRST);
+    }
+
+    public void setKmallocFirstCache(int id) {
+        set32(ROOT_KMALLOC_FIRST, id);
+    }
+
+    public int freeHead(int order) {
+        return get32(ROOT_FREE_HEAD + 4 * order);
+    }
+
+    public int freeCount(int order) {
+        return get32(ROOT_FREE_COUNT + 4 * order);
+    }
+
+    /** Direct-map virtual address of a physical address. */
+    public long toVirtual(long physical) {
+        return directMapBase() + physical;
+    }
+
+    /** Physical address behind a direct-map virtual address, or -1 when outside the direct map of RAM. */
+    public long toPhysical(long virtual) {
+        long offset = virtual - directMapBase();
+        return Long.compareUnsigned(offset, ramBytes()) < 0 ? offset : -1;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PageTableEntry;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static dev.kemu.kernel.mm.MmLayout.PAGE;
+
+/** Walks every table reachable from the kernel PML4 and compares it with the frame table. */
+public final class PageTableChecker {
+    /** A leaf mapping: {@code size} bytes at {@code va} to {@code pa}, with the leaf entry's raw bits. */
+    public record Leaf(long va, long pa, long size, long entry) {}
+
+    private PageTableChecker() {}
+
+    public static List<String> checkCounts(MmRoot root) {
+        List<String> problems = new ArrayList<>();
+        FrameTable frames = FrameTable.of(root);
+        Set<Long> reachable = new HashSet<>();
+        visit(root.ram(), root.pml4(), 4, 0, reachable, null);
+        for (long table : reachable) {
+            long pfn = table / PAGE;
+            if (frames.type(pfn) != FrameType.PAGE_TABLE) {
+                problems.add(String.format("table P0x%x is reachable from the PML4 but typed %s", table, frames.type(pfn)));
+            } else if (frames.tag(pfn) != PageTables.presentEntries(root.ram(), table)) {
+                problems.add(String.format("table P0x%x counts %d present entries, holds %d", table, frames.tag(pfn),
+                        PageTables.presentEntries(root.ram(), table)));
+            }
+        }
+        for (long pfn = 0; pfn < frames.frames(); pfn++) {
+            if (frames.type(pfn) == FrameType.PAGE_TABLE && !reachable.contains(pfn * PAGE)) {
+                problems.add(String.format("page-table frame P0x%x is not reachable from the PML4 (leaked)", pfn * PAGE));
+            }
+        }
+        return problems;
+    }
+
+    /** Every leaf mapping reachable from {@code pml4}, by virtual address. */
+    public static TreeMap<Long, Leaf> leaves(GuestRam ram, long pml4) {
+        TreeMap<Long, Leaf> leaves = new TreeMap<>(Long::compareUnsigned);
+        visit(ram, pml4, 4, 0, new HashSet<>(), leaves);
+        return leaves;
+    }
+
+    private static void visit(GuestRam ram, long table, int level, long vaBase, Set<Long> tables,
+                              TreeMap<Long, Leaf> leaves) {
+        if (!tables.add(table)) {
+            return;
+        }
+        long span = 1L << (12 + 9 * (level - 1));
+        for (int i = 0; i < 512; i++) {
+            PageTableEntry entry = new PageTableEntry(ram.read64(table + i * 8L));
+            if (!entry.present()) {
+                continue;
+            }
+            long va = vaBase + i * span;
+            if (level == 4 && i >= 256) {
+                va |= 0xffff_0000_0000_0000L; // sign-extend bit 47
+            }
+            if (level == 1 || (entry.huge() && level <= 3)) {
+                if (leaves != null) {
+                    long pa = level == 1 ? entry.address().value() : entry.hugeFrame(span).value();
+                    leaves.put(va, new Leaf(va, pa, span, entry.raw()));
+                }
+            } else {
+                visit(ram, entry.address().value(), level - 1, va, tables, leaves);
+            }
+        }
+    }
+}

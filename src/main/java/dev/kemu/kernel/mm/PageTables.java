@@ -1,0 +1,207 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PageWalk;
+import dev.kemu.machine.PageWalker;
+import dev.kemu.machine.VirtAddr;
+
+import java.util.OptionalLong;
+
+/**
+ * vmmap / vmunmap / translate / protect on a PML4 in guest RAM. Intermediate tables come
+ * from the buddy allocator (frames typed PAGE_TABLE, whose tag counts present entries) and
+ * go back to it when they become empty; the PML4 itself is never freed. Every edit ends
+ * with a TLB flush, because the emulated CPU may have cached the old translation.
+ */
+public final class PageTables {
+    /** Flags intermediate entries carry: the leaf alone decides the access rights. */
+    private static final long TABLE_FLAGS = PageTableEntry.PRESENT | PageTableEntry.WRITABLE | PageTableEntry.USER;
+    /** Leaf flags a caller may choose; PRESENT is implied, HUGE chosen by the page size. */
+    public static final long ALLOWED_FLAGS = PageTableEntry.WRITABLE | PageTableEntry.USER | PageTableEntry.GLOBAL
+            | PageTableEntry.NO_EXECUTE | PageTableEntry.WRITE_THROUGH | PageTableEntry.CACHE_DISABLE;
+
+    /** Called after each edit; flushes the emulator's TLB. */
+    @FunctionalInterface
+    public interface TlbFlush {
+        void flush();
+    }
+
+    private final GuestRam ram;
+    private final BuddyAllocator buddy;
+    private final FrameTable frames;
+    private final long pml4;
+    private final TlbFlush tlb;
+
+    public PageTables(BuddyAllocator buddy, long pml4, TlbFlush tlb) {
+        this.buddy = buddy;
+        this.frames = buddy.frames();
+        this.ram = frames.ram();
+        this.pml4 = pml4;
+        this.tlb = tlb;
+    }
+
+    public long pml4() {
+        return pml4;
+    }
+
+    public MapResult map(long va, long pa, PageSize size, long flags) {
+        MapResult check = checkAddresses(va, size);
+        if (check != MapResult.OK) {
+            return check;
+        }
+        if ((pa & (size.bytes() - 1)) != 0) {
+            return MapResult.MISALIGNED;
+        }
+        if (pa < 0 || pa + size.bytes() > ram.size()) {
+            return MapResult.OUTSIDE_RAM;
+        }
+        if ((flags & ~ALLOWED_FLAGS) != 0) {
+            throw new IllegalArgumentException(String.format("flags 0x%x include bits vmmap does not set", flags));
+        }
+        VirtAddr v = VirtAddr.of(va);
+        // Check first, then allocate: a failure must leave the tables as they were.
+        long table = pml4;
+        int missingTables = 0;
+        for (int level = 4; level > size.leafLevel(); level--) {
+            PageTableEntry entry = entry(table, v.index(level));
+            if (!entry.present()) {
+                missingTables = level - size.leafLevel();
+                break;
+            }
+            if (entry.huge()) {
+                return MapResult.ALREADY_MAPPED;
+            }
+            table = entry.address().value();
+        }
+        if (missingTables == 0 && entry(table, v.index(size.leafLevel())).present()) {
+            return MapResult.ALREADY_MAPPED;
+        }
+        if (buddy.root().freeFrames() < missingTables) {
+            return MapResult.OUT_OF_MEMORY;
+        }
+        table = pml4;
+        for (int level = 4; level > size.leafLevel(); level--) {
+            int index = v.index(level);
+            PageTableEntry entry = entry(table, index);
+            if (!entry.present()) {
+                long fresh = buddy.allocate(0, FrameType.PAGE_TABLE, true);
+                if (fresh < 0) {
+                    throw new KernelPanic("a page-table frame counted free could not be allocated");
+                }
+                setEntry(table, index, fresh | TABLE_FLAGS, true);
+                table = fresh;
+            } else {
+                table = entry.address().value();
+            }
+        }
+        long leaf = pa | flags | PageTableEntry.PRESENT | (size == PageSize.SIZE_2M ? PageTableEntry.HUGE : 0);
+        setEntry(table, v.index(size.leafLevel()), leaf, true);
+        tlb.flush();
+        return MapResult.OK;
+    }
+
+    /** Removes the mapping of {@code va}; returns the physical address it mapped, or empty with nothing changed. */
+    public OptionalLong unmap(long va, PageSize size) {
+        if (checkAddresses(va, size) != MapResult.OK) {
+            return OptionalLong.empty();
+        }
+        VirtAddr v = VirtAddr.of(va);
+        long[] tables = new long[5];
+        tables[4] = pml4;
+        for (int level = 4; level > size.leafLevel(); level--) {
+            PageTableEntry entry = entry(tables[level], v.index(level));
+            if (!entry.present() || entry.huge()) {
+                return OptionalLong.empty();
+            }
+            tables[level - 1] = entry.address().value();
+        }
+        int leafLevel = size.leafLevel();
+        PageTableEntry leaf = entry(tables[leafLevel], v.index(leafLevel));
+        if (!leaf.present() || (leafLevel == 2) != leaf.huge()) {
+            return OptionalLong.empty();
+        }
+        setEntry(tables[leafLevel], v.index(leafLevel), 0, false);
+        // Free tables that became empty, bottom up; never the PML4.
+        for (int level = leafLevel; level < 4; level++) {
+            long table = tables[level];
+            if (frames.tag(table / MmLayout.PAGE) != 0) {
+                break;
+            }
+            FreeResult freed = buddy.free(table, 0, FrameType.PAGE_TABLE);
+            if (freed != FreeResult.FREED) {
+                throw new KernelPanic(String.format("empty page table P0x%x could not be freed: %s", table,
+                        freed.reason()));
+            }
+            setEntry(tables[level + 1], v.index(level + 1), 0, false);
+        }
+        tlb.flush();
+        return OptionalLong.of(leafLevel == 2 ? leaf.hugeFrame(size.bytes()).value() : leaf.address().value());
+    }
+
+    /** Changes the flags of the leaf mapping {@code va}, whatever its size. */
+    public MapResult protect(long va, long flags) {
+        if (!VirtAddr.of(va).isCanonical()) {
+            return MapResult.NOT_CANONICAL;
+        }
+        if ((flags & ~ALLOWED_FLAGS) != 0) {
+            throw new IllegalArgumentException(String.format("flags 0x%x include bits protect does not set", flags));
+        }
+        PageWalk walk = new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+        if (!walk.mapped()) {
+            return MapResult.NOT_MAPPED;
+        }
+        PageWalk.Level leaf = walk.levels().getLast();
+        long raw = leaf.entry().raw();
+        long kept = raw & (PageTableEntry.ADDRESS_MASK | PageTableEntry.PRESENT | PageTableEntry.HUGE
+                | PageTableEntry.ACCESSED | PageTableEntry.DIRTY);
+        ram.write64(leaf.entryAddress().value(), kept | flags);
+        tlb.flush();
+        return MapResult.OK;
+    }
+
+    public OptionalLong translate(long va) {
+        PageWalk walk = new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+        return walk.mapped() ? OptionalLong.of(walk.physical().get().value()) : OptionalLong.empty();
+    }
+
+    public PageWalk walk(long va) {
+        return new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+    }
+
+    private MapResult checkAddresses(long va, PageSize size) {
+        if (!VirtAddr.of(va).isCanonical() || !VirtAddr.of(va + size.bytes() - 1).isCanonical()) {
+            return MapResult.NOT_CANONICAL;
+        }
+        return (va & (size.bytes() - 1)) != 0 ? MapResult.MISALIGNED : MapResult.OK;
+    }
+
+    private PageTableEntry entry(long table, int index) {
+        return new PageTableEntry(ram.read64(table + index * 8L));
+    }
+
+    /** Writes an entry and keeps the table's present-entry count in its frame tag. */
+    private void setEntry(long table, int index, long value, boolean nowPresent) {
+        long at = table + index * 8L;
+        boolean wasPresent = (ram.read64(at) & PageTableEntry.PRESENT) != 0;
+        ram.write64(at, value);
+        long pfn = table / MmLayout.PAGE;
+        if (frames.type(pfn) != FrameType.PAGE_TABLE) {
+            throw new KernelPanic(String.format("page table P0x%x is typed %s in the frame table", table, frames.type(pfn)));
+        }
+        if (wasPresent != nowPresent) {
+            frames.setTag(pfn, frames.tag(pfn) + (nowPresent ? 1 : -1));
+        }
+    }
+
+    /** Counts present entries of a table; used when adopting tables built by boot code. */
+    static int presentEntries(GuestRam ram, long table) {
+        int count = 0;
+        for (int i = 0; i < 512; i++) {
+            if ((ram.read64(table + i * 8L) & PageTableEntry.PRESENT) != 0) {
+                count++;
+            }
+        }
+        return count;
+    }
+}

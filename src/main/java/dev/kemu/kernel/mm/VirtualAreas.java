@@ -1,0 +1,229 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.kernel.slab.SlabAllocator;
+import dev.kemu.machine.GuestRam;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.kemu.kernel.mm.MmLayout.*;
+
+/**
+ * Kernel virtual areas in the vmalloc range: first fit with splitting over a sorted list of
+ * free areas, merging neighbours on free, and a sorted list of VMAs. Both lists are chains of
+ * vm_area nodes from the "vm_area" slab cache, so the guest can walk them:
+ *
+ * <pre>
+ * vm_area (40 bytes)  +0 u64 start  +8 u64 end (exclusive)  +16 u64 flags  +24 u32 kind  +32 u64 next
+ * </pre>
+ *
+ * {@code next} is the direct-map address of the next node, 0 at the end; list heads are in
+ * the mm root (free areas at +72, VMAs at +80).
+ */
+public final class VirtualAreas {
+    public static final int NODE_SIZE = 40;
+    static final int N_START = 0, N_END = 8, N_FLAGS = 16, N_KIND = 24, N_NEXT = 32;
+
+    private final MmRoot root;
+    private final GuestRam ram;
+    private final SlabAllocator slabs;
+
+    public VirtualAreas(MmRoot root, SlabAllocator slabs) {
+        this.root = root;
+        this.ram = root.ram();
+        this.slabs = slabs;
+    }
+
+    /** Creates the vm_area cache and one free area covering the whole vmalloc range. */
+    public static void initialize(MmRoot root, SlabAllocator slabs) {
+        int cache = slabs.create("vm_area", NODE_SIZE, 8, null).orElseThrow();
+        root.set32(ROOT_VM_AREA_CACHE, cache);
+        VirtualAreas areas = new VirtualAreas(root, slabs);
+        long node = areas.newNode(root.get(ROOT_VMALLOC_START), root.get(ROOT_VMALLOC_END), 0, VmaKind.FREE);
+        root.set(ROOT_FREE_AREAS, node);
+    }
+
+    /**
+     * Reserves {@code size} bytes (page multiple) as a VMA of {@code kind}; returns its start,
+     * or empty when no free area is large enough or no node can be allocated.
+     */
+    public Optional<Long> allocate(long size, VmaKind kind, long flags) {
+        if (size <= 0 || (size & (PAGE - 1)) != 0 || kind == VmaKind.FREE) {
+            throw new IllegalArgumentException("area size must be a positive page multiple, got " + size);
+        }
+        long prev = 0;
+        for (long node = root.get(ROOT_FREE_AREAS); node != 0; prev = node, node = next(node)) {
+            long start = start(node), end = end(node);
+            if (Long.compareUnsigned(end - start, size) < 0) {
+                continue;
+            }
+            long vma;
+            if (end - start == size) {
+                setNext(prev, ROOT_FREE_AREAS, next(node));
+                vma = node;
+                write(vma, start, end, flags, kind);
+            } else {
+                vma = newNode(start, start + size, flags, kind);
+                if (vma == 0) {
+                    return Optional.empty();
+                }
+                phys(node, N_START, start + size);
+            }
+            insertSorted(ROOT_VMAS, vma);
+            return Optional.of(start);
+        }
+        return Optional.empty();
+    }
+
+    /** Removes the VMA starting at {@code start} and returns its range to the free list. */
+    public Optional<Vma> free(long start) {
+        long prev = 0;
+        for (long node = root.get(ROOT_VMAS); node != 0; prev = node, node = next(node)) {
+            if (start(node) == start) {
+                Vma vma = read(node);
+                setNext(prev, ROOT_VMAS, next(node));
+                write(node, vma.start(), vma.end(), 0, VmaKind.FREE);
+                insertSorted(ROOT_FREE_AREAS, node);
+                mergeAround(node);
+                return Optional.of(vma);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Splits the VMA at {@code start} so that its tail from {@code at} becomes a VMA of {@code tailKind}. */
+    public boolean split(long start, long at, VmaKind tailKind) {
+        for (long node = root.get(ROOT_VMAS); node != 0; node = next(node)) {
+            if (start(node) == start && Long.compareUnsigned(at, start) > 0 && Long.compareUnsigned(at, end(node)) < 0) {
+                long tail = newNode(at, end(node), ram.read64(phys(node) + N_FLAGS), tailKind);
+                if (tail == 0) {
+                    return false;
+                }
+                phys(node, N_END, at);
+                ram.write64(phys(tail) + N_NEXT, next(node));
+                ram.write64(phys(node) + N_NEXT, tail);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public Optional<Vma> find(long address) {
+        for (long node = root.get(ROOT_VMAS); node != 0; node = next(node)) {
+            if (read(node).contains(address)) {
+                return Optional.of(read(node));
+            }
+        }
+        return Optional.empty();
+    }
+
+    public List<Vma> vmas() {
+        return list(ROOT_VMAS);
+    }
+
+    public List<Vma> freeAreas() {
+        return list(ROOT_FREE_AREAS);
+    }
+
+    private List<Vma> list(int headOffset) {
+        List<Vma> result = new ArrayList<>();
+        for (long node = root.get(headOffset); node != 0; node = next(node)) {
+            result.add(read(node));
+            if (result.size() > 1_000_000) {
+                throw new KernelPanic("vm_area list at root+" + headOffset + " loops");
+            }
+        }
+        return result;
+    }
+
+    private void insertSorted(int headOffset, long node) {
+        long prev = 0;
+        long at = root.get(headOffset);
+        while (at != 0 && Long.compareUnsigned(start(at), start(node)) < 0) {
+            prev = at;
+            at = next(at);
+        }
+        ram.write64(phys(node) + N_NEXT, at);
+        setNext(prev, headOffset, node);
+    }
+
+    private void mergeAround(long node) {
+        long next = next(node);
+        if (next != 0 && end(node) == start(next)) {
+            phys(node, N_END, end(next));
+            ram.write64(phys(node) + N_NEXT, next(next));
+            freeNode(next);
+        }
+        long prev = 0;
+        for (long at = root.get(ROOT_FREE_AREAS); at != node; at = next(at)) {
+            prev = at;
+        }
+        if (prev != 0 && end(prev) == start(node)) {
+            phys(prev, N_END, end(node));
+            ram.write64(phys(prev) + N_NEXT, next(node));
+            freeNode(node);
+        }
+    }
+
+    private long newNode(long start, long end, long flags, VmaKind kind) {
+        long node = slabs.allocate(root.get32(ROOT_VM_AREA_CACHE), false);
+        if (node != 0) {
+            write(node, start, end, flags, kind);
+        }
+        return node;
+    }
+
+    private void freeNode(long node) {
+        FreeResult result = slabs.free(root.get32(ROOT_VM_AREA_CACHE), node);
+        if (result != FreeResult.FREED) {
+            throw new KernelPanic("vm_area node V0x" + Long.toHexString(node) + " could not be freed: " + result.reason());
+        }
+    }
+
+    private void write(long node, long start, long end, long flags, VmaKind kind) {
+        long p = phys(node);
+        ram.write64(p + N_START, start);
+        ram.write64(p + N_END, end);
+        ram.write64(p + N_FLAGS, flags);
+        ram.write32(p + N_KIND, kind.ordinal());
+    }
+
+    private Vma read(long node) {
+        long p = phys(node);
+        return new Vma(ram.read64(p + N_START), ram.read64(p + N_END), ram.read64(p + N_FLAGS),
+                VmaKind.of(ram.read32(p + N_KIND)));
+    }
+
+    private void setNext(long prev, int headOffset, long value) {
+        if (prev == 0) {
+            root.set(headOffset, value);
+        } else {
+            ram.write64(phys(prev) + N_NEXT, value);
+        }
+    }
+
+    private long phys(long node) {
+        long p = root.toPhysical(node);
+        if (p < 0) {
+            throw new KernelPanic("vm_area node V0x" + Long.toHexString(node) + " is outside the direct map");
+        }
+        return p;
+    }
+
+    private void phys(long node, int field, long value) {
+        ram.write64(phys(node) + field, value);
+    }
+
+    private long start(long node) {
+        return ram.read64(phys(node) + N_START);
+    }
+
+    private long end(long node) {
+        return ram.read64(phys(node) + N_END);
+    }
+
+    private long next(long node) {
+        return ram.read64(phys(node) + N_NEXT);
+    }
+}

@@ -1,0 +1,85 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.machine.PageTableEntry;
+
+import java.util.Optional;
+import java.util.OptionalLong;
+
+import static dev.kemu.kernel.mm.MmLayout.PAGE;
+
+/**
+ * vmalloc / vfree: virtually contiguous memory from scattered frames, each allocation
+ * followed by an unmapped guard page (its own GUARD VMA) that turns an overrun into a fault.
+ */
+public final class Vmalloc {
+    static final long PAGE_FLAGS = PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE | PageTableEntry.GLOBAL;
+
+    private final BuddyAllocator buddy;
+    private final PageTables tables;
+    private final VirtualAreas areas;
+
+    public Vmalloc(BuddyAllocator buddy, PageTables tables, VirtualAreas areas) {
+        this.buddy = buddy;
+        this.tables = tables;
+        this.areas = areas;
+    }
+
+    /** Returns the start of {@code size} bytes (rounded up to pages), zeroed, or 0 when out of memory. */
+    public long allocate(long size) {
+        if (size <= 0 || size > (1L << 40)) {
+            return 0;
+        }
+        long pages = (size + PAGE - 1) / PAGE;
+        Optional<Long> area = areas.allocate((pages + 1) * PAGE, VmaKind.VMALLOC, PAGE_FLAGS);
+        if (area.isEmpty()) {
+            return 0;
+        }
+        long start = area.get();
+        if (!areas.split(start, start + pages * PAGE, VmaKind.GUARD)) {
+            areas.free(start);
+            return 0;
+        }
+        for (long i = 0; i < pages; i++) {
+            long frame = buddy.allocate(0, FrameType.VMALLOC, true);
+            if (frame < 0 || tables.map(start + i * PAGE, frame, PageSize.SIZE_4K, PAGE_FLAGS) != MapResult.OK) {
+                if (frame >= 0) {
+                    buddy.free(frame, 0, FrameType.VMALLOC);
+                }
+                release(start, i, start + pages * PAGE);
+                return 0;
+            }
+        }
+        return start;
+    }
+
+    public FreeResult free(long address) {
+        Optional<Vma> found = areas.find(address);
+        if (found.isEmpty() || found.get().kind() != VmaKind.VMALLOC) {
+            return found.isPresent() && found.get().kind() == VmaKind.GUARD ? FreeResult.NOT_BLOCK_START
+                    : FreeResult.NOT_ALLOCATED;
+        }
+        Vma vma = found.get();
+        if (vma.start() != address) {
+            return FreeResult.NOT_BLOCK_START;
+        }
+        release(vma.start(), vma.size() / PAGE, vma.end());
+        return FreeResult.FREED;
+    }
+
+    private void release(long start, long mappedPages, long guard) {
+        for (long i = 0; i < mappedPages; i++) {
+            OptionalLong frame = tables.unmap(start + i * PAGE, PageSize.SIZE_4K);
+            if (frame.isEmpty()) {
+                throw new KernelPanic(String.format("vmalloc page V0x%x of the area at V0x%x is not mapped", start + i * PAGE,
+                        start));
+            }
+            FreeResult result = buddy.free(frame.getAsLong(), 0, FrameType.VMALLOC);
+            if (result != FreeResult.FREED) {
+                throw new KernelPanic(String.format("vmalloc frame P0x%x could not be freed: %s", frame.getAsLong(),
+                        result.reason()));
+            }
+        }
+        areas.free(guard);
+        areas.free(start);
+    }
+}

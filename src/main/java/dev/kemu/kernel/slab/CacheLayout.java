@@ -1,0 +1,63 @@
+package dev.kemu.kernel.slab;
+
+/**
+ * Guest-RAM layouts of the slab allocator.
+ *
+ * <pre>
+ * kmem_cache (128 bytes; the cache table in the mm root holds 64 of them, indexed by cache id)
+ *   +0   char name[32]          NUL-terminated
+ *   +32  u32 object_size        as requested
+ *   +36  u32 align
+ *   +40  u32 stride             object size rounded up to the alignment (and to 8)
+ *   +44  u32 objects_per_slab
+ *   +48  u32 slab_order         a slab is 2^order frames
+ *   +52  u32 first_object       offset of object 0 from the slab's start
+ *   +56  u32 flags              1 = in use
+ *   +60  u32 ctor               0 = none; else a host constructor id
+ *   +64  u64 partial list head  physical address of a slab header, 0 = empty list
+ *   +72  u64 full list head
+ *   +80  u64 empty list head
+ *   +88  u32 nr_partial   +92 u32 nr_full   +96 u32 nr_empty
+ *   +104 u64 active objects     +112 u64 total objects
+ *
+ * slab (at the start of its first frame; its frames are typed SLAB, the head frame's tag = cache id)
+ *   +0   u32 magic 0x51AB51AB
+ *   +4   u32 cache id
+ *   +8   u64 freelist           direct-map address of the first free object, 0 = none;
+ *                               each free object's first 8 bytes hold the next one
+ *   +16  u32 inuse              allocated objects
+ *   +20  u32 list               0 partial, 1 full, 2 empty
+ *   +24  u64 next slab          physical, 0 = end
+ *   +32  u64 prev slab          physical, 0 = first
+ *   +40  u8  allocated[(objects + 7) / 8]   bit i set = object i allocated (catches double frees)
+ *   ...  objects from first_object, every stride bytes
+ * </pre>
+ */
+public final class CacheLayout {
+    public static final int SIZE = 128;
+    public static final int NAME = 0, NAME_MAX = 31, OBJECT_SIZE = 32, ALIGN = 36, STRIDE = 40, PER_SLAB = 44,
+            ORDER = 48, FIRST_OBJECT = 52, FLAGS = 56, CTOR = 60, PARTIAL = 64, FULL = 72, EMPTY = 80,
+            NR_PARTIAL = 88, NR_FULL = 92, NR_EMPTY = 96, ACTIVE = 104, TOTAL = 112;
+    public static final int FLAG_ACTIVE = 1;
+
+    public static final int SLAB_MAGIC = 0x51AB51AB;
+    public static final int S_MAGIC = 0, S_CACHE = 4, S_FREELIST = 8, S_INUSE = 16, S_LIST = 20, S_NEXT = 24,
+            S_PREV = 32, S_BITMAP = 40;
+    public static final int LIST_PARTIAL = 0, LIST_FULL = 1, LIST_EMPTY = 2;
+
+    /** Generic kmalloc size classes: 8, 16, ..., 2048 bytes. */
+    public static final int KMALLOC_MIN_SHIFT = 3, KMALLOC_MAX_SHIFT = 11;
+    /** What kmalloc(0) returns, as in Linux: not NULL, never dereferenceable, kfree accepts it. */
+    public static final long ZERO_SIZE_PTR = 16;
+
+    private CacheLayout() {}
+
+    /** Head offset of the list with the given {@link #LIST_PARTIAL}-style number. */
+    static int listHead(int list) {
+        return PARTIAL + 8 * list;
+    }
+
+    static int listCount(int list) {
+        return NR_PARTIAL + 4 * list;
+    }
+}

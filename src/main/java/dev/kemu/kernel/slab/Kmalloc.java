@@ -1,0 +1,96 @@
+package dev.kemu.kernel.slab;
+
+import dev.kemu.kernel.mm.BuddyAllocator;
+import dev.kemu.kernel.mm.FrameType;
+import dev.kemu.kernel.mm.FreeResult;
+import dev.kemu.kernel.mm.MmLayout;
+import dev.kemu.kernel.mm.MmRoot;
+
+import static dev.kemu.kernel.mm.MmLayout.PAGE;
+import static dev.kemu.kernel.slab.CacheLayout.*;
+
+/**
+ * kmalloc / kzalloc / kfree. Sizes up to 2048 bytes come from the power-of-two caches
+ * {@code kmalloc-8} ... {@code kmalloc-2048} (naturally aligned); larger requests get whole
+ * pages (2^order frames typed HEAP) from the buddy allocator. {@code kfree} finds the owner
+ * from the address alone: the frame table says slab or heap, the slab header names the cache.
+ */
+public final class Kmalloc {
+    private final MmRoot root;
+    private final SlabAllocator slabs;
+    private final BuddyAllocator buddy;
+
+    public Kmalloc(SlabAllocator slabs, BuddyAllocator buddy) {
+        this.root = slabs.root();
+        this.slabs = slabs;
+        this.buddy = buddy;
+    }
+
+    /** Creates the generic caches; called once when the memory manager is set up. */
+    public static void createCaches(SlabAllocator slabs) {
+        int first = -1;
+        for (int shift = KMALLOC_MIN_SHIFT; shift <= KMALLOC_MAX_SHIFT; shift++) {
+            int size = 1 << shift;
+            int id = slabs.create("kmalloc-" + size, size, size, null)
+                    .orElseThrow(() -> new IllegalStateException("cannot create kmalloc-" + size));
+            if (first < 0) {
+                first = id;
+            } else if (id != first + shift - KMALLOC_MIN_SHIFT) {
+                throw new IllegalStateException("kmalloc caches must have consecutive ids");
+            }
+        }
+        slabs.root().setKmallocFirstCache(first);
+    }
+
+    /** Returns a direct-map address, {@link CacheLayout#ZERO_SIZE_PTR} for size 0, or 0 when out of memory. */
+    public long allocate(long size, boolean zero) {
+        if (size == 0) {
+            return ZERO_SIZE_PTR;
+        }
+        if (size < 0) {
+            return 0;
+        }
+        if (size <= 1 << KMALLOC_MAX_SHIFT) {
+            int shift = Math.max(KMALLOC_MIN_SHIFT, 64 - Long.numberOfLeadingZeros(size - 1));
+            return slabs.allocate(root.kmallocFirstCache() + shift - KMALLOC_MIN_SHIFT, zero);
+        }
+        long pages = (size + PAGE - 1) / PAGE;
+        int order = 64 - Long.numberOfLeadingZeros(pages - 1);
+        if (order > MmLayout.MAX_ORDER) {
+            return 0;
+        }
+        long phys = buddy.allocate(order, FrameType.HEAP, zero);
+        return phys < 0 ? 0 : root.toVirtual(phys);
+    }
+
+    public FreeResult free(long address) {
+        if (address == 0 || address == ZERO_SIZE_PTR) {
+            return FreeResult.FREED;
+        }
+        long phys = root.toPhysical(address);
+        if (phys < 0) {
+            return FreeResult.NOT_ALLOCATED;
+        }
+        FrameType type = buddy.frames().type(phys / PAGE);
+        return switch (type) {
+            case SLAB -> slabs.free(slabs.owner(phys).orElseThrow(), address);
+            case HEAP -> buddy.free(phys, FrameType.HEAP);
+            case FREE -> FreeResult.DOUBLE_FREE;
+            case PAGE_TABLE, VMALLOC, ALLOCATED -> FreeResult.WRONG_TYPE;
+            default -> FreeResult.NOT_ALLOCATED;
+        };
+    }
+
+    /** Usable size of the allocation at {@code address} (its size class or whole pages), or -1. */
+    public long usableSize(long address) {
+        long phys = root.toPhysical(address);
+        if (phys < 0) {
+            return -1;
+        }
+        FrameType type = buddy.frames().type(phys / PAGE);
+        if (type == FrameType.SLAB) {
+            return slabs.cache(slabs.owner(phys).orElseThrow()).objectSize();
+        }
+        return type == FrameType.HEAP ? PAGE << buddy.orderAt(phys) : -1;
+    }
+}

@@ -1,0 +1,81 @@
+package dev.kemu.kernel.slab;
+
+import dev.kemu.kernel.mm.MmRoot;
+import dev.kemu.machine.GuestRam;
+
+import static dev.kemu.kernel.slab.CacheLayout.*;
+
+/** Typed access to one kmem_cache descriptor in guest RAM. */
+public record KmemCache(GuestRam ram, long phys, int id) {
+
+    public static KmemCache of(MmRoot root, int id) {
+        if (id < 0 || id >= root.cacheCapacity()) {
+            throw new IndexOutOfBoundsException("cache id " + id);
+        }
+        return new KmemCache(root.ram(), root.cacheTable() + (long) id * SIZE, id);
+    }
+
+    public boolean active() {
+        return (ram.read32(phys + FLAGS) & FLAG_ACTIVE) != 0;
+    }
+
+    public String name() {
+        return ram.readCString(phys + NAME, NAME_MAX + 1);
+    }
+
+    public int objectSize() {
+        return ram.read32(phys + OBJECT_SIZE);
+    }
+
+    public int align() {
+        return ram.read32(phys + ALIGN);
+    }
+
+    public int stride() {
+        return ram.read32(phys + STRIDE);
+    }
+
+    public int objectsPerSlab() {
+        return ram.read32(phys + PER_SLAB);
+    }
+
+    public int slabOrder() {
+        return ram.read32(phys + ORDER);
+    }
+
+    public int firstObject() {
+        return ram.read32(phys + FIRST_OBJECT);
+    }
+
+    public int ctor() {
+        return ram.read32(phys + CTOR);
+    }
+
+    public long listHead(int list) {
+        return ram.read64(phys + CacheLayout.listHead(list));
+    }
+
+    public int listCount(int list) {
+        return ram.read32(phys + CacheLayout.listCount(list));
+    }
+
+    public long activeObjects() {
+        return ram.read64(phys + ACTIVE);
+    }
+
+    public long totalObjects() {
+        return ram.read64(phys + TOTAL);
+    }
+
+    public int slabs() {
+        return listCount(LIST_PARTIAL) + listCount(LIST_FULL) + listCount(LIST_EMPTY);
+    }
+
+    void addActive(long delta) {
+        ram.write64(phys + ACTIVE, activeObjects() + delta);
+    }
+
+    void addTotal(long delta) {
+        ram.write64(phys + TOTAL, totalObjects() + delta);
+    }
+}

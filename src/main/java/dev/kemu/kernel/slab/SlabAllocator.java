@@ -1,0 +1,330 @@
+package dev.kemu.kernel.slab;
+
+import dev.kemu.kernel.mm.BuddyAllocator;
+import dev.kemu.kernel.mm.FrameTable;
+import dev.kemu.kernel.mm.FrameType;
+import dev.kemu.kernel.mm.FreeResult;
+import dev.kemu.kernel.mm.KernelPanic;
+import dev.kemu.kernel.mm.MmRoot;
+import dev.kemu.machine.GuestRam;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static dev.kemu.kernel.mm.MmLayout.PAGE;
+import static dev.kemu.kernel.slab.CacheLayout.*;
+
+/**
+ * kmem_cache_create / alloc / free / destroy over guest RAM. Slabs come from the buddy
+ * allocator; free objects are threaded into a freelist through their first 8 bytes; a
+ * per-slab bitmap makes double frees detectable. Objects are direct-map virtual addresses.
+ * Constructors of caches created from Java are host callbacks kept in a table by id (code,
+ * not kernel state); guest-created caches cannot have one (see docs/ABI.md).
+ */
+public final class SlabAllocator {
+    /** Largest slab: 2^3 frames. */
+    static final int MAX_SLAB_ORDER = 3;
+    static final int MIN_OBJECTS = 8;
+
+    private final MmRoot root;
+    private final GuestRam ram;
+    private final BuddyAllocator buddy;
+    private final FrameTable frames;
+    private final List<ObjectConstructor> constructors = new ArrayList<>();
+    private final int emptyLimit;
+
+    public SlabAllocator(MmRoot root, BuddyAllocator buddy) {
+        this.root = root;
+        this.ram = root.ram();
+        this.buddy = buddy;
+        this.frames = buddy.frames();
+        this.emptyLimit = root.emptySlabLimit();
+        constructors.add(null); // id 0 = no constructor
+    }
+
+    public MmRoot root() {
+        return root;
+    }
+
+    /**
+     * Creates a cache; returns its id, or empty when the arguments are unusable (size 0 or
+     * above a max-order slab, alignment not a power of two) or the cache table is full.
+     */
+    public Optional<Integer> create(String name, int objectSize, int align, ObjectConstructor constructor) {
+        if (objectSize <= 0 || objectSize > (PAGE << MAX_SLAB_ORDER) / 2 || align < 0 || Integer.bitCount(Math.max(align, 1)) != 1
+                || align > PAGE) {
+            return Optional.empty();
+        }
+        int id = freeCacheSlot();
+        if (id < 0) {
+            return Optional.empty();
+        }
+        int alignment = Math.max(8, align);
+        int stride = (objectSize + alignment - 1) & -alignment;
+        int order = 0;
+        int objects = objectsFor(order, stride, alignment);
+        while (objects < MIN_OBJECTS && order < MAX_SLAB_ORDER) {
+            order++;
+            objects = objectsFor(order, stride, alignment);
+        }
+        KmemCache cache = KmemCache.of(root, id);
+        ram.fill(cache.phys(), SIZE, (byte) 0);
+        byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
+        ram.write(cache.phys() + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
+        ram.write32(cache.phys() + OBJECT_SIZE, objectSize);
+        ram.write32(cache.phys() + ALIGN, alignment);
+        ram.write32(cache.phys() + STRIDE, stride);
+        ram.write32(cache.phys() + PER_SLAB, objects);
+        ram.write32(cache.phys() + ORDER, order);
+        ram.write32(cache.phys() + FIRST_OBJECT, headerSize(objects, alignment));
+        ram.write32(cache.phys() + FLAGS, FLAG_ACTIVE);
+        if (constructor != null) {
+            constructors.add(constructor);
+            ram.write32(cache.phys() + CTOR, constructors.size() - 1);
+        }
+        return Optional.of(id);
+    }
+
+    private int freeCacheSlot() {
+        for (int id = 0; id < root.cacheCapacity(); id++) {
+            if (!KmemCache.of(root, id).active()) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
+    private static int headerSize(int objects, int alignment) {
+        return (S_BITMAP + (objects + 7) / 8 + alignment - 1) & -alignment;
+    }
+
+    private static int objectsFor(int order, int stride, int alignment) {
+        long bytes = PAGE << order;
+        int n = (int) (bytes / stride);
+        while (n > 0 && headerSize(n, alignment) + (long) n * stride > bytes) {
+            n--;
+        }
+        return n;
+    }
+
+    public KmemCache cache(int id) {
+        KmemCache cache = KmemCache.of(root, id);
+        if (!cache.active()) {
+            throw new IllegalArgumentException("cache " + id + " is not in use");
+        }
+        return cache;
+    }
+
+    public boolean isActive(int id) {
+        return id >= 0 && id < root.cacheCapacity() && KmemCache.of(root, id).active();
+    }
+
+    /** Allocates one object; returns its direct-map address, or 0 when out of memory. */
+    public long allocate(int id, boolean zero) {
+        KmemCache cache = cache(id);
+        long slab = cache.listHead(LIST_PARTIAL);
+        if (slab == 0) {
+            slab = cache.listHead(LIST_EMPTY);
+        }
+        if (slab == 0) {
+            slab = grow(cache);
+            if (slab == 0) {
+                return 0;
+            }
+        }
+        long object = ram.read64(slab + S_FREELIST);
+        if (object == 0) {
+            throw new KernelPanic(String.format("cache %s: slab P0x%x on list %d has an empty freelist", cache.name(), slab,
+                    ram.read32(slab + S_LIST)));
+        }
+        long objectPhys = root.toPhysical(object);
+        ram.write64(slab + S_FREELIST, ram.read64(objectPhys));
+        int index = (int) ((objectPhys - slab - cache.firstObject()) / cache.stride());
+        setAllocated(slab, index, true);
+        int inuse = ram.read32(slab + S_INUSE) + 1;
+        ram.write32(slab + S_INUSE, inuse);
+        moveTo(cache, slab, inuse == cache.objectsPerSlab() ? LIST_FULL : LIST_PARTIAL);
+        cache.addActive(1);
+        if (zero) {
+            ram.fill(objectPhys, cache.objectSize(), (byte) 0);
+        } else {
+            ram.write64(objectPhys, 0); // no freelist pointer leaks to the caller
+        }
+        return object;
+    }
+
+    /** Frees {@code object} into cache {@code id}; anything but FREED left everything untouched. */
+    public FreeResult free(int id, long object) {
+        KmemCache cache = cache(id);
+        long objectPhys = root.toPhysical(object);
+        if (objectPhys < 0) {
+            return FreeResult.NOT_ALLOCATED;
+        }
+        long pfn = objectPhys / PAGE;
+        FrameType type = frames.type(pfn);
+        if (type == FrameType.FREE) {
+            return FreeResult.DOUBLE_FREE;
+        }
+        if (type != FrameType.SLAB) {
+            return type == FrameType.HEAP ? FreeResult.WRONG_TYPE : FreeResult.NOT_ALLOCATED;
+        }
+        long slab = frames.headOf(pfn) * PAGE;
+        if (ram.read32(slab + S_MAGIC) != SLAB_MAGIC) {
+            throw new KernelPanic(String.format("frame P0x%x is typed SLAB but its slab header at P0x%x has magic 0x%x",
+                    pfn * PAGE, slab, ram.read32(slab + S_MAGIC)));
+        }
+        if (ram.read32(slab + S_CACHE) != id) {
+            return FreeResult.WRONG_CACHE;
+        }
+        long offset = objectPhys - slab - cache.firstObject();
+        if (offset < 0 || offset % cache.stride() != 0 || offset / cache.stride() >= cache.objectsPerSlab()) {
+            return FreeResult.NOT_AN_OBJECT;
+        }
+        int index = (int) (offset / cache.stride());
+        if (!isAllocated(slab, index)) {
+            return FreeResult.DOUBLE_FREE;
+        }
+        setAllocated(slab, index, false);
+        ram.write64(objectPhys, ram.read64(slab + S_FREELIST));
+        ram.write64(slab + S_FREELIST, object);
+        int inuse = ram.read32(slab + S_INUSE) - 1;
+        ram.write32(slab + S_INUSE, inuse);
+        cache.addActive(-1);
+        if (inuse > 0) {
+            moveTo(cache, slab, LIST_PARTIAL);
+        } else {
+            moveTo(cache, slab, LIST_EMPTY);
+            if (cache.listCount(LIST_EMPTY) > emptyLimit) {
+                release(cache, slab);
+            }
+        }
+        return FreeResult.FREED;
+    }
+
+    /** The cache that owns the slab object at {@code objectPhys}, if it is in a slab. */
+    public Optional<Integer> owner(long objectPhys) {
+        long pfn = objectPhys / PAGE;
+        if (frames.type(pfn) != FrameType.SLAB) {
+            return Optional.empty();
+        }
+        return Optional.of(ram.read32(frames.headOf(pfn) * PAGE + S_CACHE));
+    }
+
+    /** Gives every empty slab of the cache back to the buddy allocator. */
+    public void shrink(int id) {
+        KmemCache cache = cache(id);
+        for (long slab = cache.listHead(LIST_EMPTY); slab != 0; slab = cache.listHead(LIST_EMPTY)) {
+            release(cache, slab);
+        }
+    }
+
+    /** Destroys a cache with no live objects; returns false (and changes nothing) while objects are live. */
+    public boolean destroy(int id) {
+        KmemCache cache = cache(id);
+        if (cache.activeObjects() != 0) {
+            return false;
+        }
+        shrink(id);
+        ram.fill(cache.phys(), SIZE, (byte) 0);
+        return true;
+    }
+
+    public List<SlabInfo> info() {
+        List<SlabInfo> rows = new ArrayList<>();
+        for (int id = 0; id < root.cacheCapacity(); id++) {
+            KmemCache c = KmemCache.of(root, id);
+            if (c.active()) {
+                rows.add(new SlabInfo(c.name(), c.activeObjects(), c.totalObjects(), c.objectSize(), c.objectsPerSlab(),
+                        1 << c.slabOrder(), c.listCount(LIST_PARTIAL) + c.listCount(LIST_FULL), c.slabs()));
+            }
+        }
+        return rows;
+    }
+
+    private long grow(KmemCache cache) {
+        long slab = buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
+        if (slab < 0) {
+            return 0;
+        }
+        int objects = cache.objectsPerSlab();
+        frames.setTag(slab / PAGE, cache.id());
+        ram.fill(slab, cache.firstObject(), (byte) 0);
+        ram.write32(slab + S_MAGIC, SLAB_MAGIC);
+        ram.write32(slab + S_CACHE, cache.id());
+        ram.write32(slab + S_LIST, -1);
+        long first = slab + cache.firstObject();
+        for (int i = objects - 1; i >= 0; i--) {
+            long objectPhys = first + (long) i * cache.stride();
+            ObjectConstructor ctor = cache.ctor() == 0 ? null : constructors.get(cache.ctor());
+            if (ctor != null) {
+                ctor.construct(ram, objectPhys, root.toVirtual(objectPhys), cache.objectSize());
+            }
+            ram.write64(objectPhys, ram.read64(slab + S_FREELIST));
+            ram.write64(slab + S_FREELIST, root.toVirtual(objectPhys));
+        }
+        cache.addTotal(objects);
+        link(cache, slab, LIST_EMPTY);
+        return slab;
+    }
+
+    private void release(KmemCache cache, long slab) {
+        unlink(cache, slab);
+        cache.addTotal(-cache.objectsPerSlab());
+        ram.write32(slab + S_MAGIC, 0);
+        FreeResult result = buddy.free(slab, cache.slabOrder(), FrameType.SLAB);
+        if (result != FreeResult.FREED) {
+            throw new KernelPanic(String.format("cache %s: releasing slab P0x%x failed: %s", cache.name(), slab,
+                    result.reason()));
+        }
+    }
+
+    private void moveTo(KmemCache cache, long slab, int list) {
+        if (ram.read32(slab + S_LIST) != list) {
+            unlink(cache, slab);
+            link(cache, slab, list);
+        }
+    }
+
+    private void link(KmemCache cache, long slab, int list) {
+        long head = cache.listHead(list);
+        ram.write64(slab + S_NEXT, head);
+        ram.write64(slab + S_PREV, 0);
+        if (head != 0) {
+            ram.write64(head + S_PREV, slab);
+        }
+        ram.write64(cache.phys() + CacheLayout.listHead(list), slab);
+        ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) + 1);
+        ram.write32(slab + S_LIST, list);
+    }
+
+    private void unlink(KmemCache cache, long slab) {
+        int list = ram.read32(slab + S_LIST);
+        if (list < 0) {
+            return;
+        }
+        long next = ram.read64(slab + S_NEXT);
+        long prev = ram.read64(slab + S_PREV);
+        if (prev == 0) {
+            ram.write64(cache.phys() + CacheLayout.listHead(list), next);
+        } else {
+            ram.write64(prev + S_NEXT, next);
+        }
+        if (next != 0) {
+            ram.write64(next + S_PREV, prev);
+        }
+        ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) - 1);
+        ram.write32(slab + S_LIST, -1);
+    }
+
+    private boolean isAllocated(long slab, int index) {
+        return (ram.read8(slab + S_BITMAP + index / 8) & (1 << (index % 8))) != 0;
+    }
+
+    private void setAllocated(long slab, int index, boolean allocated) {
+        long at = slab + S_BITMAP + index / 8;
+        int bits = ram.read8(at);
+        ram.write8(at, allocated ? bits | (1 << (index % 8)) : bits & ~(1 << (index % 8)));
+    }
+}
