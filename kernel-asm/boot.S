@@ -7,7 +7,8 @@
 #   PML4[511] -> boot_pdpt_high[510] -> boot_pd   0xffffffff80000000.. -> 0..1 GiB
 #
 # boot_pd holds 512 2 MiB pages. Then PAE, EFER.LME, CR0.PG, a 64-bit GDT and
-# a far jump to long_mode_entry (trampoline.S).
+# a far jump to long_mode_entry (trampoline.S). EFER.NXE is set too, so that page
+# tables may use the no-execute bit.
 
 .intel_syntax noprefix
 .include "kemu.inc"
@@ -58,7 +59,7 @@ _start:
     mov cr4, eax
     mov ecx, MSR_EFER
     rdmsr
-    or eax, EFER_LME
+    or eax, EFER_LME | EFER_NXE           # NXE: page tables may use the no-execute bit
     wrmsr
     mov eax, cr0
     or eax, CR0_PG | CR0_PE

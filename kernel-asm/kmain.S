@@ -76,7 +76,15 @@ kmain:
     jne .Lno_services
     lea rdi, [rip + msg_services]
     call console_puts
-    jmp .Ldone
+    mov rdi, rbx
+    call mm_demo
+    test eax, eax
+    jz .Ldone
+    lea rdi, [rip + msg_mm_failed]
+    call console_puts
+    mov al, 1
+    out EXIT_PORT, al
+    jmp .Lreturn
 .Lno_services:
     lea rdi, [rip + msg_no_services]
     call console_puts
@@ -86,6 +94,7 @@ kmain:
     call console_puts
     xor eax, eax
     out EXIT_PORT, al
+.Lreturn:
     pop r14
     pop r13
     pop r12
@@ -100,4 +109,5 @@ msg_mem_ranges:  .asciz " ranges\n"
 msg_no_mmap:     .asciz "kmain: no memory map from the loader\n"
 msg_services:    .asciz "kmain: kemu services present\n"
 msg_no_services: .asciz "kmain: kemu services absent\n"
+msg_mm_failed:   .asciz "kmain: memory services demo failed\n"
 msg_bye:         .asciz "kmain: done, halting\n"

@@ -4,6 +4,7 @@ import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.GuestAbi;
 import dev.kemu.kernel.HypercallPort;
+import dev.kemu.kernel.KernelServices;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunLimits;
@@ -28,6 +29,7 @@ public final class KernelBoot implements AutoCloseable {
     private final SymbolTable symbols;
     private final DebugConsole console = new DebugConsole();
     private final HypercallPort hypercalls = new HypercallPort();
+    private final KernelServices services;
     private final BootOptions options;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
@@ -40,6 +42,7 @@ public final class KernelBoot implements AutoCloseable {
         this.options = options;
         this.symbols = kernel.symbols().merge(firmware.symbols());
         this.machine = new Machine(options.ramBytes());
+        this.services = new KernelServices(machine, hypercalls, symbols::symbolize);
         try {
             machine.attach(DebugConsole.PORT, console);
             machine.attach(ExitPort.PORT, new ExitPort());
@@ -75,6 +78,11 @@ public final class KernelBoot implements AutoCloseable {
 
     public HypercallPort hypercalls() {
         return hypercalls;
+    }
+
+    /** The memory services the guest calls; initialised when the guest makes HC_MM_INIT. */
+    public KernelServices services() {
+        return services;
     }
 
     /** Runs from the firmware entry until the guest stops, observing each stage. */

@@ -11,11 +11,21 @@ public final class GuestAbi {
     public static final int MULTIBOOT_HEADER_MAGIC = 0x1BADB002;
     public static final int MULTIBOOT_BOOTLOADER_MAGIC = 0x2BADB002;
 
-    /** Hypercall numbers (RAX). */
-    public static final int HC_PROBE = 0;
+    /** Hypercall numbers (RAX); arguments and results in docs/ABI.md. */
+    public static final int HC_PROBE = 0, HC_MM_INIT = 1, HC_FRAME_ALLOC = 2, HC_FRAME_FREE = 3, HC_VMMAP = 4,
+            HC_VMUNMAP = 5, HC_TRANSLATE = 6, HC_PROTECT = 7, HC_VMALLOC = 8, HC_VFREE = 9, HC_CACHE_CREATE = 10,
+            HC_CACHE_ALLOC = 11, HC_CACHE_FREE = 12, HC_CACHE_DESTROY = 13, HC_KMALLOC = 14, HC_KFREE = 15,
+            HC_MM_STAT = 16;
+
+    /** Flag bits of HC_FRAME_ALLOC, HC_CACHE_ALLOC and HC_KMALLOC. */
+    public static final long ALLOC_ZERO = 1;
+    /** HC_VMMAP flag selecting a 2 MiB page (the PTE's PS bit). */
+    public static final long MAP_HUGE = 1L << 7;
+    /** HC_MM_STAT selectors. */
+    public static final int STAT_FREE_FRAMES = 0, STAT_TOTAL_FRAMES = 1, STAT_DIRECT_MAP = 2;
 
     /** Negative errno-style results. */
-    public static final long ENOMEM = -12, EFAULT = -14, EEXIST = -17, EINVAL = -22, ENOSYS = -38;
+    public static final long ENOMEM = -12, EFAULT = -14, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, ENOSYS = -38;
 
     private GuestAbi() {}
 }
