@@ -34,6 +34,9 @@ final class BootCommand implements Callable<Integer> {
     @Option(names = "--cmdline", defaultValue = "kemu", description = "Kernel command line (default: ${DEFAULT-VALUE}).")
     String commandLine;
 
+    @Option(names = "--mm", description = "After the run, print the physical memory map, slabinfo and the VMAs.")
+    boolean memoryReport;
+
     @Override
     public Integer call() {
         PrintStream out = System.out;
@@ -44,8 +47,13 @@ final class BootCommand implements Callable<Integer> {
         BootOptions options = new BootOptions(ramMiB << 20, commandLine, budget, Duration.ofSeconds(60));
         out.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), ramMiB, Unicorn.libraryVersion());
         BootReport report;
+        String memory = "";
         try (KernelBoot boot = new KernelBoot(images, options)) {
             report = boot.run();
+            if (memoryReport) {
+                memory = boot.services().memory().map(MemoryReport::of)
+                        .orElse("(the guest never initialised the memory services)\n");
+            }
         }
         for (StageEvent event : report.stages()) {
             out.println(event.line());
@@ -59,6 +67,7 @@ final class BootCommand implements Callable<Integer> {
         RunResult run = report.run();
         out.printf("stopped: %s (%s), %d instructions, %.2f ms%n", run.reason(), run.detail(), run.instructions(),
                 run.wallTime().toNanos() / 1e6);
+        out.print(memory);
         if (report.failure().isPresent()) {
             System.err.println("kemu: boot failed: " + report.failure().get());
             return 1;

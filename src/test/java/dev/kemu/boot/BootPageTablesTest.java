@@ -45,9 +45,9 @@ class BootPageTablesTest {
             assertEquals(2L << 20, kmain.pageSize());
             assertEquals(boot.symbols().address("kmain") - GuestAbi.KERNEL_VMA, kmain.physical().get().value());
 
-            PageWalk unmapped = boot.machine().pageWalker().walk(cr3, VirtAddr.of(0xffff_8000_0000_0000L));
+            PageWalk unmapped = boot.machine().pageWalker().walk(cr3, VirtAddr.of(0xffff_a000_0000_0000L));
             assertFalse(unmapped.mapped());
-            assertEquals("PML4 entry 256 not present", unmapped.stopReason());
+            assertEquals("PML4 entry 320 not present", unmapped.stopReason());
         }
     }
 }
