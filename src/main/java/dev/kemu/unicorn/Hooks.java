@@ -37,7 +37,10 @@ public final class Hooks {
         void onSyscall(Unicorn uc);
     }
 
-    /** A memory access ({@code UC_HOOK_MEM_READ/WRITE/FETCH}); type is a {@code uc_mem_type}. */
+    /**
+     * A memory access ({@code UC_HOOK_MEM_READ/WRITE/READ_AFTER}); type is a {@code uc_mem_type}.
+     * Unicorn 2.1 accepts {@code UC_HOOK_MEM_FETCH} but never fires it on x86: use a code hook.
+     */
     @FunctionalInterface
     public interface MemAccess {
         void onAccess(Unicorn uc, int type, long address, int size, long value);

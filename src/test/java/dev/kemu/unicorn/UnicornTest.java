@@ -224,6 +224,50 @@ class UnicornTest {
     }
 
     @Test
+    void timeout_endsAnEndlessLoop() {
+        uc.memWrite(0x2000, new byte[]{(byte) 0xEB, (byte) 0xFE}); // jmp $
+        long started = System.nanoTime();
+        uc.start(0x2000, 0x3000, 50_000, 0);
+        long elapsedMs = (System.nanoTime() - started) / 1_000_000;
+        assertTrue(elapsedMs >= 40 && elapsedMs < 5_000, elapsedMs + " ms");
+        assertEquals(0x2000, uc.regRead(X86Reg.RIP));
+    }
+
+    @Test
+    void portInHook_valueLandsInAl() {
+        uc.memWrite(0x2000, new byte[]{(byte) 0xE4, 0x60}); // in al, 0x60
+        uc.hookPortIn((engine, port, size) -> port == 0x60 && size == 1 ? 0x5a : 0);
+        uc.start(0x2000, 0x2002, 0, 0);
+        assertEquals(0x5a, uc.regRead(X86Reg.RAX) & 0xff);
+    }
+
+    @Test
+    void syscallHook_runsForTheSyscallInstruction() {
+        uc.memWrite(0x2000, new byte[]{0x0F, 0x05}); // syscall
+        int[] calls = {0};
+        uc.hookSyscall(X86Insn.SYSCALL, engine -> {
+            calls[0]++;
+            engine.regWrite(X86Reg.RAX, 42);
+        });
+        uc.start(0x2000, 0x2002, 0, 0);
+        assertEquals(1, calls[0]);
+        assertEquals(42, uc.regRead(X86Reg.RAX));
+    }
+
+    @Test
+    void invalidInstructionHook_isCalledBeforeTheErrorIsRaised() {
+        uc.memWrite(0x2000, new byte[]{(byte) 0x0F, (byte) 0xFF});
+        int[] calls = {0};
+        uc.hookInvalidInstruction(engine -> {
+            calls[0]++;
+            return false;
+        });
+        UnicornException e = assertThrows(UnicornException.class, () -> uc.start(0x2000, 0x2002, 0, 0));
+        assertEquals(UcError.INSN_INVALID, e.error());
+        assertEquals(1, calls[0]);
+    }
+
+    @Test
     void closeTwice_isHarmless() {
         Unicorn other = Unicorn.openX86_64();
         other.close();
