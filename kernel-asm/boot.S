@@ -62,7 +62,7 @@ _start:
     or eax, EFER_LME | EFER_NXE           # NXE: page tables may use the no-execute bit
     wrmsr
     mov eax, cr0
-    or eax, CR0_PG | CR0_PE
+    or eax, CR0_PG | CR0_WP | CR0_PE
     mov cr0, eax
 .global boot_paging_on
 boot_paging_on:

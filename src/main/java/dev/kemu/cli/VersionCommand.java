@@ -13,6 +13,7 @@ final class VersionCommand implements Callable<Integer> {
     public Integer call() {
         System.out.println("kemu 0.1.0");
         System.out.println("libunicorn " + Unicorn.libraryVersion() + " from " + Unicorn.librarySource());
+        System.out.println("libcapstone from " + dev.kemu.capstone.Capstone.librarySource());
         System.out.println("java " + Runtime.version());
         return 0;
     }

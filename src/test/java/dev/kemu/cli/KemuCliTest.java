@@ -43,7 +43,7 @@ class KemuCliTest {
             assertTrue(found >= at, "'" + expected + "' after position " + at + " in:\n" + run.out());
             at = found;
         }
-        assertTrue(run.out().matches("(?s).*kmain\\s+RIP=0xffffffff8\\p{XDigit}{7} CR0=0x80000011 .* insns=\\d+.*"),
+        assertTrue(run.out().matches("(?s).*kmain\\s+RIP=0xffffffff8\\p{XDigit}{7} CR0=0x80010011 .* insns=\\d+.*"),
                 run.out());
     }
 
