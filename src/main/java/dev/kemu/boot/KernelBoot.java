@@ -1,5 +1,8 @@
 package dev.kemu.boot;
 
+import dev.kemu.debug.FaultAnalyzer;
+import dev.kemu.debug.FaultDispatcher;
+import dev.kemu.debug.FaultPolicy;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.GuestAbi;
@@ -30,6 +33,8 @@ public final class KernelBoot implements AutoCloseable {
     private final DebugConsole console = new DebugConsole();
     private final HypercallPort hypercalls = new HypercallPort();
     private final KernelServices services;
+    private final FaultAnalyzer analyzer;
+    private final FaultDispatcher faults;
     private final BootOptions options;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
@@ -43,7 +48,11 @@ public final class KernelBoot implements AutoCloseable {
         this.symbols = kernel.symbols().merge(firmware.symbols());
         this.machine = new Machine(options.ramBytes());
         this.services = new KernelServices(machine, hypercalls, symbols::symbolize);
+        this.analyzer = new FaultAnalyzer(machine, symbols, services::memory);
+        this.faults = new FaultDispatcher(services::memory, analyzer, options.onFault());
+        machine.setExceptionHandler(faults);
         try {
+            analyzer.traceBlocks(options.traceBlocks());
             machine.attach(DebugConsole.PORT, console);
             machine.attach(ExitPort.PORT, new ExitPort());
             machine.attach(GuestAbi.HYPERCALL_PORT, hypercalls);
@@ -85,13 +94,18 @@ public final class KernelBoot implements AutoCloseable {
         return services;
     }
 
+    public FaultAnalyzer faultAnalyzer() {
+        return analyzer;
+    }
+
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
         try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols())) {
             RunResult result = machine.run(firmware.symbols().address("fw_entry"),
                     new RunLimits(options.instructionBudget(), options.timeout()));
             List<StageEvent> stages = observer.events();
-            return new BootReport(stages, console.text(), result, failure(observer, result));
+            return new BootReport(stages, console.text(), result, failure(observer, result), faults.reports(),
+                    faults.demandPagedFaults());
         }
     }
 
@@ -103,10 +117,12 @@ public final class KernelBoot implements AutoCloseable {
             case EXIT_PORT, HALTED -> kmain ? Optional.empty()
                     : Optional.of("the guest stopped " + where + " (" + result.detail() + " at " + rip
                     + ") without reaching kmain");
-            case UNHANDLED_EXCEPTION -> Optional.of(String.format(
-                    "triple fault %s: %s at %s; %s", where, ExceptionVector.describe(result.vector()), rip,
+            case UNHANDLED_EXCEPTION -> Optional.of(String.format("%s %s: %s at %s; %s%s",
+                    options.onFault() == FaultPolicy.DELIVER || result.cpu().idtr().limit() == 0 ? "triple fault" : "fault",
+                    where, ExceptionVector.describe(result.vector()), rip,
                     result.cpu().idtr().limit() == 0 ? "no IDT is loaded, so the CPU cannot deliver it and resets"
-                            : "kemu does not deliver exceptions to the guest IDT during boot"));
+                            : "not delivered (--on-fault=" + options.onFault().name().toLowerCase() + ")",
+                    faults.reports().isEmpty() ? "" : "; " + faults.reports().getLast().reason()));
             case BUDGET_EXHAUSTED -> Optional.of("instruction budget of " + options.instructionBudget()
                     + " exhausted " + where + " at " + rip + " (an endless loop?)");
             case TIMEOUT -> Optional.of("timed out " + where + " at " + rip);
@@ -117,6 +133,7 @@ public final class KernelBoot implements AutoCloseable {
 
     @Override
     public void close() {
+        analyzer.close();
         machine.close();
     }
 }

@@ -5,14 +5,15 @@ import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.boot.KernelSources;
 import dev.kemu.boot.StageEvent;
+import dev.kemu.debug.FaultPolicy;
+import dev.kemu.debug.FaultReport;
 import dev.kemu.machine.RunResult;
 import dev.kemu.unicorn.Unicorn;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 
 /** {@code kemu boot}: builds and boots the kernel, printing each stage, the console and a summary. */
@@ -21,31 +22,22 @@ import java.util.concurrent.Callable;
                 "stage with its CPU state, then the debug console (port 0xE9) and a summary.",
                 "Exits non-zero when the kernel does not reach kmain and stop cleanly."})
 final class BootCommand implements Callable<Integer> {
-    @Option(names = "--kernel", description = "Boot this kernel ELF instead of building kernel-asm/.")
-    Path kernel;
-
-    @Option(names = "--ram", defaultValue = "64", description = "Guest RAM in MiB (default: ${DEFAULT-VALUE}).")
-    long ramMiB;
-
-    @Option(names = "--budget", defaultValue = "10000000",
-            description = "Instruction budget; the boot fails when it runs out (default: ${DEFAULT-VALUE}).")
-    long budget;
-
-    @Option(names = "--cmdline", defaultValue = "kemu", description = "Kernel command line (default: ${DEFAULT-VALUE}).")
-    String commandLine;
+    @Mixin
+    BootArguments arguments = new BootArguments();
 
     @Option(names = "--mm", description = "After the run, print the physical memory map, slabinfo and the VMAs.")
     boolean memoryReport;
 
+    @Option(names = "--fault-format", defaultValue = "text", description = "Fault reports as text or json.")
+    String faultFormat;
+
     @Override
     public Integer call() {
         PrintStream out = System.out;
-        KernelSources.BuiltImages images = KernelSources.defaults().build();
-        if (kernel != null) {
-            images = new KernelSources.BuiltImages(images.firmware(), kernel);
-        }
-        BootOptions options = new BootOptions(ramMiB << 20, commandLine, budget, Duration.ofSeconds(60));
-        out.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), ramMiB, Unicorn.libraryVersion());
+        KernelSources.BuiltImages images = arguments.images();
+        BootOptions options = arguments.options();
+        out.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), arguments.ramMiB,
+                Unicorn.libraryVersion());
         BootReport report;
         String memory = "";
         try (KernelBoot boot = new KernelBoot(images, options)) {
@@ -65,8 +57,13 @@ final class BootCommand implements Callable<Integer> {
         }
         out.println("--- summary ---");
         RunResult run = report.run();
-        out.printf("stopped: %s (%s), %d instructions, %.2f ms%n", run.reason(), run.detail(), run.instructions(),
-                run.wallTime().toNanos() / 1e6);
+        out.printf("stopped: %s (%s), %d instructions, %.2f ms, %d demand-paged faults%n", run.reason(), run.detail(),
+                run.instructions(), run.wallTime().toNanos() / 1e6, report.demandPagedFaults());
+        if (options.onFault() != FaultPolicy.STOP) {
+            for (FaultReport fault : report.faults()) {
+                out.print("json".equalsIgnoreCase(faultFormat) ? fault.json() + "\n" : fault.text());
+            }
+        }
         out.print(memory);
         if (report.failure().isPresent()) {
             System.err.println("kemu: boot failed: " + report.failure().get());

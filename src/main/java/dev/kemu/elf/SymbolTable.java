@@ -45,8 +45,14 @@ public final class SymbolTable {
                 best = symbol;
             }
         }
-        if (best == null || (best.size() > 0 && Long.compareUnsigned(address - best.address(), best.size()) >= 0
-                && address - best.address() > 0x10000)) {
+        if (best == null) {
+            return Optional.empty();
+        }
+        long offset = address - best.address();
+        // Sized symbols cover their size; assembly labels (size 0) cover what follows them, up to 64 KiB.
+        boolean covered = best.size() > 0 ? Long.compareUnsigned(offset, best.size()) < 0
+                : Long.compareUnsigned(offset, 0x10000) < 0;
+        if (!covered) {
             return Optional.empty();
         }
         return Optional.of(best);

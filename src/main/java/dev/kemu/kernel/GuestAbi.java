@@ -15,7 +15,7 @@ public final class GuestAbi {
     public static final int HC_PROBE = 0, HC_MM_INIT = 1, HC_FRAME_ALLOC = 2, HC_FRAME_FREE = 3, HC_VMMAP = 4,
             HC_VMUNMAP = 5, HC_TRANSLATE = 6, HC_PROTECT = 7, HC_VMALLOC = 8, HC_VFREE = 9, HC_CACHE_CREATE = 10,
             HC_CACHE_ALLOC = 11, HC_CACHE_FREE = 12, HC_CACHE_DESTROY = 13, HC_KMALLOC = 14, HC_KFREE = 15,
-            HC_MM_STAT = 16;
+            HC_MM_STAT = 16, HC_VMA_RESERVE = 17, HC_VMA_RELEASE = 18;
 
     /** Flag bits of HC_FRAME_ALLOC, HC_CACHE_ALLOC and HC_KMALLOC. */
     public static final long ALLOC_ZERO = 1;

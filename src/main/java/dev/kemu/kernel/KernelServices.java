@@ -62,6 +62,9 @@ public final class KernelServices {
         port.register(HC_KMALLOC, (m, a) -> ready() ? orNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0))
                 : ENODEV);
         port.register(HC_KFREE, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
+        port.register(HC_VMA_RESERVE, (m, a) -> ready() ? orNoMemory(memory.demandPaging().reserve(a[0], a[1])) : ENODEV);
+        port.register(HC_VMA_RELEASE, (m, a) -> ready() ? reportFree("vma_release", a[0],
+                memory.demandPaging().release(a[0])) : ENODEV);
         port.register(HC_MM_STAT, (m, a) -> !ready() ? ENODEV : switch ((int) a[0]) {
             case STAT_FREE_FRAMES -> memory.root().freeFrames();
             case STAT_TOTAL_FRAMES -> memory.root().frameCount();

@@ -32,6 +32,7 @@ public record CpuState(long rip, long rflags, long cr0, long cr2, long cr3, long
     public long rsp() { return gprs[4]; }
     public long rsi() { return gprs[6]; }
     public long rdi() { return gprs[7]; }
+    public long rbp() { return gprs[5]; }
 
     public long gpr(int register) {
         for (int i = 0; i < X86Reg.GPRS.length; i++) {

@@ -37,6 +37,7 @@ public final class Machine implements AutoCloseable {
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
     private ExceptionHandler exceptionHandler = (machine, vector) -> false;
+    private dev.kemu.unicorn.Context exceptionScratch;
 
     // Per-run state, written by hooks.
     private long instructions;
@@ -97,6 +98,31 @@ public final class Machine implements AutoCloseable {
         return new CpuState(stateValues[0], stateValues[1], stateValues[2], stateValues[3], stateValues[4],
                 stateValues[5], engine.readMsr(X86Reg.MSR_EFER), (int) stateValues[6], (int) stateValues[7],
                 engine.readMmr(X86Reg.GDTR), engine.readMmr(X86Reg.IDTR), gprs);
+    }
+
+    /**
+     * The hardware error code of the exception being handled; valid inside an
+     * {@link ExceptionHandler} (read from the saved CPU context, see {@link ExceptionState}).
+     */
+    public int exceptionErrorCode() {
+        dev.kemu.unicorn.Context scratch = scratchContext();
+        engine.contextSave(scratch);
+        return ExceptionState.get().errorCode(scratch);
+    }
+
+    /**
+     * Ends the exception being handled so that the next one is not escalated to #DF (Unicorn
+     * issue 1883). Every handler that resumes the guest must call this.
+     */
+    public void finishException() {
+        ExceptionState.get().finishException(engine, scratchContext());
+    }
+
+    private dev.kemu.unicorn.Context scratchContext() {
+        if (exceptionScratch == null) {
+            exceptionScratch = engine.contextSave();
+        }
+        return exceptionScratch;
     }
 
     /** Instructions executed so far in the current (or last) counted run. */
@@ -224,6 +250,9 @@ public final class Machine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (exceptionScratch != null) {
+            exceptionScratch.close();
+        }
         engine.close();
         hostMemory.close();
     }

@@ -17,7 +17,9 @@ public enum FrameType {
     HEAP,
     VMALLOC,
     /** Frames handed out by {@code frame_alloc} to guest code. */
-    ALLOCATED;
+    ALLOCATED,
+    /** Frames mapped on first touch into a demand-paged VMA. */
+    DEMAND_PAGED;
 
     private static final FrameType[] ALL = values();
 

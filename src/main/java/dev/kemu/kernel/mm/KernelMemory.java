@@ -22,6 +22,7 @@ public final class KernelMemory {
     private final Kmalloc kmalloc;
     private final VirtualAreas areas;
     private final Vmalloc vmalloc;
+    private final DemandPaging demandPaging;
 
     private KernelMemory(MmRoot root, PageTables.TlbFlush tlb) {
         root.requireValid();
@@ -32,6 +33,7 @@ public final class KernelMemory {
         this.kmalloc = new Kmalloc(slabs, buddy);
         this.areas = new VirtualAreas(root, slabs);
         this.vmalloc = new Vmalloc(buddy, tables, areas);
+        this.demandPaging = new DemandPaging(buddy, tables, areas);
     }
 
     /**
@@ -116,6 +118,10 @@ public final class KernelMemory {
 
     public Vmalloc vmalloc() {
         return vmalloc;
+    }
+
+    public DemandPaging demandPaging() {
+        return demandPaging;
     }
 
     /** Everything the checkers find wrong in the metadata (empty = consistent). */

@@ -1,0 +1,260 @@
+package dev.kemu.debug;
+
+import dev.kemu.capstone.Capstone;
+import dev.kemu.elf.SymbolTable;
+import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.kernel.mm.Vma;
+import dev.kemu.kernel.mm.VmaKind;
+import dev.kemu.machine.CpuState;
+import dev.kemu.machine.ExceptionVector;
+import dev.kemu.machine.Machine;
+import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PageWalk;
+import dev.kemu.machine.VirtAddr;
+import dev.kemu.nativelib.NativeLibraryException;
+import dev.kemu.unicorn.X86Reg;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+
+/** Builds a {@link FaultReport} from the machine at the moment of a fault. */
+public final class FaultAnalyzer implements AutoCloseable {
+    private static final int PF_PRESENT = 1, PF_WRITE = 2, PF_USER = 4, PF_RESERVED = 8, PF_FETCH = 16;
+
+    private final Machine machine;
+    private final SymbolTable symbols;
+    private final Supplier<Optional<KernelMemory>> memory;
+    private BlockTrace trace;
+    private Capstone capstone;
+    private String capstoneProblem;
+
+    public FaultAnalyzer(Machine machine, SymbolTable symbols, Supplier<Optional<KernelMemory>> memory) {
+        this.machine = machine;
+        this.symbols = symbols;
+        this.memory = memory;
+    }
+
+    /** Records the last {@code blocks} basic blocks for reports (a block hook; off by default). */
+    public void traceBlocks(int blocks) {
+        if (trace == null && blocks > 0) {
+            trace = new BlockTrace(machine, blocks);
+        }
+    }
+
+    /** {@code errorCode} is -1 for exceptions without one; {@code cr2} is used for #PF only. */
+    public FaultReport analyze(int vector, int errorCode, long cr2) {
+        CpuState cpu = machine.cpu();
+        List<Capstone.Instruction> code = disassemble(cpu);
+        String address = null, access = null, mode = null, reason;
+        FaultReport.Walk walk = null;
+        FaultReport.Vmas vmas = null;
+        if (vector == ExceptionVector.PF) {
+            address = hex(cr2);
+            access = (errorCode & PF_FETCH) != 0 ? "instruction fetch" : (errorCode & PF_WRITE) != 0 ? "write" : "read";
+            mode = (errorCode & PF_USER) != 0 ? "user" : "supervisor";
+            PageWalk pageWalk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(cr2));
+            walk = walkOf(pageWalk);
+            vmas = vmasAround(cr2);
+            reason = pageFaultReason(pageWalk, errorCode, cr2);
+        } else if (vector == ExceptionVector.GP && !code.isEmpty()) {
+            Capstone.Instruction insn = code.getFirst();
+            OptionalLong target = EffectiveAddress.of(insn.operands(), cpu, insn.address() + insn.bytes().length);
+            if (target.isPresent() && !VirtAddr.of(target.getAsLong()).isCanonical()) {
+                address = hex(target.getAsLong());
+                reason = "non-canonical address " + address + " (bits 63..47 must all equal bit 47): the CPU raises #GP, "
+                        + "not #PF, and no page walk happens";
+            } else {
+                reason = "general protection fault (a segment, privilege or canonical-address check failed)";
+            }
+        } else {
+            reason = ExceptionVector.describe(vector);
+        }
+        return new FaultReport(vector, ExceptionVector.describe(vector), address, access, mode, Math.max(errorCode, 0),
+                errorBits(vector, errorCode), reason, hex(cpu.rip()), symbols.symbolize(cpu.rip()), lines(code, cpu.rip()),
+                walk, vmas, registers(cpu), recentBlocks(), "");
+    }
+
+    private String pageFaultReason(PageWalk walk, int errorCode, long cr2) {
+        String prefix = memory.get().flatMap(m -> m.areas().find(cr2)).filter(v -> v.kind() == VmaKind.GUARD)
+                .map(v -> "guard page " + hex(v.start()) + " hit: ").orElse("");
+        if ((errorCode & PF_RESERVED) != 0) {
+            PageWalk.Level leaf = walk.levels().getLast();
+            return prefix + "reserved bit set in the " + leaf.tableName() + " entry at " + leaf.entryAddress() + " ("
+                    + hex(leaf.entry().raw()) + ")";
+        }
+        if (!walk.mapped()) {
+            String text = prefix + walk.stopReason();
+            if (!walk.levels().isEmpty()) {
+                text += " (entry at " + walk.levels().getLast().entryAddress() + ")";
+            }
+            if ((errorCode & PF_PRESENT) != 0) {
+                text += "; note: the error code says the page was present, the tables changed since the fault";
+            }
+            return text;
+        }
+        if ((errorCode & PF_WRITE) != 0 && !walk.writable()) {
+            return prefix + "write to a read-only page: " + culprit(walk, e -> !e.writable(), "W clear");
+        }
+        if ((errorCode & PF_FETCH) != 0 && !walk.executable()) {
+            return prefix + "instruction fetch from a no-execute page: " + culprit(walk, PageTableEntry::noExecute, "NX set");
+        }
+        if ((errorCode & PF_USER) != 0 && !walk.user()) {
+            return prefix + "user-mode access to a supervisor page: " + culprit(walk, e -> !e.user(), "U clear");
+        }
+        return prefix + "the page is mapped and allows this access now: the tables changed after the fault, or the "
+                + "TLB held a stale entry";
+    }
+
+    private static String culprit(PageWalk walk, Predicate<PageTableEntry> guilty, String what) {
+        for (PageWalk.Level level : walk.levels()) {
+            if (guilty.test(level.entry())) {
+                return what + " in the " + level.tableName() + " entry at " + level.entryAddress() + " ("
+                        + hex(level.entry().raw()) + ")";
+            }
+        }
+        return what + " somewhere in the walk";
+    }
+
+    private static List<String> errorBits(int vector, int errorCode) {
+        if (errorCode < 0) {
+            return List.of("none");
+        }
+        if (vector != ExceptionVector.PF) {
+            return List.of(errorCode == 0 ? "0" : "selector " + hex(errorCode >> 3));
+        }
+        List<String> bits = new ArrayList<>();
+        bits.add((errorCode & PF_PRESENT) != 0 ? "present (protection violation)" : "not present");
+        bits.add((errorCode & PF_WRITE) != 0 ? "write" : "read");
+        bits.add((errorCode & PF_USER) != 0 ? "user" : "supervisor");
+        if ((errorCode & PF_RESERVED) != 0) bits.add("reserved bit");
+        if ((errorCode & PF_FETCH) != 0) bits.add("instruction fetch");
+        return bits;
+    }
+
+    private FaultReport.Walk walkOf(PageWalk walk) {
+        List<FaultReport.Level> levels = walk.levels().stream().map(l -> new FaultReport.Level(l.tableName(),
+                l.table().toString(), l.index(), l.entryAddress().toString(), hex(l.entry().raw()), l.entry().flagString()))
+                .toList();
+        return new FaultReport.Walk(walk.address().toString(), walk.cr3().toString(), levels,
+                walk.physical().map(Object::toString).orElse(null),
+                walk.mapped() ? (walk.pageSize() >= 1L << 21 ? "2 MiB" : "4 KiB") : null,
+                walk.mapped() ? null : walk.stopReason());
+    }
+
+    /** The walk of any address with the current CR3 (for {@code kemu explain}). */
+    public FaultReport.Walk explain(long address) {
+        return walkOf(machine.pageWalker().walk(machine.cpu().cr3(), VirtAddr.of(address)));
+    }
+
+    public FaultReport.Vmas vmasAround(long address) {
+        Optional<KernelMemory> kernel = memory.get();
+        if (kernel.isEmpty()) {
+            return new FaultReport.Vmas(null, "(memory services not initialised)", null);
+        }
+        List<Vma> all = kernel.get().areas().vmas();
+        Vma below = null, above = null;
+        for (Vma vma : all) {
+            if (vma.contains(address)) {
+                return new FaultReport.Vmas(vma.toString(), null, null);
+            }
+            if (Long.compareUnsigned(vma.end(), address) <= 0) {
+                below = vma;
+            } else if (above == null) {
+                above = vma;
+            }
+        }
+        return new FaultReport.Vmas(null, below == null ? "none" : below.toString(), above == null ? "none" : above.toString());
+    }
+
+    private List<Capstone.Instruction> disassemble(CpuState cpu) {
+        byte[] bytes = readCode(cpu, cpu.rip(), 32);
+        if (bytes.length == 0 || capstoneProblem != null) {
+            return List.of();
+        }
+        try {
+            if (capstone == null) {
+                capstone = new Capstone();
+            }
+            return capstone.disassemble(bytes, cpu.rip(), 3);
+        } catch (NativeLibraryException e) {
+            capstoneProblem = e.getMessage();
+            return List.of();
+        }
+    }
+
+    private List<String> lines(List<Capstone.Instruction> code, long rip) {
+        if (capstoneProblem != null) {
+            return List.of("(no disassembly: " + capstoneProblem + ")");
+        }
+        if (code.isEmpty()) {
+            return List.of("(no code readable at RIP " + hex(rip) + ")");
+        }
+        List<String> text = new ArrayList<>();
+        for (Capstone.Instruction insn : code) {
+            text.add(String.format("%s %-22s %s", insn.address() == rip ? "=>" : "  ", symbols.symbolize(insn.address()),
+                    insn.text()));
+        }
+        return text;
+    }
+
+    private byte[] readCode(CpuState cpu, long rip, int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            long physical = rip + i;
+            if (cpu.pagingEnabled()) {
+                PageWalk walk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(rip + i));
+                if (!walk.mapped()) {
+                    return java.util.Arrays.copyOf(bytes, i);
+                }
+                physical = walk.physical().get().value();
+            }
+            if (!machine.ram().contains(physical, 1)) {
+                return java.util.Arrays.copyOf(bytes, i);
+            }
+            bytes[i] = (byte) machine.ram().read8(physical);
+        }
+        return bytes;
+    }
+
+    private static Map<String, String> registers(CpuState cpu) {
+        Map<String, String> registers = new LinkedHashMap<>();
+        for (int i = 0; i < X86Reg.GPR_NAMES.length; i++) {
+            registers.put(X86Reg.GPR_NAMES[i], hex(cpu.gprs()[i]));
+        }
+        registers.put("rip", hex(cpu.rip()));
+        registers.put("rflags", hex(cpu.rflags()));
+        registers.put("cr0", hex(cpu.cr0()));
+        registers.put("cr2", hex(cpu.cr2()));
+        registers.put("cr3", hex(cpu.cr3()));
+        registers.put("cr4", hex(cpu.cr4()));
+        registers.put("efer", hex(cpu.efer()));
+        registers.put("cs", hex(cpu.cs()));
+        registers.put("ss", hex(cpu.ss()));
+        return registers;
+    }
+
+    private List<String> recentBlocks() {
+        return trace == null ? List.of() : trace.recent().stream()
+                .map(a -> hex(a) + " " + symbols.symbolize(a)).toList();
+    }
+
+    static String hex(long value) {
+        return "0x" + Long.toHexString(value);
+    }
+
+    @Override
+    public void close() {
+        if (capstone != null) {
+            capstone.close();
+        }
+        if (trace != null) {
+            trace.close();
+        }
+    }
+}

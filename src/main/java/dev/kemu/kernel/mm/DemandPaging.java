@@ -1,0 +1,94 @@
+package dev.kemu.kernel.mm;
+
+import dev.kemu.machine.PageTableEntry;
+
+import java.util.Optional;
+
+import static dev.kemu.kernel.mm.MmLayout.PAGE;
+
+/**
+ * Demand-paged areas: reserved as VMAs without frames; the first touch of a page faults and
+ * {@link #handleFault} maps a zeroed frame with the VMA's flags so the instruction can restart.
+ */
+public final class DemandPaging {
+    /** What the fault handler did with a page fault. */
+    public enum Outcome {
+        MAPPED, NOT_IN_ANY_VMA, GUARD_PAGE, NOT_DEMAND_PAGED, ALREADY_PRESENT, ACCESS_DENIED, OUT_OF_MEMORY
+    }
+
+    /** Page-fault error code bits. */
+    public static final int PF_PRESENT = 1, PF_WRITE = 2, PF_USER = 4, PF_RESERVED = 8, PF_FETCH = 16;
+
+    private final BuddyAllocator buddy;
+    private final PageTables tables;
+    private final VirtualAreas areas;
+
+    public DemandPaging(BuddyAllocator buddy, PageTables tables, VirtualAreas areas) {
+        this.buddy = buddy;
+        this.tables = tables;
+        this.areas = areas;
+    }
+
+    /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; 0 when no room. */
+    public long reserve(long size, long flags) {
+        if (size <= 0 || size > (1L << 36) || (flags & ~PageTables.ALLOWED_FLAGS) != 0) {
+            return 0;
+        }
+        return areas.allocate((size + PAGE - 1) & -PAGE, VmaKind.DEMAND_PAGED, flags).orElse(0L);
+    }
+
+    /** Unmaps the pages that were touched, frees their frames and the area. */
+    public FreeResult release(long start) {
+        Optional<Vma> vma = areas.find(start);
+        if (vma.isEmpty() || vma.get().kind() != VmaKind.DEMAND_PAGED) {
+            return FreeResult.NOT_ALLOCATED;
+        }
+        if (vma.get().start() != start) {
+            return FreeResult.NOT_BLOCK_START;
+        }
+        for (long page = start; page < vma.get().end(); page += PAGE) {
+            tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
+                FreeResult freed = buddy.free(frame, 0, FrameType.DEMAND_PAGED);
+                if (freed != FreeResult.FREED) {
+                    throw new KernelPanic(String.format("demand-paged frame P0x%x could not be freed: %s", frame,
+                            freed.reason()));
+                }
+            });
+        }
+        areas.free(start);
+        return FreeResult.FREED;
+    }
+
+    /** Maps a zeroed frame for a not-present fault inside a demand-paged VMA whose flags allow the access. */
+    public Outcome handleFault(long address, int errorCode) {
+        Optional<Vma> found = areas.find(address);
+        if (found.isEmpty()) {
+            return Outcome.NOT_IN_ANY_VMA;
+        }
+        Vma vma = found.get();
+        if (vma.kind() == VmaKind.GUARD) {
+            return Outcome.GUARD_PAGE;
+        }
+        if (vma.kind() != VmaKind.DEMAND_PAGED) {
+            return Outcome.NOT_DEMAND_PAGED;
+        }
+        if ((errorCode & PF_PRESENT) != 0) {
+            return (errorCode & PF_RESERVED) != 0 ? Outcome.ALREADY_PRESENT : Outcome.ACCESS_DENIED;
+        }
+        boolean write = (errorCode & PF_WRITE) != 0, user = (errorCode & PF_USER) != 0, fetch = (errorCode & PF_FETCH) != 0;
+        if ((write && (vma.flags() & PageTableEntry.WRITABLE) == 0) || (user && (vma.flags() & PageTableEntry.USER) == 0)
+                || (fetch && (vma.flags() & PageTableEntry.NO_EXECUTE) != 0)) {
+            return Outcome.ACCESS_DENIED;
+        }
+        long frame = buddy.allocate(0, FrameType.DEMAND_PAGED, true);
+        if (frame < 0) {
+            return Outcome.OUT_OF_MEMORY;
+        }
+        MapResult mapped = tables.map(address & -PAGE, frame, PageSize.SIZE_4K, vma.flags());
+        if (mapped != MapResult.OK) {
+            buddy.free(frame, 0, FrameType.DEMAND_PAGED);
+            return mapped == MapResult.ALREADY_MAPPED ? Outcome.ALREADY_PRESENT : Outcome.OUT_OF_MEMORY;
+        }
+        return Outcome.MAPPED;
+    }
+}

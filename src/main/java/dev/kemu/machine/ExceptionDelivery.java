@@ -1,0 +1,108 @@
+package dev.kemu.machine;
+
+import dev.kemu.unicorn.Mmr;
+import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.X86Reg;
+
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Delivers an exception to the guest's own handler the way the CPU would in 64-bit mode,
+ * from inside Unicorn's interrupt hook (Unicorn itself never uses the guest IDT): read the
+ * 16-byte gate, pick the stack (the gate's IST entry from the TSS, else the current stack),
+ * align it to 16, push SS, RSP, RFLAGS, CS, RIP and the error code, set CR2 for a #PF, clear
+ * IF for an interrupt gate, and continue at the handler. Faults at CPL 3 are not delivered
+ * (that needs a privilege change of CS, which Unicorn's register API cannot make safely).
+ */
+public final class ExceptionDelivery {
+    private static final long RFLAGS_IF = 1L << 9, RFLAGS_TF = 1L << 8, RFLAGS_RF = 1L << 16;
+    private static final int GATE_INTERRUPT = 0xE, GATE_TRAP = 0xF;
+
+    private ExceptionDelivery() {}
+
+    /** Why delivery was impossible, or empty when the handler now runs. */
+    public static Optional<String> deliver(Machine machine, int vector, OptionalInt errorCode, long cr2) {
+        Unicorn uc = machine.engine();
+        CpuState cpu = machine.cpu();
+        if ((cpu.cs() & 3) != 0) {
+            return Optional.of("the fault happened at CPL 3; kemu delivers only kernel-mode faults");
+        }
+        Mmr idtr = cpu.idtr();
+        if (idtr.limit() < vector * 16L + 15) {
+            return Optional.of(String.format("the IDT (limit 0x%x) has no gate for vector %d", idtr.limit(), vector));
+        }
+        Optional<Long> gateLow = readVirtual64(machine, cpu, idtr.base() + vector * 16L);
+        Optional<Long> gateHigh = readVirtual64(machine, cpu, idtr.base() + vector * 16L + 8);
+        if (gateLow.isEmpty() || gateHigh.isEmpty()) {
+            return Optional.of("the IDT gate for vector " + vector + " is not mapped");
+        }
+        long low = gateLow.get();
+        int type = (int) (low >>> 40) & 0xf;
+        if ((low & (1L << 47)) == 0 || (type != GATE_INTERRUPT && type != GATE_TRAP)) {
+            return Optional.of(String.format("the IDT gate for vector %d is not a present 64-bit gate (0x%016x)", vector, low));
+        }
+        long handler = (low & 0xffff) | ((low >>> 32) & 0xffff0000L) | (gateHigh.get() << 32);
+        int selector = (int) (low >>> 16) & 0xffff;
+        int ist = (int) (low >>> 32) & 7;
+        if (selector != cpu.cs()) {
+            return Optional.of(String.format("the gate's selector 0x%x differs from CS 0x%x; kemu delivers within one "
+                    + "code segment", selector, cpu.cs()));
+        }
+        long rsp = cpu.rsp();
+        if (ist != 0) {
+            Mmr tr = uc.readMmr(X86Reg.TR);
+            Optional<Long> istStack = readVirtual64(machine, cpu, tr.base() + 0x24 + 8L * (ist - 1));
+            if (istStack.isEmpty()) {
+                return Optional.of("IST" + ist + " of the TSS at V0x" + Long.toHexString(tr.base()) + " is not readable");
+            }
+            rsp = istStack.get();
+        }
+        rsp &= ~0xfL;
+        long[] frame = errorCode.isPresent()
+                ? new long[]{cpu.ss(), cpu.rsp(), cpu.rflags(), cpu.cs(), cpu.rip(), Integer.toUnsignedLong(errorCode.getAsInt())}
+                : new long[]{cpu.ss(), cpu.rsp(), cpu.rflags(), cpu.cs(), cpu.rip()};
+        for (long value : frame) {
+            rsp -= 8;
+            if (!writeVirtual64(machine, cpu, rsp, value)) {
+                return Optional.of(String.format("the exception frame cannot be pushed: stack V0x%x is not writable", rsp));
+            }
+        }
+        if (vector == ExceptionVector.PF) {
+            uc.regWrite(X86Reg.CR2, cr2);
+        }
+        long rflags = cpu.rflags() & ~(RFLAGS_TF | RFLAGS_RF);
+        if (type == GATE_INTERRUPT) {
+            rflags &= ~RFLAGS_IF;
+        }
+        uc.regWrite(X86Reg.RFLAGS, rflags);
+        uc.regWrite(X86Reg.RSP, rsp);
+        uc.regWrite(X86Reg.RIP, handler);
+        return Optional.empty();
+    }
+
+    static Optional<Long> readVirtual64(Machine machine, CpuState cpu, long address) {
+        Optional<Long> physical = translate(machine, cpu, address, false);
+        return physical.filter(p -> machine.ram().contains(p, 8)).map(p -> machine.ram().read64(p));
+    }
+
+    private static boolean writeVirtual64(Machine machine, CpuState cpu, long address, long value) {
+        Optional<Long> physical = translate(machine, cpu, address, true);
+        if (physical.isEmpty() || !machine.ram().contains(physical.get(), 8)) {
+            return false;
+        }
+        machine.ram().write64(physical.get(), value);
+        return true;
+    }
+
+    private static Optional<Long> translate(Machine machine, CpuState cpu, long address, boolean write) {
+        if (!cpu.pagingEnabled()) {
+            return Optional.of(address);
+        }
+        PageWalk walk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(address));
+        if (!walk.mapped() || (write && !walk.writable())) {
+            return Optional.empty();
+        }
+        return Optional.of(walk.physical().get().value());
+    }
+}

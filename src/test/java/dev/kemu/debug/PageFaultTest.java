@@ -1,0 +1,326 @@
+package dev.kemu.debug;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kemu.boot.BootOptions;
+import dev.kemu.boot.BootReport;
+import dev.kemu.boot.KernelBoot;
+import dev.kemu.machine.ExceptionVector;
+import dev.kemu.machine.StopReason;
+import dev.kemu.testutil.TestKernels;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Crafted guest programs, one per kind of fault, each checked through the fault report's fields. */
+class PageFaultTest {
+    @TempDir
+    Path dir;
+
+    /** kmain prologue: set the memory services up (rdi = boot info on entry). */
+    private static final String MM_INIT = """
+                push rdi
+                movabs rsi, offset kernel_phys_start
+                movabs rdx, offset kernel_phys_end
+                HYPERCALL HC_MM_INIT
+                pop rdi
+            """;
+    private static final String EXIT = """
+                xor eax, eax
+                out EXIT_PORT, al
+                ret
+            """;
+
+    private BootReport run(String body, BootOptions options) {
+        try (KernelBoot boot = new KernelBoot(TestKernels.withKmain(dir, MM_INIT + body), options)) {
+            return boot.run();
+        }
+    }
+
+    private BootReport run(String body) {
+        return run(body, BootOptions.defaults());
+    }
+
+    private static FaultReport onlyFault(BootReport report) {
+        assertEquals(1, report.faults().size(), report.faults().toString());
+        return report.faults().getFirst();
+    }
+
+    @Test
+    void notPresentRead_reportsAddressAccessWalkStopAndCode() throws Exception {
+        BootReport report = run("""
+                    movabs rax, 0x0000123400000008
+                    mov rbx, qword ptr [rax]
+                """ + EXIT, BootOptions.defaults().withBlockTrace(16));
+        assertEquals(StopReason.UNHANDLED_EXCEPTION, report.run().reason());
+        FaultReport fault = onlyFault(report);
+        assertEquals(ExceptionVector.PF, fault.vector());
+        assertEquals("0x123400000008", fault.address());
+        assertEquals("read", fault.access());
+        assertEquals("supervisor", fault.mode());
+        assertEquals(0, fault.errorCode());
+        assertTrue(fault.errorBits().contains("not present"));
+        assertTrue(fault.reason().startsWith("PML4 entry 36 not present (entry at P0x"), fault.reason());
+        assertEquals(1, fault.walk().levels().size());
+        assertTrue(fault.ripSymbol().startsWith("kmain+0x"), fault.ripSymbol());
+        assertTrue(fault.disassembly().getFirst().matches("=> kmain\\+0x\\p{XDigit}+ +mov rbx, qword ptr \\[rax\\]"),
+                fault.disassembly().toString());
+        assertEquals("0x123400000008", fault.registers().get("rax"));
+        assertTrue(fault.recentBlocks().stream().anyMatch(b -> b.contains("kmain")), fault.recentBlocks().toString());
+        assertTrue(fault.outcome().startsWith("guest stopped"), fault.outcome());
+        JsonNode json = new ObjectMapper().readTree(fault.json());
+        assertEquals("0x123400000008", json.get("address").asText());
+        assertEquals("PML4", json.get("walk").get("levels").get(0).get("table").asText());
+        assertTrue(fault.text().contains("page walk of V0x123400000008"), fault.text());
+    }
+
+    @Test
+    void missingPdptEntry_isNamedInTheReason() {
+        FaultReport fault = onlyFault(run("""
+                    mov eax, 0x40000000
+                    mov rbx, qword ptr [rax]
+                """ + EXIT));
+        assertTrue(fault.reason().startsWith("PDPT entry 1 not present"), fault.reason());
+        assertEquals(2, fault.walk().levels().size());
+    }
+
+    @Test
+    void writeToReadOnlyPage_namesThePteWithoutW() {
+        FaultReport fault = onlyFault(run("""
+                    xor edi, edi
+                    mov esi, ALLOC_ZERO
+                    HYPERCALL HC_FRAME_ALLOC
+                    mov rsi, rax
+                    movabs rdi, 0xffffc80000000000
+                    xor edx, edx                       # present, read-only, supervisor
+                    HYPERCALL HC_VMMAP
+                    movabs rax, 0xffffc80000000010
+                    mov qword ptr [rax], 1
+                """ + EXIT));
+        assertEquals("write", fault.access());
+        assertEquals(0x3, fault.errorCode());
+        assertTrue(fault.reason().startsWith("write to a read-only page: W clear in the PT entry at P0x"), fault.reason());
+        assertEquals(4, fault.walk().levels().size());
+        assertTrue(fault.walk().physical() != null);
+    }
+
+    @Test
+    void fetchFromNoExecutePage_namesTheNxEntry() {
+        FaultReport fault = onlyFault(run("""
+                    mov edi, 4096
+                    HYPERCALL HC_VMALLOC                # writable, no-execute
+                    mov byte ptr [rax], 0xC3            # ret
+                    call rax
+                """ + EXIT));
+        assertEquals("instruction fetch", fault.access());
+        assertEquals(0x11, fault.errorCode());
+        assertTrue(fault.reason().startsWith("instruction fetch from a no-execute page: NX set in the PT entry"),
+                fault.reason());
+        assertEquals("0xffffc90000000000", fault.address());
+        assertTrue(fault.vmas().containing().contains("vmalloc"), fault.vmas().toString());
+    }
+
+    @Test
+    void userAccessToSupervisorPage_fromRing3() {
+        FaultReport fault = onlyFault(run("""
+                    lgdt [rip + user_gdtr]
+                    xor edi, edi
+                    mov esi, ALLOC_ZERO
+                    HYPERCALL HC_FRAME_ALLOC
+                    mov r12, rax                       # frame for user code and stack
+                    mov rsi, rax
+                    movabs rdi, 0x0000008000000000     # PML4 slot 1: tables made by vmmap allow user access
+                    mov edx, PTE_WRITABLE | 4          # user page
+                    HYPERCALL HC_VMMAP
+                    mov edi, 2
+                    HYPERCALL HC_MM_STAT               # direct map base
+                    add rax, r12
+                    mov rcx, [rip + user_code]         # copy 8 bytes of user code
+                    mov [rax], rcx
+                    push 0x1b                          # SS: user data, RPL 3
+                    movabs rax, 0x0000008000000ff0
+                    push rax                           # RSP
+                    push 0x2                           # RFLAGS
+                    push 0x23                          # CS: user code, RPL 3
+                    movabs rax, 0x0000008000000000
+                    push rax                           # RIP
+                    iretq
+                .section .rodata
+                user_code:
+                    .byte 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x80  # mov rax, [0xffffffff80000000]
+                .section .data
+                .align 16
+                user_gdt:
+                    .quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff, 0x00cff2000000ffff, 0x00affa000000ffff
+                user_gdtr:
+                    .word 5 * 8 - 1
+                    .quad user_gdt
+                """));
+        assertEquals("user", fault.mode());
+        assertEquals(0x5, fault.errorCode());
+        assertTrue(fault.reason().startsWith("user-mode access to a supervisor page: U clear in the PML4 entry"),
+                fault.reason());
+        assertEquals("0x23", fault.registers().get("cs"));
+    }
+
+    @Test
+    void nonCanonicalAddress_isAGeneralProtectionFaultWithTheAddress() {
+        BootReport report = run("""
+                    movabs rax, 0x0000800000000000
+                    mov rbx, qword ptr [rax + 0x10]
+                """ + EXIT);
+        FaultReport fault = onlyFault(report);
+        assertEquals(ExceptionVector.GP, fault.vector());
+        assertEquals("0x800000000010", fault.address());
+        assertTrue(fault.reason().startsWith("non-canonical address 0x800000000010"), fault.reason());
+        assertEquals(null, fault.walk());
+        assertTrue(report.failure().orElseThrow().contains("non-canonical"), report.failure().get());
+    }
+
+    @Test
+    void guardPageAfterVmalloc_isAFaultNamingTheGuard() {
+        FaultReport fault = onlyFault(run("""
+                    mov edi, 4096
+                    HYPERCALL HC_VMALLOC
+                    mov qword ptr [rax + 4088], 1      # last word of the area: fine
+                    mov qword ptr [rax + 4096], 1      # one past: the guard page
+                """ + EXIT));
+        assertEquals("0xffffc90000001000", fault.address());
+        assertTrue(fault.reason().startsWith("guard page 0xffffc90000001000 hit: PT entry 1 not present"), fault.reason());
+        assertTrue(fault.vmas().containing().contains("guard"), fault.vmas().toString());
+    }
+
+    @Test
+    void thousandDemandPagedFaults_allArriveAsPageFaults_andEachGetsAZeroedPage() {
+        BootReport report = run("""
+                    mov edi, 1000 * 4096
+                    mov esi, PTE_WRITABLE
+                    HYPERCALL HC_VMA_RESERVE
+                    mov r12, rax
+                    xor ecx, ecx
+                    xor r13, r13
+                1:  mov rdx, rcx
+                    shl rdx, 12
+                    add r13, [r12 + rdx + 8]           # reads zero: a fresh page
+                    mov [r12 + rdx], rcx               # first write maps it... no, the read did
+                    inc ecx
+                    cmp ecx, 1000
+                    jne 1b
+                    xor ecx, ecx
+                    xor r14, r14
+                2:  mov rdx, rcx
+                    shl rdx, 12
+                    add r14, [r12 + rdx]               # sum of 0..999 written above
+                    inc ecx
+                    cmp ecx, 1000
+                    jne 2b
+                    mov rdi, r12
+                    HYPERCALL HC_VMA_RELEASE
+                    mov r15, rax
+                """ + EXIT);
+        assertEquals(StopReason.EXIT_PORT, report.run().reason(), report.run().detail() + report.faults());
+        assertEquals(1000, report.demandPagedFaults());
+        assertEquals(List.of(), report.faults());
+        assertEquals(0, report.run().cpu().gprs()[13], "fresh pages read as zero");
+        assertEquals(999L * 1000 / 2, report.run().cpu().gprs()[14]);
+        assertEquals(0, report.run().cpu().gprs()[15], "release succeeded");
+    }
+
+    private static final String IDT_SETUP = """
+                lea rdi, [rip + idt]
+                lea rax, [rip + pf_handler]
+                mov word ptr [rdi + 14 * 16], ax        # offset 15..0
+                mov word ptr [rdi + 14 * 16 + 2], 0x08  # selector
+                mov word ptr [rdi + 14 * 16 + 4], 0x8E00  # present, DPL 0, interrupt gate
+                shr rax, 16
+                mov word ptr [rdi + 14 * 16 + 6], ax    # offset 31..16
+                shr rax, 16
+                mov dword ptr [rdi + 14 * 16 + 8], eax  # offset 63..32
+                lidt [rip + idtr]
+            """;
+    private static final String IDT_DATA = """
+            .section .data
+            .align 16
+            idtr:
+                .word 256 * 16 - 1
+                .quad idt
+            pf_count: .quad 0
+            first_cr2: .quad 0
+            second_cr2: .quad 0
+            .section .bss
+            .align 16
+            idt: .skip 256 * 16
+            """;
+
+    @Test
+    void deliver_runsTheGuestHandler_evenForAFaultInsideIt_andIretqReturns() {
+        BootReport report = run(IDT_SETUP + """
+                    movabs rax, 0x0000100000000000
+                    mov rbx, qword ptr [rax]           # 3 bytes: the handler skips it
+                    mov r12, [rip + pf_count]
+                    mov r13, [rip + first_cr2]
+                    mov r14, [rip + second_cr2]
+                """ + EXIT + """
+                pf_handler:
+                    push rax
+                    push rcx
+                    mov rcx, [rip + pf_count]
+                    inc rcx
+                    mov [rip + pf_count], rcx
+                    mov rax, cr2
+                    cmp rcx, 1
+                    jne 3f
+                    mov [rip + first_cr2], rax
+                    movabs rax, 0x0000200000000000
+                    mov rax, qword ptr [rax]           # a fault inside the #PF handler (3 bytes)
+                    jmp 4f
+                3:  mov [rip + second_cr2], rax
+                4:  add qword ptr [rsp + 24], 3        # skip the faulting instruction
+                    pop rcx
+                    pop rax
+                    add rsp, 8                         # drop the error code
+                    iretq
+                """ + IDT_DATA, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
+        assertEquals(StopReason.EXIT_PORT, report.run().reason(), report.run().detail() + report.faults());
+        var gprs = report.run().cpu().gprs();
+        assertEquals(2, gprs[12], "the handler ran twice");
+        assertEquals(0x0000100000000000L, gprs[13]);
+        assertEquals(0x0000200000000000L, gprs[14], "the nested fault got its own CR2");
+        assertEquals(2, report.faults().size());
+        assertTrue(report.faults().stream().allMatch(f -> f.outcome().startsWith("delivered")), report.faults().toString());
+        assertTrue(report.faults().get(1).ripSymbol().startsWith("pf_handler+0x"), report.faults().get(1).ripSymbol());
+    }
+
+    @Test
+    void deliver_withoutAnIdt_isATripleFault() {
+        BootReport report = run("""
+                    movabs rax, 0x0000100000000000
+                    mov rbx, qword ptr [rax]
+                """ + EXIT, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
+        assertEquals(StopReason.UNHANDLED_EXCEPTION, report.run().reason());
+        assertTrue(onlyFault(report).outcome().startsWith("triple fault: the IDT (limit 0x0) has no gate for vector 14"),
+                onlyFault(report).outcome());
+        assertTrue(report.failure().orElseThrow().startsWith("triple fault in stage 'kmain'"), report.failure().get());
+    }
+
+    @Test
+    void deliver_withUnwritableStack_escalatesToDoubleFaultHandlerAbsence_tripleFault() {
+        BootReport report = run(IDT_SETUP + """
+                    movabs rsp, 0x0000300000000000     # an unmapped stack: the frame cannot be pushed
+                    movabs rax, 0x0000100000000000
+                    mov rbx, qword ptr [rax]
+                """ + EXIT + """
+                pf_handler:
+                    iretq
+                """ + IDT_DATA, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
+        FaultReport fault = onlyFault(report);
+        assertTrue(fault.outcome().startsWith("triple fault: the exception frame cannot be pushed"), fault.outcome());
+        assertFalse(report.succeeded());
+    }
+}
