@@ -98,6 +98,10 @@ public final class KernelBoot implements AutoCloseable {
         return analyzer;
     }
 
+    public FaultDispatcher faults() {
+        return faults;
+    }
+
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
         try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols())) {
@@ -127,7 +131,7 @@ public final class KernelBoot implements AutoCloseable {
                     + " exhausted " + where + " at " + rip + " (an endless loop?)");
             case TIMEOUT -> Optional.of("timed out " + where + " at " + rip);
             case EMULATION_ERROR -> Optional.of("emulation error " + where + " at " + rip + ": " + result.detail());
-            case HOST_REQUEST -> Optional.of("stopped by the host " + where + " at " + rip);
+            case HOST_REQUEST, REACHED_END -> Optional.of("stopped by the host " + where + " at " + rip);
         };
     }
 

@@ -33,6 +33,10 @@ public final class BlockTrace implements AutoCloseable {
         return blocks;
     }
 
+    public void clear() {
+        count = 0;
+    }
+
     @Override
     public void close() {
         hook.remove();

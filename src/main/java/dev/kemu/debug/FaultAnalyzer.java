@@ -47,6 +47,18 @@ public final class FaultAnalyzer implements AutoCloseable {
         }
     }
 
+    /** Forgets the recorded blocks. */
+    public void clearTrace() {
+        if (trace != null) {
+            trace.clear();
+        }
+    }
+
+    /** The recorded blocks, oldest first, symbolized (empty when tracing is off). */
+    public List<String> recentBlockLines() {
+        return recentBlocks();
+    }
+
     /** {@code errorCode} is -1 for exceptions without one; {@code cr2} is used for #PF only. */
     public FaultReport analyze(int vector, int errorCode, long cr2) {
         CpuState cpu = machine.cpu();

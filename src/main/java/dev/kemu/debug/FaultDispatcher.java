@@ -40,6 +40,12 @@ public final class FaultDispatcher implements Machine.ExceptionHandler {
         return demandPagedFaults;
     }
 
+    /** Forgets the reports and counts (the test harness calls this between tests). */
+    public void clear() {
+        reports.clear();
+        demandPagedFaults = 0;
+    }
+
     @Override
     public boolean onException(Machine machine, int vector) {
         int errorCode = hasErrorCode(vector) ? machine.exceptionErrorCode() : -1;

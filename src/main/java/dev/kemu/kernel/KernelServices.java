@@ -82,6 +82,11 @@ public final class KernelServices {
         return List.copyOf(invalidFrees);
     }
 
+    /** Forgets the refused-free reports (the test harness calls this between tests). */
+    public void clearReports() {
+        invalidFrees.clear();
+    }
+
     private boolean ready() {
         return memory != null;
     }

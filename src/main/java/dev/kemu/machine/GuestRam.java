@@ -16,9 +16,15 @@ public final class GuestRam {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private final MemorySegment memory;
+    private DirtyPages dirty;
 
     public GuestRam(MemorySegment memory) {
         this.memory = memory;
+    }
+
+    /** Marks every page written through this view in {@code pages} (null stops tracking). */
+    public void trackWrites(DirtyPages pages) {
+        this.dirty = pages;
     }
 
     public long size() {
@@ -50,18 +56,30 @@ public final class GuestRam {
     }
 
     public void write64(long physical, long value) {
+        if (dirty != null) {
+            dirty.mark(physical, 8);
+        }
         memory.set(U64, checked(physical, 8), value);
     }
 
     public void write32(long physical, int value) {
+        if (dirty != null) {
+            dirty.mark(physical, 4);
+        }
         memory.set(U32, checked(physical, 4), value);
     }
 
     public void write16(long physical, int value) {
+        if (dirty != null) {
+            dirty.mark(physical, 2);
+        }
         memory.set(U16, checked(physical, 2), (short) value);
     }
 
     public void write8(long physical, int value) {
+        if (dirty != null) {
+            dirty.mark(physical, 1);
+        }
         memory.set(ValueLayout.JAVA_BYTE, checked(physical, 1), (byte) value);
     }
 
@@ -72,10 +90,16 @@ public final class GuestRam {
     }
 
     public void write(long physical, byte[] bytes) {
+        if (dirty != null) {
+            dirty.mark(physical, bytes.length);
+        }
         MemorySegment.copy(bytes, 0, memory, ValueLayout.JAVA_BYTE, checked(physical, bytes.length), bytes.length);
     }
 
     public void fill(long physical, long length, byte value) {
+        if (dirty != null) {
+            dirty.mark(physical, length);
+        }
         memory.asSlice(checked(physical, length), length).fill(value);
     }
 

@@ -38,6 +38,9 @@ public final class Machine implements AutoCloseable {
     private final long[] stateValues = new long[STATE_REGISTERS.length];
     private ExceptionHandler exceptionHandler = (machine, vector) -> false;
     private dev.kemu.unicorn.Context exceptionScratch;
+    private DirtyPages dirtyPages;
+    private RegisterBatch pagingBatch;
+    private final long[] pagingValues = new long[2];
 
     // Per-run state, written by hooks.
     private long instructions;
@@ -125,6 +128,36 @@ public final class Machine implements AutoCloseable {
         return exceptionScratch;
     }
 
+    /**
+     * Tracks every page written from now on: guest stores through a write hook (translated
+     * with the current page tables), host writes through {@link GuestRam}. Used by {@link Snapshot}.
+     */
+    public DirtyPages dirtyPages() {
+        if (dirtyPages == null) {
+            dirtyPages = new DirtyPages(ram.size());
+            ram.trackWrites(dirtyPages);
+            pagingBatch = engine.batch(X86Reg.CR0, X86Reg.CR3);
+            engine.hookMem(dev.kemu.unicorn.HookType.MEM_WRITE, 1, 0, this::onGuestWrite);
+        }
+        return dirtyPages;
+    }
+
+    private void onGuestWrite(Unicorn uc, int type, long address, int size, long value) {
+        pagingBatch.read(pagingValues);
+        if ((pagingValues[0] & CpuState.CR0_PG) == 0) {
+            dirtyPages.mark(address, size);
+            return;
+        }
+        long first = walker.translate(pagingValues[1], address);
+        if (first >= 0) {
+            dirtyPages.mark(first, 1);
+        }
+        long last = walker.translate(pagingValues[1], address + size - 1);
+        if (last >= 0) {
+            dirtyPages.mark(last, 1);
+        }
+    }
+
     /** Instructions executed so far in the current (or last) counted run. */
     public long instructionCount() {
         return instructions;
@@ -152,6 +185,11 @@ public final class Machine implements AutoCloseable {
 
     /** Runs the guest from {@code startRip} until it stops; see {@link RunResult}. */
     public RunResult run(long startRip, RunLimits limits) {
+        return run(startRip, 0, limits);
+    }
+
+    /** Runs from {@code startRip} until RIP reaches {@code endRip} (0 = no end address) or the guest stops. */
+    public RunResult run(long startRip, long endRip, RunLimits limits) {
         instructions = 0;
         budget = limits.instructionBudget();
         stopReason = null;
@@ -161,7 +199,7 @@ public final class Machine implements AutoCloseable {
         HookHandle counter = budget > 0 ? engine.hookCode(1, 0, this::countInstruction) : null;
         long started = System.nanoTime();
         try {
-            engine.start(startRip, 0, limits.timeout().toNanos() / 1000, 0);
+            engine.start(startRip, endRip, limits.timeout().toNanos() / 1000, 0);
         } catch (UnicornException e) {
             if (e.error() == UcError.UNKNOWN) {
                 throw e;
@@ -182,7 +220,10 @@ public final class Machine implements AutoCloseable {
         }
         Duration wall = Duration.ofNanos(System.nanoTime() - started);
         CpuState cpu = cpu();
-        if (stopReason == null) {
+        if (stopReason == null && endRip != 0 && cpu.rip() == endRip) {
+            stopReason = StopReason.REACHED_END;
+            stopDetail = String.format("reached 0x%x", endRip);
+        } else if (stopReason == null) {
             classifyQuietStop(cpu, limits, wall);
         }
         log.debug("run stopped: {} after {} instructions: {}", stopReason, budget > 0 ? instructions : "uncounted",

@@ -47,6 +47,33 @@ public final class PageWalker {
         throw new AssertionError("unreachable: the walk ends at level 1");
     }
 
+    /**
+     * The physical address of {@code va}, or -1 when it is not mapped: the walk without the
+     * record of levels, allocation-free for hot paths.
+     */
+    public long translate(long cr3, long va) {
+        if ((va >> 47) != 0 && (va >> 47) != -1) {
+            return -1;
+        }
+        long table = cr3 & PageTableEntry.ADDRESS_MASK;
+        for (int level = 4; level >= 1; level--) {
+            long entryAddress = table + ((va >>> (12 + 9 * (level - 1))) & 0x1ff) * 8;
+            if (!ram.contains(entryAddress, 8)) {
+                return -1;
+            }
+            long entry = ram.read64(entryAddress);
+            if ((entry & PageTableEntry.PRESENT) == 0) {
+                return -1;
+            }
+            if (level == 1 || ((level == 2 || level == 3) && (entry & PageTableEntry.HUGE) != 0)) {
+                long pageMask = (1L << (12 + 9 * (level - 1))) - 1;
+                return (entry & PageTableEntry.ADDRESS_MASK & ~pageMask) | (va & pageMask);
+            }
+            table = entry & PageTableEntry.ADDRESS_MASK;
+        }
+        return -1;
+    }
+
     private static PageWalk stopped(VirtAddr address, PhysAddr root, List<PageWalk.Level> levels, String reason) {
         return new PageWalk(address, root, List.copyOf(levels), Optional.empty(), 0, reason);
     }

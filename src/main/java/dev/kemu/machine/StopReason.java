@@ -2,6 +2,8 @@ package dev.kemu.machine;
 
 /** Why a run of the guest ended. */
 public enum StopReason {
+    /** Execution reached the end address the run was given. */
+    REACHED_END,
     /** The guest wrote the exit port. */
     EXIT_PORT,
     /** The guest executed {@code hlt}. */

@@ -7,19 +7,23 @@ import java.util.List;
 /** GNU {@code ld}: no dynamic sections, 4 KiB segment alignment so file offsets stay small. */
 public final class GnuLinker implements Linker {
     private final String executable;
+    private final List<String> extraArguments;
 
     public GnuLinker() {
-        this("ld");
+        this("ld", List.of());
     }
 
-    public GnuLinker(String executable) {
+    /** {@code extraArguments} go before the objects, e.g. {@code --just-symbols=kernel.elf}. */
+    public GnuLinker(String executable, List<String> extraArguments) {
         this.executable = executable;
+        this.extraArguments = List.copyOf(extraArguments);
     }
 
     @Override
     public void link(List<Path> objects, Path script, Path output) {
         List<String> command = new ArrayList<>(List.of(executable, "-n", "-static", "-z", "max-page-size=0x1000",
                 "--no-warn-rwx-segments", "-T", script.toString(), "-o", output.toString()));
+        command.addAll(extraArguments);
         objects.forEach(o -> command.add(o.toString()));
         ProcessRunner.Result result = ProcessRunner.run(command, null);
         if (result.exitCode() != 0) {

@@ -1,0 +1,97 @@
+package dev.kemu.testing;
+
+import dev.kemu.boot.KernelSources;
+import dev.kemu.unicorn.X86Reg;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.StringJoiner;
+
+/**
+ * What a test uses to run guest code in a freshly restored kernel:
+ *
+ * <pre>{@code
+ * @ExtendWith(KemuExtension.class)
+ * class AddTest {
+ *     @Test
+ *     void add_twoAndThree_isFive(Guest guest) {
+ *         GuestRun run = guest.set(X86Reg.RDI, 2).run("lea rax, [rdi + 3]");
+ *         assertEquals(5, run.rax());
+ *     }
+ * }
+ * }</pre>
+ *
+ * Code runs at {@link TestMachine#CODE_VA} (near the kernel, so {@code call kernel_routine} works) in kernel mode, on a 16 KiB stack, with the memory
+ * services ready, and ends when it falls through its last instruction.
+ */
+public final class Guest {
+    public static final long DEFAULT_BUDGET = 1_000_000;
+
+    private final TestMachine machine;
+    private final Map<Integer, Long> registers = new LinkedHashMap<>();
+    private long budget = DEFAULT_BUDGET;
+    private GuestRun last;
+
+    Guest(TestMachine machine) {
+        this.machine = machine;
+    }
+
+    /** Sets a register for the next run (RIP and RSP are set by the harness). */
+    public Guest set(int register, long value) {
+        registers.put(register, value);
+        return this;
+    }
+
+    /** The instruction budget of the next run; a runaway snippet ends there. */
+    public Guest budget(long instructions) {
+        this.budget = instructions;
+        return this;
+    }
+
+    public GuestRun run(String assembly) {
+        last = machine.run(assembly, registers, budget);
+        registers.clear();
+        return last;
+    }
+
+    /** Runs an assembly file (a path relative to the repository root, e.g. {@code kernel-asm/tests/x.S}). */
+    public GuestRun runFile(String path) {
+        try {
+            return run(Files.readString(KernelSources.home().resolve(path)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read guest code " + path, e);
+        }
+    }
+
+    /** Calls the kernel routine {@code symbol} with up to six arguments in the SysV registers. */
+    public GuestRun call(String symbol, long... args) {
+        int[] order = {X86Reg.RDI, X86Reg.RSI, X86Reg.RDX, X86Reg.RCX, X86Reg.R8, X86Reg.R9};
+        if (args.length > order.length) {
+            throw new IllegalArgumentException("at most six register arguments");
+        }
+        for (int i = 0; i < args.length; i++) {
+            registers.put(order[i], args[i]);
+        }
+        return run("    call " + symbol);
+    }
+
+    /** The last run, for failure messages. */
+    public GuestRun lastRun() {
+        return last;
+    }
+
+    public TestMachine machine() {
+        return machine;
+    }
+
+    @Override
+    public String toString() {
+        StringJoiner text = new StringJoiner(", ", "Guest[", "]");
+        registers.forEach((r, v) -> text.add(r + "=0x" + Long.toHexString(v)));
+        return text.toString();
+    }
+}

@@ -1,0 +1,129 @@
+package dev.kemu.testing;
+
+import dev.kemu.debug.FaultReport;
+import dev.kemu.kernel.InvalidFree;
+import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.kernel.slab.SlabInfo;
+import dev.kemu.machine.CpuState;
+import dev.kemu.machine.RunResult;
+import dev.kemu.machine.StopReason;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What one run of guest code did: registers, memory (read through the guest's page tables),
+ * debug-console output, faults with their reports, refused frees and the allocators' state.
+ * Valid until the next run on the same thread.
+ */
+public final class GuestRun {
+    private final TestMachine machine;
+    private final RunResult result;
+    private final String console;
+    private final List<FaultReport> faults;
+    private final List<InvalidFree> invalidFrees;
+    private final List<String> recentBlocks;
+
+    GuestRun(TestMachine machine, RunResult result) {
+        this.machine = machine;
+        this.result = result;
+        this.console = machine.boot().console().text();
+        this.faults = machine.boot().faults().reports();
+        this.invalidFrees = machine.boot().services().invalidFrees();
+        this.recentBlocks = machine.boot().faultAnalyzer().recentBlockLines();
+    }
+
+    /** The last basic blocks executed, oldest first. */
+    public List<String> recentBlocks() {
+        return recentBlocks;
+    }
+
+    public RunResult result() {
+        return result;
+    }
+
+    public StopReason stopReason() {
+        return result.reason();
+    }
+
+    /** True when the code ran to its end without a fault. */
+    public boolean completed() {
+        return result.reason() == StopReason.REACHED_END;
+    }
+
+    public CpuState cpu() {
+        return result.cpu();
+    }
+
+    public long register(int register) {
+        return result.cpu().gpr(register);
+    }
+
+    public long rax() {
+        return result.cpu().rax();
+    }
+
+    public long instructions() {
+        return result.instructions();
+    }
+
+    public String console() {
+        return console;
+    }
+
+    public List<FaultReport> faults() {
+        return faults;
+    }
+
+    public Optional<FaultReport> fault() {
+        return faults.isEmpty() ? Optional.empty() : Optional.of(faults.getLast());
+    }
+
+    public List<InvalidFree> invalidFrees() {
+        return invalidFrees;
+    }
+
+    public KernelMemory memory() {
+        return machine.memory();
+    }
+
+    public List<SlabInfo> slabInfo() {
+        return machine.memory().slabs().info();
+    }
+
+    /** Reads 8 bytes at guest-virtual {@code address} through the current page tables. */
+    public long read64(long address) {
+        return machine.machine().ram().read64(physical(address));
+    }
+
+    public byte[] read(long address, int length) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) machine.machine().ram().read8(physical(address + i));
+        }
+        return bytes;
+    }
+
+    private long physical(long address) {
+        long physical = machine.machine().pageWalker().translate(result.cpu().cr3(), address);
+        if (physical < 0) {
+            throw new IllegalArgumentException("V0x" + Long.toHexString(address) + " is not mapped");
+        }
+        return physical;
+    }
+
+    /** A description for failure messages: how the run ended, the fault report and the recent trace. */
+    public String describe() {
+        StringBuilder text = new StringBuilder("guest run: " + result.reason() + " (" + result.detail() + "), "
+                + result.instructions() + " instructions\n");
+        faults.forEach(f -> text.append(f.text()));
+        if (!console.isEmpty()) {
+            text.append("console:\n").append(console);
+        }
+        if (faults.isEmpty() && !recentBlocks.isEmpty()) {
+            text.append("recent blocks (oldest first)\n");
+            recentBlocks.forEach(b -> text.append("  ").append(b).append('\n'));
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,75 @@
+package dev.kemu.testing;
+
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * JUnit 5 extension that gives each test a {@link Guest} on a machine restored from the
+ * booted-kernel snapshot. Machines are made once per thread (tests may run in parallel, one
+ * engine per thread) and kept in the root store, which closes them after the run. A failing
+ * test's message gets the last run's fault report and recent trace appended.
+ */
+public final class KemuExtension implements ParameterResolver, TestExecutionExceptionHandler {
+    private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KemuExtension.class);
+
+    /** One TestMachine per thread, closed with the root context. */
+    static final class Machines implements ExtensionContext.Store.CloseableResource {
+        private final ThreadLocal<TestMachine> perThread = new ThreadLocal<>();
+        private final List<TestMachine> all = new ArrayList<>();
+
+        TestMachine current() {
+            TestMachine machine = perThread.get();
+            if (machine == null) {
+                machine = new TestMachine();
+                perThread.set(machine);
+                synchronized (all) {
+                    all.add(machine);
+                }
+            }
+            return machine;
+        }
+
+        @Override
+        public void close() {
+            synchronized (all) {
+                all.forEach(TestMachine::close);
+                all.clear();
+            }
+        }
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+        return parameter.getParameter().getType() == Guest.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+        Machines machines = context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(Machines.class,
+                key -> new Machines(), Machines.class);
+        try {
+            Guest guest = new Guest(machines.current());
+            context.getStore(NAMESPACE).put(Guest.class, guest);
+            return guest;
+        } catch (RuntimeException e) {
+            throw new ParameterResolutionException("cannot prepare a booted kemu machine: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        Guest guest = context.getStore(NAMESPACE).get(Guest.class, Guest.class);
+        if (guest == null || guest.lastRun() == null || !(throwable instanceof AssertionError)) {
+            throw throwable;
+        }
+        AssertionError detailed = new AssertionError(throwable.getMessage() + "\n" + guest.lastRun().describe(), throwable);
+        detailed.setStackTrace(throwable.getStackTrace());
+        throw detailed;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.kemu.testing;
+
+import dev.kemu.boot.BootOptions;
+import dev.kemu.boot.BootReport;
+import dev.kemu.boot.KernelBoot;
+import dev.kemu.boot.KernelSources;
+import dev.kemu.kernel.mm.FrameType;
+import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.kernel.mm.MapResult;
+import dev.kemu.kernel.mm.PageSize;
+import dev.kemu.machine.Machine;
+import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.RunLimits;
+import dev.kemu.machine.RunResult;
+import dev.kemu.machine.Snapshot;
+import dev.kemu.unicorn.RegisterBatch;
+import dev.kemu.unicorn.X86Reg;
+
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A booted kernel whose memory services are initialised, with a code area and a stack for
+ * test snippets, frozen in a {@link Snapshot}. Each {@link #run} starts from that snapshot,
+ * so no test sees what another did. One per thread.
+ *
+ * <pre>
+ *   0xffffffffc0000000  snippet code and data, 64 KiB, writable + executable
+ *   0xffffffffc0100000  snippet stack, 16 KiB, writable, no-execute (RSP starts at its top)
+ * </pre>
+ */
+public final class TestMachine implements AutoCloseable {
+    /** Within 2 GiB of the kernel image, so that snippets can {@code call} kernel routines (rel32). */
+    public static final long CODE_VA = 0xffff_ffff_c000_0000L;
+    public static final long CODE_SIZE = 64 << 10;
+    public static final long STACK_VA = 0xffff_ffff_c010_0000L;
+    public static final long STACK_SIZE = 16 << 10;
+    public static final int TRACE_BLOCKS = 32;
+
+    private final KernelBoot boot;
+    private final BootReport bootReport;
+    private final KernelMemory memory;
+    private final SnippetAssembler assembler;
+    private final long codePhys;
+    private final Snapshot snapshot;
+    private final RegisterBatch startRegisters;
+
+    public TestMachine() {
+        KernelSources.BuiltImages images = KernelSources.defaults().build();
+        boot = new KernelBoot(images, BootOptions.defaults().withBlockTrace(TRACE_BLOCKS));
+        try {
+            bootReport = boot.run();
+            if (!bootReport.succeeded()) {
+                throw new IllegalStateException("the kernel did not boot for the test harness: " + bootReport.failure().get());
+            }
+            memory = boot.services().memory().orElseThrow(() -> new IllegalStateException(
+                    "kmain did not initialise the memory services (HC_MM_INIT)"));
+            codePhys = mapArea(CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
+            mapArea(STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
+            assembler = new SnippetAssembler(images.kernel());
+            machine().dirtyPages();
+            startRegisters = machine().engine().batch(X86Reg.RSP, X86Reg.RBP);
+            startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
+            snapshot = Snapshot.take(machine());
+        } catch (RuntimeException e) {
+            boot.close();
+            throw e;
+        }
+    }
+
+    private long mapArea(long va, long size, long flags) {
+        int order = Long.numberOfTrailingZeros(size / 4096);
+        long phys = memory.frames().allocate(order, FrameType.ALLOCATED, true);
+        for (long offset = 0; offset < size; offset += 4096) {
+            if (memory.pageTables().map(va + offset, phys + offset, PageSize.SIZE_4K, flags) != MapResult.OK) {
+                throw new IllegalStateException("cannot map the test area at 0x" + Long.toHexString(va));
+            }
+        }
+        return phys;
+    }
+
+    public Machine machine() {
+        return boot.machine();
+    }
+
+    public KernelBoot boot() {
+        return boot;
+    }
+
+    public KernelMemory memory() {
+        return memory;
+    }
+
+    /** Back to the snapshot: RAM pages written since, CPU context, TLB, reports. Returns pages copied. */
+    public long reset() {
+        long pages = snapshot.restore();
+        boot.console().clear();
+        boot.faults().clear();
+        boot.services().clearReports();
+        boot.faultAnalyzer().clearTrace();
+        return pages;
+    }
+
+    /** Resets, loads {@code source} at {@link #CODE_VA}, sets {@code registers}, and runs it to its end. */
+    public GuestRun run(String source, Map<Integer, Long> registers, long budget) {
+        SnippetAssembler.Snippet snippet = assembler.assemble(source, CODE_VA);
+        if (snippet.image().length > CODE_SIZE) {
+            throw new IllegalArgumentException("snippet of " + snippet.image().length + " bytes exceeds the 64 KiB code area");
+        }
+        reset();
+        machine().ram().write(codePhys, snippet.image());
+        machine().engine().removeTranslationCache(CODE_VA, CODE_VA + CODE_SIZE);
+        registers.forEach((register, value) -> machine().engine().regWrite(register, value));
+        RunResult result = machine().run(CODE_VA, CODE_VA + snippet.codeEnd(), new RunLimits(budget, Duration.ofSeconds(30)));
+        return new GuestRun(this, result);
+    }
+
+    @Override
+    public void close() {
+        snapshot.close();
+        boot.close();
+    }
+}
