@@ -102,6 +102,11 @@ public final class KernelBoot implements AutoCloseable {
         return faults;
     }
 
+    /** Runs from the firmware entry until RIP reaches {@code symbol}, uncounted and unobserved (for benchmarks). */
+    public RunResult runTo(String symbol) {
+        return machine.run(firmware.symbols().address("fw_entry"), symbols.address(symbol), RunLimits.UNCOUNTED);
+    }
+
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
         try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols())) {

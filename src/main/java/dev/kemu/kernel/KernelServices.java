@@ -40,32 +40,32 @@ public final class KernelServices {
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
         this.machine = machine;
         this.symbolizer = symbolizer;
-        port.register(HC_MM_INIT, (m, a) -> init(a[0], a[1], a[2]));
-        port.register(HC_FRAME_ALLOC, this::frameAlloc);
-        port.register(HC_FRAME_FREE, (m, a) -> ready() ? reportFree("frame_free", a[0],
+        port.register(HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
+        port.register(HC_FRAME_ALLOC, 2, this::frameAlloc);
+        port.register(HC_FRAME_FREE, 2, (m, a) -> ready() ? reportFree("frame_free", a[0],
                 (int) a[1] < 0 || a[1] > MmLayout.MAX_ORDER ? FreeResult.WRONG_ORDER
                         : memory.frames().free(a[0], (int) a[1], FrameType.ALLOCATED)) : ENODEV);
-        port.register(HC_VMMAP, this::vmmap);
-        port.register(HC_VMUNMAP, this::vmunmap);
-        port.register(HC_TRANSLATE, (m, a) -> ready() ? memory.pageTables().translate(a[0]).orElse(EFAULT) : ENODEV);
-        port.register(HC_PROTECT, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
+        port.register(HC_VMMAP, 3, this::vmmap);
+        port.register(HC_VMUNMAP, 2, this::vmunmap);
+        port.register(HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).orElse(EFAULT) : ENODEV);
+        port.register(HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
                 : memory.pageTables().protect(a[0], a[1]).errno());
-        port.register(HC_VMALLOC, (m, a) -> ready() ? orNoMemory(memory.vmalloc().allocate(a[0])) : ENODEV);
-        port.register(HC_VFREE, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
-        port.register(HC_CACHE_CREATE, this::cacheCreate);
-        port.register(HC_CACHE_ALLOC, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
+        port.register(HC_VMALLOC, 1, (m, a) -> ready() ? orNoMemory(memory.vmalloc().allocate(a[0])) : ENODEV);
+        port.register(HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
+        port.register(HC_CACHE_CREATE, 4, this::cacheCreate);
+        port.register(HC_CACHE_ALLOC, 2, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
                 : orNoMemory(memory.slabs().allocate((int) a[0], (a[1] & ALLOC_ZERO) != 0)));
-        port.register(HC_CACHE_FREE, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
+        port.register(HC_CACHE_FREE, 2, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
                 : reportFree("kmem_cache_free", a[1], memory.slabs().free((int) a[0], a[1])));
-        port.register(HC_CACHE_DESTROY, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
+        port.register(HC_CACHE_DESTROY, 1, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
                 : memory.slabs().destroy((int) a[0]) ? 0 : EBUSY);
-        port.register(HC_KMALLOC, (m, a) -> ready() ? orNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0))
+        port.register(HC_KMALLOC, 2, (m, a) -> ready() ? orNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0))
                 : ENODEV);
-        port.register(HC_KFREE, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
-        port.register(HC_VMA_RESERVE, (m, a) -> ready() ? orNoMemory(memory.demandPaging().reserve(a[0], a[1])) : ENODEV);
-        port.register(HC_VMA_RELEASE, (m, a) -> ready() ? reportFree("vma_release", a[0],
+        port.register(HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
+        port.register(HC_VMA_RESERVE, 2, (m, a) -> ready() ? orNoMemory(memory.demandPaging().reserve(a[0], a[1])) : ENODEV);
+        port.register(HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(a[0])) : ENODEV);
-        port.register(HC_MM_STAT, (m, a) -> !ready() ? ENODEV : switch ((int) a[0]) {
+        port.register(HC_MM_STAT, 1, (m, a) -> !ready() ? ENODEV : switch ((int) a[0]) {
             case STAT_FREE_FRAMES -> memory.root().freeFrames();
             case STAT_TOTAL_FRAMES -> memory.root().frameCount();
             case STAT_DIRECT_MAP -> memory.root().directMapBase();

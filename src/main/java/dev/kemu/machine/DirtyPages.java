@@ -13,12 +13,17 @@ public final class DirtyPages {
     }
 
     public void mark(long physical, long length) {
+        long page = physical >>> 12;
+        if (length > 0 && length <= 4096 && ((physical + length - 1) >>> 12) == page && page < pages) {
+            bits[(int) (page >>> 6)] |= 1L << page; // the common case: one page
+            return;
+        }
         if (length <= 0) {
             return;
         }
         long first = physical >>> 12, last = (physical + length - 1) >>> 12;
-        for (long page = first; page <= last && page < pages; page++) {
-            bits[(int) (page >>> 6)] |= 1L << page;
+        for (long p = first; p <= last && p < pages; p++) {
+            bits[(int) (p >>> 6)] |= 1L << p;
         }
     }
 

@@ -33,12 +33,16 @@ public final class RegisterBatch {
     /** Reads every register of the batch into {@code out[0..count)}. */
     public void read(long[] out) {
         engine.batchCall(true, ids, pointers, count);
-        MemorySegment.copy(values, JAVA_LONG, 0, out, 0, count);
+        for (int i = 0; i < count; i++) {
+            out[i] = values.getAtIndex(JAVA_LONG, i);
+        }
     }
 
     /** Writes {@code in[0..count)} to the registers of the batch. */
     public void write(long[] in) {
-        MemorySegment.copy(in, 0, values, JAVA_LONG, 0, count);
+        for (int i = 0; i < count; i++) {
+            values.setAtIndex(JAVA_LONG, i, in[i]);
+        }
         engine.batchCall(false, ids, pointers, count);
     }
 

@@ -51,7 +51,7 @@ public final class BuddyAllocator {
         while (found > order) {
             found--;
             long buddy = pfn + (1L << found);
-            frames.markBlock(buddy, found, FrameType.FREE);
+            frames.setHead(buddy, found, FrameType.FREE); // its tails are FREE already
             push(found, buddy);
         }
         frames.markBlock(pfn, order, type);
@@ -119,6 +119,7 @@ public final class BuddyAllocator {
 
     private void release(long pfn, int order) {
         root.set(ROOT_FREE_FRAMES, root.freeFrames() + (1L << order));
+        frames.markBlock(pfn, order, FrameType.FREE); // only the freed frames are rewritten
         while (order < MAX_ORDER) {
             long buddy = pfn ^ (1L << order);
             if (buddy + (1L << order) > frames.frames() || frames.type(buddy) != FrameType.FREE
@@ -126,10 +127,12 @@ public final class BuddyAllocator {
                 break;
             }
             unlink(order, buddy);
-            pfn = Math.min(pfn, buddy);
+            long head = Math.min(pfn, buddy);
+            frames.setTail(Math.max(pfn, buddy), head);
+            pfn = head;
             order++;
         }
-        frames.markBlock(pfn, order, FrameType.FREE);
+        frames.setHead(pfn, order, FrameType.FREE);
         push(order, pfn);
     }
 

@@ -14,6 +14,7 @@ import static dev.kemu.kernel.mm.MmLayout.*;
 public final class FrameChecker {
     private FrameChecker() {}
 
+
     public static List<String> check(MmRoot root) {
         List<String> problems = new ArrayList<>();
         FrameTable table = FrameTable.of(root);
@@ -60,22 +61,24 @@ public final class FrameChecker {
             problems.add("free lists hold " + freeFrames + " frames, the root counts " + root.freeFrames());
         }
         for (long pfn = 0; pfn < table.frames(); pfn++) {
-            if (table.isHead(pfn)) {
-                FrameType type = table.type(pfn);
-                if (type == FrameType.FREE && !listed.contains(pfn)) {
-                    problems.add(String.format("free block at frame 0x%x is on no free list", pfn));
-                }
-                int order = table.order(pfn);
-                for (long tail = pfn + 1; tail < pfn + (1L << order) && tail < table.frames(); tail++) {
-                    if (table.isHead(tail) || table.type(tail) != type || table.tag(tail) != (int) pfn) {
-                        problems.add(String.format("frame 0x%x should be a %s tail of block 0x%x (order %d)", tail, type,
-                                pfn, order));
-                    }
-                }
-                pfn += (1L << order) - 1;
-            } else {
+            if (!table.isHead(pfn)) {
                 problems.add(String.format("frame 0x%x belongs to no block", pfn));
+                continue;
             }
+            FrameType type = table.type(pfn);
+            if (type == FrameType.FREE && !listed.contains(pfn)) {
+                problems.add(String.format("free block at frame 0x%x is on no free list", pfn));
+            }
+            int order = table.order(pfn);
+            for (long tail = pfn + 1; tail < pfn + (1L << order) && tail < table.frames(); tail++) {
+                // Tails of free blocks keep stale tags (only heads change on split and merge).
+                if (table.isHead(tail) || table.type(tail) != type
+                        || (type != FrameType.FREE && table.tag(tail) != (int) pfn)) {
+                    problems.add(String.format("frame 0x%x should be a %s tail of block 0x%x (order %d)", tail, type,
+                            pfn, order));
+                }
+            }
+            pfn += (1L << order) - 1;
         }
         return problems;
     }

@@ -81,7 +81,32 @@ public record FrameTable(GuestRam ram, long base, long frames) {
         }
     }
 
-    /** The head frame of the block containing {@code pfn}. */
+    /**
+     * Makes {@code pfn} the head of a block of {@code 2^order} frames without touching its
+     * tails: used when the buddy allocator splits or merges free blocks, whose tails are FREE
+     * already.
+     */
+    void setHead(long pfn, int order, FrameType type) {
+        long e = entry(pfn);
+        ram.write8(e + FE_TYPE, type.ordinal());
+        ram.write8(e + FE_ORDER, order);
+        ram.write8(e + FE_FLAGS, FLAG_HEAD);
+        ram.write32(e + FE_TAG, 0);
+    }
+
+    /** Turns a former head into a tail of the block headed by {@code head} (a buddy merge). */
+    void setTail(long pfn, long head) {
+        long e = entry(pfn);
+        ram.write8(e + FE_ORDER, 0);
+        ram.write8(e + FE_FLAGS, 0);
+        ram.write32(e + FE_TAG, (int) head);
+    }
+
+    /**
+     * The head frame of the allocated block containing {@code pfn}. Tails of free blocks carry
+     * stale tags (splits and merges of free blocks rewrite only heads), so this is meaningless
+     * for FREE frames, whose type alone says what they are.
+     */
     public long headOf(long pfn) {
         return isHead(pfn) ? pfn : Integer.toUnsignedLong(tag(pfn));
     }

@@ -26,7 +26,8 @@ package dev.kemu.kernel.mm;
  *   +0  u8  type (FrameType ordinal)
  *   +1  u8  order of the block this frame heads
  *   +2  u8  flags: 1 = head of a block
- *   +4  u32 tag: slab -> cache id; page table -> present entries; tail frame -> head frame number
+ *   +4  u32 tag: slab -> cache id; page table -> present entries; tail of an allocated block ->
+ *           its head's frame number (tails of free blocks: stale, splits and merges touch heads only)
  *   +8  u32 next frame number in a free list
  *   +12 u32 previous frame number in a free list
  * </pre>

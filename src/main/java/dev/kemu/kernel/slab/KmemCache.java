@@ -67,8 +67,17 @@ public record KmemCache(GuestRam ram, long phys, int id) {
         return ram.read64(phys + TOTAL);
     }
 
+    /** The slab allocations come from first, 0 = none. */
+    public long current() {
+        return ram.read64(phys + CURRENT);
+    }
+
+    void setCurrent(long slab) {
+        ram.write64(phys + CURRENT, slab);
+    }
+
     public int slabs() {
-        return listCount(LIST_PARTIAL) + listCount(LIST_FULL) + listCount(LIST_EMPTY);
+        return listCount(LIST_PARTIAL) + listCount(LIST_FULL) + listCount(LIST_EMPTY) + (current() != 0 ? 1 : 0);
     }
 
     void addActive(long delta) {

@@ -124,28 +124,19 @@ public final class SlabAllocator {
     /** Allocates one object; returns its direct-map address, or 0 when out of memory. */
     public long allocate(int id, boolean zero) {
         KmemCache cache = cache(id);
-        long slab = cache.listHead(LIST_PARTIAL);
-        if (slab == 0) {
-            slab = cache.listHead(LIST_EMPTY);
-        }
-        if (slab == 0) {
-            slab = grow(cache);
+        long slab = cache.current();
+        if (slab == 0 || ram.read64(slab + S_FREELIST) == 0) {
+            slab = replaceCurrent(cache, slab);
             if (slab == 0) {
                 return 0;
             }
         }
         long object = ram.read64(slab + S_FREELIST);
-        if (object == 0) {
-            throw new KernelPanic(String.format("cache %s: slab P0x%x on list %d has an empty freelist", cache.name(), slab,
-                    ram.read32(slab + S_LIST)));
-        }
         long objectPhys = root.toPhysical(object);
         ram.write64(slab + S_FREELIST, ram.read64(objectPhys));
         int index = (int) ((objectPhys - slab - cache.firstObject()) / cache.stride());
         setAllocated(slab, index, true);
-        int inuse = ram.read32(slab + S_INUSE) + 1;
-        ram.write32(slab + S_INUSE, inuse);
-        moveTo(cache, slab, inuse == cache.objectsPerSlab() ? LIST_FULL : LIST_PARTIAL);
+        ram.write32(slab + S_INUSE, ram.read32(slab + S_INUSE) + 1);
         cache.addActive(1);
         if (zero) {
             ram.fill(objectPhys, cache.objectSize(), (byte) 0);
@@ -153,6 +144,31 @@ public final class SlabAllocator {
             ram.write64(objectPhys, 0); // no freelist pointer leaks to the caller
         }
         return object;
+    }
+
+    /** Retires a full current slab to the full list and takes a partial, empty or new one. */
+    private long replaceCurrent(KmemCache cache, long full) {
+        if (full != 0) {
+            link(cache, full, LIST_FULL);
+        }
+        long slab = cache.listHead(LIST_PARTIAL);
+        if (slab == 0) {
+            slab = cache.listHead(LIST_EMPTY);
+        }
+        if (slab != 0) {
+            unlink(cache, slab);
+        } else {
+            slab = grow(cache);
+        }
+        cache.setCurrent(slab);
+        if (slab != 0) {
+            ram.write32(slab + S_LIST, LIST_CURRENT);
+            if (ram.read64(slab + S_FREELIST) == 0) {
+                throw new KernelPanic(String.format("cache %s: slab P0x%x taken as current has an empty freelist",
+                        cache.name(), slab));
+            }
+        }
+        return slab;
     }
 
     /** Frees {@code object} into cache {@code id}; anything but FREED left everything untouched. */
@@ -192,6 +208,9 @@ public final class SlabAllocator {
         int inuse = ram.read32(slab + S_INUSE) - 1;
         ram.write32(slab + S_INUSE, inuse);
         cache.addActive(-1);
+        if (slab == cache.current()) {
+            return FreeResult.FREED;
+        }
         if (inuse > 0) {
             moveTo(cache, slab, LIST_PARTIAL);
         } else {
@@ -215,6 +234,12 @@ public final class SlabAllocator {
     /** Gives every empty slab of the cache back to the buddy allocator. */
     public void shrink(int id) {
         KmemCache cache = cache(id);
+        long current = cache.current();
+        if (current != 0 && ram.read32(current + S_INUSE) == 0) {
+            cache.setCurrent(0);
+            ram.write32(current + S_LIST, -1);
+            release(cache, current);
+        }
         for (long slab = cache.listHead(LIST_EMPTY); slab != 0; slab = cache.listHead(LIST_EMPTY)) {
             release(cache, slab);
         }
@@ -236,8 +261,10 @@ public final class SlabAllocator {
         for (int id = 0; id < root.cacheCapacity(); id++) {
             KmemCache c = KmemCache.of(root, id);
             if (c.active()) {
+                boolean currentInUse = c.current() != 0 && ram.read32(c.current() + S_INUSE) > 0;
                 rows.add(new SlabInfo(c.name(), c.activeObjects(), c.totalObjects(), c.objectSize(), c.objectsPerSlab(),
-                        1 << c.slabOrder(), c.listCount(LIST_PARTIAL) + c.listCount(LIST_FULL), c.slabs()));
+                        1 << c.slabOrder(), c.listCount(LIST_PARTIAL) + c.listCount(LIST_FULL) + (currentInUse ? 1 : 0),
+                        c.slabs()));
             }
         }
         return rows;
@@ -265,7 +292,6 @@ public final class SlabAllocator {
             ram.write64(slab + S_FREELIST, root.toVirtual(objectPhys));
         }
         cache.addTotal(objects);
-        link(cache, slab, LIST_EMPTY);
         return slab;
     }
 
@@ -301,7 +327,7 @@ public final class SlabAllocator {
 
     private void unlink(KmemCache cache, long slab) {
         int list = ram.read32(slab + S_LIST);
-        if (list < 0) {
+        if (list < 0 || list == LIST_CURRENT) {
             return;
         }
         long next = ram.read64(slab + S_NEXT);

@@ -49,6 +49,17 @@ public final class SlabChecker {
                             cache.listCount(list)));
                 }
             }
+            long current = cache.current();
+            if (current != 0) {
+                String where = String.format("cache %s current slab P0x%x", cache.name(), current);
+                if (!slabsSeen.add(current)) {
+                    problems.add(where + ": also on a list");
+                } else {
+                    checkSlab(root, cache, current, LIST_CURRENT, -1, where, problems);
+                    active += ram.read32(current + S_INUSE);
+                    total += cache.objectsPerSlab();
+                }
+            }
             if (active != cache.activeObjects() || total != cache.totalObjects()) {
                 problems.add(String.format("cache %s: slabs hold %d/%d objects, the cache counts %d/%d", cache.name(),
                         active, total, cache.activeObjects(), cache.totalObjects()));
@@ -76,13 +87,13 @@ public final class SlabChecker {
             problems.add(where + ": frame table says " + frames.type(pfn) + " order " + frames.order(pfn) + " tag "
                     + frames.tag(pfn));
         }
-        if (ram.read32(slab + S_LIST) != list || ram.read64(slab + S_PREV) != prev) {
+        if (ram.read32(slab + S_LIST) != list || (list != LIST_CURRENT && ram.read64(slab + S_PREV) != prev)) {
             problems.add(where + ": list field or prev link wrong");
         }
         int objects = cache.objectsPerSlab();
         int inuse = ram.read32(slab + S_INUSE);
         int expectedList = inuse == 0 ? LIST_EMPTY : inuse == objects ? LIST_FULL : LIST_PARTIAL;
-        if (expectedList != list) {
+        if (list != LIST_CURRENT && expectedList != list) {
             problems.add(where + ": " + inuse + "/" + objects + " in use but on list " + list);
         }
         int allocatedBits = 0;
