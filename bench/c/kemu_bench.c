@@ -71,9 +71,7 @@ static void bench_raw(void) {
         mips[r] = (10.0 * iterations) / (elapsed / 1e9) / 1e6;
     }
     uc_close(uc);
-    for (int i = 0; i < REPS; i++) mips[i] = -mips[i + 1]; /* skip warm-up; negate: higher is better */
-    qsort(mips, REPS, sizeof(double), cmp_double);
-    printf("raw_mips %.1f %.1f MIPS\n", -mips[0], -mips[REPS / 2]);
+    report("raw_mips", mips + 1, REPS, "MIPS"); /* skip the warm-up run */
 }
 
 /* ---- hypercall round trip ---------------------------------------------------------------- */

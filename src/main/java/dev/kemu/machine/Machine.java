@@ -41,6 +41,8 @@ public final class Machine implements AutoCloseable {
     private DirtyPages dirtyPages;
     private RegisterBatch pagingBatch;
     private final long[] pagingValues = new long[2];
+    /** Kept across counted runs: adding or removing a code hook makes Unicorn drop all translated code. */
+    private HookHandle counter;
 
     // Per-run state, written by hooks.
     private long instructions;
@@ -196,7 +198,12 @@ public final class Machine implements AutoCloseable {
         exitCode = 0;
         vector = -1;
         stopDetail = "";
-        HookHandle counter = budget > 0 ? engine.hookCode(1, 0, this::countInstruction) : null;
+        if (budget > 0 && counter == null) {
+            counter = engine.hookCode(1, 0, this::countInstruction);
+        } else if (budget == 0 && counter != null) {
+            counter.remove();
+            counter = null;
+        }
         long started = System.nanoTime();
         try {
             engine.start(startRip, endRip, limits.timeout().toNanos() / 1000, 0);
@@ -212,10 +219,6 @@ public final class Machine implements AutoCloseable {
             } else if (stopReason == null) {
                 stopReason = e.error() == UcError.EXCEPTION ? StopReason.UNHANDLED_EXCEPTION : StopReason.EMULATION_ERROR;
                 stopDetail = e.getMessage();
-            }
-        } finally {
-            if (counter != null) {
-                counter.remove();
             }
         }
         Duration wall = Duration.ofNanos(System.nanoTime() - started);
@@ -258,7 +261,7 @@ public final class Machine implements AutoCloseable {
     }
 
     private void countInstruction(Unicorn uc, long address, int size) {
-        if (++instructions >= budget) {
+        if (budget > 0 && ++instructions >= budget) {
             // Unicorn's hook fires before the instruction: stopping here ends the run with
             // exactly `budget` instructions counted.
             requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(

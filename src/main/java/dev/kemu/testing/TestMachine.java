@@ -44,6 +44,7 @@ public final class TestMachine implements AutoCloseable {
     private final long codePhys;
     private final Snapshot snapshot;
     private final RegisterBatch startRegisters;
+    private SnippetAssembler.Snippet loaded;
 
     public TestMachine() {
         this(TRACE_BLOCKS);
@@ -114,9 +115,16 @@ public final class TestMachine implements AutoCloseable {
         }
         reset();
         machine().ram().write(codePhys, snippet.image());
-        machine().engine().removeTranslationCache(CODE_VA, CODE_VA + CODE_SIZE);
+        if (snippet != loaded) {
+            // The host wrote code behind Unicorn's back: drop what it translated from the old bytes.
+            // The same snippet again needs nothing: the bytes, and so the translations, are the same.
+            int length = Math.max(snippet.image().length, loaded == null ? 0 : loaded.image().length);
+            machine().engine().removeTranslationCache(CODE_VA, CODE_VA + length);
+            loaded = snippet;
+        }
         registers.forEach((register, value) -> machine().engine().regWrite(register, value));
-        RunResult result = machine().run(CODE_VA, CODE_VA + snippet.codeEnd(), new RunLimits(budget, Duration.ofSeconds(30)));
+        // No wall-clock limit: Unicorn starts a timer thread per timed run (~0.1 ms); the budget bounds runaways.
+        RunResult result = machine().run(CODE_VA, CODE_VA + snippet.codeEnd(), new RunLimits(budget, Duration.ZERO));
         return new GuestRun(this, result);
     }
 
