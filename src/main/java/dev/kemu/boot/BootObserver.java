@@ -5,7 +5,6 @@ import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageWalk;
 import dev.kemu.machine.VirtAddr;
-import dev.kemu.unicorn.HookHandle;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -20,7 +19,7 @@ import java.util.Optional;
 public final class BootObserver implements AutoCloseable {
     private final Machine machine;
     private final Map<BootStage, StageEvent> reached = new EnumMap<>(BootStage.class);
-    private final List<HookHandle> hooks = new ArrayList<>();
+    private final List<Machine.Subscription> hooks = new ArrayList<>();
 
     public BootObserver(Machine machine, SymbolTable firmwareSymbols, SymbolTable kernelSymbols) {
         this.machine = machine;
@@ -29,7 +28,7 @@ public final class BootObserver implements AutoCloseable {
             long address = symbols.find(stage.symbol()).orElseThrow(() -> new IllegalArgumentException(
                     "the " + (stage.inFirmware() ? "firmware" : "kernel") + " image has no symbol '" + stage.symbol()
                             + "' marking the stage '" + stage.title() + "'")).address();
-            hooks.add(machine.engine().hookCode(address, address, (uc, at, size) -> record(stage)));
+            hooks.add(machine.onInstructionAt(address, () -> record(stage)));
         }
     }
 
@@ -88,6 +87,6 @@ public final class BootObserver implements AutoCloseable {
 
     @Override
     public void close() {
-        hooks.forEach(HookHandle::remove);
+        hooks.forEach(Machine.Subscription::close);
     }
 }

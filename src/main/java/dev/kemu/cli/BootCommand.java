@@ -8,7 +8,7 @@ import dev.kemu.boot.StageEvent;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
 import dev.kemu.machine.RunResult;
-import dev.kemu.unicorn.Unicorn;
+import dev.kemu.machine.Machine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -37,7 +37,7 @@ final class BootCommand implements Callable<Integer> {
         KernelSources.BuiltImages images = arguments.images();
         BootOptions options = arguments.options();
         out.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), arguments.ramMiB,
-                Unicorn.libraryVersion());
+                Machine.engineVersion().replaceFirst(" from .*", ""));
         BootReport report;
         String memory = "";
         try (KernelBoot boot = new KernelBoot(images, options)) {

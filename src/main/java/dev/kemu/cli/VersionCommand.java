@@ -1,6 +1,7 @@
 package dev.kemu.cli;
 
-import dev.kemu.unicorn.Unicorn;
+import dev.kemu.machine.Disassembler;
+import dev.kemu.machine.Machine;
 import picocli.CommandLine.Command;
 
 import java.util.concurrent.Callable;
@@ -12,8 +13,8 @@ final class VersionCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         System.out.println("kemu 0.1.0");
-        System.out.println("libunicorn " + Unicorn.libraryVersion() + " from " + Unicorn.librarySource());
-        System.out.println("libcapstone from " + dev.kemu.capstone.Capstone.librarySource());
+        System.out.println("libunicorn " + Machine.engineVersion());
+        System.out.println("libcapstone from " + Disassembler.librarySource());
         System.out.println("java " + Runtime.version());
         return 0;
     }

@@ -1,7 +1,6 @@
 package dev.kemu.debug;
 
 import dev.kemu.machine.Machine;
-import dev.kemu.unicorn.HookHandle;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -13,14 +12,14 @@ import java.util.List;
 public final class BlockTrace implements AutoCloseable {
     private final long[] ring;
     private long count;
-    private final HookHandle hook;
+    private final Machine.Subscription hook;
 
     public BlockTrace(Machine machine, int capacity) {
         if (capacity <= 0) {
             throw new IllegalArgumentException("trace capacity must be positive");
         }
         ring = new long[capacity];
-        hook = machine.engine().hookBlock(1, 0, (uc, address, size) -> ring[(int) (count++ % ring.length)] = address);
+        hook = machine.onBlock((address, size) -> ring[(int) (count++ % ring.length)] = address);
     }
 
     /** Block start addresses, oldest first. */
@@ -39,6 +38,6 @@ public final class BlockTrace implements AutoCloseable {
 
     @Override
     public void close() {
-        hook.remove();
+        hook.close();
     }
 }

@@ -1,11 +1,11 @@
 package dev.kemu.debug;
 
-import dev.kemu.capstone.Capstone;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.mm.VmaKind;
 import dev.kemu.machine.CpuState;
+import dev.kemu.machine.Disassembler;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
@@ -31,7 +31,7 @@ public final class FaultAnalyzer implements AutoCloseable {
     private final SymbolTable symbols;
     private final Supplier<Optional<KernelMemory>> memory;
     private BlockTrace trace;
-    private Capstone capstone;
+    private Disassembler capstone;
     private String capstoneProblem;
 
     public FaultAnalyzer(Machine machine, SymbolTable symbols, Supplier<Optional<KernelMemory>> memory) {
@@ -62,7 +62,7 @@ public final class FaultAnalyzer implements AutoCloseable {
     /** {@code errorCode} is -1 for exceptions without one; {@code cr2} is used for #PF only. */
     public FaultReport analyze(int vector, int errorCode, long cr2) {
         CpuState cpu = machine.cpu();
-        List<Capstone.Instruction> code = disassemble(cpu);
+        List<Disassembler.Instruction> code = disassemble(cpu);
         String address = null, access = null, mode = null, reason;
         FaultReport.Walk walk = null;
         FaultReport.Vmas vmas = null;
@@ -75,7 +75,7 @@ public final class FaultAnalyzer implements AutoCloseable {
             vmas = vmasAround(cr2);
             reason = pageFaultReason(pageWalk, errorCode, cr2);
         } else if (vector == ExceptionVector.GP && !code.isEmpty()) {
-            Capstone.Instruction insn = code.getFirst();
+            Disassembler.Instruction insn = code.getFirst();
             OptionalLong target = EffectiveAddress.of(insn.operands(), cpu, insn.address() + insn.bytes().length);
             if (target.isPresent() && !VirtAddr.of(target.getAsLong()).isCanonical()) {
                 address = hex(target.getAsLong());
@@ -184,14 +184,14 @@ public final class FaultAnalyzer implements AutoCloseable {
         return new FaultReport.Vmas(null, below == null ? "none" : below.toString(), above == null ? "none" : above.toString());
     }
 
-    private List<Capstone.Instruction> disassemble(CpuState cpu) {
+    private List<Disassembler.Instruction> disassemble(CpuState cpu) {
         byte[] bytes = readCode(cpu, cpu.rip(), 32);
         if (bytes.length == 0 || capstoneProblem != null) {
             return List.of();
         }
         try {
             if (capstone == null) {
-                capstone = new Capstone();
+                capstone = new Disassembler();
             }
             return capstone.disassemble(bytes, cpu.rip(), 3);
         } catch (NativeLibraryException e) {
@@ -200,7 +200,7 @@ public final class FaultAnalyzer implements AutoCloseable {
         }
     }
 
-    private List<String> lines(List<Capstone.Instruction> code, long rip) {
+    private List<String> lines(List<Disassembler.Instruction> code, long rip) {
         if (capstoneProblem != null) {
             return List.of("(no disassembly: " + capstoneProblem + ")");
         }
@@ -208,7 +208,7 @@ public final class FaultAnalyzer implements AutoCloseable {
             return List.of("(no code readable at RIP " + hex(rip) + ")");
         }
         List<String> text = new ArrayList<>();
-        for (Capstone.Instruction insn : code) {
+        for (Disassembler.Instruction insn : code) {
             text.add(String.format("%s %-22s %s", insn.address() == rip ? "=>" : "  ", symbols.symbolize(insn.address()),
                     insn.text()));
         }

@@ -49,7 +49,7 @@ public final class FaultDispatcher implements Machine.ExceptionHandler {
     @Override
     public boolean onException(Machine machine, int vector) {
         int errorCode = hasErrorCode(vector) ? machine.exceptionErrorCode() : -1;
-        long cr2 = vector == ExceptionVector.PF ? machine.engine().regRead(X86Reg.CR2) : 0;
+        long cr2 = vector == ExceptionVector.PF ? machine.register(X86Reg.CR2) : 0;
         if (vector == ExceptionVector.PF && memory.get().isPresent()
                 && memory.get().get().demandPaging().handleFault(cr2, errorCode) == DemandPaging.Outcome.MAPPED) {
             demandPagedFaults++;

@@ -2,7 +2,7 @@ package dev.kemu.kernel;
 
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PortDevice;
-import dev.kemu.unicorn.RegisterBatch;
+import dev.kemu.machine.RegisterBlock;
 import dev.kemu.unicorn.X86Reg;
 
 /**
@@ -21,7 +21,7 @@ public final class HypercallPort implements PortDevice {
 
     private final Hypercall[] services = new Hypercall[MAX_SERVICES];
     private final int[] arity = new int[MAX_SERVICES];
-    private final RegisterBatch[] argumentBatches = new RegisterBatch[ARGUMENT_REGISTERS.length + 1];
+    private final RegisterBlock[] argumentBatches = new RegisterBlock[ARGUMENT_REGISTERS.length + 1];
     private final long[] args = new long[ARGUMENT_REGISTERS.length];
     private Machine boundTo;
 
@@ -61,17 +61,17 @@ public final class HypercallPort implements PortDevice {
             }
             result = service.call(machine, args);
         }
-        machine.engine().regWrite(X86Reg.RAX, result);
+        machine.setRegister(X86Reg.RAX, result);
     }
 
-    private RegisterBatch batch(Machine machine, int count) {
+    private RegisterBlock batch(Machine machine, int count) {
         if (boundTo != machine) {
             java.util.Arrays.fill(argumentBatches, null);
             boundTo = machine;
         }
-        RegisterBatch batch = argumentBatches[count];
+        RegisterBlock batch = argumentBatches[count];
         if (batch == null) {
-            batch = machine.engine().batch(java.util.Arrays.copyOf(ARGUMENT_REGISTERS, count));
+            batch = machine.registers(java.util.Arrays.copyOf(ARGUMENT_REGISTERS, count));
             argumentBatches[count] = batch;
         }
         return batch;

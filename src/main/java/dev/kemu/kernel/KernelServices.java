@@ -106,8 +106,8 @@ public final class KernelServices {
         MultibootMemoryMap map = MultibootMemoryMap.read(ram, bootInfo.getAsLong());
         List<PhysRange> used = new ArrayList<>(map.bootPages());
         used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
-        long cr3 = machine.engine().regRead(X86Reg.CR3);
-        memory = KernelMemory.initialize(ram, root, map.usable(), used, cr3, machine.engine()::flushTlb);
+        long cr3 = machine.register(X86Reg.CR3);
+        memory = KernelMemory.initialize(ram, root, map.usable(), used, cr3, machine::flushTlb);
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;
     }
@@ -165,7 +165,7 @@ public final class KernelServices {
 
     private long reportFree(String call, long address, FreeResult result) {
         if (result != FreeResult.FREED) {
-            long rip = machine.engine().regRead(X86Reg.RIP);
+            long rip = machine.register(X86Reg.RIP);
             InvalidFree report = new InvalidFree(call, address, result, rip, symbolizer.apply(rip));
             invalidFrees.add(report);
             log.warn("invalid free: {}", report);
@@ -178,7 +178,7 @@ public final class KernelServices {
     }
 
     private OptionalLong guestPhysical(long virtual) {
-        PageWalk walk = machine.pageWalker().walk(machine.engine().regRead(X86Reg.CR3), VirtAddr.of(virtual));
+        PageWalk walk = machine.pageWalker().walk(machine.register(X86Reg.CR3), VirtAddr.of(virtual));
         return walk.mapped() ? OptionalLong.of(walk.physical().get().value()) : OptionalLong.empty();
     }
 

@@ -1,6 +1,5 @@
 package dev.kemu.machine;
 
-import dev.kemu.unicorn.Mmr;
 import dev.kemu.unicorn.X86Reg;
 
 /**
@@ -8,7 +7,7 @@ import dev.kemu.unicorn.X86Reg;
  * general-purpose registers (in {@link X86Reg#GPRS} order).
  */
 public record CpuState(long rip, long rflags, long cr0, long cr2, long cr3, long cr4, long efer, int cs, int ss,
-                       Mmr gdtr, Mmr idtr, long[] gprs) {
+                       DescriptorTable gdtr, DescriptorTable idtr, long[] gprs) {
     public static final long CR0_PE = 1, CR0_WP = 1L << 16, CR0_PG = 1L << 31;
     public static final long CR4_PAE = 1L << 5;
     public static final long EFER_LME = 1L << 8, EFER_LMA = 1L << 10, EFER_NXE = 1L << 11;

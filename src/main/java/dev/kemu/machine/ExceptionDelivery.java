@@ -28,7 +28,7 @@ public final class ExceptionDelivery {
         if ((cpu.cs() & 3) != 0) {
             return Optional.of("the fault happened at CPL 3; kemu delivers only kernel-mode faults");
         }
-        Mmr idtr = cpu.idtr();
+        DescriptorTable idtr = cpu.idtr();
         if (idtr.limit() < vector * 16L + 15) {
             return Optional.of(String.format("the IDT (limit 0x%x) has no gate for vector %d", idtr.limit(), vector));
         }

@@ -78,8 +78,57 @@ public final class Machine implements AutoCloseable {
         return ram;
     }
 
+    /** The engine itself, for the machine layer and for tests of the binding; upper layers use the methods below. */
     public Unicorn engine() {
         return engine;
+    }
+
+    /** A handle on something registered with the machine; closing it unregisters it. */
+    @FunctionalInterface
+    public interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Called with the start address and size of each basic block before it runs. */
+    @FunctionalInterface
+    public interface BlockListener {
+        void onBlock(long address, int size);
+    }
+
+    public long register(int id) {
+        return engine.regRead(id);
+    }
+
+    public void setRegister(int id, long value) {
+        engine.regWrite(id, value);
+    }
+
+    /** A reusable block of registers read or written with one native call (no allocation per call). */
+    public RegisterBlock registers(int... ids) {
+        return new RegisterBlock(engine.batch(ids));
+    }
+
+    /** Drops cached translations after the host edited page tables. */
+    public void flushTlb() {
+        engine.flushTlb();
+    }
+
+    /** Runs {@code action} each time execution reaches {@code address} (a one-address code hook). */
+    public Subscription onInstructionAt(long address, Runnable action) {
+        HookHandle hook = engine.hookCode(address, address, (uc, at, size) -> action.run());
+        return hook::remove;
+    }
+
+    /** Calls {@code listener} before every basic block (one upcall per block). */
+    public Subscription onBlock(BlockListener listener) {
+        HookHandle hook = engine.hookBlock(1, 0, (uc, address, size) -> listener.onBlock(address, size));
+        return hook::remove;
+    }
+
+    /** The emulator library's version, e.g. "2.1.4", and where it was loaded from. */
+    public static String engineVersion() {
+        return Unicorn.libraryVersion() + " from " + Unicorn.librarySource();
     }
 
     public PageWalker pageWalker() {
@@ -102,7 +151,12 @@ public final class Machine implements AutoCloseable {
         gprBatch.read(gprs);
         return new CpuState(stateValues[0], stateValues[1], stateValues[2], stateValues[3], stateValues[4],
                 stateValues[5], engine.readMsr(X86Reg.MSR_EFER), (int) stateValues[6], (int) stateValues[7],
-                engine.readMmr(X86Reg.GDTR), engine.readMmr(X86Reg.IDTR), gprs);
+                table(X86Reg.GDTR), table(X86Reg.IDTR), gprs);
+    }
+
+    private DescriptorTable table(int register) {
+        dev.kemu.unicorn.Mmr mmr = engine.readMmr(register);
+        return new DescriptorTable(mmr.base(), mmr.limit());
     }
 
     /**

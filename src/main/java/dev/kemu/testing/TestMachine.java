@@ -10,10 +10,10 @@ import dev.kemu.kernel.mm.MapResult;
 import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.RegisterBlock;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.Snapshot;
-import dev.kemu.unicorn.RegisterBatch;
 import dev.kemu.unicorn.X86Reg;
 
 import java.time.Duration;
@@ -43,7 +43,7 @@ public final class TestMachine implements AutoCloseable {
     private final SnippetAssembler assembler;
     private final long codePhys;
     private final Snapshot snapshot;
-    private final RegisterBatch startRegisters;
+    private final RegisterBlock startRegisters;
     private SnippetAssembler.Snippet loaded;
 
     public TestMachine() {
@@ -65,7 +65,7 @@ public final class TestMachine implements AutoCloseable {
             mapArea(STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
             assembler = new SnippetAssembler(images.kernel());
             machine().dirtyPages();
-            startRegisters = machine().engine().batch(X86Reg.RSP, X86Reg.RBP);
+            startRegisters = machine().registers(X86Reg.RSP, X86Reg.RBP);
             startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
             snapshot = Snapshot.take(machine());
         } catch (RuntimeException e) {
@@ -119,10 +119,10 @@ public final class TestMachine implements AutoCloseable {
             // The host wrote code behind Unicorn's back: drop what it translated from the old bytes.
             // The same snippet again needs nothing: the bytes, and so the translations, are the same.
             int length = Math.max(snippet.image().length, loaded == null ? 0 : loaded.image().length);
-            machine().engine().removeTranslationCache(CODE_VA, CODE_VA + length);
+            machine().codeChanged(CODE_VA, CODE_VA + length);
             loaded = snippet;
         }
-        registers.forEach((register, value) -> machine().engine().regWrite(register, value));
+        registers.forEach((register, value) -> machine().setRegister(register, value));
         // No wall-clock limit: Unicorn starts a timer thread per timed run (~0.1 ms); the budget bounds runaways.
         RunResult result = machine().run(CODE_VA, CODE_VA + snippet.codeEnd(), new RunLimits(budget, Duration.ZERO));
         return new GuestRun(this, result);

@@ -58,7 +58,7 @@ public class EngineBenchmark {
     @Benchmark
     @OperationsPerInvocation(RAW_ITERATIONS * BenchGuest.RAW_LOOP_INSTRUCTIONS)
     public long rawInstruction() {
-        machine.engine().regWrite(X86Reg.RCX, RAW_ITERATIONS);
+        machine.setRegister(X86Reg.RCX, RAW_ITERATIONS);
         return machine.run(BenchGuest.RAW_LOOP, RunLimits.UNCOUNTED).cpu().rip();
     }
 
@@ -66,7 +66,7 @@ public class EngineBenchmark {
     @Benchmark
     @OperationsPerInvocation(CALLS)
     public long emptyOutHook() {
-        emptyHookMachine.engine().regWrite(X86Reg.RCX, CALLS);
+        emptyHookMachine.setRegister(X86Reg.RCX, CALLS);
         return emptyHookMachine.run(BenchGuest.HYPERCALL_LOOP, RunLimits.UNCOUNTED).cpu().rip();
     }
 
@@ -74,7 +74,7 @@ public class EngineBenchmark {
     @Benchmark
     @OperationsPerInvocation(CALLS)
     public long hypercallRoundTrip() {
-        machine.engine().regWrite(X86Reg.RCX, CALLS);
+        machine.setRegister(X86Reg.RCX, CALLS);
         return machine.run(BenchGuest.HYPERCALL_LOOP, RunLimits.UNCOUNTED).cpu().rip();
     }
 }

@@ -1,0 +1,46 @@
+package dev.kemu;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.base.DescribedPredicate.describe;
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+
+/**
+ * The layers of README.md, lowest first; dependencies point down. The native bindings are
+ * reached only through the machine layer, except for the shared vocabulary: register ids
+ * ({@code X86Reg}) and the two native failure types.
+ */
+class ArchitectureTest {
+    private static final JavaClasses MAIN = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("dev.kemu");
+
+    @Test
+    void layers_dependOnlyDownwards() {
+        layeredArchitecture().consideringOnlyDependenciesInLayers()
+                .layer("Native").definedBy("dev.kemu.nativelib..", "dev.kemu.unicorn..", "dev.kemu.capstone..")
+                .layer("Machine").definedBy("dev.kemu.machine..")
+                .layer("Images").definedBy("dev.kemu.elf..", "dev.kemu.toolchain..")
+                .layer("Kernel").definedBy("dev.kemu.kernel..")
+                .layer("Debug").definedBy("dev.kemu.debug..")
+                .layer("Boot").definedBy("dev.kemu.boot..")
+                .layer("Testing").definedBy("dev.kemu.testing..")
+                .layer("Cli").definedBy("dev.kemu.cli..")
+                .whereLayer("Cli").mayNotBeAccessedByAnyLayer()
+                .whereLayer("Testing").mayOnlyBeAccessedByLayers("Cli")
+                .whereLayer("Boot").mayOnlyBeAccessedByLayers("Testing", "Cli")
+                .whereLayer("Debug").mayOnlyBeAccessedByLayers("Boot", "Testing", "Cli")
+                .whereLayer("Kernel").mayOnlyBeAccessedByLayers("Debug", "Boot", "Testing", "Cli")
+                .whereLayer("Images").mayOnlyBeAccessedByLayers("Debug", "Boot", "Testing", "Cli")
+                .whereLayer("Native").mayOnlyBeAccessedByLayers("Machine")
+                .ignoreDependency(describe("any class", c -> true), describe("shared native vocabulary",
+                        c -> c.getName().equals("dev.kemu.unicorn.X86Reg")
+                                || c.getName().equals("dev.kemu.unicorn.UnicornException")
+                                || c.getName().equals("dev.kemu.unicorn.UcError")
+                                || c.getName().equals("dev.kemu.nativelib.NativeLibraryException")))
+                .check(MAIN);
+    }
+}
