@@ -27,13 +27,7 @@ final class ExplainCommand implements Callable<Integer> {
             BootReport report = boot.run();
             FaultReport.Walk walk = boot.faultAnalyzer().explain(va);
             System.out.printf("after the boot (%s, %s)%n", report.run().reason(), boot.symbols().symbolize(report.run().cpu().rip()));
-            System.out.println("page walk of " + walk.address() + " (CR3 " + walk.cr3() + ")");
-            for (FaultReport.Level l : walk.levels()) {
-                System.out.printf("  %-4s %s[%3d] @ %s = %s [%s]%n", l.table(), l.tableAddress(), l.index(),
-                        l.entryAddress(), l.entry(), l.flags());
-            }
-            System.out.println(walk.physical() != null ? "  -> " + walk.physical() + " (" + walk.pageSize() + " page)"
-                    : "  stopped: " + walk.stopped());
+            System.out.print(walk.text());
             FaultReport.Vmas vmas = boot.faultAnalyzer().vmasAround(va);
             System.out.println("vma: " + (vmas.containing() != null ? vmas.containing()
                     : "none; below: " + vmas.below() + "; above: " + vmas.above()));

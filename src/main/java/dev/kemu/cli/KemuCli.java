@@ -20,8 +20,13 @@ public final class KemuCli {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
                 System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line as {@code ./kemu} runs it: user errors become one message and exit status 2. */
+    public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new KemuCli());
         commandLine.setExecutionExceptionHandler(new ErrorHandler());
-        System.exit(commandLine.execute(args));
+        return commandLine;
     }
 }

@@ -17,7 +17,18 @@ public record FaultReport(int vector, String exception, String address, String a
                           String outcome) {
 
     /** The page walk of the faulting address. */
-    public record Walk(String address, String cr3, List<Level> levels, String physical, String pageSize, String stopped) {}
+    public record Walk(String address, String cr3, List<Level> levels, String physical, String pageSize, String stopped) {
+        /** One line per level, then where the walk ended. */
+        public String text() {
+            StringBuilder t = new StringBuilder("page walk of " + address + " (CR3 " + cr3 + ")\n");
+            for (Level l : levels) {
+                t.append(String.format("  %-4s %s[%3d] @ %s = %s [%s]%n", l.table(), l.tableAddress(), l.index(),
+                        l.entryAddress(), l.entry(), l.flags()));
+            }
+            t.append(physical != null ? "  -> " + physical + " (" + pageSize + " page)\n" : "  stopped: " + stopped + "\n");
+            return t.toString();
+        }
+    }
 
     /** One paging-structure entry visited by the walk. */
     public record Level(String table, String tableAddress, int index, String entryAddress, String entry, String flags) {}
@@ -52,13 +63,7 @@ public record FaultReport(int vector, String exception, String address, String a
         t.append("code\n");
         disassembly.forEach(line -> t.append("  ").append(line).append('\n'));
         if (walk != null) {
-            t.append("page walk of ").append(walk.address()).append(" (CR3 ").append(walk.cr3()).append(")\n");
-            for (Level l : walk.levels()) {
-                t.append(String.format("  %-4s %s[%3d] @ %s = %s [%s]%n", l.table(), l.tableAddress(), l.index(),
-                        l.entryAddress(), l.entry(), l.flags()));
-            }
-            t.append(walk.physical() != null ? "  -> " + walk.physical() + " (" + walk.pageSize() + " page)\n"
-                    : "  stopped: " + walk.stopped() + "\n");
+            t.append(walk.text());
         }
         if (vmas != null) {
             t.append("vma       ").append(vmas.containing() != null ? vmas.containing()

@@ -20,7 +20,7 @@ class KemuCliTest {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            CommandLine cli = new CommandLine(new KemuCli());
+            CommandLine cli = KemuCli.commandLine();
             StringWriter help = new StringWriter();
             cli.setOut(new PrintWriter(help));
             int exit = cli.execute(args);
@@ -48,8 +48,27 @@ class KemuCliTest {
     }
 
     @Test
+    void explain_directMapAddress_printsFourLevelsEndingInA2MiBPage() {
+        Run run = run("explain", "0xffff800000201000");
+        assertEquals(0, run.exit(), run.out());
+        assertTrue(run.out().contains("page walk of V0xffff800000201000"), run.out());
+        assertTrue(run.out().contains("PML4 P0x"), run.out());
+        assertTrue(run.out().contains("-> P0x201000 (2 MiB page)"), run.out());
+    }
+
+    @Test
+    void explain_notAnAddress_isAClearError() {
+        assertEquals(2, run("explain", "kmain").exit());
+    }
+
+    @Test
+    void boot_withUnknownFaultPolicy_isAClearError() {
+        assertEquals(2, run("boot", "--on-fault=ignore").exit());
+    }
+
+    @Test
     void everyCommand_hasHelp() {
-        for (String command : new String[]{"boot", "version"}) {
+        for (String command : new String[]{"boot", "explain", "version"}) {
             Run run = run(command, "--help");
             assertEquals(0, run.exit());
             assertTrue(run.out().contains("Usage: kemu " + command), run.out());
