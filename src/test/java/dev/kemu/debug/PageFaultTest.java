@@ -298,6 +298,64 @@ class PageFaultTest {
     }
 
     @Test
+    void deliver_throughAnIstGate_switchesToTheTssStack() {
+        BootReport report = run(IDT_SETUP + """
+                    # A TSS whose IST1 is a separate stack, described in a new GDT (16-byte system descriptor).
+                    lea rax, [rip + ist_stack_top]
+                    mov [rip + tss + 0x24], rax
+                    lea rax, [rip + tss]
+                    mov word ptr [rip + gdt_tss], 0x67            # limit
+                    mov word ptr [rip + gdt_tss + 2], ax           # base 15..0
+                    shr rax, 16
+                    mov byte ptr [rip + gdt_tss + 4], al           # base 23..16
+                    mov byte ptr [rip + gdt_tss + 5], 0x89         # present, 64-bit available TSS
+                    mov byte ptr [rip + gdt_tss + 7], ah           # base 31..24
+                    shr rax, 16
+                    mov dword ptr [rip + gdt_tss + 8], eax         # base 63..32
+                    lgdt [rip + ist_gdtr]
+                    mov ax, 0x18
+                    ltr ax
+                    lea rdi, [rip + idt]
+                    mov byte ptr [rdi + 14 * 16 + 4], 1            # the #PF gate uses IST1
+                    mov r15, rsp
+                    movabs rax, 0x0000100000000000
+                    mov rbx, qword ptr [rax]
+                    mov r12, [rip + handler_rsp]
+                    lea r13, [rip + ist_stack_top]
+                    mov r14, [rip + pushed_rsp]
+                """ + EXIT + """
+                pf_handler:
+                    mov [rip + handler_rsp], rsp
+                    mov rax, [rsp + 32]                            # RSP of the interrupted code
+                    mov [rip + pushed_rsp], rax
+                    add qword ptr [rsp + 8], 3
+                    add rsp, 8
+                    iretq
+                .section .data
+                .align 16
+                ist_gdt:
+                    .quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff
+                gdt_tss:
+                    .quad 0, 0
+                ist_gdtr:
+                    .word 5 * 8 - 1
+                    .quad ist_gdt
+                handler_rsp: .quad 0
+                pushed_rsp: .quad 0
+                .align 16
+                tss: .skip 0x68
+                .section .bss
+                .align 16
+                ist_stack: .skip 4096
+                ist_stack_top:
+                """ + IDT_DATA, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
+        assertEquals(StopReason.EXIT_PORT, report.run().reason(), report.run().detail() + report.faults());
+        var gprs = report.run().cpu().gprs();
+        assertEquals(gprs[13] - 48, gprs[12], "handler entered on IST1 with a six-word frame (error code included)");
+        assertEquals(gprs[15], gprs[14], "the frame holds the interrupted RSP");
+    }
+
+    @Test
     void deliver_withoutAnIdt_isATripleFault() {
         BootReport report = run("""
                     movabs rax, 0x0000100000000000
