@@ -23,8 +23,12 @@ public final class FaultDispatcher implements Machine.ExceptionHandler {
     private final Supplier<Optional<KernelMemory>> memory;
     private final FaultAnalyzer analyzer;
     private final FaultPolicy policy;
+    /** Reports kept per run; a guest faulting in a loop must not exhaust the host's memory. */
+    public static final int MAX_REPORTS = 1000;
+
     private final List<FaultReport> reports = new ArrayList<>();
     private long demandPagedFaults;
+    private long droppedReports;
 
     public FaultDispatcher(Supplier<Optional<KernelMemory>> memory, FaultAnalyzer analyzer, FaultPolicy policy) {
         this.memory = memory;
@@ -36,6 +40,19 @@ public final class FaultDispatcher implements Machine.ExceptionHandler {
         return List.copyOf(reports);
     }
 
+    /** Faults beyond {@link #MAX_REPORTS} that were handled but whose reports were not kept. */
+    public long droppedReports() {
+        return droppedReports;
+    }
+
+    private void keep(FaultReport report) {
+        if (report != null && reports.size() < MAX_REPORTS) {
+            reports.add(report);
+        } else {
+            droppedReports++;
+        }
+    }
+
     public long demandPagedFaults() {
         return demandPagedFaults;
     }
@@ -44,6 +61,7 @@ public final class FaultDispatcher implements Machine.ExceptionHandler {
     public void clear() {
         reports.clear();
         demandPagedFaults = 0;
+        droppedReports = 0;
     }
 
     @Override
@@ -56,28 +74,33 @@ public final class FaultDispatcher implements Machine.ExceptionHandler {
             machine.finishException();
             return true;
         }
-        FaultReport report = analyzer.analyze(vector, errorCode, cr2);
+        // Past the cap, faults are only counted: a guest faulting in a loop must not pay for reports.
+        FaultReport report = reports.size() < MAX_REPORTS ? analyzer.analyze(vector, errorCode, cr2) : null;
         if (policy != FaultPolicy.DELIVER) {
-            reports.add(report.withOutcome("guest stopped (--on-fault=" + policy.name().toLowerCase() + ")"));
+            keep(outcome(report, "guest stopped (--on-fault=" + policy.name().toLowerCase() + ")"));
             return false;
         }
         OptionalInt code = errorCode < 0 ? OptionalInt.empty() : OptionalInt.of(errorCode);
         Optional<String> failure = ExceptionDelivery.deliver(machine, vector, code, cr2);
         if (failure.isEmpty()) {
-            reports.add(report.withOutcome("delivered to the guest's handler for vector " + vector));
+            keep(outcome(report, "delivered to the guest's handler for vector " + vector));
             machine.finishException();
             return true;
         }
         if (vector != ExceptionVector.DF) {
             Optional<String> doubleFault = ExceptionDelivery.deliver(machine, ExceptionVector.DF, OptionalInt.of(0), cr2);
             if (doubleFault.isEmpty()) {
-                reports.add(report.withOutcome("could not be delivered (" + failure.get() + "); delivered #DF instead"));
+                keep(outcome(report, "could not be delivered (" + failure.get() + "); delivered #DF instead"));
                 machine.finishException();
                 return true;
             }
         }
-        reports.add(report.withOutcome("triple fault: " + failure.get()));
+        keep(outcome(report, "triple fault: " + failure.get()));
         return false;
+    }
+
+    private static FaultReport outcome(FaultReport report, String outcome) {
+        return report == null ? null : report.withOutcome(outcome);
     }
 
     private static boolean hasErrorCode(int vector) {

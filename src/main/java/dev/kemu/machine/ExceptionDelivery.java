@@ -12,8 +12,9 @@ import java.util.OptionalInt;
  * from inside Unicorn's interrupt hook (Unicorn itself never uses the guest IDT): read the
  * 16-byte gate, pick the stack (the gate's IST entry from the TSS, else the current stack),
  * align it to 16, push SS, RSP, RFLAGS, CS, RIP and the error code, set CR2 for a #PF, clear
- * IF for an interrupt gate, and continue at the handler. Faults at CPL 3 are not delivered
- * (that needs a privilege change of CS, which Unicorn's register API cannot make safely).
+ * IF for an interrupt gate, and continue at the handler. A fault at CPL 3 switches to the TSS's
+ * RSP0 (or the IST) stack and to kernel mode through {@link PrivilegeState}, which needs a
+ * kernel-mode context remembered earlier ({@link Machine#rememberKernelMode()}).
  */
 public final class ExceptionDelivery {
     private static final long RFLAGS_IF = 1L << 9, RFLAGS_TF = 1L << 8, RFLAGS_RF = 1L << 16;
@@ -25,8 +26,9 @@ public final class ExceptionDelivery {
     public static Optional<String> deliver(Machine machine, int vector, OptionalInt errorCode, long cr2) {
         Unicorn uc = machine.engine();
         CpuState cpu = machine.cpu();
-        if ((cpu.cs() & 3) != 0) {
-            return Optional.of("the fault happened at CPL 3; kemu delivers only kernel-mode faults");
+        boolean fromUser = (cpu.cs() & 3) != 0;
+        if (fromUser && machine.kernelCodeSelector() < 0) {
+            return Optional.of("the fault happened at CPL 3 and no kernel-mode state was remembered to switch to");
         }
         DescriptorTable idtr = cpu.idtr();
         if (idtr.limit() < vector * 16L + 15) {
@@ -45,18 +47,22 @@ public final class ExceptionDelivery {
         long handler = (low & 0xffff) | ((low >>> 32) & 0xffff0000L) | (gateHigh.get() << 32);
         int selector = (int) (low >>> 16) & 0xffff;
         int ist = (int) (low >>> 32) & 7;
-        if (selector != cpu.cs()) {
-            return Optional.of(String.format("the gate's selector 0x%x differs from CS 0x%x; kemu delivers within one "
-                    + "code segment", selector, cpu.cs()));
+        int kernelCs = fromUser ? machine.kernelCodeSelector() : cpu.cs();
+        if (selector != kernelCs) {
+            return Optional.of(String.format("the gate's selector 0x%x differs from the kernel's CS 0x%x; kemu delivers "
+                    + "into the code segment the kernel runs in", selector, kernelCs));
         }
         long rsp = cpu.rsp();
-        if (ist != 0) {
+        if (ist != 0 || fromUser) {
+            // TSS: RSP0 at +4, IST1..7 at +0x24.
             Mmr tr = uc.readMmr(X86Reg.TR);
-            Optional<Long> istStack = readVirtual64(machine, cpu, tr.base() + 0x24 + 8L * (ist - 1));
-            if (istStack.isEmpty()) {
-                return Optional.of("IST" + ist + " of the TSS at V0x" + Long.toHexString(tr.base()) + " is not readable");
+            long slot = ist != 0 ? 0x24 + 8L * (ist - 1) : 4;
+            Optional<Long> stack = readVirtual64(machine, cpu, tr.base() + slot);
+            if (stack.isEmpty() || tr.limit() < slot + 7) {
+                return Optional.of((ist != 0 ? "IST" + ist : "RSP0") + " of the TSS at V0x" + Long.toHexString(tr.base())
+                        + " is not readable (is a TSS loaded?)");
             }
-            rsp = istStack.get();
+            rsp = stack.get();
         }
         rsp &= ~0xfL;
         long[] frame = errorCode.isPresent()
@@ -67,6 +73,9 @@ public final class ExceptionDelivery {
             if (!writeVirtual64(machine, cpu, rsp, value)) {
                 return Optional.of(String.format("the exception frame cannot be pushed: stack V0x%x is not writable", rsp));
             }
+        }
+        if (fromUser && !machine.enterKernelMode()) {
+            return Optional.of("no kernel-mode state to switch to");
         }
         if (vector == ExceptionVector.PF) {
             uc.regWrite(X86Reg.CR2, cr2);

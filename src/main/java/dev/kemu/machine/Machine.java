@@ -38,6 +38,7 @@ public final class Machine implements AutoCloseable {
     private final long[] stateValues = new long[STATE_REGISTERS.length];
     private ExceptionHandler exceptionHandler = (machine, vector) -> false;
     private dev.kemu.unicorn.Context exceptionScratch;
+    private dev.kemu.unicorn.Context kernelMode;
     private DirtyPages dirtyPages;
     private RegisterBatch pagingBatch;
     private final long[] pagingValues = new long[2];
@@ -175,6 +176,30 @@ public final class Machine implements AutoCloseable {
      */
     public void finishException() {
         ExceptionState.get().finishException(engine, scratchContext());
+    }
+
+    /**
+     * Remembers the CPU's current privilege state (call it while the guest runs in 64-bit kernel
+     * mode, e.g. at kmain) so that faults taken in ring 3 can later be delivered to a kernel handler.
+     */
+    public void rememberKernelMode() {
+        if (kernelMode == null) {
+            kernelMode = engine.contextSave();
+        }
+    }
+
+    /** Switches the CPU to the remembered kernel mode (CS cache, CPL 0, null SS); false if none is remembered. */
+    boolean enterKernelMode() {
+        if (kernelMode == null) {
+            return false;
+        }
+        PrivilegeState.get().enterKernelMode(engine, scratchContext(), kernelMode);
+        return true;
+    }
+
+    /** The code selector of the remembered kernel mode, or -1. */
+    int kernelCodeSelector() {
+        return kernelMode == null ? -1 : PrivilegeState.get().codeSelector(kernelMode);
     }
 
     private dev.kemu.unicorn.Context scratchContext() {
@@ -350,6 +375,9 @@ public final class Machine implements AutoCloseable {
     public void close() {
         if (exceptionScratch != null) {
             exceptionScratch.close();
+        }
+        if (kernelMode != null) {
+            kernelMode.close();
         }
         engine.close();
         hostMemory.close();

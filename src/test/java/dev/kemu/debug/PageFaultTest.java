@@ -356,6 +356,105 @@ class PageFaultTest {
     }
 
     @Test
+    void deliver_fromRing3_switchesToRsp0AndKernelMode_andIretqReturnsToUserMode() {
+        BootReport report = run(IDT_SETUP + """
+                    lea rax, [rip + rsp0_top]
+                    mov [rip + tss + 4], rax                       # RSP0
+                    lea rax, [rip + tss]
+                    mov word ptr [rip + gdt_tss], 0x67
+                    mov word ptr [rip + gdt_tss + 2], ax
+                    shr rax, 16
+                    mov byte ptr [rip + gdt_tss + 4], al
+                    mov byte ptr [rip + gdt_tss + 5], 0x89
+                    mov byte ptr [rip + gdt_tss + 7], ah
+                    shr rax, 16
+                    mov dword ptr [rip + gdt_tss + 8], eax
+                    lgdt [rip + user_gdtr]
+                    mov ax, 0x28
+                    ltr ax
+                    xor edi, edi
+                    mov esi, ALLOC_ZERO
+                    HYPERCALL HC_FRAME_ALLOC
+                    mov r12, rax
+                    mov rsi, rax
+                    movabs rdi, 0x0000008000000000
+                    mov edx, PTE_WRITABLE | 4
+                    HYPERCALL HC_VMMAP
+                    mov edi, 2
+                    HYPERCALL HC_MM_STAT
+                    add rax, r12
+                    mov rcx, [rip + user_code]
+                    mov [rax], rcx
+                    mov rcx, [rip + user_code + 8]
+                    mov [rax + 8], rcx
+                    mov rcx, [rip + user_code + 16]
+                    mov [rax + 16], rcx
+                    push 0x1b
+                    movabs rax, 0x0000008000000ff0
+                    push rax
+                    push 0x2
+                    push 0x23
+                    movabs rax, 0x0000008000000000
+                    push rax
+                    iretq
+                pf_handler:
+                    mov r12, [rsp + 16]                            # CS of the interrupted code
+                    mov r13, rsp                                   # where the frame landed
+                    mov r14, cs                                    # the handler's own CS
+                    add qword ptr [rsp + 8], 8                     # skip the 8-byte faulting mov
+                    add rsp, 8
+                    iretq
+                .section .rodata
+                user_code:
+                    .byte 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x80  # mov rax, [0xffffffff80000000]
+                    mov r15, 0x77                                  # back in ring 3 after the handler
+                    ud2
+                    .byte 0, 0, 0, 0, 0, 0, 0                      # pad the copy to 24 bytes
+                .section .data
+                .align 16
+                user_gdt:
+                    .quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff, 0x00cff2000000ffff, 0x00affa000000ffff
+                gdt_tss:
+                    .quad 0, 0
+                user_gdtr:
+                    .word 7 * 8 - 1
+                    .quad user_gdt
+                .align 16
+                tss: .skip 0x68
+                .section .bss
+                .align 16
+                rsp0_stack: .skip 4096
+                rsp0_top:
+                """ + IDT_DATA, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
+        var cpu = report.run().cpu();
+        assertEquals(ExceptionVector.UD, report.run().vector(), report.run().detail() + report.faults());
+        assertEquals(0x23, cpu.cs(), "stopped at the ud2, back in ring 3");
+        assertEquals(0x77, cpu.gprs()[15], "user code continued after the handler returned");
+        assertEquals(0x23, cpu.gprs()[12], "the frame holds the user CS");
+        assertEquals(0x08, cpu.gprs()[14], "the handler ran with the kernel's CS");
+        assertTrue(report.faults().getFirst().outcome().startsWith("delivered"), report.faults().toString());
+        assertEquals("user", report.faults().getFirst().mode());
+    }
+
+    @Test
+    void guestFaultingForever_keepsAtMostTheCappedNumberOfReports_andEndsAtItsBudget() {
+        BootReport report;
+        try (KernelBoot boot = new KernelBoot(TestKernels.withKmain(dir, MM_INIT + IDT_SETUP + """
+                    movabs rax, 0x0000100000000000
+                    mov rbx, qword ptr [rax]
+                """ + EXIT + """
+                pf_handler:
+                    add rsp, 8
+                    iretq                                          # returns to the same fault, forever
+                """ + IDT_DATA), BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER).withBudget(200_000))) {
+            report = boot.run();
+            assertTrue(boot.faults().droppedReports() > 0, "the loop went past the cap");
+        }
+        assertEquals(StopReason.BUDGET_EXHAUSTED, report.run().reason());
+        assertEquals(FaultDispatcher.MAX_REPORTS, report.faults().size());
+    }
+
+    @Test
     void deliver_withoutAnIdt_isATripleFault() {
         BootReport report = run("""
                     movabs rax, 0x0000100000000000

@@ -1,0 +1,148 @@
+package dev.kemu.machine;
+
+import dev.kemu.unicorn.Context;
+import dev.kemu.unicorn.Prot;
+import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.X86Reg;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Where the saved CPU context keeps the segment caches (QEMU's {@code SegmentCache segs[6]}:
+ * u32 selector, u64 base, u32 limit, u32 flags; 24 bytes each, ES first) and {@code hflags}
+ * (whose low two bits are the CPL), found by calibration in a scratch engine: a kernel-mode
+ * context with CS 0x08 / SS 0x10 against a user-mode one with CS 0x23 / SS 0x1b.
+ *
+ * <p>Unicorn's register API refuses to load a more privileged CS, so entering a kernel handler
+ * from ring 3 is done the way the CPU's interrupt logic does it internally: the CS cache and
+ * hflags come from a kernel-mode context of the same machine, SS becomes the null selector.
+ */
+public final class PrivilegeState {
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
+    private static final int SEGMENT_CACHE = 24, CS = 1, SS = 2;
+    private static volatile PrivilegeState calibrated;
+
+    private final long segmentsOffset;
+    private final long hflagsOffset;
+
+    private PrivilegeState(long segmentsOffset) {
+        this.segmentsOffset = segmentsOffset;
+        this.hflagsOffset = segmentsOffset - 8; // hflags, hflags2, then segs[]
+    }
+
+    public static PrivilegeState get() {
+        PrivilegeState state = calibrated;
+        if (state == null) {
+            synchronized (PrivilegeState.class) {
+                state = calibrated;
+                if (state == null) {
+                    state = calibrate();
+                    calibrated = state;
+                }
+            }
+        }
+        return state;
+    }
+
+    /** The CS selector recorded in a saved context. */
+    public int codeSelector(Context context) {
+        return context.bytes().get(I32, segmentsOffset + CS * SEGMENT_CACHE) & 0xffff;
+    }
+
+    /**
+     * Switches the CPU to the privilege of {@code kernel} (a context saved in kernel mode): its CS
+     * cache and hflags, and a null SS, as a 64-bit interrupt to CPL 0 leaves them.
+     */
+    public void enterKernelMode(Unicorn engine, Context scratch, Context kernel) {
+        engine.contextSave(scratch);
+        MemorySegment now = scratch.bytes(), reference = kernel.bytes();
+        MemorySegment.copy(reference, hflagsOffset, now, hflagsOffset, 4);
+        long cs = segmentsOffset + CS * SEGMENT_CACHE, ss = segmentsOffset + SS * SEGMENT_CACHE;
+        MemorySegment.copy(reference, cs, now, cs, SEGMENT_CACHE);
+        now.asSlice(ss, SEGMENT_CACHE).fill((byte) 0);
+        engine.contextRestore(scratch);
+    }
+
+    // ---- calibration ---------------------------------------------------------------------------
+
+    private static final long PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT = 0x4000, KERNEL_CODE = 0x10000,
+            SUPERVISOR_DATA = 0x11000, KERNEL_STACK = 0x14000, USER_PAGE = 0x15000, GDT = 0x16000;
+
+    private static PrivilegeState calibrate() {
+        try (Unicorn uc = Unicorn.openX86_64()) {
+            uc.memMap(0, 0x20000, Prot.ALL);
+            write64(uc, PML4, PDPT | 7);
+            write64(uc, PDPT, PD | 7);
+            write64(uc, PD, PT | 7);
+            write64(uc, PT + 8 * (KERNEL_CODE >> 12), KERNEL_CODE | 1);
+            write64(uc, PT + 8 * (SUPERVISOR_DATA >> 12), SUPERVISOR_DATA | 1);
+            write64(uc, PT + 8 * (KERNEL_STACK >> 12), KERNEL_STACK | 3);
+            write64(uc, PT + 8 * (USER_PAGE >> 12), USER_PAGE | 7);
+            write64(uc, PT + 8 * (GDT >> 12), GDT | 3); // writable: loading a segment sets its accessed bit
+            long[] gdt = {0, 0x00af9a000000ffffL, 0x00cf92000000ffffL, 0x00cff2000000ffffL, 0x00affa000000ffffL};
+            for (int i = 0; i < gdt.length; i++) {
+                write64(uc, GDT + 8L * i, gdt[i]);
+            }
+            uc.memWrite(GDT + 0x100, new byte[]{0x27, 0, 0, 0x60, 0x01, 0, 0, 0, 0, 0});
+            uc.memWrite(KERNEL_CODE, new byte[]{
+                    0x0F, 0x01, 0x14, 0x25, 0x00, 0x61, 0x01, 0x00,   // lgdt [0x16100]
+                    0x6A, 0x08,                                     // push 0x08
+                    0x48, (byte) 0x8D, 0x05, 0x03, 0, 0, 0,         // lea rax, [rip + 3]
+                    0x50,                                           // push rax
+                    0x48, (byte) 0xCB,                              // retfq: CS = 0x08
+                    0x66, (byte) 0xB8, 0x10, 0x00,                  // mov ax, 0x10
+                    (byte) 0x8E, (byte) 0xD0,                       // mov ss, ax
+                    (byte) 0xCC,                                    // int3: kernel-mode context
+                    0x6A, 0x1B,                                     // push 0x1b (SS)
+                    0x68, (byte) 0xF0, 0x5F, 0x01, 0x00,            // push 0x15ff0 (RSP)
+                    0x6A, 0x02,                                     // push 2 (RFLAGS)
+                    0x6A, 0x23,                                     // push 0x23 (CS)
+                    0x68, 0x00, 0x50, 0x01, 0x00,                   // push 0x15000 (RIP)
+                    0x48, (byte) 0xCF});                            // iretq
+            uc.memWrite(USER_PAGE, new byte[]{0x48, (byte) 0x8B, 0x04, 0x25, 0x00, 0x10, 0x01, 0x00}); // mov rax, [0x11000]
+            uc.regWrite(X86Reg.CR3, PML4);
+            uc.regWrite(X86Reg.CR4, uc.regRead(X86Reg.CR4) | CpuState.CR4_PAE);
+            uc.regWrite(X86Reg.CR0, uc.regRead(X86Reg.CR0) | CpuState.CR0_PG | CpuState.CR0_WP);
+            uc.regWrite(X86Reg.RSP, KERNEL_STACK + 0x800);
+            byte[][] saved = new byte[2][];
+            uc.hookInterrupt((engine, vector) -> {
+                try (Context inside = engine.contextSave()) {
+                    saved[vector == ExceptionVector.BP ? 0 : 1] = inside.bytes().toArray(ValueLayout.JAVA_BYTE);
+                }
+                engine.stop();
+            });
+            uc.start(KERNEL_CODE, KERNEL_CODE + 0x1000, 0, 0);
+            try (Context scratch = uc.contextSave()) {
+                ExceptionState.get().finishException(uc, scratch);
+            }
+            uc.start(KERNEL_CODE + 0x1B, KERNEL_CODE + 0x1000, 0, 0);
+            if (saved[0] == null || saved[1] == null) {
+                throw new IllegalStateException("privilege calibration: the kernel or user fault did not arrive");
+            }
+            return new PrivilegeState(findCodeSegment(saved[0], saved[1]) - CS * SEGMENT_CACHE);
+        }
+    }
+
+    private static long findCodeSegment(byte[] kernel, byte[] user) {
+        MemorySegment k = MemorySegment.ofArray(kernel), u = MemorySegment.ofArray(user);
+        for (long at = 32; at + 2 * SEGMENT_CACHE <= Math.min(kernel.length, user.length); at += 4) {
+            boolean cs = k.get(I32, at) == 0x08 && u.get(I32, at) == 0x23;
+            boolean ss = k.get(I32, at + SEGMENT_CACHE) == 0x10 && u.get(I32, at + SEGMENT_CACHE) == 0x1b;
+            long hflags = at - SEGMENT_CACHE - 8;
+            boolean cpl = (k.get(I32, hflags) & 3) == 0 && (u.get(I32, hflags) & 3) == 3;
+            if (cs && ss && cpl) {
+                return at;
+            }
+        }
+        throw new IllegalStateException("cannot calibrate the segment caches of this libunicorn's CPU context");
+    }
+
+    private static void write64(Unicorn uc, long address, long value) {
+        byte[] bytes = new byte[8];
+        for (int i = 0; i < 8; i++) {
+            bytes[i] = (byte) (value >>> (8 * i));
+        }
+        uc.memWrite(address, bytes);
+    }
+}
