@@ -57,6 +57,18 @@ class KemuCliTest {
     }
 
     @Test
+    void bootWithMm_printsPhysicalMapSlabinfoAndAConsistentCheck() {
+        Run run = run("boot", "--mm");
+        assertEquals(0, run.exit(), run.out());
+        String out = run.out();
+        assertTrue(out.contains("--- physical memory ---"), out);
+        assertTrue(out.matches("(?s).*P0x000100000-P0x000101000 kernel image\\s+1 frames.*"), out);
+        assertTrue(out.contains("mm metadata"), out);
+        assertTrue(out.matches("(?s).*# name\\s+active_objs\\s+num_objs.*kmalloc-2048 .*"), out);
+        assertTrue(out.contains("--- metadata check ---\nconsistent"), out);
+    }
+
+    @Test
     void explain_notAnAddress_isAClearError() {
         assertEquals(2, run("explain", "kmain").exit());
     }
