@@ -77,6 +77,19 @@ fetch_capstone() {
     cp -L "$tmp"/x/usr/lib/x86_64-linux-gnu/libcapstone.so.4 "$dest/lib/"
 }
 
+# kemu's own hypercall trampoline (native/kemu_hooks.c); optional: without gcc kemu uses a Java hook.
+build_hooks() {
+    local source="$ROOT/native/kemu_hooks.c" out="$NATIVE/hooks/libkemu_hooks.so"
+    [[ -f "$out" && "$out" -nt "$source" ]] && return
+    if ! command -v gcc >/dev/null; then
+        say "gcc not found: hypercalls use the slower pure-Java hook (install gcc for the native trampoline)"
+        return
+    fi
+    mkdir -p "$NATIVE/hooks"
+    gcc -O2 -shared -fPIC -o "$out.tmp" "$source" && mv "$out.tmp" "$out"
+}
+
 check_binutils
 fetch_unicorn
 fetch_capstone
+build_hooks

@@ -55,7 +55,7 @@ public final class KernelBoot implements AutoCloseable {
             analyzer.traceBlocks(options.traceBlocks());
             machine.attach(DebugConsole.PORT, console);
             machine.attach(ExitPort.PORT, new ExitPort());
-            machine.attach(GuestAbi.HYPERCALL_PORT, hypercalls);
+            machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             ImageLoader.load(machine.ram(), firmware);
             ImageLoader.load(machine.ram(), kernel);
             ImageLoader.requireMultibootHeader(machine.ram(), kernel);

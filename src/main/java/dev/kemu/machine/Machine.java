@@ -37,6 +37,9 @@ public final class Machine implements AutoCloseable {
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
     private ExceptionHandler exceptionHandler = (machine, vector) -> false;
+    private NativeOutHook nativeOut;
+    private HypercallHandler hypercalls;
+    private final long[] hypercallArgs = new long[6];
     private dev.kemu.unicorn.Context exceptionScratch;
     private dev.kemu.unicorn.Context kernelMode;
     private DirtyPages dirtyPages;
@@ -62,7 +65,10 @@ public final class Machine implements AutoCloseable {
         this.engine = Unicorn.openX86_64();
         try {
             engine.memMapPtr(0, hostMemory.segment(), Prot.ALL);
-            engine.hookPortOut(this::onOut);
+            nativeOut = NativeOutHook.install(engine, new OutReceiver());
+            if (nativeOut == null) {
+                engine.hookPortOut(this::onOut);
+            }
             engine.hookPortIn(this::onIn);
             engine.hookInterrupt(this::onInterrupt);
         } catch (RuntimeException e) {
@@ -139,6 +145,53 @@ public final class Machine implements AutoCloseable {
     /** Puts {@code device} behind {@code port}, replacing what was there. */
     public void attach(int port, PortDevice device) {
         ports[port & 0xffff] = device;
+    }
+
+    /**
+     * Serves the hypercall ABI on {@code port} with {@code handler}: with the native trampoline
+     * (native/kemu_hooks.c) the registers move in C around one upcall, otherwise in Java.
+     */
+    public void attachHypercalls(int port, HypercallHandler handler) {
+        hypercalls = handler;
+        if (nativeOut != null) {
+            nativeOut.setHypercallPort(port);
+        } else {
+            attach(port, new JavaHypercallDevice(handler));
+        }
+    }
+
+    /** True when hypercalls go through the native trampoline. */
+    public boolean nativeHypercalls() {
+        return nativeOut != null;
+    }
+
+    /** The two upcalls of the native out hook; failures stop the run instead of escaping into C. */
+    private final class OutReceiver implements NativeOutHook.Receiver {
+        @Override
+        public long hypercall(int number, long a0, long a1, long a2, long a3, long a4, long a5) {
+            try {
+                long[] args = hypercallArgs;
+                args[0] = a0;
+                args[1] = a1;
+                args[2] = a2;
+                args[3] = a3;
+                args[4] = a4;
+                args[5] = a5;
+                return hypercalls.call(Machine.this, number, args);
+            } catch (Throwable t) {
+                engine.hookFailed(t);
+                return 0;
+            }
+        }
+
+        @Override
+        public void otherPort(int port, int size, int value) {
+            try {
+                onOut(engine, port, size, value);
+            } catch (Throwable t) {
+                engine.hookFailed(t);
+            }
+        }
     }
 
     public void setExceptionHandler(ExceptionHandler handler) {
@@ -373,6 +426,10 @@ public final class Machine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (nativeOut != null) {
+            engine.close(); // first: no hook may run once the dispatch block is freed
+            nativeOut.close();
+        }
         if (exceptionScratch != null) {
             exceptionScratch.close();
         }

@@ -52,6 +52,14 @@ public final class TestMachine implements AutoCloseable {
 
     /** {@code traceBlocks} = 0 runs without the block-trace hook (for benchmarks of the services). */
     public TestMachine(int traceBlocks) {
+        this(traceBlocks, true);
+    }
+
+    /**
+     * Without {@code snapshots} there is no write tracking and no reset: runs accumulate state.
+     * Only for benchmarks of the kernel services, which should not pay for the test harness.
+     */
+    public TestMachine(int traceBlocks, boolean snapshots) {
         KernelSources.BuiltImages images = KernelSources.defaults().build();
         boot = new KernelBoot(images, BootOptions.defaults().withBlockTrace(traceBlocks));
         try {
@@ -64,10 +72,9 @@ public final class TestMachine implements AutoCloseable {
             codePhys = mapArea(CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
             mapArea(STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
             assembler = new SnippetAssembler(images.kernel());
-            machine().dirtyPages();
             startRegisters = machine().registers(X86Reg.RSP, X86Reg.RBP);
             startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
-            snapshot = Snapshot.take(machine());
+            snapshot = snapshots ? Snapshot.take(machine()) : null;
         } catch (RuntimeException e) {
             boot.close();
             throw e;
@@ -99,7 +106,10 @@ public final class TestMachine implements AutoCloseable {
 
     /** Back to the snapshot: RAM pages written since, CPU context, TLB, reports. Returns pages copied. */
     public long reset() {
-        long pages = snapshot.restore();
+        long pages = snapshot != null ? snapshot.restore() : 0;
+        if (snapshot == null) {
+            startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
+        }
         boot.console().clear();
         boot.faults().clear();
         boot.services().clearReports();
@@ -130,7 +140,9 @@ public final class TestMachine implements AutoCloseable {
 
     @Override
     public void close() {
-        snapshot.close();
+        if (snapshot != null) {
+            snapshot.close();
+        }
         boot.close();
     }
 }

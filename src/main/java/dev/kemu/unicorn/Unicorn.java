@@ -271,7 +271,11 @@ public final class Unicorn implements AutoCloseable {
         }
     }
 
-    void hookFailed(Throwable t) {
+    /**
+     * Stops emulation because a hook failed; {@link #start} rethrows {@code t}. Upcalls made
+     * outside this binding (native trampolines) call it instead of letting an exception escape.
+     */
+    public void hookFailed(Throwable t) {
         if (hookFailure == null) {
             hookFailure = t;
         }
@@ -306,6 +310,25 @@ public final class Unicorn implements AutoCloseable {
             throw new IllegalArgumentException("hookSyscall takes SYSCALL or SYSENTER, not " + instruction);
         }
         return addHook(HookType.INSN, new Upcalls.Syscall(this, hook), Upcalls.SYSCALL, 1, 0, instruction.id);
+    }
+
+    /**
+     * An {@code out} hook implemented in native code: {@code callback} has Unicorn's
+     * {@code uc_cb_insn_out_t} signature and gets {@code userData}. For native trampolines that
+     * call back into Java themselves (they must report failures with {@link #hookFailed}).
+     */
+    public HookHandle hookPortOutNative(MemorySegment callback, MemorySegment userData) {
+        MemorySegment out = scratch;
+        call(() -> (int) lib.hookAddInsn.invokeExact(handle, out, HookType.INSN, callback, userData, 1L, 0L,
+                X86Insn.OUT.id), "uc_hook_add(native out hook)");
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), Arena.ofShared());
+        hooks.add(hook);
+        return hook;
+    }
+
+    /** The address of a libunicorn function, for native code that calls Unicorn directly. */
+    public static MemorySegment nativeFunction(String name) {
+        return UnicornNative.get().function(name);
     }
 
     /** Memory access hook; {@code types} is a mask of {@link HookType#MEM_READ}, WRITE, FETCH, READ_AFTER. */

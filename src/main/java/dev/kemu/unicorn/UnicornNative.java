@@ -88,6 +88,7 @@ final class UnicornNative {
         SymbolLookup lib = located.lookup();
         Linker linker = Linker.nativeLinker();
         this.source = located.source();
+        this.lookup = lib;
 
         MethodHandle version = find(linker, lib, "uc_version", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         int combined;
@@ -158,6 +159,12 @@ final class UnicornNative {
                 .map(symbol -> linker.downcallHandle(symbol,
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS)))
                 .orElse(null);
+    }
+
+    private SymbolLookup lookup;
+
+    MemorySegment function(String name) {
+        return lookup.find(name).orElseThrow(() -> new NativeLibraryException("libunicorn at " + source + " lacks " + name));
     }
 
     String versionString() {

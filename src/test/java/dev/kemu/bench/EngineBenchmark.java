@@ -43,7 +43,7 @@ public class EngineBenchmark {
         machine = BenchGuest.machineWithLoops();
         HypercallPort port = new HypercallPort();
         port.register(1, 2, (m, args) -> args[0] + args[1]);
-        machine.attach(GuestAbi.HYPERCALL_PORT, port);
+        machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, port);
         emptyHookMachine = BenchGuest.machineWithLoops();
         emptyHookMachine.attach(GuestAbi.HYPERCALL_PORT, (m, p, size, value) -> { });
     }
