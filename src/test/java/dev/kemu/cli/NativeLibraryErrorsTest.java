@@ -26,9 +26,14 @@ class NativeLibraryErrorsTest {
     private record Outcome(int exit, String stdout, String stderr) {}
 
     private Outcome kemuVersion(Map<String, String> env, String home) throws IOException, InterruptedException {
+        return kemu(env, home, "version");
+    }
+
+    private Outcome kemu(Map<String, String> env, String home, String... args) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-Dkemu.home=" + home, "-cp", System.getProperty("java.class.path"), KemuCli.class.getName(), "version"));
+                "-Dkemu.home=" + home, "-cp", System.getProperty("java.class.path"), KemuCli.class.getName()));
+        command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().remove("UNICORN_LIB");
         builder.environment().putAll(env);
@@ -74,6 +79,14 @@ class NativeLibraryErrorsTest {
         assertEquals(2, outcome.exit());
         assertTrue(outcome.stderr().contains("libunicorn 2.0.1 found at " + library + " is too old"), outcome.stderr());
         assertTrue(outcome.stderr().contains("needs Unicorn >= 2.1"), outcome.stderr());
+    }
+
+    @Test
+    void withoutTheNativeTrampoline_hypercallsFallBackToJava_andEveryServiceStillWorks() throws Exception {
+        Outcome outcome = kemu(Map.of("KEMU_HOOKS_LIB", "/nonexistent/libkemu_hooks.so"), home(), "boot");
+        assertEquals(0, outcome.exit(), outcome.stderr());
+        assertTrue(outcome.stdout().contains("mm: protect + vmunmap 0x"), outcome.stdout());
+        assertTrue(outcome.stdout().contains("kmain: done, halting"), outcome.stdout());
     }
 
     @Test
