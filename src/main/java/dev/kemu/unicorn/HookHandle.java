@@ -2,11 +2,16 @@ package dev.kemu.unicorn;
 
 import java.lang.foreign.Arena;
 
-/** A registered hook. {@link #remove()} unregisters it and frees its upcall stub; removing twice is harmless. */
+/**
+ * A registered hook. {@link #remove()} unregisters it; removing twice is harmless. The upcall
+ * stub lives in an automatic arena held here, so it stays valid while Unicorn may call it and
+ * is freed by the GC after the hook is removed (or the engine closed).
+ */
 public final class HookHandle implements AutoCloseable {
     private final Unicorn engine;
     private final long nativeHandle;
-    private final Arena stubArena;
+    @SuppressWarnings("unused") // keeps the upcall stub reachable while the hook exists
+    private Arena stubArena;
     private boolean removed;
 
     HookHandle(Unicorn engine, long nativeHandle, Arena stubArena) {
@@ -21,14 +26,13 @@ public final class HookHandle implements AutoCloseable {
         }
         removed = true;
         engine.deleteHook(nativeHandle);
-        stubArena.close();
+        engine.forget(this);
+        stubArena = null;
     }
 
     void releaseWithEngine() {
-        if (!removed) {
-            removed = true;
-            stubArena.close();
-        }
+        removed = true;
+        stubArena = null;
     }
 
     @Override
