@@ -44,7 +44,7 @@ final class NativeOutHook implements AutoCloseable {
         void otherPort(int port, int size, int value);
     }
 
-    private final Arena arena = Arena.ofAuto(); // freed with this object; a shared arena's close is costly
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment block;
 
     private NativeOutHook(Unicorn engine, Receiver receiver, MemorySegment function) {
@@ -105,8 +105,8 @@ final class NativeOutHook implements AutoCloseable {
         }
     }
 
-    /** Nothing to free eagerly: the block and stubs go with this object once the engine is closed. */
     @Override
     public void close() {
+        arena.close();
     }
 }

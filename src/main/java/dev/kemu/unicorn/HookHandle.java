@@ -2,16 +2,11 @@ package dev.kemu.unicorn;
 
 import java.lang.foreign.Arena;
 
-/**
- * A registered hook. {@link #remove()} unregisters it; removing twice is harmless. The upcall
- * stub lives in an automatic arena held here, so it stays valid while Unicorn may call it and
- * is freed by the GC after the hook is removed (or the engine closed).
- */
+/** A registered hook. {@link #remove()} unregisters it and frees its upcall stub; removing twice is harmless. */
 public final class HookHandle implements AutoCloseable {
     private final Unicorn engine;
     private final long nativeHandle;
-    @SuppressWarnings("unused") // keeps the upcall stub reachable while the hook exists
-    private Arena stubArena;
+    private final Arena stubArena;
     private boolean removed;
 
     HookHandle(Unicorn engine, long nativeHandle, Arena stubArena) {
@@ -26,13 +21,14 @@ public final class HookHandle implements AutoCloseable {
         }
         removed = true;
         engine.deleteHook(nativeHandle);
-        engine.forget(this);
-        stubArena = null;
+        stubArena.close();
     }
 
     void releaseWithEngine() {
-        removed = true;
-        stubArena = null;
+        if (!removed) {
+            removed = true;
+            stubArena.close();
+        }
     }
 
     @Override

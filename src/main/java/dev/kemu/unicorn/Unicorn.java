@@ -27,12 +27,7 @@ public final class Unicorn implements AutoCloseable {
     private static final int CTL_USE_EXITS = 4, CTL_EXITS = 6;
 
     private final UnicornNative lib;
-    /**
-     * Automatic arenas (freed by the GC once unreachable) for the engine's scratch memory and the
-     * hooks' upcall stubs: closing a shared arena costs a JVM-wide thread handshake, which made
-     * engine set-up and tear-down several times slower than Unicorn itself.
-     */
-    private final Arena arena = Arena.ofAuto();
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment handle;
     private final MemorySegment scratch;
     private final List<HookHandle> hooks = new ArrayList<>();
@@ -326,7 +321,7 @@ public final class Unicorn implements AutoCloseable {
         MemorySegment out = scratch;
         call(() -> (int) lib.hookAddInsn.invokeExact(handle, out, HookType.INSN, callback, userData, 1L, 0L,
                 X86Insn.OUT.id), "uc_hook_add(native out hook)");
-        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), null);
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), Arena.ofShared());
         hooks.add(hook);
         return hook;
     }
@@ -351,7 +346,7 @@ public final class Unicorn implements AutoCloseable {
     }
 
     private HookHandle addHook(int type, Object target, FunctionDescriptor descriptor, long begin, long end, int insn) {
-        Arena stubArena = Arena.ofAuto();
+        Arena stubArena = Arena.ofShared();
         MemorySegment stub = Upcalls.stub(target, "call", descriptor, stubArena);
         MemorySegment out = scratch;
         try {
@@ -359,20 +354,18 @@ public final class Unicorn implements AutoCloseable {
                     ? (int) lib.hookAdd.invokeExact(handle, out, type, stub, MemorySegment.NULL, begin, end)
                     : (int) lib.hookAddInsn.invokeExact(handle, out, type, stub, MemorySegment.NULL, begin, end, insn);
             if (err != 0) {
+                stubArena.close();
                 check(lib, err, String.format("uc_hook_add(type=0x%x, begin=0x%x, end=0x%x)", type, begin, end));
             }
         } catch (UnicornException e) {
             throw e;
         } catch (Throwable t) {
+            stubArena.close();
             throw new UnicornException("uc_hook_add failed", t);
         }
         HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), stubArena);
         hooks.add(hook);
         return hook;
-    }
-
-    void forget(HookHandle hook) {
-        hooks.remove(hook);
     }
 
     void deleteHook(long nativeHandle) {
@@ -464,7 +457,7 @@ public final class Unicorn implements AutoCloseable {
         closed = true;
         call(() -> (int) lib.close.invokeExact(handle), "uc_close()");
         hooks.forEach(HookHandle::releaseWithEngine);
-        hooks.clear(); // the stubs' arenas become unreachable and are freed by the GC
+        arena.close();
     }
 
     // ---- errors -------------------------------------------------------------------------
