@@ -9,9 +9,9 @@
 
 typedef int (*reg_read_batch_fn)(void *uc, int *regs, void **values, int count);
 typedef int (*reg_write_fn)(void *uc, int regid, const void *value);
-typedef int64_t (*hypercall_fn)(uint32_t number, int64_t a0, int64_t a1, int64_t a2, int64_t a3, int64_t a4,
-                                int64_t a5);
-typedef void (*port_out_fn)(uint32_t port, int32_t size, uint32_t value);
+typedef int64_t (*hypercall_fn)(uint64_t receiver, uint32_t number, int64_t a0, int64_t a1, int64_t a2, int64_t a3,
+                                int64_t a4, int64_t a5);
+typedef void (*port_out_fn)(uint64_t receiver, uint32_t port, int32_t size, uint32_t value);
 
 /* Layout mirrored by dev.kemu.machine.NativeOutHook (offsets in its javadoc). */
 struct kemu_out_dispatch {
@@ -22,16 +22,17 @@ struct kemu_out_dispatch {
     reg_write_fn write;             /* +40 uc_reg_write */
     hypercall_fn hypercall;         /* +48 Java: the service */
     port_out_fn other_port;         /* +56 Java: every other port */
+    uint64_t receiver;              /* +64 which machine the Java side dispatches to */
 };
 
 void kemu_out_hook(void *uc, uint32_t port, int size, uint32_t value, struct kemu_out_dispatch *d) {
     if (port != d->hypercall_port) {
-        d->other_port(port, size, value);
+        d->other_port(d->receiver, port, size, value);
         return;
     }
     int64_t a[6] = {0, 0, 0, 0, 0, 0};
     void *slots[6] = {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]};
     d->read_batch(uc, d->arguments, slots, 6);
-    int64_t result = d->hypercall(value & 0xff, a[0], a[1], a[2], a[3], a[4], a[5]);
+    int64_t result = d->hypercall(d->receiver, value & 0xff, a[0], a[1], a[2], a[3], a[4], a[5]);
     d->write(uc, d->rax, &result);
 }

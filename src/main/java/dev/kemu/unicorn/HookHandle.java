@@ -1,18 +1,19 @@
 package dev.kemu.unicorn;
 
-import java.lang.foreign.Arena;
-
-/** A registered hook. {@link #remove()} unregisters it and frees its upcall stub; removing twice is harmless. */
+/**
+ * A registered hook. {@link #remove()} unregisters it; removing twice is harmless. The native
+ * stub is shared (see {@code Upcalls.Shape}); the hook owns only its registry entry.
+ */
 public final class HookHandle implements AutoCloseable {
     private final Unicorn engine;
     private final long nativeHandle;
-    private final Arena stubArena;
+    private final long targetId;
     private boolean removed;
 
-    HookHandle(Unicorn engine, long nativeHandle, Arena stubArena) {
+    HookHandle(Unicorn engine, long nativeHandle, long targetId) {
         this.engine = engine;
         this.nativeHandle = nativeHandle;
-        this.stubArena = stubArena;
+        this.targetId = targetId;
     }
 
     public void remove() {
@@ -21,13 +22,20 @@ public final class HookHandle implements AutoCloseable {
         }
         removed = true;
         engine.deleteHook(nativeHandle);
-        stubArena.close();
+        release();
     }
 
+    /** The engine closed: its native hooks are gone with it; only the registry entry is dropped. */
     void releaseWithEngine() {
         if (!removed) {
             removed = true;
-            stubArena.close();
+            release();
+        }
+    }
+
+    private void release() {
+        if (targetId != 0) {
+            Upcalls.unregister(targetId);
         }
     }
 

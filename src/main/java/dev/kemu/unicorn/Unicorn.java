@@ -27,7 +27,7 @@ public final class Unicorn implements AutoCloseable {
     private static final int CTL_USE_EXITS = 4, CTL_EXITS = 6;
 
     private final UnicornNative lib;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena = Arena.ofAuto();
     private final MemorySegment handle;
     private final MemorySegment scratch;
     private final List<HookHandle> hooks = new ArrayList<>();
@@ -286,30 +286,30 @@ public final class Unicorn implements AutoCloseable {
 
     /** Code hook for instructions in {@code [begin, end]} (inclusive; begin > end means everywhere). */
     public HookHandle hookCode(long begin, long end, Hooks.Code hook) {
-        return addHook(HookType.CODE, new Upcalls.Code(this, hook), Upcalls.CODE, begin, end, -1);
+        return addHook(HookType.CODE, new Upcalls.Code(this, hook), Upcalls.Shape.CODE, begin, end, -1);
     }
 
     public HookHandle hookBlock(long begin, long end, Hooks.Code hook) {
-        return addHook(HookType.BLOCK, new Upcalls.Code(this, hook), Upcalls.CODE, begin, end, -1);
+        return addHook(HookType.BLOCK, new Upcalls.Code(this, hook), Upcalls.Shape.CODE, begin, end, -1);
     }
 
     public HookHandle hookInterrupt(Hooks.Interrupt hook) {
-        return addHook(HookType.INTR, new Upcalls.Interrupt(this, hook), Upcalls.INTR, 1, 0, -1);
+        return addHook(HookType.INTR, new Upcalls.Interrupt(this, hook), Upcalls.Shape.INTR, 1, 0, -1);
     }
 
     public HookHandle hookPortIn(Hooks.PortIn hook) {
-        return addHook(HookType.INSN, new Upcalls.PortIn(this, hook), Upcalls.IN, 1, 0, X86Insn.IN.id);
+        return addHook(HookType.INSN, new Upcalls.PortIn(this, hook), Upcalls.Shape.IN, 1, 0, X86Insn.IN.id);
     }
 
     public HookHandle hookPortOut(Hooks.PortOut hook) {
-        return addHook(HookType.INSN, new Upcalls.PortOut(this, hook), Upcalls.OUT, 1, 0, X86Insn.OUT.id);
+        return addHook(HookType.INSN, new Upcalls.PortOut(this, hook), Upcalls.Shape.OUT, 1, 0, X86Insn.OUT.id);
     }
 
     public HookHandle hookSyscall(X86Insn instruction, Hooks.Syscall hook) {
         if (instruction != X86Insn.SYSCALL && instruction != X86Insn.SYSENTER) {
             throw new IllegalArgumentException("hookSyscall takes SYSCALL or SYSENTER, not " + instruction);
         }
-        return addHook(HookType.INSN, new Upcalls.Syscall(this, hook), Upcalls.SYSCALL, 1, 0, instruction.id);
+        return addHook(HookType.INSN, new Upcalls.Syscall(this, hook), Upcalls.Shape.SYSCALL, 1, 0, instruction.id);
     }
 
     /**
@@ -321,9 +321,17 @@ public final class Unicorn implements AutoCloseable {
         MemorySegment out = scratch;
         call(() -> (int) lib.hookAddInsn.invokeExact(handle, out, HookType.INSN, callback, userData, 1L, 0L,
                 X86Insn.OUT.id), "uc_hook_add(native out hook)");
-        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), Arena.ofShared());
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), 0);
         hooks.add(hook);
         return hook;
+    }
+
+    /**
+     * A JVM-lifetime upcall stub for static method {@code method} of {@code owner}, for native
+     * trampolines outside this binding; the method must catch everything it could throw.
+     */
+    public static MemorySegment staticUpcall(Class<?> owner, String method, FunctionDescriptor descriptor) {
+        return Upcalls.staticStub(owner, method, descriptor);
     }
 
     /** The address of a libunicorn function, for native code that calls Unicorn directly. */
@@ -333,37 +341,38 @@ public final class Unicorn implements AutoCloseable {
 
     /** Memory access hook; {@code types} is a mask of {@link HookType#MEM_READ}, WRITE, FETCH, READ_AFTER. */
     public HookHandle hookMem(int types, long begin, long end, Hooks.MemAccess hook) {
-        return addHook(types, new Upcalls.MemAccess(this, hook), Upcalls.MEM, begin, end, -1);
+        return addHook(types, new Upcalls.MemAccess(this, hook), Upcalls.Shape.MEM, begin, end, -1);
     }
 
     /** Unmapped or protection events; {@code types} is a mask of {@link HookType#MEM_UNMAPPED} / MEM_PROT bits. */
     public HookHandle hookMemEvent(int types, Hooks.MemEvent hook) {
-        return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.MEM_EVENT, 1, 0, -1);
+        return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, 1, 0, -1);
     }
 
     public HookHandle hookInvalidInstruction(Hooks.InvalidInstruction hook) {
-        return addHook(HookType.INSN_INVALID, new Upcalls.Invalid(this, hook), Upcalls.INVALID, 1, 0, -1);
+        return addHook(HookType.INSN_INVALID, new Upcalls.Invalid(this, hook), Upcalls.Shape.INVALID, 1, 0, -1);
     }
 
-    private HookHandle addHook(int type, Object target, FunctionDescriptor descriptor, long begin, long end, int insn) {
-        Arena stubArena = Arena.ofShared();
-        MemorySegment stub = Upcalls.stub(target, "call", descriptor, stubArena);
+    private HookHandle addHook(int type, Object target, Upcalls.Shape shape, long begin, long end, int insn) {
+        MemorySegment stub = shape.stub();
+        long id = Upcalls.register(target);
+        MemorySegment userData = MemorySegment.ofAddress(id);
         MemorySegment out = scratch;
         try {
             int err = insn < 0
-                    ? (int) lib.hookAdd.invokeExact(handle, out, type, stub, MemorySegment.NULL, begin, end)
-                    : (int) lib.hookAddInsn.invokeExact(handle, out, type, stub, MemorySegment.NULL, begin, end, insn);
+                    ? (int) lib.hookAdd.invokeExact(handle, out, type, stub, userData, begin, end)
+                    : (int) lib.hookAddInsn.invokeExact(handle, out, type, stub, userData, begin, end, insn);
             if (err != 0) {
-                stubArena.close();
+                Upcalls.unregister(id);
                 check(lib, err, String.format("uc_hook_add(type=0x%x, begin=0x%x, end=0x%x)", type, begin, end));
             }
         } catch (UnicornException e) {
             throw e;
         } catch (Throwable t) {
-            stubArena.close();
+            Upcalls.unregister(id);
             throw new UnicornException("uc_hook_add failed", t);
         }
-        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), stubArena);
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), id);
         hooks.add(hook);
         return hook;
     }
@@ -457,7 +466,6 @@ public final class Unicorn implements AutoCloseable {
         closed = true;
         call(() -> (int) lib.close.invokeExact(handle), "uc_close()");
         hooks.forEach(HookHandle::releaseWithEngine);
-        arena.close();
     }
 
     // ---- errors -------------------------------------------------------------------------

@@ -23,29 +23,140 @@ final class Upcalls {
 
     private Upcalls() {}
 
-    static MemorySegment stub(Object target, String method, FunctionDescriptor descriptor, Arena arena) {
-        try {
-            MethodType type = descriptor.toMethodType();
-            MethodHandle handle = LOOKUP.findVirtual(target.getClass(), method, type).bindTo(target);
-            return Linker.nativeLinker().upcallStub(handle, descriptor, arena);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("upcall target " + target.getClass().getName() + "." + method, e);
+    // ---- the registry: the user_data of every hook is an index into it --------------------------
+
+    private static final Object LOCK = new Object();
+    private static volatile Object[] targets = new Object[64];
+    private static final java.util.ArrayDeque<Integer> FREE = new java.util.ArrayDeque<>();
+    private static int next = 1; // 0 stays empty: a NULL user_data finds no target
+
+    /** Registers a hook target; returns the user_data that selects it. */
+    static long register(Object target) {
+        synchronized (LOCK) {
+            int id = FREE.isEmpty() ? next++ : FREE.pop();
+            Object[] updated = java.util.Arrays.copyOf(targets, Math.max(targets.length, Integer.highestOneBit(id) * 2));
+            updated[id] = target;
+            targets = updated; // a volatile write: the emulating thread sees the target with the array
+            return id;
         }
     }
 
-    static final FunctionDescriptor CODE = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG);
-    static final FunctionDescriptor INTR = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG);
-    static final FunctionDescriptor IN = FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG);
-    static final FunctionDescriptor OUT = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
-    static final FunctionDescriptor SYSCALL = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG);
-    static final FunctionDescriptor MEM = FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
-            JAVA_LONG);
-    static final FunctionDescriptor MEM_EVENT = FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_INT, JAVA_LONG,
-            JAVA_INT, JAVA_LONG, JAVA_LONG);
-    static final FunctionDescriptor INVALID = FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_LONG);
+    static void unregister(long id) {
+        synchronized (LOCK) {
+            Object[] updated = targets.clone();
+            updated[(int) id] = null;
+            targets = updated;
+            FREE.push((int) id);
+        }
+    }
+
+    /**
+     * The target of hook {@code id}. Never null while Unicorn can call the hook (uc_hook_del and
+     * uc_close come first); the static methods still tolerate null, since an exception escaping
+     * an upcall would end the JVM.
+     */
+    static Object target(long id) {
+        Object[] current = targets;
+        return id > 0 && id < current.length ? current[(int) id] : null;
+    }
+
+    // ---- one native stub per callback shape, shared by every engine and hook --------------------
+
+    /**
+     * Generating an upcall stub costs tens of microseconds and its arena's close a JVM-wide
+     * handshake, so stubs are made once per JVM: each calls a static method below, which finds
+     * the hook's target by its user_data.
+     */
+    enum Shape {
+        CODE("code", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG)),
+        INTR("interrupt", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG)),
+        IN("portIn", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG)),
+        OUT("portOut", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG)),
+        SYSCALL("syscall", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG)),
+        MEM("memAccess", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG)),
+        MEM_EVENT("memEvent", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
+                JAVA_LONG)),
+        INVALID("invalid", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_LONG));
+
+        private final String method;
+        private final FunctionDescriptor descriptor;
+        private volatile MemorySegment stub;
+
+        Shape(String method, FunctionDescriptor descriptor) {
+            this.method = method;
+            this.descriptor = descriptor;
+        }
+
+        MemorySegment stub() {
+            MemorySegment made = stub;
+            if (made == null) {
+                synchronized (this) {
+                    made = stub;
+                    if (made == null) {
+                        made = staticStub(Upcalls.class, method, descriptor);
+                        stub = made;
+                    }
+                }
+            }
+            return made;
+        }
+    }
+
+    /** A JVM-lifetime upcall stub for a static method (also used by the machine layer's trampoline). */
+    static MemorySegment staticStub(Class<?> owner, String method, FunctionDescriptor descriptor) {
+        try {
+            MethodHandle handle = MethodHandles.privateLookupIn(owner, LOOKUP).findStatic(owner, method,
+                    descriptor.toMethodType());
+            return Linker.nativeLinker().upcallStub(handle, descriptor, Arena.global());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("upcall target " + owner.getName() + "." + method, e);
+        }
+    }
+
+    static void code(long uc, long address, int size, long id) {
+        if (target(id) instanceof Code t) {
+            t.call(address, size);
+        }
+    }
+
+    static void interrupt(long uc, int vector, long id) {
+        if (target(id) instanceof Interrupt t) {
+            t.call(vector);
+        }
+    }
+
+    static int portIn(long uc, int port, int size, long id) {
+        return target(id) instanceof PortIn t ? t.call(port, size) : -1;
+    }
+
+    static void portOut(long uc, int port, int size, int value, long id) {
+        if (target(id) instanceof PortOut t) {
+            t.call(port, size, value);
+        }
+    }
+
+    static void syscall(long uc, long id) {
+        if (target(id) instanceof Syscall t) {
+            t.call();
+        }
+    }
+
+    static void memAccess(long uc, int type, long address, int size, long value, long id) {
+        if (target(id) instanceof MemAccess t) {
+            t.call(type, address, size, value);
+        }
+    }
+
+    static boolean memEvent(long uc, int type, long address, int size, long value, long id) {
+        return target(id) instanceof MemEvent t && t.call(type, address, size, value);
+    }
+
+    static boolean invalid(long uc, long id) {
+        return target(id) instanceof Invalid t && t.call();
+    }
 
     record Code(Unicorn engine, Hooks.Code hook) {
-        void call(long uc, long address, int size, long userData) {
+        void call(long address, int size) {
             try {
                 hook.onCode(engine, address, size);
             } catch (Throwable t) {
@@ -55,7 +166,7 @@ final class Upcalls {
     }
 
     record Interrupt(Unicorn engine, Hooks.Interrupt hook) {
-        void call(long uc, int vector, long userData) {
+        void call(int vector) {
             try {
                 hook.onInterrupt(engine, vector);
             } catch (Throwable t) {
@@ -65,7 +176,7 @@ final class Upcalls {
     }
 
     record PortIn(Unicorn engine, Hooks.PortIn hook) {
-        int call(long uc, int port, int size, long userData) {
+        int call(int port, int size) {
             try {
                 return hook.onIn(engine, port, size);
             } catch (Throwable t) {
@@ -76,7 +187,7 @@ final class Upcalls {
     }
 
     record PortOut(Unicorn engine, Hooks.PortOut hook) {
-        void call(long uc, int port, int size, int value, long userData) {
+        void call(int port, int size, int value) {
             try {
                 hook.onOut(engine, port, size, value);
             } catch (Throwable t) {
@@ -86,7 +197,7 @@ final class Upcalls {
     }
 
     record Syscall(Unicorn engine, Hooks.Syscall hook) {
-        void call(long uc, long userData) {
+        void call() {
             try {
                 hook.onSyscall(engine);
             } catch (Throwable t) {
@@ -96,7 +207,7 @@ final class Upcalls {
     }
 
     record MemAccess(Unicorn engine, Hooks.MemAccess hook) {
-        void call(long uc, int type, long address, int size, long value, long userData) {
+        void call(int type, long address, int size, long value) {
             try {
                 hook.onAccess(engine, type, address, size, value);
             } catch (Throwable t) {
@@ -106,7 +217,7 @@ final class Upcalls {
     }
 
     record MemEvent(Unicorn engine, Hooks.MemEvent hook) {
-        boolean call(long uc, int type, long address, int size, long value, long userData) {
+        boolean call(int type, long address, int size, long value) {
             try {
                 return hook.onEvent(engine, type, address, size, value);
             } catch (Throwable t) {
@@ -117,7 +228,7 @@ final class Upcalls {
     }
 
     record Invalid(Unicorn engine, Hooks.InvalidInstruction hook) {
-        boolean call(long uc, long userData) {
+        boolean call() {
             try {
                 return hook.onInvalid(engine);
             } catch (Throwable t) {
