@@ -80,13 +80,13 @@ public final class ExceptionState {
         try (Unicorn uc = Unicorn.openX86_64()) {
             uc.memMap(0, 0x20000, Prot.ALL);
             long rw = 3, nx = 1L << 63;
-            write64(uc, PML4, PDPT | rw);
-            write64(uc, PDPT, PD | rw);
-            write64(uc, PD, PT | rw);
-            write64(uc, PT + 8 * (CODE >> 12), CODE | 1);
-            write64(uc, PT + 8 * (READ_ONLY >> 12), READ_ONLY | 1 | nx);
-            write64(uc, PT + 8 * (NO_EXEC >> 12), NO_EXEC | rw | nx);
-            write64(uc, PT + 8 * (STACK >> 12), STACK | rw | nx);
+            Calibration.write64(uc, PML4, PDPT | rw);
+            Calibration.write64(uc, PDPT, PD | rw);
+            Calibration.write64(uc, PD, PT | rw);
+            Calibration.write64(uc, PT + 8 * (CODE >> 12), CODE | 1);
+            Calibration.write64(uc, PT + 8 * (READ_ONLY >> 12), READ_ONLY | 1 | nx);
+            Calibration.write64(uc, PT + 8 * (NO_EXEC >> 12), NO_EXEC | rw | nx);
+            Calibration.write64(uc, PT + 8 * (STACK >> 12), STACK | rw | nx);
             // mov eax,[MISSING] ; mov [MISSING],eax ; mov [READ_ONLY],eax ; (then a jump to NO_EXEC)
             byte[] code = {(byte) 0x8B, 0x04, 0x25, 0, 0x30, 1, 0, (byte) 0x89, 0x04, 0x25, 0, 0x30, 1, 0,
                     (byte) 0x89, 0x04, 0x25, 0, 0x10, 1, 0};
@@ -163,13 +163,5 @@ public final class ExceptionState {
                     + "holds 0x0, 0x2, 0x3, 0x11 across the four calibration faults");
         }
         return offsets.get(0);
-    }
-
-    private static void write64(Unicorn uc, long address, long value) {
-        byte[] bytes = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            bytes[i] = (byte) (value >>> (8 * i));
-        }
-        uc.memWrite(address, bytes);
     }
 }

@@ -72,17 +72,17 @@ public final class PrivilegeState {
     private static PrivilegeState calibrate() {
         try (Unicorn uc = Unicorn.openX86_64()) {
             uc.memMap(0, 0x20000, Prot.ALL);
-            write64(uc, PML4, PDPT | 7);
-            write64(uc, PDPT, PD | 7);
-            write64(uc, PD, PT | 7);
-            write64(uc, PT + 8 * (KERNEL_CODE >> 12), KERNEL_CODE | 1);
-            write64(uc, PT + 8 * (SUPERVISOR_DATA >> 12), SUPERVISOR_DATA | 1);
-            write64(uc, PT + 8 * (KERNEL_STACK >> 12), KERNEL_STACK | 3);
-            write64(uc, PT + 8 * (USER_PAGE >> 12), USER_PAGE | 7);
-            write64(uc, PT + 8 * (GDT >> 12), GDT | 3); // writable: loading a segment sets its accessed bit
+            Calibration.write64(uc, PML4, PDPT | 7);
+            Calibration.write64(uc, PDPT, PD | 7);
+            Calibration.write64(uc, PD, PT | 7);
+            Calibration.write64(uc, PT + 8 * (KERNEL_CODE >> 12), KERNEL_CODE | 1);
+            Calibration.write64(uc, PT + 8 * (SUPERVISOR_DATA >> 12), SUPERVISOR_DATA | 1);
+            Calibration.write64(uc, PT + 8 * (KERNEL_STACK >> 12), KERNEL_STACK | 3);
+            Calibration.write64(uc, PT + 8 * (USER_PAGE >> 12), USER_PAGE | 7);
+            Calibration.write64(uc, PT + 8 * (GDT >> 12), GDT | 3); // writable: loading a segment sets its accessed bit
             long[] gdt = {0, 0x00af9a000000ffffL, 0x00cf92000000ffffL, 0x00cff2000000ffffL, 0x00affa000000ffffL};
             for (int i = 0; i < gdt.length; i++) {
-                write64(uc, GDT + 8L * i, gdt[i]);
+                Calibration.write64(uc, GDT + 8L * i, gdt[i]);
             }
             uc.memWrite(GDT + 0x100, new byte[]{0x27, 0, 0, 0x60, 0x01, 0, 0, 0, 0, 0});
             uc.memWrite(KERNEL_CODE, new byte[]{
@@ -136,13 +136,5 @@ public final class PrivilegeState {
             }
         }
         throw new IllegalStateException("cannot calibrate the segment caches of this libunicorn's CPU context");
-    }
-
-    private static void write64(Unicorn uc, long address, long value) {
-        byte[] bytes = new byte[8];
-        for (int i = 0; i < 8; i++) {
-            bytes[i] = (byte) (value >>> (8 * i));
-        }
-        uc.memWrite(address, bytes);
     }
 }
