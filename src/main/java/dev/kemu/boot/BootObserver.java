@@ -3,8 +3,6 @@ package dev.kemu.boot;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
-import dev.kemu.machine.PageWalk;
-import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -44,20 +42,8 @@ public final class BootObserver implements AutoCloseable {
 
     /** Reads the CS descriptor from the GDT the CPU uses and tests its L bit. */
     private boolean isLongModeCodeSegment(CpuState cpu) {
-        long descriptorAddress = cpu.gdtr().base() + (cpu.cs() & ~7);
-        long physical = descriptorAddress;
-        if (cpu.pagingEnabled()) {
-            PageWalk walk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(descriptorAddress));
-            if (!walk.mapped()) {
-                return false;
-            }
-            physical = walk.physical().get().value();
-        }
-        if (!machine.ram().contains(physical, 8)) {
-            return false;
-        }
-        long descriptor = machine.ram().read64(physical);
-        return (descriptor & (1L << 53)) != 0;
+        java.util.OptionalLong descriptor = machine.readVirtual64(cpu.gdtr().base() + (cpu.cs() & ~7));
+        return descriptor.isPresent() && (descriptor.getAsLong() & (1L << 53)) != 0;
     }
 
     public List<StageEvent> events() {

@@ -185,7 +185,7 @@ public final class FaultAnalyzer implements AutoCloseable {
     }
 
     private List<Disassembler.Instruction> disassemble(CpuState cpu) {
-        byte[] bytes = readCode(cpu, cpu.rip(), 32);
+        byte[] bytes = machine.readVirtual(cpu.rip(), 32);
         if (bytes.length == 0 || capstoneProblem != null) {
             return List.of();
         }
@@ -213,25 +213,6 @@ public final class FaultAnalyzer implements AutoCloseable {
                     insn.text()));
         }
         return text;
-    }
-
-    private byte[] readCode(CpuState cpu, long rip, int length) {
-        byte[] bytes = new byte[length];
-        for (int i = 0; i < length; i++) {
-            long physical = rip + i;
-            if (cpu.pagingEnabled()) {
-                PageWalk walk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(rip + i));
-                if (!walk.mapped()) {
-                    return java.util.Arrays.copyOf(bytes, i);
-                }
-                physical = walk.physical().get().value();
-            }
-            if (!machine.ram().contains(physical, 1)) {
-                return java.util.Arrays.copyOf(bytes, i);
-            }
-            bytes[i] = (byte) machine.ram().read8(physical);
-        }
-        return bytes;
     }
 
     private static Map<String, String> registers(CpuState cpu) {

@@ -10,8 +10,7 @@ import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.Machine;
-import dev.kemu.machine.PageWalk;
-import dev.kemu.machine.VirtAddr;
+import dev.kemu.machine.PageTableEntry;
 import dev.kemu.unicorn.X86Reg;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +18,6 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.LongFunction;
 
 import static dev.kemu.kernel.GuestAbi.*;
@@ -97,13 +95,13 @@ public final class KernelServices {
         }
         GuestRam ram = machine.ram();
         long root = (kernelEnd + MmLayout.PAGE - 1) & -MmLayout.PAGE;
-        OptionalLong bootInfo = guestPhysical(bootInfoVirt);
-        if (bootInfo.isEmpty() || kernelStart >= kernelEnd || root + (1 << 20) > ram.size()) {
+        long bootInfo = machine.physical(bootInfoVirt);
+        if (bootInfo < 0 || kernelStart >= kernelEnd || root + (1 << 20) > ram.size()) {
             log.warn("mm_init: bad arguments: boot info V0x{}, kernel [P0x{}, P0x{})", Long.toHexString(bootInfoVirt),
                     Long.toHexString(kernelStart), Long.toHexString(kernelEnd));
             return EINVAL;
         }
-        MultibootMemoryMap map = MultibootMemoryMap.read(ram, bootInfo.getAsLong());
+        MultibootMemoryMap map = MultibootMemoryMap.read(ram, bootInfo);
         List<PhysRange> used = new ArrayList<>(map.bootPages());
         used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
@@ -128,7 +126,7 @@ public final class KernelServices {
             return ENODEV;
         }
         boolean huge = (a[2] & MAP_HUGE) != 0;
-        long flags = a[2] & ~MAP_HUGE & ~PageTableEntryBits.PRESENT;
+        long flags = a[2] & ~MAP_HUGE & ~PageTableEntry.PRESENT;
         if ((flags & ~PageTables.ALLOWED_FLAGS) != 0) {
             return EINVAL;
         }
@@ -177,29 +175,14 @@ public final class KernelServices {
         return address == 0 ? ENOMEM : address;
     }
 
-    private OptionalLong guestPhysical(long virtual) {
-        PageWalk walk = machine.pageWalker().walk(machine.register(X86Reg.CR3), VirtAddr.of(virtual));
-        return walk.mapped() ? OptionalLong.of(walk.physical().get().value()) : OptionalLong.empty();
-    }
-
+    /** A NUL-terminated string of at most {@code max} characters at guest-virtual {@code virtual}. */
     private Optional<String> guestString(long virtual, int max) {
-        StringBuilder text = new StringBuilder();
-        for (int i = 0; i <= max; i++) {
-            OptionalLong phys = guestPhysical(virtual + i);
-            if (phys.isEmpty()) {
-                return Optional.empty();
+        byte[] bytes = machine.readVirtual(virtual, max + 1);
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                return Optional.of(new String(bytes, 0, i, java.nio.charset.StandardCharsets.ISO_8859_1));
             }
-            int c = machine.ram().read8(phys.getAsLong());
-            if (c == 0) {
-                return Optional.of(text.toString());
-            }
-            text.append((char) c);
         }
         return Optional.empty();
-    }
-
-    /** PTE bit the guest may pass in flags although vmmap sets it itself. */
-    private static final class PageTableEntryBits {
-        static final long PRESENT = dev.kemu.machine.PageTableEntry.PRESENT;
     }
 }

@@ -34,17 +34,17 @@ public final class ExceptionDelivery {
         if (idtr.limit() < vector * 16L + 15) {
             return Optional.of(String.format("the IDT (limit 0x%x) has no gate for vector %d", idtr.limit(), vector));
         }
-        Optional<Long> gateLow = readVirtual64(machine, cpu, idtr.base() + vector * 16L);
-        Optional<Long> gateHigh = readVirtual64(machine, cpu, idtr.base() + vector * 16L + 8);
+        java.util.OptionalLong gateLow = machine.readVirtual64(idtr.base() + vector * 16L);
+        java.util.OptionalLong gateHigh = machine.readVirtual64(idtr.base() + vector * 16L + 8);
         if (gateLow.isEmpty() || gateHigh.isEmpty()) {
             return Optional.of("the IDT gate for vector " + vector + " is not mapped");
         }
-        long low = gateLow.get();
+        long low = gateLow.getAsLong();
         int type = (int) (low >>> 40) & 0xf;
         if ((low & (1L << 47)) == 0 || (type != GATE_INTERRUPT && type != GATE_TRAP)) {
             return Optional.of(String.format("the IDT gate for vector %d is not a present 64-bit gate (0x%016x)", vector, low));
         }
-        long handler = (low & 0xffff) | ((low >>> 32) & 0xffff0000L) | (gateHigh.get() << 32);
+        long handler = (low & 0xffff) | ((low >>> 32) & 0xffff0000L) | (gateHigh.getAsLong() << 32);
         int selector = (int) (low >>> 16) & 0xffff;
         int ist = (int) (low >>> 32) & 7;
         int kernelCs = fromUser ? machine.kernelCodeSelector() : cpu.cs();
@@ -57,12 +57,12 @@ public final class ExceptionDelivery {
             // TSS: RSP0 at +4, IST1..7 at +0x24.
             Mmr tr = uc.readMmr(X86Reg.TR);
             long slot = ist != 0 ? 0x24 + 8L * (ist - 1) : 4;
-            Optional<Long> stack = readVirtual64(machine, cpu, tr.base() + slot);
+            java.util.OptionalLong stack = machine.readVirtual64(tr.base() + slot);
             if (stack.isEmpty() || tr.limit() < slot + 7) {
                 return Optional.of((ist != 0 ? "IST" + ist : "RSP0") + " of the TSS at V0x" + Long.toHexString(tr.base())
                         + " is not readable (is a TSS loaded?)");
             }
-            rsp = stack.get();
+            rsp = stack.getAsLong();
         }
         rsp &= ~0xfL;
         long[] frame = errorCode.isPresent()
@@ -70,7 +70,7 @@ public final class ExceptionDelivery {
                 : new long[]{cpu.ss(), cpu.rsp(), cpu.rflags(), cpu.cs(), cpu.rip()};
         for (long value : frame) {
             rsp -= 8;
-            if (!writeVirtual64(machine, cpu, rsp, value)) {
+            if (!machine.writeVirtual64(rsp, value)) {
                 return Optional.of(String.format("the exception frame cannot be pushed: stack V0x%x is not writable", rsp));
             }
         }
@@ -88,30 +88,5 @@ public final class ExceptionDelivery {
         uc.regWrite(X86Reg.RSP, rsp);
         uc.regWrite(X86Reg.RIP, handler);
         return Optional.empty();
-    }
-
-    static Optional<Long> readVirtual64(Machine machine, CpuState cpu, long address) {
-        Optional<Long> physical = translate(machine, cpu, address, false);
-        return physical.filter(p -> machine.ram().contains(p, 8)).map(p -> machine.ram().read64(p));
-    }
-
-    private static boolean writeVirtual64(Machine machine, CpuState cpu, long address, long value) {
-        Optional<Long> physical = translate(machine, cpu, address, true);
-        if (physical.isEmpty() || !machine.ram().contains(physical.get(), 8)) {
-            return false;
-        }
-        machine.ram().write64(physical.get(), value);
-        return true;
-    }
-
-    private static Optional<Long> translate(Machine machine, CpuState cpu, long address, boolean write) {
-        if (!cpu.pagingEnabled()) {
-            return Optional.of(address);
-        }
-        PageWalk walk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(address));
-        if (!walk.mapped() || (write && !walk.writable())) {
-            return Optional.empty();
-        }
-        return Optional.of(walk.physical().get().value());
     }
 }

@@ -160,11 +160,6 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    /** True when hypercalls go through the native trampoline. */
-    public boolean nativeHypercalls() {
-        return nativeOut != null;
-    }
-
     /** The two upcalls of the native out hook; failures stop the run instead of escaping into C. */
     private final class OutReceiver implements NativeOutHook.Receiver {
         @Override
@@ -312,9 +307,57 @@ public final class Machine implements AutoCloseable {
         engine.removeTranslationCache(begin, end);
     }
 
-    /** Translates a guest-virtual address with the current CR3 (identity when paging is off). */
-    public PageWalk walk(VirtAddr address) {
-        return walker.walk(engine.regRead(X86Reg.CR3), address);
+    /**
+     * The physical address behind guest-virtual {@code address} with the current paging mode
+     * (identity while paging is off), or -1 when it is not mapped or outside RAM.
+     */
+    public long physical(long address) {
+        long physical = address;
+        if ((engine.regRead(X86Reg.CR0) & CpuState.CR0_PG) != 0) {
+            physical = walker.translate(engine.regRead(X86Reg.CR3), address);
+        }
+        return physical >= 0 && ram.contains(physical, 1) ? physical : -1;
+    }
+
+    /** Up to {@code length} bytes at guest-virtual {@code address}, fewer if an unmapped page ends them. */
+    public byte[] readVirtual(long address, int length) {
+        byte[] bytes = new byte[length];
+        int done = 0;
+        while (done < length) {
+            long physical = physical(address + done);
+            if (physical < 0) {
+                return java.util.Arrays.copyOf(bytes, done);
+            }
+            // One translation per page, not per byte.
+            int chunk = (int) Math.min(length - done, Math.min(4096 - (physical & 0xfff), ram.size() - physical));
+            System.arraycopy(ram.read(physical, chunk), 0, bytes, done, chunk);
+            done += chunk;
+        }
+        return bytes;
+    }
+
+    /** The 8 bytes at guest-virtual {@code address}, or empty when any of them is not mapped. */
+    public java.util.OptionalLong readVirtual64(long address) {
+        byte[] bytes = readVirtual(address, 8);
+        return bytes.length < 8 ? java.util.OptionalLong.empty()
+                : java.util.OptionalLong.of(java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
+    }
+
+    /** Writes 8 bytes at guest-virtual {@code address} if the page tables allow a write there; false otherwise. */
+    public boolean writeVirtual64(long address, long value) {
+        long physical = address;
+        if ((engine.regRead(X86Reg.CR0) & CpuState.CR0_PG) != 0) {
+            PageWalk walk = walker.walk(engine.regRead(X86Reg.CR3), VirtAddr.of(address));
+            if (!walk.writable() || (address & 0xfff) > 0xff8) {
+                return false; // unmapped, read-only, or split over two pages (not needed by its callers)
+            }
+            physical = walk.physical().get().value();
+        }
+        if (!ram.contains(physical, 8)) {
+            return false;
+        }
+        ram.write64(physical, value);
+        return true;
     }
 
     /** Runs the guest from {@code startRip} until it stops; see {@link RunResult}. */
@@ -338,7 +381,7 @@ public final class Machine implements AutoCloseable {
         }
         // Unicorn re-translates code whenever uc_emu_start gets an end address (~3.4 us a run, against
         // ~0.1 us to stop on a hlt). If a hlt sits at the end address, run without one and stop there.
-        boolean haltAtEnd = endRip != 0 && isHltAt(endRip);
+        boolean haltAtEnd = endRip != 0 && hltAt(endRip);
         long started = System.nanoTime();
         try {
             engine.start(startRip, haltAtEnd ? 0 : endRip, limits.timeout().toNanos() / 1000, 0);
@@ -377,7 +420,7 @@ public final class Machine implements AutoCloseable {
         if (!limits.timeout().isZero() && wall.compareTo(limits.timeout()) >= 0) {
             stopReason = StopReason.TIMEOUT;
             stopDetail = "wall-clock limit of " + limits.timeout().toMillis() + " ms reached";
-        } else if (previousByteIsHlt(cpu)) {
+        } else if (hltAt(cpu.rip() - 1)) {
             stopReason = StopReason.HALTED;
             stopDetail = String.format("hlt at 0x%x", cpu.rip() - 1);
         } else {
@@ -386,25 +429,9 @@ public final class Machine implements AutoCloseable {
         }
     }
 
-    private boolean isHltAt(long address) {
-        long physical = address;
-        if ((engine.regRead(X86Reg.CR0) & CpuState.CR0_PG) != 0) {
-            physical = walker.translate(engine.regRead(X86Reg.CR3), address);
-        }
-        return physical >= 0 && ram.contains(physical, 1) && ram.read8(physical) == 0xF4;
-    }
-
-    private boolean previousByteIsHlt(CpuState cpu) {
-        long rip = cpu.rip() - 1;
-        long physical = rip;
-        if (cpu.pagingEnabled()) {
-            PageWalk walk = walker.walk(cpu.cr3(), VirtAddr.of(rip));
-            if (!walk.mapped()) {
-                return false;
-            }
-            physical = walk.physical().get().value();
-        }
-        return ram.contains(physical, 1) && ram.read8(physical) == 0xF4;
+    private boolean hltAt(long address) {
+        long physical = physical(address);
+        return physical >= 0 && ram.read8(physical) == 0xF4;
     }
 
     private void countInstruction(Unicorn uc, long address, int size) {
@@ -441,8 +468,8 @@ public final class Machine implements AutoCloseable {
 
     @Override
     public void close() {
+        engine.close(); // first: no hook may run once what it uses is freed
         if (nativeOut != null) {
-            engine.close(); // first: no hook may run once the dispatch block is freed
             nativeOut.close();
         }
         if (exceptionScratch != null) {
@@ -451,7 +478,6 @@ public final class Machine implements AutoCloseable {
         if (kernelMode != null) {
             kernelMode.close();
         }
-        engine.close();
         hostMemory.close();
     }
 }

@@ -97,9 +97,9 @@ public final class GuestRun {
     }
 
     public byte[] read(long address, int length) {
-        byte[] bytes = new byte[length];
-        for (int i = 0; i < length; i++) {
-            bytes[i] = (byte) machine.machine().ram().read8(physical(address + i));
+        byte[] bytes = machine.machine().readVirtual(address, length);
+        if (bytes.length < length) {
+            throw new IllegalArgumentException("V0x" + Long.toHexString(address + bytes.length) + " is not mapped");
         }
         return bytes;
     }
