@@ -59,13 +59,6 @@ public final class KernelSources {
         return new KernelSources(home, sources, variant + "+" + fileName + "@" + Integer.toHexString(replacement.hashCode()));
     }
 
-    /** A variant without {@code fileName}. */
-    public KernelSources without(String fileName) {
-        Map<String, Path> sources = new LinkedHashMap<>(kernelSources);
-        sources.remove(fileName);
-        return new KernelSources(home, sources, variant + "-" + fileName);
-    }
-
     public List<Path> kernelFiles() {
         return new ArrayList<>(kernelSources.values());
     }

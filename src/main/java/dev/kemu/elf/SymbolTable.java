@@ -65,10 +65,6 @@ public final class SymbolTable {
                 .orElse("0x" + Long.toHexString(address));
     }
 
-    public List<Symbol> all() {
-        return byAddress;
-    }
-
     /** A table holding the symbols of both. */
     public SymbolTable merge(SymbolTable other) {
         List<Symbol> all = new ArrayList<>(byAddress);

@@ -74,6 +74,27 @@ public final class PageWalker {
         return -1;
     }
 
+    /** Every paging structure reachable from {@code cr3} (the PML4 first), as physical addresses. */
+    public List<Long> tables(long cr3) {
+        List<Long> tables = new ArrayList<>();
+        collectTables(cr3 & PageTableEntry.ADDRESS_MASK, 4, tables);
+        return tables;
+    }
+
+    private void collectTables(long table, int level, List<Long> out) {
+        if (!ram.contains(table, 4096) || out.contains(table)) {
+            return;
+        }
+        out.add(table);
+        for (int i = 0; i < 512 && level > 1; i++) {
+            long entry = ram.read64(table + i * 8L);
+            // A PS bit at levels 3 and 2 makes the entry a huge page, not a table.
+            if ((entry & PageTableEntry.PRESENT) != 0 && (level == 4 || (entry & PageTableEntry.HUGE) == 0)) {
+                collectTables(entry & PageTableEntry.ADDRESS_MASK, level - 1, out);
+            }
+        }
+    }
+
     private static PageWalk stopped(VirtAddr address, PhysAddr root, List<PageWalk.Level> levels, String reason) {
         return new PageWalk(address, root, List.copyOf(levels), Optional.empty(), 0, reason);
     }

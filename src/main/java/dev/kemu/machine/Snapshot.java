@@ -4,7 +4,6 @@ import dev.kemu.nativelib.AnonymousMemory;
 import dev.kemu.unicorn.Context;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -42,11 +41,8 @@ public final class Snapshot implements AutoCloseable {
                 MemorySegment.copy(slice, 0, target, page, PAGE);
             }
         }
-        List<Long> tables = new ArrayList<>();
         CpuState state = machine.cpu();
-        if (state.pagingEnabled()) {
-            collectTables(ram, state.cr3() & PageTableEntry.ADDRESS_MASK, 4, tables);
-        }
+        List<Long> tables = state.pagingEnabled() ? machine.pageWalker().tables(state.cr3()) : List.of();
         Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(),
                 tables.stream().mapToLong(Long::longValue).toArray());
         machine.dirtyPages().clear();
@@ -54,19 +50,6 @@ public final class Snapshot implements AutoCloseable {
     }
 
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
-
-    private static void collectTables(GuestRam ram, long table, int level, List<Long> out) {
-        if (!ram.contains(table, PAGE) || out.contains(table)) {
-            return;
-        }
-        out.add(table);
-        for (int i = 0; i < 512 && level > 1; i++) {
-            long entry = ram.read64(table + i * 8L);
-            if ((entry & PageTableEntry.PRESENT) != 0 && (level == 4 || (entry & PageTableEntry.HUGE) == 0)) {
-                collectTables(ram, entry & PageTableEntry.ADDRESS_MASK, level - 1, out);
-            }
-        }
-    }
 
     /** Puts the machine back exactly as it was at {@link #take}; returns how many pages were copied. */
     public long restore() {

@@ -63,13 +63,9 @@ public record FrameTable(GuestRam ram, long base, long frames) {
      * carries the order and the head flag, every tail names its head in the tag.
      */
     void markBlock(long head, int order, FrameType type) {
-        long e = entry(head);
-        ram.write8(e + FE_TYPE, type.ordinal());
-        ram.write8(e + FE_ORDER, order);
-        ram.write8(e + FE_FLAGS, FLAG_HEAD);
-        ram.write32(e + FE_TAG, 0);
-        ram.write32(e + FE_NEXT, NONE);
-        ram.write32(e + FE_PREV, NONE);
+        setHead(head, order, type);
+        setNext(head, NONE);
+        setPrev(head, NONE);
         for (long pfn = head + 1; pfn < head + (1L << order); pfn++) {
             long t = entry(pfn);
             ram.write8(t + FE_TYPE, type.ordinal());

@@ -4,6 +4,7 @@ import dev.kemu.kernel.slab.Kmalloc;
 import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PageWalker;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +44,7 @@ public final class KernelMemory {
      */
     public static KernelMemory initialize(GuestRam ram, long rootPhys, List<PhysRange> usable, List<PhysRange> used,
                                           long pml4, PageTables.TlbFlush tlb) {
-        List<Long> tableFrames = new ArrayList<>();
-        collectTables(ram, pml4 & PageTableEntry.ADDRESS_MASK, 4, tableFrames);
+        List<Long> tableFrames = new PageWalker(ram).tables(pml4);
         List<PhysRange> allUsed = new ArrayList<>(used);
         for (long table : tableFrames) {
             allUsed.add(new PhysRange(table, table + PAGE, FrameType.PAGE_TABLE));
@@ -74,22 +74,6 @@ public final class KernelMemory {
     /** The services over an mm root that is already in guest RAM. */
     public static KernelMemory attach(GuestRam ram, long rootPhys, PageTables.TlbFlush tlb) {
         return new KernelMemory(new MmRoot(ram, rootPhys), tlb);
-    }
-
-    private static void collectTables(GuestRam ram, long table, int level, List<Long> out) {
-        if (!ram.contains(table, PAGE) || out.contains(table)) {
-            return;
-        }
-        out.add(table);
-        if (level == 1) {
-            return;
-        }
-        for (int i = 0; i < 512; i++) {
-            PageTableEntry entry = new PageTableEntry(ram.read64(table + i * 8L));
-            if (entry.present() && !(entry.huge() && level <= 3)) {
-                collectTables(ram, entry.address().value(), level - 1, out);
-            }
-        }
     }
 
     public MmRoot root() {
