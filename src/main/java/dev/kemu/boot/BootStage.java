@@ -53,7 +53,7 @@ public enum BootStage {
                 expect(wrong, !cpu.pagingEnabled(), "CR0.PG clear");
                 expect(wrong, !cpu.longModeActive(), "EFER.LMA clear");
                 expect(wrong, !longModeCode, "32-bit code segment");
-                expect(wrong, (int) cpu.gprs()[0] == GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC, "EAX = 0x2BADB002");
+                expect(wrong, (int) cpu.rax() == GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC, "EAX = 0x2BADB002");
             }
             case PAGING_ON -> {
                 expect(wrong, cpu.pagingEnabled(), "CR0.PG set");

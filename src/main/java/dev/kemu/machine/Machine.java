@@ -281,9 +281,11 @@ public final class Machine implements AutoCloseable {
         if (first >= 0) {
             dirtyPages.mark(first, 1);
         }
-        long last = walker.translate(pagingValues[1], address + size - 1);
-        if (last >= 0) {
-            dirtyPages.mark(last, 1);
+        if ((address & 0xfff) + size > 0x1000) { // the store spills into the next page
+            long last = walker.translate(pagingValues[1], address + size - 1);
+            if (last >= 0) {
+                dirtyPages.mark(last, 1);
+            }
         }
     }
 

@@ -73,7 +73,7 @@ public final class Kmalloc {
         }
         FrameType type = buddy.frames().type(phys / PAGE);
         return switch (type) {
-            case SLAB -> slabs.free(slabs.owner(phys).orElseThrow(), address);
+            case SLAB -> slabs.free(slabs.owner(phys), address);
             case HEAP -> buddy.free(phys, FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;
             case PAGE_TABLE, VMALLOC, ALLOCATED -> FreeResult.WRONG_TYPE;
@@ -89,7 +89,7 @@ public final class Kmalloc {
         }
         FrameType type = buddy.frames().type(phys / PAGE);
         if (type == FrameType.SLAB) {
-            return slabs.cache(slabs.owner(phys).orElseThrow()).objectSize();
+            return slabs.cache(slabs.owner(phys)).objectSize();
         }
         return type == FrameType.HEAP ? PAGE << buddy.orderAt(phys) : -1;
     }

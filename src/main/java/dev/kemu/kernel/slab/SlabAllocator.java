@@ -222,13 +222,10 @@ public final class SlabAllocator {
         return FreeResult.FREED;
     }
 
-    /** The cache that owns the slab object at {@code objectPhys}, if it is in a slab. */
-    public Optional<Integer> owner(long objectPhys) {
+    /** The id of the cache that owns the slab object at {@code objectPhys}, or -1 if it is not in a slab. */
+    public int owner(long objectPhys) {
         long pfn = objectPhys / PAGE;
-        if (frames.type(pfn) != FrameType.SLAB) {
-            return Optional.empty();
-        }
-        return Optional.of(ram.read32(frames.headOf(pfn) * PAGE + S_CACHE));
+        return frames.type(pfn) == FrameType.SLAB ? ram.read32(frames.headOf(pfn) * PAGE + S_CACHE) : -1;
     }
 
     /** Gives every empty slab of the cache back to the buddy allocator. */
