@@ -32,7 +32,7 @@ public final class Machine implements AutoCloseable {
     private final GuestRam ram;
     private final Unicorn engine;
     private final PageWalker walker;
-    private final PortDevice[] ports = new PortDevice[0x10000];
+    private final DeviceBus bus = new DeviceBus();
     private final RegisterBatch stateBatch;
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
@@ -142,9 +142,14 @@ public final class Machine implements AutoCloseable {
         return walker;
     }
 
-    /** Puts {@code device} behind {@code port}, replacing what was there. */
-    public void attach(int port, PortDevice device) {
-        ports[port & 0xffff] = device;
+    /** The port devices of this machine. */
+    public DeviceBus bus() {
+        return bus;
+    }
+
+    /** Puts {@code device} behind the single port {@code port}; see {@link DeviceBus#claimPorts}. */
+    public Subscription attach(int port, PortDevice device) {
+        return bus.claimPorts(port, 1, device);
     }
 
     /**
@@ -446,17 +451,11 @@ public final class Machine implements AutoCloseable {
     }
 
     private void onOut(Unicorn uc, int port, int size, int value) {
-        PortDevice device = ports[port & 0xffff];
-        if (device != null) {
-            device.write(this, port, size, value);
-        } else if (log.isTraceEnabled()) {
-            log.trace("out to unclaimed port 0x{}: 0x{}", Integer.toHexString(port), Integer.toHexString(value));
-        }
+        bus.out(this, port, size, value);
     }
 
     private int onIn(Unicorn uc, int port, int size) {
-        PortDevice device = ports[port & 0xffff];
-        return device != null ? device.read(this, port, size) : -1;
+        return bus.in(this, port, size);
     }
 
     private void onInterrupt(Unicorn uc, int number) {
