@@ -32,6 +32,7 @@ public final class Machine implements AutoCloseable {
     private final GuestRam ram;
     private final Unicorn engine;
     private final PageWalker walker;
+    private final VirtualMemoryView virtualMemory;
     private final DeviceBus bus = new DeviceBus();
     private final RegisterBatch stateBatch;
     private final RegisterBatch gprBatch;
@@ -77,6 +78,7 @@ public final class Machine implements AutoCloseable {
             throw e;
         }
         this.walker = new PageWalker(ram);
+        this.virtualMemory = new VirtualMemoryView(engine, ram, walker);
         this.stateBatch = engine.batch(STATE_REGISTERS);
         this.gprBatch = engine.batch(X86Reg.GPRS);
     }
@@ -314,57 +316,29 @@ public final class Machine implements AutoCloseable {
         engine.removeTranslationCache(begin, end);
     }
 
-    /**
-     * The physical address behind guest-virtual {@code address} with the current paging mode
-     * (identity while paging is off), or -1 when it is not mapped or outside RAM.
-     */
+    /** Guest-virtual memory with the current paging mode; the methods below are its shorthands. */
+    public VirtualMemoryView virtualMemory() {
+        return virtualMemory;
+    }
+
+    /** See {@link VirtualMemoryView#physical}. */
     public long physical(long address) {
-        long physical = address;
-        if ((engine.regRead(X86Reg.CR0) & CpuState.CR0_PG) != 0) {
-            physical = walker.translate(engine.regRead(X86Reg.CR3), address);
-        }
-        return physical >= 0 && ram.contains(physical, 1) ? physical : -1;
+        return virtualMemory.physical(address);
     }
 
-    /** Up to {@code length} bytes at guest-virtual {@code address}, fewer if an unmapped page ends them. */
+    /** See {@link VirtualMemoryView#read}. */
     public byte[] readVirtual(long address, int length) {
-        byte[] bytes = new byte[length];
-        int done = 0;
-        while (done < length) {
-            long physical = physical(address + done);
-            if (physical < 0) {
-                return java.util.Arrays.copyOf(bytes, done);
-            }
-            // One translation per page, not per byte.
-            int chunk = (int) Math.min(length - done, Math.min(4096 - (physical & 0xfff), ram.size() - physical));
-            System.arraycopy(ram.read(physical, chunk), 0, bytes, done, chunk);
-            done += chunk;
-        }
-        return bytes;
+        return virtualMemory.read(address, length);
     }
 
-    /** The 8 bytes at guest-virtual {@code address}, or empty when any of them is not mapped. */
+    /** See {@link VirtualMemoryView#read64}. */
     public java.util.OptionalLong readVirtual64(long address) {
-        byte[] bytes = readVirtual(address, 8);
-        return bytes.length < 8 ? java.util.OptionalLong.empty()
-                : java.util.OptionalLong.of(java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong());
+        return virtualMemory.read64(address);
     }
 
-    /** Writes 8 bytes at guest-virtual {@code address} if the page tables allow a write there; false otherwise. */
+    /** See {@link VirtualMemoryView#write64}. */
     public boolean writeVirtual64(long address, long value) {
-        long physical = address;
-        if ((engine.regRead(X86Reg.CR0) & CpuState.CR0_PG) != 0) {
-            PageWalk walk = walker.walk(engine.regRead(X86Reg.CR3), VirtAddr.of(address));
-            if (!walk.writable() || (address & 0xfff) > 0xff8) {
-                return false; // unmapped, read-only, or split over two pages (not needed by its callers)
-            }
-            physical = walk.physical().get().value();
-        }
-        if (!ram.contains(physical, 8)) {
-            return false;
-        }
-        ram.write64(physical, value);
-        return true;
+        return virtualMemory.write64(address, value);
     }
 
     /** Runs the guest from {@code startRip} until it stops; see {@link RunResult}. */

@@ -1,0 +1,79 @@
+package dev.kemu.machine;
+
+import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.X86Reg;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.OptionalLong;
+
+/**
+ * Guest-virtual memory as the CPU sees it right now: addresses are translated with the
+ * current CR0.PG and CR3 (identity while paging is off) by the machine's one page walker,
+ * then read from or written to guest RAM directly, without a native call per byte.
+ */
+public final class VirtualMemoryView {
+    private static final int PAGE = 4096;
+
+    private final Unicorn engine;
+    private final GuestRam ram;
+    private final PageWalker walker;
+
+    VirtualMemoryView(Unicorn engine, GuestRam ram, PageWalker walker) {
+        this.engine = engine;
+        this.ram = ram;
+        this.walker = walker;
+    }
+
+    private boolean pagingOn() {
+        return (engine.regRead(X86Reg.CR0) & CpuState.CR0_PG) != 0;
+    }
+
+    /** The physical address behind {@code address}, or -1 when it is not mapped or outside RAM. */
+    public long physical(long address) {
+        long physical = pagingOn() ? walker.translate(engine.regRead(X86Reg.CR3), address) : address;
+        return physical >= 0 && ram.contains(physical, 1) ? physical : -1;
+    }
+
+    /** Up to {@code length} bytes at {@code address}, fewer if an unmapped page ends them. */
+    public byte[] read(long address, int length) {
+        byte[] bytes = new byte[length];
+        int done = 0;
+        while (done < length) {
+            long physical = physical(address + done);
+            if (physical < 0) {
+                return Arrays.copyOf(bytes, done);
+            }
+            // One translation per page, not per byte.
+            int chunk = (int) Math.min(length - done, Math.min(PAGE - (physical & 0xfff), ram.size() - physical));
+            System.arraycopy(ram.read(physical, chunk), 0, bytes, done, chunk);
+            done += chunk;
+        }
+        return bytes;
+    }
+
+    /** The 8 bytes at {@code address}, or empty when any of them is not mapped. */
+    public OptionalLong read64(long address) {
+        byte[] bytes = read(address, 8);
+        return bytes.length < 8 ? OptionalLong.empty()
+                : OptionalLong.of(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong());
+    }
+
+    /** Writes 8 bytes at {@code address} if the page tables allow a write there; false otherwise. */
+    public boolean write64(long address, long value) {
+        long physical = address;
+        if (pagingOn()) {
+            PageWalk walk = walker.walk(engine.regRead(X86Reg.CR3), VirtAddr.of(address));
+            if (!walk.writable() || (address & 0xfff) > PAGE - 8) {
+                return false; // unmapped, read-only, or split over two pages (not needed by its callers)
+            }
+            physical = walk.physical().get().value();
+        }
+        if (!ram.contains(physical, 8)) {
+            return false;
+        }
+        ram.write64(physical, value);
+        return true;
+    }
+}
