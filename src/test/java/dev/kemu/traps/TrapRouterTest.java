@@ -4,6 +4,9 @@ import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.debug.FaultPolicy;
+import dev.kemu.machine.CpuException;
+import dev.kemu.machine.ExceptionOutcome;
+import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.StopReason;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
@@ -56,5 +59,51 @@ class TrapRouterTest {
                     + "guest stopped \\(--on-fault=report\\)"), lines.get(2));
             assertEquals(1, router.reports().size(), "demand-paged faults get no report");
         }
+    }
+
+    @Test
+    void cpuException_carriesVectorErrorCodeCr2RipCplAndWhetherTheIdtHasAGate() {
+        List<String> seen = new ArrayList<>();
+        try (KernelBoot boot = new KernelBoot(TestKernels.withKmain(dir, """
+                    lea rdi, [rip + idt]
+                    mov word ptr [rdi + 6 * 16 + 4], 0x8E00  # a present #UD gate (handler 0: never entered)
+                    mov word ptr [rdi + 6 * 16 + 2], 0x08
+                    lidt [rip + idtr]
+                    movabs rax, 0x0000100000000000
+                pf_here:
+                    mov qword ptr [rax], rcx             # #PF, write, not present (3 bytes)
+                    ud2                                  # #UD, no error code
+                    ret
+                .section .data
+                .align 16
+                idtr:
+                    .word 256 * 16 - 1
+                    .quad idt
+                .section .bss
+                .align 16
+                idt: .skip 256 * 16
+                """), BootOptions.defaults())) {
+            long pfHere = boot.symbols().address("pf_here");
+            boot.machine().setExceptionHandler((machine, e) -> {
+                seen.add(describe(e));
+                if (e.is(ExceptionVector.PF)) {
+                    machine.setRegister(dev.kemu.unicorn.X86Reg.RIP, e.rip() + 3); // skip the 3-byte store
+                    machine.finishException();
+                    return ExceptionOutcome.RESUME;
+                }
+                return ExceptionOutcome.STOP;
+            });
+            BootReport report = boot.run();
+            assertEquals(ExceptionVector.UD, report.run().vector(), report.run().detail());
+            assertEquals(List.of(
+                    String.format("vector=14 error=0x2 cr2=0x100000000000 rip=0x%x cpl=0 gate=false", pfHere),
+                    String.format("vector=6 error=none cr2=0x0 rip=0x%x cpl=0 gate=true", pfHere + 3)), seen);
+        }
+    }
+
+    private static String describe(CpuException e) {
+        return String.format("vector=%d error=%s cr2=0x%x rip=0x%x cpl=%d gate=%b", e.vector(),
+                e.errorCode().isPresent() ? "0x" + Integer.toHexString(e.errorCode().getAsInt()) : "none", e.cr2(),
+                e.rip(), e.cpl(), e.hasIdtGate());
     }
 }
