@@ -9,10 +9,11 @@ import java.util.OptionalInt;
 
 /**
  * Delivers an exception to the guest's own handler the way the CPU would in 64-bit mode,
- * from inside Unicorn's interrupt hook (Unicorn itself never uses the guest IDT): read the
- * 16-byte gate, pick the stack (the gate's IST entry from the TSS, else the current stack),
- * align it to 16, push SS, RSP, RFLAGS, CS, RIP and the error code, set CR2 for a #PF, clear
- * IF for an interrupt gate, and continue at the handler. A fault at CPL 3 switches to the TSS's
+ * from inside the hook that reported it (Unicorn itself never uses the guest IDT; after a #UD
+ * {@link Machine#run} restarts emulation at the handler): read the 16-byte gate ({@link IdtGate}),
+ * pick the stack (the gate's IST entry from the TSS, else the current stack), align it to 16,
+ * push SS, RSP, RFLAGS, CS, RIP and the error code, set CR2 for a #PF, clear IF for an
+ * interrupt gate, and continue at the handler. A fault at CPL 3 switches to the TSS's
  * RSP0 (or the IST) stack and to kernel mode through {@link PrivilegeState}, which needs a
  * kernel-mode context remembered earlier ({@link Machine#rememberKernelMode()}).
  */
