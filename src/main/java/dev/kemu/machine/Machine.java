@@ -408,9 +408,11 @@ public final class Machine implements AutoCloseable {
                 engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), 0);
             } catch (UnicornException e) {
                 if (e.error() == UcError.UNKNOWN) {
-                    throw e; // a hook failed (Unicorn.start wraps it): its exception is the cause, for the caller
+                    throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause
                 }
                 engineError = e;
+            } catch (RuntimeException | Error e) {
+                throw withPosition(e); // a hook's own exception, rethrown by Unicorn.start as it was
             }
             if (!resumeAfterTrap || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;
@@ -436,6 +438,15 @@ public final class Machine implements AutoCloseable {
                 stopDetail);
         return new RunResult(stopReason, cpu, budget > 0 ? instructions : -1, exitCode, vector, wall, stopDetail,
                 java.util.Optional.<Throwable>ofNullable(engineError));
+    }
+
+    private <T extends Throwable> T withPosition(T failure) {
+        try {
+            failure.addSuppressed(new GuestPosition(engine.regRead(X86Reg.RIP), budget > 0 ? instructions : -1));
+        } catch (RuntimeException unreadable) {
+            failure.addSuppressed(unreadable);
+        }
+        return failure;
     }
 
     /** An error uc_emu_start itself returned (not a hook's): the stop reason, or an addition to an earlier one. */
