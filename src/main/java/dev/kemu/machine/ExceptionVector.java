@@ -23,10 +23,13 @@ public final class ExceptionVector {
                 : "interrupt vector " + vector;
     }
 
-    /** The mnemonic alone ({@code "#PF"}), or {@code "vector 32"}, for one-line logs. */
+    /** The mnemonic alone ({@code "#PF"}, {@code "NMI"}), or {@code "vector 32"}, for one-line logs. */
     public static String mnemonic(int vector) {
         String name = vector >= 0 && vector < NAMES.length ? NAMES[vector] : "";
-        return name.startsWith("#") ? name.substring(0, name.indexOf(' ')) : "vector " + vector;
+        if (name.startsWith("#")) {
+            return name.substring(0, name.indexOf(' '));
+        }
+        return vector == NMI ? name : "vector " + vector;
     }
 
     /** Whether the CPU pushes an error code for {@code vector} (in 64-bit mode). */
