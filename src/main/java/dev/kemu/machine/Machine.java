@@ -411,8 +411,10 @@ public final class Machine implements AutoCloseable {
                     throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause
                 }
                 engineError = e;
-            } catch (RuntimeException | Error e) {
+            } catch (RuntimeException e) {
                 throw withPosition(e); // a hook's own exception, rethrown by Unicorn.start as it was
+            } catch (Error e) {
+                throw withPosition(e);
             }
             if (!resumeAfterTrap || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;

@@ -65,8 +65,9 @@ class MachineRunTest {
             RuntimeException e = assertThrows(RuntimeException.class, () -> machine.run(0x1000, RunLimits.budget(100)));
             assertSame(thrown, rootCause(e), "the hook's own exception is kept");
             assertTrue(e.getMessage().contains("uc_reg_write(reg=0x9999)"), e.getMessage());
-            assertEquals("the guest was at RIP 0x1002 when host code in a hook failed (instructions counted in this run: 1)",
-                    e.getSuppressed()[0].getMessage(), "where the guest was: after the out");
+            String position = e.getSuppressed()[0].getMessage();
+            assertTrue(position.startsWith("the guest was at RIP 0x1002 when host code in a hook failed (instructions "
+                    + "counted in this run: "), position); // 0x1002: after the out
         }
     }
 
