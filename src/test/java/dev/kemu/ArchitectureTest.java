@@ -6,6 +6,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.Test;
 
 import static com.tngtech.archunit.base.DescribedPredicate.describe;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 
 /**
@@ -26,21 +27,31 @@ class ArchitectureTest {
                 .layer("Images").definedBy("dev.kemu.elf..", "dev.kemu.toolchain..")
                 .layer("Kernel").definedBy("dev.kemu.kernel..")
                 .layer("Debug").definedBy("dev.kemu.debug..")
+                .layer("Traps").definedBy("dev.kemu.traps..")
                 .layer("Boot").definedBy("dev.kemu.boot..")
                 .layer("Testing").definedBy("dev.kemu.testing..")
                 .layer("Cli").definedBy("dev.kemu.cli..")
                 .whereLayer("Cli").mayNotBeAccessedByAnyLayer()
                 .whereLayer("Testing").mayOnlyBeAccessedByLayers("Cli")
                 .whereLayer("Boot").mayOnlyBeAccessedByLayers("Testing", "Cli")
-                .whereLayer("Debug").mayOnlyBeAccessedByLayers("Boot", "Testing", "Cli")
-                .whereLayer("Kernel").mayOnlyBeAccessedByLayers("Debug", "Boot", "Testing", "Cli")
-                .whereLayer("Images").mayOnlyBeAccessedByLayers("Debug", "Boot", "Testing", "Cli")
+                .whereLayer("Traps").mayOnlyBeAccessedByLayers("Boot", "Testing", "Cli")
+                .whereLayer("Debug").mayOnlyBeAccessedByLayers("Traps", "Boot", "Testing", "Cli")
+                .whereLayer("Kernel").mayOnlyBeAccessedByLayers("Debug", "Traps", "Boot", "Testing", "Cli")
+                .whereLayer("Images").mayOnlyBeAccessedByLayers("Debug", "Traps", "Boot", "Testing", "Cli")
                 .whereLayer("Native").mayOnlyBeAccessedByLayers("Machine")
                 .ignoreDependency(describe("any class", c -> true), describe("shared native vocabulary",
                         c -> c.getName().equals("dev.kemu.unicorn.X86Reg")
                                 || c.getName().equals("dev.kemu.unicorn.UnicornException")
                                 || c.getName().equals("dev.kemu.unicorn.UcError")
                                 || c.getName().equals("dev.kemu.nativelib.NativeLibraryException")))
+                .check(MAIN);
+    }
+
+    /** One trap router: {@code debug} builds reports, it does not decide where an exception goes. */
+    @Test
+    void exceptionHandlers_liveInTheTrapsPackageOnly() {
+        classes().that().implement(dev.kemu.machine.Machine.ExceptionHandler.class)
+                .should().resideInAPackage("dev.kemu.traps..")
                 .check(MAIN);
     }
 }

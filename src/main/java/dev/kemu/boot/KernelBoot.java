@@ -1,7 +1,6 @@
 package dev.kemu.boot;
 
 import dev.kemu.debug.FaultAnalyzer;
-import dev.kemu.debug.FaultDispatcher;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.SymbolTable;
@@ -14,6 +13,7 @@ import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.devices.DebugConsole;
 import dev.kemu.machine.devices.ExitPort;
+import dev.kemu.traps.TrapRouter;
 
 import java.util.List;
 import java.util.Optional;
@@ -34,7 +34,7 @@ public final class KernelBoot implements AutoCloseable {
     private final HypercallPort hypercalls = new HypercallPort();
     private final KernelServices services;
     private final FaultAnalyzer analyzer;
-    private final FaultDispatcher faults;
+    private final TrapRouter faults;
     private final BootOptions options;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
@@ -49,7 +49,7 @@ public final class KernelBoot implements AutoCloseable {
         this.machine = new Machine(options.ramBytes());
         this.services = new KernelServices(machine, hypercalls, symbols::symbolize);
         this.analyzer = new FaultAnalyzer(machine, symbols, services::memory);
-        this.faults = new FaultDispatcher(services::memory, analyzer, options.onFault());
+        this.faults = new TrapRouter(services::memory, analyzer, options.onFault());
         machine.setExceptionHandler(faults);
         try {
             analyzer.traceBlocks(options.traceBlocks());
@@ -98,7 +98,8 @@ public final class KernelBoot implements AutoCloseable {
         return analyzer;
     }
 
-    public FaultDispatcher faults() {
+    /** Routes every CPU exception and keeps the fault reports of the run. */
+    public TrapRouter faults() {
         return faults;
     }
 

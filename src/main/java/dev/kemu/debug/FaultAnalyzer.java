@@ -30,6 +30,8 @@ public final class FaultAnalyzer implements AutoCloseable {
     private final Machine machine;
     private final SymbolTable symbols;
     private final Supplier<Optional<KernelMemory>> memory;
+    /** Symbols of guest code loaded after boot (a test snippet), looked up before the kernel's. */
+    private SymbolTable loadedCode = SymbolTable.empty();
     private BlockTrace trace;
     private Disassembler capstone;
     private String capstoneProblem;
@@ -45,6 +47,16 @@ public final class FaultAnalyzer implements AutoCloseable {
         if (trace == null && blocks > 0) {
             trace = new BlockTrace(machine, blocks);
         }
+    }
+
+    /** Names the addresses of guest code loaded after boot (a test snippet) by {@code symbols} from now on. */
+    public void loadedCodeSymbols(SymbolTable symbols) {
+        this.loadedCode = symbols;
+    }
+
+    /** {@code symbol+0xoffset} from the loaded code's symbols, then the kernel's; the bare address otherwise. */
+    public String symbolize(long address) {
+        return loadedCode.containing(address).isPresent() ? loadedCode.symbolize(address) : symbols.symbolize(address);
     }
 
     /** Forgets the recorded blocks. */
@@ -88,7 +100,7 @@ public final class FaultAnalyzer implements AutoCloseable {
             reason = ExceptionVector.describe(vector);
         }
         return new FaultReport(vector, ExceptionVector.describe(vector), address, access, mode, Math.max(errorCode, 0),
-                errorBits(vector, errorCode), reason, hex(cpu.rip()), symbols.symbolize(cpu.rip()), lines(code, cpu.rip()),
+                errorBits(vector, errorCode), reason, hex(cpu.rip()), symbolize(cpu.rip()), lines(code, cpu.rip()),
                 walk, vmas, registers(cpu), recentBlocks(), "");
     }
 
@@ -209,7 +221,7 @@ public final class FaultAnalyzer implements AutoCloseable {
         }
         List<String> text = new ArrayList<>();
         for (Disassembler.Instruction insn : code) {
-            text.add(String.format("%s %-22s %s", insn.address() == rip ? "=>" : "  ", symbols.symbolize(insn.address()),
+            text.add(String.format("%s %-22s %s", insn.address() == rip ? "=>" : "  ", symbolize(insn.address()),
                     insn.text()));
         }
         return text;
@@ -233,8 +245,7 @@ public final class FaultAnalyzer implements AutoCloseable {
     }
 
     private List<String> recentBlocks() {
-        return trace == null ? List.of() : trace.recent().stream()
-                .map(a -> hex(a) + " " + symbols.symbolize(a)).toList();
+        return trace == null ? List.of() : trace.lines(this::symbolize);
     }
 
     static String hex(long value) {

@@ -1,8 +1,13 @@
 package dev.kemu.machine;
 
-/** Names of the x86 exception vectors, for messages. */
+/**
+ * The x86 exception vectors by name (Intel SDM vol. 3, table 6-1), for code that compares
+ * vectors and for messages. Vectors 32 and up are external or software interrupts.
+ */
 public final class ExceptionVector {
-    public static final int DE = 0, DB = 1, BP = 3, UD = 6, DF = 8, GP = 13, PF = 14;
+    public static final int DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8,
+            COPROCESSOR_OVERRUN = 9, TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, XM = 19,
+            VE = 20, CP = 21;
 
     private static final String[] NAMES = {"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
             "#BR bound range", "#UD invalid opcode", "#NM device not available", "#DF double fault",
@@ -12,8 +17,26 @@ public final class ExceptionVector {
 
     private ExceptionVector() {}
 
+    /** {@code "#PF page fault (vector 14)"}; vectors without a name print as {@code "interrupt vector 32"}. */
     public static String describe(int vector) {
         return vector >= 0 && vector < NAMES.length ? NAMES[vector] + " (vector " + vector + ")"
                 : "interrupt vector " + vector;
+    }
+
+    /** The mnemonic alone ({@code "#PF"}, {@code "NMI"}), or {@code "vector 32"}, for one-line logs. */
+    public static String mnemonic(int vector) {
+        String name = vector >= 0 && vector < NAMES.length ? NAMES[vector] : "";
+        if (name.startsWith("#")) {
+            return name.substring(0, name.indexOf(' '));
+        }
+        return vector == NMI ? name : "vector " + vector;
+    }
+
+    /** Whether the CPU pushes an error code for {@code vector} (in 64-bit mode). */
+    public static boolean hasErrorCode(int vector) {
+        return switch (vector) {
+            case DF, TS, NP, SS, GP, PF, AC, CP -> true;
+            default -> false;
+        };
     }
 }

@@ -12,6 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.OptionalInt;
 
 /**
  * An x86-64 machine: a Unicorn engine, guest RAM at physical 0 that Java owns and reads
@@ -22,10 +23,13 @@ public final class Machine implements AutoCloseable {
     private static final int[] STATE_REGISTERS = {X86Reg.RIP, X86Reg.RFLAGS, X86Reg.CR0, X86Reg.CR2, X86Reg.CR3,
             X86Reg.CR4, X86Reg.CS, X86Reg.SS};
 
-    /** Handles a CPU exception; returns false to leave it unhandled, which stops the run. */
+    /**
+     * Handles every CPU exception, #UD included (which Unicorn reports as an invalid instruction, not
+     * through its interrupt hook). {@link ExceptionOutcome#STOP} leaves it unhandled and stops the run.
+     */
     @FunctionalInterface
     public interface ExceptionHandler {
-        boolean onException(Machine machine, int vector);
+        ExceptionOutcome onException(Machine machine, CpuException exception);
     }
 
     private final AnonymousMemory hostMemory;
@@ -37,7 +41,11 @@ public final class Machine implements AutoCloseable {
     private final RegisterBatch stateBatch;
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
-    private ExceptionHandler exceptionHandler = (machine, vector) -> false;
+    private ExceptionHandler exceptionHandler = (machine, exception) -> ExceptionOutcome.STOP;
+    /** RIP, CS and CR2 at an exception, read with one native call. */
+    private RegisterBatch trapBatch;
+    private final long[] trapValues = new long[3];
+    private HookHandle invalidInstruction;
     private NativeOutHook nativeOut;
     private HypercallHandler hypercalls;
     private final long[] hypercallArgs = new long[6];
@@ -56,6 +64,8 @@ public final class Machine implements AutoCloseable {
     private int exitCode;
     private int vector = -1;
     private String stopDetail = "";
+    /** Set when a handled #UD redirected RIP: Unicorn ends uc_emu_start after it, so run() starts again there. */
+    private boolean resumeAfterTrap;
 
     public Machine(long ramBytes) {
         if (ramBytes <= 0 || (ramBytes & 0xfff) != 0) {
@@ -360,25 +370,35 @@ public final class Machine implements AutoCloseable {
             counter.remove();
             counter = null;
         }
+        if (invalidInstruction == null) {
+            // Unicorn ends uc_emu_start with UC_ERR_INSN_INVALID for ud2 and bad opcodes instead of calling the
+            // interrupt hook; this hook turns them into a #UD for the exception handler like every other vector.
+            invalidInstruction = engine.hookInvalidInstruction(this::onInvalidInstruction);
+        }
         // Unicorn re-translates code whenever uc_emu_start gets an end address (~3.4 us a run, against
         // ~0.1 us to stop on a hlt). If a hlt sits at the end address, run without one and stop there.
         boolean haltAtEnd = endRip != 0 && hltAt(endRip);
         long started = System.nanoTime();
-        try {
-            engine.start(startRip, haltAtEnd ? 0 : endRip, limits.timeout().toNanos() / 1000, 0);
-        } catch (UnicornException e) {
-            if (e.error() == UcError.UNKNOWN) {
-                throw e;
+        UnicornException engineError = null;
+        long rip = startRip;
+        while (true) {
+            resumeAfterTrap = false;
+            try {
+                engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), 0);
+            } catch (UnicornException e) {
+                if (e.error() == UcError.UNKNOWN) {
+                    throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause
+                }
+                engineError = e;
+            } catch (RuntimeException e) {
+                throw withPosition(e); // a hook's own exception, rethrown by Unicorn.start as it was
+            } catch (Error e) {
+                throw withPosition(e);
             }
-            if (stopReason == null && e.error() == UcError.INSN_INVALID) {
-                // Unicorn reports an undefined opcode as an error, not through the interrupt hook.
-                vector = ExceptionVector.UD;
-                stopReason = StopReason.UNHANDLED_EXCEPTION;
-                stopDetail = ExceptionVector.describe(vector) + " at RIP 0x" + Long.toHexString(engine.regRead(X86Reg.RIP));
-            } else if (stopReason == null) {
-                stopReason = e.error() == UcError.EXCEPTION ? StopReason.UNHANDLED_EXCEPTION : StopReason.EMULATION_ERROR;
-                stopDetail = e.getMessage();
+            if (!resumeAfterTrap || stopReason != null || engineError != null || outOfTime(limits, started)) {
+                break;
             }
+            rip = engine.regRead(X86Reg.RIP); // the guest's #UD handler
         }
         Duration wall = Duration.ofNanos(System.nanoTime() - started);
         if (haltAtEnd && stopReason == null && engine.regRead(X86Reg.RIP) == endRip + 1) {
@@ -386,6 +406,9 @@ public final class Machine implements AutoCloseable {
             instructions = Math.max(0, instructions - 1);
         }
         CpuState cpu = cpu();
+        if (engineError != null) {
+            recordEngineError(engineError);
+        }
         if (stopReason == null && endRip != 0 && cpu.rip() == endRip) {
             stopReason = StopReason.REACHED_END;
             stopDetail = String.format("reached 0x%x", endRip);
@@ -394,7 +417,38 @@ public final class Machine implements AutoCloseable {
         }
         log.debug("run stopped: {} after {} instructions: {}", stopReason, budget > 0 ? instructions : "uncounted",
                 stopDetail);
-        return new RunResult(stopReason, cpu, budget > 0 ? instructions : -1, exitCode, vector, wall, stopDetail);
+        return new RunResult(stopReason, cpu, budget > 0 ? instructions : -1, exitCode, vector, wall, stopDetail,
+                java.util.Optional.<Throwable>ofNullable(engineError));
+    }
+
+    private <T extends Throwable> T withPosition(T failure) {
+        try {
+            failure.addSuppressed(new GuestPosition(engine.regRead(X86Reg.RIP), budget > 0 ? instructions : -1));
+        } catch (RuntimeException unreadable) {
+            failure.addSuppressed(unreadable);
+        }
+        return failure;
+    }
+
+    /** An error uc_emu_start itself returned (not a hook's): the stop reason, or an addition to an earlier one. */
+    private void recordEngineError(UnicornException error) {
+        if (stopReason == null) {
+            stopReason = error.error() == UcError.EXCEPTION ? StopReason.UNHANDLED_EXCEPTION : StopReason.EMULATION_ERROR;
+            stopDetail = error.getMessage();
+        } else {
+            stopDetail += "; then the engine failed: " + error.getMessage();
+        }
+    }
+
+    private static long remainingMicros(RunLimits limits, long started) {
+        if (limits.timeout().isZero()) {
+            return 0; // no limit
+        }
+        return Math.max(1, (limits.timeout().toNanos() - (System.nanoTime() - started)) / 1000);
+    }
+
+    private static boolean outOfTime(RunLimits limits, long started) {
+        return !limits.timeout().isZero() && System.nanoTime() - started >= limits.timeout().toNanos();
     }
 
     private void classifyQuietStop(CpuState cpu, RunLimits limits, Duration wall) {
@@ -433,12 +487,39 @@ public final class Machine implements AutoCloseable {
     }
 
     private void onInterrupt(Unicorn uc, int number) {
-        if (exceptionHandler.onException(this, number)) {
-            return;
+        CpuException exception = capture(number);
+        if (exceptionHandler.onException(this, exception) == ExceptionOutcome.STOP) {
+            stopOn(exception);
         }
-        vector = number;
+    }
+
+    /** Unicorn ends the run after this hook whatever it returns; true keeps it from reporting UC_ERR_INSN_INVALID. */
+    private boolean onInvalidInstruction(Unicorn uc) {
+        CpuException exception = capture(ExceptionVector.UD);
+        if (exceptionHandler.onException(this, exception) == ExceptionOutcome.RESUME) {
+            resumeAfterTrap = true;
+        } else {
+            stopOn(exception);
+        }
+        return true;
+    }
+
+    /** The exception Unicorn reports now, as one value: error code and CR2 only where the CPU provides them. */
+    private CpuException capture(int number) {
+        if (trapBatch == null) {
+            trapBatch = engine.batch(X86Reg.RIP, X86Reg.CS, X86Reg.CR2);
+        }
+        trapBatch.read(trapValues);
+        OptionalInt errorCode = ExceptionVector.hasErrorCode(number) ? OptionalInt.of(exceptionErrorCode())
+                : OptionalInt.empty();
+        long cr2 = number == ExceptionVector.PF ? trapValues[2] : 0;
+        return new CpuException(number, errorCode, cr2, trapValues[0], (int) trapValues[1] & 3, this);
+    }
+
+    private void stopOn(CpuException exception) {
+        vector = exception.vector();
         requestStop(StopReason.UNHANDLED_EXCEPTION, 0, String.format("%s at RIP 0x%x",
-                ExceptionVector.describe(number), uc.regRead(X86Reg.RIP)));
+                ExceptionVector.describe(exception.vector()), exception.rip()));
     }
 
     @Override

@@ -12,9 +12,12 @@ public enum StopReason {
     BUDGET_EXHAUSTED,
     /** The wall-clock limit passed. */
     TIMEOUT,
-    /** The CPU raised an exception nobody handled (on hardware with no usable IDT: a triple fault). */
+    /**
+     * The CPU raised an exception (any vector, #UD included) that the exception handler left
+     * unhandled (on hardware with no usable IDT: a triple fault); {@link RunResult#vector()} names it.
+     */
     UNHANDLED_EXCEPTION,
-    /** An access outside guest RAM, or another error Unicorn reported. */
+    /** An access outside guest RAM, or another error Unicorn reported; {@link RunResult#cause()} holds it. */
     EMULATION_ERROR,
     /** Host code asked the machine to stop (a breakpoint, a hook). */
     HOST_REQUEST

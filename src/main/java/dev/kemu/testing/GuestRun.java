@@ -23,6 +23,7 @@ public final class GuestRun {
     private final List<FaultReport> faults;
     private final List<InvalidFree> invalidFrees;
     private final List<String> recentBlocks;
+    private final String ripSymbol;
 
     GuestRun(TestMachine machine, RunResult result) {
         this.machine = machine;
@@ -31,6 +32,7 @@ public final class GuestRun {
         this.faults = machine.boot().faults().reports();
         this.invalidFrees = machine.boot().services().invalidFrees();
         this.recentBlocks = machine.boot().faultAnalyzer().recentBlockLines();
+        this.ripSymbol = machine.boot().faultAnalyzer().symbolize(result.cpu().rip());
     }
 
     /** The last basic blocks executed, oldest first. */
@@ -114,8 +116,9 @@ public final class GuestRun {
 
     /** A description for failure messages: how the run ended, the fault report and the recent trace. */
     public String describe() {
-        StringBuilder text = new StringBuilder("guest run: " + result.reason() + " (" + result.detail() + "), "
-                + result.instructions() + " instructions\n");
+        StringBuilder text = new StringBuilder("guest run: " + result.reason() + " (" + result.detail() + ") at "
+                + ripSymbol + ", " + result.instructions()
+                + " instructions\n");
         faults.forEach(f -> text.append(f.text()));
         if (!console.isEmpty()) {
             text.append("console:\n").append(console);

@@ -3,6 +3,7 @@ package dev.kemu.testing;
 import dev.kemu.boot.KernelSources;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.Segment;
+import dev.kemu.elf.SymbolTable;
 import dev.kemu.toolchain.GnuAssembler;
 import dev.kemu.toolchain.GnuLinker;
 import dev.kemu.toolchain.ImageBuilder;
@@ -15,49 +16,77 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Optional;
 
 /**
  * Assembles a test's guest code with GNU as and links it at a fixed address against the
  * kernel's symbols ({@code --just-symbols}), so snippets can call kernel routines. Results are
- * cached by content in memory and under {@code target/kemu-snippets/}, so a suite pays for
- * the toolchain once per distinct snippet, not once per run.
+ * cached by content in memory and as linked ELF files under {@code target/kemu-snippets/}
+ * (both bounded, least recently used first out), so a suite pays for the toolchain once per
+ * distinct snippet, not once per run. The snippet's own labels come with it, for fault reports.
  */
 public final class SnippetAssembler {
-    private static final Map<String, Snippet> CACHE = new ConcurrentHashMap<>();
+    /** Distinct snippets kept on disk; a suite has a few hundred, a fuzzing session many thousands. */
+    static final int DISK_ENTRIES = 2000;
+    private static final int MEMORY_ENTRIES = 512;
+    /** Part of every key: entries written in an older layout are never read back. */
+    private static final String FORMAT = "elf-v2";
+    private static final Map<String, Snippet> MEMORY = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Snippet> eldest) {
+            return size() > MEMORY_ENTRIES;
+        }
+    };
 
     private final Path kernelElf;
-    private final Path cacheDir;
+    private final SnippetCache disk;
     private final Path includeDir;
 
     public SnippetAssembler(Path kernelElf) {
+        this(kernelElf, KernelSources.home().resolve("target/kemu-snippets"), DISK_ENTRIES);
+    }
+
+    SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries) {
         this.kernelElf = kernelElf;
-        this.cacheDir = KernelSources.home().resolve("target/kemu-snippets");
+        this.disk = new SnippetCache(cacheDir, diskEntries);
         this.includeDir = KernelSources.defaults().includeDir();
     }
 
-    /** Linked snippet: its bytes (code first, then data) and where its code ends. */
-    public record Snippet(byte[] image, int codeEnd) {}
+    /**
+     * Linked snippet: its bytes (code first, then data), where its code ends, and its own
+     * symbols (its labels; the kernel's are not repeated).
+     */
+    public record Snippet(byte[] image, int codeEnd, SymbolTable symbols) {}
 
     /** {@code source} (Intel syntax, 64-bit) linked to run at {@code address}; execution ends at {@code codeEnd}. */
     public Snippet assemble(String source, long address) {
         String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code64\n" + source
                 + "\n.section .text, \"ax\"\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
-        String key = sha256(text + "@" + Long.toHexString(address) + "#" + kernelStamp());
-        return CACHE.computeIfAbsent(key, k -> fromDiskOrBuild(k, text, address));
+        String key = sha256(FORMAT + "\n" + text + "@" + Long.toHexString(address) + "#" + kernelStamp());
+        Snippet cached;
+        synchronized (MEMORY) {
+            cached = MEMORY.get(key);
+        }
+        if (cached != null) {
+            return cached;
+        }
+        Snippet snippet = fromDiskOrBuild(key, text, address);
+        synchronized (MEMORY) {
+            MEMORY.put(key, snippet);
+        }
+        return snippet;
     }
 
     private Snippet fromDiskOrBuild(String key, String text, long address) {
-        Path cached = cacheDir.resolve(key + ".bin");
         try {
-            if (Files.exists(cached)) {
-                byte[] stored = Files.readAllBytes(cached);
-                int end = java.nio.ByteBuffer.wrap(stored, 0, 4).getInt();
-                return new Snippet(java.util.Arrays.copyOfRange(stored, 4, stored.length), end);
+            Optional<byte[]> stored = disk.lookup(key);
+            if (stored.isPresent()) {
+                return snippetOf(ElfImage.parse(Path.of(key + ".elf"), stored.get()), address);
             }
-            Path work = Files.createDirectories(cacheDir.resolve(key + ".work"));
+            Path work = disk.workDir(key);
             Path source = work.resolve("snippet.S");
             Files.writeString(source, text);
             Path script = work.resolve("snippet.ld");
@@ -66,25 +95,28 @@ public final class SnippetAssembler {
             Path elf = work.resolve("snippet.elf");
             new ImageBuilder(new GnuAssembler(), new GnuLinker("ld", List.of("--just-symbols=" + kernelElf)))
                     .build(List.of(source), List.of(includeDir), script, elf);
-            ElfImage image = ElfImage.read(elf);
-            Segment segment = image.segments().getFirst();
-            byte[] code = java.util.Arrays.copyOf(segment.data(), (int) segment.memSize());
-            int end = (int) (image.symbols().address("kemu_snippet_end") - address);
-            Path temporary = Files.createTempFile(cacheDir, key, ".tmp");
-            Files.write(temporary, java.nio.ByteBuffer.allocate(4 + code.length).putInt(end).put(code).array());
-            Files.move(temporary, cached, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            return new Snippet(code, end);
+            Snippet snippet = snippetOf(ElfImage.read(elf), address);
+            disk.store(key, elf, work);
+            return snippet;
         } catch (IOException e) {
-            throw new UncheckedIOException("assembling a snippet in " + cacheDir, e);
+            throw new UncheckedIOException("assembling a snippet in " + disk.dir(), e);
         }
+    }
+
+    private static Snippet snippetOf(ElfImage image, long address) {
+        Segment segment = image.segments().getFirst();
+        byte[] code = java.util.Arrays.copyOf(segment.data(), (int) segment.memSize());
+        int end = (int) (image.symbols().address("kemu_snippet_end") - address);
+        // --just-symbols makes the kernel's symbols absolute, and ElfImage skips absolute symbols:
+        // what is left are the snippet's own labels.
+        return new Snippet(code, end, image.symbols());
     }
 
     private String kernelStamp() {
         try {
             return kernelElf + ":" + Files.getLastModifiedTime(kernelElf).toMillis();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("cannot stat the kernel image " + kernelElf + " the snippets link against", e);
         }
     }
 

@@ -131,6 +131,7 @@ public final class TestMachine implements AutoCloseable {
             int length = Math.max(snippet.image().length, loaded == null ? 0 : loaded.image().length);
             machine().codeChanged(CODE_VA, CODE_VA + length);
             loaded = snippet;
+            boot.faultAnalyzer().loadedCodeSymbols(snippet.symbols()); // reports name the snippet's labels
         }
         registers.forEach((register, value) -> machine().setRegister(register, value));
         // No wall-clock limit: Unicorn starts a timer thread per timed run (~0.1 ms); the budget bounds runaways.

@@ -247,13 +247,14 @@ public final class Unicorn implements AutoCloseable {
         }
         Throwable failure = hookFailure;
         hookFailure = null;
-        if (failure instanceof RuntimeException runtime) {
+        if (failure instanceof RuntimeException runtime && !(failure instanceof UnicornException)) {
             throw runtime;
         }
         if (failure instanceof Error error) {
             throw error;
         }
         if (failure != null) {
+            // A hook's UnicornException is wrapped too, so that callers can tell it from uc_emu_start's own error.
             throw new UnicornException("hook failed: " + failure, failure);
         }
         if (err != 0) {

@@ -451,7 +451,7 @@ class PageFaultTest {
             assertTrue(boot.faults().droppedReports() > 0, "the loop went past the cap");
         }
         assertEquals(StopReason.BUDGET_EXHAUSTED, report.run().reason());
-        assertEquals(FaultDispatcher.MAX_REPORTS, report.faults().size());
+        assertEquals(FaultLog.MAX_REPORTS, report.faults().size());
     }
 
     @Test

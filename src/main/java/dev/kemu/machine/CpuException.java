@@ -1,0 +1,94 @@
+package dev.kemu.machine;
+
+import java.util.OptionalInt;
+
+/**
+ * One CPU exception as the machine saw it, built once when Unicorn reports it and passed to the
+ * {@link Machine.ExceptionHandler}: the vector ({@link ExceptionVector}), the hardware error code
+ * (for the vectors that push one), CR2 (for #PF), RIP of the faulting instruction and the CPL
+ * it ran at. Whether the guest's IDT has a present gate for it is looked up on first use, so a
+ * #PF that demand paging resolves never pays for reading the IDT.
+ *
+ * <p>Valid while the exception is being handled (inside the handler call).
+ */
+public final class CpuException {
+    private final int vector;
+    private final OptionalInt errorCode;
+    private final long cr2;
+    private final long rip;
+    private final int cpl;
+    private final Machine machine;
+    private IdtGate.Lookup gate;
+
+    CpuException(int vector, OptionalInt errorCode, long cr2, long rip, int cpl, Machine machine) {
+        this.vector = vector;
+        this.errorCode = errorCode;
+        this.cr2 = cr2;
+        this.rip = rip;
+        this.cpl = cpl;
+        this.machine = machine;
+    }
+
+    /** The vector number; compare with the names in {@link ExceptionVector}. */
+    public int vector() {
+        return vector;
+    }
+
+    public boolean is(int expected) {
+        return vector == expected;
+    }
+
+    /** The error code the CPU pushes, for the vectors that have one ({@link ExceptionVector#hasErrorCode}). */
+    public OptionalInt errorCode() {
+        return errorCode;
+    }
+
+    /** The error code, or -1 for vectors without one (the convention of the report builders). */
+    public int errorCodeOrMinusOne() {
+        return errorCode.orElse(-1);
+    }
+
+    /** The faulting linear address of a #PF (CR2); 0 for every other vector. */
+    public long cr2() {
+        return cr2;
+    }
+
+    /** The faulting instruction (exceptions here are faults: RIP has not moved past it). */
+    public long rip() {
+        return rip;
+    }
+
+    /** The privilege level the faulting code ran at (CS & 3). */
+    public int cpl() {
+        return cpl;
+    }
+
+    /** The guest's IDT gate for this vector, or why it has none (read on first call). */
+    public IdtGate.Lookup idtGate() {
+        if (gate == null) {
+            gate = IdtGate.read(machine, machine.cpu().idtr(), vector);
+        }
+        return gate;
+    }
+
+    /** Whether the guest's IDT has a present 64-bit gate for this vector. */
+    public boolean hasIdtGate() {
+        return idtGate().gate().isPresent();
+    }
+
+    /** The #DF the CPU raises when this exception cannot be delivered (error code 0, same RIP). */
+    public CpuException doubleFault() {
+        return new CpuException(ExceptionVector.DF, OptionalInt.of(0), cr2, rip, cpl, machine);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder text = new StringBuilder(ExceptionVector.describe(vector))
+                .append(String.format(" at RIP 0x%x, CPL %d", rip, cpl));
+        errorCode.ifPresent(code -> text.append(String.format(", error code 0x%x", code)));
+        if (vector == ExceptionVector.PF) {
+            text.append(String.format(", CR2 0x%x", cr2));
+        }
+        return text.toString();
+    }
+}

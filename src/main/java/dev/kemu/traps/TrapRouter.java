@@ -1,0 +1,138 @@
+package dev.kemu.traps;
+
+import dev.kemu.debug.FaultAnalyzer;
+import dev.kemu.debug.FaultLog;
+import dev.kemu.debug.FaultPolicy;
+import dev.kemu.debug.FaultReport;
+import dev.kemu.kernel.mm.DemandPaging;
+import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.machine.CpuException;
+import dev.kemu.machine.ExceptionDelivery;
+import dev.kemu.machine.ExceptionOutcome;
+import dev.kemu.machine.ExceptionVector;
+import dev.kemu.machine.Machine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The one place a CPU exception is routed, every vector alike. First the kernel services: a #PF
+ * inside a demand-paged VMA gets its page and the instruction restarts (copy-on-write belongs
+ * here too). Then the user's {@link FaultPolicy}: stop (with a report, which {@code debug}
+ * builds), or run the guest's own handler from its IDT and, if that cannot be entered, its #DF
+ * handler, as the CPU would; failing that the guest stops: a triple fault.
+ */
+public final class TrapRouter implements Machine.ExceptionHandler {
+    private static final Logger log = LoggerFactory.getLogger(TrapRouter.class);
+
+    private final Supplier<Optional<KernelMemory>> memory;
+    private final FaultAnalyzer analyzer;
+    private final FaultPolicy policy;
+    private final FaultLog faults = new FaultLog();
+    private final BooleanSupplier tracing;
+    private final Consumer<String> trace;
+    private long demandPagedFaults;
+
+    public TrapRouter(Supplier<Optional<KernelMemory>> memory, FaultAnalyzer analyzer, FaultPolicy policy) {
+        this(memory, analyzer, policy, log::isTraceEnabled, log::trace);
+    }
+
+    /** With its own sink for the one line per handled fault (TRACE level otherwise). */
+    TrapRouter(Supplier<Optional<KernelMemory>> memory, FaultAnalyzer analyzer, FaultPolicy policy,
+               BooleanSupplier tracing, Consumer<String> trace) {
+        this.memory = memory;
+        this.analyzer = analyzer;
+        this.policy = policy;
+        this.tracing = tracing;
+        this.trace = trace;
+    }
+
+    public List<FaultReport> reports() {
+        return faults.reports();
+    }
+
+    /** Faults beyond {@link FaultLog#MAX_REPORTS} that were handled but whose reports were not kept. */
+    public long droppedReports() {
+        return faults.dropped();
+    }
+
+    public long demandPagedFaults() {
+        return demandPagedFaults;
+    }
+
+    /** Forgets the reports and counts (the test harness calls this between tests). */
+    public void clear() {
+        faults.clear();
+        demandPagedFaults = 0;
+    }
+
+    @Override
+    public ExceptionOutcome onException(Machine machine, CpuException exception) {
+        if (resolvedByKernel(exception)) {
+            demandPagedFaults++;
+            machine.finishException();
+            traced(exception, "demand-paged");
+            return ExceptionOutcome.RESUME;
+        }
+        // Past the cap, faults are only counted: a guest faulting in a loop must not pay for reports.
+        FaultReport report = faults.hasRoom()
+                ? analyzer.analyze(exception.vector(), exception.errorCodeOrMinusOne(), exception.cr2()) : null;
+        if (policy != FaultPolicy.DELIVER) {
+            return stop(exception, report, "guest stopped (--on-fault=" + policy.name().toLowerCase() + ")");
+        }
+        Optional<String> failure = ExceptionDelivery.deliver(machine, exception);
+        if (failure.isEmpty()) {
+            return resume(machine, exception, report, "delivered to the guest's "
+                    + ExceptionVector.mnemonic(exception.vector()) + " handler (vector " + exception.vector() + ")");
+        }
+        if (!exception.is(ExceptionVector.DF)) {
+            Optional<String> doubleFault = ExceptionDelivery.deliver(machine, exception.doubleFault());
+            if (doubleFault.isEmpty()) {
+                return resume(machine, exception, report, "could not be delivered (" + failure.get()
+                        + "); delivered #DF instead");
+            }
+        }
+        return stop(exception, report, "triple fault: " + failure.get());
+    }
+
+    /** The kernel services' part: true when one of them fixed the cause and the instruction can restart. */
+    private boolean resolvedByKernel(CpuException exception) {
+        return exception.is(ExceptionVector.PF) && memory.get()
+                .map(kernel -> kernel.demandPaging().handleFault(exception.cr2(), exception.errorCodeOrMinusOne())
+                        == DemandPaging.Outcome.MAPPED)
+                .orElse(false);
+    }
+
+    private ExceptionOutcome resume(Machine machine, CpuException exception, FaultReport report, String outcome) {
+        faults.keep(report == null ? null : report.withOutcome(outcome));
+        machine.finishException();
+        traced(exception, outcome);
+        return ExceptionOutcome.RESUME;
+    }
+
+    private ExceptionOutcome stop(CpuException exception, FaultReport report, String outcome) {
+        faults.keep(report == null ? null : report.withOutcome(outcome));
+        traced(exception, outcome);
+        return ExceptionOutcome.STOP;
+    }
+
+    private void traced(CpuException exception, String outcome) {
+        if (tracing.getAsBoolean()) {
+            trace.accept(traceLine(exception, outcome));
+        }
+    }
+
+    /** {@code trap #PF address=0x1000 rip=0xffffffff80101234: demand-paged}; the address is CR2 for #PF, else RIP. */
+    static String traceLine(CpuException exception, String outcome) {
+        long address = exception.is(ExceptionVector.PF) ? exception.cr2() : exception.rip();
+        return String.format("trap %s (vector %d) address=0x%x rip=0x%x cpl=%d%s: %s",
+                ExceptionVector.mnemonic(exception.vector()), exception.vector(), address, exception.rip(),
+                exception.cpl(), exception.errorCode().isPresent()
+                        ? String.format(" error=0x%x", exception.errorCode().getAsInt()) : "", outcome);
+    }
+}

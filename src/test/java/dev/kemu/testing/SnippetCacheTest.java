@@ -1,0 +1,68 @@
+package dev.kemu.testing;
+
+import dev.kemu.boot.KernelSources;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The snippet cache on disk stays bounded, drops the least recently used entries first and leaves no build debris. */
+class SnippetCacheTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void manyDistinctSnippets_leaveAtMostTheLimit_andNoBuildDirectories() throws IOException {
+        Path kernel = KernelSources.defaults().build().kernel();
+        SnippetAssembler assembler = new SnippetAssembler(kernel, dir, 4);
+        String nonce = UUID.randomUUID().toString(); // distinct from every snippet other tests cached in memory
+        for (int i = 0; i < 10; i++) {
+            SnippetAssembler.Snippet snippet = assembler.assemble("    mov eax, " + i + " # " + nonce, 0x1000);
+            assertTrue(snippet.image().length > 0);
+        }
+        List<Path> left;
+        try (var files = Files.list(dir)) {
+            left = files.toList();
+        }
+        assertTrue(left.size() <= 4, left.toString());
+        assertTrue(left.stream().allMatch(p -> p.getFileName().toString().endsWith(".elf")), left.toString());
+    }
+
+    @Test
+    void prune_keepsTheRecentlyUsedEntry_andDeletesTheOldestAndLeftOvers() throws IOException {
+        SnippetCache cache = new SnippetCache(dir, 4);
+        Instant old = Instant.now().minusSeconds(3600);
+        for (int i = 0; i < 4; i++) {
+            Path entry = Files.write(dir.resolve("k" + i + ".elf"), new byte[]{(byte) i});
+            Files.setLastModifiedTime(entry, FileTime.from(old.plusSeconds(i)));
+        }
+        Path oldFormat = Files.write(dir.resolve("legacy.bin"), new byte[8]);
+        Path crashedBuild = Files.createDirectories(dir.resolve("k9.work123"));
+        Files.setLastModifiedTime(crashedBuild, FileTime.from(old));
+
+        assertEquals(1, cache.lookup("k0").orElseThrow().length, "k0, the oldest, is used again");
+        Path work = cache.workDir("k5");
+        Path built = Files.write(work.resolve("snippet.elf"), new byte[]{5});
+        cache.store("k5", built, work);
+
+        assertTrue(Files.exists(dir.resolve("k0.elf")), "recently used");
+        assertTrue(Files.exists(dir.resolve("k5.elf")), "just stored");
+        assertFalse(Files.exists(dir.resolve("k1.elf")), "least recently used");
+        assertFalse(Files.exists(work), "the build directory is removed");
+        assertFalse(Files.exists(oldFormat));
+        assertFalse(Files.exists(crashedBuild));
+        try (var files = Files.list(dir)) {
+            assertEquals(3, files.count(), "pruned to three quarters of the limit");
+        }
+    }
+}
