@@ -52,7 +52,7 @@ public final class PageWalker {
         long result = resolve(cr3, address.value(), access.bits(), mode.bits(), mode.reservedBits(), levels);
         PhysAddr root = PhysAddr.of(cr3 & PageTableEntry.ADDRESS_MASK);
         List<PageWalk.Level> visited = List.copyOf(levels);
-        return new PageWalk(address, root, visited, verdict(result, address, access, mode, root, visited));
+        return new PageWalk(address, root, visited, verdict(result, access, mode, root, visited));
     }
 
     /**
@@ -168,7 +168,7 @@ public final class PageWalker {
         return FAULT | (long) cause.ordinal() << 16 | (long) level << 8 | code;
     }
 
-    private static AccessVerdict verdict(long result, VirtAddr address, Access access, PagingMode mode, PhysAddr root,
+    private static AccessVerdict verdict(long result, Access access, PagingMode mode, PhysAddr root,
                                          List<PageWalk.Level> levels) {
         if (result >= 0) {
             int leafLevel = levels.getLast().level();

@@ -138,4 +138,17 @@ class PageWalkerVerdictTest {
         assertEquals("0x1f (P W U RSVD I/D)", PageFaultCode.describe(0x1f));
         assertEquals("0x0 (not present read supervisor)", PageFaultCode.describe(0));
     }
+
+    @Test
+    void tableOutsideRam_isNamed_andTranslatesToMinusOne() {
+        try (Arena arena = Arena.ofConfined()) {
+            GuestRam ram = new GuestRam(arena.allocate(1 << 20, 4096));
+            ram.write64(PML4, 0x20_0000L | P | W); // a PDPT beyond the 1 MiB of RAM
+            PageWalker walker = new PageWalker(ram);
+            AccessVerdict verdict = walker.walk(PML4, VirtAddr.of(0x1000)).verdict();
+            assertEquals("PDPT table P0x200000 lies outside guest RAM",
+                    assertInstanceOf(AccessVerdict.TableOutsideRam.class, verdict).reason());
+            assertEquals(-1, walker.translate(PML4, 0x1000));
+        }
+    }
 }
