@@ -26,7 +26,11 @@ public record PagingMode(boolean writeProtect, boolean noExecuteEnabled, boolean
         }
     }
 
-    /** The mode of a CPU state (its CR0, CR4, EFER and RFLAGS) on the emulated CPU. */
+    /**
+     * The mode of a CPU state (its CR0, CR4, EFER and RFLAGS) on the emulated CPU. Unicorn's default
+     * model (Haswell) has SMEP but no SMAP: a guest {@code mov cr4} drops SMAP, but a host-side
+     * CR4 write keeps the bit in the register while the MMU ignores it, so read CR4 after a guest load.
+     */
     public static PagingMode of(CpuState cpu) {
         return of(cpu.cr0(), cpu.cr4(), cpu.efer(), cpu.rflags());
     }
