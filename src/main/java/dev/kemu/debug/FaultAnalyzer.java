@@ -167,7 +167,7 @@ public final class FaultAnalyzer implements AutoCloseable {
                 .toList();
         return new FaultReport.Walk(walk.address().toString(), walk.cr3().toString(), levels,
                 walk.physical().map(Object::toString).orElse(null),
-                walk.mapped() ? (walk.pageSize() >= 1L << 21 ? "2 MiB" : "4 KiB") : null,
+                walk.mapped() ? PageWalk.sizeName(walk.pageSize()) : null,
                 walk.mapped() ? null : walk.stopReason());
     }
 

@@ -4,11 +4,10 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The result of walking the 4-level page tables for one virtual address: each level visited,
- * the physical address if the walk reached a page, and otherwise why it stopped.
+ * The result of walking the 4-level page tables for one virtual address and one access: each
+ * entry read, and the MMU's verdict (a physical address, a page fault, #GP).
  */
-public record PageWalk(VirtAddr address, PhysAddr cr3, List<Level> levels, Optional<PhysAddr> physical,
-                       long pageSize, String stopReason) {
+public record PageWalk(VirtAddr address, PhysAddr cr3, List<Level> levels, AccessVerdict verdict) {
 
     /** One visited paging-structure entry. {@code level} 4 = PML4 ... 1 = PT. */
     public record Level(int level, PhysAddr table, int index, PageTableEntry entry) {
@@ -31,8 +30,23 @@ public record PageWalk(VirtAddr address, PhysAddr cr3, List<Level> levels, Optio
         };
     }
 
+    /** Whether the access reaches a page. */
     public boolean mapped() {
-        return physical.isPresent();
+        return verdict instanceof AccessVerdict.Allowed;
+    }
+
+    public Optional<PhysAddr> physical() {
+        return verdict instanceof AccessVerdict.Allowed allowed ? Optional.of(allowed.physical()) : Optional.empty();
+    }
+
+    /** 4 KiB, 2 MiB or 1 GiB when mapped, otherwise 0. */
+    public long pageSize() {
+        return verdict instanceof AccessVerdict.Allowed allowed ? allowed.pageSize() : 0;
+    }
+
+    /** Why the access does not reach a page, or "" when it does. */
+    public String stopReason() {
+        return verdict.reason();
     }
 
     /** Writable only if every level allows writes. */
@@ -57,16 +71,17 @@ public record PageWalk(VirtAddr address, PhysAddr cr3, List<Level> levels, Optio
                     level.entryAddress(), level.entry()));
         }
         if (mapped()) {
-            text.append(String.format("  -> %s (%s page, %s%s%s)%n", physical.get(), sizeName(pageSize),
+            text.append(String.format("  -> %s (%s page, %s%s%s)%n", physical().get(), sizeName(pageSize()),
                     writable() ? "writable" : "read-only", user() ? ", user" : ", supervisor",
                     executable() ? "" : ", no-execute"));
         } else {
-            text.append("  stopped: ").append(stopReason).append(System.lineSeparator());
+            text.append("  stopped: ").append(stopReason()).append(System.lineSeparator());
         }
         return text.toString();
     }
 
-    static String sizeName(long pageSize) {
+    /** "4 KiB", "2 MiB" or "1 GiB": the name of a page size, for walks and fault reports. */
+    public static String sizeName(long pageSize) {
         return pageSize >= (1L << 30) ? "1 GiB" : pageSize >= (1L << 21) ? "2 MiB" : "4 KiB";
     }
 }

@@ -2,76 +2,189 @@ package dev.kemu.machine;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
-/** Walks 4-level x86-64 page tables in guest RAM, as the MMU would, without touching A/D bits. */
+/**
+ * Walks 4-level x86-64 page tables in guest RAM by the rules of the MMU, without touching A/D
+ * bits. One implementation ({@link #resolve}) answers both {@link #walk} (every level recorded,
+ * the verdict in words) and {@link #translate} (allocation-free, for hot paths); a property test
+ * holds it equal to Unicorn's own MMU, error code included.
+ *
+ * <p>The rules: an entry without P stops the walk (#PF, P clear); a present entry with a reserved
+ * bit stops it with RSVD: address bits above MAXPHYADDR, NX while EFER.NXE is clear, PS in a PML4
+ * entry, and the address bits below the page size (PAT, bit 12, excepted) of a 1 GiB (PS in a
+ * PDPT entry) or 2 MiB (PS in a PD entry) page. Then the combined rights decide: U must be set
+ * at every level for CPL 3; W at every level for a write from CPL 3, or from CPL 0 when CR0.WP
+ * is set; NX clear at every level for a fetch; a supervisor fetch from a user page faults under
+ * CR4.SMEP, a supervisor read or write of one under CR4.SMAP unless RFLAGS.AC is set.
+ */
 public final class PageWalker {
+    // Packed access (Access.bits) and controls (PagingMode.bits), so that the core allocates nothing.
+    static final int READ = 0, WRITE = 1, FETCH = 2, KIND = 3, USER_ACCESS = 4;
+    static final int WP = 1, NXE = 2, SMEP = 4, SMAP_ACTIVE = 8;
+
+    /** A negative result of {@link #resolve}: bit 63, the cause in bits 23..16, the level in 11..8, the error code in 7..0. */
+    private static final long FAULT = Long.MIN_VALUE;
+    private static final int NON_CANONICAL = 0x40, OUTSIDE_RAM = 0x41;
+    /** Bit 12 of a 1 GiB or 2 MiB entry is PAT, not an address bit. */
+    private static final long HUGE_PAT = 1L << 12;
+
+    private static final int HOST_ACCESS = Access.SUPERVISOR_READ.bits();
+    private static final int HOST_CONTROLS = PagingMode.HOST.bits();
+    private static final long HOST_RESERVED = PagingMode.HOST.reservedBits();
+
     private final GuestRam ram;
 
     public PageWalker(GuestRam ram) {
         this.ram = ram;
     }
 
+    /**
+     * The walk of {@code address} as a supervisor read on a CPU with EFER.NXE set
+     * ({@link PagingMode#HOST}): does a page exist there, and what does each level allow.
+     */
     public PageWalk walk(long cr3, VirtAddr address) {
-        PhysAddr root = PhysAddr.of(cr3 & PageTableEntry.ADDRESS_MASK);
+        return walk(cr3, address, Access.SUPERVISOR_READ, PagingMode.HOST);
+    }
+
+    /** The walk of {@code address} for {@code access} under {@code mode}, with the MMU's verdict. */
+    public PageWalk walk(long cr3, VirtAddr address, Access access, PagingMode mode) {
         List<PageWalk.Level> levels = new ArrayList<>(4);
-        if (!address.isCanonical()) {
-            return stopped(address, root, levels, "non-canonical address (bits 63..47 differ)");
-        }
-        PhysAddr table = root;
-        for (int level = 4; level >= 1; level--) {
-            int index = address.index(level);
-            long entryAddress = table.value() + index * 8L;
-            if (!ram.contains(entryAddress, 8)) {
-                return stopped(address, root, levels, String.format("%s table %s lies outside guest RAM",
-                        PageWalk.levelName(level), table));
-            }
-            PageTableEntry entry = new PageTableEntry(ram.read64(entryAddress));
-            levels.add(new PageWalk.Level(level, table, index, entry));
-            if (!entry.present()) {
-                return stopped(address, root, levels, String.format("%s entry %d not present", PageWalk.levelName(level),
-                        index));
-            }
-            boolean leaf = level == 1 || ((level == 2 || level == 3) && entry.huge());
-            if (leaf) {
-                long pageSize = 1L << (12 + 9 * (level - 1));
-                PhysAddr frame = level == 1 ? entry.address() : entry.hugeFrame(pageSize);
-                PhysAddr physical = frame.plus(address.value() & (pageSize - 1));
-                return new PageWalk(address, root, List.copyOf(levels), Optional.of(physical), pageSize, "");
-            }
-            if (entry.huge()) {
-                return stopped(address, root, levels, "PS bit set in a PML4 entry (reserved)");
-            }
-            table = entry.address();
-        }
-        throw new AssertionError("unreachable: the walk ends at level 1");
+        long result = resolve(cr3, address.value(), access.bits(), mode.bits(), mode.reservedBits(), levels);
+        PhysAddr root = PhysAddr.of(cr3 & PageTableEntry.ADDRESS_MASK);
+        List<PageWalk.Level> visited = List.copyOf(levels);
+        return new PageWalk(address, root, visited, verdict(result, access, mode, root, visited));
     }
 
     /**
-     * The physical address of {@code va}, or -1 when it is not mapped: the walk without the
-     * record of levels, allocation-free for hot paths.
+     * The physical address of {@code va}, or -1 when it is not mapped: {@link #walk(long, VirtAddr)}
+     * without the record of levels, allocation-free for hot paths.
      */
     public long translate(long cr3, long va) {
+        long result = resolve(cr3, va, HOST_ACCESS, HOST_CONTROLS, HOST_RESERVED, null);
+        return result < 0 ? -1 : result;
+    }
+
+    /**
+     * The walk itself: the physical address (>= 0) or a packed fault (< 0). {@code levels}, when
+     * not null, receives every entry read.
+     */
+    private long resolve(long cr3, long va, int access, int controls, long reserved, List<PageWalk.Level> levels) {
         if ((va >> 47) != 0 && (va >> 47) != -1) {
-            return -1;
+            return FAULT | (long) NON_CANONICAL << 16;
         }
         long table = cr3 & PageTableEntry.ADDRESS_MASK;
-        for (int level = 4; level >= 1; level--) {
-            long entryAddress = table + ((va >>> (12 + 9 * (level - 1))) & 0x1ff) * 8;
+        long rights = PageTableEntry.WRITABLE | PageTableEntry.USER; // AND over the levels
+        long noExecute = 0; // OR over the levels: negative when NX (bit 63) is set in any
+        for (int level = 4; level >= 1; level--) { // 4 = PML4 ... 1 = PT
+            int shift = 3 + 9 * level; // 12 + 9 * (level - 1)
+            long entryAddress = table + ((va >>> shift) & 0x1ff) * 8;
             if (!ram.contains(entryAddress, 8)) {
-                return -1;
+                return FAULT | (long) OUTSIDE_RAM << 16 | (long) level << 8;
             }
             long entry = ram.read64(entryAddress);
-            if ((entry & PageTableEntry.PRESENT) == 0) {
-                return -1;
+            if (levels != null) {
+                record(levels, level, table, va, entry);
             }
-            if (level == 1 || ((level == 2 || level == 3) && (entry & PageTableEntry.HUGE) != 0)) {
-                long pageMask = (1L << (12 + 9 * (level - 1))) - 1;
-                return (entry & PageTableEntry.ADDRESS_MASK & ~pageMask) | (va & pageMask);
+            if ((entry & PageTableEntry.PRESENT) == 0) {
+                return pageFault(AccessVerdict.Cause.NOT_PRESENT, level, 0, access, controls);
+            }
+            rights &= entry;
+            noExecute |= entry;
+            // PS is tested once per level, for both its meanings: that branch depends on the data, and a
+            // second one (a reserved mask chosen by PS) made translate twice as slow (measured).
+            if ((entry & PageTableEntry.HUGE) != 0 && level > 1) {
+                // A 1 GiB or 2 MiB page, whose address bits below its size must be clear; reserved in a PML4 entry.
+                if (level == 4 || (entry & (reserved | hugeReserved(level))) != 0) {
+                    return reservedBit(level, access, controls);
+                }
+                return leaf(entry, va, level, rights, noExecute, access, controls);
+            }
+            if ((entry & reserved) != 0) {
+                return reservedBit(level, access, controls);
+            }
+            if (level == 1) {
+                return leaf(entry, va, level, rights, noExecute, access, controls);
             }
             table = entry & PageTableEntry.ADDRESS_MASK;
         }
-        return -1;
+        throw new AssertionError("unreachable: a PT entry is always a leaf");
+    }
+
+    /** The end of a walk at a leaf entry: the physical address, or the #PF for rights the access lacks. */
+    private static long leaf(long entry, long va, int level, long rights, long noExecute, int access, int controls) {
+        // A supervisor read without SMAP (every host-side translation) cannot be denied.
+        if (access != READ || (controls & SMAP_ACTIVE) != 0) {
+            AccessVerdict.Cause denied = denied(rights, noExecute < 0, access, controls);
+            if (denied != null) {
+                return pageFault(denied, level, PageFaultCode.PRESENT, access, controls);
+            }
+        }
+        long pageMask = (1L << (3 + 9 * level)) - 1;
+        return (entry & PageTableEntry.ADDRESS_MASK & ~pageMask) | (va & pageMask);
+    }
+
+    /** The address bits below the size of a huge page at {@code level} (3 or 2), PAT (bit 12) excepted. */
+    private static long hugeReserved(int level) {
+        return ((1L << (3 + 9 * level)) - 1) & PageTableEntry.ADDRESS_MASK & ~HUGE_PAT;
+    }
+
+    private static long reservedBit(int level, int access, int controls) {
+        return pageFault(AccessVerdict.Cause.RESERVED_BIT, level, PageFaultCode.PRESENT | PageFaultCode.RESERVED, access,
+                controls);
+    }
+
+    private static void record(List<PageWalk.Level> levels, int level, long table, long va, long entry) {
+        int index = (int) ((va >>> (3 + 9 * level)) & 0x1ff);
+        levels.add(new PageWalk.Level(level, PhysAddr.of(table), index, new PageTableEntry(entry)));
+    }
+
+    /** Which right the combined entries lack for the access, or null; in the order the MMU checks. */
+    private static AccessVerdict.Cause denied(long rights, boolean noExecute, int access, int controls) {
+        boolean user = (access & USER_ACCESS) != 0;
+        boolean userPage = (rights & PageTableEntry.USER) != 0;
+        if (user && !userPage) {
+            return AccessVerdict.Cause.USER_ACCESS_TO_SUPERVISOR_PAGE;
+        }
+        int kind = access & KIND;
+        if (kind == FETCH) {
+            if (noExecute) {
+                return AccessVerdict.Cause.FETCH_FROM_NO_EXECUTE;
+            }
+            return !user && userPage && (controls & SMEP) != 0 ? AccessVerdict.Cause.SMEP : null;
+        }
+        if (!user && userPage && (controls & SMAP_ACTIVE) != 0) {
+            return AccessVerdict.Cause.SMAP;
+        }
+        boolean writable = (rights & PageTableEntry.WRITABLE) != 0 || (!user && (controls & WP) == 0);
+        return kind == WRITE && !writable ? AccessVerdict.Cause.WRITE_TO_READ_ONLY : null;
+    }
+
+    /** A packed #PF with the error code's access bits (W/R, U/S, I/D) added to {@code code}. */
+    private static long pageFault(AccessVerdict.Cause cause, int level, int code, int access, int controls) {
+        int kind = access & KIND;
+        code |= kind == WRITE ? PageFaultCode.WRITE : 0;
+        code |= (access & USER_ACCESS) != 0 ? PageFaultCode.USER : 0;
+        code |= kind == FETCH && (controls & (NXE | SMEP)) != 0 ? PageFaultCode.FETCH : 0;
+        return FAULT | (long) cause.ordinal() << 16 | (long) level << 8 | code;
+    }
+
+    private static AccessVerdict verdict(long result, Access access, PagingMode mode, PhysAddr root,
+                                         List<PageWalk.Level> levels) {
+        if (result >= 0) {
+            int leafLevel = levels.getLast().level();
+            return new AccessVerdict.Allowed(PhysAddr.of(result), 1L << (12 + 9 * (leafLevel - 1)));
+        }
+        int cause = (int) (result >>> 16) & 0xff, level = (int) (result >>> 8) & 0xf, code = (int) result & 0xff;
+        if (cause == NON_CANONICAL) {
+            return new AccessVerdict.NonCanonical("non-canonical address (bits 63..47 differ)");
+        }
+        if (cause == OUTSIDE_RAM) {
+            PhysAddr table = levels.isEmpty() ? root : levels.getLast().entry().address();
+            return new AccessVerdict.TableOutsideRam(level, table,
+                    String.format("%s table %s lies outside guest RAM", PageWalk.levelName(level), table));
+        }
+        AccessVerdict.Cause why = AccessVerdict.Cause.values()[cause];
+        return new AccessVerdict.PageFault(code, why, level, FaultReasons.describe(why, levels, access, mode));
     }
 
     /** Every paging structure reachable from {@code cr3} (the PML4 first), as physical addresses. */
@@ -88,14 +201,10 @@ public final class PageWalker {
         out.add(table);
         for (int i = 0; i < 512 && level > 1; i++) {
             long entry = ram.read64(table + i * 8L);
-            // A PS bit at levels 3 and 2 makes the entry a huge page, not a table.
-            if ((entry & PageTableEntry.PRESENT) != 0 && (level == 4 || (entry & PageTableEntry.HUGE) == 0)) {
+            // PS makes a PDPT or PD entry a huge page, and a PML4 entry reserved: neither points to a table.
+            if ((entry & PageTableEntry.PRESENT) != 0 && (entry & PageTableEntry.HUGE) == 0) {
                 collectTables(entry & PageTableEntry.ADDRESS_MASK, level - 1, out);
             }
         }
-    }
-
-    private static PageWalk stopped(VirtAddr address, PhysAddr root, List<PageWalk.Level> levels, String reason) {
-        return new PageWalk(address, root, List.copyOf(levels), Optional.empty(), 0, reason);
     }
 }

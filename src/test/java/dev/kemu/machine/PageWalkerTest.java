@@ -75,4 +75,20 @@ class PageWalkerTest {
             assertTrue(text.contains("-> P0x9123 (4 KiB page, read-only, user, no-execute)"), text);
         }
     }
+
+    @Test
+    void translateAndWalk_psBitInPml4Entry_bothRefuseIt() {
+        try (Arena arena = Arena.ofConfined()) {
+            GuestRam ram = ramWithTables(arena);
+            // PML4[1] with PS set: reserved on x86-64 (a #PF with RSVD), not a 512 GiB page nor a table.
+            ram.write64(PML4 + 8, PDPT | PageTableEntry.PRESENT | PageTableEntry.WRITABLE | PageTableEntry.HUGE);
+            ram.write64(PDPT + 8 * 0, PD | PageTableEntry.PRESENT | PageTableEntry.WRITABLE);
+            long va = 1L << 39 | 0x5123;
+            PageWalker walker = new PageWalker(ram);
+            assertEquals(-1, walker.translate(PML4, va), "translate must not follow a PML4 entry with PS");
+            PageWalk walk = walker.walk(PML4, VirtAddr.of(va));
+            assertFalse(walk.mapped());
+            assertTrue(walk.stopReason().startsWith("PS bit set in a PML4 entry (reserved)"), walk.stopReason());
+        }
+    }
 }
