@@ -78,14 +78,14 @@ final class EmulatedMmu implements AutoCloseable {
         for (long at = SCRATCH; at < RAM; at += 8) {
             ram.write64(at, at ^ SALT);
         }
-        machine.setExceptionHandler((m, number) -> {
-            vector = number;
-            if (number == ExceptionVector.PF) {
-                errorCode = m.exceptionErrorCode();
-                cr2 = m.register(X86Reg.CR2);
+        machine.setExceptionHandler((m, exception) -> {
+            vector = exception.vector();
+            if (exception.is(ExceptionVector.PF)) {
+                errorCode = exception.errorCodeOrMinusOne();
+                cr2 = exception.cr2();
             }
             m.finishException(); // or the next try's #PF arrives as #DF (Unicorn issue 1883)
-            return false;
+            return ExceptionOutcome.STOP;
         });
         machine.setRegister(X86Reg.CR3, PML4);
         machine.setRegister(X86Reg.CR4, machine.register(X86Reg.CR4) | CpuState.CR4_PAE);
