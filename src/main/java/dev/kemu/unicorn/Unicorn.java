@@ -153,8 +153,10 @@ public final class Unicorn implements AutoCloseable {
 
     // ---- registers ----------------------------------------------------------------------
 
+    /** Reads a register; narrower ones (segment selectors: 16 bits) are zero-extended. */
     public long regRead(int register) {
         try {
+            scratch.set(JAVA_LONG, 0, 0); // Unicorn writes only a narrow register's own bytes
             int err = (int) lib.regRead.invokeExact(handle, register, scratch);
             if (err != 0) {
                 check(lib, err, "uc_reg_read(reg=" + register + ")");

@@ -61,6 +61,13 @@ class UnicornTest {
     }
 
     @Test
+    void regRead_ofASegmentSelector_isZeroExtended() {
+        uc.regWrite(X86Reg.RAX, -1); // leaves all-ones in the binding's scratch buffer
+        long cs = uc.regRead(X86Reg.CS);
+        assertEquals(cs & 0xffff, cs, () -> "CS read as 0x" + Long.toHexString(cs));
+    }
+
+    @Test
     void start_runsUntilAddress_registersReflectExecution() {
         uc.start(CODE, CODE + 10, 0, 0);
         assertEquals(0x1234, uc.regRead(X86Reg.RAX));
