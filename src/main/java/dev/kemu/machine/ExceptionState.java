@@ -81,7 +81,7 @@ public final class ExceptionState {
     /** mov eax,[MISSING] ; mov [MISSING],eax ; mov [READ_ONLY],eax ; movabs eax,[non-canonical] (then NO_EXEC). */
     private static final byte[] FAULTS = {(byte) 0x8B, 0x04, 0x25, 0, 0x30, 1, 0, (byte) 0x89, 0x04, 0x25, 0, 0x30,
             1, 0, (byte) 0x89, 0x04, 0x25, 0, 0x10, 1, 0, (byte) 0xA1, 0, 0, 0, 0, 0, 0, 0, (byte) 0x80};
-    private static final long READ_MISSING = CODE, WRITE_MISSING = CODE + 7, WRITE_READ_ONLY = CODE + 14,
+    static final long READ_MISSING = CODE, WRITE_MISSING = CODE + 7, WRITE_READ_ONLY = CODE + 14,
             NON_CANONICAL = CODE + 21;
     /** The four #PFs with known error codes: not-present read 0x0, write 0x2, read-only write 0x3, NX fetch 0x11. */
     private static final long[] PAGE_FAULTS = {READ_MISSING, WRITE_MISSING, WRITE_READ_ONLY, NO_EXEC};
@@ -104,7 +104,7 @@ public final class ExceptionState {
     }
 
     /** old_exception is -1 before any exception and the vector after the first one. */
-    private static List<ContextFieldSearch.Observation> firstException(long start, int expectedVector) {
+    static List<ContextFieldSearch.Observation> firstException(long start, int expectedVector) {
         try (Unicorn uc = pagedEngine(); Context fresh = uc.contextSave()) {
             byte[] before = fresh.bytes().toArray(ValueLayout.JAVA_BYTE);
             byte[] after = runToException(uc, start, expectedVector);
@@ -114,7 +114,7 @@ public final class ExceptionState {
     }
 
     /** The four page faults in a fresh engine, old_exception reset after each so that none escalates. */
-    private static List<ContextFieldSearch.Observation> errorCodes(long oldException, boolean reversed) {
+    static List<ContextFieldSearch.Observation> errorCodes(long oldException, boolean reversed) {
         List<ContextFieldSearch.Observation> observations = new ArrayList<>();
         try (Unicorn uc = pagedEngine(); Context scratch = uc.contextSave()) {
             for (int n = 0; n < PAGE_FAULTS.length; n++) {

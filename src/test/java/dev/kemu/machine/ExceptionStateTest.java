@@ -27,6 +27,16 @@ class ExceptionStateTest {
         assertTrue(state.oldExceptionOffset() % 4 == 0 && state.errorCodeOffset() % 4 == 0);
     }
 
+    @Test
+    void everyCalibrationRound_onItsOwn_findsTheCalibratedOffset() {
+        // The second rounds run only when the first is ambiguous; each must still point at the same field.
+        ExceptionState state = ExceptionState.get();
+        assertEquals(state.oldExceptionOffset(), ContextFieldSearch.unique("old_exception",
+                List.of(() -> ExceptionState.firstException(ExceptionState.NON_CANONICAL, ExceptionVector.GP))));
+        assertEquals(state.errorCodeOffset(), ContextFieldSearch.unique("error_code",
+                List.of(() -> ExceptionState.errorCodes(state.oldExceptionOffset(), true))));
+    }
+
     /** Paging and NXE on, code at CODE, two not-present pages, one page whose PTE sets a reserved bit. */
     private static Unicorn pagedEngine(byte[] code) {
         Unicorn uc = Unicorn.openX86_64();
