@@ -128,8 +128,16 @@ final class NativeOutHook implements AutoCloseable {
         MemorySegment function = hookFunction;
         if (function == null) {
             synchronized (NativeOutHook.class) {
+                if (hookFunction != null || unavailable) {
+                    return hookFunction; // another thread decided meanwhile
+                }
+                NativeLibraryLocator.Located located;
                 try {
-                    NativeLibraryLocator.Located located = LOCATOR.load(Arena.global());
+                    located = LOCATOR.load(Arena.global());
+                } catch (NativeLibraryException notBuilt) {
+                    return fallBackToJava(false, notBuilt);
+                }
+                try {
                     SymbolLookup library = located.lookup();
                     // Named apart from the old kemu_out_hook, whose dispatch block was shorter: a
                     // kemu without the layout check below finds no hook in this library and uses Java.
@@ -138,15 +146,24 @@ final class NativeOutHook implements AutoCloseable {
                                     + "; run `make natives` to rebuild it"));
                     NativeDispatchLayout.check(library, located.source(), DISPATCH);
                     hookFunction = function;
-                } catch (NativeLibraryException e) {
-                    unavailable = true;
-                    LoggerFactory.getLogger(NativeOutHook.class).info(
-                            "native hypercall trampoline unavailable, using the Java hook: {}", e.getMessage());
-                    return null;
+                } catch (NativeLibraryException stale) {
+                    return fallBackToJava(true, stale);
                 }
             }
         }
         return function;
+    }
+
+    /** A library that is there but unusable is worth a warning: hypercalls silently get slower otherwise. */
+    private static MemorySegment fallBackToJava(boolean libraryPresent, NativeLibraryException why) {
+        unavailable = true;
+        var log = LoggerFactory.getLogger(NativeOutHook.class);
+        if (libraryPresent) {
+            log.warn("native hypercall trampoline refused, using the slower Java hook: {}", why.getMessage());
+        } else {
+            log.info("native hypercall trampoline unavailable, using the Java hook: {}", why.getMessage());
+        }
+        return null;
     }
 
     void setHypercallPort(int port) {
