@@ -86,7 +86,7 @@ build_hooks() {
         return
     fi
     mkdir -p "$NATIVE/hooks"
-    gcc -O2 -shared -fPIC -o "$out.tmp" "$source" && mv "$out.tmp" "$out"
+    gcc -O2 -Wall -Wextra -shared -fPIC -o "$out.tmp" "$source" && mv "$out.tmp" "$out"
 }
 
 check_binutils

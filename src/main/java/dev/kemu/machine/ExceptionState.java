@@ -1,11 +1,11 @@
 package dev.kemu.machine;
 
 import dev.kemu.unicorn.Context;
+import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.Prot;
 import dev.kemu.unicorn.Unicorn;
 import dev.kemu.unicorn.X86Reg;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +19,13 @@ import java.util.List;
  * each handled exception keeps every fault a plain #PF.</li>
  * <li>{@code error_code}: the hardware page-fault error code (P, W, U, RSVD, I/D bits).</li>
  * </ul>
- * Calibration runs once per JVM in a scratch engine: four faults with known error codes
- * (read of a not-present page 0x0, write 0x2, write to a read-only page 0x3, fetch from a
- * no-execute page 0x11) and a search for the single offset holding each sequence. The
- * offsets are never hard-coded because they differ between library versions.
+ * Calibration runs once per JVM in scratch engines: a first #PF for {@code old_exception}, four
+ * faults with known error codes (read of a not-present page 0x0, write 0x2, write to a
+ * read-only page 0x3, fetch from a no-execute page 0x11) for the error code, and a search for
+ * the single offset holding each sequence ({@link ContextFieldSearch}). When several offsets
+ * match, another round with different values (a #GP; the faults in reverse order) must
+ * settle it, else calibration fails instead of guessing. The offsets are never hard-coded
+ * because they differ between library versions.
  */
 public final class ExceptionState {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
@@ -75,9 +78,84 @@ public final class ExceptionState {
     private static final long PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT = 0x4000;
     private static final long CODE = 0x10000, READ_ONLY = 0x11000, NO_EXEC = 0x12000, MISSING = 0x13000,
             STACK = 0x14000;
+    /** mov eax,[MISSING] ; mov [MISSING],eax ; mov [READ_ONLY],eax ; movabs eax,[non-canonical] (then NO_EXEC). */
+    private static final byte[] FAULTS = {(byte) 0x8B, 0x04, 0x25, 0, 0x30, 1, 0, (byte) 0x89, 0x04, 0x25, 0, 0x30,
+            1, 0, (byte) 0x89, 0x04, 0x25, 0, 0x10, 1, 0, (byte) 0xA1, 0, 0, 0, 0, 0, 0, 0, (byte) 0x80};
+    static final long READ_MISSING = CODE, WRITE_MISSING = CODE + 7, WRITE_READ_ONLY = CODE + 14,
+            NON_CANONICAL = CODE + 21;
+    /** The four #PFs with known error codes: not-present read 0x0, write 0x2, read-only write 0x3, NX fetch 0x11. */
+    private static final long[] PAGE_FAULTS = {READ_MISSING, WRITE_MISSING, WRITE_READ_ONLY, NO_EXEC};
+    private static final int[] ERROR_CODES = {0x0, 0x2, 0x3, 0x11};
 
     private static ExceptionState calibrate() {
-        try (Unicorn uc = Unicorn.openX86_64()) {
+        // A second round with another vector (#GP 13 instead of #PF 14) only if the first is ambiguous.
+        long oldException = ContextFieldSearch.unique("old_exception", List.of(
+                () -> firstException(READ_MISSING, ExceptionVector.PF),
+                () -> firstException(NON_CANONICAL, ExceptionVector.GP)));
+        // Again in reverse order, so that each fault's code lands after a different predecessor.
+        long errorCode = ContextFieldSearch.unique("the page-fault error code", List.of(
+                () -> errorCodes(oldException, false),
+                () -> errorCodes(oldException, true)));
+        if (errorCode == oldException) {
+            throw new IllegalStateException("calibration found old_exception and the error code both at offset 0x"
+                    + Long.toHexString(errorCode) + " of the saved CPU context; this libunicorn is not supported");
+        }
+        return new ExceptionState(oldException, errorCode);
+    }
+
+    /** old_exception is -1 before any exception and the vector after the first one. */
+    static List<ContextFieldSearch.Observation> firstException(long start, int expectedVector) {
+        try (Unicorn uc = pagedEngine(); Context fresh = uc.contextSave()) {
+            byte[] before = fresh.bytes().toArray(ValueLayout.JAVA_BYTE);
+            byte[] after = runToException(uc, start, expectedVector);
+            return List.of(new ContextFieldSearch.Observation(before, -1),
+                    new ContextFieldSearch.Observation(after, expectedVector));
+        }
+    }
+
+    /** The four page faults in a fresh engine, old_exception reset after each so that none escalates. */
+    static List<ContextFieldSearch.Observation> errorCodes(long oldException, boolean reversed) {
+        List<ContextFieldSearch.Observation> observations = new ArrayList<>();
+        try (Unicorn uc = pagedEngine(); Context scratch = uc.contextSave()) {
+            for (int n = 0; n < PAGE_FAULTS.length; n++) {
+                int i = reversed ? PAGE_FAULTS.length - 1 - n : n;
+                observations.add(new ContextFieldSearch.Observation(
+                        runToException(uc, PAGE_FAULTS[i], ExceptionVector.PF), ERROR_CODES[i]));
+                uc.contextSave(scratch);
+                scratch.bytes().set(I32, oldException, -1);
+                uc.contextRestore(scratch);
+            }
+        }
+        return observations;
+    }
+
+    /** Runs one instruction at {@code start}; returns the context saved inside the interrupt hook. */
+    private static byte[] runToException(Unicorn uc, long start, int expectedVector) {
+        int[] vector = {-1};
+        byte[][] inside = new byte[1][];
+        HookHandle hook = uc.hookInterrupt((engine, v) -> {
+            vector[0] = v;
+            try (Context saved = engine.contextSave()) {
+                inside[0] = saved.bytes().toArray(ValueLayout.JAVA_BYTE);
+            }
+            engine.stop();
+        });
+        try {
+            uc.start(start, start + 0x100, 0, 1);
+        } finally {
+            hook.remove();
+        }
+        if (vector[0] != expectedVector) {
+            throw new IllegalStateException("calibration fault at 0x" + Long.toHexString(start) + " arrived as "
+                    + ExceptionVector.describe(vector[0]) + ", expected " + ExceptionVector.describe(expectedVector));
+        }
+        return inside[0];
+    }
+
+    /** A scratch engine with paging, NX and WP on, and the pages the calibration faults need. */
+    private static Unicorn pagedEngine() {
+        Unicorn uc = Unicorn.openX86_64();
+        try {
             uc.memMap(0, 0x20000, Prot.ALL);
             long rw = 3, nx = 1L << 63;
             Calibration.write64(uc, PML4, PDPT | rw);
@@ -87,81 +165,16 @@ public final class ExceptionState {
             Calibration.write64(uc, PT + 8 * (READ_ONLY >> 12), READ_ONLY | 1 | nx);
             Calibration.write64(uc, PT + 8 * (NO_EXEC >> 12), NO_EXEC | rw | nx);
             Calibration.write64(uc, PT + 8 * (STACK >> 12), STACK | rw | nx);
-            // mov eax,[MISSING] ; mov [MISSING],eax ; mov [READ_ONLY],eax ; (then a jump to NO_EXEC)
-            byte[] code = {(byte) 0x8B, 0x04, 0x25, 0, 0x30, 1, 0, (byte) 0x89, 0x04, 0x25, 0, 0x30, 1, 0,
-                    (byte) 0x89, 0x04, 0x25, 0, 0x10, 1, 0};
-            uc.memWrite(CODE, code);
+            uc.memWrite(CODE, FAULTS);
             uc.regWrite(X86Reg.CR3, PML4);
             uc.regWrite(X86Reg.CR4, uc.regRead(X86Reg.CR4) | CpuState.CR4_PAE);
             uc.writeMsr(X86Reg.MSR_EFER, uc.readMsr(X86Reg.MSR_EFER) | CpuState.EFER_NXE);
             uc.regWrite(X86Reg.CR0, uc.regRead(X86Reg.CR0) | CpuState.CR0_PG | CpuState.CR0_WP);
             uc.regWrite(X86Reg.RSP, STACK + 0x800);
-
-            List<byte[]> atFault = new ArrayList<>();
-            int[] vector = {-1};
-            uc.hookInterrupt((engine, v) -> {
-                vector[0] = v;
-                try (Context inside = engine.contextSave()) {
-                    atFault.add(inside.bytes().toArray(ValueLayout.JAVA_BYTE));
-                }
-                engine.stop();
-            });
-            byte[] before;
-            try (Context fresh = uc.contextSave()) {
-                before = fresh.bytes().toArray(ValueLayout.JAVA_BYTE);
-            }
-            long oldException = -1;
-            long[] starts = {CODE, CODE + 7, CODE + 14, NO_EXEC};
-            try (Context scratch = uc.contextSave()) {
-                for (int i = 0; i < starts.length; i++) {
-                    uc.start(starts[i], starts[i] + 0x100, 0, 1);
-                    if (vector[0] != ExceptionVector.PF) {
-                        throw new IllegalStateException("calibration fault " + i + " arrived as vector " + vector[0]);
-                    }
-                    if (i == 0) {
-                        oldException = findOldException(before, atFault.get(0));
-                    }
-                    MemorySegment saved = scratch.bytes();
-                    uc.contextSave(scratch);
-                    saved.set(I32, oldException, -1);
-                    uc.contextRestore(scratch);
-                }
-            }
-            return new ExceptionState(oldException, findErrorCode(atFault, new int[]{0x0, 0x2, 0x3, 0x11}));
+            return uc;
+        } catch (RuntimeException e) {
+            uc.close();
+            throw e;
         }
-    }
-
-    private static long findOldException(byte[] before, byte[] after) {
-        List<Long> offsets = new ArrayList<>();
-        MemorySegment b = MemorySegment.ofArray(before), a = MemorySegment.ofArray(after);
-        for (long at = 0; at + 4 <= Math.min(before.length, after.length); at += 4) {
-            if (b.get(I32, at) == -1 && a.get(I32, at) == ExceptionVector.PF) {
-                offsets.add(at);
-            }
-        }
-        if (offsets.size() != 1) {
-            throw new IllegalStateException("cannot calibrate old_exception in this libunicorn: candidate offsets "
-                    + offsets + " (expected exactly one field that is -1 before a #PF and 14 after)");
-        }
-        return offsets.get(0);
-    }
-
-    private static long findErrorCode(List<byte[]> contexts, int[] expected) {
-        List<Long> offsets = new ArrayList<>();
-        int length = contexts.stream().mapToInt(c -> c.length).min().orElse(0);
-        for (long at = 0; at + 4 <= length; at += 4) {
-            boolean all = true;
-            for (int i = 0; i < expected.length && all; i++) {
-                all = MemorySegment.ofArray(contexts.get(i)).get(I32, at) == expected[i];
-            }
-            if (all) {
-                offsets.add(at);
-            }
-        }
-        if (offsets.isEmpty()) {
-            throw new IllegalStateException("cannot calibrate the page-fault error code in this libunicorn: no field "
-                    + "holds 0x0, 0x2, 0x3, 0x11 across the four calibration faults");
-        }
-        return offsets.get(0);
     }
 }

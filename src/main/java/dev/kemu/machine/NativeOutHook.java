@@ -2,15 +2,23 @@ package dev.kemu.machine;
 
 import dev.kemu.nativelib.NativeLibraryException;
 import dev.kemu.nativelib.NativeLibraryLocator;
+import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.UpcallTargets;
 import dev.kemu.unicorn.X86Reg;
+import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.sequenceElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -18,59 +26,93 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * The native {@code out} hook of native/kemu_hooks.c (built by scripts/natives.sh): for the
  * hypercall port it reads the argument registers and writes RAX in C around one upcall. Its
- * dispatch block, in native memory owned by the machine:
+ * dispatch block, {@code struct kemu_out_dispatch}, lives in native memory owned by this
+ * object and is described once, by {@link #DISPATCH}; the library's own table of offsets
+ * ({@code kemu_out_dispatch_layout}) must agree with it, or the library is not used.
  *
- * <pre>
- *   +0  u32 hypercall port (0xffffffff = none yet)   +4  i32 register id of RAX
- *   +8  i32[6] register ids of RDI, RSI, RDX, R10, R8, R9
- *   +32 uc_reg_read_batch   +40 uc_reg_write   +48 Java hypercall upcall   +56 Java out upcall
- *   +64 u64 receiver id (which machine's {@link Receiver} the shared upcalls dispatch to)
- * </pre>
- *
- * The two upcall stubs are made once per JVM and find their receiver by id, because making a
- * stub per machine costs tens of microseconds of every machine's set-up.
+ * <p>The three upcall stubs are made once per JVM and find their machine by its id in the
+ * binding's one registry ({@link UpcallTargets}), because making a stub per machine costs tens
+ * of microseconds of every machine's set-up. A Unicorn call that fails inside the C hook comes
+ * back through {@code failed} and stops the run with a {@link dev.kemu.unicorn.UnicornException}
+ * naming the call and Unicorn's error.
  */
 final class NativeOutHook implements AutoCloseable {
     private static final NativeLibraryLocator LOCATOR = new NativeLibraryLocator("libkemu_hooks", "KEMU_HOOKS_LIB",
             ".native/hooks", List.of("libkemu_hooks.so"), "Run `make natives` (needs gcc) to build native/kemu_hooks.c.");
     private static final int[] ARGUMENTS = {X86Reg.RDI, X86Reg.RSI, X86Reg.RDX, X86Reg.R10, X86Reg.R8, X86Reg.R9};
+    private static final String HOOK_SYMBOL = "kemu_out_dispatch_hook";
+    private static final String ARGUMENT_NAMES = "RDI, RSI, RDX, R10, R8, R9";
+
+    /** {@code struct kemu_out_dispatch} of native/kemu_hooks.c, field for field. */
+    static final StructLayout DISPATCH = MemoryLayout.structLayout(
+            JAVA_INT.withName("hypercall_port"),
+            JAVA_INT.withName("rax"),
+            MemoryLayout.sequenceLayout(ARGUMENTS.length, JAVA_INT).withName("arguments"),
+            ADDRESS.withName("read_batch"),
+            ADDRESS.withName("write"),
+            ADDRESS.withName("hypercall"),
+            ADDRESS.withName("other_port"),
+            ADDRESS.withName("failed"),
+            JAVA_LONG.withName("receiver"),
+            JAVA_INT.withName("error"),
+            JAVA_INT.withName("failed_call")).withName("kemu_out_dispatch");
+    private static final VarHandle HYPERCALL_PORT = field("hypercall_port");
+    private static final VarHandle RAX = field("rax");
+    private static final VarHandle ARGUMENT = DISPATCH.varHandle(groupElement("arguments"), sequenceElement());
+    private static final VarHandle READ_BATCH = field("read_batch");
+    private static final VarHandle WRITE = field("write");
+    private static final VarHandle HYPERCALL = field("hypercall");
+    private static final VarHandle OTHER_PORT = field("other_port");
+    private static final VarHandle FAILED = field("failed");
+    private static final VarHandle RECEIVER = field("receiver");
+    private static final VarHandle ERROR = field("error");
+
+    /** {@code enum kemu_call}: which Unicorn call the C hook saw fail. */
+    private static final int CALL_REG_READ_BATCH = 1, CALL_REG_WRITE = 2;
+
     private static volatile MemorySegment hookFunction;
     private static volatile boolean unavailable;
 
-    /** Java receivers of the two upcalls. */
+    /** Java receivers of the upcalls. */
     interface Receiver {
         long hypercall(int number, long a0, long a1, long a2, long a3, long a4, long a5);
 
         void otherPort(int port, int size, int value);
     }
 
+    /** What the registry holds for one machine: failures go to its engine, calls to its receiver. */
+    private record Target(Unicorn engine, Receiver receiver) {}
+
     private static final Object LOCK = new Object();
-    private static volatile Receiver[] receivers = new Receiver[16];
-    private static final java.util.ArrayDeque<Integer> FREE = new java.util.ArrayDeque<>();
-    private static int next = 1;
     private static volatile MemorySegment hypercallStub;
     private static volatile MemorySegment otherPortStub;
+    private static volatile MemorySegment failedStub;
 
     /** Automatic: freed with this object after the engine closed, without a shared arena's costly close. */
     private final Arena arena = Arena.ofAuto();
     private final MemorySegment block;
-    private final int receiverId;
+    private final HookHandle hook;
 
     private NativeOutHook(Unicorn engine, Receiver receiver, MemorySegment function) {
-        receiverId = register(receiver);
-        block = arena.allocate(72, 8);
-        block.set(JAVA_INT, 0, -1);
-        block.set(JAVA_INT, 4, X86Reg.RAX);
-        for (int i = 0; i < ARGUMENTS.length; i++) {
-            block.set(JAVA_INT, 8 + 4L * i, ARGUMENTS[i]);
-        }
-        block.set(ADDRESS, 32, Unicorn.nativeFunction("uc_reg_read_batch"));
-        block.set(ADDRESS, 40, Unicorn.nativeFunction("uc_reg_write"));
         ensureStubs();
-        block.set(ADDRESS, 48, hypercallStub);
-        block.set(ADDRESS, 56, otherPortStub);
-        block.set(JAVA_LONG, 64, receiverId);
-        engine.hookPortOutNative(function, block);
+        block = arena.allocate(DISPATCH);
+        HYPERCALL_PORT.set(block, 0L, -1);
+        RAX.set(block, 0L, X86Reg.RAX);
+        for (int i = 0; i < ARGUMENTS.length; i++) {
+            ARGUMENT.set(block, 0L, (long) i, ARGUMENTS[i]);
+        }
+        READ_BATCH.set(block, 0L, Unicorn.nativeFunction("uc_reg_read_batch"));
+        WRITE.set(block, 0L, Unicorn.nativeFunction("uc_reg_write"));
+        HYPERCALL.set(block, 0L, hypercallStub);
+        OTHER_PORT.set(block, 0L, otherPortStub);
+        FAILED.set(block, 0L, failedStub);
+        long id = UpcallTargets.register(new Target(engine, receiver));
+        RECEIVER.set(block, 0L, id);
+        hook = engine.hookPortOutNative(function, block, id); // owns the registry entry from here on
+    }
+
+    private static VarHandle field(String name) {
+        return DISPATCH.varHandle(groupElement(name));
     }
 
     /** Installs the native hook on {@code engine}, or returns null when the library is not built. */
@@ -86,24 +128,56 @@ final class NativeOutHook implements AutoCloseable {
         MemorySegment function = hookFunction;
         if (function == null) {
             synchronized (NativeOutHook.class) {
+                if (hookFunction != null || unavailable) {
+                    return hookFunction; // another thread decided meanwhile
+                }
+                NativeLibraryLocator.Located located;
                 try {
-                    SymbolLookup library = LOCATOR.load(Arena.global()).lookup();
-                    function = library.find("kemu_out_hook").orElseThrow(
-                            () -> new NativeLibraryException("libkemu_hooks lacks kemu_out_hook"));
+                    located = LOCATOR.load(Arena.global());
+                } catch (NativeLibraryException notBuilt) {
+                    return fallBackToJava(false, notBuilt);
+                }
+                try {
+                    SymbolLookup library = located.lookup();
+                    // Named apart from the old kemu_out_hook, whose dispatch block was shorter: a
+                    // kemu without the layout check below finds no hook in this library and uses Java.
+                    function = library.find(HOOK_SYMBOL).orElseThrow(() -> new NativeLibraryException(
+                            "libkemu_hooks at " + located.source() + " lacks " + HOOK_SYMBOL
+                                    + "; run `make natives` to rebuild it"));
+                    NativeDispatchLayout.check(library, located.source(), DISPATCH);
                     hookFunction = function;
-                } catch (NativeLibraryException e) {
-                    unavailable = true;
-                    org.slf4j.LoggerFactory.getLogger(NativeOutHook.class).info(
-                            "native hypercall trampoline unavailable, using the Java hook: {}", e.getMessage());
-                    return null;
+                } catch (NativeLibraryException stale) {
+                    return fallBackToJava(true, stale);
                 }
             }
         }
         return function;
     }
 
+    /** A library that is there but unusable is worth a warning: hypercalls silently get slower otherwise. */
+    private static MemorySegment fallBackToJava(boolean libraryPresent, NativeLibraryException why) {
+        unavailable = true;
+        var log = LoggerFactory.getLogger(NativeOutHook.class);
+        if (libraryPresent) {
+            log.warn("native hypercall trampoline refused, using the slower Java hook: {}", why.getMessage());
+        } else {
+            log.info("native hypercall trampoline unavailable, using the Java hook: {}", why.getMessage());
+        }
+        return null;
+    }
+
     void setHypercallPort(int port) {
-        block.set(JAVA_INT, 0, port);
+        HYPERCALL_PORT.set(block, 0L, port);
+    }
+
+    /** The Unicorn error the C hook recorded first (0 = none); for tests of the error path. */
+    int recordedError() {
+        return (int) ERROR.get(block, 0L);
+    }
+
+    /** The dispatch block itself, for tests that substitute a failing Unicorn function. */
+    MemorySegment block() {
+        return block;
     }
 
     private static void ensureStubs() {
@@ -112,6 +186,8 @@ final class NativeOutHook implements AutoCloseable {
                 if (hypercallStub == null) {
                     otherPortStub = Unicorn.staticUpcall(NativeOutHook.class, "otherPort",
                             FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT));
+                    failedStub = Unicorn.staticUpcall(NativeOutHook.class, "failed",
+                            FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_INT));
                     hypercallStub = Unicorn.staticUpcall(NativeOutHook.class, "hypercall", FunctionDescriptor.of(
                             JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
                 }
@@ -119,39 +195,40 @@ final class NativeOutHook implements AutoCloseable {
         }
     }
 
-    private static int register(Receiver receiver) {
-        synchronized (LOCK) {
-            int id = FREE.isEmpty() ? next++ : FREE.pop();
-            Receiver[] updated = java.util.Arrays.copyOf(receivers, Math.max(receivers.length, Integer.highestOneBit(id) * 2));
-            updated[id] = receiver;
-            receivers = updated;
-            return id;
-        }
-    }
-
     /** Upcall from C; the receivers catch everything, a missing receiver answers 0. */
     private static long hypercall(long id, int number, long a0, long a1, long a2, long a3, long a4, long a5) {
-        Receiver[] current = receivers;
-        Receiver receiver = id > 0 && id < current.length ? current[(int) id] : null;
-        return receiver == null ? 0 : receiver.hypercall(number, a0, a1, a2, a3, a4, a5);
+        return UpcallTargets.target(id) instanceof Target t ? t.receiver.hypercall(number, a0, a1, a2, a3, a4, a5) : 0;
     }
 
     private static void otherPort(long id, int port, int size, int value) {
-        Receiver[] current = receivers;
-        Receiver receiver = id > 0 && id < current.length ? current[(int) id] : null;
-        if (receiver != null) {
-            receiver.otherPort(port, size, value);
+        if (UpcallTargets.target(id) instanceof Target t) {
+            t.receiver.otherPort(port, size, value);
         }
     }
 
-    /** After the engine closed: forgets the receiver (the block goes with this object). */
+    /** Upcall from C: a Unicorn call failed in the hook; stop the run and rethrow from uc_emu_start. */
+    private static void failed(long id, int call, int ucErr) {
+        if (UpcallTargets.target(id) instanceof Target t) {
+            try {
+                t.engine.hookFailed(Unicorn.nativeCallFailed(ucErr, callText(call) + " in the native hypercall hook"
+                        + " (native/kemu_hooks.c)"));
+            } catch (Throwable e) {
+                t.engine.hookFailed(e);
+            }
+        }
+    }
+
+    private static String callText(int call) {
+        return switch (call) {
+            case CALL_REG_READ_BATCH -> "uc_reg_read_batch(" + ARGUMENT_NAMES + ")";
+            case CALL_REG_WRITE -> "uc_reg_write(RAX)";
+            default -> "Unicorn call " + call;
+        };
+    }
+
+    /** Removes the hook if the engine is still open; after uc_close the engine already released it. */
     @Override
     public void close() {
-        synchronized (LOCK) {
-            Receiver[] updated = receivers.clone();
-            updated[receiverId] = null;
-            receivers = updated;
-            FREE.push(receiverId);
-        }
+        hook.remove();
     }
 }

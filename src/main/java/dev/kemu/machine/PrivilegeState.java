@@ -124,17 +124,25 @@ public final class PrivilegeState {
         }
     }
 
+    /** The one offset where both contexts hold the expected CS, SS and CPL; several is refused, never guessed. */
     private static long findCodeSegment(byte[] kernel, byte[] user) {
         MemorySegment k = MemorySegment.ofArray(kernel), u = MemorySegment.ofArray(user);
+        java.util.List<Long> matches = new java.util.ArrayList<>();
         for (long at = 32; at + 2 * SEGMENT_CACHE <= Math.min(kernel.length, user.length); at += 4) {
             boolean cs = k.get(I32, at) == 0x08 && u.get(I32, at) == 0x23;
             boolean ss = k.get(I32, at + SEGMENT_CACHE) == 0x10 && u.get(I32, at + SEGMENT_CACHE) == 0x1b;
             long hflags = at - SEGMENT_CACHE - 8;
             boolean cpl = (k.get(I32, hflags) & 3) == 0 && (u.get(I32, hflags) & 3) == 3;
             if (cs && ss && cpl) {
-                return at;
+                matches.add(at);
             }
         }
-        throw new IllegalStateException("cannot calibrate the segment caches of this libunicorn's CPU context");
+        if (matches.size() != 1) {
+            throw new IllegalStateException("cannot calibrate the segment caches of this libunicorn's CPU context: "
+                    + (matches.isEmpty() ? "no offset" : "offsets " + matches.stream().map(Long::toHexString)
+                    .map(h -> "0x" + h).toList()) + " hold CS 0x08/0x23, SS 0x10/0x1b and CPL 0/3 in a kernel and "
+                    + "a user context (expected exactly one)");
+        }
+        return matches.get(0);
     }
 }

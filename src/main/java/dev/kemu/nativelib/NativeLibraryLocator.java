@@ -11,7 +11,8 @@ import java.util.List;
  * Finds a native library in this order: an environment variable (e.g. {@code UNICORN_LIB}),
  * the same name as a system property in lower case with dots ({@code kemu.unicorn.lib}),
  * the project-local {@code .native/} folder that {@code scripts/natives.sh} fills, and last
- * the system's dynamic linker search path.
+ * the system's dynamic linker search path. When none loads, the message lists every candidate
+ * with the reason it failed (missing file, or the dynamic linker's own words).
  */
 public record NativeLibraryLocator(String displayName, String envVariable, String projectRelativeDir,
                                    List<String> systemSonames, String howToGet) {
@@ -32,21 +33,26 @@ public record NativeLibraryLocator(String displayName, String envVariable, Strin
             }
             return new Located(path.toString(), openPath(path, arena));
         }
+        List<Throwable> failures = new ArrayList<>();
         for (Path candidate : projectCandidates()) {
-            tried.add(candidate.toString());
             if (Files.isRegularFile(candidate)) {
                 return new Located(candidate.toString(), openPath(candidate, arena));
             }
+            tried.add(candidate + ": no such file");
         }
         for (String soname : systemSonames) {
-            tried.add(soname + " (system)");
             try {
                 return new Located(soname + " (system)", SymbolLookup.libraryLookup(soname, arena));
-            } catch (IllegalArgumentException notFound) {
-                // try the next name
+            } catch (IllegalArgumentException notLoaded) {
+                // keep why, then try the next name
+                tried.add(soname + " (system): " + DynamicLinkerError.reason(soname, notLoaded.getMessage()));
+                failures.add(notLoaded);
             }
         }
-        throw new NativeLibraryException(displayName + " not found (tried " + String.join(", ", tried) + "). " + howToGet);
+        NativeLibraryException notFound = new NativeLibraryException(
+                displayName + " not found (tried " + String.join(", ", tried) + "). " + howToGet);
+        failures.forEach(notFound::addSuppressed);
+        throw notFound;
     }
 
     private List<Path> projectCandidates() {
@@ -62,7 +68,8 @@ public record NativeLibraryLocator(String displayName, String envVariable, Strin
         try {
             return SymbolLookup.libraryLookup(path, arena);
         } catch (IllegalArgumentException e) {
-            throw new NativeLibraryException(displayName + " at " + path + " could not be loaded: " + e.getMessage() + ". " + howToGet, e);
+            throw new NativeLibraryException(displayName + " at " + path + " could not be loaded: "
+                    + DynamicLinkerError.reason(path.toString(), e.getMessage()) + ". " + howToGet, e);
         }
     }
 }

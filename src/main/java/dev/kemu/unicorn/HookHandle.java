@@ -35,7 +35,7 @@ public final class HookHandle implements AutoCloseable {
 
     private void release() {
         if (targetId != 0) {
-            Upcalls.unregister(targetId);
+            UpcallTargets.unregister(targetId);
         }
     }
 

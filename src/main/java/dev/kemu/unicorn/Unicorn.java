@@ -153,8 +153,10 @@ public final class Unicorn implements AutoCloseable {
 
     // ---- registers ----------------------------------------------------------------------
 
+    /** Reads a register; narrower ones (segment selectors: 16 bits) are zero-extended. */
     public long regRead(int register) {
         try {
+            scratch.set(JAVA_LONG, 0, 0); // Unicorn writes only a narrow register's own bytes
             int err = (int) lib.regRead.invokeExact(handle, register, scratch);
             if (err != 0) {
                 check(lib, err, "uc_reg_read(reg=" + register + ")");
@@ -317,14 +319,32 @@ public final class Unicorn implements AutoCloseable {
      * An {@code out} hook implemented in native code: {@code callback} has Unicorn's
      * {@code uc_cb_insn_out_t} signature and gets {@code userData}. For native trampolines that
      * call back into Java themselves (they must report failures with {@link #hookFailed}).
+     * {@code targetId}, from {@link UpcallTargets#register} (0 = none), is the trampoline's
+     * entry in the registry: the hook owns it and releases it when removed or when the engine closes.
      */
-    public HookHandle hookPortOutNative(MemorySegment callback, MemorySegment userData) {
+    public HookHandle hookPortOutNative(MemorySegment callback, MemorySegment userData, long targetId) {
         MemorySegment out = scratch;
-        call(() -> (int) lib.hookAddInsn.invokeExact(handle, out, HookType.INSN, callback, userData, 1L, 0L,
-                X86Insn.OUT.id), "uc_hook_add(native out hook)");
-        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), 0);
+        try {
+            call(() -> (int) lib.hookAddInsn.invokeExact(handle, out, HookType.INSN, callback, userData, 1L, 0L,
+                    X86Insn.OUT.id), "uc_hook_add(native out hook)");
+        } catch (RuntimeException e) {
+            if (targetId != 0) {
+                UpcallTargets.unregister(targetId);
+            }
+            throw e;
+        }
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), targetId);
         hooks.add(hook);
         return hook;
+    }
+
+    /**
+     * The exception for a libunicorn call that native code outside this binding made and saw
+     * fail with {@code ucErr}: Unicorn's error name and text, and {@code call}.
+     */
+    public static UnicornException nativeCallFailed(int ucErr, String call) {
+        UnicornNative lib = UnicornNative.get();
+        return new UnicornException(UcError.of(ucErr), strerror(lib, ucErr), call);
     }
 
     /**
@@ -356,7 +376,7 @@ public final class Unicorn implements AutoCloseable {
 
     private HookHandle addHook(int type, Object target, Upcalls.Shape shape, long begin, long end, int insn) {
         MemorySegment stub = shape.stub();
-        long id = Upcalls.register(target);
+        long id = UpcallTargets.register(target);
         MemorySegment userData = MemorySegment.ofAddress(id);
         MemorySegment out = scratch;
         try {
@@ -364,13 +384,13 @@ public final class Unicorn implements AutoCloseable {
                     ? (int) lib.hookAdd.invokeExact(handle, out, type, stub, userData, begin, end)
                     : (int) lib.hookAddInsn.invokeExact(handle, out, type, stub, userData, begin, end, insn);
             if (err != 0) {
-                Upcalls.unregister(id);
+                UpcallTargets.unregister(id);
                 check(lib, err, String.format("uc_hook_add(type=0x%x, begin=0x%x, end=0x%x)", type, begin, end));
             }
         } catch (UnicornException e) {
             throw e;
         } catch (Throwable t) {
-            Upcalls.unregister(id);
+            UpcallTargets.unregister(id);
             throw new UnicornException("uc_hook_add failed", t);
         }
         HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), id);
@@ -492,13 +512,15 @@ public final class Unicorn implements AutoCloseable {
         if (err == 0) {
             return;
         }
-        String text;
+        throw new UnicornException(UcError.of(err), strerror(lib, err), callText);
+    }
+
+    private static String strerror(UnicornNative lib, int err) {
         try {
             MemorySegment message = (MemorySegment) lib.strerror.invokeExact(err);
-            text = message.reinterpret(512).getString(0);
+            return message.reinterpret(512).getString(0);
         } catch (Throwable t) {
-            text = "uc_strerror unavailable";
+            return "uc_strerror unavailable";
         }
-        throw new UnicornException(UcError.of(err), text, callText);
     }
 }

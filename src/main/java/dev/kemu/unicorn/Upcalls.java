@@ -23,41 +23,9 @@ final class Upcalls {
 
     private Upcalls() {}
 
-    // ---- the registry: the user_data of every hook is an index into it --------------------------
-
-    private static final Object LOCK = new Object();
-    private static volatile Object[] targets = new Object[64];
-    private static final java.util.ArrayDeque<Integer> FREE = new java.util.ArrayDeque<>();
-    private static int next = 1; // 0 stays empty: a NULL user_data finds no target
-
-    /** Registers a hook target; returns the user_data that selects it. */
-    static long register(Object target) {
-        synchronized (LOCK) {
-            int id = FREE.isEmpty() ? next++ : FREE.pop();
-            Object[] updated = java.util.Arrays.copyOf(targets, Math.max(targets.length, Integer.highestOneBit(id) * 2));
-            updated[id] = target;
-            targets = updated; // a volatile write: the emulating thread sees the target with the array
-            return id;
-        }
-    }
-
-    static void unregister(long id) {
-        synchronized (LOCK) {
-            Object[] updated = targets.clone();
-            updated[(int) id] = null;
-            targets = updated;
-            FREE.push((int) id);
-        }
-    }
-
-    /**
-     * The target of hook {@code id}. Never null while Unicorn can call the hook (uc_hook_del and
-     * uc_close come first); the static methods still tolerate null, since an exception escaping
-     * an upcall would end the JVM.
-     */
-    static Object target(long id) {
-        Object[] current = targets;
-        return id > 0 && id < current.length ? current[(int) id] : null;
+    /** The hook's target in the one registry ({@link UpcallTargets}); {@code user_data} is its id. */
+    private static Object target(long id) {
+        return UpcallTargets.target(id);
     }
 
     // ---- one native stub per callback shape, shared by every engine and hook --------------------

@@ -12,6 +12,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,8 +40,31 @@ class UnicornTest {
 
     @Test
     void libraryVersion_isAtLeast2_1() {
-        String[] parts = Unicorn.libraryVersion().split("\\.");
-        assertTrue(Integer.parseInt(parts[0]) > 2 || Integer.parseInt(parts[1]) >= 1, Unicorn.libraryVersion());
+        assertTrue(Unicorn.libraryVersion().matches("\\d+\\.\\d+\\.\\d+"), Unicorn.libraryVersion());
+        assertTrue(isAtLeast2_1(Unicorn.libraryVersion()), Unicorn.libraryVersion());
+    }
+
+    @Test
+    void versionCheck_refusesEverythingBelow2_1() {
+        assertFalse(isAtLeast2_1("1.1.0"));
+        assertFalse(isAtLeast2_1("1.0.3"));
+        assertFalse(isAtLeast2_1("2.0.1"));
+        assertTrue(isAtLeast2_1("2.1.0"));
+        assertTrue(isAtLeast2_1("2.1.4"));
+        assertTrue(isAtLeast2_1("3.0.0"));
+    }
+
+    private static boolean isAtLeast2_1(String version) {
+        String[] parts = version.split("\\.");
+        int major = Integer.parseInt(parts[0]), minor = Integer.parseInt(parts[1]);
+        return major > 2 || major == 2 && minor >= 1;
+    }
+
+    @Test
+    void regRead_ofASegmentSelector_isZeroExtended() {
+        uc.regWrite(X86Reg.RAX, -1); // leaves all-ones in the binding's scratch buffer
+        long cs = uc.regRead(X86Reg.CS);
+        assertEquals(cs & 0xffff, cs, () -> "CS read as 0x" + Long.toHexString(cs));
     }
 
     @Test
