@@ -114,7 +114,7 @@ class ExitStatusTest {
         Set<String> listed = new TreeSet<>();
         Matcher row = Pattern.compile("(?m)^\\| `([^`]+)` \\|").matcher(table);
         while (row.find()) {
-            listed.add(row.group(1));
+            listed.add(row.group(1).replace("\\|", "|"));
         }
         assertEquals(new TreeSet<>(Set.of("0", "2", "4", "6", "70", "value << 1 | 1")), listed, table);
     }
