@@ -3,6 +3,8 @@ package dev.kemu.boot;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -15,6 +17,7 @@ import java.util.Optional;
  * pays for it. Records each stage the first time it is reached.
  */
 public final class BootObserver implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BootObserver.class);
     private final Machine machine;
     private final Map<BootStage, StageEvent> reached = new EnumMap<>(BootStage.class);
     private final List<Machine.Subscription> hooks = new ArrayList<>();
@@ -36,8 +39,10 @@ public final class BootObserver implements AutoCloseable {
         }
         CpuState cpu = machine.cpu();
         boolean longModeCode = isLongModeCodeSegment(cpu);
-        reached.put(stage, new StageEvent(stage, cpu, longModeCode, machine.instructionCount(),
-                stage.violations(cpu, longModeCode)));
+        StageEvent event = new StageEvent(stage, cpu, longModeCode, machine.instructionCount(),
+                stage.violations(cpu, longModeCode));
+        reached.put(stage, event);
+        log.trace("boot stage reached: {}", event.line());
     }
 
     /** Reads the CS descriptor from the GDT the CPU uses and tests its L bit. */

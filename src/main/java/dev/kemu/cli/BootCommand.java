@@ -95,7 +95,7 @@ final class BootCommand implements Callable<Integer> {
 
     private static String summary(BootReport report) {
         RunResult run = report.run();
-        String counted = run.instructions() >= 0 ? run.instructions() + " instructions"
+        String counted = run.counted() ? run.instructions() + " instructions"
                 : "instructions not counted (--budget 0)";
         return String.format(Locale.ROOT, "stopped: %s (%s), %s, %.2f ms, %d demand-paged faults", run.reason(),
                 run.detail(), counted, run.wallTime().toNanos() / 1e6, report.demandPagedFaults());

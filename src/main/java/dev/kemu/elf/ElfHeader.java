@@ -65,6 +65,10 @@ record ElfHeader(long phoff, int phnum, long shoff, int shnum) {
         if (shoff == 0) {
             return;
         }
+        if (shnum == 0) {
+            throw new ElfFormatException(path + ": e_shnum is 0 although e_shoff is set (extended section numbering: "
+                    + "the count is in section 0), which kemu does not support");
+        }
         int entrySize = Short.toUnsignedInt(b.getShort(58));
         if (entrySize != SHDR_SIZE) {
             throw new ElfFormatException(path + ": e_shentsize " + entrySize + " is not " + SHDR_SIZE + " (ELF64 Shdr)");

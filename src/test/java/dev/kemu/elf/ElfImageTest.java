@@ -138,4 +138,12 @@ class ElfImageTest {
         assertEquals("k.elf: e_machine 15872 is not x86-64 (62); 15872 is 62 byte-swapped, so the header was "
                 + "probably written big-endian", e.getMessage());
     }
+
+    @Test
+    void sectionCountZeroWithSectionOffset_saysExtendedNumberingIsUnsupported() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        put16(bytes, 60, 0);
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: e_shnum is 0 although e_shoff is set"), e.getMessage());
+    }
 }
