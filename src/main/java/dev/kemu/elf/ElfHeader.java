@@ -31,6 +31,10 @@ record ElfHeader(long phoff, int phnum, long shoff, int shnum) {
         ElfHeader header = new ElfHeader(b.getLong(32), Short.toUnsignedInt(b.getShort(56)), b.getLong(40),
                 Short.toUnsignedInt(b.getShort(60)));
         header.checkProgramHeaders(path, b, bytes.length);
+        if (header.shoff != 0 && header.shnum == 0) {
+            throw new ElfFormatException(path + ": e_shnum is 0 although e_shoff is set (extended section numbering: "
+                    + "the count is in section 0), which kemu does not support");
+        }
         return header;
     }
 
@@ -64,10 +68,6 @@ record ElfHeader(long phoff, int phnum, long shoff, int shnum) {
     private void checkSectionHeaders(String path, ByteBuffer b, int length) {
         if (shoff == 0) {
             return;
-        }
-        if (shnum == 0) {
-            throw new ElfFormatException(path + ": e_shnum is 0 although e_shoff is set (extended section numbering: "
-                    + "the count is in section 0), which kemu does not support");
         }
         int entrySize = Short.toUnsignedInt(b.getShort(58));
         if (entrySize != SHDR_SIZE) {
