@@ -30,7 +30,7 @@ import java.util.concurrent.Callable;
                         + "the debug console (port 0xE9) and a summary.",
                 "The exit status is the guest's exit-port value v as (v << 1) | 1, as under QEMU's isa-debug-exit; "
                         + "0 when the kernel halts after kmain; 4 when it does not reach kmain or stop cleanly; "
-                        + "2 for a usage error, 6 for an unusable kernel image or tool, 70 for an internal error."})
+                        + "2 for a usage error or an unusable kernel, tool or library; 70 for an internal error."})
 final class BootCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -61,11 +61,11 @@ final class BootCommand implements Callable<Integer> {
         KernelSources.BuiltImages images = arguments.images();
         // With JSON, stdout carries nothing but reports, so that `kemu boot --fault-format json | jq .` works.
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
-        human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
-                Machine.engineVersion().replaceFirst(" from .*", ""));
         BootReport report;
         String memory = "";
         try (KernelBoot boot = new KernelBoot(images, options)) {
+            human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
+                    Machine.engineVersion().replaceFirst(" from .*", ""));
             report = boot.run();
             if (memoryReport) {
                 memory = boot.services().memory().map(MemoryReport::of)

@@ -14,11 +14,7 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler, Comm
     @Override
     public int handleExecutionException(Exception e, CommandLine commandLine, CommandLine.ParseResult parseResult) {
         if (e instanceof ToolchainException || e instanceof ElfFormatException || e instanceof NativeLibraryException
-                || e instanceof UnicornException) {
-            commandLine.getErr().println("kemu: " + e.getMessage());
-            return ExitStatus.INPUT;
-        }
-        if (e instanceof IllegalArgumentException) {
+                || e instanceof UnicornException || e instanceof IllegalArgumentException) {
             commandLine.getErr().println("kemu: " + e.getMessage());
             return ExitStatus.USAGE;
         }

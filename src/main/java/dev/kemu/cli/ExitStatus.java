@@ -14,12 +14,13 @@ import dev.kemu.machine.devices.ExitPort;
 final class ExitStatus {
     /** The kernel reached kmain and halted without writing the exit port. */
     static final int SUCCESS = 0;
-    /** The command line is wrong: unknown option, bad value (picocli's own convention for invalid input). */
+    /**
+     * Something the user must fix before a boot can start: an unknown option or bad value (picocli's own status
+     * for invalid input), an unusable kernel image, a missing tool or native library. The message says what.
+     */
     static final int USAGE = 2;
     /** The kernel did not reach kmain, or did not stop cleanly after it (fault, budget, time limit). */
     static final int BOOT_FAILED = 4;
-    /** The kernel image, the toolchain or a native library is unusable; the message says which and why. */
-    static final int INPUT = 6;
     /** A defect in kemu itself (EX_SOFTWARE of sysexits.h); the stack trace is printed. */
     static final int INTERNAL = 70;
 
