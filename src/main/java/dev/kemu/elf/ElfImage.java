@@ -66,12 +66,14 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
             if (ph.p_type != ElfSegment.PT_LOAD) {
                 continue;
             }
-            if (ph.p_offset < 0 || ph.p_filesz < 0 || ph.p_offset + ph.p_filesz > bytes.length) {
+            // Unsigned and without adding: a hostile offset plus size must not wrap around to "fits".
+            if (Long.compareUnsigned(ph.p_offset, bytes.length) > 0
+                    || Long.compareUnsigned(ph.p_filesz, bytes.length - ph.p_offset) > 0) {
                 throw new ElfFormatException(String.format(
                         "%s: truncated ELF: segment %d needs file bytes [0x%x, 0x%x) but the file has 0x%x", path, i,
                         ph.p_offset, ph.p_offset + ph.p_filesz, bytes.length));
             }
-            if (ph.p_memsz < ph.p_filesz) {
+            if (Long.compareUnsigned(ph.p_memsz, ph.p_filesz) < 0) {
                 throw new ElfFormatException(path + ": segment " + i + " has p_memsz < p_filesz");
             }
             byte[] data = Arrays.copyOfRange(bytes, (int) ph.p_offset, (int) (ph.p_offset + ph.p_filesz));

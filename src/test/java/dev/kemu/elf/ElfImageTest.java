@@ -146,4 +146,14 @@ class ElfImageTest {
         ElfFormatException e = parseError(bytes);
         assertTrue(e.getMessage().startsWith("k.elf: e_shnum is 0 although e_shoff is set"), e.getMessage());
     }
+
+    @Test
+    void segmentOffsetThatOverflowsWithItsSize_isTruncationNotAWrappedCopy() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        long phoff = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(32);
+        put64(bytes, (int) phoff + 8, 0x7fff_ffff_ffff_ff00L); // p_offset of the first program header
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: segment 0 needs file bytes [0x7fffffffffffff00, "),
+                e.getMessage());
+    }
 }
