@@ -19,11 +19,18 @@ import java.util.Optional;
 public final class BootObserver implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BootObserver.class);
     private final Machine machine;
+    private final boolean counting;
     private final Map<BootStage, StageEvent> reached = new EnumMap<>(BootStage.class);
     private final List<Machine.Subscription> hooks = new ArrayList<>();
 
     public BootObserver(Machine machine, SymbolTable firmwareSymbols, SymbolTable kernelSymbols) {
+        this(machine, firmwareSymbols, kernelSymbols, true);
+    }
+
+    /** {@code counting}: whether the run has an instruction budget; without one the machine counts nothing. */
+    public BootObserver(Machine machine, SymbolTable firmwareSymbols, SymbolTable kernelSymbols, boolean counting) {
         this.machine = machine;
+        this.counting = counting;
         for (BootStage stage : BootStage.values()) {
             SymbolTable symbols = stage.inFirmware() ? firmwareSymbols : kernelSymbols;
             long address = symbols.find(stage.symbol()).orElseThrow(() -> new IllegalArgumentException(
@@ -39,7 +46,7 @@ public final class BootObserver implements AutoCloseable {
         }
         CpuState cpu = machine.cpu();
         boolean longModeCode = isLongModeCodeSegment(cpu);
-        StageEvent event = new StageEvent(stage, cpu, longModeCode, machine.instructionCount(),
+        StageEvent event = new StageEvent(stage, cpu, longModeCode, counting ? machine.instructionCount() : -1,
                 stage.violations(cpu, longModeCode));
         reached.put(stage, event);
         log.trace("boot stage reached: {}", event.line());

@@ -123,7 +123,8 @@ public final class KernelBoot implements AutoCloseable {
 
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
-        try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols());
+        try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols(),
+                options.instructionBudget() > 0);
              Machine.Subscription kernelMode = machine.onInstructionAt(kernel.symbols().address("kmain"),
                      machine::rememberKernelMode)) {
             RunResult result = machine.run(firmware.symbols().address("fw_entry"),

@@ -68,6 +68,8 @@ class BootOptionsCliTest {
         CliRun run = CliRun.of("boot", "--budget", "0");
         assertFalse(run.out().contains("-1 instructions"), run.all());
         assertTrue(run.out().contains("instructions not counted (--budget 0)"), run.all());
+        assertFalse(run.out().contains("insns=0"), run.all());
+        assertTrue(run.out().matches("(?s).*kmain\\s+RIP=.* insns=uncounted\n.*"), run.all());
     }
 
     @Test
