@@ -17,31 +17,31 @@ final class BootArguments {
     @Spec(Spec.Target.MIXEE)
     CommandSpec command;
 
-    @Option(names = "--kernel", description = "Boot this kernel ELF instead of building kernel-asm/.")
+    @Option(names = "--kernel", paramLabel = "ELF", description = "Boot this kernel ELF instead of building kernel-asm/.")
     Path kernel;
 
-    @Option(names = "--ram", defaultValue = "64",
+    @Option(names = "--ram", paramLabel = "MiB", defaultValue = "64",
             description = "Guest RAM in MiB, from 2 to 3072 (default: ${DEFAULT-VALUE}).")
     long ramMiB;
 
-    @Option(names = "--budget", defaultValue = "10000000",
+    @Option(names = "--budget", paramLabel = "N", defaultValue = "10000000",
             description = "Instruction budget; the boot fails when it runs out. 0 runs uncounted at full speed "
                     + "(default: ${DEFAULT-VALUE}).")
     long budget;
 
-    @Option(names = "--timeout", defaultValue = "60s", converter = DurationConverter.class,
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
             description = "Wall-clock limit of the run, like 60s, 500ms or 2m; 0 means none (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(names = "--cmdline", defaultValue = "kemu", description = "Kernel command line (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cmdline", paramLabel = "TEXT", defaultValue = "kemu", description = "Kernel command line (default: ${DEFAULT-VALUE}).")
     String commandLine;
 
-    @Option(names = "--on-fault", defaultValue = "report",
+    @Option(names = "--on-fault", paramLabel = "POLICY", defaultValue = "report",
             description = "Faults demand paging does not resolve: report (stop and print the report), stop (stop "
                     + "quietly), deliver (run the guest's IDT handler). Default: ${DEFAULT-VALUE}.")
     String onFault;
 
-    @Option(names = "--trace-blocks", defaultValue = "0",
+    @Option(names = "--trace-blocks", paramLabel = "N", defaultValue = "0",
             description = "Keep the last N executed basic blocks for fault reports (default: 0, off).")
     int traceBlocks;
 

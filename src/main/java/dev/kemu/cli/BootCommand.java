@@ -41,7 +41,7 @@ final class BootCommand implements Callable<Integer> {
     @Option(names = "--mm", description = "After the run, print the physical memory map, slabinfo and the VMAs.")
     boolean memoryReport;
 
-    @Option(names = "--fault-format", defaultValue = "text",
+    @Option(names = "--fault-format", paramLabel = "FORMAT", defaultValue = "text",
             description = "Fault reports as text or json (one object per line on stdout, the rest on stderr; "
                     + "schema in docs/fault-report.md).")
     String faultFormat;
