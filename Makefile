@@ -2,8 +2,12 @@
 # Both fetch what is missing (JDK check, native libraries, binutils check) first.
 .PHONY: run test bench build natives clean
 
+# kemu's exit status follows QEMU's isa-debug-exit: the guest's exit-port value v gives (v << 1) | 1.
+# kernel-asm/kmain.S writes 0 when its demo succeeded (1 when it failed), so success here is status 1;
+# 0 (halted after kmain without writing the port) is accepted too. Anything else fails `make run`.
 run: natives
-	./kemu boot
+	@./kemu boot; status=$$?; if [ $$status -ne 1 ] && [ $$status -ne 0 ]; then \
+		echo "make run: ./kemu boot exited with status $$status (see README.md, Exit status)" >&2; exit $$status; fi
 
 test: natives
 	scripts/mvn.sh test

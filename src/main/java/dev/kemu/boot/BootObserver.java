@@ -3,6 +3,8 @@ package dev.kemu.boot;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -15,12 +17,20 @@ import java.util.Optional;
  * pays for it. Records each stage the first time it is reached.
  */
 public final class BootObserver implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BootObserver.class);
     private final Machine machine;
+    private final boolean counting;
     private final Map<BootStage, StageEvent> reached = new EnumMap<>(BootStage.class);
     private final List<Machine.Subscription> hooks = new ArrayList<>();
 
     public BootObserver(Machine machine, SymbolTable firmwareSymbols, SymbolTable kernelSymbols) {
+        this(machine, firmwareSymbols, kernelSymbols, true);
+    }
+
+    /** {@code counting}: whether the run has an instruction budget; without one the machine counts nothing. */
+    public BootObserver(Machine machine, SymbolTable firmwareSymbols, SymbolTable kernelSymbols, boolean counting) {
         this.machine = machine;
+        this.counting = counting;
         for (BootStage stage : BootStage.values()) {
             SymbolTable symbols = stage.inFirmware() ? firmwareSymbols : kernelSymbols;
             long address = symbols.find(stage.symbol()).orElseThrow(() -> new IllegalArgumentException(
@@ -36,8 +46,10 @@ public final class BootObserver implements AutoCloseable {
         }
         CpuState cpu = machine.cpu();
         boolean longModeCode = isLongModeCodeSegment(cpu);
-        reached.put(stage, new StageEvent(stage, cpu, longModeCode, machine.instructionCount(),
-                stage.violations(cpu, longModeCode)));
+        StageEvent event = new StageEvent(stage, cpu, longModeCode, counting ? machine.instructionCount() : -1,
+                stage.violations(cpu, longModeCode));
+        reached.put(stage, event);
+        log.trace("boot stage reached: {}", event.line());
     }
 
     /** Reads the CS descriptor from the GDT the CPU uses and tests its L bit. */

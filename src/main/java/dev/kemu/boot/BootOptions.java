@@ -13,6 +13,29 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
                           FaultPolicy onFault, int traceBlocks) {
     public static final long DEFAULT_RAM = 64L << 20;
     public static final long DEFAULT_BUDGET = 10_000_000;
+    /** The kernel is loaded at 1 MiB; below 2 MiB there is no room for it and the memory map above it. */
+    public static final long MIN_RAM = 2L << 20;
+    /**
+     * {@link MultibootInfo#pcMemoryMap} lays RAM out contiguously from 0 and reserves the firmware just below
+     * 4 GiB; 3 GiB keeps the two apart (real PCs leave that gap for PCI too).
+     */
+    public static final long MAX_RAM = 3L << 30;
+
+    public BootOptions {
+        if (ramBytes < MIN_RAM || ramBytes > MAX_RAM || (ramBytes & 0xfff) != 0) {
+            throw new IllegalArgumentException(String.format("guest RAM of %d bytes: must be a multiple of 4 KiB "
+                    + "from %d MiB to %d MiB", ramBytes, MIN_RAM >> 20, MAX_RAM >> 20));
+        }
+        if (instructionBudget < 0) {
+            throw new IllegalArgumentException("instruction budget " + instructionBudget + ": must be >= 0 (0 = uncounted)");
+        }
+        if (timeout == null || timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout " + timeout + ": must be zero (none) or positive");
+        }
+        if (traceBlocks < 0) {
+            throw new IllegalArgumentException("block trace of " + traceBlocks + " blocks: must be >= 0 (0 = off)");
+        }
+    }
 
     public static BootOptions defaults() {
         return new BootOptions(DEFAULT_RAM, "kemu", DEFAULT_BUDGET, Duration.ofSeconds(30), FaultPolicy.REPORT, 0);
@@ -24,6 +47,10 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
 
     public BootOptions withBudget(long instructions) {
         return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks);
+    }
+
+    public BootOptions withTimeout(Duration limit) {
+        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks);
     }
 
     public BootOptions withCommandLine(String text) {

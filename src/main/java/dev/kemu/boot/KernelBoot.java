@@ -2,6 +2,7 @@ package dev.kemu.boot;
 
 import dev.kemu.debug.FaultAnalyzer;
 import dev.kemu.debug.FaultPolicy;
+import dev.kemu.elf.ElfFormatException;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.GuestAbi;
@@ -42,6 +43,7 @@ public final class KernelBoot implements AutoCloseable {
     }
 
     public KernelBoot(ElfImage firmware, ElfImage kernel, BootOptions options) {
+        requireStageSymbols(firmware, kernel);
         this.firmware = firmware;
         this.kernel = kernel;
         this.options = options;
@@ -65,6 +67,18 @@ public final class KernelBoot implements AutoCloseable {
         } catch (RuntimeException e) {
             machine.close();
             throw e;
+        }
+    }
+
+    /** Stages are found by symbol; a kernel without them (stripped) is refused before the machine is built. */
+    private static void requireStageSymbols(ElfImage firmware, ElfImage kernel) {
+        for (BootStage stage : BootStage.values()) {
+            ElfImage image = stage.inFirmware() ? firmware : kernel;
+            if (image.symbols().find(stage.symbol()).isEmpty()) {
+                throw new ElfFormatException(image.path() + ": no symbol '" + stage.symbol() + "' marking the boot stage '"
+                        + stage.title() + "'; kemu finds each stage by its symbol, so link the image with its symbol "
+                        + "table (do not strip it)");
+            }
         }
     }
 
@@ -110,7 +124,8 @@ public final class KernelBoot implements AutoCloseable {
 
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
-        try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols());
+        try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols(),
+                options.instructionBudget() > 0);
              Machine.Subscription kernelMode = machine.onInstructionAt(kernel.symbols().address("kmain"),
                      machine::rememberKernelMode)) {
             RunResult result = machine.run(firmware.symbols().address("fw_entry"),

@@ -3,33 +3,46 @@ package dev.kemu.cli;
 import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.KernelSources;
 import dev.kemu.debug.FaultPolicy;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** Options shared by the commands that boot a kernel. */
+/** Options shared by the commands that boot a kernel, checked before anything is built or booted. */
 final class BootArguments {
-    @Option(names = "--kernel", description = "Boot this kernel ELF instead of building kernel-asm/.")
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    @Option(names = "--kernel", paramLabel = "ELF", description = "Boot this kernel ELF instead of building kernel-asm/.")
     Path kernel;
 
-    @Option(names = "--ram", defaultValue = "64", description = "Guest RAM in MiB (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ram", paramLabel = "MiB", defaultValue = "64",
+            description = "Guest RAM in MiB, from 2 to 3072 (default: ${DEFAULT-VALUE}).")
     long ramMiB;
 
-    @Option(names = "--budget", defaultValue = "10000000",
-            description = "Instruction budget; the boot fails when it runs out (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--budget", paramLabel = "N", defaultValue = "10000000",
+            description = "Instruction budget; the boot fails when it runs out. 0 runs uncounted at full speed "
+                    + "(default: ${DEFAULT-VALUE}).")
     long budget;
 
-    @Option(names = "--cmdline", defaultValue = "kemu", description = "Kernel command line (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
+            description = "Wall-clock limit of the run, like 60s, 500ms or 2m; 0 means none (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Option(names = "--cmdline", paramLabel = "TEXT", defaultValue = "kemu", description = "Kernel command line (default: ${DEFAULT-VALUE}).")
     String commandLine;
 
-    @Option(names = "--on-fault", defaultValue = "report",
+    @Option(names = "--on-fault", paramLabel = "POLICY", defaultValue = "report",
             description = "Faults demand paging does not resolve: report (stop and print the report), stop (stop "
                     + "quietly), deliver (run the guest's IDT handler). Default: ${DEFAULT-VALUE}.")
     String onFault;
 
-    @Option(names = "--trace-blocks", defaultValue = "0",
-            description = "Keep the last N executed basic blocks for fault reports (default: off).")
+    @Option(names = "--trace-blocks", paramLabel = "N", defaultValue = "0",
+            description = "Keep the last N executed basic blocks for fault reports (default: 0, off).")
     int traceBlocks;
 
     KernelSources.BuiltImages images() {
@@ -37,13 +50,46 @@ final class BootArguments {
         return kernel == null ? images : new KernelSources.BuiltImages(images.firmware(), kernel);
     }
 
+    /** The boot options, or a usage error naming the option, what is wrong with it and what to use. */
     BootOptions options() {
+        long maxMiB = BootOptions.MAX_RAM >> 20, minMiB = BootOptions.MIN_RAM >> 20;
+        if (ramMiB > maxMiB) {
+            throw usage("--ram " + ramMiB + ": too large; kemu's PC memory map keeps guest RAM below the firmware "
+                    + "under 4 GiB, so use at most " + maxMiB + " MiB");
+        }
+        if (ramMiB < minMiB) {
+            throw usage("--ram " + ramMiB + ": too small; the kernel is loaded at 1 MiB and needs at least "
+                    + minMiB + " MiB");
+        }
+        long hostMiB = hostMemoryMiB();
+        if (hostMiB > 0 && ramMiB > hostMiB) {
+            throw usage("--ram " + ramMiB + ": too large for this machine, which has " + hostMiB
+                    + " MiB of physical memory; use less");
+        }
+        if (budget < 0) {
+            throw usage("--budget " + budget + ": must be 0 (no limit, uncounted) or a positive number of instructions");
+        }
+        if (traceBlocks < 0) {
+            throw usage("--trace-blocks " + traceBlocks + ": must be 0 (off) or a positive number of blocks");
+        }
         FaultPolicy policy;
         try {
             policy = FaultPolicy.valueOf(onFault.toUpperCase());
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--on-fault must be report, stop or deliver, not '" + onFault + "'");
+            throw usage("--on-fault must be report, stop or deliver, not '" + onFault + "'");
         }
-        return new BootOptions(ramMiB << 20, commandLine, budget, Duration.ofSeconds(60), policy, traceBlocks);
+        return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks);
+    }
+
+    CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(command.commandLine(), message);
+    }
+
+    /** The host's physical memory in MiB, or 0 when the JVM cannot tell. */
+    private static long hostMemoryMiB() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getTotalMemorySize() >> 20;
+        }
+        return 0;
     }
 }

@@ -7,40 +7,65 @@ import dev.kemu.boot.KernelSources;
 import dev.kemu.boot.StageEvent;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
-import dev.kemu.machine.RunResult;
 import dev.kemu.machine.Machine;
+import dev.kemu.machine.RunResult;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-import java.io.PrintStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code kemu boot}: builds and boots the kernel, printing each stage, the console and a summary. */
 @Command(name = "boot", mixinStandardHelpOptions = true,
-        description = {"Assemble and link kernel-asm/, boot it through kemu's firmware stub, and print every boot",
-                "stage with its CPU state, then the debug console (port 0xE9) and a summary.",
-                "Exits non-zero when the kernel does not reach kmain and stop cleanly."})
+        description = {"Build the kernel in kernel-asm/, boot it and print every stage, the console and a summary.",
+                "The kernel boots through kemu's firmware stub; each boot stage is printed with its CPU state, then "
+                        + "the debug console (port 0xE9) and a summary.",
+                "The exit status is the guest's exit-port value v as (v << 1) | 1, as under QEMU's isa-debug-exit; "
+                        + "0 when the kernel halts after kmain; 4 when it does not reach kmain or stop cleanly; "
+                        + "2 for a usage error or an unusable kernel, tool or library; 70 for an internal error."})
 final class BootCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Mixin
     BootArguments arguments = new BootArguments();
 
     @Option(names = "--mm", description = "After the run, print the physical memory map, slabinfo and the VMAs.")
     boolean memoryReport;
 
-    @Option(names = "--fault-format", defaultValue = "text", description = "Fault reports as text or json.")
+    @Option(names = "--fault-format", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Fault reports as text or json (one object per line on stdout, the rest on stderr; "
+                    + "schema in docs/fault-report.md).")
     String faultFormat;
+
+    @Option(names = "--report", paramLabel = "FILE",
+            description = "Write the fault reports to FILE instead of the standard output.")
+    Path reportFile;
 
     @Override
     public Integer call() {
-        PrintStream out = System.out;
-        KernelSources.BuiltImages images = arguments.images();
+        boolean json = switch (faultFormat.toLowerCase(Locale.ROOT)) {
+            case "text" -> false;
+            case "json" -> true;
+            default -> throw arguments.usage("--fault-format " + faultFormat + ": unknown format; use one of: text, json");
+        };
         BootOptions options = arguments.options();
-        out.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), arguments.ramMiB,
-                Machine.engineVersion().replaceFirst(" from .*", ""));
+        KernelSources.BuiltImages images = arguments.images();
+        // With JSON, stdout carries nothing but reports, so that `kemu boot --fault-format json | jq .` works.
+        PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         BootReport report;
         String memory = "";
         try (KernelBoot boot = new KernelBoot(images, options)) {
+            human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
+                    Machine.engineVersion().replaceFirst(" from .*", ""));
             report = boot.run();
             if (memoryReport) {
                 memory = boot.services().memory().map(MemoryReport::of)
@@ -48,27 +73,48 @@ final class BootCommand implements Callable<Integer> {
             }
         }
         for (StageEvent event : report.stages()) {
-            out.println(event.line());
+            human.println(event.line());
         }
-        out.println("--- debug console ---");
-        out.print(report.console());
+        human.println("--- debug console ---");
+        human.print(report.console());
         if (!report.console().isEmpty() && !report.console().endsWith("\n")) {
-            out.println();
+            human.println();
         }
-        out.println("--- summary ---");
-        RunResult run = report.run();
-        out.printf("stopped: %s (%s), %d instructions, %.2f ms, %d demand-paged faults%n", run.reason(), run.detail(),
-                run.instructions(), run.wallTime().toNanos() / 1e6, report.demandPagedFaults());
+        human.println("--- summary ---");
+        human.println(summary(report));
         if (options.onFault() != FaultPolicy.STOP) {
-            for (FaultReport fault : report.faults()) {
-                out.print("json".equalsIgnoreCase(faultFormat) ? fault.json() + "\n" : fault.text());
-            }
+            writeReports(report, json, json ? spec.commandLine().getOut() : human);
         }
-        out.print(memory);
-        if (report.failure().isPresent()) {
-            System.err.println("kemu: boot failed: " + report.failure().get());
-            return 1;
+        human.print(memory);
+        human.flush();
+        ExitStatus.Explained status = ExitStatus.of(report);
+        spec.commandLine().getErr().println("kemu: " + status.message());
+        spec.commandLine().getErr().flush();
+        return status.status();
+    }
+
+    private static String summary(BootReport report) {
+        RunResult run = report.run();
+        String counted = run.counted() ? run.instructions() + " instructions"
+                : "instructions not counted (--budget 0)";
+        return String.format(Locale.ROOT, "stopped: %s (%s), %s, %.2f ms, %d demand-paged faults", run.reason(),
+                run.detail(), counted, run.wallTime().toNanos() / 1e6, report.demandPagedFaults());
+    }
+
+    private void writeReports(BootReport report, boolean json, PrintWriter standard) {
+        StringBuilder text = new StringBuilder();
+        for (FaultReport fault : report.faults()) {
+            text.append(json ? fault.json() + "\n" : fault.text());
         }
-        return 0;
+        if (reportFile == null) {
+            standard.print(text);
+            standard.flush();
+            return;
+        }
+        try {
+            Files.writeString(reportFile, text, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw arguments.usage("--report " + reportFile + ": cannot write the fault reports there (" + e + ")");
+        }
     }
 }

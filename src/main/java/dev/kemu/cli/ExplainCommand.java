@@ -11,8 +11,9 @@ import java.util.concurrent.Callable;
 
 /** {@code kemu explain ADDRESS}: the page walk and VMA of any virtual address after a boot. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = {"Boot the kernel, then print the page walk of ADDRESS with the final CR3 (each level's table,",
-                "index, entry and flags, and where the walk stops) and the VMA holding it or its neighbours."})
+        description = {"Boot the kernel, then print the page walk and the VMA of ADDRESS.",
+                "The walk uses the final CR3 and shows each level's table, index, entry and flags, and where it "
+                        + "stops; then the VMA holding ADDRESS, or its neighbours."})
 final class ExplainCommand implements Callable<Integer> {
     @Mixin
     BootArguments arguments = new BootArguments();
@@ -29,8 +30,7 @@ final class ExplainCommand implements Callable<Integer> {
             System.out.printf("after the boot (%s, %s)%n", report.run().reason(), boot.symbols().symbolize(report.run().cpu().rip()));
             System.out.print(walk.text());
             FaultReport.Vmas vmas = boot.faultAnalyzer().vmasAround(va);
-            System.out.println("vma: " + (vmas.containing() != null ? vmas.containing()
-                    : "none; below: " + vmas.below() + "; above: " + vmas.above()));
+            System.out.println("vma: " + vmas.text());
             System.out.println("symbol: " + boot.symbols().symbolize(va));
         }
         return 0;

@@ -10,7 +10,8 @@ import picocli.CommandLine.Option;
         subcommands = {BootCommand.class, ExplainCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class KemuCli {
 
-    @Option(names = {"-v", "--verbose"}, description = "More log output (repeat for trace).", scope = CommandLine.ScopeType.INHERIT)
+    @Option(names = {"-v", "--verbose"}, description = "More log output: -v for debug, -vv for trace (a line per "
+            + "hypercall and handled fault).", scope = CommandLine.ScopeType.INHERIT)
     void verbose(boolean[] flags) {
         // slf4j-simple reads its level when the first logger is created, which happens after parsing.
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", flags.length > 1 ? "trace" : "debug");
@@ -23,10 +24,12 @@ public final class KemuCli {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command line as {@code ./kemu} runs it: user errors become one message and exit status 2. */
+    /** The command line as {@code ./kemu} runs it: user errors become one message and a status of {@link ExitStatus}. */
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new KemuCli());
-        commandLine.setExecutionExceptionHandler(new ErrorHandler());
+        ErrorHandler errors = new ErrorHandler();
+        commandLine.setExecutionExceptionHandler(errors);
+        commandLine.setParameterExceptionHandler(errors);
         return commandLine;
     }
 }

@@ -9,7 +9,10 @@ import java.util.Map;
 
 /**
  * Everything known about one fault, for people ({@link #text()}) and tools ({@link #json()}).
- * Addresses are hex strings so that 64-bit values survive any JSON reader.
+ * Addresses are hex strings so that 64-bit values survive any JSON reader. What does not apply to a
+ * fault (the address of a #UD, the walk of a #GP) is {@code null}, never a placeholder string; the
+ * text leaves it out. The JSON form is documented in docs/fault-report.md and
+ * docs/fault-report.schema.json.
  */
 public record FaultReport(int vector, String exception, String address, String access, String mode, int errorCode,
                           List<String> errorBits, String reason, String rip, String ripSymbol, List<String> disassembly,
@@ -33,41 +36,86 @@ public record FaultReport(int vector, String exception, String address, String a
     /** One paging-structure entry visited by the walk. */
     public record Level(String table, String tableAddress, int index, String entryAddress, String entry, String flags) {}
 
-    /** The VMA holding the address, or its nearest neighbours. */
-    public record Vmas(String containing, String below, String above) {}
+    /**
+     * The VMA holding the address, or its nearest neighbours ({@code null} when there is none on that side).
+     * {@link #SERVICES_MISSING} in {@code below} means nothing is known: the memory services were not initialised.
+     */
+    public record Vmas(String containing, String below, String above) {
+        public static final String SERVICES_MISSING = "(memory services not initialised)";
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        public Vmas {
+            below = "none".equals(below) ? null : below;
+            above = "none".equals(above) ? null : above;
+        }
+
+        /** False when the memory services were never initialised, so there are no VMAs to look at. */
+        public boolean known() {
+            return !(containing == null && SERVICES_MISSING.equals(below));
+        }
+
+        /** One line: the VMA, or "none" with both neighbours. */
+        public String text() {
+            if (!known()) {
+                return "unknown: the memory services were not initialised";
+            }
+            return containing != null ? containing
+                    : "none; below: " + (below == null ? "none" : below) + "; above: " + (above == null ? "none" : above);
+        }
+    }
+
+    /** Compact, so that a stream of reports is one JSON object per line. */
+    private static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.INDENT_OUTPUT);
 
     public FaultReport withOutcome(String newOutcome) {
         return new FaultReport(vector, exception, address, access, mode, errorCode, errorBits, reason, rip, ripSymbol,
                 disassembly, walk, vmas, registers, recentBlocks, newOutcome);
     }
 
+    /** One line of JSON: addresses as {@code 0x...} (the field says whether physical or virtual), nulls for what does not apply. */
     public String json() {
         try {
-            return JSON.writeValueAsString(this);
+            return JSON.writeValueAsString(forTools());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("fault report not serialisable", e);
         }
+    }
+
+    /** The same facts with one address format (no V/P prefix) and no placeholder strings. */
+    private FaultReport forTools() {
+        Walk plainWalk = walk == null ? null : new Walk(plain(walk.address()), plain(walk.cr3()),
+                walk.levels().stream().map(l -> new Level(l.table(), plain(l.tableAddress()), l.index(),
+                        plain(l.entryAddress()), l.entry(), l.flags())).toList(),
+                plain(walk.physical()), walk.pageSize(), walk.stopped());
+        Vmas knownVmas = vmas == null || !vmas.known() ? null : vmas;
+        List<String> bits = errorBits.equals(List.of("none")) ? List.of() : errorBits;
+        return new FaultReport(vector, exception, plain(address), access, mode, errorCode, bits, reason, plain(rip),
+                ripSymbol, disassembly, plainWalk, knownVmas, registers, recentBlocks, outcome);
+    }
+
+    private static String plain(String address) {
+        return address != null && address.matches("[VP]0x\\p{XDigit}+") ? address.substring(1) : address;
     }
 
     public String text() {
         StringBuilder t = new StringBuilder();
         t.append("=== ").append(exception).append(" at ").append(ripSymbol).append(" (RIP ").append(rip).append(") ===\n");
         if (address != null) {
-            t.append(String.format("address   %s (%s, %s)%n", address, access, mode));
+            t.append("address   ").append(address);
+            t.append(access != null && mode != null ? " (" + access + ", " + mode + ")\n" : "\n");
         }
-        t.append(String.format("error     0x%x %s%n", errorCode, errorBits));
+        t.append(String.format("error     0x%x%s%n", errorCode,
+                errorBits.isEmpty() || errorBits.equals(List.of("none")) ? "" : " " + errorBits));
         t.append("reason    ").append(reason).append('\n');
-        t.append("outcome   ").append(outcome).append('\n');
+        if (outcome != null && !outcome.isEmpty()) {
+            t.append("outcome   ").append(outcome).append('\n');
+        }
         t.append("code\n");
         disassembly.forEach(line -> t.append("  ").append(line).append('\n'));
         if (walk != null) {
             t.append(walk.text());
         }
         if (vmas != null) {
-            t.append("vma       ").append(vmas.containing() != null ? vmas.containing()
-                    : "none; below: " + vmas.below() + "; above: " + vmas.above()).append('\n');
+            t.append("vma       ").append(vmas.text()).append('\n');
         }
         t.append("registers\n");
         int column = 0;

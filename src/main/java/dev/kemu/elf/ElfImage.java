@@ -14,8 +14,8 @@ import java.util.List;
 
 /**
  * A loadable x86-64 ELF executable: entry point, PT_LOAD segments and symbols. Parsing is
- * jelf's; the checks that make a bad file a clear error (truncation, class, machine,
- * segments that run past the end of the file) are ours.
+ * jelf's; the checks that make a bad file a clear error (truncation, class, byte order, machine,
+ * header tables and segments that run past the end of the file) are ours ({@link ElfHeader}).
  */
 public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTable symbols) {
     private static final int SHN_UNDEF = 0, SHN_ABS = 0xfff1;
@@ -40,22 +40,17 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
         if (bytes[4] != ElfFile.CLASS_64) {
             throw new ElfFormatException(path + ": ELF class " + bytes[4] + " is not ELFCLASS64; kemu loads x86-64 images");
         }
+        ElfHeader header = ElfHeader.check(path.toString(), bytes);
         ElfFile elf;
         try {
             elf = ElfFile.from(bytes);
         } catch (RuntimeException e) {
-            throw new ElfFormatException(path + ": malformed ELF: " + e.getMessage(), e);
-        }
-        if (elf.e_machine != ElfFile.ARCH_X86_64) {
-            throw new ElfFormatException(path + ": e_machine " + elf.e_machine + " is not x86-64 (62)");
-        }
-        long headersEnd = elf.e_phoff + (long) elf.e_phnum * elf.e_phentsize;
-        if (elf.e_phnum == 0 || headersEnd > bytes.length) {
-            throw new ElfFormatException(path + ": truncated ELF: program headers end at 0x" + Long.toHexString(headersEnd)
-                    + " but the file has 0x" + Integer.toHexString(bytes.length) + " bytes");
+            throw new ElfFormatException(path + ": malformed ELF: " + e, e);
         }
         try {
-            return new ElfImage(path, elf.e_entry, loadSegments(path, elf, bytes), readSymbols(elf, bytes.length));
+            List<Segment> segments = loadSegments(path, elf, bytes);
+            header.checkSections(path.toString(), bytes);
+            return new ElfImage(path, elf.e_entry, segments, readSymbols(elf));
         } catch (RuntimeException e) {
             if (e instanceof ElfFormatException format) {
                 throw format;
@@ -66,17 +61,19 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
 
     private static List<Segment> loadSegments(Path path, ElfFile elf, byte[] bytes) {
         List<Segment> segments = new ArrayList<>();
-        for (int i = 0; i < elf.e_phnum; i++) {
+        for (int i = 0; i < Short.toUnsignedInt(elf.e_phnum); i++) {
             ElfSegment ph = elf.getProgramHeader(i);
             if (ph.p_type != ElfSegment.PT_LOAD) {
                 continue;
             }
-            if (ph.p_offset < 0 || ph.p_filesz < 0 || ph.p_offset + ph.p_filesz > bytes.length) {
+            // Unsigned and without adding: a hostile offset plus size must not wrap around to "fits".
+            if (Long.compareUnsigned(ph.p_offset, bytes.length) > 0
+                    || Long.compareUnsigned(ph.p_filesz, bytes.length - ph.p_offset) > 0) {
                 throw new ElfFormatException(String.format(
                         "%s: truncated ELF: segment %d needs file bytes [0x%x, 0x%x) but the file has 0x%x", path, i,
                         ph.p_offset, ph.p_offset + ph.p_filesz, bytes.length));
             }
-            if (ph.p_memsz < ph.p_filesz) {
+            if (Long.compareUnsigned(ph.p_memsz, ph.p_filesz) < 0) {
                 throw new ElfFormatException(path + ": segment " + i + " has p_memsz < p_filesz");
             }
             byte[] data = Arrays.copyOfRange(bytes, (int) ph.p_offset, (int) (ph.p_offset + ph.p_filesz));
@@ -88,8 +85,9 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
         return List.copyOf(segments);
     }
 
-    private static SymbolTable readSymbols(ElfFile elf, int fileLength) {
-        if (elf.e_shoff == 0 || elf.e_shoff + (long) elf.e_shnum * elf.e_shentsize > fileLength) {
+    /** The section headers were checked by {@link ElfHeader}; an image without them simply has no symbols. */
+    private static SymbolTable readSymbols(ElfFile elf) {
+        if (elf.e_shoff == 0) {
             return SymbolTable.empty();
         }
         ElfSymbolTableSection table = elf.getSymbolTableSection();

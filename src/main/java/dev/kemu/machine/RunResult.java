@@ -5,16 +5,22 @@ import java.util.Optional;
 
 /**
  * The outcome of {@link Machine#run}: why it stopped, the CPU at that point, how many
- * instructions ran (-1 when counting was off), the exit code written to the exit port,
- * the exception vector for {@link StopReason#UNHANDLED_EXCEPTION}, a sentence, and the
- * engine's own error when Unicorn ended the run with one (for {@link StopReason#EMULATION_ERROR}),
- * so its native error name and the call stay available to the caller. A hook's exception is
- * not a result: {@link Machine#run} rethrows it.
+ * instructions ran (-1 when counting was off: see {@link #counted()}), the value written to the
+ * exit port (as written, not QEMU's {@code value << 1 | 1}), the exception vector for
+ * {@link StopReason#UNHANDLED_EXCEPTION}, a sentence, and the engine's own error when Unicorn
+ * ended the run with one (for {@link StopReason#EMULATION_ERROR}), so its native error name and
+ * the call stay available to the caller. A hook's exception is not a result: {@link Machine#run}
+ * rethrows it.
  */
 public record RunResult(StopReason reason, CpuState cpu, long instructions, int exitCode, int vector,
                         Duration wallTime, String detail, Optional<Throwable> cause) {
     public RunResult(StopReason reason, CpuState cpu, long instructions, int exitCode, int vector, Duration wallTime,
                      String detail) {
         this(reason, cpu, instructions, exitCode, vector, wallTime, detail, Optional.empty());
+    }
+
+    /** False when the run had no instruction budget, so {@link #instructions()} is not a count. */
+    public boolean counted() {
+        return instructions >= 0;
     }
 }

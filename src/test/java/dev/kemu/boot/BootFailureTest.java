@@ -1,5 +1,6 @@
 package dev.kemu.boot;
 
+import dev.kemu.elf.ElfFormatException;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.StopReason;
 import dev.kemu.testutil.TestKernels;
@@ -7,9 +8,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Kernels that never finish cleanly must end with a non-success report that names the stage and the cause. */
@@ -87,5 +90,41 @@ class BootFailureTest {
                 """), BootOptions.defaults());
         assertEquals(StopReason.HALTED, report.run().reason(), report.run().detail());
         assertTrue(report.succeeded(), report.failure().orElse(""));
+    }
+
+    @Test
+    void kernelWithoutSymbols_isRefusedNamingTheStageSymbolAndTheFix() throws Exception {
+        KernelSources.BuiltImages images = TestKernels.defaultKernel();
+        Path stripped = dir.resolve("stripped.elf");
+        Process strip = new ProcessBuilder("objcopy", "--strip-all", images.kernel().toString(), stripped.toString())
+                .inheritIO().start();
+        assertEquals(0, strip.waitFor(), "objcopy --strip-all");
+        ElfFormatException e = assertThrows(ElfFormatException.class, () -> boot(
+                new KernelSources.BuiltImages(images.firmware(), stripped), BootOptions.defaults()));
+        assertEquals(stripped + ": no symbol '_start' marking the boot stage '32-bit entry'; kemu finds each stage by "
+                + "its symbol, so link the image with its symbol table (do not strip it)", e.getMessage());
+    }
+
+    @Test
+    void ramOutsideWhatTheMemoryMapCanDescribe_isRefusedBeforeAnyMachineIsBuilt() {
+        IllegalArgumentException big = assertThrows(IllegalArgumentException.class,
+                () -> BootOptions.defaults().withRam(1_000_000L << 20));
+        assertEquals("guest RAM of 1048576000000 bytes: must be a multiple of 4 KiB from 2 MiB to 3072 MiB",
+                big.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BootOptions.defaults().withRam(1L << 20));
+        assertThrows(IllegalArgumentException.class, () -> BootOptions.defaults().withRam((64L << 20) + 1));
+        assertThrows(IllegalArgumentException.class, () -> BootOptions.defaults().withBudget(-1));
+        assertThrows(IllegalArgumentException.class, () -> BootOptions.defaults().withBlockTrace(-1));
+        assertThrows(IllegalArgumentException.class, () -> BootOptions.defaults().withTimeout(Duration.ofSeconds(-1)));
+    }
+
+    @Test
+    void wallClockLimit_stopsARunawayGuestThatHasNoBudget() {
+        BootReport report = boot(TestKernels.withKmain(dir, """
+                1:  jmp 1b
+                """), BootOptions.defaults().withBudget(0).withTimeout(Duration.ofMillis(300)));
+        assertEquals(StopReason.TIMEOUT, report.run().reason(), report.run().detail());
+        assertFalse(report.run().counted());
+        assertTrue(report.failure().orElseThrow().startsWith("timed out in stage 'kmain'"), report.failure().get());
     }
 }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -70,5 +71,89 @@ class ElfImageTest {
         byte[] text = "#!/bin/sh\necho this is not a kernel at all, just a script\n".repeat(2).getBytes();
         ElfFormatException e = assertThrows(ElfFormatException.class, () -> ElfImage.parse(Path.of("x"), text));
         assertTrue(e.getMessage().contains("not an ELF file"), e.getMessage());
+    }
+
+    private static ElfFormatException parseError(byte[] bytes) {
+        return assertThrows(ElfFormatException.class, () -> ElfImage.parse(Path.of("k.elf"), bytes));
+    }
+
+    private static void put16(byte[] bytes, int at, int value) {
+        bytes[at] = (byte) value;
+        bytes[at + 1] = (byte) (value >> 8);
+    }
+
+    private static void put64(byte[] bytes, int at, long value) {
+        for (int i = 0; i < 8; i++) {
+            bytes[at + i] = (byte) (value >> (8 * i));
+        }
+    }
+
+    @Test
+    void phnumXnum_saysExtendedNumberingIsUnsupportedInsteadOfMinusOne() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        put16(bytes, 56, 0xffff);
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: e_phnum is 0xffff (PN_XNUM"), e.getMessage());
+        assertFalse(e.getMessage().contains("-1"), e.getMessage());
+    }
+
+    @Test
+    void tooManyProgramHeaders_isTruncation() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        put16(bytes, 56, 0x7fff);
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: 32767 program headers"), e.getMessage());
+    }
+
+    @Test
+    void imageTruncatedBy100Bytes_saysTruncated() throws Exception {
+        byte[] whole = kernelBytes();
+        ElfFormatException e = parseError(Arrays.copyOf(whole, whole.length - 100));
+        assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: "), e.getMessage());
+        assertFalse(e.getMessage().contains("symbol"), e.getMessage());
+    }
+
+    @Test
+    void badSectionHeaderOffset_namesEShoff() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        put64(bytes, 40, 0x7fff_0000L);
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: bad e_shoff 0x7fff0000: the section headers would start past the end"),
+                e.getMessage());
+    }
+
+    @Test
+    void bigEndianHeader_saysBigEndian() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        bytes[5] = 2; // ELFDATA2MSB: jelf would read e_machine 62 as 15872
+        ElfFormatException e = parseError(bytes);
+        assertEquals("k.elf: big-endian ELF (EI_DATA 2); kemu loads little-endian x86-64 images", e.getMessage());
+    }
+
+    @Test
+    void byteSwappedMachine_hintsAtEndianness() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        put16(bytes, 18, 15872);
+        ElfFormatException e = parseError(bytes);
+        assertEquals("k.elf: e_machine 15872 is not x86-64 (62); 15872 is 62 byte-swapped, so the header was "
+                + "probably written big-endian", e.getMessage());
+    }
+
+    @Test
+    void sectionCountZeroWithSectionOffset_saysExtendedNumberingIsUnsupported() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        put16(bytes, 60, 0);
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: e_shnum is 0 although e_shoff is set"), e.getMessage());
+    }
+
+    @Test
+    void segmentOffsetThatOverflowsWithItsSize_isTruncationNotAWrappedCopy() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        long phoff = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(32);
+        put64(bytes, (int) phoff + 8, 0x7fff_ffff_ffff_ff00L); // p_offset of the first program header
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: segment 0 needs file bytes [0x7fffffffffffff00, "),
+                e.getMessage());
     }
 }
