@@ -25,7 +25,7 @@ public final class GuestAbi {
     public static final int STAT_FREE_FRAMES = 0, STAT_TOTAL_FRAMES = 1, STAT_DIRECT_MAP = 2;
 
     /** Negative errno-style results. */
-    public static final long ENOMEM = -12, EFAULT = -14, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, ENOSYS = -38;
+    public static final long EPERM = -1, ENOMEM = -12, EFAULT = -14, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, ENOSYS = -38;
 
     private GuestAbi() {}
 }
