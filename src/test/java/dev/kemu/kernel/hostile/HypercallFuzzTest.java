@@ -36,9 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * {@code scripts/mvn.sh test -Dtest=HypercallFuzzTest -Dkemu.fuzz.tries=20000 [-Dkemu.fuzz.seed=N]};
  * jqwik prints the seed and the shrunk sequence of a failure.
  */
-@AddLifecycleHook(HypercallFuzzTest.Campaign.class)
 class HypercallFuzzTest {
-    private static final int DEFAULT_TRIES = 60;
+    private static final int DEFAULT_TRIES = 30;
     private static final long TWO_MIB = 2L << 20;
     /** Plain values: sizes, orders, flags, and addresses no allocator owns or that are not canonical. */
     private static final long[] CONSTANTS = {
@@ -75,6 +74,7 @@ class HypercallFuzzTest {
     }
 
     @Property(tries = DEFAULT_TRIES)
+    @AddLifecycleHook(Campaign.class)
     void randomHypercalls_neverThrowOrPanic_andLeaveEveryCheckerClean(@ForAll("sequences") List<Call> calls) {
         HypercallDriver d = driver();
         d.reset();
