@@ -28,12 +28,13 @@ final class HypercallDriver implements AutoCloseable {
     long call(int number, long... arguments) {
         long[] args = new long[6];
         System.arraycopy(arguments, 0, args, 0, arguments.length);
-        long result = port.call(machine.machine(), number, args);
-        StringBuilder line = new StringBuilder("hc ").append(number).append('(');
+        StringBuilder line = new StringBuilder(dev.kemu.kernel.GuestAbi.hypercallName(number)).append('(');
         for (int i = 0; i < arguments.length; i++) {
             line.append(i == 0 ? "" : ", ").append("0x").append(Long.toHexString(arguments[i]));
         }
-        log.add(line.append(") = 0x").append(Long.toHexString(result)).toString());
+        log.add(line.append(") = ...").toString()); // in the transcript even if the call throws
+        long result = port.call(machine.machine(), number, args);
+        log.set(log.size() - 1, line.append(" 0x").append(Long.toHexString(result)).toString().replace(") = ... ", ") = "));
         return result;
     }
 
