@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -107,6 +108,7 @@ class CorruptedMetadataTest {
 
             assertEquals(before, assertDoesNotThrow(() -> mm.memory.slabs().info()).size());
             assertDoesNotThrow(() -> mm.memory.check());
+            assertFalse(assertDoesNotThrow(() -> mm.memory.slabs().isActive(999_999)), "a cache beyond the end of RAM");
         }
     }
 

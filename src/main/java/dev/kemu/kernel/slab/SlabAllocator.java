@@ -88,7 +88,7 @@ public final class SlabAllocator {
     }
 
     private int freeCacheSlot() {
-        for (int id = 0; id < root.cacheCapacity(); id++) {
+        for (int id = 0; id < KmemCache.describable(root); id++) {
             if (!KmemCache.of(root, id).active()) {
                 return id;
             }
@@ -118,7 +118,7 @@ public final class SlabAllocator {
     }
 
     public boolean isActive(int id) {
-        return id >= 0 && id < root.cacheCapacity() && KmemCache.of(root, id).active();
+        return id >= 0 && id < KmemCache.describable(root) && KmemCache.of(root, id).active();
     }
 
     /** Allocates one object; returns its direct-map address, or 0 when out of memory. */
