@@ -32,9 +32,10 @@ final class HypercallDriver implements AutoCloseable {
         for (int i = 0; i < arguments.length; i++) {
             line.append(i == 0 ? "" : ", ").append("0x").append(Long.toHexString(arguments[i]));
         }
-        log.add(line.append(") = ...").toString()); // in the transcript even if the call throws
+        line.append(") = ");
+        log.add(line + "(threw)"); // the transcript names the call even if it throws
         long result = port.call(machine.machine(), number, args);
-        log.set(log.size() - 1, line.append(" 0x").append(Long.toHexString(result)).toString().replace(") = ... ", ") = "));
+        log.set(log.size() - 1, line + "0x" + Long.toHexString(result));
         return result;
     }
 

@@ -119,8 +119,8 @@ class HypercallFuzzTest {
             case HC_FRAME_FREE -> new Kind[]{Kind.ADDRESS, Kind.ORDER};
             case HC_VMMAP -> new Kind[]{Kind.ADDRESS, Kind.ADDRESS, Kind.FLAGS};
             case HC_VMUNMAP -> new Kind[]{Kind.ADDRESS, Kind.SIZE};
-            case HC_PROTECT, HC_VMA_RESERVE, HC_KMALLOC -> number == HC_PROTECT ? new Kind[]{Kind.ADDRESS, Kind.FLAGS}
-                    : new Kind[]{Kind.SIZE, Kind.FLAGS};
+            case HC_PROTECT -> new Kind[]{Kind.ADDRESS, Kind.FLAGS};
+            case HC_VMA_RESERVE, HC_KMALLOC -> new Kind[]{Kind.SIZE, Kind.FLAGS};
             case HC_VMALLOC -> new Kind[]{Kind.SIZE};
             case HC_CACHE_CREATE -> new Kind[]{Kind.NAME, Kind.SIZE, Kind.SIZE, Kind.ZERO};
             case HC_CACHE_ALLOC -> new Kind[]{Kind.CACHE_ID, Kind.FLAGS};
@@ -178,7 +178,7 @@ class HypercallFuzzTest {
             case 5 -> root.toVirtual(root.frameTable());
             case 6 -> root.pml4();
             case 7 -> root.toVirtual(root.pml4());
-            default -> root.toVirtual(root.phys() + 72) ; // the free-area list head's own address
+            default -> root.toVirtual(root.phys() + 72); // the free-area list head's own address
         };
     }
 
