@@ -46,6 +46,28 @@ class CorruptedMetadataTest {
     }
 
     @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void vmaEndOverwritten_releaseAndVfreeStopWithAPanic_insteadOfLoopingOverItsPages() {
+        try (MmFixture mm = new MmFixture()) {
+            long demand = mm.memory.demandPaging().reserve(4096, 0);
+            long node = mm.root().vmaListHead();
+            mm.ram.write64(mm.root().toPhysical(node) + 8, demand + (1L << 40)); // vm_area end
+            KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(demand));
+            assertTrue(release.getMessage().contains(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside"
+                    + " the vmalloc range", demand, demand + (1L << 40))), release.getMessage());
+        }
+        try (MmFixture mm = new MmFixture()) {
+            long va = mm.memory.vmalloc().allocate(4096);
+            for (long at = mm.root().vmaListHead(); at != 0; at = mm.ram.read64(mm.root().toPhysical(at) + NODE_NEXT)) {
+                if (mm.ram.read64(mm.root().toPhysical(at)) == va) {
+                    mm.ram.write64(mm.root().toPhysical(at) + 8, va + (1L << 40) + 1); // past the range, unaligned
+                }
+            }
+            assertThrows(KernelPanic.class, () -> mm.memory.vmalloc().free(va));
+        }
+    }
+
+    @Test
     void slabHeaderWithCacheId65540_isAFinding_andKfreeRefusesInsteadOfIndexing() {
         try (MmFixture mm = new MmFixture()) {
             long object = mm.memory.kmalloc().allocate(20, false);

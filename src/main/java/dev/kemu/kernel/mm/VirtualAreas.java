@@ -122,6 +122,21 @@ public final class VirtualAreas {
         return Optional.empty();
     }
 
+    /**
+     * Stops with the facts unless {@code vma} is a non-empty, page-aligned range inside the
+     * vmalloc range. Its owners loop over its pages, and the bounds come from guest RAM: a
+     * corrupted end would keep the host busy for hours.
+     */
+    public Vma requireSound(Vma vma) {
+        long low = root.get(ROOT_VMALLOC_START), high = root.get(ROOT_VMALLOC_END);
+        if (Long.compareUnsigned(vma.start(), low) < 0 || Long.compareUnsigned(vma.end(), high) > 0
+                || Long.compareUnsigned(vma.start(), vma.end()) >= 0 || ((vma.start() | vma.end()) & (PAGE - 1)) != 0) {
+            throw new KernelPanic(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside the vmalloc range"
+                    + " [V0x%x, V0x%x)", vma.start(), vma.end(), low, high));
+        }
+        return vma;
+    }
+
     public List<Vma> vmas() {
         return list(ROOT_VMAS);
     }
