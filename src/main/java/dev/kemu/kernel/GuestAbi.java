@@ -25,7 +25,33 @@ public final class GuestAbi {
     public static final int STAT_FREE_FRAMES = 0, STAT_TOTAL_FRAMES = 1, STAT_DIRECT_MAP = 2;
 
     /** Negative errno-style results. */
-    public static final long ENOMEM = -12, EFAULT = -14, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, ENOSYS = -38;
+    public static final long EPERM = -1, ENOMEM = -12, EFAULT = -14, EBUSY = -16, EEXIST = -17, ENODEV = -19, EINVAL = -22, ENOSYS = -38;
+
+    /** The name of hypercall {@code number} as kemu.inc spells it, or {@code HC_<number>} for an unknown one. */
+    public static String hypercallName(int number) {
+        return switch (number) {
+            case HC_PROBE -> "HC_PROBE";
+            case HC_MM_INIT -> "HC_MM_INIT";
+            case HC_FRAME_ALLOC -> "HC_FRAME_ALLOC";
+            case HC_FRAME_FREE -> "HC_FRAME_FREE";
+            case HC_VMMAP -> "HC_VMMAP";
+            case HC_VMUNMAP -> "HC_VMUNMAP";
+            case HC_TRANSLATE -> "HC_TRANSLATE";
+            case HC_PROTECT -> "HC_PROTECT";
+            case HC_VMALLOC -> "HC_VMALLOC";
+            case HC_VFREE -> "HC_VFREE";
+            case HC_CACHE_CREATE -> "HC_CACHE_CREATE";
+            case HC_CACHE_ALLOC -> "HC_CACHE_ALLOC";
+            case HC_CACHE_FREE -> "HC_CACHE_FREE";
+            case HC_CACHE_DESTROY -> "HC_CACHE_DESTROY";
+            case HC_KMALLOC -> "HC_KMALLOC";
+            case HC_KFREE -> "HC_KFREE";
+            case HC_MM_STAT -> "HC_MM_STAT";
+            case HC_VMA_RESERVE -> "HC_VMA_RESERVE";
+            case HC_VMA_RELEASE -> "HC_VMA_RELEASE";
+            default -> "HC_" + number;
+        };
+    }
 
     private GuestAbi() {}
 }

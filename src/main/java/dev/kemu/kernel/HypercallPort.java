@@ -2,6 +2,8 @@ package dev.kemu.kernel;
 
 import dev.kemu.machine.HypercallHandler;
 import dev.kemu.machine.Machine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The hypercall services: service AL (the low byte of RAX, which {@code HYPERCALL} sets with
@@ -9,9 +11,11 @@ import dev.kemu.machine.Machine;
  * Dispatch is a table indexed by the named numbers of {@link GuestAbi}; an unknown number
  * returns {@link GuestAbi#ENOSYS}. The machine moves the registers
  * ({@link Machine#attachHypercalls}): natively around one upcall when the trampoline is built,
- * else in Java reading only as many registers as the service declares.
+ * else in Java reading only as many registers as the service declares. At TRACE level
+ * (`-vv`) every call is logged with its name, arguments and result in hex.
  */
 public final class HypercallPort implements HypercallHandler {
+    private static final Logger log = LoggerFactory.getLogger(HypercallPort.class);
     private static final int MAX_SERVICES = 64;
     private static final int MAX_ARGUMENTS = 6;
 
@@ -42,7 +46,20 @@ public final class HypercallPort implements HypercallHandler {
     @Override
     public long call(Machine machine, int number, long[] args) {
         Hypercall service = number >= 0 && number < MAX_SERVICES ? services[number] : null;
-        return service == null ? GuestAbi.ENOSYS : service.call(machine, args);
+        long result = service == null ? GuestAbi.ENOSYS : service.call(machine, args);
+        if (log.isTraceEnabled()) {
+            log.trace(describe(number, args, arity(number), result));
+        }
+        return result;
+    }
+
+    /** One call as the TRACE line shows it: {@code HC_KMALLOC(0x18, 0x0) = 0xffff800000123000}. */
+    static String describe(int number, long[] args, int arguments, long result) {
+        StringBuilder line = new StringBuilder(GuestAbi.hypercallName(number)).append('(');
+        for (int i = 0; i < arguments; i++) {
+            line.append(i == 0 ? "" : ", ").append("0x").append(Long.toHexString(args[i]));
+        }
+        return line.append(") = 0x").append(Long.toHexString(result)).toString();
     }
 
     @Override

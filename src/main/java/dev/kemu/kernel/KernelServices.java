@@ -5,9 +5,11 @@ import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.MapResult;
 import dev.kemu.kernel.mm.MmLayout;
+import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.kernel.mm.PhysRange;
+import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
@@ -26,9 +28,18 @@ import static dev.kemu.kernel.GuestAbi.*;
  * The hypercall face of the memory services: argument checks, translation of guest
  * pointers, errno results, and reports of refused frees with the caller's RIP. Holds a
  * {@link KernelMemory} once the guest called HC_MM_INIT; that object is a view of guest RAM.
+ *
+ * <p>The guest is not trusted: every argument is checked as the full 64-bit register it
+ * arrived in (no narrowing to {@code int} before the range check), unknown flag bits are
+ * -EINVAL, the kernel's own caches (kmalloc size classes, vm_area) are -EPERM for the cache
+ * calls, and the generic page-table calls are -EBUSY inside the range vmalloc and the VMAs
+ * own. docs/ABI.md lists the rules.
  */
 public final class KernelServices {
     private static final Logger log = LoggerFactory.getLogger(KernelServices.class);
+    /** Bits HC_FRAME_ALLOC, HC_CACHE_ALLOC and HC_KMALLOC accept. */
+    private static final long ALLOC_FLAGS = ALLOC_ZERO;
+    private static final int KMALLOC_CACHES = CacheLayout.KMALLOC_MAX_SHIFT - CacheLayout.KMALLOC_MIN_SHIFT + 1;
 
     private final Machine machine;
     private final LongFunction<String> symbolizer;
@@ -39,36 +50,27 @@ public final class KernelServices {
         this.machine = machine;
         this.symbolizer = symbolizer;
         port.register(HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
-        port.register(HC_FRAME_ALLOC, 2, this::frameAlloc);
-        port.register(HC_FRAME_FREE, 2, (m, a) -> ready() ? reportFree("frame_free", a[0],
-                (int) a[1] < 0 || a[1] > MmLayout.MAX_ORDER ? FreeResult.WRONG_ORDER
-                        : memory.frames().free(a[0], (int) a[1], FrameType.ALLOCATED)) : ENODEV);
-        port.register(HC_VMMAP, 3, this::vmmap);
-        port.register(HC_VMUNMAP, 2, this::vmunmap);
+        port.register(HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1]) : ENODEV);
+        port.register(HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
+        port.register(HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
+        port.register(HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
         port.register(HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).orElse(EFAULT) : ENODEV);
         port.register(HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
                 : memory.pageTables().protect(a[0], a[1]).errno());
-        port.register(HC_VMALLOC, 1, (m, a) -> ready() ? orNoMemory(memory.vmalloc().allocate(a[0])) : ENODEV);
+        port.register(HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
+                : orNoMemory(memory.vmalloc().allocate(a[0])));
         port.register(HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
-        port.register(HC_CACHE_CREATE, 4, this::cacheCreate);
-        port.register(HC_CACHE_ALLOC, 2, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
-                : orNoMemory(memory.slabs().allocate((int) a[0], (a[1] & ALLOC_ZERO) != 0)));
-        port.register(HC_CACHE_FREE, 2, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
-                : reportFree("kmem_cache_free", a[1], memory.slabs().free((int) a[0], a[1])));
-        port.register(HC_CACHE_DESTROY, 1, (m, a) -> !ready() ? ENODEV : !memory.slabs().isActive((int) a[0]) ? EINVAL
-                : memory.slabs().destroy((int) a[0]) ? 0 : EBUSY);
-        port.register(HC_KMALLOC, 2, (m, a) -> ready() ? orNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0))
-                : ENODEV);
+        port.register(HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
+        port.register(HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
+        port.register(HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
+        port.register(HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
+        port.register(HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
+                : orNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
         port.register(HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
-        port.register(HC_VMA_RESERVE, 2, (m, a) -> ready() ? orNoMemory(memory.demandPaging().reserve(a[0], a[1])) : ENODEV);
+        port.register(HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         port.register(HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(a[0])) : ENODEV);
-        port.register(HC_MM_STAT, 1, (m, a) -> !ready() ? ENODEV : switch ((int) a[0]) {
-            case STAT_FREE_FRAMES -> memory.root().freeFrames();
-            case STAT_TOTAL_FRAMES -> memory.root().frameCount();
-            case STAT_DIRECT_MAP -> memory.root().directMapBase();
-            default -> EINVAL;
-        });
+        port.register(HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
     }
 
     /** The memory services, once the guest initialised them. */
@@ -94,13 +96,14 @@ public final class KernelServices {
             return EBUSY;
         }
         GuestRam ram = machine.ram();
-        long root = (kernelEnd + MmLayout.PAGE - 1) & -MmLayout.PAGE;
         long bootInfo = machine.physical(bootInfoVirt);
-        if (bootInfo < 0 || kernelStart >= kernelEnd || root + (1 << 20) > ram.size()) {
+        // The mm root goes right after the kernel image and needs about 1 MiB behind it.
+        if (bootInfo < 0 || kernelStart < 0 || kernelStart >= kernelEnd || kernelEnd > ram.size() - (1 << 20) - MmLayout.PAGE) {
             log.warn("mm_init: bad arguments: boot info V0x{}, kernel [P0x{}, P0x{})", Long.toHexString(bootInfoVirt),
                     Long.toHexString(kernelStart), Long.toHexString(kernelEnd));
             return EINVAL;
         }
+        long root = (kernelEnd + MmLayout.PAGE - 1) & -MmLayout.PAGE;
         MultibootMemoryMap map = MultibootMemoryMap.read(ram, bootInfo);
         List<PhysRange> used = new ArrayList<>(map.bootPages());
         used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
@@ -110,63 +113,135 @@ public final class KernelServices {
         return 0;
     }
 
-    private long frameAlloc(Machine m, long[] a) {
-        if (!ready()) {
-            return ENODEV;
-        }
-        if (a[0] < 0 || a[0] > MmLayout.MAX_ORDER || (a[1] & ~ALLOC_ZERO) != 0) {
+    private long frameAlloc(long order, long flags) {
+        if (order < 0 || order > MmLayout.MAX_ORDER || (flags & ~ALLOC_FLAGS) != 0) {
             return EINVAL;
         }
-        long phys = memory.frames().allocate((int) a[0], FrameType.ALLOCATED, (a[1] & ALLOC_ZERO) != 0);
+        long phys = memory.frames().allocate((int) order, FrameType.ALLOCATED, (flags & ALLOC_ZERO) != 0);
         return phys < 0 ? ENOMEM : phys;
     }
 
-    private long vmmap(Machine m, long[] a) {
-        if (!ready()) {
-            return ENODEV;
-        }
-        boolean huge = (a[2] & MAP_HUGE) != 0;
-        long flags = a[2] & ~MAP_HUGE & ~PageTableEntry.PRESENT;
-        if ((flags & ~PageTables.ALLOWED_FLAGS) != 0) {
-            return EINVAL;
-        }
-        return memory.pageTables().map(a[0], a[1], huge ? PageSize.SIZE_2M : PageSize.SIZE_4K, flags).errno();
+    private long frameFree(long phys, long order) {
+        FreeResult result = order < 0 || order > MmLayout.MAX_ORDER ? FreeResult.WRONG_ORDER
+                : memory.frames().free(phys, (int) order, FrameType.ALLOCATED);
+        return reportFree("frame_free", phys, result);
     }
 
-    private long vmunmap(Machine m, long[] a) {
-        if (!ready()) {
-            return ENODEV;
+    private long vmmap(long va, long pa, long flags) {
+        boolean huge = (flags & MAP_HUGE) != 0;
+        long leafFlags = flags & ~MAP_HUGE & ~PageTableEntry.PRESENT;
+        if ((leafFlags & ~PageTables.ALLOWED_FLAGS) != 0) {
+            return EINVAL;
         }
-        PageSize size = a[1] == PageSize.SIZE_4K.bytes() ? PageSize.SIZE_4K
-                : a[1] == PageSize.SIZE_2M.bytes() ? PageSize.SIZE_2M : null;
+        PageSize size = huge ? PageSize.SIZE_2M : PageSize.SIZE_4K;
+        if (ownedByVirtualAreas(va, size)) {
+            return EBUSY;
+        }
+        return memory.pageTables().map(va, pa, size, leafFlags).errno();
+    }
+
+    private long vmunmap(long va, long bytes) {
+        PageSize size = bytes == PageSize.SIZE_4K.bytes() ? PageSize.SIZE_4K
+                : bytes == PageSize.SIZE_2M.bytes() ? PageSize.SIZE_2M : null;
         if (size == null) {
             return EINVAL;
         }
-        return memory.pageTables().unmap(a[0], size).orElse(MapResult.NOT_MAPPED.errno());
+        if (ownedByVirtualAreas(va, size)) {
+            return EBUSY;
+        }
+        return memory.pageTables().unmap(va, size).orElse(MapResult.NOT_MAPPED.errno());
     }
 
-    private long cacheCreate(Machine m, long[] a) {
-        if (!ready()) {
-            return ENODEV;
-        }
-        if (a[3] != 0) {
+    /**
+     * True when {@code [va, va + size)} reaches into the vmalloc range: its pages belong to
+     * vmalloc areas and VMAs, which free what they mapped; a generic map or unmap there would
+     * leave them freeing frames they do not own (issue 11, defect 5).
+     */
+    private boolean ownedByVirtualAreas(long va, PageSize size) {
+        MmRoot root = memory.root();
+        long last = va + size.bytes() - 1;
+        return Long.compareUnsigned(va, root.vmallocEnd()) < 0 && Long.compareUnsigned(last, root.vmallocStart()) >= 0
+                && Long.compareUnsigned(last, va) >= 0;
+    }
+
+    private long cacheCreate(long nameVirt, long objectSize, long align, long ctor) {
+        if (ctor != 0) {
             // A guest constructor would need nested emulation inside a hook; Unicorn cannot do that.
-            log.warn("kmem_cache_create: guest constructors are not supported (ctor V0x{})", Long.toHexString(a[3]));
+            log.debug("kmem_cache_create: guest constructors are not supported (ctor V0x{})", Long.toHexString(ctor));
             return EINVAL;
         }
-        Optional<String> name = guestString(a[0], 31);
-        if (name.isEmpty() || a[1] <= 0 || a[1] > Integer.MAX_VALUE || a[2] < 0 || a[2] > MmLayout.PAGE) {
+        Optional<String> name = guestString(nameVirt, CacheLayout.NAME_MAX);
+        if (name.isEmpty() || objectSize <= 0 || objectSize > Integer.MAX_VALUE || align < 0 || align > MmLayout.PAGE) {
             return EINVAL;
         }
-        return memory.slabs().create(name.get(), (int) a[1], (int) a[2], null).map(id -> (long) id).orElse(EINVAL);
+        return memory.slabs().create(name.get(), (int) objectSize, (int) align, null).map(id -> (long) id).orElse(EINVAL);
     }
 
+    private long cacheAlloc(long id, long flags) {
+        long refused = guestCache(id);
+        if (refused != 0) {
+            return refused;
+        }
+        if ((flags & ~ALLOC_FLAGS) != 0) {
+            return EINVAL;
+        }
+        return orNoMemory(memory.slabs().allocate((int) id, (flags & ALLOC_ZERO) != 0));
+    }
+
+    private long cacheFree(long id, long object) {
+        long refused = guestCache(id);
+        return refused != 0 ? refused : reportFree("kmem_cache_free", object, memory.slabs().free((int) id, object));
+    }
+
+    private long cacheDestroy(long id) {
+        long refused = guestCache(id);
+        return refused != 0 ? refused : memory.slabs().destroy((int) id) ? 0 : EBUSY;
+    }
+
+    /**
+     * 0 when {@code id} names a cache the guest created and may use through the cache calls;
+     * -EINVAL for no such cache; -EPERM for the kernel's own caches, which only kmalloc/kfree
+     * and the VMA services may touch (destroying kmalloc-32 or freeing a live vm_area node
+     * would corrupt the kernel's state, issue 11 defect 4).
+     */
+    private long guestCache(long id) {
+        MmRoot root = memory.root();
+        if (id < 0 || id >= root.cacheCapacity() || !memory.slabs().isActive((int) id)) {
+            return EINVAL;
+        }
+        long kmallocFirst = root.kmallocFirstCache();
+        boolean internal = id == root.vmAreaCache() || (id >= kmallocFirst && id < kmallocFirst + KMALLOC_CACHES);
+        return internal ? EPERM : 0;
+    }
+
+    private long vmaReserve(long size, long flags) {
+        if (size == 0 || (flags & ~PageTables.ALLOWED_FLAGS) != 0) {
+            return EINVAL;
+        }
+        return orNoMemory(memory.demandPaging().reserve(size, flags));
+    }
+
+    private long stat(long selector) {
+        if (selector == STAT_FREE_FRAMES) {
+            return memory.root().freeFrames();
+        }
+        if (selector == STAT_TOTAL_FRAMES) {
+            return memory.root().frameCount();
+        }
+        return selector == STAT_DIRECT_MAP ? memory.root().directMapBase() : EINVAL;
+    }
+
+    /**
+     * Records a refused free with the caller's RIP and logs it at DEBUG: refusing is the
+     * services doing their job (kmain's demo double-frees on purpose), so whoever shows the
+     * records (the CLI, a test) decides how loud to be.
+     */
     private long reportFree(String call, long address, FreeResult result) {
         if (result != FreeResult.FREED) {
             long rip = machine.register(X86Reg.RIP);
             InvalidFree report = new InvalidFree(call, address, result, rip, symbolizer.apply(rip));
             invalidFrees.add(report);
-            log.warn("invalid free: {}", report);
+            log.debug("refused free: {}", report);
         }
         return result.errno();
     }

@@ -46,7 +46,8 @@ public final class DemandPaging {
         if (vma.get().start() != start) {
             return FreeResult.NOT_BLOCK_START;
         }
-        for (long page = start; page < vma.get().end(); page += PAGE) {
+        long end = areas.requireSound(vma.get()).end();
+        for (long page = start; page != end; page += PAGE) {
             tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
                 FreeResult freed = buddy.free(frame, 0, FrameType.DEMAND_PAGED);
                 if (freed != FreeResult.FREED) {

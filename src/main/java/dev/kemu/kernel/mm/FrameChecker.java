@@ -10,15 +10,62 @@ import static dev.kemu.kernel.mm.MmLayout.*;
 /**
  * Walks the frame table and the buddy free lists in guest RAM and lists every inconsistency
  * (empty list = consistent). For tests and for {@code kemu} diagnostics; it changes nothing.
+ * Everything it reads is guest memory, so it never trusts a value to index or to bound a
+ * loop: a frame number outside the table, an unknown type byte or an order above
+ * {@link MmLayout#MAX_ORDER} is a finding, not an exception.
  */
 public final class FrameChecker {
     private FrameChecker() {}
 
-
     public static List<String> check(MmRoot root) {
-        List<String> problems = new ArrayList<>();
+        List<String> problems = new ArrayList<>(rootProblems(root));
+        if (!problems.isEmpty()) {
+            return problems; // without a sound root, nothing else can be located
+        }
         FrameTable table = FrameTable.of(root);
+        for (long pfn = 0; pfn < table.frames(); pfn++) {
+            int code = table.typeCode(pfn);
+            if (code >= FrameType.values().length) {
+                problems.add(String.format("frame 0x%x: type byte %d at P0x%x is no frame type (0..%d expected)", pfn,
+                        code, table.base() + pfn * FRAME_ENTRY, FrameType.values().length - 1));
+            }
+        }
+        if (!problems.isEmpty()) {
+            return problems;
+        }
         Set<Long> listed = new HashSet<>();
+        checkFreeLists(root, table, listed, problems);
+        checkBlocks(table, listed, problems);
+        return problems;
+    }
+
+    /** What makes the mm root unusable for locating the rest: magic, sizes, tables outside RAM. */
+    public static List<String> rootProblems(MmRoot root) {
+        List<String> problems = new ArrayList<>();
+        long size = root.ram().size();
+        if (root.phys() < 0 || root.phys() + ROOT_SIZE > size) {
+            problems.add(String.format("mm root P0x%x is not a page inside RAM", root.phys()));
+            return problems;
+        }
+        if (root.get(ROOT_MAGIC) != MAGIC) {
+            problems.add(String.format("mm root P0x%x: magic 0x%x, expected 0x%x", root.phys(), root.get(ROOT_MAGIC), MAGIC));
+        }
+        if (root.ramBytes() != size || root.frameCount() != size / PAGE) {
+            problems.add(String.format("mm root P0x%x: states %d RAM bytes and %d frames, expected %d and %d", root.phys(),
+                    root.ramBytes(), root.frameCount(), size, size / PAGE));
+        }
+        long frameTable = root.frameTable();
+        if (frameTable < 0 || frameTable > size - (size / PAGE) * FRAME_ENTRY) {
+            problems.add(String.format("mm root P0x%x: frame table P0x%x does not fit in RAM", root.phys(), frameTable));
+        }
+        long cacheTable = root.cacheTable();
+        if (cacheTable < 0 || cacheTable >= size) {
+            problems.add(String.format("mm root P0x%x: cache table P0x%x is outside RAM", root.phys(), cacheTable));
+        }
+        return problems;
+    }
+
+    private static void checkFreeLists(MmRoot root, FrameTable table, Set<Long> listed, List<String> problems) {
         long freeFrames = 0;
         for (int order = 0; order <= MAX_ORDER; order++) {
             int count = 0;
@@ -60,6 +107,9 @@ public final class FrameChecker {
         if (freeFrames != root.freeFrames()) {
             problems.add("free lists hold " + freeFrames + " frames, the root counts " + root.freeFrames());
         }
+    }
+
+    private static void checkBlocks(FrameTable table, Set<Long> listed, List<String> problems) {
         for (long pfn = 0; pfn < table.frames(); pfn++) {
             if (!table.isHead(pfn)) {
                 problems.add(String.format("frame 0x%x belongs to no block", pfn));
@@ -70,6 +120,10 @@ public final class FrameChecker {
                 problems.add(String.format("free block at frame 0x%x is on no free list", pfn));
             }
             int order = table.order(pfn);
+            if (order > MAX_ORDER) {
+                problems.add(String.format("frame 0x%x heads a block of order %d, expected 0..%d", pfn, order, MAX_ORDER));
+                continue;
+            }
             for (long tail = pfn + 1; tail < pfn + (1L << order) && tail < table.frames(); tail++) {
                 // Tails of free blocks keep stale tags (only heads change on split and merge).
                 if (table.isHead(tail) || table.type(tail) != type
@@ -80,6 +134,5 @@ public final class FrameChecker {
             }
             pfn += (1L << order) - 1;
         }
-        return problems;
     }
 }

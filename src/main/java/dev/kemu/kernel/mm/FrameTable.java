@@ -104,6 +104,29 @@ public record FrameTable(GuestRam ram, long base, long frames) {
      * for FREE frames, whose type alone says what they are.
      */
     public long headOf(long pfn) {
-        return isHead(pfn) ? pfn : Integer.toUnsignedLong(tag(pfn));
+        if (isHead(pfn)) {
+            return pfn;
+        }
+        long head = Integer.toUnsignedLong(tag(pfn));
+        if (head >= frames || head > pfn) {
+            throw new KernelPanic(String.format("frame 0x%x is a tail whose tag names head 0x%x, expected a frame below"
+                    + " it inside the table (0x%x frames)", pfn, head, frames));
+        }
+        return head;
+    }
+
+    /** The raw type byte, for checkers that must report an unknown type instead of stopping on it. */
+    public int typeCode(long pfn) {
+        return ram.read8(entry(pfn) + FE_TYPE);
+    }
+
+    /** Pinned page tables are never freed by {@link PageTables#unmap} (see {@link MmLayout#FLAG_PINNED}). */
+    public boolean isPinned(long pfn) {
+        return (ram.read8(entry(pfn) + FE_FLAGS) & FLAG_PINNED) != 0;
+    }
+
+    void pin(long pfn) {
+        long e = entry(pfn);
+        ram.write8(e + FE_FLAGS, ram.read8(e + FE_FLAGS) | FLAG_PINNED);
     }
 }

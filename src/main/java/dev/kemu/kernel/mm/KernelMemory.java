@@ -54,6 +54,7 @@ public final class KernelMemory {
         for (long table : tableFrames) {
             frames.setTag(table / PAGE, PageTables.presentEntries(ram, table));
         }
+        PageTables.pinShared(ram, frames, pml4 & PageTableEntry.ADDRESS_MASK);
         root.set(ROOT_PML4, pml4 & PageTableEntry.ADDRESS_MASK);
         KernelMemory memory = new KernelMemory(root, tlb);
         long directMapFlags = PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE | PageTableEntry.GLOBAL;
@@ -108,11 +109,28 @@ public final class KernelMemory {
         return demandPaging;
     }
 
-    /** Everything the checkers find wrong in the metadata (empty = consistent). */
+    /**
+     * Everything the checkers find wrong in the metadata (empty = consistent). Never throws:
+     * the metadata is guest memory, and a broken root or a structure the checkers cannot walk
+     * is itself a finding.
+     */
     public List<String> check() {
-        List<String> problems = new ArrayList<>(FrameChecker.check(root));
-        problems.addAll(dev.kemu.kernel.slab.SlabChecker.check(root));
-        problems.addAll(PageTableChecker.checkCounts(root));
+        List<String> problems = new ArrayList<>(FrameChecker.rootProblems(root));
+        if (!problems.isEmpty()) {
+            return problems;
+        }
+        run("frame checker", () -> FrameChecker.check(root), problems);
+        run("slab checker", () -> dev.kemu.kernel.slab.SlabChecker.check(root), problems);
+        run("page-table checker", () -> PageTableChecker.checkCounts(root), problems);
         return problems;
+    }
+
+    private static void run(String checker, java.util.function.Supplier<List<String>> check, List<String> problems) {
+        try {
+            problems.addAll(check.get());
+        } catch (KernelPanic | IndexOutOfBoundsException e) {
+            // A last line of defence: the checkers test what they follow, but a finding beats a crash.
+            problems.add(checker + " could not finish: " + e.getMessage());
+        }
     }
 }

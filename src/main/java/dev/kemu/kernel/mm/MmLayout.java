@@ -25,7 +25,7 @@ package dev.kemu.kernel.mm;
  * frame table entry (16 bytes per 4 KiB frame, indexed by frame number)
  *   +0  u8  type (FrameType ordinal)
  *   +1  u8  order of the block this frame heads
- *   +2  u8  flags: 1 = head of a block
+ *   +2  u8  flags: 1 = head of a block; 2 = pinned page table (shared, never freed by unmap)
  *   +4  u32 tag: slab -> cache id; page table -> present entries; tail of an allocated block ->
  *           its head's frame number (tails of free blocks: stale, splits and merges touch heads only)
  *   +8  u32 next frame number in a free list
@@ -47,6 +47,13 @@ public final class MmLayout {
     public static final int FRAME_ENTRY = 16;
     static final int FE_TYPE = 0, FE_ORDER = 1, FE_FLAGS = 2, FE_TAG = 4, FE_NEXT = 8, FE_PREV = 12;
     static final int FLAG_HEAD = 1;
+    /**
+     * A page table adopted at HC_MM_INIT that more than one entry points at (boot.S shares
+     * boot_pd between the identity map and the kernel half) or that a kernel-half PML4 entry
+     * points at (other address spaces copy those entries): emptying it through one path must
+     * not free it while the other still uses it (issue 11, defect 7).
+     */
+    static final int FLAG_PINNED = 2;
 
     /** Direct map of all physical memory (PML4 slot 256), as Limine's HHDM. */
     public static final long DIRECT_MAP_BASE = 0xffff_8000_0000_0000L;

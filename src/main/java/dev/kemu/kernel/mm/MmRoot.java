@@ -70,6 +70,25 @@ public record MmRoot(GuestRam ram, long phys) {
         return get32(ROOT_KMALLOC_FIRST);
     }
 
+    /** The range vmalloc and the VMAs own: {@code [vmallocStart, vmallocEnd)}. */
+    public long vmallocStart() {
+        return get(ROOT_VMALLOC_START);
+    }
+
+    public long vmallocEnd() {
+        return get(ROOT_VMALLOC_END);
+    }
+
+    /** Id of the internal cache of vm_area nodes. */
+    public int vmAreaCache() {
+        return get32(ROOT_VM_AREA_CACHE);
+    }
+
+    /** Direct-map address of the first node of the VMA list, 0 = empty. */
+    public long vmaListHead() {
+        return get(ROOT_VMAS);
+    }
+
     public void setKmallocFirstCache(int id) {
         set32(ROOT_KMALLOC_FIRST, id);
     }

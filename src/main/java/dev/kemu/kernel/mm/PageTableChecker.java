@@ -22,18 +22,20 @@ public final class PageTableChecker {
         List<String> problems = new ArrayList<>();
         FrameTable frames = FrameTable.of(root);
         Set<Long> reachable = new HashSet<>();
-        visit(root.ram(), root.pml4(), 4, 0, reachable, null);
+        visit(root.ram(), root.pml4(), 4, 0, reachable, null, problems);
+        int pageTable = FrameType.PAGE_TABLE.ordinal();
         for (long table : reachable) {
             long pfn = table / PAGE;
-            if (frames.type(pfn) != FrameType.PAGE_TABLE) {
-                problems.add(String.format("table P0x%x is reachable from the PML4 but typed %s", table, frames.type(pfn)));
+            if (frames.typeCode(pfn) != pageTable) {
+                problems.add(String.format("table P0x%x is reachable from the PML4 but its frame type is %d, expected %d"
+                        + " (PAGE_TABLE)", table, frames.typeCode(pfn), pageTable));
             } else if (frames.tag(pfn) != PageTables.presentEntries(root.ram(), table)) {
                 problems.add(String.format("table P0x%x counts %d present entries, holds %d", table, frames.tag(pfn),
                         PageTables.presentEntries(root.ram(), table)));
             }
         }
         for (long pfn = 0; pfn < frames.frames(); pfn++) {
-            if (frames.type(pfn) == FrameType.PAGE_TABLE && !reachable.contains(pfn * PAGE)) {
+            if (frames.typeCode(pfn) == pageTable && !reachable.contains(pfn * PAGE)) {
                 problems.add(String.format("page-table frame P0x%x is not reachable from the PML4 (leaked)", pfn * PAGE));
             }
         }
@@ -43,12 +45,18 @@ public final class PageTableChecker {
     /** Every leaf mapping reachable from {@code pml4}, by virtual address. */
     public static TreeMap<Long, Leaf> leaves(GuestRam ram, long pml4) {
         TreeMap<Long, Leaf> leaves = new TreeMap<>(Long::compareUnsigned);
-        visit(ram, pml4, 4, 0, new HashSet<>(), leaves);
+        visit(ram, pml4, 4, 0, new HashSet<>(), leaves, new ArrayList<>());
         return leaves;
     }
 
     private static void visit(GuestRam ram, long table, int level, long vaBase, Set<Long> tables,
-                              TreeMap<Long, Leaf> leaves) {
+                              TreeMap<Long, Leaf> leaves, List<String> problems) {
+        if (table < 0 || table + PAGE > ram.size()) {
+            // Entries hold guest-written addresses: one may point anywhere.
+            problems.add(String.format("a level-%d entry for V0x%x points at table P0x%x, outside RAM", level + 1, vaBase,
+                    table));
+            return;
+        }
         if (!tables.add(table)) {
             return;
         }
@@ -68,7 +76,7 @@ public final class PageTableChecker {
                     leaves.put(va, new Leaf(va, pa, span, entry.raw()));
                 }
             } else {
-                visit(ram, entry.address().value(), level - 1, va, tables, leaves);
+                visit(ram, entry.address().value(), level - 1, va, tables, leaves, problems);
             }
         }
     }

@@ -125,8 +125,8 @@ public final class PageTables {
         // Free tables that became empty, bottom up; never the PML4.
         for (int level = leafLevel; level < 4; level++) {
             long table = tables[level];
-            if (frames.tag(table / MmLayout.PAGE) != 0) {
-                break;
+            if (frames.tag(table / MmLayout.PAGE) != 0 || frames.isPinned(table / MmLayout.PAGE)) {
+                break; // still used, or shared with another path (kept empty, as Linux keeps kernel tables)
             }
             FreeResult freed = buddy.free(table, 0, FrameType.PAGE_TABLE);
             if (freed != FreeResult.FREED) {
@@ -191,6 +191,43 @@ public final class PageTables {
         }
         if (wasPresent != nowPresent) {
             frames.setTag(pfn, frames.tag(pfn) + (nowPresent ? 1 : -1));
+        }
+    }
+
+    /**
+     * Pins the adopted tables that must outlive their entries: those more than one entry
+     * points at, and those kernel-half PML4 entries point at. Tables made later by
+     * {@link #map} have exactly one parent entry, so only adopted ones can be shared.
+     */
+    static void pinShared(GuestRam ram, FrameTable frames, long pml4) {
+        java.util.Map<Long, Integer> references = new java.util.HashMap<>();
+        java.util.Set<Long> kernelHalf = new java.util.HashSet<>();
+        countReferences(ram, pml4, 4, references, new java.util.HashSet<>());
+        for (int i = 256; i < 512; i++) {
+            PageTableEntry entry = new PageTableEntry(ram.read64(pml4 + i * 8L));
+            if (entry.present() && !entry.huge()) {
+                kernelHalf.add(entry.address().value());
+            }
+        }
+        references.forEach((table, count) -> {
+            if ((count > 1 || kernelHalf.contains(table)) && table < ram.size()) {
+                frames.pin(table / MmLayout.PAGE);
+            }
+        });
+    }
+
+    private static void countReferences(GuestRam ram, long table, int level, java.util.Map<Long, Integer> references,
+                                        java.util.Set<Long> visited) {
+        if (level == 1 || !visited.add(table) || table + MmLayout.PAGE > ram.size()) {
+            return;
+        }
+        for (int i = 0; i < 512; i++) {
+            PageTableEntry entry = new PageTableEntry(ram.read64(table + i * 8L));
+            if (entry.present() && !(entry.huge() && level <= 3)) {
+                long child = entry.address().value();
+                references.merge(child, 1, Integer::sum);
+                countReferences(ram, child, level - 1, references, visited);
+            }
         }
     }
 

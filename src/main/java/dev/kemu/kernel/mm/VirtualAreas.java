@@ -53,7 +53,8 @@ public final class VirtualAreas {
             throw new IllegalArgumentException("area size must be a positive page multiple, got " + size);
         }
         long prev = 0;
-        for (long node = root.get(ROOT_FREE_AREAS); node != 0; prev = node, node = next(node)) {
+        Walk walk = new Walk("free-area");
+        for (long node = root.get(ROOT_FREE_AREAS); node != 0; prev = node, node = walk.next(node)) {
             long start = start(node), end = end(node);
             if (Long.compareUnsigned(end - start, size) < 0) {
                 continue;
@@ -79,7 +80,8 @@ public final class VirtualAreas {
     /** Removes the VMA starting at {@code start} and returns its range to the free list. */
     public Optional<Vma> free(long start) {
         long prev = 0;
-        for (long node = root.get(ROOT_VMAS); node != 0; prev = node, node = next(node)) {
+        Walk walk = new Walk("VMA");
+        for (long node = root.get(ROOT_VMAS); node != 0; prev = node, node = walk.next(node)) {
             if (start(node) == start) {
                 Vma vma = read(node);
                 setNext(prev, ROOT_VMAS, next(node));
@@ -94,7 +96,8 @@ public final class VirtualAreas {
 
     /** Splits the VMA at {@code start} so that its tail from {@code at} becomes a VMA of {@code tailKind}. */
     public boolean split(long start, long at, VmaKind tailKind) {
-        for (long node = root.get(ROOT_VMAS); node != 0; node = next(node)) {
+        Walk walk = new Walk("VMA");
+        for (long node = root.get(ROOT_VMAS); node != 0; node = walk.next(node)) {
             if (start(node) == start && Long.compareUnsigned(at, start) > 0 && Long.compareUnsigned(at, end(node)) < 0) {
                 long tail = newNode(at, end(node), ram.read64(phys(node) + N_FLAGS), tailKind);
                 if (tail == 0) {
@@ -110,12 +113,28 @@ public final class VirtualAreas {
     }
 
     public Optional<Vma> find(long address) {
-        for (long node = root.get(ROOT_VMAS); node != 0; node = next(node)) {
+        Walk walk = new Walk("VMA");
+        for (long node = root.get(ROOT_VMAS); node != 0; node = walk.next(node)) {
             if (read(node).contains(address)) {
                 return Optional.of(read(node));
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Stops with the facts unless {@code vma} is a non-empty, page-aligned range inside the
+     * vmalloc range. Its owners loop over its pages, and the bounds come from guest RAM: a
+     * corrupted end would keep the host busy for hours.
+     */
+    public Vma requireSound(Vma vma) {
+        long low = root.get(ROOT_VMALLOC_START), high = root.get(ROOT_VMALLOC_END);
+        if (Long.compareUnsigned(vma.start(), low) < 0 || Long.compareUnsigned(vma.end(), high) > 0
+                || Long.compareUnsigned(vma.start(), vma.end()) >= 0 || ((vma.start() | vma.end()) & (PAGE - 1)) != 0) {
+            throw new KernelPanic(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside the vmalloc range"
+                    + " [V0x%x, V0x%x)", vma.start(), vma.end(), low, high));
+        }
+        return vma;
     }
 
     public List<Vma> vmas() {
@@ -128,11 +147,9 @@ public final class VirtualAreas {
 
     private List<Vma> list(int headOffset) {
         List<Vma> result = new ArrayList<>();
-        for (long node = root.get(headOffset); node != 0; node = next(node)) {
+        Walk walk = new Walk(listName(headOffset));
+        for (long node = root.get(headOffset); node != 0; node = walk.next(node)) {
             result.add(read(node));
-            if (result.size() > 1_000_000) {
-                throw new KernelPanic("vm_area list at root+" + headOffset + " loops");
-            }
         }
         return result;
     }
@@ -140,9 +157,10 @@ public final class VirtualAreas {
     private void insertSorted(int headOffset, long node) {
         long prev = 0;
         long at = root.get(headOffset);
+        Walk walk = new Walk(listName(headOffset));
         while (at != 0 && Long.compareUnsigned(start(at), start(node)) < 0) {
             prev = at;
-            at = next(at);
+            at = walk.next(at);
         }
         ram.write64(phys(node) + N_NEXT, at);
         setNext(prev, headOffset, node);
@@ -156,7 +174,11 @@ public final class VirtualAreas {
             freeNode(next);
         }
         long prev = 0;
-        for (long at = root.get(ROOT_FREE_AREAS); at != node; at = next(at)) {
+        Walk walk = new Walk("free-area");
+        for (long at = root.get(ROOT_FREE_AREAS); at != node; at = walk.next(at)) {
+            if (at == 0) {
+                throw new KernelPanic("vm_area node V0x" + Long.toHexString(node) + " just inserted is not on the free-area list");
+            }
             prev = at;
         }
         if (prev != 0 && end(prev) == start(node)) {
@@ -205,10 +227,38 @@ public final class VirtualAreas {
 
     private long phys(long node) {
         long p = root.toPhysical(node);
-        if (p < 0) {
-            throw new KernelPanic("vm_area node V0x" + Long.toHexString(node) + " is outside the direct map");
+        if (p < 0 || (p & 7) != 0 || p + NODE_SIZE > ram.size()) {
+            throw new KernelPanic("vm_area node V0x" + Long.toHexString(node)
+                    + " is not an aligned 40-byte node inside the direct map of RAM");
         }
         return p;
+    }
+
+    private static String listName(int headOffset) {
+        return headOffset == ROOT_VMAS ? "VMA" : "free-area";
+    }
+
+    /**
+     * One walk along a list in guest RAM, bounded: the lists live where the guest can write,
+     * a cycle would hang the host (the instruction budget does not stop Java code), and no
+     * list can hold more nodes than RAM has room for.
+     */
+    private final class Walk {
+        private final String list;
+        private final long limit = ram.size() / NODE_SIZE;
+        private long steps;
+
+        Walk(String list) {
+            this.list = list;
+        }
+
+        long next(long node) {
+            if (++steps > limit) {
+                throw new KernelPanic(String.format("the %s list loops: still going after %d nodes (RAM holds at most"
+                        + " %d), at node V0x%x", list, steps, limit, node));
+            }
+            return VirtualAreas.this.next(node);
+        }
     }
 
     private void phys(long node, int field, long value) {

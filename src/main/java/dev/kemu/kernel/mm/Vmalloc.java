@@ -58,7 +58,7 @@ public final class Vmalloc {
             return found.isPresent() && found.get().kind() == VmaKind.GUARD ? FreeResult.NOT_BLOCK_START
                     : FreeResult.NOT_ALLOCATED;
         }
-        Vma vma = found.get();
+        Vma vma = areas.requireSound(found.get());
         if (vma.start() != address) {
             return FreeResult.NOT_BLOCK_START;
         }

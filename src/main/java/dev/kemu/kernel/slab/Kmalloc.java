@@ -73,12 +73,23 @@ public final class Kmalloc {
         }
         FrameType type = buddy.frames().type(phys / PAGE);
         return switch (type) {
-            case SLAB -> slabs.free(slabs.owner(phys), address);
+            case SLAB -> isKmallocCache(slabs.owner(phys)) ? slabs.free(slabs.owner(phys), address)
+                    : FreeResult.WRONG_CACHE;
             case HEAP -> buddy.free(phys, FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;
             case PAGE_TABLE, VMALLOC, ALLOCATED -> FreeResult.WRONG_TYPE;
             default -> FreeResult.NOT_ALLOCATED;
         };
+    }
+
+    /**
+     * kfree takes objects of the size-class caches only: an object of another cache (the
+     * internal vm_area cache above all) has an owner that frees it, and the id read from a
+     * slab header in guest RAM must not select a cache unchecked.
+     */
+    private boolean isKmallocCache(int id) {
+        int first = root.kmallocFirstCache();
+        return id >= first && id <= first + KMALLOC_MAX_SHIFT - KMALLOC_MIN_SHIFT;
     }
 
     /** Usable size of the allocation at {@code address} (its size class or whole pages), or -1. */
@@ -89,7 +100,7 @@ public final class Kmalloc {
         }
         FrameType type = buddy.frames().type(phys / PAGE);
         if (type == FrameType.SLAB) {
-            return slabs.cache(slabs.owner(phys)).objectSize();
+            return isKmallocCache(slabs.owner(phys)) ? slabs.cache(slabs.owner(phys)).objectSize() : -1;
         }
         return type == FrameType.HEAP ? PAGE << buddy.orderAt(phys) : -1;
     }

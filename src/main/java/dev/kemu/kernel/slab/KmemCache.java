@@ -15,6 +15,19 @@ public record KmemCache(GuestRam ram, long phys, int id) {
         return new KmemCache(root.ram(), root.cacheTable() + (long) id * SIZE, id);
     }
 
+    /**
+     * How many descriptors of the cache table can be read: the capacity the root states, but
+     * never past the end of RAM (the root is guest memory and may be overwritten).
+     */
+    public static int describable(MmRoot root) {
+        long table = root.cacheTable();
+        long size = root.ram().size();
+        if (table < 0 || table >= size) {
+            return 0;
+        }
+        return (int) Math.max(0, Math.min(root.cacheCapacity(), (size - table) / SIZE));
+    }
+
     public boolean active() {
         return (ram.read32(phys + FLAGS) & FLAG_ACTIVE) != 0;
     }

@@ -88,7 +88,7 @@ public final class SlabAllocator {
     }
 
     private int freeCacheSlot() {
-        for (int id = 0; id < root.cacheCapacity(); id++) {
+        for (int id = 0; id < KmemCache.describable(root); id++) {
             if (!KmemCache.of(root, id).active()) {
                 return id;
             }
@@ -118,13 +118,16 @@ public final class SlabAllocator {
     }
 
     public boolean isActive(int id) {
-        return id >= 0 && id < root.cacheCapacity() && KmemCache.of(root, id).active();
+        return id >= 0 && id < KmemCache.describable(root) && KmemCache.of(root, id).active();
     }
 
     /** Allocates one object; returns its direct-map address, or 0 when out of memory. */
     public long allocate(int id, boolean zero) {
         KmemCache cache = cache(id);
         long slab = cache.current();
+        if (slab != 0) {
+            requireSlab(cache, slab, "current slab");
+        }
         if (slab == 0 || ram.read64(slab + S_FREELIST) == 0) {
             slab = replaceCurrent(cache, slab);
             if (slab == 0) {
@@ -132,9 +135,13 @@ public final class SlabAllocator {
             }
         }
         long object = ram.read64(slab + S_FREELIST);
+        int index = objectIndex(cache, slab, object);
+        if (index < 0) {
+            throw new KernelPanic(String.format("cache %s: freelist of slab P0x%x holds V0x%x, not an object of that slab",
+                    cache.name(), slab, object));
+        }
         long objectPhys = root.toPhysical(object);
         ram.write64(slab + S_FREELIST, ram.read64(objectPhys));
-        int index = (int) ((objectPhys - slab - cache.firstObject()) / cache.stride());
         setAllocated(slab, index, true);
         ram.write32(slab + S_INUSE, ram.read32(slab + S_INUSE) + 1);
         cache.addActive(1);
@@ -156,6 +163,7 @@ public final class SlabAllocator {
             slab = cache.listHead(LIST_EMPTY);
         }
         if (slab != 0) {
+            requireSlab(cache, slab, "list head");
             unlink(cache, slab);
         } else {
             slab = grow(cache);
@@ -194,11 +202,10 @@ public final class SlabAllocator {
         if (ram.read32(slab + S_CACHE) != id) {
             return FreeResult.WRONG_CACHE;
         }
-        long offset = objectPhys - slab - cache.firstObject();
-        if (offset < 0 || offset % cache.stride() != 0 || offset / cache.stride() >= cache.objectsPerSlab()) {
+        int index = objectIndex(cache, slab, object);
+        if (index < 0) {
             return FreeResult.NOT_AN_OBJECT;
         }
-        int index = (int) (offset / cache.stride());
         if (!isAllocated(slab, index)) {
             return FreeResult.DOUBLE_FREE;
         }
@@ -222,6 +229,37 @@ public final class SlabAllocator {
         return FreeResult.FREED;
     }
 
+    /** Index of {@code object} (direct-map address) in {@code slab}, or -1 when it is not the start of one of its objects. */
+    private int objectIndex(KmemCache cache, long slab, long object) {
+        long objectPhys = root.toPhysical(object);
+        long offset = objectPhys - slab - cache.firstObject();
+        int stride = cache.stride();
+        if (objectPhys < 0 || offset < 0 || stride <= 0 || offset % stride != 0 || offset / stride >= cache.objectsPerSlab()
+                || objectPhys + 8 > ram.size()) {
+            return -1;
+        }
+        return (int) (offset / stride);
+    }
+
+    /**
+     * Stops with the facts when a slab pointer read from guest RAM (a list head or link) is
+     * not a slab header of this cache: following it would read or write anywhere.
+     */
+    private void requireSlab(KmemCache cache, long slab, String where) {
+        if (!isSlabAddress(slab)) {
+            throw new KernelPanic(String.format("cache %s: %s P0x%x is not a page inside RAM", cache.name(), where, slab));
+        }
+        if (ram.read32(slab + S_MAGIC) != SLAB_MAGIC || ram.read32(slab + S_CACHE) != cache.id()) {
+            throw new KernelPanic(String.format("cache %s: %s P0x%x has magic 0x%x and cache id %d, expected 0x%x and %d",
+                    cache.name(), where, slab, ram.read32(slab + S_MAGIC), ram.read32(slab + S_CACHE), SLAB_MAGIC,
+                    cache.id()));
+        }
+    }
+
+    private boolean isSlabAddress(long slab) {
+        return slab > 0 && (slab & (PAGE - 1)) == 0 && slab + PAGE <= ram.size();
+    }
+
     /** The id of the cache that owns the slab object at {@code objectPhys}, or -1 if it is not in a slab. */
     public int owner(long objectPhys) {
         long pfn = objectPhys / PAGE;
@@ -237,7 +275,14 @@ public final class SlabAllocator {
             ram.write32(current + S_LIST, -1);
             release(cache, current);
         }
+        // Each release unlinks the head; a corrupted list could hand back the same slab forever.
+        int left = cache.listCount(LIST_EMPTY);
         for (long slab = cache.listHead(LIST_EMPTY); slab != 0; slab = cache.listHead(LIST_EMPTY)) {
+            if (left-- <= 0) {
+                throw new KernelPanic(String.format("cache %s: the empty list holds more slabs than it counts (%d)",
+                        cache.name(), cache.listCount(LIST_EMPTY)));
+            }
+            requireSlab(cache, slab, "empty list head");
             release(cache, slab);
         }
     }
@@ -253,12 +298,13 @@ public final class SlabAllocator {
         return true;
     }
 
+    /** One row per active cache; never throws, whatever the guest wrote into the cache table. */
     public List<SlabInfo> info() {
         List<SlabInfo> rows = new ArrayList<>();
-        for (int id = 0; id < root.cacheCapacity(); id++) {
+        for (int id = 0; id < KmemCache.describable(root); id++) {
             KmemCache c = KmemCache.of(root, id);
             if (c.active()) {
-                boolean currentInUse = c.current() != 0 && ram.read32(c.current() + S_INUSE) > 0;
+                boolean currentInUse = isSlabAddress(c.current()) && ram.read32(c.current() + S_INUSE) > 0;
                 rows.add(new SlabInfo(c.name(), c.activeObjects(), c.totalObjects(), c.objectSize(), c.objectsPerSlab(),
                         1 << c.slabOrder(), c.listCount(LIST_PARTIAL) + c.listCount(LIST_FULL) + (currentInUse ? 1 : 0),
                         c.slabs()));
@@ -279,9 +325,9 @@ public final class SlabAllocator {
         ram.write32(slab + S_CACHE, cache.id());
         ram.write32(slab + S_LIST, -1);
         long first = slab + cache.firstObject();
+        ObjectConstructor ctor = constructor(cache);
         for (int i = objects - 1; i >= 0; i--) {
             long objectPhys = first + (long) i * cache.stride();
-            ObjectConstructor ctor = cache.ctor() == 0 ? null : constructors.get(cache.ctor());
             if (ctor != null) {
                 ctor.construct(ram, objectPhys, root.toVirtual(objectPhys), cache.objectSize());
             }
@@ -290,6 +336,16 @@ public final class SlabAllocator {
         }
         cache.addTotal(objects);
         return slab;
+    }
+
+    /** The host constructor the descriptor names; the id comes from guest RAM, so it is checked. */
+    private ObjectConstructor constructor(KmemCache cache) {
+        int id = cache.ctor();
+        if (id < 0 || id >= constructors.size()) {
+            throw new KernelPanic(String.format("cache %s: descriptor at P0x%x names constructor %d, only 0..%d exist",
+                    cache.name(), cache.phys(), id, constructors.size() - 1));
+        }
+        return constructors.get(id);
     }
 
     private void release(KmemCache cache, long slab) {
@@ -312,6 +368,9 @@ public final class SlabAllocator {
 
     private void link(KmemCache cache, long slab, int list) {
         long head = cache.listHead(list);
+        if (head != 0) {
+            requireSlab(cache, head, "list head");
+        }
         ram.write64(slab + S_NEXT, head);
         ram.write64(slab + S_PREV, 0);
         if (head != 0) {
@@ -327,8 +386,17 @@ public final class SlabAllocator {
         if (list < 0 || list == LIST_CURRENT) {
             return;
         }
+        if (list > LIST_EMPTY) {
+            throw new KernelPanic(String.format("cache %s: slab P0x%x says it is on list %d", cache.name(), slab, list));
+        }
         long next = ram.read64(slab + S_NEXT);
         long prev = ram.read64(slab + S_PREV);
+        if (prev != 0) {
+            requireSlab(cache, prev, "prev link of slab P0x" + Long.toHexString(slab) + ",");
+        }
+        if (next != 0) {
+            requireSlab(cache, next, "next link of slab P0x" + Long.toHexString(slab) + ",");
+        }
         if (prev == 0) {
             ram.write64(cache.phys() + CacheLayout.listHead(list), next);
         } else {
