@@ -2,29 +2,37 @@ package dev.kemu.machine;
 
 import dev.kemu.nativelib.AnonymousMemory;
 import dev.kemu.unicorn.Context;
+import dev.kemu.unicorn.X86Reg;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
  * A restorable state of a {@link Machine}: a copy of guest RAM, the CPU context, and the set
- * of page-table pages. Restoring copies back only the pages written since the snapshot (guest
- * stores through a write hook, host writes through {@link GuestRam}), plus the page tables
- * (the MMU sets accessed/dirty bits in them without a store the hook sees), then restores the
- * CPU and drops cached translations.
+ * of page-table pages. Restoring puts back every page whose bytes differ from the copy among
+ * the candidates: the pages written since the snapshot (guest stores through a write hook, host
+ * writes through {@link GuestRam}) plus the page tables (the MMU sets accessed/dirty bits in them
+ * without a store the hook sees); all of RAM when the tracker cannot vouch for its set (see
+ * {@link DirtyPages}) or the guest left another page-table root in CR3. Then it drops Unicorn's
+ * translated code of every page it put back, restores the CPU and flushes the TLB.
  */
 public final class Snapshot implements AutoCloseable {
-    private static final long PAGE = 4096;
+    static final long PAGE = 4096;
+    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
     private final Machine machine;
     private final AnonymousMemory copy;
     private final Context cpu;
+    private final long cr3;
     private final long[] pageTablePages;
+    private final ChangedPages changed = new ChangedPages();
+    private long fullScans;
 
-    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long[] pageTablePages) {
+    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long cr3, long[] pageTablePages) {
         this.machine = machine;
         this.copy = copy;
         this.cpu = cpu;
+        this.cr3 = cr3;
         this.pageTablePages = pageTablePages;
     }
 
@@ -43,31 +51,67 @@ public final class Snapshot implements AutoCloseable {
         }
         CpuState state = machine.cpu();
         List<Long> tables = state.pagingEnabled() ? machine.pageWalker().tables(state.cr3()) : List.of();
-        Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(),
+        Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(), state.cr3(),
                 tables.stream().mapToLong(Long::longValue).toArray());
-        machine.dirtyPages().clear();
+        DirtyPages dirty = machine.dirtyPages();
+        dirty.unwatchAll();
+        for (long table : snapshot.pageTablePages) {
+            dirty.watch(table / PAGE);
+        }
+        dirty.clear();
         return snapshot;
     }
-
-    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
     /** Puts the machine back exactly as it was at {@link #take}; returns how many pages were copied. */
     public long restore() {
         DirtyPages dirty = machine.dirtyPages();
-        for (long table : pageTablePages) {
-            dirty.mark(table, PAGE);
-        }
         MemorySegment ram = machine.ram().segment();
         MemorySegment saved = copy.segment();
-        long[] restored = {0};
-        dirty.forEach(page -> {
-            MemorySegment.copy(saved, page * PAGE, ram, page * PAGE, PAGE);
-            restored[0]++;
-        });
+        changed.clear();
+        if (!dirty.complete() || machine.register(X86Reg.CR3) != cr3) {
+            fullScans++;
+            restoreAll(ram, saved);
+        } else {
+            for (long table : pageTablePages) {
+                dirty.mark(table, PAGE);
+            }
+            dirty.forEach(page -> restorePage(ram, saved, page));
+        }
         dirty.clear();
+        TranslatedCode.drop(machine.engine(), changed);
         machine.engine().contextRestore(cpu);
         machine.engine().flushTlb();
-        return restored[0];
+        return changed.count();
+    }
+
+    /** How many restores had to compare all of RAM because the tracked set was not known to be complete. */
+    public long fullScans() {
+        return fullScans;
+    }
+
+    private void restorePage(MemorySegment ram, MemorySegment saved, long page) {
+        long offset = page * PAGE;
+        MemorySegment current = ram.asSlice(offset, PAGE);
+        MemorySegment original = saved.asSlice(offset, PAGE);
+        if (current.mismatch(original) != -1) { // unchanged bytes need no copy and keep their translations
+            current.copyFrom(original);
+            changed.add(page);
+        }
+    }
+
+    /** Compares all of RAM with the copy (vectorized, skipping equal stretches) and puts back each differing page. */
+    private void restoreAll(MemorySegment ram, MemorySegment saved) {
+        long size = ram.byteSize();
+        long offset = 0;
+        while (offset < size) {
+            long at = saved.asSlice(offset).mismatch(ram.asSlice(offset));
+            if (at < 0) {
+                return;
+            }
+            long page = (offset + at) / PAGE;
+            restorePage(ram, saved, page);
+            offset = (page + 1) * PAGE;
+        }
     }
 
     @Override

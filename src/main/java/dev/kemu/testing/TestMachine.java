@@ -60,8 +60,17 @@ public final class TestMachine implements AutoCloseable {
      * Only for benchmarks of the kernel services, which should not pay for the test harness.
      */
     public TestMachine(int traceBlocks, boolean snapshots) {
+        this(BootOptions.defaults().withBlockTrace(traceBlocks), snapshots);
+    }
+
+    /** A test machine with {@code ramBytes} of guest RAM instead of the default 64 MiB. */
+    public TestMachine(long ramBytes) {
+        this(BootOptions.defaults().withBlockTrace(TRACE_BLOCKS).withRam(ramBytes), true);
+    }
+
+    private TestMachine(BootOptions options, boolean snapshots) {
         KernelSources.BuiltImages images = KernelSources.defaults().build();
-        boot = new KernelBoot(images, BootOptions.defaults().withBlockTrace(traceBlocks));
+        boot = new KernelBoot(images, options);
         try {
             bootReport = boot.run();
             if (!bootReport.succeeded()) {
