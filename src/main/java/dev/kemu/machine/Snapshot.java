@@ -27,6 +27,8 @@ public final class Snapshot implements AutoCloseable {
     private final long[] pageTablePages;
     private final ChangedPages changed = new ChangedPages();
     private long fullScans;
+    private long copied;
+    private long keptFrom = -1, keptTo = -1; // pages whose translations the caller manages
 
     private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long cr3, long[] pageTablePages) {
         this.machine = machine;
@@ -68,6 +70,7 @@ public final class Snapshot implements AutoCloseable {
         MemorySegment ram = machine.ram().segment();
         MemorySegment saved = copy.segment();
         changed.clear();
+        copied = 0;
         if (!dirty.complete() || machine.register(X86Reg.CR3) != cr3) {
             fullScans++;
             restoreAll(ram, saved);
@@ -81,7 +84,22 @@ public final class Snapshot implements AutoCloseable {
         TranslatedCode.drop(machine.engine(), changed);
         machine.engine().contextRestore(cpu);
         machine.engine().flushTlb();
-        return changed.count();
+        return copied;
+    }
+
+    /**
+     * Leaves Unicorn's translated code of the pages in {@code [physical, physical + length)} to the
+     * caller, who rewrites them before every run and calls {@link Machine#codeChanged} when their
+     * code differs from what ran before (the test harness's snippet area: the same snippet again
+     * keeps its translations). Restores still put their bytes back.
+     */
+    public void leaveTranslationsOf(long physical, long length) {
+        if (physical < 0 || length <= 0 || physical + length > machine.ram().size()) {
+            throw new IllegalArgumentException(String.format("cannot leave the translations of P0x%x + 0x%x to the"
+                    + " caller: not inside guest RAM of 0x%x bytes", physical, length, machine.ram().size()));
+        }
+        keptFrom = physical / PAGE;
+        keptTo = (physical + length + PAGE - 1) / PAGE;
     }
 
     /** How many restores had to compare all of RAM because the tracked set was not known to be complete. */
@@ -95,7 +113,10 @@ public final class Snapshot implements AutoCloseable {
         MemorySegment original = saved.asSlice(offset, PAGE);
         if (current.mismatch(original) != -1) { // unchanged bytes need no copy and keep their translations
             current.copyFrom(original);
-            changed.add(page);
+            copied++;
+            if (page < keptFrom || page >= keptTo) {
+                changed.add(page);
+            }
         }
     }
 
