@@ -268,6 +268,11 @@ public final class Machine implements AutoCloseable {
         return dirtyPages;
     }
 
+    /** The pages of guest RAM ever touched by anyone; the others are unbacked and read as zero. */
+    java.util.BitSet residentPages() {
+        return hostMemory.residentPages();
+    }
+
     /** libunicorn 2.1.4 passes the physical address here on every path (see WriteHookAddressTest). */
     private void onGuestWrite(Unicorn uc, int type, long physical, int size, long value) {
         dirtyPages.markGuestStore(physical, size);

@@ -5,6 +5,7 @@ import dev.kemu.unicorn.Context;
 import dev.kemu.unicorn.X86Reg;
 
 import java.lang.foreign.MemorySegment;
+import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -44,8 +45,10 @@ public final class Snapshot implements AutoCloseable {
         AnonymousMemory copy = new AnonymousMemory(ram.size());
         MemorySegment source = ram.segment();
         MemorySegment target = copy.segment();
-        for (long page = 0; page < ram.size(); page += PAGE) {
+        BitSet touched = machine.residentPages(); // reading the others would only fault in zero pages
+        for (int index = touched.nextSetBit(0); index >= 0; index = touched.nextSetBit(index + 1)) {
             // Untouched pages stay unbacked in the copy too: only non-zero pages are copied.
+            long page = index * PAGE;
             MemorySegment slice = source.asSlice(page, PAGE);
             if (slice.mismatch(ZERO_PAGE) != -1) {
                 MemorySegment.copy(slice, 0, target, page, PAGE);
@@ -120,18 +123,15 @@ public final class Snapshot implements AutoCloseable {
         }
     }
 
-    /** Compares all of RAM with the copy (vectorized, skipping equal stretches) and puts back each differing page. */
+    /**
+     * Compares all of RAM with the copy and puts back each differing page. Pages that neither
+     * side ever touched both read as zero and are skipped (a large guest touches few of them).
+     */
     private void restoreAll(MemorySegment ram, MemorySegment saved) {
-        long size = ram.byteSize();
-        long offset = 0;
-        while (offset < size) {
-            long at = saved.asSlice(offset).mismatch(ram.asSlice(offset));
-            if (at < 0) {
-                return;
-            }
-            long page = (offset + at) / PAGE;
+        BitSet candidates = machine.residentPages();
+        candidates.or(copy.residentPages());
+        for (int page = candidates.nextSetBit(0); page >= 0; page = candidates.nextSetBit(page + 1)) {
             restorePage(ram, saved, page);
-            offset = (page + 1) * PAGE;
         }
     }
 

@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * <p>Each try checks {@code -Dkemu.fuzz.programs=N} programs (default 1); a failure prints
  * jqwik's seed and the shrunk program.
  */
-class RestoreExactnessProperties {
+class RestoreExactnessFuzzTest {
     private static final int PROGRAMS_PER_TRY = Integer.getInteger("kemu.fuzz.programs", 1);
     private static final long BUDGET = 3000;
     private static TestMachine machine;
@@ -58,7 +58,7 @@ class RestoreExactnessProperties {
         machine.close();
     }
 
-    @Property(tries = 40)
+    @Property(tries = 20)
     void randomProgram_thenReset_restoresAllRamRegistersAndCode(@ForAll("programBatches") List<Program> programs) {
         for (Program program : programs) {
             runIgnoringEscapes(program);
