@@ -21,6 +21,8 @@ import java.util.function.LongConsumer;
  *   <li>a guest store into a {@linkplain #watch watched} page (the page tables): the MMU may then
  *       set accessed/dirty bits in tables the hook never sees.</li>
  * </ul>
+ * Guest stores into page tables the host created since the snapshot are found by {@link Snapshot}
+ * with {@link #storedByGuest}.
  */
 public final class DirtyPages {
     private static final int PAGE_SHIFT = 12;
@@ -28,6 +30,7 @@ public final class DirtyPages {
 
     private final long pages;
     private final BitSet dirty;
+    private final BitSet storedByGuest;
     private final BitSet watched = new BitSet();
     private boolean complete = true;
 
@@ -38,6 +41,7 @@ public final class DirtyPages {
                     + " tracking can index (" + Integer.MAX_VALUE + "); use at most 8 TiB");
         }
         dirty = new BitSet((int) pages);
+        storedByGuest = new BitSet((int) pages);
     }
 
     /** A host write of {@code length} bytes at {@code physical}: every page it touches. */
@@ -59,6 +63,7 @@ public final class DirtyPages {
         long page = physical >>> PAGE_SHIFT;
         if (page < pages) {
             dirty.set((int) page);
+            storedByGuest.set((int) page);
         }
         if ((physical & PAGE_MASK) + size > PAGE_MASK + 1 || (physical & (size - 1)) != 0 || watched.get((int) page)) {
             complete = false;
@@ -81,6 +86,11 @@ public final class DirtyPages {
         return page >= 0 && page < pages && dirty.get((int) page);
     }
 
+    /** Whether a guest store (not only the host) wrote {@code page} since the last {@link #clear()}. */
+    public boolean storedByGuest(long page) {
+        return page >= 0 && page < pages && storedByGuest.get((int) page);
+    }
+
     /** Calls {@code action} with each dirty page number, in order. */
     public void forEach(LongConsumer action) {
         for (int page = dirty.nextSetBit(0); page >= 0; page = dirty.nextSetBit(page + 1)) {
@@ -95,6 +105,7 @@ public final class DirtyPages {
     /** Forgets all written pages (the watched ones stay watched) and makes the set complete again. */
     public void clear() {
         dirty.clear();
+        storedByGuest.clear();
         complete = true;
     }
 

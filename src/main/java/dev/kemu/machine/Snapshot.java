@@ -74,7 +74,7 @@ public final class Snapshot implements AutoCloseable {
         MemorySegment saved = copy.segment();
         changed.clear();
         copied = 0;
-        if (!dirty.complete() || machine.register(X86Reg.CR3) != cr3) {
+        if (!dirty.complete() || machine.register(X86Reg.CR3) != cr3 || guestEditedNewTables(dirty)) {
             fullScans++;
             restoreAll(ram, saved);
         } else {
@@ -103,6 +103,28 @@ public final class Snapshot implements AutoCloseable {
         }
         keptFrom = physical / PAGE;
         keptTo = (physical + length + PAGE - 1) / PAGE;
+    }
+
+    /**
+     * Whether the guest stored into a page table that the host added to the tree since the
+     * snapshot (new tables are not watched): an entry there may point the MMU at any page, whose
+     * accessed/dirty bits it then sets unseen. Walks the tree only when the host edited a table.
+     */
+    private boolean guestEditedNewTables(DirtyPages dirty) {
+        boolean edited = false;
+        for (long table : pageTablePages) {
+            edited |= dirty.isDirty(table / PAGE);
+        }
+        if (!edited) {
+            return false;
+        }
+        java.util.Set<Long> known = java.util.Arrays.stream(pageTablePages).boxed().collect(java.util.stream.Collectors.toSet());
+        for (long table : machine.pageWalker().tables(cr3)) {
+            if (!known.contains(table) && dirty.storedByGuest(table / PAGE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** How many restores had to compare all of RAM because the tracked set was not known to be complete. */

@@ -152,6 +152,11 @@ public final class TestMachine implements AutoCloseable {
         return false;
     }
 
+    /** How many resets had to compare all of guest RAM (the write tracker could not vouch for its set). */
+    public long fullRestores() {
+        return snapshot != null ? snapshot.fullScans() : 0;
+    }
+
     /** Resets, loads {@code source} at {@link #CODE_VA}, sets {@code registers}, and runs it to its end. */
     public GuestRun run(String source, Map<Integer, Long> registers, long budget) {
         SnippetAssembler.Snippet snippet = assembler.assemble(source, CODE_VA);

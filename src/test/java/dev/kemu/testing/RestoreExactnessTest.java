@@ -137,4 +137,45 @@ class RestoreExactnessTest {
         assertEquals(1, second.register(X86Reg.R12), "stale translated code ran: " + second.describe());
         assertEquals(7, second.register(X86Reg.RBX));
     }
+
+    /** Maps V0xffffc80000000000 (the host builds new tables), then finds its page table's physical address in RBX. */
+    private static final String MAP_AND_FIND_THE_NEW_PAGE_TABLE = """
+                xor edi, edi
+                mov esi, ALLOC_ZERO
+                HYPERCALL HC_FRAME_ALLOC
+                mov rsi, rax
+                movabs rdi, 0xffffc80000000000
+                mov edx, PTE_WRITABLE
+                HYPERCALL HC_VMMAP
+                movabs r8, 0xffff800000000000       # the direct map
+                movabs r9, 0x000ffffffffff000       # address bits of an entry
+                mov rbx, cr3
+                and rbx, r9
+                mov rbx, [r8 + rbx + 400 * 8]       # PML4 entry of V0xffffc80000000000
+                and rbx, r9
+                mov rbx, [r8 + rbx]                 # PDPT entry 0
+                and rbx, r9
+                mov rbx, [r8 + rbx]                 # PD entry 0
+                and rbx, r9                         # the page table
+            """;
+
+    @Test
+    void reset_afterGuestStoreIntoATableTheHostAdded_comparesAllRam() {
+        long before = machine.fullRestores();
+        runThenAssertExactReset(MAP_AND_FIND_THE_NEW_PAGE_TABLE + """
+                    mov rax, [r8 + rbx + 8]
+                    mov [r8 + rbx + 8], rax             # an entry the MMU would follow: anything it points at may get A/D bits
+                """);
+        assertEquals(before + 1, machine.fullRestores(), "a guest store into a new page table must make the restore compare all RAM");
+    }
+
+    @Test
+    void reset_afterHostAddedTablesAndPlainStores_keepsToTheTrackedPages() {
+        long before = machine.fullRestores();
+        runThenAssertExactReset(MAP_AND_FIND_THE_NEW_PAGE_TABLE + """
+                    movabs rax, 0xffffc80000000008
+                    mov qword ptr [rax], rbx
+                """);
+        assertEquals(before, machine.fullRestores(), "no store reached a page table: the tracked pages suffice");
+    }
 }
