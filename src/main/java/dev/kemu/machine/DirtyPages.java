@@ -23,6 +23,11 @@ import java.util.function.LongConsumer;
  * </ul>
  * Guest stores into page tables the host created since the snapshot are found by {@link Snapshot}
  * with {@link #storedByGuest}.
+ *
+ * <p>Write-protecting guest RAM at the host level instead (userfaultfd with
+ * {@code UFFD_FEATURE_WP_ASYNC} and {@code PAGEMAP_SCAN}, Linux 6.7+) would catch every writer by
+ * construction, but measured here it costs about 15 us for the first write to each page and
+ * 15-40 us per scan of 64 MiB, against a 2-3 us reset: too slow for a per-test reset.
  */
 public final class DirtyPages {
     private static final int PAGE_SHIFT = 12;
