@@ -52,8 +52,6 @@ public final class Machine implements AutoCloseable {
     private dev.kemu.unicorn.Context exceptionScratch;
     private dev.kemu.unicorn.Context kernelMode;
     private DirtyPages dirtyPages;
-    private RegisterBatch pagingBatch;
-    private final long[] pagingValues = new long[2];
     /** Kept across counted runs: adding or removing a code hook makes Unicorn drop all translated code. */
     private HookHandle counter;
 
@@ -275,35 +273,26 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * Tracks every page written from now on: guest stores through a write hook (translated
-     * with the current page tables), host writes through {@link GuestRam}. Used by {@link Snapshot}.
+     * Tracks every page written from now on: guest stores through a write hook, host writes
+     * through {@link GuestRam}; see {@link DirtyPages} for when the set is incomplete. Used by {@link Snapshot}.
      */
     public DirtyPages dirtyPages() {
         if (dirtyPages == null) {
             dirtyPages = new DirtyPages(ram.size());
             ram.trackWrites(dirtyPages);
-            pagingBatch = engine.batch(X86Reg.CR0, X86Reg.CR3);
             engine.hookMem(dev.kemu.unicorn.HookType.MEM_WRITE, 1, 0, this::onGuestWrite);
         }
         return dirtyPages;
     }
 
-    private void onGuestWrite(Unicorn uc, int type, long address, int size, long value) {
-        pagingBatch.read(pagingValues);
-        if ((pagingValues[0] & CpuState.CR0_PG) == 0) {
-            dirtyPages.mark(address, size);
-            return;
-        }
-        long first = walker.translate(pagingValues[1], address);
-        if (first >= 0) {
-            dirtyPages.mark(first, 1);
-        }
-        if ((address & 0xfff) + size > 0x1000) { // the store spills into the next page
-            long last = walker.translate(pagingValues[1], address + size - 1);
-            if (last >= 0) {
-                dirtyPages.mark(last, 1);
-            }
-        }
+    /** The pages of guest RAM ever touched by anyone; the others are unbacked and read as zero. */
+    java.util.BitSet residentPages() {
+        return hostMemory.residentPages();
+    }
+
+    /** libunicorn 2.1.4 passes the physical address here on every path (see WriteHookAddressTest). */
+    private void onGuestWrite(Unicorn uc, int type, long physical, int size, long value) {
+        dirtyPages.markGuestStore(physical, size);
     }
 
     /** Instructions executed so far in the current (or last) counted run. */

@@ -2,29 +2,40 @@ package dev.kemu.machine;
 
 import dev.kemu.nativelib.AnonymousMemory;
 import dev.kemu.unicorn.Context;
+import dev.kemu.unicorn.X86Reg;
 
 import java.lang.foreign.MemorySegment;
+import java.util.BitSet;
 import java.util.List;
 
 /**
  * A restorable state of a {@link Machine}: a copy of guest RAM, the CPU context, and the set
- * of page-table pages. Restoring copies back only the pages written since the snapshot (guest
- * stores through a write hook, host writes through {@link GuestRam}), plus the page tables
- * (the MMU sets accessed/dirty bits in them without a store the hook sees), then restores the
- * CPU and drops cached translations.
+ * of page-table pages. Restoring puts back every page whose bytes differ from the copy among
+ * the candidates: the pages written since the snapshot (guest stores through a write hook, host
+ * writes through {@link GuestRam}) plus the page tables (the MMU sets accessed/dirty bits in them
+ * without a store the hook sees); all of RAM when the tracker cannot vouch for its set (see
+ * {@link DirtyPages}) or the guest left another page-table root in CR3. Then it drops Unicorn's
+ * translated code of every page it put back, restores the CPU and flushes the TLB.
  */
 public final class Snapshot implements AutoCloseable {
-    private static final long PAGE = 4096;
+    static final long PAGE = 4096;
+    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
     private final Machine machine;
     private final AnonymousMemory copy;
     private final Context cpu;
+    private final long cr3;
     private final long[] pageTablePages;
+    private final ChangedPages changed = new ChangedPages();
+    private long fullScans;
+    private long copied;
+    private long keptFrom = -1, keptTo = -1; // pages whose translations the caller manages
 
-    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long[] pageTablePages) {
+    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long cr3, long[] pageTablePages) {
         this.machine = machine;
         this.copy = copy;
         this.cpu = cpu;
+        this.cr3 = cr3;
         this.pageTablePages = pageTablePages;
     }
 
@@ -34,8 +45,10 @@ public final class Snapshot implements AutoCloseable {
         AnonymousMemory copy = new AnonymousMemory(ram.size());
         MemorySegment source = ram.segment();
         MemorySegment target = copy.segment();
-        for (long page = 0; page < ram.size(); page += PAGE) {
+        BitSet touched = machine.residentPages(); // reading the others would only fault in zero pages
+        for (int index = touched.nextSetBit(0); index >= 0; index = touched.nextSetBit(index + 1)) {
             // Untouched pages stay unbacked in the copy too: only non-zero pages are copied.
+            long page = index * PAGE;
             MemorySegment slice = source.asSlice(page, PAGE);
             if (slice.mismatch(ZERO_PAGE) != -1) {
                 MemorySegment.copy(slice, 0, target, page, PAGE);
@@ -43,31 +56,105 @@ public final class Snapshot implements AutoCloseable {
         }
         CpuState state = machine.cpu();
         List<Long> tables = state.pagingEnabled() ? machine.pageWalker().tables(state.cr3()) : List.of();
-        Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(),
+        Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(), state.cr3(),
                 tables.stream().mapToLong(Long::longValue).toArray());
-        machine.dirtyPages().clear();
+        DirtyPages dirty = machine.dirtyPages();
+        dirty.unwatchAll();
+        for (long table : snapshot.pageTablePages) {
+            dirty.watch(table / PAGE);
+        }
+        dirty.clear();
         return snapshot;
     }
-
-    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[(int) PAGE]);
 
     /** Puts the machine back exactly as it was at {@link #take}; returns how many pages were copied. */
     public long restore() {
         DirtyPages dirty = machine.dirtyPages();
-        for (long table : pageTablePages) {
-            dirty.mark(table, PAGE);
-        }
         MemorySegment ram = machine.ram().segment();
         MemorySegment saved = copy.segment();
-        long[] restored = {0};
-        dirty.forEach(page -> {
-            MemorySegment.copy(saved, page * PAGE, ram, page * PAGE, PAGE);
-            restored[0]++;
-        });
+        changed.clear();
+        copied = 0;
+        if (!dirty.complete() || machine.register(X86Reg.CR3) != cr3 || guestEditedNewTables(dirty)) {
+            fullScans++;
+            restoreAll(ram, saved);
+        } else {
+            for (long table : pageTablePages) {
+                dirty.mark(table, PAGE);
+            }
+            dirty.forEach(page -> restorePage(ram, saved, page));
+        }
         dirty.clear();
+        TranslatedCode.drop(machine.engine(), changed);
         machine.engine().contextRestore(cpu);
         machine.engine().flushTlb();
-        return restored[0];
+        return copied;
+    }
+
+    /**
+     * Leaves Unicorn's translated code of the pages in {@code [physical, physical + length)} to the
+     * caller, who rewrites them before every run and calls {@link Machine#codeChanged} when their
+     * code differs from what ran before (the test harness's snippet area: the same snippet again
+     * keeps its translations). Restores still put their bytes back.
+     */
+    public void leaveTranslationsOf(long physical, long length) {
+        if (physical < 0 || length <= 0 || physical + length > machine.ram().size()) {
+            throw new IllegalArgumentException(String.format("cannot leave the translations of P0x%x + 0x%x to the"
+                    + " caller: not inside guest RAM of 0x%x bytes", physical, length, machine.ram().size()));
+        }
+        keptFrom = physical / PAGE;
+        keptTo = (physical + length + PAGE - 1) / PAGE;
+    }
+
+    /**
+     * Whether the guest stored into a page table that the host added to the tree since the
+     * snapshot (new tables are not watched): an entry there may point the MMU at any page, whose
+     * accessed/dirty bits it then sets unseen. Walks the tree only when the host edited a table.
+     */
+    private boolean guestEditedNewTables(DirtyPages dirty) {
+        boolean edited = false;
+        for (long table : pageTablePages) {
+            edited |= dirty.isDirty(table / PAGE);
+        }
+        if (!edited) {
+            return false;
+        }
+        java.util.Set<Long> known = java.util.Arrays.stream(pageTablePages).boxed().collect(java.util.stream.Collectors.toSet());
+        for (long table : machine.pageWalker().tables(cr3)) {
+            if (!known.contains(table) && dirty.storedByGuest(table / PAGE)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How many restores had to compare all of RAM because the tracked set was not known to be complete. */
+    public long fullScans() {
+        return fullScans;
+    }
+
+    private void restorePage(MemorySegment ram, MemorySegment saved, long page) {
+        long offset = page * PAGE;
+        MemorySegment current = ram.asSlice(offset, PAGE);
+        MemorySegment original = saved.asSlice(offset, PAGE);
+        if (current.mismatch(original) != -1) { // unchanged bytes need no copy and keep their translations
+            current.copyFrom(original);
+            copied++;
+            if (page < keptFrom || page >= keptTo) {
+                changed.add(page);
+            }
+        }
+    }
+
+    /**
+     * Compares all of RAM with the copy and puts back each differing page. Pages that neither
+     * side ever touched both read as zero and are skipped (a large guest touches few of them).
+     */
+    private void restoreAll(MemorySegment ram, MemorySegment saved) {
+        BitSet candidates = machine.residentPages();
+        candidates.or(copy.residentPages());
+        for (int page = candidates.nextSetBit(0); page >= 0; page = candidates.nextSetBit(page + 1)) {
+            restorePage(ram, saved, page);
+        }
     }
 
     @Override

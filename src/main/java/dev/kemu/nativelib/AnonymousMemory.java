@@ -20,6 +20,8 @@ public final class AnonymousMemory implements AutoCloseable {
     private static final MethodHandle MUNMAP;
     private static final MethodHandle MADVISE;
     private static final int MADV_DONTNEED = 4;
+    private static final MethodHandle MINCORE;
+    private static final long PAGE = 4096;
 
     static {
         Linker linker = Linker.nativeLinker();
@@ -30,6 +32,8 @@ public final class AnonymousMemory implements AutoCloseable {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
         MADVISE = linker.downcallHandle(libc.find("madvise").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+        MINCORE = linker.downcallHandle(libc.find("mincore").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
     }
 
     private final MemorySegment segment;
@@ -59,6 +63,32 @@ public final class AnonymousMemory implements AutoCloseable {
             int ignored = (int) MADVISE.invokeExact(segment.asSlice(offset, length), length, MADV_DONTNEED);
         } catch (Throwable t) {
             throw new IllegalStateException("madvise failed", t);
+        }
+    }
+
+    /**
+     * The 4 KiB pages that have ever been touched ({@code mincore}); the others read as zero
+     * without being backed, so whoever scans the memory can skip them without faulting them in.
+     */
+    public java.util.BitSet residentPages() {
+        long pages = (segment.byteSize() + PAGE - 1) / PAGE;
+        try (java.lang.foreign.Arena local = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment vector = local.allocate(pages);
+            int result = (int) MINCORE.invokeExact(segment, segment.byteSize(), vector);
+            if (result != 0) {
+                throw new IllegalStateException("mincore of 0x" + Long.toHexString(segment.byteSize()) + " bytes failed");
+            }
+            java.util.BitSet resident = new java.util.BitSet((int) pages);
+            for (int page = 0; page < pages; page++) {
+                if ((vector.get(java.lang.foreign.ValueLayout.JAVA_BYTE, page) & 1) != 0) {
+                    resident.set(page);
+                }
+            }
+            return resident;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("mincore failed", t);
         }
     }
 

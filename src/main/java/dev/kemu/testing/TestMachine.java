@@ -8,6 +8,7 @@ import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.MapResult;
 import dev.kemu.kernel.mm.PageSize;
+import dev.kemu.machine.DirtyPages;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.RegisterBlock;
@@ -16,6 +17,7 @@ import dev.kemu.machine.RunResult;
 import dev.kemu.machine.Snapshot;
 import dev.kemu.unicorn.X86Reg;
 
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.Map;
 
@@ -45,6 +47,8 @@ public final class TestMachine implements AutoCloseable {
     private final Snapshot snapshot;
     private final RegisterBlock startRegisters;
     private SnippetAssembler.Snippet loaded;
+    /** The code area as {@link #loaded} leaves it: the snippet's image, then zeros. */
+    private MemorySegment loadedArea;
 
     public TestMachine() {
         this(TRACE_BLOCKS);
@@ -60,8 +64,17 @@ public final class TestMachine implements AutoCloseable {
      * Only for benchmarks of the kernel services, which should not pay for the test harness.
      */
     public TestMachine(int traceBlocks, boolean snapshots) {
+        this(BootOptions.defaults().withBlockTrace(traceBlocks), snapshots);
+    }
+
+    /** A test machine with {@code ramBytes} of guest RAM instead of the default 64 MiB. */
+    public TestMachine(long ramBytes) {
+        this(BootOptions.defaults().withBlockTrace(TRACE_BLOCKS).withRam(ramBytes), true);
+    }
+
+    private TestMachine(BootOptions options, boolean snapshots) {
         KernelSources.BuiltImages images = KernelSources.defaults().build();
-        boot = new KernelBoot(images, BootOptions.defaults().withBlockTrace(traceBlocks));
+        boot = new KernelBoot(images, options);
         try {
             bootReport = boot.run();
             if (!bootReport.succeeded()) {
@@ -75,6 +88,9 @@ public final class TestMachine implements AutoCloseable {
             startRegisters = machine().registers(X86Reg.RSP, X86Reg.RBP);
             startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
             snapshot = snapshots ? Snapshot.take(machine()) : null;
+            if (snapshot != null) {
+                snapshot.leaveTranslationsOf(codePhys, CODE_SIZE); // run() drops them when the snippet changes
+            }
         } catch (RuntimeException e) {
             boot.close();
             throw e;
@@ -106,6 +122,9 @@ public final class TestMachine implements AutoCloseable {
 
     /** Back to the snapshot: RAM pages written since, CPU context, TLB, reports. Returns pages copied. */
     public long reset() {
+        if (loaded != null && guestRewroteCode()) {
+            loaded = null; // translations may be of the guest's bytes: the next run drops them all
+        }
         long pages = snapshot != null ? snapshot.restore() : 0;
         if (snapshot == null) {
             startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
@@ -115,6 +134,27 @@ public final class TestMachine implements AutoCloseable {
         boot.services().clearReports();
         boot.faultAnalyzer().clearTrace();
         return pages;
+    }
+
+    /**
+     * Whether the code area differs from the loaded snippet followed by zeros (its state in the
+     * snapshot); only pages written since the last reset can, unless the tracker lost count.
+     */
+    private boolean guestRewroteCode() {
+        DirtyPages dirty = machine().dirtyPages();
+        MemorySegment area = machine().ram().segment().asSlice(codePhys, CODE_SIZE);
+        for (long offset = 0; offset < CODE_SIZE; offset += 4096) {
+            if ((!dirty.complete() || dirty.isDirty((codePhys + offset) >>> 12))
+                    && area.asSlice(offset, 4096).mismatch(loadedArea.asSlice(offset, 4096)) != -1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** How many resets had to compare all of guest RAM (the write tracker could not vouch for its set). */
+    public long fullRestores() {
+        return snapshot != null ? snapshot.fullScans() : 0;
     }
 
     /** Resets, loads {@code source} at {@link #CODE_VA}, sets {@code registers}, and runs it to its end. */
@@ -128,10 +168,11 @@ public final class TestMachine implements AutoCloseable {
         if (snippet != loaded) {
             // The host wrote code behind Unicorn's back: drop what it translated from the old bytes.
             // The same snippet again needs nothing: the bytes, and so the translations, are the same.
-            int length = Math.max(snippet.image().length, loaded == null ? 0 : loaded.image().length);
+            int length = loaded == null ? (int) CODE_SIZE : Math.max(snippet.image().length, loaded.image().length);
             machine().codeChanged(CODE_VA, CODE_VA + length);
             loaded = snippet;
             boot.faultAnalyzer().loadedCodeSymbols(snippet.symbols()); // reports name the snippet's labels
+            loadedArea = MemorySegment.ofArray(java.util.Arrays.copyOf(snippet.image(), (int) CODE_SIZE));
         }
         registers.forEach((register, value) -> machine().setRegister(register, value));
         // No wall-clock limit: Unicorn starts a timer thread per timed run (~0.1 ms); the budget bounds runaways.

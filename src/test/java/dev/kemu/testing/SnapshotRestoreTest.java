@@ -5,7 +5,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Map;
@@ -68,9 +67,18 @@ class SnapshotRestoreTest {
     @Test
     void reset_copiesOnlyWhatChanged() {
         machine.reset();
+        byte[] before = ram();
         machine.run("    mov qword ptr [rsp - 64], 1", Map.of(), 1000);
         long pages = machine.reset();
         assertTrue(pages < 32, pages + " pages restored for one store");
-        assertTrue(MemorySegment.ofArray(ram()).byteSize() > 0);
+        assertTrue(pages >= 1, "the stack page written by the store was not restored");
+        int mismatch = Arrays.mismatch(before, ram());
+        assertEquals(-1, mismatch, "first differing byte at P0x" + Integer.toHexString(mismatch));
+    }
+
+    @Test
+    void reset_twiceInARow_copiesNothingTheSecondTime() {
+        machine.reset();
+        assertEquals(0, machine.reset(), "pages copied although nothing ran since the last reset");
     }
 }
