@@ -97,12 +97,6 @@ boot_gdt_end:
 boot_gdtr:
     .word boot_gdt_end - boot_gdt - 1
     .quad boot_gdt
-# The same GDT through the image alias: the GDTR holds a linear address, and
-# boot_gdt's identity address is unmapped once trampoline.S drops the identity map.
-.global boot_gdtr_high
-boot_gdtr_high:
-    .word boot_gdt_end - boot_gdt - 1
-    .quad boot_gdt + KERNEL_VMA
 .align 4
 .global boot_info_phys
 boot_info_phys: .long 0

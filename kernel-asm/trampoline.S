@@ -40,8 +40,15 @@ higher_half_entry:
     mov ebx, dword ptr [rax]
     movabs rax, KERNEL_VMA
     add rbx, rax                              # boot information, higher-half alias
-    movabs rax, offset boot_gdtr_high + KERNEL_VMA
-    lgdt [rax]                                # GDT base through the alias too
+    # The GDTR holds boot.S's GDT by its identity (linear) address: move it to the alias.
+    sub rsp, 16
+    sgdt [rsp]
+    cmp [rsp + 2], rax
+    jae 1f                                    # already a higher-half base
+    add [rsp + 2], rax                        # base += KERNEL_VMA
+    lgdt [rsp]
+1:
+    add rsp, 16
 
     # kernel_pml4: lower half empty, kernel half copied from boot_pml4 (same PDPTs).
     lea rdi, [rip + kernel_pml4]
