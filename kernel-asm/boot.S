@@ -9,6 +9,10 @@
 # boot_pd holds 512 2 MiB pages. Then PAE, EFER.LME, CR0.PG, a 64-bit GDT and
 # a far jump to long_mode_entry (trampoline.S). EFER.NXE is set too, so that page
 # tables may use the no-execute bit.
+#
+# The identity half lives only until trampoline.S reaches the higher half and
+# loads kernel_pml4 (kernel half shared, lower half empty); everything here is
+# then reached through its image alias, physical + KERNEL_VMA.
 
 .intel_syntax noprefix
 .include "kemu.inc"

@@ -21,7 +21,7 @@ public final class BootObserver implements AutoCloseable {
     private final Machine machine;
     private final boolean counting;
     private final Map<BootStage, StageEvent> reached = new EnumMap<>(BootStage.class);
-    private final List<Machine.Subscription> hooks = new ArrayList<>();
+    private final Map<BootStage, Machine.Subscription> hooks = new EnumMap<>(BootStage.class);
 
     public BootObserver(Machine machine, SymbolTable firmwareSymbols, SymbolTable kernelSymbols) {
         this(machine, firmwareSymbols, kernelSymbols, true);
@@ -36,7 +36,7 @@ public final class BootObserver implements AutoCloseable {
             long address = symbols.find(stage.symbol()).orElseThrow(() -> new IllegalArgumentException(
                     "the " + (stage.inFirmware() ? "firmware" : "kernel") + " image has no symbol '" + stage.symbol()
                             + "' marking the stage '" + stage.title() + "'")).address();
-            hooks.add(machine.onInstructionAt(address, () -> record(stage)));
+            hooks.put(stage, machine.onInstructionAt(address, () -> record(stage)));
         }
     }
 
@@ -44,6 +44,11 @@ public final class BootObserver implements AutoCloseable {
         if (reached.containsKey(stage)) {
             return;
         }
+        // One-shot: the hook goes while its address is still mapped. Removing a code hook makes
+        // Unicorn invalidate its translated blocks by virtual address, and for the early stages
+        // at identity addresses, which the kernel unmaps in the higher half, that translation
+        // faults inside Unicorn (a stray #PF: CR2 set, the next guest fault escalated).
+        hooks.remove(stage).close();
         CpuState cpu = machine.cpu();
         boolean longModeCode = isLongModeCodeSegment(cpu);
         StageEvent event = new StageEvent(stage, cpu, longModeCode, counting ? machine.instructionCount() : -1,
@@ -85,6 +90,6 @@ public final class BootObserver implements AutoCloseable {
 
     @Override
     public void close() {
-        hooks.forEach(Machine.Subscription::close);
+        hooks.values().forEach(Machine.Subscription::close);
     }
 }

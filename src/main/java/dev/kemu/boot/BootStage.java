@@ -17,6 +17,7 @@ public enum BootStage {
     PAGING_ON("paging on", "boot_paging_on", false),
     LONG_MODE("long mode active", "long_mode_entry", false),
     HIGHER_HALF("higher half reached", "higher_half_entry", false),
+    KERNEL_TABLES("identity map dropped", "kernel_tables_on", false),
     KMAIN("kmain", "kmain", false);
 
     private final String title;
@@ -65,7 +66,7 @@ public enum BootStage {
                 expect(wrong, cpu.longModeActive(), "EFER.LMA set");
                 expect(wrong, longModeCode, "CS descriptor with L=1 (64-bit mode)");
             }
-            case HIGHER_HALF, KMAIN -> {
+            case HIGHER_HALF, KERNEL_TABLES, KMAIN -> {
                 expect(wrong, cpu.longModeActive() && longModeCode, "64-bit mode");
                 expect(wrong, Long.compareUnsigned(cpu.rip(), GuestAbi.KERNEL_VMA) >= 0,
                         "RIP at or above 0xffffffff80000000");

@@ -4,6 +4,7 @@ import dev.kemu.kernel.GuestAbi;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.StopReason;
 import dev.kemu.testutil.TestKernels;
+import dev.kemu.unicorn.X86Reg;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,7 +86,7 @@ class BootStagesTest {
 
     @Test
     void higherHalfAndKmain_runAboveKernelVma() {
-        for (BootStage stage : List.of(BootStage.HIGHER_HALF, BootStage.KMAIN)) {
+        for (BootStage stage : List.of(BootStage.HIGHER_HALF, BootStage.KERNEL_TABLES, BootStage.KMAIN)) {
             CpuState cpu = at(stage);
             assertTrue(Long.compareUnsigned(cpu.rip(), GuestAbi.KERNEL_VMA) >= 0, stage + " RIP " + Long.toHexString(cpu.rip()));
             assertTrue(report.stage(stage).get().longModeCode());
@@ -95,6 +96,24 @@ class BootStagesTest {
         long rdi = kmain.gprs()[7];
         assertEquals(GuestAbi.KERNEL_VMA + MultibootInfo.ADDRESS, rdi, "kmain gets the higher-half boot info pointer");
         assertTrue(Long.compareUnsigned(kmain.rsp(), GuestAbi.KERNEL_VMA) >= 0, "kernel stack in the higher half");
+    }
+
+    @Test
+    void identityMapDropped_switchesCr3FromTheBootPml4ToTheKernelPml4BeforeKmain() {
+        long bootPml4 = boot.symbols().address("boot_pml4");
+        long kernelPml4 = boot.symbols().address("kernel_pml4") - GuestAbi.KERNEL_VMA;
+        assertEquals(bootPml4, at(BootStage.HIGHER_HALF).cr3(), "higher half reached on the boot tables");
+        assertEquals(kernelPml4, at(BootStage.KERNEL_TABLES).cr3());
+        assertEquals(kernelPml4, at(BootStage.KMAIN).cr3());
+        assertTrue(Long.compareUnsigned(at(BootStage.KERNEL_TABLES).gdtr().base(), GuestAbi.KERNEL_VMA) >= 0,
+                "GDTR base through the higher half: " + Long.toHexString(at(BootStage.KERNEL_TABLES).gdtr().base()));
+    }
+
+    @Test
+    void endOfBoot_removingTheStageHooksAtNowUnmappedAddresses_raisesNoStrayFault() {
+        // The early stages' hooks sit at identity addresses the kernel has unmapped; removing them
+        // once must not fault inside Unicorn (CR2 would change and the next guest fault escalate).
+        assertEquals(report.run().cpu().cr2(), boot.machine().register(X86Reg.CR2), "CR2 after the boot observer closed");
     }
 
     @Test

@@ -63,7 +63,7 @@ class KemuCliTest {
         assertEquals(ExitStatus.guestExit(0), run.exit(), run.out());
         String out = run.out();
         assertTrue(out.contains("--- physical memory ---"), out);
-        assertTrue(out.matches("(?s).*P0x000100000-P0x000101000 kernel image\\s+1 frames.*"), out);
+        assertTrue(out.matches("(?s).*P0x000100000-P0x000103000 kernel image\\s+3 frames.*"), out);
         assertTrue(out.contains("mm metadata"), out);
         assertTrue(out.matches("(?s).*# name\\s+active_objs\\s+num_objs.*kmalloc-2048 .*"), out);
         assertTrue(out.contains("--- metadata check ---\nconsistent"), out);
