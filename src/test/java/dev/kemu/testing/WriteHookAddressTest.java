@@ -47,10 +47,18 @@ class WriteHookAddressTest {
     }
 
     @Test
-    void writeHook_identityMap_getsPhysical() {
-        assertEquals(List.of(0x300008L), storeAddresses("""
+    void writeHook_lowMappingTheGuestMade_getsPhysical() {
+        // The kernel keeps no identity map in the higher half: map V0x300000 to P0x600000 and store there.
+        assertEquals(List.of(0x600008L), storeAddresses("""
+                    mov edi, 0x300000
+                    mov esi, 0x600000
+                    mov edx, PTE_WRITABLE
+                    HYPERCALL HC_VMMAP
+                    test rax, rax
+                    jnz 1f
                     mov eax, 0x300008
                     mov qword ptr [rax], 0x5a5a
+                1:
                 """));
     }
 
