@@ -26,6 +26,29 @@ say:
     call console_putc
     ret
 
+# say_dec(rdi = label, rsi = value): "mm: <label> <value as signed decimal>\n", for counts,
+# ids and errno results (addresses stay in hex)
+say_dec:
+    push rsi
+    push rdi
+    lea rdi, [rip + s_prefix]
+    call console_puts
+    pop rdi
+    call console_puts
+    pop rsi
+    test rsi, rsi
+    jns 1f
+    push rsi
+    mov dil, '-'
+    call console_putc
+    pop rsi
+    neg rsi
+1:  mov rdi, rsi
+    call console_put_dec
+    mov dil, 10
+    call console_putc
+    ret
+
 # check_pattern(rdi = address): writes PATTERN there and reads it back; ZF set when equal
 check_pattern:
     movabs rax, PATTERN
@@ -38,6 +61,14 @@ check_pattern:
     lea rdi, [rip + \label]
     mov rsi, rax
     call say
+    pop rax
+.endm
+
+.macro STEP_DEC label                       # the same in decimal; keeps rax
+    push rax
+    lea rdi, [rip + \label]
+    mov rsi, rax
+    call say_dec
     pop rax
 .endm
 
@@ -55,7 +86,7 @@ mm_demo:
     JUMP_IF_ERROR .Lfail
     mov edi, STAT_FREE_FRAMES
     HYPERCALL HC_MM_STAT
-    STEP s_free_frames
+    STEP_DEC s_free_frames
 
     # Physical frames: 4 contiguous zeroed frames, used through the direct map.
     mov edi, 2
@@ -106,7 +137,7 @@ mm_demo:
     STEP s_kfree
     mov rdi, r12                          # the same pointer again: must be refused
     HYPERCALL HC_KFREE
-    STEP s_double_kfree
+    STEP_DEC s_double_kfree
     cmp rax, -22
     jne .Lfail
 
@@ -118,7 +149,7 @@ mm_demo:
     HYPERCALL HC_CACHE_CREATE
     JUMP_IF_ERROR .Lfail
     mov r14, rax
-    STEP s_cache_create
+    STEP_DEC s_cache_create
     mov rdi, r14
     xor esi, esi
     HYPERCALL HC_CACHE_ALLOC
@@ -193,7 +224,7 @@ mm_demo:
 
     mov edi, STAT_FREE_FRAMES
     HYPERCALL HC_MM_STAT
-    STEP s_free_frames
+    STEP_DEC s_free_frames
     xor eax, eax
     jmp .Lout
 .Lfail:
