@@ -8,6 +8,7 @@ import java.util.regex.Pattern;
 
 /** {@code --timeout} values: a whole number with a unit ({@code 500ms}, {@code 60s}, {@code 2m}), or 0 for no limit. */
 final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+    static final Duration MAX = Duration.ofHours(24);
     private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})(ms|s|m)");
 
     @Override
@@ -30,10 +31,16 @@ final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
                     + "like 60s, 500ms or 2m (0 means no limit)");
         }
         long amount = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
+        Duration duration = switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(amount);
             case "s" -> Duration.ofSeconds(amount);
             default -> Duration.ofMinutes(amount);
         };
+        // The run loop works in nanoseconds and microseconds; a day keeps far from their overflow.
+        if (duration.compareTo(MAX) > 0) {
+            throw new IllegalArgumentException("'" + text + "' is longer than the largest limit, 24 h (1440m); "
+                    + "use 0 for no limit");
+        }
+        return duration;
     }
 }

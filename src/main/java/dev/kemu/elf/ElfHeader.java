@@ -58,8 +58,10 @@ record ElfHeader(long phoff, int phnum, long shoff, int shnum) {
         if (entrySize != PHDR_SIZE) {
             throw new ElfFormatException(path + ": e_phentsize " + entrySize + " is not " + PHDR_SIZE + " (ELF64 Phdr)");
         }
-        long end = phoff + (long) phnum * PHDR_SIZE;
-        if (phoff < 0 || end > length) {
+        long tableSize = (long) phnum * PHDR_SIZE;
+        long end = phoff + tableSize;
+        // Compared without adding first: an e_phoff near 2^63 would wrap the sum past the check.
+        if (phoff < 0 || phoff > length || tableSize > length - phoff) {
             throw new ElfFormatException(String.format("%s: truncated ELF: %d program headers at e_phoff 0x%x end at "
                     + "0x%x but the file has 0x%x bytes", path, phnum, phoff, end, length));
         }
@@ -78,14 +80,14 @@ record ElfHeader(long phoff, int phnum, long shoff, int shnum) {
             throw new ElfFormatException(String.format("%s: bad e_shoff 0x%x: the section headers would start past "
                     + "the end of the file (0x%x bytes); the file is truncated or its header damaged", path, shoff, length));
         }
-        if (end > length) {
+        if ((long) shnum * SHDR_SIZE > length - shoff) {
             throw new ElfFormatException(String.format("%s: truncated ELF: section headers [0x%x, 0x%x) end past the "
                     + "end of the file (0x%x bytes)", path, shoff, end, length));
         }
         for (int i = 0; i < shnum; i++) {
             int at = (int) (shoff + (long) i * SHDR_SIZE);
             long offset = b.getLong(at + 24), size = b.getLong(at + 32);
-            if (b.getInt(at + 4) != SHT_NOBITS && size != 0 && (offset < 0 || size < 0 || offset + size > length)) {
+            if (b.getInt(at + 4) != SHT_NOBITS && size != 0 && (offset < 0 || size < 0 || offset > length || size > length - offset)) {
                 throw new ElfFormatException(String.format("%s: truncated ELF: section %d needs file bytes [0x%x, 0x%x) "
                         + "but the file has 0x%x", path, i, offset, offset + size, length));
             }

@@ -66,12 +66,32 @@ public final class AnonymousMemory implements AutoCloseable {
         }
     }
 
+    /** Whether the host can swap right now (SwapTotal in /proc/meminfo); true when it cannot tell. */
+    static boolean hostHasSwap() {
+        try (java.io.BufferedReader meminfo = java.nio.file.Files.newBufferedReader(java.nio.file.Path.of("/proc/meminfo"))) {
+            for (String line = meminfo.readLine(); line != null; line = meminfo.readLine()) {
+                if (line.startsWith("SwapTotal:")) {
+                    return !line.substring("SwapTotal:".length()).trim().startsWith("0 ");
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return true;
+        }
+        return true;
+    }
+
     /**
      * The 4 KiB pages that have ever been touched ({@code mincore}); the others read as zero
      * without being backed, so whoever scans the memory can skip them without faulting them in.
      */
     public java.util.BitSet residentPages() {
         long pages = (segment.byteSize() + PAGE - 1) / PAGE;
+        if (hostHasSwap()) {
+            // mincore reports residency, not use: a page swapped out holds data yet reads as absent.
+            java.util.BitSet all = new java.util.BitSet((int) pages);
+            all.set(0, (int) pages);
+            return all;
+        }
         try (java.lang.foreign.Arena local = java.lang.foreign.Arena.ofConfined()) {
             MemorySegment vector = local.allocate(pages);
             int result = (int) MINCORE.invokeExact(segment, segment.byteSize(), vector);

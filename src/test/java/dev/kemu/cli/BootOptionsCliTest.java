@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -89,6 +90,11 @@ class BootOptionsCliTest {
         assertEquals(Duration.ofMillis(250), DurationConverter.parse("250ms"));
         assertEquals(Duration.ofMinutes(2), DurationConverter.parse("2m"));
         assertEquals(Duration.ZERO, DurationConverter.parse("0"));
+        IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                () -> DurationConverter.parse("999999999m"));
+        assertEquals("'999999999m' is longer than the largest limit, 24 h (1440m); use 0 for no limit",
+                tooLong.getMessage());
+        assertEquals(Duration.ofHours(24), DurationConverter.parse("1440m"));
         CliRun run = usageError("boot", "--timeout", "soon");
         assertTrue(run.err().contains("'soon'"), run.all());
         assertTrue(run.err().contains("like 60s, 500ms or 2m"), run.all());

@@ -156,4 +156,27 @@ class ElfImageTest {
         assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: segment 0 needs file bytes [0x7fffffffffffff00, "),
                 e.getMessage());
     }
+
+    @Test
+    void programHeaderOffsetNearTwoToThe63_isTruncationNotAWrappedCheck() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        put64(bytes, 32, 0x7fff_ffff_ffff_fff0L); // e_phoff: phoff + phnum * 56 wraps negative
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: "), e.getMessage());
+        assertTrue(e.getMessage().contains("e_phoff 0x7ffffffffffffff0"), e.getMessage());
+    }
+
+    @Test
+    void sectionOffsetThatWrapsWithItsSize_isTruncation() throws Exception {
+        byte[] bytes = kernelBytes().clone();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        long shoff = b.getLong(40);
+        int section = 1; // the first real section (0 is the null section)
+        int at = (int) shoff + section * 64;
+        put64(bytes, at + 24, 0x7fff_ffff_ffff_ff00L); // sh_offset
+        put64(bytes, at + 32, 0x200L);                 // sh_size: the sum wraps negative
+        ElfFormatException e = parseError(bytes);
+        assertTrue(e.getMessage().startsWith("k.elf: truncated ELF: section 1 needs file bytes [0x7fffffffffffff00, "),
+                e.getMessage());
+    }
 }
