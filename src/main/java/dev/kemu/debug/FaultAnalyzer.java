@@ -96,8 +96,7 @@ public final class FaultAnalyzer implements AutoCloseable {
             vmas = vmasAround(cr2);
             reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2));
         } else if (exception.is(ExceptionVector.GP) && !code.isEmpty()) {
-            Disassembler.Instruction insn = code.getFirst();
-            OptionalLong target = EffectiveAddress.of(insn.operands(), cpu, insn.address() + insn.bytes().length);
+            OptionalLong target = effectiveAddress(code.getFirst(), cpu);
             if (target.isPresent() && !VirtAddr.of(target.getAsLong()).isCanonical()) {
                 address = hex(target.getAsLong());
                 reason = "non-canonical address " + address + " (bits 63..47 must all equal bit 47): the CPU raises #GP, "
@@ -111,6 +110,17 @@ public final class FaultAnalyzer implements AutoCloseable {
         return new FaultReport(vector, ExceptionVector.describe(vector), address, access, mode, Math.max(errorCode, 0),
                 errorBits(vector, errorCode), reason, hex(cpu.rip()), symbolize(cpu.rip()), lines(code, cpu.rip()),
                 walk, vmas, registers(cpu), recentBlocks(), "");
+    }
+
+    private OptionalLong effectiveAddress(Disassembler.Instruction insn, CpuState cpu) {
+        return EffectiveAddress.of(insn, cpu, machine.register(X86Reg.FS_BASE), machine.register(X86Reg.GS_BASE));
+    }
+
+    /** The address the instruction at RIP accesses (for tests that compare it with the CPU's CR2). */
+    OptionalLong effectiveAddressAtRip() {
+        CpuState cpu = machine.cpu();
+        List<Disassembler.Instruction> code = disassemble(cpu);
+        return code.isEmpty() ? OptionalLong.empty() : effectiveAddress(code.getFirst(), cpu);
     }
 
     /**

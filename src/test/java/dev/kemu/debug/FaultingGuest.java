@@ -29,6 +29,7 @@ final class FaultingGuest implements AutoCloseable {
     private final FaultAnalyzer analyzer = new FaultAnalyzer(machine, SymbolTable.empty(), Optional::empty);
     private FaultReport report;
     private long cr2;
+    private java.util.OptionalLong effectiveAddress;
 
     FaultingGuest(boolean noExecuteEnabled) {
         GuestRam ram = machine.ram();
@@ -46,6 +47,7 @@ final class FaultingGuest implements AutoCloseable {
         machine.setRegister(X86Reg.RSP, STACK_TOP);
         machine.setExceptionHandler((m, exception) -> {
             cr2 = exception.cr2();
+            effectiveAddress = analyzer.effectiveAddressAtRip();
             report = analyzer.analyze(exception);
             m.finishException();
             return ExceptionOutcome.STOP;
@@ -82,6 +84,11 @@ final class FaultingGuest implements AutoCloseable {
     /** CR2 of the last exception (the address the CPU computed for a #PF). */
     long cr2() {
         return cr2;
+    }
+
+    /** What {@link EffectiveAddress} computed for the faulting instruction, read at the fault. */
+    java.util.OptionalLong effectiveAddress() {
+        return effectiveAddress;
     }
 
     @Override
