@@ -94,6 +94,20 @@ class EffectiveAddressTest {
     }
 
     @Test
+    void generalProtectionReport_namesTheNonCanonicalLinearAddress_fsBaseIncluded() {
+        try (FaultingGuest guest = new FaultingGuest(true)) {
+            // mov rax, qword ptr fs:[rbx + 8] with a canonical FS base and offset whose sum is not canonical
+            FaultReport fault = guest.run(HexFormat.ofDelimiter(" ").parseHex("64 48 8b 43 08 f4"), m -> {
+                m.setRegister(X86Reg.FS_BASE, 0x7fff_ffff_f000L);
+                m.setRegister(X86Reg.RBX, 0x1000);
+            });
+            assertEquals(ExceptionVector.GP, fault.vector(), fault.text());
+            assertEquals("0x800000000008", fault.address());
+            assertTrue(fault.reason().startsWith("non-canonical address 0x800000000008"), fault.reason());
+        }
+    }
+
+    @Test
     void anInstructionWithoutAMemoryOperand_hasNoAddress() {
         try (FaultingGuest guest = new FaultingGuest(true)) {
             // ud2: no operand at all
