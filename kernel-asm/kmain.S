@@ -5,17 +5,7 @@
 
 .intel_syntax noprefix
 .include "kemu.inc"
-
-# Multiboot information offsets (Multiboot 1 specification, section 3.3).
-.set MBI_FLAGS,       0
-.set MBI_MEM_LOWER,   4
-.set MBI_MEM_UPPER,   8
-.set MBI_CMDLINE,     16
-.set MBI_MMAP_LENGTH, 44
-.set MBI_MMAP_ADDR,   48
-.set MBI_FLAG_CMDLINE, 1 << 2
-.set MBI_FLAG_MMAP,    1 << 6
-.set MMAP_TYPE_USABLE, 1
+.include "multiboot.inc"                  # MBI_* and MMAP_*: the layout, shared with Java
 
 .section .text, "ax"
 .code64
@@ -43,12 +33,12 @@ kmain:
 .Lmmap_next:
     cmp r12, r13
     jae .Lmmap_done
-    cmp dword ptr [r12 + 20], MMAP_TYPE_USABLE
+    cmp dword ptr [r12 + MMAP_TYPE], MMAP_TYPE_USABLE
     jne .Lmmap_skip
-    add r14, [r12 + 12]
+    add r14, [r12 + MMAP_LENGTH]
     inc ecx
 .Lmmap_skip:
-    mov eax, [r12]                        # entry size, not counting itself
+    mov eax, [r12 + MMAP_SIZE]            # entry size, not counting itself
     lea r12, [r12 + rax + 4]
     jmp .Lmmap_next
 .Lmmap_done:

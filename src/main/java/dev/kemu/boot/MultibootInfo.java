@@ -1,5 +1,6 @@
 package dev.kemu.boot;
 
+import dev.kemu.kernel.MultibootLayout;
 import dev.kemu.machine.GuestRam;
 
 import java.util.ArrayList;
@@ -11,11 +12,11 @@ import java.util.List;
  *
  * <pre>
  *   P0x7000  multiboot_info   flags, mem_lower, mem_upper, cmdline, mmap_length, mmap_addr
- *   P0x7100  mmap entries     { u32 size = 20; u64 base; u64 length; u32 type } each 24 bytes
+ *   P0x7100  mmap entries     24 bytes each
  *   P0x7400  command line     NUL-terminated, at most 3 KiB
  * </pre>
  *
- * The memory map is laid out like a PC's (and like QEMU's for the same RAM size), so the
+ * The fields of both are laid out in {@link MultibootLayout}. The memory map is laid out like a PC's (and like QEMU's for the same RAM size), so the
  * same kernel prints the same lines under both: low 639 KiB usable, the EBDA and BIOS area
  * reserved, RAM from 1 MiB usable up to the top 128 KiB, which firmware tables reserve.
  */
@@ -24,10 +25,6 @@ public final class MultibootInfo {
     public static final long MMAP_ADDRESS = 0x7100;
     public static final long CMDLINE_ADDRESS = 0x7400;
     public static final int CMDLINE_MAX = 0xC00 - 1;
-    static final int FLAG_MEMORY = 1, FLAG_CMDLINE = 1 << 2, FLAG_MMAP = 1 << 6;
-    static final int OFF_FLAGS = 0, OFF_MEM_LOWER = 4, OFF_MEM_UPPER = 8, OFF_CMDLINE = 16, OFF_MMAP_LENGTH = 44,
-            OFF_MMAP_ADDR = 48;
-    static final int MMAP_ENTRY_SIZE = 24;
 
     private MultibootInfo() {}
 
@@ -48,18 +45,18 @@ public final class MultibootInfo {
         if (commandLine.length() > CMDLINE_MAX) {
             throw new IllegalArgumentException("command line longer than " + CMDLINE_MAX + " bytes");
         }
-        if (MMAP_ADDRESS + (long) map.size() * MMAP_ENTRY_SIZE > CMDLINE_ADDRESS) {
+        if (MMAP_ADDRESS + (long) map.size() * MultibootLayout.MMAP_ENTRY_BYTES > CMDLINE_ADDRESS) {
             throw new IllegalArgumentException("memory map of " + map.size() + " entries does not fit the info block");
         }
         ram.fill(ADDRESS, 0x1000, (byte) 0);
         long lowerKiB = 0, upperKiB = 0;
         for (int i = 0; i < map.size(); i++) {
             MemoryMapEntry entry = map.get(i);
-            long at = MMAP_ADDRESS + (long) i * MMAP_ENTRY_SIZE;
-            ram.write32(at, MMAP_ENTRY_SIZE - 4);
-            ram.write64(at + 4, entry.base());
-            ram.write64(at + 12, entry.length());
-            ram.write32(at + 20, entry.type());
+            long at = MMAP_ADDRESS + (long) i * MultibootLayout.MMAP_ENTRY_BYTES;
+            ram.write32(at + MultibootLayout.MMAP_SIZE, MultibootLayout.MMAP_ENTRY_BYTES - 4); // the field itself not counted
+            ram.write64(at + MultibootLayout.MMAP_BASE, entry.base());
+            ram.write64(at + MultibootLayout.MMAP_LENGTH, entry.length());
+            ram.write32(at + MultibootLayout.MMAP_TYPE, entry.type());
             if (entry.type() == MemoryMapEntry.USABLE && entry.base() == 0) {
                 lowerKiB = entry.length() / 1024;
             }
@@ -67,22 +64,23 @@ public final class MultibootInfo {
                 upperKiB = entry.length() / 1024;
             }
         }
-        ram.write32(ADDRESS + OFF_FLAGS, FLAG_MEMORY | FLAG_CMDLINE | FLAG_MMAP);
-        ram.write32(ADDRESS + OFF_MEM_LOWER, (int) lowerKiB);
-        ram.write32(ADDRESS + OFF_MEM_UPPER, (int) upperKiB);
-        ram.write32(ADDRESS + OFF_CMDLINE, (int) CMDLINE_ADDRESS);
-        ram.write32(ADDRESS + OFF_MMAP_LENGTH, map.size() * MMAP_ENTRY_SIZE);
-        ram.write32(ADDRESS + OFF_MMAP_ADDR, (int) MMAP_ADDRESS);
+        ram.write32(ADDRESS + MultibootLayout.MBI_FLAGS, MultibootLayout.MBI_FLAG_MEMORY | MultibootLayout.MBI_FLAG_CMDLINE | MultibootLayout.MBI_FLAG_MMAP);
+        ram.write32(ADDRESS + MultibootLayout.MBI_MEM_LOWER, (int) lowerKiB);
+        ram.write32(ADDRESS + MultibootLayout.MBI_MEM_UPPER, (int) upperKiB);
+        ram.write32(ADDRESS + MultibootLayout.MBI_CMDLINE, (int) CMDLINE_ADDRESS);
+        ram.write32(ADDRESS + MultibootLayout.MBI_MMAP_LENGTH, map.size() * MultibootLayout.MMAP_ENTRY_BYTES);
+        ram.write32(ADDRESS + MultibootLayout.MBI_MMAP_ADDR, (int) MMAP_ADDRESS);
         ram.writeCString(CMDLINE_ADDRESS, commandLine);
     }
 
     /** Reads the memory map back from guest RAM (what the kernel sees). */
     public static List<MemoryMapEntry> readMemoryMap(GuestRam ram) {
-        int length = ram.read32(ADDRESS + OFF_MMAP_LENGTH);
-        long at = Integer.toUnsignedLong(ram.read32(ADDRESS + OFF_MMAP_ADDR));
+        int length = ram.read32(ADDRESS + MultibootLayout.MBI_MMAP_LENGTH);
+        long at = Integer.toUnsignedLong(ram.read32(ADDRESS + MultibootLayout.MBI_MMAP_ADDR));
         List<MemoryMapEntry> map = new ArrayList<>();
-        for (long end = at + length; at < end; at += 4 + Integer.toUnsignedLong(ram.read32(at))) {
-            map.add(new MemoryMapEntry(ram.read64(at + 4), ram.read64(at + 12), ram.read32(at + 20)));
+        for (long end = at + length; at < end; at += 4 + Integer.toUnsignedLong(ram.read32(at + MultibootLayout.MMAP_SIZE))) {
+            map.add(new MemoryMapEntry(ram.read64(at + MultibootLayout.MMAP_BASE), ram.read64(at + MultibootLayout.MMAP_LENGTH),
+                    ram.read32(at + MultibootLayout.MMAP_TYPE)));
         }
         return map;
     }

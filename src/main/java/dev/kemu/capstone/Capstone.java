@@ -12,32 +12,51 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * An x86-64 disassembler over libcapstone (4 or 5) through FFM, Intel syntax, no detail mode.
- * One instance per thread; {@link #close()} frees the native handle.
+ * An x86-64 disassembler over libcapstone (4 or 5) through FFM, Intel syntax. {@link #withOperands()}
+ * turns Capstone's detail mode on and decodes each instruction's memory operand from {@code cs_detail}
+ * ({@link X86Detail}); that struct's layout is Capstone 4's, so detail mode is refused on other versions
+ * ({@link #operandDetailSupported()}). One instance per thread; {@link #close()} frees the native handle.
  */
 public final class Capstone implements AutoCloseable {
     private static final int CS_ARCH_X86 = 3, CS_MODE_64 = 1 << 3;
+    private static final int CS_OPT_DETAIL = 2;
+    private static final long CS_OPT_ON = 3;
+    /** The one major version whose {@code cs_detail} layout {@link X86Detail} describes. */
+    private static final int DETAIL_MAJOR = 4;
     private static final NativeLibraryLocator LOCATOR = new NativeLibraryLocator("libcapstone", "CAPSTONE_LIB",
             ".native/capstone/lib", List.of("libcapstone.so.5", "libcapstone.so.4"),
             "kemu needs libcapstone 4 or 5 for disassembly: run `make natives`, install libcapstone4 "
                     + "(apt-get install libcapstone4), or set CAPSTONE_LIB=/path/to/libcapstone.so.");
 
-    /** One decoded instruction. */
-    public record Instruction(long address, byte[] bytes, String mnemonic, String operands) {
+    /**
+     * One decoded instruction; {@code memory} is its first memory operand, decoded only in detail
+     * mode ({@link #withOperands()}), otherwise empty.
+     */
+    public record Instruction(long address, byte[] bytes, String mnemonic, String operands,
+                              Optional<MemoryOperand> memory) {
         public String text() {
             return operands.isEmpty() ? mnemonic : mnemonic + " " + operands;
         }
     }
 
+    /**
+     * A memory operand as Capstone decodes it: {@code segment:[base + index * scale + displacement]}
+     * with register names in Capstone's spelling ({@code "rbx"}, {@code "ecx"}, {@code "rip"}),
+     * {@code ""} where the operand has none; {@code addressSize} in bytes (8, or 4 with a 0x67 prefix).
+     */
+    public record MemoryOperand(String segment, String base, String index, int scale, long displacement,
+                                int addressSize) {}
+
     private static final class Native {
-        final MethodHandle open, close, disasm, free, version;
-        final int major;
+        final MethodHandle open, close, disasm, free, version, option, regName;
+        final int major, minor;
         final String source;
 
         Native() {
@@ -51,8 +70,12 @@ public final class Capstone implements AutoCloseable {
                     FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
             free = handle(linker, lib, "cs_free", FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
             version = handle(linker, lib, "cs_version", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+            option = handle(linker, lib, "cs_option", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG));
+            regName = handle(linker, lib, "cs_reg_name", FunctionDescriptor.of(ADDRESS, JAVA_LONG, JAVA_INT));
             try {
-                major = ((int) version.invokeExact(MemorySegment.NULL, MemorySegment.NULL)) >> 8;
+                int combined = (int) version.invokeExact(MemorySegment.NULL, MemorySegment.NULL);
+                major = combined >> 8;
+                minor = combined & 0xff;
             } catch (Throwable t) {
                 throw new NativeLibraryException("cs_version failed in " + source, t);
             }
@@ -73,9 +96,38 @@ public final class Capstone implements AutoCloseable {
     private final Arena arena = Arena.ofConfined();
     private final long handle;
     // cs_insn: id u32, address u64 @8, size u16 @16, bytes @18 (16 bytes in v4, 24 in v5), mnemonic[32], op_str[160]
-    private final long bytesLength, mnemonicOffset, operandsOffset, insnSize;
+    private final long bytesLength, mnemonicOffset, operandsOffset, detailOffset, insnSize;
+    private final boolean detail;
 
+    /** Text only (mnemonic and operands), on any supported libcapstone. */
     public Capstone() {
+        this(false);
+    }
+
+    /**
+     * Text and the memory operand of each instruction (Capstone's detail mode).
+     *
+     * @throws NativeLibraryException when the loaded libcapstone is not 4.x, whose {@code cs_detail}
+     *                                layout is the only one kemu knows
+     */
+    public static Capstone withOperands() {
+        Native loaded = native_();
+        if (loaded.major != DETAIL_MAJOR) {
+            throw new NativeLibraryException(String.format("libcapstone %d.%d at %s: kemu reads instruction operands "
+                    + "(cs_detail) only from libcapstone %d.x, whose struct layout it knows; the layout of %d.x differs. "
+                    + "Set CAPSTONE_LIB=/path/to/libcapstone.so.4 for operand decoding (disassembly text works with both)",
+                    loaded.major, loaded.minor, loaded.source, DETAIL_MAJOR, loaded.major));
+        }
+        return new Capstone(true);
+    }
+
+    /** Whether {@link #withOperands()} works with the loaded libcapstone. */
+    public static boolean operandDetailSupported() {
+        return native_().major == DETAIL_MAJOR;
+    }
+
+    private Capstone(boolean detail) {
+        this.detail = detail;
         n = native_();
         MemorySegment out = arena.allocate(JAVA_LONG);
         int err;
@@ -91,7 +143,20 @@ public final class Capstone implements AutoCloseable {
         bytesLength = n.major >= 5 ? 24 : 16;
         mnemonicOffset = 18 + bytesLength;
         operandsOffset = mnemonicOffset + 32;
-        insnSize = (operandsOffset + 160 + 7) / 8 * 8 + 8;
+        detailOffset = (operandsOffset + 160 + 7) / 8 * 8; // cs_detail *detail, the last field
+        insnSize = detailOffset + 8;
+        if (detail) {
+            int status;
+            try {
+                status = (int) n.option.invokeExact(handle, CS_OPT_DETAIL, CS_OPT_ON);
+            } catch (Throwable t) {
+                throw new NativeLibraryException("cs_option(CS_OPT_DETAIL) failed in " + n.source, t);
+            }
+            if (status != 0) {
+                throw new NativeLibraryException("cs_option(CS_OPT_DETAIL, CS_OPT_ON) failed with cs_err " + status
+                        + " in " + n.source);
+            }
+        }
     }
 
     private static Native native_() {
@@ -129,7 +194,7 @@ public final class Capstone implements AutoCloseable {
                 int size = Short.toUnsignedInt(insn.get(ValueLayout.JAVA_SHORT, 16));
                 byte[] bytes = insn.asSlice(18, Math.min(size, bytesLength)).toArray(ValueLayout.JAVA_BYTE);
                 result.add(new Instruction(insn.get(JAVA_LONG, 8), bytes, insn.getString(mnemonicOffset),
-                        insn.getString(operandsOffset)));
+                        insn.getString(operandsOffset), memoryOperand(insn)));
             }
             n.free.invokeExact(insnOut.get(ADDRESS, 0), decoded);
         } catch (RuntimeException e) {
@@ -138,6 +203,30 @@ public final class Capstone implements AutoCloseable {
             throw new IllegalStateException("cs_disasm failed", t);
         }
         return result;
+    }
+
+    private Optional<MemoryOperand> memoryOperand(MemorySegment insn) {
+        if (!detail) {
+            return Optional.empty();
+        }
+        MemorySegment details = insn.get(ADDRESS, detailOffset);
+        if (details.equals(MemorySegment.NULL)) {
+            return Optional.empty(); // Capstone gives no detail for data it decoded as ".byte"
+        }
+        return X86Detail.memoryOperand(details.reinterpret(X86Detail.byteSize()), this::registerName);
+    }
+
+    /** Capstone's name of register {@code id}, or "" for X86_REG_INVALID (no register). */
+    private String registerName(int id) {
+        if (id == 0) {
+            return "";
+        }
+        try {
+            MemorySegment name = (MemorySegment) n.regName.invokeExact(handle, id);
+            return name.equals(MemorySegment.NULL) ? "" : name.reinterpret(16).getString(0);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cs_reg_name(" + id + ") failed", t);
+        }
     }
 
     @Override

@@ -1,58 +1,76 @@
 package dev.kemu.debug;
 
 import dev.kemu.machine.CpuState;
+import dev.kemu.machine.Disassembler;
 import dev.kemu.unicorn.X86Reg;
 
 import java.util.OptionalLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * Computes the address of an instruction's memory operand from Capstone's Intel-syntax text
- * ({@code qword ptr [rax + rbx*8 - 0x10]}) and the registers, for faults that do not set CR2
- * (a #GP on a non-canonical address). Segment bases are ignored (flat 64-bit mode).
+ * The linear address of an instruction's memory operand, from the operand Capstone decoded
+ * (segment, base, index, scale, displacement) and the registers, for faults that do not set CR2
+ * (a #GP on a non-canonical address). In 64-bit mode only FS and GS have a base; a 0x67 prefix
+ * truncates the sum to 32 bits before the base is added, as the CPU does.
  */
 public final class EffectiveAddress {
-    private static final Pattern MEMORY = Pattern.compile("\\[([^\\]]+)\\]");
-    private static final Pattern TERM = Pattern.compile("([+-]?)\\s*([a-z0-9]+)(?:\\s*\\*\\s*(\\d))?");
-
     private EffectiveAddress() {}
 
-    public static OptionalLong of(String operands, CpuState cpu, long nextRip) {
-        Matcher memory = MEMORY.matcher(operands);
-        if (!memory.find()) {
+    /**
+     * The address {@code insn} accesses, or empty when it has no memory operand, Capstone did not
+     * decode operands (not libcapstone 4) or a register is not one this knows.
+     */
+    public static OptionalLong of(Disassembler.Instruction insn, CpuState cpu, long fsBase, long gsBase) {
+        if (insn.memory().isEmpty()) {
             return OptionalLong.empty();
         }
-        long address = 0;
-        Matcher term = TERM.matcher(memory.group(1).replace(" ", ""));
-        while (term.find()) {
-            long sign = "-".equals(term.group(1)) ? -1 : 1;
-            String token = term.group(2);
-            long scale = term.group(3) == null ? 1 : Long.parseLong(term.group(3));
-            OptionalLong value = token.startsWith("0x") ? OptionalLong.of(Long.parseUnsignedLong(token.substring(2), 16))
-                    : token.matches("\\d+") ? OptionalLong.of(Long.parseLong(token)) : register(token, cpu, nextRip);
-            if (value.isEmpty()) {
-                return OptionalLong.empty();
-            }
-            address += sign * scale * value.getAsLong();
+        Disassembler.MemoryOperand memory = insn.memory().get();
+        long nextRip = insn.address() + insn.bytes().length; // RIP-relative: from the end of the instruction
+        OptionalLong base = register(memory.base(), cpu, nextRip);
+        OptionalLong index = register(memory.index(), cpu, nextRip);
+        if (base.isEmpty() || index.isEmpty()) {
+            return OptionalLong.empty();
         }
-        return OptionalLong.of(address);
+        long offset = base.getAsLong() + index.getAsLong() * memory.scale() + memory.displacement();
+        if (memory.addressSize() == 4) {
+            offset &= 0xffff_ffffL;
+        }
+        long segmentBase = switch (memory.segment()) {
+            case "fs" -> fsBase;
+            case "gs" -> gsBase;
+            default -> 0; // CS, DS, ES, SS: base 0 in 64-bit mode
+        };
+        return OptionalLong.of(segmentBase + offset);
     }
 
+    /** A register's value by Capstone's name; "" (no register) and the SIB "no index" pseudo-registers are 0. */
     private static OptionalLong register(String name, CpuState cpu, long nextRip) {
-        if (name.equals("rip")) {
-            return OptionalLong.of(nextRip);
-        }
-        for (int i = 0; i < X86Reg.GPR_NAMES.length; i++) {
-            String full = X86Reg.GPR_NAMES[i];
-            if (name.equals(full)) {
-                return OptionalLong.of(cpu.gprs()[i]);
+        switch (name) {
+            case "", "riz", "eiz" -> {
+                return OptionalLong.of(0);
             }
-            String dword = full.startsWith("r") && Character.isDigit(full.charAt(1)) ? full + "d" : "e" + full.substring(1);
-            if (name.equals(dword)) {
-                return OptionalLong.of(cpu.gprs()[i] & 0xffffffffL);
+            case "rip" -> {
+                return OptionalLong.of(nextRip);
+            }
+            case "eip" -> {
+                return OptionalLong.of(nextRip & 0xffff_ffffL);
+            }
+            default -> {
+                for (int i = 0; i < X86Reg.GPR_NAMES.length; i++) {
+                    String full = X86Reg.GPR_NAMES[i];
+                    if (name.equals(full)) {
+                        return OptionalLong.of(cpu.gprs()[i]);
+                    }
+                    if (name.equals(dwordName(full))) {
+                        return OptionalLong.of(cpu.gprs()[i] & 0xffff_ffffL);
+                    }
+                }
+                return OptionalLong.empty();
             }
         }
-        return OptionalLong.empty();
+    }
+
+    /** {@code rax} -> {@code eax}, {@code r8} -> {@code r8d}. */
+    private static String dwordName(String full) {
+        return Character.isDigit(full.charAt(1)) ? full + "d" : "e" + full.substring(1);
     }
 }

@@ -4,12 +4,17 @@ import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.mm.VmaKind;
+import dev.kemu.machine.Access;
+import dev.kemu.machine.AccessVerdict;
+import dev.kemu.machine.CpuException;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Disassembler;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.Machine;
-import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PageFaultCode;
 import dev.kemu.machine.PageWalk;
+import dev.kemu.machine.PagingMode;
+import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
 import dev.kemu.nativelib.NativeLibraryException;
 import dev.kemu.unicorn.X86Reg;
@@ -20,13 +25,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /** Builds a {@link FaultReport} from the machine at the moment of a fault. */
 public final class FaultAnalyzer implements AutoCloseable {
-    private static final int PF_PRESENT = 1, PF_WRITE = 2, PF_USER = 4, PF_RESERVED = 8, PF_FETCH = 16;
-
     private final Machine machine;
     private final SymbolTable symbols;
     private final Supplier<Optional<KernelMemory>> memory;
@@ -71,24 +73,30 @@ public final class FaultAnalyzer implements AutoCloseable {
         return recentBlocks();
     }
 
-    /** {@code errorCode} is -1 for exceptions without one; {@code cr2} is used for #PF only. */
-    public FaultReport analyze(int vector, int errorCode, long cr2) {
+    /** The report of {@code exception}, read from the machine while the exception is being handled. */
+    public FaultReport analyze(CpuException exception) {
         CpuState cpu = machine.cpu();
+        int vector = exception.vector();
+        int errorCode = exception.errorCodeOrMinusOne();
         List<Disassembler.Instruction> code = disassemble(cpu);
         String address = null, access = null, mode = null, reason;
         FaultReport.Walk walk = null;
         FaultReport.Vmas vmas = null;
-        if (vector == ExceptionVector.PF) {
+        if (exception.is(ExceptionVector.PF)) {
+            long cr2 = exception.cr2();
+            Access faulting = accessOf(errorCode, cr2, exception.rip());
             address = hex(cr2);
-            access = (errorCode & PF_FETCH) != 0 ? "instruction fetch" : (errorCode & PF_WRITE) != 0 ? "write" : "read";
-            mode = (errorCode & PF_USER) != 0 ? "user" : "supervisor";
-            PageWalk pageWalk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(cr2));
+            access = faulting.kind() == Access.Kind.FETCH ? "instruction fetch"
+                    : faulting.kind() == Access.Kind.WRITE ? "write" : "read";
+            mode = faulting.user() ? "user" : "supervisor";
+            // The walk of this access under the CPU's own controls (EFER.NXE, CR0.WP, SMEP, SMAP): its
+            // verdict names the entry that decided the fault, e.g. a PD entry whose NX bit is reserved.
+            PageWalk pageWalk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(cr2), faulting, PagingMode.of(cpu));
             walk = walkOf(pageWalk);
             vmas = vmasAround(cr2);
-            reason = pageFaultReason(pageWalk, errorCode, cr2);
-        } else if (vector == ExceptionVector.GP && !code.isEmpty()) {
-            Disassembler.Instruction insn = code.getFirst();
-            OptionalLong target = EffectiveAddress.of(insn.operands(), cpu, insn.address() + insn.bytes().length);
+            reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2));
+        } else if (exception.is(ExceptionVector.GP) && !code.isEmpty()) {
+            OptionalLong target = effectiveAddress(code.getFirst(), cpu);
             if (target.isPresent() && !VirtAddr.of(target.getAsLong()).isCanonical()) {
                 address = hex(target.getAsLong());
                 reason = "non-canonical address " + address + " (bits 63..47 must all equal bit 47): the CPU raises #GP, "
@@ -104,48 +112,34 @@ public final class FaultAnalyzer implements AutoCloseable {
                 walk, vmas, registers(cpu), recentBlocks(), "");
     }
 
-    private String pageFaultReason(PageWalk walk, int errorCode, long cr2) {
-        String prefix = memory.get().flatMap(m -> m.areas().find(cr2)).filter(v -> v.kind() == VmaKind.GUARD)
+    private OptionalLong effectiveAddress(Disassembler.Instruction insn, CpuState cpu) {
+        return EffectiveAddress.of(insn, cpu, machine.register(X86Reg.FS_BASE), machine.register(X86Reg.GS_BASE));
+    }
+
+    /** The address the instruction at RIP accesses (for tests that compare it with the CPU's CR2). */
+    OptionalLong effectiveAddressAtRip() {
+        CpuState cpu = machine.cpu();
+        List<Disassembler.Instruction> code = disassemble(cpu);
+        return code.isEmpty() ? OptionalLong.empty() : effectiveAddress(code.getFirst(), cpu);
+    }
+
+    /**
+     * The access a #PF error code describes. The CPU sets I/D only while EFER.NXE or CR4.SMEP is on;
+     * without them a fetch is recognised by CR2 being RIP (the instruction itself could not be read).
+     */
+    static Access accessOf(int errorCode, long cr2, long rip) {
+        Access.Kind kind = (errorCode & PageFaultCode.FETCH) != 0 || cr2 == rip ? Access.Kind.FETCH
+                : (errorCode & PageFaultCode.WRITE) != 0 ? Access.Kind.WRITE : Access.Kind.READ;
+        return Access.of(kind, (errorCode & PageFaultCode.USER) != 0 ? Access.Mode.USER : Access.Mode.SUPERVISOR);
+    }
+
+    private String guardPrefix(long cr2) {
+        return memory.get().flatMap(m -> m.areas().find(cr2)).filter(v -> v.kind() == VmaKind.GUARD)
                 .map(v -> "guard page " + hex(v.start()) + " hit: ").orElse("");
-        if ((errorCode & PF_RESERVED) != 0) {
-            PageWalk.Level leaf = walk.levels().getLast();
-            return prefix + "reserved bit set in the " + leaf.tableName() + " entry at " + leaf.entryAddress() + " ("
-                    + hex(leaf.entry().raw()) + ")";
-        }
-        if (!walk.mapped()) {
-            String text = prefix + walk.stopReason();
-            if (!walk.levels().isEmpty()) {
-                text += " (entry at " + walk.levels().getLast().entryAddress() + ")";
-            }
-            if ((errorCode & PF_PRESENT) != 0) {
-                text += "; note: the error code says the page was present, the tables changed since the fault";
-            }
-            return text;
-        }
-        if ((errorCode & PF_WRITE) != 0 && !walk.writable()) {
-            return prefix + "write to a read-only page: " + culprit(walk, e -> !e.writable(), "W clear");
-        }
-        if ((errorCode & PF_FETCH) != 0 && !walk.executable()) {
-            return prefix + "instruction fetch from a no-execute page: " + culprit(walk, PageTableEntry::noExecute, "NX set");
-        }
-        if ((errorCode & PF_USER) != 0 && !walk.user()) {
-            return prefix + "user-mode access to a supervisor page: " + culprit(walk, e -> !e.user(), "U clear");
-        }
-        return prefix + "the page is mapped and allows this access now: the tables changed after the fault, or the "
-                + "TLB held a stale entry";
     }
 
-    private static String culprit(PageWalk walk, Predicate<PageTableEntry> guilty, String what) {
-        for (PageWalk.Level level : walk.levels()) {
-            if (guilty.test(level.entry())) {
-                return what + " in the " + level.tableName() + " entry at " + level.entryAddress() + " ("
-                        + hex(level.entry().raw()) + ")";
-            }
-        }
-        return what + " somewhere in the walk";
-    }
-
-    private static List<String> errorBits(int vector, int errorCode) {
+    /** The error code in words, one entry per {@link PageFaultCode} bit for a #PF. */
+    static List<String> errorBits(int vector, int errorCode) {
         if (errorCode < 0) {
             return List.of("none");
         }
@@ -153,11 +147,11 @@ public final class FaultAnalyzer implements AutoCloseable {
             return List.of(errorCode == 0 ? "0" : "selector " + hex(errorCode >> 3));
         }
         List<String> bits = new ArrayList<>();
-        bits.add((errorCode & PF_PRESENT) != 0 ? "present (protection violation)" : "not present");
-        bits.add((errorCode & PF_WRITE) != 0 ? "write" : "read");
-        bits.add((errorCode & PF_USER) != 0 ? "user" : "supervisor");
-        if ((errorCode & PF_RESERVED) != 0) bits.add("reserved bit");
-        if ((errorCode & PF_FETCH) != 0) bits.add("instruction fetch");
+        bits.add((errorCode & PageFaultCode.PRESENT) != 0 ? "present (protection violation)" : "not present");
+        bits.add((errorCode & PageFaultCode.WRITE) != 0 ? "write" : "read");
+        bits.add((errorCode & PageFaultCode.USER) != 0 ? "user" : "supervisor");
+        if ((errorCode & PageFaultCode.RESERVED) != 0) bits.add("reserved bit");
+        if ((errorCode & PageFaultCode.FETCH) != 0) bits.add("instruction fetch");
         return bits;
     }
 
@@ -165,10 +159,31 @@ public final class FaultAnalyzer implements AutoCloseable {
         List<FaultReport.Level> levels = walk.levels().stream().map(l -> new FaultReport.Level(l.tableName(),
                 l.table().toString(), l.index(), l.entryAddress().toString(), hex(l.entry().raw()), l.entry().flagString()))
                 .toList();
+        OptionalLong reached = reachedPage(walk);
+        if (reached.isEmpty()) {
+            return new FaultReport.Walk(walk.address().toString(), walk.cr3().toString(), levels, null, null,
+                    walk.stopReason());
+        }
+        long pageSize = 1L << (12 + 9 * (walk.levels().getLast().level() - 1));
         return new FaultReport.Walk(walk.address().toString(), walk.cr3().toString(), levels,
-                walk.physical().map(Object::toString).orElse(null),
-                walk.mapped() ? PageWalk.sizeName(walk.pageSize()) : null,
-                walk.mapped() ? null : walk.stopReason());
+                PhysAddr.of(reached.getAsLong()).toString(), PageWalk.sizeName(pageSize), null);
+    }
+
+    /**
+     * The physical address the walk reached: also for an access the page's rights deny (the page
+     * exists, the reason says what it lacks); none when an entry was missing or had a reserved bit.
+     */
+    private static OptionalLong reachedPage(PageWalk walk) {
+        if (walk.verdict() instanceof AccessVerdict.Allowed allowed) {
+            return OptionalLong.of(allowed.physical().value());
+        }
+        if (!(walk.verdict() instanceof AccessVerdict.PageFault fault) || fault.cause() == AccessVerdict.Cause.NOT_PRESENT
+                || fault.cause() == AccessVerdict.Cause.RESERVED_BIT) {
+            return OptionalLong.empty();
+        }
+        PageWalk.Level leaf = walk.levels().getLast();
+        long offsetMask = (1L << (12 + 9 * (leaf.level() - 1))) - 1;
+        return OptionalLong.of((leaf.entry().address().value() & ~offsetMask) | (walk.address().value() & offsetMask));
     }
 
     /** The walk of any address with the current CR3 (for {@code kemu explain}). */
@@ -179,7 +194,7 @@ public final class FaultAnalyzer implements AutoCloseable {
     public FaultReport.Vmas vmasAround(long address) {
         Optional<KernelMemory> kernel = memory.get();
         if (kernel.isEmpty()) {
-            return new FaultReport.Vmas(null, "(memory services not initialised)", null);
+            return new FaultReport.Vmas(null, FaultReport.Vmas.SERVICES_MISSING, null);
         }
         List<Vma> all = kernel.get().areas().vmas();
         Vma below = null, above = null;

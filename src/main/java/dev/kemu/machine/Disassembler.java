@@ -3,22 +3,31 @@ package dev.kemu.machine;
 import dev.kemu.capstone.Capstone;
 
 import java.util.List;
+import java.util.Optional;
 
 /** x86-64 disassembly (Capstone) for the layers above the machine. One per thread. */
 public final class Disassembler implements AutoCloseable {
-    /** One decoded instruction: where, its bytes, and its Intel-syntax text. */
-    public record Instruction(long address, byte[] bytes, String mnemonic, String operands) {
+    /** One decoded instruction: where, its bytes, its Intel-syntax text and its memory operand (if any, and decoded). */
+    public record Instruction(long address, byte[] bytes, String mnemonic, String operands,
+                              Optional<MemoryOperand> memory) {
         public String text() {
             return operands.isEmpty() ? mnemonic : mnemonic + " " + operands;
         }
     }
 
-    private final Capstone capstone = new Capstone();
+    /** {@code segment:[base + index * scale + displacement]}, registers by Capstone's names, "" for none. */
+    public record MemoryOperand(String segment, String base, String index, int scale, long displacement,
+                                int addressSize) {}
+
+    // Operands are decoded where the loaded libcapstone's cs_detail layout is known (4.x); text everywhere.
+    private final Capstone capstone = Capstone.operandDetailSupported() ? Capstone.withOperands() : new Capstone();
 
     /** Decodes up to {@code count} instructions of {@code code}, which starts at {@code address}. */
     public List<Instruction> disassemble(byte[] code, long address, int count) {
         return capstone.disassemble(code, address, count).stream()
-                .map(i -> new Instruction(i.address(), i.bytes(), i.mnemonic(), i.operands())).toList();
+                .map(i -> new Instruction(i.address(), i.bytes(), i.mnemonic(), i.operands(), i.memory().map(m ->
+                        new MemoryOperand(m.segment(), m.base(), m.index(), m.scale(), m.displacement(),
+                                m.addressSize())))).toList();
     }
 
     public static String librarySource() {

@@ -81,7 +81,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         }
         // Past the cap, faults are only counted: a guest faulting in a loop must not pay for reports.
         FaultReport report = faults.hasRoom()
-                ? analyzer.analyze(exception.vector(), exception.errorCodeOrMinusOne(), exception.cr2()) : null;
+                ? analyzer.analyze(exception) : null;
         if (policy != FaultPolicy.DELIVER) {
             return stop(exception, report, "guest stopped (--on-fault=" + policy.name().toLowerCase() + ")");
         }

@@ -107,7 +107,8 @@ class PageFaultTest {
                 """ + EXIT));
         assertEquals("write", fault.access());
         assertEquals(0x3, fault.errorCode());
-        assertTrue(fault.reason().startsWith("write to a read-only page: W clear in the PT entry at P0x"), fault.reason());
+        assertTrue(fault.reason().startsWith("write to a read-only page with CR0.WP set: W clear in the PT entry 0 (at P0x"),
+                fault.reason());
         assertEquals(4, fault.walk().levels().size());
         assertTrue(fault.walk().physical() != null);
     }
