@@ -32,6 +32,8 @@ public final class Unicorn implements AutoCloseable {
     private final MemorySegment scratch;
     private final List<HookHandle> hooks = new ArrayList<>();
     private Throwable hookFailure;
+    /** The CPU state kept across uc_hook_del; see {@link #deleteHook}. */
+    private Context hookDeletionState;
     private boolean closed;
 
     private Unicorn(UnicornNative lib, MemorySegment handle) {
@@ -398,8 +400,23 @@ public final class Unicorn implements AutoCloseable {
         return hook;
     }
 
+    /**
+     * Deletes a hook without leaving a trace in the CPU. For code and block hooks uc_hook_del
+     * invalidates every block the hook was instrumented into, and finding a block's page walks
+     * the guest's current page tables: a block at an address that is no longer mapped (boot code
+     * in a low identity map the kernel has since dropped) takes a page fault that Unicorn swallows
+     * but that leaves CR2 and its {@code old_exception} set, so the guest's next #PF became a #DF
+     * (see HookRemovalStateTest). Saving the CPU context around the call and restoring it after
+     * undoes exactly that; removing a hook is rare, so the two copies cost nothing that matters.
+     */
     void deleteHook(long nativeHandle) {
+        if (hookDeletionState == null) {
+            hookDeletionState = contextSave();
+        } else {
+            contextSave(hookDeletionState);
+        }
         call(() -> (int) lib.hookDel.invokeExact(handle, nativeHandle), "uc_hook_del(0x%x)", nativeHandle);
+        contextRestore(hookDeletionState);
     }
 
     // ---- contexts -----------------------------------------------------------------------
@@ -487,6 +504,9 @@ public final class Unicorn implements AutoCloseable {
         closed = true;
         call(() -> (int) lib.close.invokeExact(handle), "uc_close()");
         hooks.forEach(HookHandle::releaseWithEngine);
+        if (hookDeletionState != null) {
+            hookDeletionState.close();
+        }
     }
 
     // ---- errors -------------------------------------------------------------------------
