@@ -37,7 +37,7 @@ public final class Machine implements AutoCloseable {
     private final Unicorn engine;
     private final PageWalker walker;
     private final VirtualMemoryView virtualMemory;
-    private final DeviceBus bus = new DeviceBus();
+    private final DeviceBus bus;
     private final RegisterBatch stateBatch;
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
@@ -85,6 +85,7 @@ public final class Machine implements AutoCloseable {
             hostMemory.close();
             throw e;
         }
+        this.bus = new DeviceBus(this, engine, ramBytes);
         this.walker = new PageWalker(ram);
         this.virtualMemory = new VirtualMemoryView(engine, ram, walker);
         this.stateBatch = engine.batch(STATE_REGISTERS);
