@@ -137,6 +137,7 @@ public final class DeviceBus {
         if (engine == null) {
             throw new IllegalStateException("this device bus has ports only; claim memory on a Machine's bus()");
         }
+        java.util.Objects.requireNonNull(device, "claimMemory needs a device to put behind the range");
         long start = first.value();
         if (!first.isPageAligned() || size <= 0 || (size & (PAGE - 1)) != 0) {
             throw new IllegalArgumentException(String.format("memory-mapped range %s + 0x%x is not a whole number of "

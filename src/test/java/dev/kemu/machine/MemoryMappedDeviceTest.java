@@ -100,6 +100,29 @@ class MemoryMappedDeviceTest {
     }
 
     @Test
+    void guestStoresToADevice_whileDirtyPagesAreTracked_markNoRamPage() {
+        long high = 0x800_0000_0000L; // page number 0x8000_0000: negative as an int
+        try (Machine machine = new Machine(1 << 20)) {
+            DirtyPages dirty = machine.dirtyPages();
+            Recorder low = new Recorder();
+            Recorder far = new Recorder();
+            machine.bus().claimMemory(PhysAddr.of(APIC), 0x1000, low);
+            machine.bus().claimMemory(PhysAddr.of(high), 0x1000, far);
+            // mov dword ptr [rbx], eax ; mov dword ptr [rdx], eax ; hlt
+            machine.ram().write(CODE, new byte[]{(byte) 0x89, 0x03, (byte) 0x89, 0x02, (byte) 0xf4});
+            machine.setRegister(X86Reg.RBX, APIC);
+            machine.setRegister(X86Reg.RDX, high);
+            machine.setRegister(X86Reg.RAX, 0x5a);
+            long before = dirty.count();
+            RunResult result = machine.run(CODE, RunLimits.budget(10));
+            assertEquals(StopReason.HALTED, result.reason(), result.detail());
+            assertEquals(List.of(new Access("write", 0, 4, 0x5a)), low.accesses);
+            assertEquals(List.of(new Access("write", 0, 4, 0x5a)), far.accesses);
+            assertEquals(before, dirty.count(), "a device's range is not guest RAM");
+        }
+    }
+
+    @Test
     void claimOverlappingGuestRam_isRefusedNamingBothRanges() {
         try (Machine machine = new Machine(1 << 20)) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
