@@ -66,10 +66,11 @@ public final class DirtyPages {
     /** A guest store as Unicorn's write hook reports it: its physical address and size in bytes. */
     public void markGuestStore(long physical, int size) {
         long page = physical >>> PAGE_SHIFT;
-        if (page < pages) {
-            dirty.set((int) page);
-            storedByGuest.set((int) page);
+        if (page >= pages) {
+            return; // a memory-mapped device's range, not guest RAM (its page number may not even fit an int)
         }
+        dirty.set((int) page);
+        storedByGuest.set((int) page);
         if ((physical & PAGE_MASK) + size > PAGE_MASK + 1 || (physical & (size - 1)) != 0 || watched.get((int) page)) {
             complete = false;
         }

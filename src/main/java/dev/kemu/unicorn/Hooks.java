@@ -57,4 +57,20 @@ public final class Hooks {
     public interface InvalidInstruction {
         boolean onInvalid(Unicorn uc);
     }
+
+    /**
+     * A load from a memory-mapped region ({@code uc_cb_mmio_read_t}): {@code offset} from the
+     * region's start, {@code size} 1, 2 or 4 bytes (2.1.4 splits an 8-byte access in two); returns the value (only its low
+     * {@code size} bytes are used).
+     */
+    @FunctionalInterface
+    public interface MmioRead {
+        long onRead(Unicorn uc, long offset, int size);
+    }
+
+    /** A store to a memory-mapped region ({@code uc_cb_mmio_write_t}); {@code value} holds {@code size} bytes. */
+    @FunctionalInterface
+    public interface MmioWrite {
+        void onWrite(Unicorn uc, long offset, int size, long value);
+    }
 }

@@ -31,7 +31,10 @@ public final class Unicorn implements AutoCloseable {
     private final MemorySegment handle;
     private final MemorySegment scratch;
     private final List<HookHandle> hooks = new ArrayList<>();
+    private final List<MmioRegion> mmioRegions = new ArrayList<>();
     private Throwable hookFailure;
+    /** The CPU state kept across uc_hook_del; see {@link #deleteHook}. */
+    private Context hookDeletionState;
     private boolean closed;
 
     private Unicorn(UnicornNative lib, MemorySegment handle) {
@@ -76,6 +79,36 @@ public final class Unicorn implements AutoCloseable {
     public void memMapPtr(long address, MemorySegment host, int prot) {
         call(() -> (int) lib.memMapPtr.invokeExact(handle, address, host.byteSize(), prot, host),
                 "uc_mem_map_ptr(address=0x%x, size=0x%x, prot=%s)", address, host.byteSize(), Prot.describe(prot));
+    }
+
+    /**
+     * Maps {@code [address, address+size)} as memory-mapped I/O: every guest load there calls
+     * {@code read} and every store {@code write}, with the offset from {@code address} and the
+     * access size. Unicorn wants {@code address} and {@code size} 4 KiB-aligned and the range
+     * free. The region owns its two registry entries; see {@link MmioRegion}.
+     */
+    public MmioRegion mmioMap(long address, long size, Hooks.MmioRead read, Hooks.MmioWrite write) {
+        long readId = UpcallTargets.register(new Upcalls.MmioRead(this, read));
+        long writeId = UpcallTargets.register(new Upcalls.MmioWrite(this, write));
+        try {
+            call(() -> (int) lib.mmioMap.invokeExact(handle, address, size, Upcalls.Shape.MMIO_READ.stub(),
+                    MemorySegment.ofAddress(readId), Upcalls.Shape.MMIO_WRITE.stub(), MemorySegment.ofAddress(writeId)),
+                    "uc_mmio_map(address=0x%x, size=0x%x)", address, size);
+        } catch (RuntimeException e) {
+            UpcallTargets.unregister(readId);
+            UpcallTargets.unregister(writeId);
+            throw e;
+        }
+        MmioRegion region = new MmioRegion(this, address, size, readId, writeId);
+        mmioRegions.add(region);
+        return region;
+    }
+
+    void unmapMmio(MmioRegion region) {
+        mmioRegions.remove(region);
+        if (!closed) {
+            memUnmap(region.address(), region.size());
+        }
     }
 
     public void memUnmap(long address, long size) {
@@ -398,8 +431,23 @@ public final class Unicorn implements AutoCloseable {
         return hook;
     }
 
+    /**
+     * Deletes a hook without leaving a trace in the CPU. For code and block hooks uc_hook_del
+     * invalidates every block the hook was instrumented into, and finding a block's page walks
+     * the guest's current page tables: a block at an address that is no longer mapped (boot code
+     * in a low identity map the kernel has since dropped) takes a page fault that Unicorn swallows
+     * but that leaves CR2 and its {@code old_exception} set, so the guest's next #PF became a #DF
+     * (see HookRemovalStateTest). Saving the CPU context around the call and restoring it after
+     * undoes exactly that; removing a hook is rare, so the two copies cost nothing that matters.
+     */
     void deleteHook(long nativeHandle) {
+        if (hookDeletionState == null) {
+            hookDeletionState = contextSave();
+        } else {
+            contextSave(hookDeletionState);
+        }
         call(() -> (int) lib.hookDel.invokeExact(handle, nativeHandle), "uc_hook_del(0x%x)", nativeHandle);
+        contextRestore(hookDeletionState);
     }
 
     // ---- contexts -----------------------------------------------------------------------
@@ -487,6 +535,11 @@ public final class Unicorn implements AutoCloseable {
         closed = true;
         call(() -> (int) lib.close.invokeExact(handle), "uc_close()");
         hooks.forEach(HookHandle::releaseWithEngine);
+        List.copyOf(mmioRegions).forEach(MmioRegion::releaseWithEngine);
+        mmioRegions.clear();
+        if (hookDeletionState != null) {
+            hookDeletionState.close();
+        }
     }
 
     // ---- errors -------------------------------------------------------------------------

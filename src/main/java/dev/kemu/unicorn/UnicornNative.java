@@ -68,6 +68,7 @@ final class UnicornNative {
     final MethodHandle ctlPtr;
     final MethodHandle ctlPtrLong;
     final MethodHandle vmemTranslate;
+    final MethodHandle mmioMap;
 
     static UnicornNative get() {
         UnicornNative loaded = instance;
@@ -155,6 +156,9 @@ final class UnicornNative {
         ctlPtr = find(linker, lib, "uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), ctlVariadic);
         ctlPtrLong = find(linker, lib, "uc_ctl",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG), ctlVariadic);
+        // uc_mmio_map(uc, address, size, read_cb, user_data_read, write_cb, user_data_write)
+        mmioMap = find(linker, lib, "uc_mmio_map",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         vmemTranslate = lib.find("uc_vmem_translate")
                 .map(symbol -> linker.downcallHandle(symbol,
                         FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS)))

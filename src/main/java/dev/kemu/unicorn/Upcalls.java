@@ -44,7 +44,11 @@ final class Upcalls {
         MEM("memAccess", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG)),
         MEM_EVENT("memEvent", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
                 JAVA_LONG)),
-        INVALID("invalid", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_LONG));
+        INVALID("invalid", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_LONG)),
+        // uint64_t (*)(uc_engine*, uint64_t offset, unsigned size, void* user_data)
+        MMIO_READ("mmioRead", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG)),
+        // void (*)(uc_engine*, uint64_t offset, unsigned size, uint64_t value, void* user_data)
+        MMIO_WRITE("mmioWrite", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
 
         private final String method;
         private final FunctionDescriptor descriptor;
@@ -121,6 +125,17 @@ final class Upcalls {
 
     static boolean invalid(long uc, long id) {
         return target(id) instanceof Invalid t && t.call();
+    }
+
+    /** A load from an MMIO region whose target is gone reads as all ones, like an unclaimed bus. */
+    static long mmioRead(long uc, long offset, int size, long id) {
+        return target(id) instanceof MmioRead t ? t.call(offset, size) : -1L;
+    }
+
+    static void mmioWrite(long uc, long offset, int size, long value, long id) {
+        if (target(id) instanceof MmioWrite t) {
+            t.call(offset, size, value);
+        }
     }
 
     record Code(Unicorn engine, Hooks.Code hook) {
@@ -202,6 +217,27 @@ final class Upcalls {
             } catch (Throwable t) {
                 engine.hookFailed(t);
                 return false;
+            }
+        }
+    }
+
+    record MmioRead(Unicorn engine, Hooks.MmioRead hook) {
+        long call(long offset, int size) {
+            try {
+                return hook.onRead(engine, offset, size);
+            } catch (Throwable t) {
+                engine.hookFailed(t);
+                return -1L;
+            }
+        }
+    }
+
+    record MmioWrite(Unicorn engine, Hooks.MmioWrite hook) {
+        void call(long offset, int size, long value) {
+            try {
+                hook.onWrite(engine, offset, size, value);
+            } catch (Throwable t) {
+                engine.hookFailed(t);
             }
         }
     }

@@ -1,0 +1,166 @@
+package dev.kemu.machine;
+
+import dev.kemu.unicorn.UcError;
+import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.UnicornException;
+import dev.kemu.unicorn.X86Reg;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The run loop: one {@link Machine#run} from start to {@link RunResult}. It applies the
+ * instruction budget and the wall-clock limit, starts Unicorn again after a handled #UD (which
+ * ends {@code uc_emu_start}), and classifies why the guest stopped. Hooks and devices end a run
+ * through {@link #requestStop}; the first reason wins.
+ */
+final class RunLoop {
+    private static final Logger log = LoggerFactory.getLogger(Machine.class);
+
+    private final Machine machine;
+    private final Unicorn engine;
+    private final InstructionCounter counter;
+
+    // Per-run state, written by hooks.
+    private StopReason stopReason;
+    private int exitCode;
+    private int vector = -1;
+    private String stopDetail = "";
+    /** Set when a handled #UD redirected RIP: Unicorn ends uc_emu_start after it, so run() starts again there. */
+    private boolean resumeAfterTrap;
+
+    RunLoop(Machine machine, Unicorn engine) {
+        this.machine = machine;
+        this.engine = engine;
+        this.counter = new InstructionCounter(engine, this);
+    }
+
+    long instructionCount() {
+        return counter.count();
+    }
+
+    /** Ends the current run after the current instruction; callable from any hook or device. */
+    void requestStop(StopReason reason, int code, String detail) {
+        if (stopReason == null) {
+            stopReason = reason;
+            exitCode = code;
+            stopDetail = detail;
+        }
+        engine.stop();
+    }
+
+    /** The run ends on {@code exception}, which no one handled. */
+    void stopOn(CpuException exception) {
+        vector = exception.vector();
+        requestStop(StopReason.UNHANDLED_EXCEPTION, 0, String.format("%s at RIP 0x%x",
+                ExceptionVector.describe(exception.vector()), exception.rip()));
+    }
+
+    /** A handled #UD moved RIP to the guest's handler: emulation starts again there. */
+    void resumeAfterTrap() {
+        resumeAfterTrap = true;
+    }
+
+    RunResult run(long startRip, long endRip, RunLimits limits) {
+        counter.arm(limits.instructionBudget());
+        stopReason = null;
+        exitCode = 0;
+        vector = -1;
+        stopDetail = "";
+        // Unicorn re-translates code whenever uc_emu_start gets an end address (~3.4 us a run, against
+        // ~0.1 us to stop on a hlt). If a hlt sits at the end address, run without one and stop there.
+        boolean haltAtEnd = endRip != 0 && hltAt(endRip);
+        long started = System.nanoTime();
+        UnicornException engineError = null;
+        long rip = startRip;
+        while (true) {
+            resumeAfterTrap = false;
+            try {
+                engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), 0);
+            } catch (UnicornException e) {
+                if (e.error() == UcError.UNKNOWN) {
+                    throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause
+                }
+                engineError = e;
+            } catch (RuntimeException e) {
+                throw withPosition(e); // a hook's own exception, rethrown by Unicorn.start as it was
+            } catch (Error e) {
+                throw withPosition(e);
+            }
+            if (!resumeAfterTrap || stopReason != null || engineError != null || outOfTime(limits, started)) {
+                break;
+            }
+            rip = engine.regRead(X86Reg.RIP); // the guest's #UD handler
+        }
+        Duration wall = Duration.ofNanos(System.nanoTime() - started);
+        if (haltAtEnd && stopReason == null && engine.regRead(X86Reg.RIP) == endRip + 1) {
+            engine.regWrite(X86Reg.RIP, endRip); // as if stopped before the hlt, like an end address
+            counter.uncountOne();
+        }
+        CpuState cpu = machine.cpu();
+        if (engineError != null) {
+            recordEngineError(engineError);
+        }
+        if (stopReason == null && endRip != 0 && cpu.rip() == endRip) {
+            stopReason = StopReason.REACHED_END;
+            stopDetail = String.format("reached 0x%x", endRip);
+        } else if (stopReason == null) {
+            classifyQuietStop(cpu, limits, wall);
+        }
+        log.debug("run stopped: {} after {} instructions: {}", stopReason,
+                counter.counting() ? counter.count() : "uncounted", stopDetail);
+        return new RunResult(stopReason, cpu, counter.reported(), exitCode, vector, wall, stopDetail,
+                Optional.<Throwable>ofNullable(engineError));
+    }
+
+    private <T extends Throwable> T withPosition(T failure) {
+        try {
+            failure.addSuppressed(new GuestPosition(engine.regRead(X86Reg.RIP), counter.reported()));
+        } catch (RuntimeException unreadable) {
+            failure.addSuppressed(unreadable);
+        }
+        return failure;
+    }
+
+    /** An error uc_emu_start itself returned (not a hook's): the stop reason, or an addition to an earlier one. */
+    private void recordEngineError(UnicornException error) {
+        if (stopReason == null) {
+            stopReason = error.error() == UcError.EXCEPTION ? StopReason.UNHANDLED_EXCEPTION : StopReason.EMULATION_ERROR;
+            stopDetail = error.getMessage();
+        } else {
+            stopDetail += "; then the engine failed: " + error.getMessage();
+        }
+    }
+
+    private static long remainingMicros(RunLimits limits, long started) {
+        if (limits.timeout().isZero()) {
+            return 0; // no limit
+        }
+        return Math.max(1, (limits.timeout().toNanos() - (System.nanoTime() - started)) / 1000);
+    }
+
+    private static boolean outOfTime(RunLimits limits, long started) {
+        return !limits.timeout().isZero() && System.nanoTime() - started >= limits.timeout().toNanos();
+    }
+
+    private void classifyQuietStop(CpuState cpu, RunLimits limits, Duration wall) {
+        if (!limits.timeout().isZero() && wall.compareTo(limits.timeout()) >= 0) {
+            stopReason = StopReason.TIMEOUT;
+            stopDetail = "wall-clock limit of " + limits.timeout().toMillis() + " ms reached";
+        } else if (hltAt(cpu.rip() - 1)) {
+            stopReason = StopReason.HALTED;
+            stopDetail = String.format("hlt at 0x%x", cpu.rip() - 1);
+        } else {
+            stopReason = StopReason.HOST_REQUEST;
+            stopDetail = "emulation stopped";
+        }
+    }
+
+    private boolean hltAt(long address) {
+        long physical = machine.physical(address);
+        // Only RAM can hold a hlt: a memory-mapped device's range is not read behind its back.
+        return physical >= 0 && physical < machine.ram().size() && machine.ram().read8(physical) == 0xF4;
+    }
+}
