@@ -66,25 +66,30 @@ public final class Machine implements AutoCloseable {
         }
         this.hostMemory = new AnonymousMemory(ramBytes);
         this.ram = new GuestRam(hostMemory.segment());
-        this.engine = Unicorn.openX86_64();
-        this.bus = new DeviceBus(this, engine, ramBytes);
-        this.runLoop = new RunLoop(this, engine);
-        this.exceptions = new ExceptionControl(this, engine, runLoop);
+        Unicorn opened = null;
         try {
+            // Everything that can fail is in here: a missing library or a refused map must not leak guest RAM.
+            opened = Unicorn.openX86_64();
+            this.engine = opened;
+            this.bus = new DeviceBus(this, engine, ramBytes);
+            this.runLoop = new RunLoop(this, engine);
+            this.exceptions = new ExceptionControl(this, engine, runLoop);
             engine.memMapPtr(0, hostMemory.segment(), Prot.ALL);
             this.hypercalls = new HypercallWiring(this, engine, bus);
             engine.hookPortIn((uc, port, size) -> bus.in(this, port, size));
             exceptions.install();
-        } catch (RuntimeException e) {
-            engine.close();
+            this.dirtyPages = new DirtyPageTracking(engine, ram);
+            this.walker = new PageWalker(ram);
+            this.virtualMemory = new VirtualMemoryView(engine, ram, walker);
+            this.stateBatch = engine.batch(STATE_REGISTERS);
+            this.gprBatch = engine.batch(X86Reg.GPRS);
+        } catch (RuntimeException | Error e) {
+            if (opened != null) {
+                opened.close();
+            }
             hostMemory.close();
             throw e;
         }
-        this.dirtyPages = new DirtyPageTracking(engine, ram);
-        this.walker = new PageWalker(ram);
-        this.virtualMemory = new VirtualMemoryView(engine, ram, walker);
-        this.stateBatch = engine.batch(STATE_REGISTERS);
-        this.gprBatch = engine.batch(X86Reg.GPRS);
     }
 
     public GuestRam ram() {

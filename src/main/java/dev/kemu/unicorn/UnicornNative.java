@@ -70,6 +70,11 @@ final class UnicornNative {
     final MethodHandle vmemTranslate;
     final MethodHandle mmioMap;
 
+    /** Whether libunicorn {@code major.minor} can run kemu's guests: 2.1 removed the soft-MMU hacks of 2.0. */
+    static boolean supported(int major, int minor) {
+        return major > MIN_MAJOR || (major == MIN_MAJOR && minor >= MIN_MINOR);
+    }
+
     static UnicornNative get() {
         UnicornNative loaded = instance;
         if (loaded == null) {
@@ -102,7 +107,7 @@ final class UnicornNative {
         major = (combined >>> 24) & 0xff;
         minor = (combined >>> 16) & 0xff;
         patch = (combined >>> 8) & 0xff;
-        if (major < MIN_MAJOR || (major == MIN_MAJOR && minor < MIN_MINOR)) {
+        if (!supported(major, minor)) {
             throw new NativeLibraryException("libunicorn " + versionString() + " found at " + source
                     + " is too old: its soft-MMU checks virtual addresses against the physical map, so a "
                     + "higher-half kernel cannot run. kemu needs Unicorn >= 2.1 (2.1.4 preferred): run "
