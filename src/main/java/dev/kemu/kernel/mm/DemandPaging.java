@@ -1,5 +1,6 @@
 package dev.kemu.kernel.mm;
 
+import dev.kemu.machine.PageFaultCode;
 import dev.kemu.machine.PageTableEntry;
 
 import java.util.Optional;
@@ -15,9 +16,6 @@ public final class DemandPaging {
     public enum Outcome {
         MAPPED, NOT_IN_ANY_VMA, GUARD_PAGE, NOT_DEMAND_PAGED, ALREADY_PRESENT, ACCESS_DENIED, OUT_OF_MEMORY
     }
-
-    /** Page-fault error code bits. */
-    public static final int PF_PRESENT = 1, PF_WRITE = 2, PF_USER = 4, PF_RESERVED = 8, PF_FETCH = 16;
 
     private final BuddyAllocator buddy;
     private final PageTables tables;
@@ -73,10 +71,12 @@ public final class DemandPaging {
         if (vma.kind() != VmaKind.DEMAND_PAGED) {
             return Outcome.NOT_DEMAND_PAGED;
         }
-        if ((errorCode & PF_PRESENT) != 0) {
-            return (errorCode & PF_RESERVED) != 0 ? Outcome.ALREADY_PRESENT : Outcome.ACCESS_DENIED;
+        if ((errorCode & PageFaultCode.PRESENT) != 0) {
+            return (errorCode & PageFaultCode.RESERVED) != 0 ? Outcome.ALREADY_PRESENT : Outcome.ACCESS_DENIED;
         }
-        boolean write = (errorCode & PF_WRITE) != 0, user = (errorCode & PF_USER) != 0, fetch = (errorCode & PF_FETCH) != 0;
+        boolean write = (errorCode & PageFaultCode.WRITE) != 0;
+        boolean user = (errorCode & PageFaultCode.USER) != 0;
+        boolean fetch = (errorCode & PageFaultCode.FETCH) != 0;
         if ((write && (vma.flags() & PageTableEntry.WRITABLE) == 0) || (user && (vma.flags() & PageTableEntry.USER) == 0)
                 || (fetch && (vma.flags() & PageTableEntry.NO_EXECUTE) != 0)) {
             return Outcome.ACCESS_DENIED;
