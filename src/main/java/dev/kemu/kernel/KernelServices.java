@@ -13,6 +13,7 @@ import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
 import dev.kemu.unicorn.X86Reg;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,18 +55,18 @@ public final class KernelServices {
         port.register(HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
         port.register(HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
         port.register(HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
-        port.register(HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).orElse(EFAULT) : ENODEV);
+        port.register(HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).map(PhysAddr::value).orElse(EFAULT) : ENODEV);
         port.register(HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
-                : memory.pageTables().protect(a[0], a[1]).errno());
+                : Errno.of(memory.pageTables().protect(a[0], a[1])));
         port.register(HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
-                : orNoMemory(memory.vmalloc().allocate(a[0])));
+                : Errno.virtualOrNoMemory(memory.vmalloc().allocate(a[0])));
         port.register(HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
         port.register(HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
         port.register(HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
         port.register(HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
         port.register(HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
         port.register(HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
-                : orNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
+                : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
         port.register(HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
         port.register(HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         port.register(HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
@@ -117,8 +118,8 @@ public final class KernelServices {
         if (order < 0 || order > MmLayout.MAX_ORDER || (flags & ~ALLOC_FLAGS) != 0) {
             return EINVAL;
         }
-        long phys = memory.frames().allocate((int) order, FrameType.ALLOCATED, (flags & ALLOC_ZERO) != 0);
-        return phys < 0 ? ENOMEM : phys;
+        return Errno.physicalOrNoMemory(memory.frames().allocate((int) order, FrameType.ALLOCATED,
+                (flags & ALLOC_ZERO) != 0));
     }
 
     private long frameFree(long phys, long order) {
@@ -137,7 +138,7 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return memory.pageTables().map(va, pa, size, leafFlags).errno();
+        return Errno.of(memory.pageTables().map(va, pa, size, leafFlags));
     }
 
     private long vmunmap(long va, long bytes) {
@@ -149,7 +150,7 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return memory.pageTables().unmap(va, size).orElse(MapResult.NOT_MAPPED.errno());
+        return memory.pageTables().unmap(va, size).map(PhysAddr::value).orElse(Errno.of(MapResult.NOT_MAPPED));
     }
 
     /**
@@ -185,7 +186,7 @@ public final class KernelServices {
         if ((flags & ~ALLOC_FLAGS) != 0) {
             return EINVAL;
         }
-        return orNoMemory(memory.slabs().allocate((int) id, (flags & ALLOC_ZERO) != 0));
+        return Errno.virtualOrNoMemory(memory.slabs().allocate((int) id, (flags & ALLOC_ZERO) != 0));
     }
 
     private long cacheFree(long id, long object) {
@@ -195,7 +196,7 @@ public final class KernelServices {
 
     private long cacheDestroy(long id) {
         long refused = guestCache(id);
-        return refused != 0 ? refused : memory.slabs().destroy((int) id) ? 0 : EBUSY;
+        return refused != 0 ? refused : Errno.of(memory.slabs().destroy((int) id));
     }
 
     /**
@@ -218,7 +219,7 @@ public final class KernelServices {
         if (size == 0 || (flags & ~PageTables.ALLOWED_FLAGS) != 0) {
             return EINVAL;
         }
-        return orNoMemory(memory.demandPaging().reserve(size, flags));
+        return Errno.virtualOrNoMemory(memory.demandPaging().reserve(size, flags));
     }
 
     private long stat(long selector) {
@@ -243,11 +244,7 @@ public final class KernelServices {
             invalidFrees.add(report);
             log.debug("refused free: {}", report);
         }
-        return result.errno();
-    }
-
-    private static long orNoMemory(long address) {
-        return address == 0 ? ENOMEM : address;
+        return Errno.of(result);
     }
 
     /** A NUL-terminated string of at most {@code max} characters at guest-virtual {@code virtual}. */

@@ -99,7 +99,8 @@ public final class TestMachine implements AutoCloseable {
 
     private long mapArea(long va, long size, long flags) {
         int order = Long.numberOfTrailingZeros(size / 4096);
-        long phys = memory.frames().allocate(order, FrameType.ALLOCATED, true);
+        long phys = memory.frames().allocate(order, FrameType.ALLOCATED, true).orElseThrow(() -> new IllegalStateException(
+                "no free block of 2^" + order + " frames for the test area at 0x" + Long.toHexString(va))).value();
         for (long offset = 0; offset < size; offset += 4096) {
             if (memory.pageTables().map(va + offset, phys + offset, PageSize.SIZE_4K, flags) != MapResult.OK) {
                 throw new IllegalStateException("cannot map the test area at 0x" + Long.toHexString(va));

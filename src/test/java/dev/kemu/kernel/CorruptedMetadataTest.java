@@ -1,5 +1,6 @@
 package dev.kemu.kernel;
 
+import java.util.OptionalLong;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MmLayout;
@@ -34,7 +35,7 @@ class CorruptedMetadataTest {
     void vmaListCycle_allocateAndFind_stopWithAPanicNamingTheLoop() {
         try (MmFixture mm = new MmFixture()) {
             VirtualAreas areas = mm.memory.areas();
-            long start = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
+            long start = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
             long node = mm.root().vmaListHead();
             mm.ram.write64(mm.root().toPhysical(node) + NODE_NEXT, node); // the node is its own successor
 
@@ -49,7 +50,7 @@ class CorruptedMetadataTest {
     @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void vmaEndOverwritten_releaseAndVfreeStopWithAPanic_insteadOfLoopingOverItsPages() {
         try (MmFixture mm = new MmFixture()) {
-            long demand = mm.memory.demandPaging().reserve(4096, 0);
+            long demand = mm.memory.demandPaging().reserve(4096, 0).orElseThrow().value();
             long node = mm.root().vmaListHead();
             mm.ram.write64(mm.root().toPhysical(node) + 8, demand + (1L << 40)); // vm_area end
             KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(demand));
@@ -57,7 +58,7 @@ class CorruptedMetadataTest {
                     + " the vmalloc range", demand, demand + (1L << 40))), release.getMessage());
         }
         try (MmFixture mm = new MmFixture()) {
-            long va = mm.memory.vmalloc().allocate(4096);
+            long va = mm.memory.vmalloc().allocate(4096).orElseThrow().value();
             for (long at = mm.root().vmaListHead(); at != 0; at = mm.ram.read64(mm.root().toPhysical(at) + NODE_NEXT)) {
                 if (mm.ram.read64(mm.root().toPhysical(at)) == va) {
                     mm.ram.write64(mm.root().toPhysical(at) + 8, va + (1L << 40) + 1); // past the range, unaligned
@@ -70,7 +71,7 @@ class CorruptedMetadataTest {
     @Test
     void slabHeaderWithCacheId65540_isAFinding_andKfreeRefusesInsteadOfIndexing() {
         try (MmFixture mm = new MmFixture()) {
-            long object = mm.memory.kmalloc().allocate(20, false);
+            long object = mm.memory.kmalloc().allocate(20, false).orElseThrow().value();
             long slab = mm.root().toPhysical(object) & -MmLayout.PAGE;
             mm.ram.write32(slab + CacheLayout.S_CACHE, 65540);
 
@@ -78,7 +79,7 @@ class CorruptedMetadataTest {
             assertTrue(problems.stream().anyMatch(p -> p.contains(String.format("slab P0x%x", slab))
                     && p.contains("cache id 65540")), problems.toString());
             assertEquals(FreeResult.WRONG_CACHE, assertDoesNotThrow(() -> mm.memory.kmalloc().free(object)));
-            assertEquals(-1, assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(object)));
+            assertEquals(OptionalLong.empty(), assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(object)));
         }
     }
 

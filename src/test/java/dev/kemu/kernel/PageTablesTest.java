@@ -1,5 +1,7 @@
 package dev.kemu.kernel;
 
+import java.util.Optional;
+import dev.kemu.machine.PhysAddr;
 import dev.kemu.kernel.mm.FrameChecker;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.MapResult;
@@ -17,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -62,10 +63,10 @@ class PageTablesTest {
                         model.put(va, new long[]{pa, size.bytes()});
                     }
                 } else {
-                    OptionalLong pa = tables.unmap(va, size);
+                    Optional<PhysAddr> pa = tables.unmap(va, size);
                     long[] expected = model.get(va);
                     if (expected != null && expected[1] == size.bytes()) {
-                        assertEquals(expected[0], pa.orElseThrow());
+                        assertEquals(expected[0], pa.orElseThrow().value());
                         model.remove(va);
                     } else {
                         assertTrue(pa.isEmpty());
@@ -78,7 +79,7 @@ class PageTablesTest {
                     PageTableChecker.Leaf leaf = leaves.get(entry.getKey());
                     assertEquals(entry.getValue()[0], leaf.pa());
                     assertEquals(entry.getValue()[1], leaf.size());
-                    assertEquals(entry.getValue()[0] + 0x123, tables.translate(entry.getKey() + 0x123).orElseThrow());
+                    assertEquals(entry.getValue()[0] + 0x123, tables.translate(entry.getKey() + 0x123).orElseThrow().value());
                 }
                 assertEquals(List.of(), PageTableChecker.checkCounts(mm.root()));
             }
@@ -131,7 +132,7 @@ class PageTablesTest {
     @Test
     void outOfMemory_forIntermediateTables_isReportedAndChangesNothing() {
         try (MmFixture mm = new MmFixture(2L << 20)) {
-            while (mm.memory.frames().allocate(0, FrameType.ALLOCATED, false) >= 0) {
+            while (mm.memory.frames().allocate(0, FrameType.ALLOCATED, false).isPresent()) {
                 // exhaust
             }
             byte[] before = mm.snapshot();
@@ -144,7 +145,7 @@ class PageTablesTest {
     void directMap_coversAllRamWith2MiBPages() {
         try (MmFixture mm = new MmFixture()) {
             for (long pa = 0; pa < MmFixture.RAM; pa += 0x1000 * 97) {
-                assertEquals(pa, mm.memory.pageTables().translate(mm.root().toVirtual(pa)).orElseThrow());
+                assertEquals(pa, mm.memory.pageTables().translate(mm.root().toVirtual(pa)).orElseThrow().value());
             }
         }
     }

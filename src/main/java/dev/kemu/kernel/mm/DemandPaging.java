@@ -2,6 +2,8 @@ package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.PageFaultCode;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.Optional;
 
@@ -27,12 +29,12 @@ public final class DemandPaging {
         this.areas = areas;
     }
 
-    /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; 0 when no room. */
-    public long reserve(long size, long flags) {
+    /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; empty when no room. */
+    public Optional<VirtAddr> reserve(long size, long flags) {
         if (size <= 0 || size > (1L << 36) || (flags & ~PageTables.ALLOWED_FLAGS) != 0) {
-            return 0;
+            return Optional.empty();
         }
-        return areas.allocate((size + PAGE - 1) & -PAGE, VmaKind.DEMAND_PAGED, flags).orElse(0L);
+        return areas.allocate((size + PAGE - 1) & -PAGE, VmaKind.DEMAND_PAGED, flags);
     }
 
     /** Unmaps the pages that were touched, frees their frames and the area. */
@@ -47,9 +49,9 @@ public final class DemandPaging {
         long end = areas.requireSound(vma.get()).end();
         for (long page = start; page != end; page += PAGE) {
             tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
-                FreeResult freed = buddy.free(frame, 0, FrameType.DEMAND_PAGED);
+                FreeResult freed = buddy.free(frame.value(), 0, FrameType.DEMAND_PAGED);
                 if (freed != FreeResult.FREED) {
-                    throw new KernelPanic(String.format("demand-paged frame P0x%x could not be freed: %s", frame,
+                    throw new KernelPanic(String.format("demand-paged frame %s could not be freed: %s", frame,
                             freed.reason()));
                 }
             });
@@ -81,10 +83,11 @@ public final class DemandPaging {
                 || (fetch && (vma.flags() & PageTableEntry.NO_EXECUTE) != 0)) {
             return Outcome.ACCESS_DENIED;
         }
-        long frame = buddy.allocate(0, FrameType.DEMAND_PAGED, true);
-        if (frame < 0) {
+        Optional<PhysAddr> allocated = buddy.allocate(0, FrameType.DEMAND_PAGED, true);
+        if (allocated.isEmpty()) {
             return Outcome.OUT_OF_MEMORY;
         }
+        long frame = allocated.get().value();
         MapResult mapped = tables.map(address & -PAGE, frame, PageSize.SIZE_4K, vma.flags());
         if (mapped != MapResult.OK) {
             buddy.free(frame, 0, FrameType.DEMAND_PAGED);

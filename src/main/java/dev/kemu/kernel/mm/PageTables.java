@@ -6,7 +6,9 @@ import dev.kemu.machine.PageWalk;
 import dev.kemu.machine.PageWalker;
 import dev.kemu.machine.VirtAddr;
 
-import java.util.OptionalLong;
+import dev.kemu.machine.PhysAddr;
+
+import java.util.Optional;
 
 /**
  * vmmap / vmunmap / translate / protect on a PML4 in guest RAM. Intermediate tables come
@@ -85,10 +87,8 @@ public final class PageTables {
             int index = v.index(level);
             PageTableEntry entry = entry(table, index);
             if (!entry.present()) {
-                long fresh = buddy.allocate(0, FrameType.PAGE_TABLE, true);
-                if (fresh < 0) {
-                    throw new KernelPanic("a page-table frame counted free could not be allocated");
-                }
+                long fresh = buddy.allocate(0, FrameType.PAGE_TABLE, true).orElseThrow(
+                        () -> new KernelPanic("a page-table frame counted free could not be allocated")).value();
                 setEntry(table, index, fresh | TABLE_FLAGS, true);
                 table = fresh;
             } else {
@@ -102,9 +102,9 @@ public final class PageTables {
     }
 
     /** Removes the mapping of {@code va}; returns the physical address it mapped, or empty with nothing changed. */
-    public OptionalLong unmap(long va, PageSize size) {
+    public Optional<PhysAddr> unmap(long va, PageSize size) {
         if (checkAddresses(va, size) != MapResult.OK) {
-            return OptionalLong.empty();
+            return Optional.empty();
         }
         VirtAddr v = VirtAddr.of(va);
         long[] tables = new long[5];
@@ -112,14 +112,14 @@ public final class PageTables {
         for (int level = 4; level > size.leafLevel(); level--) {
             PageTableEntry entry = entry(tables[level], v.index(level));
             if (!entry.present() || entry.huge()) {
-                return OptionalLong.empty();
+                return Optional.empty();
             }
             tables[level - 1] = entry.address().value();
         }
         int leafLevel = size.leafLevel();
         PageTableEntry leaf = entry(tables[leafLevel], v.index(leafLevel));
         if (!leaf.present() || (leafLevel == 2) != leaf.huge()) {
-            return OptionalLong.empty();
+            return Optional.empty();
         }
         setEntry(tables[leafLevel], v.index(leafLevel), 0, false);
         // Free tables that became empty, bottom up; never the PML4.
@@ -136,7 +136,7 @@ public final class PageTables {
             setEntry(tables[level + 1], v.index(level + 1), 0, false);
         }
         tlb.flush();
-        return OptionalLong.of(leafLevel == 2 ? leaf.hugeFrame(size.bytes()).value() : leaf.address().value());
+        return Optional.of(leafLevel == 2 ? leaf.hugeFrame(size.bytes()) : leaf.address());
     }
 
     /** Changes the flags of the leaf mapping {@code va}, whatever its size. */
@@ -160,9 +160,10 @@ public final class PageTables {
         return MapResult.OK;
     }
 
-    public OptionalLong translate(long va) {
+    /** The physical address {@code va} maps to, or empty when it is not mapped. */
+    public Optional<PhysAddr> translate(long va) {
         PageWalk walk = new PageWalker(ram).walk(pml4, VirtAddr.of(va));
-        return walk.mapped() ? OptionalLong.of(walk.physical().get().value()) : OptionalLong.empty();
+        return walk.mapped() ? walk.physical() : Optional.empty();
     }
 
     public PageWalk walk(long va) {

@@ -2,6 +2,7 @@ package dev.kemu.kernel.mm;
 
 import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +49,7 @@ public final class VirtualAreas {
      * Reserves {@code size} bytes (page multiple) as a VMA of {@code kind}; returns its start,
      * or empty when no free area is large enough or no node can be allocated.
      */
-    public Optional<Long> allocate(long size, VmaKind kind, long flags) {
+    public Optional<VirtAddr> allocate(long size, VmaKind kind, long flags) {
         if (size <= 0 || (size & (PAGE - 1)) != 0 || kind == VmaKind.FREE) {
             throw new IllegalArgumentException("area size must be a positive page multiple, got " + size);
         }
@@ -72,7 +73,7 @@ public final class VirtualAreas {
                 phys(node, N_START, start + size);
             }
             insertSorted(ROOT_VMAS, vma);
-            return Optional.of(start);
+            return Optional.of(VirtAddr.of(start));
         }
         return Optional.empty();
     }
@@ -189,7 +190,7 @@ public final class VirtualAreas {
     }
 
     private long newNode(long start, long end, long flags, VmaKind kind) {
-        long node = slabs.allocate(root.get32(ROOT_VM_AREA_CACHE), false);
+        long node = slabs.allocate(root.get32(ROOT_VM_AREA_CACHE), false).map(VirtAddr::value).orElse(0L);
         if (node != 0) {
             write(node, start, end, flags, kind);
         }

@@ -7,11 +7,14 @@ import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 import static dev.kemu.kernel.slab.CacheLayout.*;
@@ -121,8 +124,14 @@ public final class SlabAllocator {
         return id >= 0 && id < KmemCache.describable(root) && KmemCache.of(root, id).active();
     }
 
-    /** Allocates one object; returns its direct-map address, or 0 when out of memory. */
-    public long allocate(int id, boolean zero) {
+    /** Allocates one object; returns its direct-map address, or empty when out of memory. */
+    public Optional<VirtAddr> allocate(int id, boolean zero) {
+        long object = allocateObject(id, zero);
+        return object == 0 ? Optional.empty() : Optional.of(VirtAddr.of(object));
+    }
+
+    /** {@link #allocate} as a raw address, 0 when out of memory: kmalloc's hot path, no boxing. */
+    long allocateObject(int id, boolean zero) {
         KmemCache cache = cache(id);
         long slab = cache.current();
         if (slab != 0) {
@@ -260,8 +269,14 @@ public final class SlabAllocator {
         return slab > 0 && (slab & (PAGE - 1)) == 0 && slab + PAGE <= ram.size();
     }
 
-    /** The id of the cache that owns the slab object at {@code objectPhys}, or -1 if it is not in a slab. */
-    public int owner(long objectPhys) {
+    /** The id of the cache that owns the slab object at {@code objectPhys}, or empty if it is not in a slab. */
+    public OptionalInt owner(PhysAddr objectPhys) {
+        int id = ownerId(objectPhys.value());
+        return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /** {@link #owner} as a raw id, -1 when not in a slab: kfree's hot path. */
+    int ownerId(long objectPhys) {
         long pfn = objectPhys / PAGE;
         return frames.type(pfn) == FrameType.SLAB ? ram.read32(frames.headOf(pfn) * PAGE + S_CACHE) : -1;
     }
@@ -287,15 +302,15 @@ public final class SlabAllocator {
         }
     }
 
-    /** Destroys a cache with no live objects; returns false (and changes nothing) while objects are live. */
-    public boolean destroy(int id) {
+    /** Destroys a cache with no live objects; returns {@link FreeResult#IN_USE} (and changes nothing) while objects are live. */
+    public FreeResult destroy(int id) {
         KmemCache cache = cache(id);
         if (cache.activeObjects() != 0) {
-            return false;
+            return FreeResult.IN_USE;
         }
         shrink(id);
         ram.fill(cache.phys(), SIZE, (byte) 0);
-        return true;
+        return FreeResult.FREED;
     }
 
     /** One row per active cache; never throws, whatever the guest wrote into the cache table. */
@@ -314,10 +329,11 @@ public final class SlabAllocator {
     }
 
     private long grow(KmemCache cache) {
-        long slab = buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
-        if (slab < 0) {
+        Optional<PhysAddr> block = buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
+        if (block.isEmpty()) {
             return 0;
         }
+        long slab = block.get().value();
         int objects = cache.objectsPerSlab();
         frames.setTag(slab / PAGE, cache.id());
         ram.fill(slab, cache.firstObject(), (byte) 0);
