@@ -3,6 +3,7 @@ package dev.kemu.kernel;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MapResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
@@ -14,6 +15,7 @@ import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.StopReason;
 import dev.kemu.unicorn.X86Reg;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,6 +37,11 @@ import static dev.kemu.kernel.GuestAbi.*;
  * -EINVAL, the kernel's own caches (kmalloc size classes, vm_area) are -EPERM for the cache
  * calls, and the generic page-table calls are -EBUSY inside the range vmalloc and the VMAs
  * own. docs/ABI.md lists the rules.
+ *
+ * <p>The kernel's metadata lives in guest RAM the guest can overwrite through the direct map;
+ * a {@link KernelPanic} from it is a finding about the guest (issue 11): the hypercall records
+ * a {@link MetadataCorruption}, stops the run ({@link StopReason#HOST_REQUEST}, the detail
+ * names the call and the facts) and returns -EFAULT; nothing escapes {@code Machine.run}.
  */
 public final class KernelServices {
     private static final Logger log = LoggerFactory.getLogger(KernelServices.class);
@@ -45,33 +52,61 @@ public final class KernelServices {
     private final Machine machine;
     private final LongFunction<String> symbolizer;
     private final List<InvalidFree> invalidFrees = new ArrayList<>();
+    private final List<MetadataCorruption> corruptions = new ArrayList<>();
     private KernelMemory memory;
 
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
         this.machine = machine;
         this.symbolizer = symbolizer;
-        port.register(HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
-        port.register(HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1]) : ENODEV);
-        port.register(HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
-        port.register(HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
-        port.register(HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
-        port.register(HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).map(PhysAddr::value).orElse(EFAULT) : ENODEV);
-        port.register(HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
+        serve(port, HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
+        serve(port, HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1]) : ENODEV);
+        serve(port, HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
+        serve(port, HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
+        serve(port, HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
+        serve(port, HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).map(PhysAddr::value).orElse(EFAULT) : ENODEV);
+        serve(port, HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
                 : Errno.of(memory.pageTables().protect(a[0], a[1])));
-        port.register(HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
+        serve(port, HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
                 : Errno.virtualOrNoMemory(memory.vmalloc().allocate(a[0])));
-        port.register(HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
-        port.register(HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
-        port.register(HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
-        port.register(HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
-        port.register(HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
-        port.register(HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
+        serve(port, HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
+        serve(port, HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
+        serve(port, HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
+        serve(port, HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
+        serve(port, HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
+        serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
                 : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
-        port.register(HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
-        port.register(HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
-        port.register(HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
+        serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
+        serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
+        serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(a[0])) : ENODEV);
-        port.register(HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
+        serve(port, HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
+    }
+
+    /** Registers {@code service} so that corrupted metadata stops the run with a finding instead of throwing. */
+    private void serve(HypercallPort port, int number, int arguments, Hypercall service) {
+        String call = hypercallName(number);
+        port.register(number, arguments, (m, a) -> {
+            try {
+                return service.call(m, a);
+            } catch (KernelPanic panic) {
+                return corrupted(call, panic);
+            }
+        });
+    }
+
+    private long corrupted(String call, KernelPanic panic) {
+        String facts = panic.getMessage().replaceFirst("^kernel panic: ", "");
+        long rip = machine.register(X86Reg.RIP);
+        MetadataCorruption finding = new MetadataCorruption(call, facts, rip, symbolizer.apply(rip));
+        corruptions.add(finding);
+        log.warn("{}", finding);
+        machine.requestStop(StopReason.HOST_REQUEST, 0, "kernel panic in " + call + ": " + facts);
+        return EFAULT;
+    }
+
+    /** Hypercalls that stopped on corrupted kernel metadata, oldest first. */
+    public List<MetadataCorruption> metadataCorruptions() {
+        return List.copyOf(corruptions);
     }
 
     /** The memory services, once the guest initialised them. */
@@ -86,6 +121,7 @@ public final class KernelServices {
     /** Forgets the refused-free reports (the test harness calls this between tests). */
     public void clearReports() {
         invalidFrees.clear();
+        corruptions.clear();
     }
 
     private boolean ready() {

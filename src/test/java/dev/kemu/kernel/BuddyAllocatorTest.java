@@ -1,7 +1,5 @@
 package dev.kemu.kernel;
 
-import java.util.Optional;
-import dev.kemu.machine.PhysAddr;
 import dev.kemu.kernel.mm.BuddyAllocator;
 import dev.kemu.kernel.mm.FrameChecker;
 import dev.kemu.kernel.mm.FrameType;
@@ -9,6 +7,7 @@ import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.kernel.mm.PhysicalMemory;
+import dev.kemu.machine.PhysAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -18,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

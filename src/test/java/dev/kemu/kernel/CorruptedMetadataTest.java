@@ -1,6 +1,5 @@
 package dev.kemu.kernel;
 
-import java.util.OptionalLong;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MmLayout;
@@ -13,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
@@ -157,6 +157,47 @@ class CorruptedMetadataTest {
 
             KernelPanic panic = assertThrows(KernelPanic.class, () -> mm.memory.slabs().allocate(id, false));
             assertTrue(panic.getMessage().contains("names constructor 77, only 0..1 exist"), panic.getMessage());
+        }
+    }
+
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void vmaListLoops_vmasAnswersWithoutThrowing_andCheckReportsTheLoopAtItsNode() {
+        try (MmFixture mm = new MmFixture()) {
+            VirtualAreas areas = mm.memory.areas();
+            long first = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
+            areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
+            long head = mm.root().vmaListHead();
+            long second = mm.ram.read64(mm.root().toPhysical(head) + NODE_NEXT);
+            mm.ram.write64(mm.root().toPhysical(second) + NODE_NEXT, head); // second -> first -> second ...
+
+            List<dev.kemu.kernel.mm.Vma> vmas = assertDoesNotThrow(areas::vmas);
+            assertEquals(2, vmas.size(), vmas.toString());
+            assertEquals(first, vmas.getFirst().start());
+            List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
+            assertTrue(problems.contains(String.format("VMA list: node V0x%x comes back after 2 nodes (the list loops)",
+                    head)), problems.toString());
+        }
+    }
+
+    @Test
+    void vmaNodeWithGarbage_vmasStopsBeforeIt_andCheckNamesNodeAndExpectation() {
+        try (MmFixture mm = new MmFixture()) {
+            VirtualAreas areas = mm.memory.areas();
+            areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
+            long head = mm.root().vmaListHead();
+            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0x1234_5678L); // not a direct-map address
+            long kindAt = mm.root().toPhysical(head) + 24;
+
+            assertEquals(1, assertDoesNotThrow(areas::vmas).size());
+            assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x after node V0x%x is not an aligned"
+                    + " 40-byte node inside the direct map of RAM", 0x1234_5678L, head)), mm.memory.check().toString());
+
+            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0);
+            mm.ram.write32(kindAt, 77);
+            assertEquals(List.of(), assertDoesNotThrow(areas::vmas));
+            assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x holds kind 77, expected 0..%d",
+                    head, VmaKind.values().length - 1)), mm.memory.check().toString());
         }
     }
 }

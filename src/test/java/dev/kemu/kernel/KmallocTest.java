@@ -1,13 +1,12 @@
 package dev.kemu.kernel;
 
-import java.util.Optional;
-import dev.kemu.machine.VirtAddr;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.Kmalloc;
 import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.kernel.slab.SlabInfo;
+import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -17,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -1,7 +1,5 @@
 package dev.kemu.kernel;
 
-import java.util.Optional;
-import dev.kemu.machine.PhysAddr;
 import dev.kemu.kernel.mm.FrameChecker;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.MapResult;
@@ -9,6 +7,7 @@ import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.kernel.mm.PageTableChecker;
 import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -19,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

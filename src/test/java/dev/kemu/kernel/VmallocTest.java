@@ -1,12 +1,11 @@
 package dev.kemu.kernel;
 
-import java.util.Optional;
-import dev.kemu.machine.VirtAddr;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.mm.VmaKind;
 import dev.kemu.kernel.mm.Vmalloc;
+import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

@@ -122,6 +122,7 @@ public final class KernelMemory {
         run("frame checker", () -> FrameChecker.check(root), problems);
         run("slab checker", () -> dev.kemu.kernel.slab.SlabChecker.check(root), problems);
         run("page-table checker", () -> PageTableChecker.checkCounts(root), problems);
+        run("VMA checker", () -> VmaChecker.check(root), problems);
         return problems;
     }
 

@@ -4,7 +4,6 @@ import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.VirtAddr;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -138,21 +137,17 @@ public final class VirtualAreas {
         return vma;
     }
 
+    /**
+     * The VMAs in address order, up to the first broken link: never throws, whatever the guest
+     * wrote into the list ({@link VmaChecker} reports what broke).
+     */
     public List<Vma> vmas() {
-        return list(ROOT_VMAS);
+        return VmaChecker.walk(root, ROOT_VMAS).nodes();
     }
 
+    /** The free areas in address order, up to the first broken link; never throws. */
     public List<Vma> freeAreas() {
-        return list(ROOT_FREE_AREAS);
-    }
-
-    private List<Vma> list(int headOffset) {
-        List<Vma> result = new ArrayList<>();
-        Walk walk = new Walk(listName(headOffset));
-        for (long node = root.get(headOffset); node != 0; node = walk.next(node)) {
-            result.add(read(node));
-        }
-        return result;
+        return VmaChecker.walk(root, ROOT_FREE_AREAS).nodes();
     }
 
     private void insertSorted(int headOffset, long node) {
