@@ -17,6 +17,7 @@ import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.StopReason;
 import dev.kemu.unicorn.X86Reg;
+import dev.kemu.machine.VirtAddr;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,9 +64,9 @@ public final class KernelServices {
         serve(port, HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
         serve(port, HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
         serve(port, HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
-        serve(port, HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).map(PhysAddr::value).orElse(EFAULT) : ENODEV);
+        serve(port, HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(VirtAddr.of(a[0])).map(PhysAddr::value).orElse(EFAULT) : ENODEV);
         serve(port, HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
-                : Errno.of(memory.pageTables().protect(a[0], a[1])));
+                : Errno.of(memory.pageTables().protect(VirtAddr.of(a[0]), a[1])));
         serve(port, HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
                 : Errno.virtualOrNoMemory(memory.vmalloc().allocate(a[0])));
         serve(port, HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
@@ -174,7 +175,7 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return Errno.of(memory.pageTables().map(va, pa, size, leafFlags));
+        return Errno.of(memory.pageTables().map(VirtAddr.of(va), PhysAddr.of(pa), size, leafFlags));
     }
 
     private long vmunmap(long va, long bytes) {
@@ -186,7 +187,7 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return memory.pageTables().unmap(va, size).map(PhysAddr::value).orElse(Errno.of(MapResult.NOT_MAPPED));
+        return memory.pageTables().unmap(VirtAddr.of(va), size).map(PhysAddr::value).orElse(Errno.of(MapResult.NOT_MAPPED));
     }
 
     /**

@@ -43,9 +43,9 @@ class VmallocTest {
                     assertNotEquals(0, va);
                     long pages = (op.size() + 4095) / 4096;
                     for (long p = 0; p < pages; p++) {
-                        assertTrue(mm.memory.pageTables().translate(va + p * 4096).isPresent());
+                        assertTrue(mm.memory.pageTables().translate(VirtAddr.of(va + p * 4096)).isPresent());
                     }
-                    assertTrue(mm.memory.pageTables().translate(va + pages * 4096).isEmpty(), "guard page unmapped");
+                    assertTrue(mm.memory.pageTables().translate(VirtAddr.of(va + pages * 4096)).isEmpty(), "guard page unmapped");
                     Vma guard = mm.memory.areas().find(va + pages * 4096).orElseThrow();
                     assertEquals(VmaKind.GUARD, guard.kind());
                     live.add(new long[]{va, pages});

@@ -48,7 +48,7 @@ public final class DemandPaging {
         }
         long end = areas.requireSound(vma.get()).end();
         for (long page = start; page != end; page += PAGE) {
-            tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
+            tables.unmap(VirtAddr.of(page), PageSize.SIZE_4K).ifPresent(frame -> {
                 FreeResult freed = buddy.free(frame.value(), 0, FrameType.DEMAND_PAGED);
                 if (freed != FreeResult.FREED) {
                     throw new KernelPanic(String.format("demand-paged frame %s could not be freed: %s", frame,
@@ -88,7 +88,7 @@ public final class DemandPaging {
             return Outcome.OUT_OF_MEMORY;
         }
         long frame = allocated.get().value();
-        MapResult mapped = tables.map(address & -PAGE, frame, PageSize.SIZE_4K, vma.flags());
+        MapResult mapped = tables.map(VirtAddr.of(address & -PAGE), allocated.get(), PageSize.SIZE_4K, vma.flags());
         if (mapped != MapResult.OK) {
             buddy.free(frame, 0, FrameType.DEMAND_PAGED);
             return mapped == MapResult.ALREADY_MAPPED ? Outcome.ALREADY_PRESENT : Outcome.OUT_OF_MEMORY;

@@ -43,11 +43,16 @@ public final class PageTables {
         this.tlb = tlb;
     }
 
-    public long pml4() {
-        return pml4;
+    public PhysAddr pml4() {
+        return PhysAddr.of(pml4);
     }
 
-    public MapResult map(long va, long pa, PageSize size, long flags) {
+    /**
+     * Maps {@code virtual} to {@code physical} with a leaf of {@code size}. The distinct types
+     * keep the two addresses from being swapped at the call site.
+     */
+    public MapResult map(VirtAddr virtual, PhysAddr physical, PageSize size, long flags) {
+        long va = virtual.value(), pa = physical.value();
         MapResult check = checkAddresses(va, size);
         if (check != MapResult.OK) {
             return check;
@@ -61,7 +66,7 @@ public final class PageTables {
         if ((flags & ~ALLOWED_FLAGS) != 0) {
             throw new IllegalArgumentException(String.format("flags 0x%x include bits vmmap does not set", flags));
         }
-        VirtAddr v = VirtAddr.of(va);
+        VirtAddr v = virtual;
         // Check first, then allocate: a failure must leave the tables as they were.
         long table = pml4;
         int missingTables = 0;
@@ -102,11 +107,12 @@ public final class PageTables {
     }
 
     /** Removes the mapping of {@code va}; returns the physical address it mapped, or empty with nothing changed. */
-    public Optional<PhysAddr> unmap(long va, PageSize size) {
+    public Optional<PhysAddr> unmap(VirtAddr virtual, PageSize size) {
+        long va = virtual.value();
         if (checkAddresses(va, size) != MapResult.OK) {
             return Optional.empty();
         }
-        VirtAddr v = VirtAddr.of(va);
+        VirtAddr v = virtual;
         long[] tables = new long[5];
         tables[4] = pml4;
         for (int level = 4; level > size.leafLevel(); level--) {
@@ -140,14 +146,14 @@ public final class PageTables {
     }
 
     /** Changes the flags of the leaf mapping {@code va}, whatever its size. */
-    public MapResult protect(long va, long flags) {
-        if (!VirtAddr.of(va).isCanonical()) {
+    public MapResult protect(VirtAddr va, long flags) {
+        if (!va.isCanonical()) {
             return MapResult.NOT_CANONICAL;
         }
         if ((flags & ~ALLOWED_FLAGS) != 0) {
             throw new IllegalArgumentException(String.format("flags 0x%x include bits protect does not set", flags));
         }
-        PageWalk walk = new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+        PageWalk walk = new PageWalker(ram).walk(pml4, va);
         if (!walk.mapped()) {
             return MapResult.NOT_MAPPED;
         }
@@ -161,13 +167,13 @@ public final class PageTables {
     }
 
     /** The physical address {@code va} maps to, or empty when it is not mapped. */
-    public Optional<PhysAddr> translate(long va) {
-        PageWalk walk = new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+    public Optional<PhysAddr> translate(VirtAddr va) {
+        PageWalk walk = new PageWalker(ram).walk(pml4, va);
         return walk.mapped() ? walk.physical() : Optional.empty();
     }
 
-    public PageWalk walk(long va) {
-        return new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+    public PageWalk walk(VirtAddr va) {
+        return new PageWalker(ram).walk(pml4, va);
     }
 
     private MapResult checkAddresses(long va, PageSize size) {

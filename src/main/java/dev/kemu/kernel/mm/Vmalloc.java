@@ -43,7 +43,7 @@ public final class Vmalloc {
         for (long i = 0; i < pages; i++) {
             Optional<PhysAddr> frame = buddy.allocate(0, FrameType.VMALLOC, true);
             if (frame.isEmpty()
-                    || tables.map(start + i * PAGE, frame.get().value(), PageSize.SIZE_4K, PAGE_FLAGS) != MapResult.OK) {
+                    || tables.map(area.get().plus(i * PAGE), frame.get(), PageSize.SIZE_4K, PAGE_FLAGS) != MapResult.OK) {
                 frame.ifPresent(f -> buddy.free(f.value(), 0, FrameType.VMALLOC));
                 release(start, i, start + pages * PAGE);
                 return Optional.empty();
@@ -69,7 +69,7 @@ public final class Vmalloc {
     private void release(long start, long mappedPages, long guard) {
         for (long i = 0; i < mappedPages; i++) {
             long page = start + i * PAGE;
-            PhysAddr frame = tables.unmap(page, PageSize.SIZE_4K).orElseThrow(() -> new KernelPanic(
+            PhysAddr frame = tables.unmap(VirtAddr.of(page), PageSize.SIZE_4K).orElseThrow(() -> new KernelPanic(
                     String.format("vmalloc page V0x%x of the area at V0x%x is not mapped", page, start)));
             FreeResult result = buddy.free(frame.value(), 0, FrameType.VMALLOC);
             if (result != FreeResult.FREED) {
