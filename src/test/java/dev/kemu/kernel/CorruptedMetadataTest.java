@@ -7,6 +7,7 @@ import dev.kemu.kernel.mm.VirtualAreas;
 import dev.kemu.kernel.mm.VmaKind;
 import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.KmemCache;
+import dev.kemu.kernel.slab.SlabHeader;
 import dev.kemu.machine.PageTableEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -73,7 +74,7 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             long object = mm.memory.kmalloc().allocate(20, false).orElseThrow().value();
             long slab = mm.root().toPhysical(object) & -MmLayout.PAGE;
-            mm.ram.write32(slab + CacheLayout.S_CACHE, 65540);
+            new SlabHeader(mm.ram).setCacheId(slab, 65540);
 
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
             assertTrue(problems.stream().anyMatch(p -> p.contains(String.format("slab P0x%x", slab))
@@ -140,7 +141,7 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             mm.memory.kmalloc().allocate(64, false);
             KmemCache kmalloc64 = KmemCache.of(mm.root(), mm.root().kmallocFirstCache() + 3);
-            mm.ram.write64(kmalloc64.current() + CacheLayout.S_FREELIST, 0x1234);
+            new SlabHeader(mm.ram).setFreelist(kmalloc64.current(), 0x1234);
 
             KernelPanic panic = assertThrows(KernelPanic.class, () -> mm.memory.kmalloc().allocate(64, false));
             assertTrue(panic.getMessage().contains(String.format("freelist of slab P0x%x holds V0x1234, not an object",
