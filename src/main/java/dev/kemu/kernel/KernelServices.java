@@ -3,6 +3,7 @@ package dev.kemu.kernel;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MapResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
@@ -13,7 +14,10 @@ import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.StopReason;
 import dev.kemu.unicorn.X86Reg;
+import dev.kemu.machine.VirtAddr;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +38,11 @@ import static dev.kemu.kernel.GuestAbi.*;
  * -EINVAL, the kernel's own caches (kmalloc size classes, vm_area) are -EPERM for the cache
  * calls, and the generic page-table calls are -EBUSY inside the range vmalloc and the VMAs
  * own. docs/ABI.md lists the rules.
+ *
+ * <p>The kernel's metadata lives in guest RAM the guest can overwrite through the direct map;
+ * a {@link KernelPanic} from it is a finding about the guest (issue 11): the hypercall records
+ * a {@link MetadataCorruption}, stops the run ({@link StopReason#HOST_REQUEST}, the detail
+ * names the call and the facts) and returns -EFAULT; nothing escapes {@code Machine.run}.
  */
 public final class KernelServices {
     private static final Logger log = LoggerFactory.getLogger(KernelServices.class);
@@ -44,33 +53,61 @@ public final class KernelServices {
     private final Machine machine;
     private final LongFunction<String> symbolizer;
     private final List<InvalidFree> invalidFrees = new ArrayList<>();
+    private final List<MetadataCorruption> corruptions = new ArrayList<>();
     private KernelMemory memory;
 
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
         this.machine = machine;
         this.symbolizer = symbolizer;
-        port.register(HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
-        port.register(HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1]) : ENODEV);
-        port.register(HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
-        port.register(HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
-        port.register(HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
-        port.register(HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(a[0]).orElse(EFAULT) : ENODEV);
-        port.register(HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
-                : memory.pageTables().protect(a[0], a[1]).errno());
-        port.register(HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
-                : orNoMemory(memory.vmalloc().allocate(a[0])));
-        port.register(HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
-        port.register(HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
-        port.register(HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
-        port.register(HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
-        port.register(HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
-        port.register(HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
-                : orNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
-        port.register(HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
-        port.register(HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
-        port.register(HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
+        serve(port, HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
+        serve(port, HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1]) : ENODEV);
+        serve(port, HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
+        serve(port, HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
+        serve(port, HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
+        serve(port, HC_TRANSLATE, 1, (m, a) -> ready() ? memory.pageTables().translate(VirtAddr.of(a[0])).map(PhysAddr::value).orElse(EFAULT) : ENODEV);
+        serve(port, HC_PROTECT, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~PageTables.ALLOWED_FLAGS) != 0 ? EINVAL
+                : Errno.of(memory.pageTables().protect(VirtAddr.of(a[0]), a[1])));
+        serve(port, HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
+                : Errno.virtualOrNoMemory(memory.vmalloc().allocate(a[0])));
+        serve(port, HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
+        serve(port, HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
+        serve(port, HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
+        serve(port, HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
+        serve(port, HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
+        serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
+                : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
+        serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
+        serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
+        serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(a[0])) : ENODEV);
-        port.register(HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
+        serve(port, HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
+    }
+
+    /** Registers {@code service} so that corrupted metadata stops the run with a finding instead of throwing. */
+    private void serve(HypercallPort port, int number, int arguments, Hypercall service) {
+        String call = hypercallName(number);
+        port.register(number, arguments, (m, a) -> {
+            try {
+                return service.call(m, a);
+            } catch (KernelPanic panic) {
+                return corrupted(call, panic);
+            }
+        });
+    }
+
+    private long corrupted(String call, KernelPanic panic) {
+        String facts = panic.getMessage().replaceFirst("^kernel panic: ", "");
+        long rip = machine.register(X86Reg.RIP);
+        MetadataCorruption finding = new MetadataCorruption(call, facts, rip, symbolizer.apply(rip));
+        corruptions.add(finding);
+        log.warn("{}", finding);
+        machine.requestStop(StopReason.HOST_REQUEST, 0, "kernel panic in " + call + ": " + facts);
+        return EFAULT;
+    }
+
+    /** Hypercalls that stopped on corrupted kernel metadata, oldest first. */
+    public List<MetadataCorruption> metadataCorruptions() {
+        return List.copyOf(corruptions);
     }
 
     /** The memory services, once the guest initialised them. */
@@ -85,6 +122,7 @@ public final class KernelServices {
     /** Forgets the refused-free reports (the test harness calls this between tests). */
     public void clearReports() {
         invalidFrees.clear();
+        corruptions.clear();
     }
 
     private boolean ready() {
@@ -117,8 +155,8 @@ public final class KernelServices {
         if (order < 0 || order > MmLayout.MAX_ORDER || (flags & ~ALLOC_FLAGS) != 0) {
             return EINVAL;
         }
-        long phys = memory.frames().allocate((int) order, FrameType.ALLOCATED, (flags & ALLOC_ZERO) != 0);
-        return phys < 0 ? ENOMEM : phys;
+        return Errno.physicalOrNoMemory(memory.frames().allocate((int) order, FrameType.ALLOCATED,
+                (flags & ALLOC_ZERO) != 0));
     }
 
     private long frameFree(long phys, long order) {
@@ -137,7 +175,7 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return memory.pageTables().map(va, pa, size, leafFlags).errno();
+        return Errno.of(memory.pageTables().map(VirtAddr.of(va), PhysAddr.of(pa), size, leafFlags));
     }
 
     private long vmunmap(long va, long bytes) {
@@ -149,7 +187,7 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return memory.pageTables().unmap(va, size).orElse(MapResult.NOT_MAPPED.errno());
+        return memory.pageTables().unmap(VirtAddr.of(va), size).map(PhysAddr::value).orElse(Errno.of(MapResult.NOT_MAPPED));
     }
 
     /**
@@ -185,7 +223,7 @@ public final class KernelServices {
         if ((flags & ~ALLOC_FLAGS) != 0) {
             return EINVAL;
         }
-        return orNoMemory(memory.slabs().allocate((int) id, (flags & ALLOC_ZERO) != 0));
+        return Errno.virtualOrNoMemory(memory.slabs().allocate((int) id, (flags & ALLOC_ZERO) != 0));
     }
 
     private long cacheFree(long id, long object) {
@@ -195,7 +233,7 @@ public final class KernelServices {
 
     private long cacheDestroy(long id) {
         long refused = guestCache(id);
-        return refused != 0 ? refused : memory.slabs().destroy((int) id) ? 0 : EBUSY;
+        return refused != 0 ? refused : Errno.of(memory.slabs().destroy((int) id));
     }
 
     /**
@@ -218,7 +256,7 @@ public final class KernelServices {
         if (size == 0 || (flags & ~PageTables.ALLOWED_FLAGS) != 0) {
             return EINVAL;
         }
-        return orNoMemory(memory.demandPaging().reserve(size, flags));
+        return Errno.virtualOrNoMemory(memory.demandPaging().reserve(size, flags));
     }
 
     private long stat(long selector) {
@@ -243,11 +281,7 @@ public final class KernelServices {
             invalidFrees.add(report);
             log.debug("refused free: {}", report);
         }
-        return result.errno();
-    }
-
-    private static long orNoMemory(long address) {
-        return address == 0 ? ENOMEM : address;
+        return Errno.of(result);
     }
 
     /** A NUL-terminated string of at most {@code max} characters at guest-virtual {@code virtual}. */

@@ -2,6 +2,7 @@ package dev.kemu.testing;
 
 import dev.kemu.debug.FaultReport;
 import dev.kemu.kernel.InvalidFree;
+import dev.kemu.kernel.MetadataCorruption;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.slab.SlabInfo;
 import dev.kemu.machine.CpuState;
@@ -22,6 +23,7 @@ public final class GuestRun {
     private final String console;
     private final List<FaultReport> faults;
     private final List<InvalidFree> invalidFrees;
+    private final List<MetadataCorruption> corruptions;
     private final List<String> recentBlocks;
     private final String ripSymbol;
 
@@ -31,6 +33,7 @@ public final class GuestRun {
         this.console = machine.boot().console().text();
         this.faults = machine.boot().faults().reports();
         this.invalidFrees = machine.boot().services().invalidFrees();
+        this.corruptions = machine.boot().services().metadataCorruptions();
         this.recentBlocks = machine.boot().faultAnalyzer().recentBlockLines();
         this.ripSymbol = machine.boot().faultAnalyzer().symbolize(result.cpu().rip());
     }
@@ -85,6 +88,14 @@ public final class GuestRun {
         return invalidFrees;
     }
 
+    /**
+     * Hypercalls that found the kernel's metadata corrupted (the guest overwrote it); such a
+     * hypercall stops the run ({@link StopReason#HOST_REQUEST}) instead of throwing.
+     */
+    public List<MetadataCorruption> metadataCorruptions() {
+        return corruptions;
+    }
+
     public KernelMemory memory() {
         return machine.memory();
     }
@@ -120,6 +131,7 @@ public final class GuestRun {
                 + ripSymbol + ", " + result.instructions()
                 + " instructions\n");
         faults.forEach(f -> text.append(f.text()));
+        corruptions.forEach(c -> text.append(c).append('\n'));
         if (!console.isEmpty()) {
             text.append("console:\n").append(console);
         }

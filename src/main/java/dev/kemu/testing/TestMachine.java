@@ -16,6 +16,8 @@ import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.Snapshot;
 import dev.kemu.unicorn.X86Reg;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -99,9 +101,10 @@ public final class TestMachine implements AutoCloseable {
 
     private long mapArea(long va, long size, long flags) {
         int order = Long.numberOfTrailingZeros(size / 4096);
-        long phys = memory.frames().allocate(order, FrameType.ALLOCATED, true);
+        long phys = memory.frames().allocate(order, FrameType.ALLOCATED, true).orElseThrow(() -> new IllegalStateException(
+                "no free block of 2^" + order + " frames for the test area at 0x" + Long.toHexString(va))).value();
         for (long offset = 0; offset < size; offset += 4096) {
-            if (memory.pageTables().map(va + offset, phys + offset, PageSize.SIZE_4K, flags) != MapResult.OK) {
+            if (memory.pageTables().map(VirtAddr.of(va + offset), PhysAddr.of(phys + offset), PageSize.SIZE_4K, flags) != MapResult.OK) {
                 throw new IllegalStateException("cannot map the test area at 0x" + Long.toHexString(va));
             }
         }

@@ -7,6 +7,7 @@ import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.kernel.mm.PhysicalMemory;
+import dev.kemu.machine.PhysAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,7 +43,7 @@ class BuddyAllocatorTest {
             List<long[]> live = new ArrayList<>();
             for (Op op : ops) {
                 if (op.alloc()) {
-                    long phys = buddy.allocate(op.order(), FrameType.ALLOCATED, op.pick() % 2 == 0);
+                    long phys = buddy.allocate(op.order(), FrameType.ALLOCATED, op.pick() % 2 == 0).map(PhysAddr::value).orElse(-1L);
                     if (phys < 0) {
                         continue;
                     }
@@ -69,10 +71,10 @@ class BuddyAllocatorTest {
     @Test
     void allocateZeroed_clearsOldContents() {
         try (MmFixture mm = new MmFixture()) {
-            long phys = mm.memory.frames().allocate(1, FrameType.ALLOCATED, false);
+            long phys = mm.memory.frames().allocate(1, FrameType.ALLOCATED, false).orElseThrow().value();
             mm.ram.fill(phys, 8192, (byte) 0x5a);
             mm.memory.frames().free(phys, 1, FrameType.ALLOCATED);
-            long again = mm.memory.frames().allocate(1, FrameType.ALLOCATED, true);
+            long again = mm.memory.frames().allocate(1, FrameType.ALLOCATED, true).orElseThrow().value();
             assertEquals(phys, again, "LIFO reuse of the same block");
             for (long at = again; at < again + 8192; at += 8) {
                 assertEquals(0, mm.ram.read64(at));
@@ -84,8 +86,8 @@ class BuddyAllocatorTest {
     void invalidFrees_areDetectedAndChangeNothing() {
         try (MmFixture mm = new MmFixture()) {
             BuddyAllocator buddy = mm.memory.frames();
-            long block = buddy.allocate(2, FrameType.ALLOCATED, false);
-            long freed = buddy.allocate(0, FrameType.ALLOCATED, false);
+            long block = buddy.allocate(2, FrameType.ALLOCATED, false).orElseThrow().value();
+            long freed = buddy.allocate(0, FrameType.ALLOCATED, false).orElseThrow().value();
             assertEquals(FreeResult.FREED, buddy.free(freed, 0, FrameType.ALLOCATED));
             byte[] before = mm.snapshot();
             assertEquals(FreeResult.DOUBLE_FREE, buddy.free(freed, 0, FrameType.ALLOCATED));
@@ -101,20 +103,20 @@ class BuddyAllocatorTest {
     }
 
     @Test
-    void outOfMemory_returnsMinusOne_andEverythingWorksAfterFreeing() {
+    void outOfMemory_returnsEmpty_andEverythingWorksAfterFreeing() {
         try (MmFixture mm = new MmFixture(2L << 20)) {
             BuddyAllocator buddy = mm.memory.frames();
             List<String> initial = mm.frameState();
             long free = mm.root().freeFrames();
             List<Long> all = new ArrayList<>();
-            for (long phys; (phys = buddy.allocate(0, FrameType.ALLOCATED, false)) >= 0; ) {
-                all.add(phys);
+            for (Optional<PhysAddr> phys; (phys = buddy.allocate(0, FrameType.ALLOCATED, false)).isPresent(); ) {
+                all.add(phys.get().value());
             }
             assertEquals(free, all.size());
-            assertEquals(-1, buddy.allocate(0, FrameType.ALLOCATED, false));
+            assertEquals(Optional.empty(), buddy.allocate(0, FrameType.ALLOCATED, false));
             all.forEach(p -> assertEquals(FreeResult.FREED, buddy.free(p, 0, FrameType.ALLOCATED)));
             assertEquals(initial, mm.frameState());
-            assertTrue(buddy.allocate(3, FrameType.ALLOCATED, false) >= 0);
+            assertTrue(buddy.allocate(3, FrameType.ALLOCATED, false).isPresent());
         }
     }
 

@@ -7,11 +7,13 @@ import dev.kemu.kernel.mm.VirtualAreas;
 import dev.kemu.kernel.mm.VmaKind;
 import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.KmemCache;
+import dev.kemu.kernel.slab.SlabHeader;
 import dev.kemu.machine.PageTableEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
@@ -34,7 +36,7 @@ class CorruptedMetadataTest {
     void vmaListCycle_allocateAndFind_stopWithAPanicNamingTheLoop() {
         try (MmFixture mm = new MmFixture()) {
             VirtualAreas areas = mm.memory.areas();
-            long start = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
+            long start = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
             long node = mm.root().vmaListHead();
             mm.ram.write64(mm.root().toPhysical(node) + NODE_NEXT, node); // the node is its own successor
 
@@ -49,7 +51,7 @@ class CorruptedMetadataTest {
     @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void vmaEndOverwritten_releaseAndVfreeStopWithAPanic_insteadOfLoopingOverItsPages() {
         try (MmFixture mm = new MmFixture()) {
-            long demand = mm.memory.demandPaging().reserve(4096, 0);
+            long demand = mm.memory.demandPaging().reserve(4096, 0).orElseThrow().value();
             long node = mm.root().vmaListHead();
             mm.ram.write64(mm.root().toPhysical(node) + 8, demand + (1L << 40)); // vm_area end
             KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(demand));
@@ -57,7 +59,7 @@ class CorruptedMetadataTest {
                     + " the vmalloc range", demand, demand + (1L << 40))), release.getMessage());
         }
         try (MmFixture mm = new MmFixture()) {
-            long va = mm.memory.vmalloc().allocate(4096);
+            long va = mm.memory.vmalloc().allocate(4096).orElseThrow().value();
             for (long at = mm.root().vmaListHead(); at != 0; at = mm.ram.read64(mm.root().toPhysical(at) + NODE_NEXT)) {
                 if (mm.ram.read64(mm.root().toPhysical(at)) == va) {
                     mm.ram.write64(mm.root().toPhysical(at) + 8, va + (1L << 40) + 1); // past the range, unaligned
@@ -70,15 +72,15 @@ class CorruptedMetadataTest {
     @Test
     void slabHeaderWithCacheId65540_isAFinding_andKfreeRefusesInsteadOfIndexing() {
         try (MmFixture mm = new MmFixture()) {
-            long object = mm.memory.kmalloc().allocate(20, false);
+            long object = mm.memory.kmalloc().allocate(20, false).orElseThrow().value();
             long slab = mm.root().toPhysical(object) & -MmLayout.PAGE;
-            mm.ram.write32(slab + CacheLayout.S_CACHE, 65540);
+            new SlabHeader(mm.ram).setCacheId(slab, 65540);
 
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
             assertTrue(problems.stream().anyMatch(p -> p.contains(String.format("slab P0x%x", slab))
                     && p.contains("cache id 65540")), problems.toString());
             assertEquals(FreeResult.WRONG_CACHE, assertDoesNotThrow(() -> mm.memory.kmalloc().free(object)));
-            assertEquals(-1, assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(object)));
+            assertEquals(OptionalLong.empty(), assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(object)));
         }
     }
 
@@ -139,7 +141,7 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             mm.memory.kmalloc().allocate(64, false);
             KmemCache kmalloc64 = KmemCache.of(mm.root(), mm.root().kmallocFirstCache() + 3);
-            mm.ram.write64(kmalloc64.current() + CacheLayout.S_FREELIST, 0x1234);
+            new SlabHeader(mm.ram).setFreelist(kmalloc64.current(), 0x1234);
 
             KernelPanic panic = assertThrows(KernelPanic.class, () -> mm.memory.kmalloc().allocate(64, false));
             assertTrue(panic.getMessage().contains(String.format("freelist of slab P0x%x holds V0x1234, not an object",
@@ -156,6 +158,47 @@ class CorruptedMetadataTest {
 
             KernelPanic panic = assertThrows(KernelPanic.class, () -> mm.memory.slabs().allocate(id, false));
             assertTrue(panic.getMessage().contains("names constructor 77, only 0..1 exist"), panic.getMessage());
+        }
+    }
+
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void vmaListLoops_vmasAnswersWithoutThrowing_andCheckReportsTheLoopAtItsNode() {
+        try (MmFixture mm = new MmFixture()) {
+            VirtualAreas areas = mm.memory.areas();
+            long first = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
+            areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
+            long head = mm.root().vmaListHead();
+            long second = mm.ram.read64(mm.root().toPhysical(head) + NODE_NEXT);
+            mm.ram.write64(mm.root().toPhysical(second) + NODE_NEXT, head); // second -> first -> second ...
+
+            List<dev.kemu.kernel.mm.Vma> vmas = assertDoesNotThrow(areas::vmas);
+            assertEquals(2, vmas.size(), vmas.toString());
+            assertEquals(first, vmas.getFirst().start());
+            List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
+            assertTrue(problems.contains(String.format("VMA list: node V0x%x comes back after 2 nodes (the list loops)",
+                    head)), problems.toString());
+        }
+    }
+
+    @Test
+    void vmaNodeWithGarbage_vmasStopsBeforeIt_andCheckNamesNodeAndExpectation() {
+        try (MmFixture mm = new MmFixture()) {
+            VirtualAreas areas = mm.memory.areas();
+            areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
+            long head = mm.root().vmaListHead();
+            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0x1234_5678L); // not a direct-map address
+            long kindAt = mm.root().toPhysical(head) + 24;
+
+            assertEquals(1, assertDoesNotThrow(areas::vmas).size());
+            assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x after node V0x%x is not an aligned"
+                    + " 40-byte node inside the direct map of RAM", 0x1234_5678L, head)), mm.memory.check().toString());
+
+            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0);
+            mm.ram.write32(kindAt, 77);
+            assertEquals(List.of(), assertDoesNotThrow(areas::vmas));
+            assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x holds kind 77, expected 0..%d",
+                    head, VmaKind.values().length - 1)), mm.memory.check().toString());
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.kemu.kernel.slab.SlabInfo;
 import dev.kemu.testing.Guest;
 import dev.kemu.testing.GuestRun;
 import dev.kemu.testing.KemuExtension;
+import dev.kemu.machine.StopReason;
 import dev.kemu.unicorn.X86Reg;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Guest code overwriting allocator metadata through the direct map: the test accessors report, never throw. */
@@ -38,5 +40,33 @@ class GuestCorruptionTest {
         List<String> problems = assertDoesNotThrow(() -> run.memory().check());
         assertTrue(problems.contains("cache kmalloc-8 current slab P0x7ffffffff000: not the start of a slab inside RAM"),
                 problems.toString());
+    }
+
+    /**
+     * Issue 11: metadata the guest overwrote is a finding, not an exception out of the public
+     * API. Before issue 10 the KernelPanic of HC_KMALLOC escaped {@code Guest.run}.
+     */
+    @Test
+    void guestOverwritesCurrentSlab_thenKmalloc_stopsTheRunWithAKernelPanicFinding(Guest guest) {
+        MmRoot root = guest.machine().memory().root();
+        KmemCache kmalloc8 = KmemCache.of(root, root.kmallocFirstCache());
+        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(kmalloc8.phys() + CacheLayout.CURRENT))
+                .run("""
+                    movabs rax, 0x7ffffffff000
+                    mov qword ptr [r12], rax
+                    mov edi, 8
+                    xor esi, esi
+                    HYPERCALL HC_KMALLOC
+                    mov r13, 0x5a                 # never reached: the panic stops the run
+                """));
+
+        assertEquals(StopReason.HOST_REQUEST, run.stopReason(), run.describe());
+        assertTrue(run.result().detail().contains("kernel panic in HC_KMALLOC"), run.result().detail());
+        assertEquals(1, run.metadataCorruptions().size(), run.describe());
+        MetadataCorruption finding = run.metadataCorruptions().getFirst();
+        assertEquals("HC_KMALLOC", finding.call());
+        assertTrue(finding.facts().contains("current slab P0x7ffffffff000 is not a page inside RAM"), finding.facts());
+        assertTrue(run.describe().contains(finding.toString()), run.describe());
+        assertTrue(run.register(X86Reg.R13) != 0x5a, "the guest ran on after the panic");
     }
 }

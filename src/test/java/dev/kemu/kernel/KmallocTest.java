@@ -6,6 +6,7 @@ import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.Kmalloc;
 import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.kernel.slab.SlabInfo;
+import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -45,13 +47,13 @@ class KmallocTest {
             byte pattern = 1;
             for (Op op : ops) {
                 if (op.alloc()) {
-                    long address = kmalloc.allocate(op.size(), op.pick() % 2 == 0);
+                    long address = kmalloc.allocate(op.size(), op.pick() % 2 == 0).map(VirtAddr::value).orElse(0L);
                     if (op.size() == 0) {
                         assertEquals(CacheLayout.ZERO_SIZE_PTR, address);
                         continue;
                     }
                     assertNotEquals(0, address, "16 MiB is enough for this test");
-                    long usable = kmalloc.usableSize(address);
+                    long usable = kmalloc.usableSize(address).orElseThrow();
                     assertTrue(usable >= op.size());
                     long alignment = Math.min(Long.highestOneBit(usable), MmLayout.PAGE);
                     assertEquals(0, address % alignment, "kmalloc-" + usable + " alignment");
@@ -91,9 +93,9 @@ class KmallocTest {
     void invalidFrees_areDetected_andLeaveGuestRamUntouched() {
         try (MmFixture mm = new MmFixture()) {
             Kmalloc kmalloc = mm.memory.kmalloc();
-            long a = kmalloc.allocate(40, false);
-            long b = kmalloc.allocate(40, false);
-            long big = kmalloc.allocate(10_000, false);
+            long a = kmalloc.allocate(40, false).orElseThrow().value();
+            long b = kmalloc.allocate(40, false).orElseThrow().value();
+            long big = kmalloc.allocate(10_000, false).orElseThrow().value();
             assertEquals(FreeResult.FREED, kmalloc.free(b));
             byte[] before = mm.snapshot();
             assertEquals(FreeResult.DOUBLE_FREE, kmalloc.free(b));
@@ -120,12 +122,12 @@ class KmallocTest {
                 constructed[0]++;
                 ram.write64(phys + 8, 0xC0FFEE);
             }).orElseThrow();
-            long object = slabs.allocate(id, false);
+            long object = slabs.allocate(id, false).orElseThrow().value();
             assertEquals(0, object % 64);
             assertEquals(0xC0FFEE, mm.ram.read64(mm.root().toPhysical(object) + 8));
             assertEquals(slabs.cache(id).objectsPerSlab(), constructed[0]);
             assertEquals(FreeResult.FREED, slabs.free(id, object));
-            assertTrue(slabs.destroy(id));
+            assertEquals(FreeResult.FREED, slabs.destroy(id));
         }
     }
 
@@ -135,10 +137,10 @@ class KmallocTest {
             SlabAllocator slabs = mm.memory.slabs();
             List<String> initial = mm.frameState();
             int id = slabs.create("inode", 600, 8, null).orElseThrow();
-            long object = slabs.allocate(id, true);
-            assertTrue(!slabs.destroy(id));
+            long object = slabs.allocate(id, true).orElseThrow().value();
+            assertEquals(FreeResult.IN_USE, slabs.destroy(id));
             slabs.free(id, object);
-            assertTrue(slabs.destroy(id));
+            assertEquals(FreeResult.FREED, slabs.destroy(id));
             assertTrue(!slabs.isActive(id));
             assertEquals(initial, mm.frameState());
         }
@@ -161,17 +163,17 @@ class KmallocTest {
     }
 
     @Test
-    void outOfMemory_returnsZero_andTheAllocatorStaysUsable() {
+    void outOfMemory_returnsEmpty_andTheAllocatorStaysUsable() {
         try (MmFixture mm = new MmFixture(4L << 20)) {
             Kmalloc kmalloc = mm.memory.kmalloc();
             List<Long> all = new ArrayList<>();
-            for (long a; (a = kmalloc.allocate(1000, false)) != 0; ) {
-                all.add(a);
+            for (Optional<VirtAddr> a; (a = kmalloc.allocate(1000, false)).isPresent(); ) {
+                all.add(a.get().value());
             }
-            assertEquals(0, kmalloc.allocate(64, false));
-            assertEquals(0, kmalloc.allocate(1 << 20, false));
+            assertEquals(Optional.empty(), kmalloc.allocate(64, false));
+            assertEquals(Optional.empty(), kmalloc.allocate(1 << 20, false));
             all.forEach(a -> assertEquals(FreeResult.FREED, kmalloc.free(a)));
-            assertNotEquals(0, kmalloc.allocate(1 << 20, false));
+            assertTrue(kmalloc.allocate(1 << 20, false).isPresent());
             assertEquals(List.of(), mm.memory.check());
         }
     }

@@ -7,6 +7,8 @@ import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.kernel.mm.PageTableChecker;
 import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -17,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
+import java.util.Optional;
 import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,17 +57,17 @@ class PageTablesTest {
                 long va = va(op);
                 if (op.map()) {
                     long pa = op.huge() ? (op.frame() % 8) * (2L << 20) : op.frame() * 4096L;
-                    MapResult result = tables.map(va, pa, size, FLAGS);
+                    MapResult result = tables.map(VirtAddr.of(va), PhysAddr.of(pa), size, FLAGS);
                     boolean expectedFree = model.keySet().stream().noneMatch(v -> overlaps(v, model.get(v)[1], va, size.bytes()));
                     assertEquals(expectedFree ? MapResult.OK : MapResult.ALREADY_MAPPED, result);
                     if (result == MapResult.OK) {
                         model.put(va, new long[]{pa, size.bytes()});
                     }
                 } else {
-                    OptionalLong pa = tables.unmap(va, size);
+                    Optional<PhysAddr> pa = tables.unmap(VirtAddr.of(va), size);
                     long[] expected = model.get(va);
                     if (expected != null && expected[1] == size.bytes()) {
-                        assertEquals(expected[0], pa.orElseThrow());
+                        assertEquals(expected[0], pa.orElseThrow().value());
                         model.remove(va);
                     } else {
                         assertTrue(pa.isEmpty());
@@ -78,13 +80,13 @@ class PageTablesTest {
                     PageTableChecker.Leaf leaf = leaves.get(entry.getKey());
                     assertEquals(entry.getValue()[0], leaf.pa());
                     assertEquals(entry.getValue()[1], leaf.size());
-                    assertEquals(entry.getValue()[0] + 0x123, tables.translate(entry.getKey() + 0x123).orElseThrow());
+                    assertEquals(entry.getValue()[0] + 0x123, tables.translate(VirtAddr.of(entry.getKey() + 0x123)).orElseThrow().value());
                 }
                 assertEquals(List.of(), PageTableChecker.checkCounts(mm.root()));
             }
             for (var entry : model.entrySet()) {
                 PageSize size = entry.getValue()[1] == 4096 ? PageSize.SIZE_4K : PageSize.SIZE_2M;
-                assertTrue(tables.unmap(entry.getKey(), size).isPresent());
+                assertTrue(tables.unmap(VirtAddr.of(entry.getKey()), size).isPresent());
             }
             assertEquals(initial, mm.frameState(), "all intermediate tables were freed");
             assertEquals(List.of(), FrameChecker.check(mm.root()));
@@ -99,15 +101,15 @@ class PageTablesTest {
     void map_rejectsBadInputWithoutChangingAnything() {
         try (MmFixture mm = new MmFixture()) {
             PageTables tables = mm.memory.pageTables();
-            assertEquals(MapResult.OK, tables.map(0x40000000L, 0x5000, PageSize.SIZE_4K, FLAGS));
+            assertEquals(MapResult.OK, tables.map(VirtAddr.of(0x40000000L), PhysAddr.of(0x5000), PageSize.SIZE_4K, FLAGS));
             byte[] before = mm.snapshot();
-            assertEquals(MapResult.NOT_CANONICAL, tables.map(0x0000_8000_0000_0000L, 0x5000, PageSize.SIZE_4K, FLAGS));
-            assertEquals(MapResult.MISALIGNED, tables.map(0x40001001L, 0x5000, PageSize.SIZE_4K, FLAGS));
-            assertEquals(MapResult.MISALIGNED, tables.map(0x40200000L, 0x5000, PageSize.SIZE_2M, FLAGS));
-            assertEquals(MapResult.OUTSIDE_RAM, tables.map(0x40001000L, MmFixture.RAM, PageSize.SIZE_4K, FLAGS));
-            assertEquals(MapResult.ALREADY_MAPPED, tables.map(0x40000000L, 0x6000, PageSize.SIZE_4K, FLAGS));
-            assertEquals(MapResult.ALREADY_MAPPED, tables.map(0x40000000L, 0x200000, PageSize.SIZE_2M, FLAGS));
-            assertTrue(tables.unmap(0x40001000L, PageSize.SIZE_4K).isEmpty());
+            assertEquals(MapResult.NOT_CANONICAL, tables.map(VirtAddr.of(0x0000_8000_0000_0000L), PhysAddr.of(0x5000), PageSize.SIZE_4K, FLAGS));
+            assertEquals(MapResult.MISALIGNED, tables.map(VirtAddr.of(0x40001001L), PhysAddr.of(0x5000), PageSize.SIZE_4K, FLAGS));
+            assertEquals(MapResult.MISALIGNED, tables.map(VirtAddr.of(0x40200000L), PhysAddr.of(0x5000), PageSize.SIZE_2M, FLAGS));
+            assertEquals(MapResult.OUTSIDE_RAM, tables.map(VirtAddr.of(0x40001000L), PhysAddr.of(MmFixture.RAM), PageSize.SIZE_4K, FLAGS));
+            assertEquals(MapResult.ALREADY_MAPPED, tables.map(VirtAddr.of(0x40000000L), PhysAddr.of(0x6000), PageSize.SIZE_4K, FLAGS));
+            assertEquals(MapResult.ALREADY_MAPPED, tables.map(VirtAddr.of(0x40000000L), PhysAddr.of(0x200000), PageSize.SIZE_2M, FLAGS));
+            assertTrue(tables.unmap(VirtAddr.of(0x40001000L), PageSize.SIZE_4K).isEmpty());
             assertTrue(mm.unchangedSince(before));
         }
     }
@@ -117,25 +119,25 @@ class PageTablesTest {
         try (MmFixture mm = new MmFixture()) {
             PageTables tables = mm.memory.pageTables();
             int flushes = mm.tlbFlushes;
-            tables.map(0x40000000L, 0x5000, PageSize.SIZE_4K, PageTableEntry.WRITABLE);
-            assertEquals(MapResult.OK, tables.protect(0x40000000L, PageTableEntry.USER | PageTableEntry.NO_EXECUTE));
-            var walk = tables.walk(0x40000000L);
+            tables.map(VirtAddr.of(0x40000000L), PhysAddr.of(0x5000), PageSize.SIZE_4K, PageTableEntry.WRITABLE);
+            assertEquals(MapResult.OK, tables.protect(VirtAddr.of(0x40000000L), PageTableEntry.USER | PageTableEntry.NO_EXECUTE));
+            var walk = tables.walk(VirtAddr.of(0x40000000L));
             assertTrue(walk.user());
             assertTrue(!walk.writable() && !walk.executable());
-            tables.unmap(0x40000000L, PageSize.SIZE_4K);
+            tables.unmap(VirtAddr.of(0x40000000L), PageSize.SIZE_4K);
             assertEquals(flushes + 3, mm.tlbFlushes);
-            assertEquals(MapResult.NOT_MAPPED, tables.protect(0x40000000L, 0));
+            assertEquals(MapResult.NOT_MAPPED, tables.protect(VirtAddr.of(0x40000000L), 0));
         }
     }
 
     @Test
     void outOfMemory_forIntermediateTables_isReportedAndChangesNothing() {
         try (MmFixture mm = new MmFixture(2L << 20)) {
-            while (mm.memory.frames().allocate(0, FrameType.ALLOCATED, false) >= 0) {
+            while (mm.memory.frames().allocate(0, FrameType.ALLOCATED, false).isPresent()) {
                 // exhaust
             }
             byte[] before = mm.snapshot();
-            assertEquals(MapResult.OUT_OF_MEMORY, mm.memory.pageTables().map(0x40000000L, 0x5000, PageSize.SIZE_4K, FLAGS));
+            assertEquals(MapResult.OUT_OF_MEMORY, mm.memory.pageTables().map(VirtAddr.of(0x40000000L), PhysAddr.of(0x5000), PageSize.SIZE_4K, FLAGS));
             assertTrue(mm.unchangedSince(before));
         }
     }
@@ -144,7 +146,7 @@ class PageTablesTest {
     void directMap_coversAllRamWith2MiBPages() {
         try (MmFixture mm = new MmFixture()) {
             for (long pa = 0; pa < MmFixture.RAM; pa += 0x1000 * 97) {
-                assertEquals(pa, mm.memory.pageTables().translate(mm.root().toVirtual(pa)).orElseThrow());
+                assertEquals(pa, mm.memory.pageTables().translate(VirtAddr.of(mm.root().toVirtual(pa))).orElseThrow().value());
             }
         }
     }

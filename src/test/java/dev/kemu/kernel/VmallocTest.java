@@ -5,6 +5,7 @@ import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.mm.VmaKind;
 import dev.kemu.kernel.mm.Vmalloc;
+import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -37,13 +39,13 @@ class VmallocTest {
             List<long[]> live = new ArrayList<>();
             for (Op op : ops) {
                 if (op.alloc()) {
-                    long va = vmalloc.allocate(op.size());
+                    long va = vmalloc.allocate(op.size()).map(VirtAddr::value).orElse(0L);
                     assertNotEquals(0, va);
                     long pages = (op.size() + 4095) / 4096;
                     for (long p = 0; p < pages; p++) {
-                        assertTrue(mm.memory.pageTables().translate(va + p * 4096).isPresent());
+                        assertTrue(mm.memory.pageTables().translate(VirtAddr.of(va + p * 4096)).isPresent());
                     }
-                    assertTrue(mm.memory.pageTables().translate(va + pages * 4096).isEmpty(), "guard page unmapped");
+                    assertTrue(mm.memory.pageTables().translate(VirtAddr.of(va + pages * 4096)).isEmpty(), "guard page unmapped");
                     Vma guard = mm.memory.areas().find(va + pages * 4096).orElseThrow();
                     assertEquals(VmaKind.GUARD, guard.kind());
                     live.add(new long[]{va, pages});
@@ -69,7 +71,7 @@ class VmallocTest {
     void vfree_ofGuardOrInteriorOrUnknownAddress_isRejected() {
         try (MmFixture mm = new MmFixture()) {
             Vmalloc vmalloc = mm.memory.vmalloc();
-            long va = vmalloc.allocate(8192);
+            long va = vmalloc.allocate(8192).orElseThrow().value();
             byte[] before = mm.snapshot();
             assertEquals(FreeResult.NOT_BLOCK_START, vmalloc.free(va + 4096));
             assertEquals(FreeResult.NOT_BLOCK_START, vmalloc.free(va + 8192));
@@ -84,7 +86,7 @@ class VmallocTest {
     void vmalloc_largerThanFreeMemory_failsCleanlyAndRollsBack() {
         try (MmFixture mm = new MmFixture(4L << 20)) {
             List<String> before = mm.frameState();
-            assertEquals(0, mm.memory.vmalloc().allocate(8L << 20));
+            assertEquals(Optional.empty(), mm.memory.vmalloc().allocate(8L << 20));
             assertEquals(List.of(), mm.memory.areas().vmas());
             assertEquals(List.of(), mm.memory.check());
             assertEquals(before, mm.frameState());

@@ -1,6 +1,9 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
+
+import java.util.Optional;
 
 import static dev.kemu.kernel.mm.MmLayout.*;
 
@@ -30,9 +33,9 @@ public final class BuddyAllocator {
 
     /**
      * Allocates {@code 2^order} contiguous frames for {@code type}, zeroed if asked.
-     * Returns the physical address, or -1 when no block is large enough.
+     * Returns the block's physical address, or empty when no block is large enough.
      */
-    public long allocate(int order, FrameType type, boolean zero) {
+    public Optional<PhysAddr> allocate(int order, FrameType type, boolean zero) {
         if (order < 0 || order > MAX_ORDER) {
             throw new IllegalArgumentException("order must be 0.." + MAX_ORDER + ", got " + order);
         }
@@ -44,7 +47,7 @@ public final class BuddyAllocator {
             found++;
         }
         if (found > MAX_ORDER) {
-            return -1;
+            return Optional.empty();
         }
         long pfn = Integer.toUnsignedLong(root.freeHead(found));
         unlink(found, pfn);
@@ -60,7 +63,7 @@ public final class BuddyAllocator {
         if (zero) {
             ram.fill(phys, PAGE << order, (byte) 0);
         }
-        return phys;
+        return Optional.of(PhysAddr.of(phys));
     }
 
     /** Frees a block of {@code 2^order} frames that was allocated as {@code expected}. */

@@ -1,6 +1,9 @@
 package dev.kemu.kernel.mm;
 
+import dev.kemu.machine.PageFaultCode;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.Optional;
 
@@ -16,9 +19,6 @@ public final class DemandPaging {
         MAPPED, NOT_IN_ANY_VMA, GUARD_PAGE, NOT_DEMAND_PAGED, ALREADY_PRESENT, ACCESS_DENIED, OUT_OF_MEMORY
     }
 
-    /** Page-fault error code bits. */
-    public static final int PF_PRESENT = 1, PF_WRITE = 2, PF_USER = 4, PF_RESERVED = 8, PF_FETCH = 16;
-
     private final BuddyAllocator buddy;
     private final PageTables tables;
     private final VirtualAreas areas;
@@ -29,12 +29,12 @@ public final class DemandPaging {
         this.areas = areas;
     }
 
-    /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; 0 when no room. */
-    public long reserve(long size, long flags) {
+    /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; empty when no room. */
+    public Optional<VirtAddr> reserve(long size, long flags) {
         if (size <= 0 || size > (1L << 36) || (flags & ~PageTables.ALLOWED_FLAGS) != 0) {
-            return 0;
+            return Optional.empty();
         }
-        return areas.allocate((size + PAGE - 1) & -PAGE, VmaKind.DEMAND_PAGED, flags).orElse(0L);
+        return areas.allocate((size + PAGE - 1) & -PAGE, VmaKind.DEMAND_PAGED, flags);
     }
 
     /** Unmaps the pages that were touched, frees their frames and the area. */
@@ -48,10 +48,10 @@ public final class DemandPaging {
         }
         long end = areas.requireSound(vma.get()).end();
         for (long page = start; page != end; page += PAGE) {
-            tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
-                FreeResult freed = buddy.free(frame, 0, FrameType.DEMAND_PAGED);
+            tables.unmap(VirtAddr.of(page), PageSize.SIZE_4K).ifPresent(frame -> {
+                FreeResult freed = buddy.free(frame.value(), 0, FrameType.DEMAND_PAGED);
                 if (freed != FreeResult.FREED) {
-                    throw new KernelPanic(String.format("demand-paged frame P0x%x could not be freed: %s", frame,
+                    throw new KernelPanic(String.format("demand-paged frame %s could not be freed: %s", frame,
                             freed.reason()));
                 }
             });
@@ -73,19 +73,22 @@ public final class DemandPaging {
         if (vma.kind() != VmaKind.DEMAND_PAGED) {
             return Outcome.NOT_DEMAND_PAGED;
         }
-        if ((errorCode & PF_PRESENT) != 0) {
-            return (errorCode & PF_RESERVED) != 0 ? Outcome.ALREADY_PRESENT : Outcome.ACCESS_DENIED;
+        if ((errorCode & PageFaultCode.PRESENT) != 0) {
+            return (errorCode & PageFaultCode.RESERVED) != 0 ? Outcome.ALREADY_PRESENT : Outcome.ACCESS_DENIED;
         }
-        boolean write = (errorCode & PF_WRITE) != 0, user = (errorCode & PF_USER) != 0, fetch = (errorCode & PF_FETCH) != 0;
+        boolean write = (errorCode & PageFaultCode.WRITE) != 0;
+        boolean user = (errorCode & PageFaultCode.USER) != 0;
+        boolean fetch = (errorCode & PageFaultCode.FETCH) != 0;
         if ((write && (vma.flags() & PageTableEntry.WRITABLE) == 0) || (user && (vma.flags() & PageTableEntry.USER) == 0)
                 || (fetch && (vma.flags() & PageTableEntry.NO_EXECUTE) != 0)) {
             return Outcome.ACCESS_DENIED;
         }
-        long frame = buddy.allocate(0, FrameType.DEMAND_PAGED, true);
-        if (frame < 0) {
+        Optional<PhysAddr> allocated = buddy.allocate(0, FrameType.DEMAND_PAGED, true);
+        if (allocated.isEmpty()) {
             return Outcome.OUT_OF_MEMORY;
         }
-        MapResult mapped = tables.map(address & -PAGE, frame, PageSize.SIZE_4K, vma.flags());
+        long frame = allocated.get().value();
+        MapResult mapped = tables.map(VirtAddr.of(address & -PAGE), allocated.get(), PageSize.SIZE_4K, vma.flags());
         if (mapped != MapResult.OK) {
             buddy.free(frame, 0, FrameType.DEMAND_PAGED);
             return mapped == MapResult.ALREADY_MAPPED ? Outcome.ALREADY_PRESENT : Outcome.OUT_OF_MEMORY;

@@ -1,8 +1,9 @@
 package dev.kemu.kernel.mm;
 
-import dev.kemu.kernel.GuestAbi;
-
-/** The outcome of freeing memory. Anything but {@link #FREED} changed nothing. */
+/**
+ * The outcome of freeing memory (or destroying a cache). Anything but {@link #FREED} changed
+ * nothing. The constants name domain reasons only; the hypercall layer picks the errno.
+ */
 public enum FreeResult {
     FREED("freed"),
     NOT_PAGE_ALIGNED("the address is not page aligned"),
@@ -13,7 +14,8 @@ public enum FreeResult {
     WRONG_ORDER("the order does not match the allocation"),
     WRONG_TYPE("the memory belongs to another allocator"),
     WRONG_CACHE("the object belongs to another cache"),
-    NOT_AN_OBJECT("the address is not the start of an object in its slab");
+    NOT_AN_OBJECT("the address is not the start of an object in its slab"),
+    IN_USE("the cache still has live objects");
 
     private final String reason;
 
@@ -23,10 +25,5 @@ public enum FreeResult {
 
     public String reason() {
         return reason;
-    }
-
-    /** The value a hypercall returns for this outcome. */
-    public long errno() {
-        return this == FREED ? 0 : GuestAbi.EINVAL;
     }
 }

@@ -5,6 +5,8 @@ import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.PageWalker;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -59,13 +61,13 @@ public final class KernelMemory {
         KernelMemory memory = new KernelMemory(root, tlb);
         long directMapFlags = PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE | PageTableEntry.GLOBAL;
         for (long pa = 0; pa + (2L << 20) <= ram.size(); pa += 2L << 20) {
-            MapResult result = memory.tables.map(DIRECT_MAP_BASE + pa, pa, PageSize.SIZE_2M, directMapFlags);
+            MapResult result = memory.tables.map(VirtAddr.of(DIRECT_MAP_BASE + pa), PhysAddr.of(pa), PageSize.SIZE_2M, directMapFlags);
             if (result != MapResult.OK) {
                 throw new IllegalStateException("direct map of P0x" + Long.toHexString(pa) + " failed: " + result.reason());
             }
         }
         for (long pa = ram.size() & -(2L << 20); pa < ram.size(); pa += PAGE) {
-            memory.tables.map(DIRECT_MAP_BASE + pa, pa, PageSize.SIZE_4K, directMapFlags);
+            memory.tables.map(VirtAddr.of(DIRECT_MAP_BASE + pa), PhysAddr.of(pa), PageSize.SIZE_4K, directMapFlags);
         }
         Kmalloc.createCaches(memory.slabs);
         VirtualAreas.initialize(root, memory.slabs);
@@ -122,6 +124,7 @@ public final class KernelMemory {
         run("frame checker", () -> FrameChecker.check(root), problems);
         run("slab checker", () -> dev.kemu.kernel.slab.SlabChecker.check(root), problems);
         run("page-table checker", () -> PageTableChecker.checkCounts(root), problems);
+        run("VMA checker", () -> VmaChecker.check(root), problems);
         return problems;
     }
 

@@ -6,7 +6,9 @@ import dev.kemu.machine.PageWalk;
 import dev.kemu.machine.PageWalker;
 import dev.kemu.machine.VirtAddr;
 
-import java.util.OptionalLong;
+import dev.kemu.machine.PhysAddr;
+
+import java.util.Optional;
 
 /**
  * vmmap / vmunmap / translate / protect on a PML4 in guest RAM. Intermediate tables come
@@ -41,11 +43,16 @@ public final class PageTables {
         this.tlb = tlb;
     }
 
-    public long pml4() {
-        return pml4;
+    public PhysAddr pml4() {
+        return PhysAddr.of(pml4);
     }
 
-    public MapResult map(long va, long pa, PageSize size, long flags) {
+    /**
+     * Maps {@code virtual} to {@code physical} with a leaf of {@code size}. The distinct types
+     * keep the two addresses from being swapped at the call site.
+     */
+    public MapResult map(VirtAddr virtual, PhysAddr physical, PageSize size, long flags) {
+        long va = virtual.value(), pa = physical.value();
         MapResult check = checkAddresses(va, size);
         if (check != MapResult.OK) {
             return check;
@@ -59,7 +66,7 @@ public final class PageTables {
         if ((flags & ~ALLOWED_FLAGS) != 0) {
             throw new IllegalArgumentException(String.format("flags 0x%x include bits vmmap does not set", flags));
         }
-        VirtAddr v = VirtAddr.of(va);
+        VirtAddr v = virtual;
         // Check first, then allocate: a failure must leave the tables as they were.
         long table = pml4;
         int missingTables = 0;
@@ -85,10 +92,8 @@ public final class PageTables {
             int index = v.index(level);
             PageTableEntry entry = entry(table, index);
             if (!entry.present()) {
-                long fresh = buddy.allocate(0, FrameType.PAGE_TABLE, true);
-                if (fresh < 0) {
-                    throw new KernelPanic("a page-table frame counted free could not be allocated");
-                }
+                long fresh = buddy.allocate(0, FrameType.PAGE_TABLE, true).orElseThrow(
+                        () -> new KernelPanic("a page-table frame counted free could not be allocated")).value();
                 setEntry(table, index, fresh | TABLE_FLAGS, true);
                 table = fresh;
             } else {
@@ -102,24 +107,25 @@ public final class PageTables {
     }
 
     /** Removes the mapping of {@code va}; returns the physical address it mapped, or empty with nothing changed. */
-    public OptionalLong unmap(long va, PageSize size) {
+    public Optional<PhysAddr> unmap(VirtAddr virtual, PageSize size) {
+        long va = virtual.value();
         if (checkAddresses(va, size) != MapResult.OK) {
-            return OptionalLong.empty();
+            return Optional.empty();
         }
-        VirtAddr v = VirtAddr.of(va);
+        VirtAddr v = virtual;
         long[] tables = new long[5];
         tables[4] = pml4;
         for (int level = 4; level > size.leafLevel(); level--) {
             PageTableEntry entry = entry(tables[level], v.index(level));
             if (!entry.present() || entry.huge()) {
-                return OptionalLong.empty();
+                return Optional.empty();
             }
             tables[level - 1] = entry.address().value();
         }
         int leafLevel = size.leafLevel();
         PageTableEntry leaf = entry(tables[leafLevel], v.index(leafLevel));
         if (!leaf.present() || (leafLevel == 2) != leaf.huge()) {
-            return OptionalLong.empty();
+            return Optional.empty();
         }
         setEntry(tables[leafLevel], v.index(leafLevel), 0, false);
         // Free tables that became empty, bottom up; never the PML4.
@@ -136,18 +142,18 @@ public final class PageTables {
             setEntry(tables[level + 1], v.index(level + 1), 0, false);
         }
         tlb.flush();
-        return OptionalLong.of(leafLevel == 2 ? leaf.hugeFrame(size.bytes()).value() : leaf.address().value());
+        return Optional.of(leafLevel == 2 ? leaf.hugeFrame(size.bytes()) : leaf.address());
     }
 
     /** Changes the flags of the leaf mapping {@code va}, whatever its size. */
-    public MapResult protect(long va, long flags) {
-        if (!VirtAddr.of(va).isCanonical()) {
+    public MapResult protect(VirtAddr va, long flags) {
+        if (!va.isCanonical()) {
             return MapResult.NOT_CANONICAL;
         }
         if ((flags & ~ALLOWED_FLAGS) != 0) {
             throw new IllegalArgumentException(String.format("flags 0x%x include bits protect does not set", flags));
         }
-        PageWalk walk = new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+        PageWalk walk = new PageWalker(ram).walk(pml4, va);
         if (!walk.mapped()) {
             return MapResult.NOT_MAPPED;
         }
@@ -160,13 +166,14 @@ public final class PageTables {
         return MapResult.OK;
     }
 
-    public OptionalLong translate(long va) {
-        PageWalk walk = new PageWalker(ram).walk(pml4, VirtAddr.of(va));
-        return walk.mapped() ? OptionalLong.of(walk.physical().get().value()) : OptionalLong.empty();
+    /** The physical address {@code va} maps to, or empty when it is not mapped. */
+    public Optional<PhysAddr> translate(VirtAddr va) {
+        PageWalk walk = new PageWalker(ram).walk(pml4, va);
+        return walk.mapped() ? walk.physical() : Optional.empty();
     }
 
-    public PageWalk walk(long va) {
-        return new PageWalker(ram).walk(pml4, VirtAddr.of(va));
+    public PageWalk walk(VirtAddr va) {
+        return new PageWalker(ram).walk(pml4, va);
     }
 
     private MapResult checkAddresses(long va, PageSize size) {

@@ -2,8 +2,8 @@ package dev.kemu.kernel.mm;
 
 import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.VirtAddr;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -48,7 +48,7 @@ public final class VirtualAreas {
      * Reserves {@code size} bytes (page multiple) as a VMA of {@code kind}; returns its start,
      * or empty when no free area is large enough or no node can be allocated.
      */
-    public Optional<Long> allocate(long size, VmaKind kind, long flags) {
+    public Optional<VirtAddr> allocate(long size, VmaKind kind, long flags) {
         if (size <= 0 || (size & (PAGE - 1)) != 0 || kind == VmaKind.FREE) {
             throw new IllegalArgumentException("area size must be a positive page multiple, got " + size);
         }
@@ -72,7 +72,7 @@ public final class VirtualAreas {
                 phys(node, N_START, start + size);
             }
             insertSorted(ROOT_VMAS, vma);
-            return Optional.of(start);
+            return Optional.of(VirtAddr.of(start));
         }
         return Optional.empty();
     }
@@ -137,21 +137,17 @@ public final class VirtualAreas {
         return vma;
     }
 
+    /**
+     * The VMAs in address order, up to the first broken link: never throws, whatever the guest
+     * wrote into the list ({@link VmaChecker} reports what broke).
+     */
     public List<Vma> vmas() {
-        return list(ROOT_VMAS);
+        return VmaChecker.walk(root, ROOT_VMAS).nodes();
     }
 
+    /** The free areas in address order, up to the first broken link; never throws. */
     public List<Vma> freeAreas() {
-        return list(ROOT_FREE_AREAS);
-    }
-
-    private List<Vma> list(int headOffset) {
-        List<Vma> result = new ArrayList<>();
-        Walk walk = new Walk(listName(headOffset));
-        for (long node = root.get(headOffset); node != 0; node = walk.next(node)) {
-            result.add(read(node));
-        }
-        return result;
+        return VmaChecker.walk(root, ROOT_FREE_AREAS).nodes();
     }
 
     private void insertSorted(int headOffset, long node) {
@@ -189,7 +185,7 @@ public final class VirtualAreas {
     }
 
     private long newNode(long start, long end, long flags, VmaKind kind) {
-        long node = slabs.allocate(root.get32(ROOT_VM_AREA_CACHE), false);
+        long node = slabs.allocate(root.get32(ROOT_VM_AREA_CACHE), false).map(VirtAddr::value).orElse(0L);
         if (node != 0) {
             write(node, start, end, flags, kind);
         }

@@ -1,9 +1,10 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.Optional;
-import java.util.OptionalLong;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 
@@ -24,32 +25,31 @@ public final class Vmalloc {
         this.areas = areas;
     }
 
-    /** Returns the start of {@code size} bytes (rounded up to pages), zeroed, or 0 when out of memory. */
-    public long allocate(long size) {
+    /** Returns the start of {@code size} bytes (rounded up to pages), zeroed, or empty when out of memory. */
+    public Optional<VirtAddr> allocate(long size) {
         if (size <= 0 || size > (1L << 40)) {
-            return 0;
+            return Optional.empty();
         }
         long pages = (size + PAGE - 1) / PAGE;
-        Optional<Long> area = areas.allocate((pages + 1) * PAGE, VmaKind.VMALLOC, PAGE_FLAGS);
+        Optional<VirtAddr> area = areas.allocate((pages + 1) * PAGE, VmaKind.VMALLOC, PAGE_FLAGS);
         if (area.isEmpty()) {
-            return 0;
+            return Optional.empty();
         }
-        long start = area.get();
+        long start = area.get().value();
         if (!areas.split(start, start + pages * PAGE, VmaKind.GUARD)) {
             areas.free(start);
-            return 0;
+            return Optional.empty();
         }
         for (long i = 0; i < pages; i++) {
-            long frame = buddy.allocate(0, FrameType.VMALLOC, true);
-            if (frame < 0 || tables.map(start + i * PAGE, frame, PageSize.SIZE_4K, PAGE_FLAGS) != MapResult.OK) {
-                if (frame >= 0) {
-                    buddy.free(frame, 0, FrameType.VMALLOC);
-                }
+            Optional<PhysAddr> frame = buddy.allocate(0, FrameType.VMALLOC, true);
+            if (frame.isEmpty()
+                    || tables.map(area.get().plus(i * PAGE), frame.get(), PageSize.SIZE_4K, PAGE_FLAGS) != MapResult.OK) {
+                frame.ifPresent(f -> buddy.free(f.value(), 0, FrameType.VMALLOC));
                 release(start, i, start + pages * PAGE);
-                return 0;
+                return Optional.empty();
             }
         }
-        return start;
+        return area;
     }
 
     public FreeResult free(long address) {
@@ -68,14 +68,12 @@ public final class Vmalloc {
 
     private void release(long start, long mappedPages, long guard) {
         for (long i = 0; i < mappedPages; i++) {
-            OptionalLong frame = tables.unmap(start + i * PAGE, PageSize.SIZE_4K);
-            if (frame.isEmpty()) {
-                throw new KernelPanic(String.format("vmalloc page V0x%x of the area at V0x%x is not mapped", start + i * PAGE,
-                        start));
-            }
-            FreeResult result = buddy.free(frame.getAsLong(), 0, FrameType.VMALLOC);
+            long page = start + i * PAGE;
+            PhysAddr frame = tables.unmap(VirtAddr.of(page), PageSize.SIZE_4K).orElseThrow(() -> new KernelPanic(
+                    String.format("vmalloc page V0x%x of the area at V0x%x is not mapped", page, start)));
+            FreeResult result = buddy.free(frame.value(), 0, FrameType.VMALLOC);
             if (result != FreeResult.FREED) {
-                throw new KernelPanic(String.format("vmalloc frame P0x%x could not be freed: %s", frame.getAsLong(),
+                throw new KernelPanic(String.format("vmalloc frame %s could not be freed: %s", frame,
                         result.reason()));
             }
         }

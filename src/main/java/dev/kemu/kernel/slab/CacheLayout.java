@@ -22,17 +22,7 @@ package dev.kemu.kernel.slab;
  *   +120 u64 current slab       physical; allocations come from it first and it is on no list
  *                               (as SLUB's cpu slab), so an alloc/free pair moves no list links
  *
- * slab (at the start of its first frame; its frames are typed SLAB, the head frame's tag = cache id)
- *   +0   u32 magic 0x51AB51AB
- *   +4   u32 cache id
- *   +8   u64 freelist           direct-map address of the first free object, 0 = none;
- *                               each free object's first 8 bytes hold the next one
- *   +16  u32 inuse              allocated objects
- *   +20  u32 list               0 partial, 1 full, 2 empty, 3 current
- *   +24  u64 next slab          physical, 0 = end
- *   +32  u64 prev slab          physical, 0 = first
- *   +40  u8  allocated[(objects + 7) / 8]   bit i set = object i allocated (catches double frees)
- *   ...  objects from first_object, every stride bytes
+ * slab header: see {@link SlabHeader}, the one place its offsets live.
  * </pre>
  */
 public final class CacheLayout {
@@ -42,9 +32,6 @@ public final class CacheLayout {
             NR_PARTIAL = 88, NR_FULL = 92, NR_EMPTY = 96, ACTIVE = 104, TOTAL = 112, CURRENT = 120;
     public static final int FLAG_ACTIVE = 1;
 
-    public static final int SLAB_MAGIC = 0x51AB51AB;
-    public static final int S_MAGIC = 0, S_CACHE = 4, S_FREELIST = 8, S_INUSE = 16, S_LIST = 20, S_NEXT = 24,
-            S_PREV = 32, S_BITMAP = 40;
     public static final int LIST_PARTIAL = 0, LIST_FULL = 1, LIST_EMPTY = 2, LIST_CURRENT = 3;
 
     /** Generic kmalloc size classes: 8, 16, ..., 2048 bytes. */

@@ -5,6 +5,11 @@ import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
+
+import java.util.Optional;
+import java.util.OptionalLong;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 import static dev.kemu.kernel.slab.CacheLayout.*;
@@ -42,25 +47,28 @@ public final class Kmalloc {
         slabs.root().setKmallocFirstCache(first);
     }
 
-    /** Returns a direct-map address, {@link CacheLayout#ZERO_SIZE_PTR} for size 0, or 0 when out of memory. */
-    public long allocate(long size, boolean zero) {
+    /**
+     * Returns a direct-map address, {@link CacheLayout#ZERO_SIZE_PTR} for size 0, or empty
+     * when out of memory (or {@code size} is negative or above the largest buddy block).
+     */
+    public Optional<VirtAddr> allocate(long size, boolean zero) {
         if (size == 0) {
-            return ZERO_SIZE_PTR;
+            return Optional.of(VirtAddr.of(ZERO_SIZE_PTR));
         }
         if (size < 0) {
-            return 0;
+            return Optional.empty();
         }
         if (size <= 1 << KMALLOC_MAX_SHIFT) {
             int shift = Math.max(KMALLOC_MIN_SHIFT, 64 - Long.numberOfLeadingZeros(size - 1));
-            return slabs.allocate(root.kmallocFirstCache() + shift - KMALLOC_MIN_SHIFT, zero);
+            long object = slabs.allocateObject(root.kmallocFirstCache() + shift - KMALLOC_MIN_SHIFT, zero);
+            return object == 0 ? Optional.empty() : Optional.of(VirtAddr.of(object));
         }
         long pages = (size + PAGE - 1) / PAGE;
         int order = 64 - Long.numberOfLeadingZeros(pages - 1);
         if (order > MmLayout.MAX_ORDER) {
-            return 0;
+            return Optional.empty();
         }
-        long phys = buddy.allocate(order, FrameType.HEAP, zero);
-        return phys < 0 ? 0 : root.toVirtual(phys);
+        return buddy.allocate(order, FrameType.HEAP, zero).map(phys -> VirtAddr.of(root.toVirtual(phys.value())));
     }
 
     public FreeResult free(long address) {
@@ -73,7 +81,7 @@ public final class Kmalloc {
         }
         FrameType type = buddy.frames().type(phys / PAGE);
         return switch (type) {
-            case SLAB -> isKmallocCache(slabs.owner(phys)) ? slabs.free(slabs.owner(phys), address)
+            case SLAB -> isKmallocCache(slabs.ownerId(phys)) ? slabs.free(slabs.ownerId(phys), address)
                     : FreeResult.WRONG_CACHE;
             case HEAP -> buddy.free(phys, FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;
@@ -92,16 +100,17 @@ public final class Kmalloc {
         return id >= first && id <= first + KMALLOC_MAX_SHIFT - KMALLOC_MIN_SHIFT;
     }
 
-    /** Usable size of the allocation at {@code address} (its size class or whole pages), or -1. */
-    public long usableSize(long address) {
+    /** Usable size of the allocation at {@code address} (its size class or whole pages), or empty if it is none. */
+    public OptionalLong usableSize(long address) {
         long phys = root.toPhysical(address);
         if (phys < 0) {
-            return -1;
+            return OptionalLong.empty();
         }
         FrameType type = buddy.frames().type(phys / PAGE);
         if (type == FrameType.SLAB) {
-            return isKmallocCache(slabs.owner(phys)) ? slabs.cache(slabs.owner(phys)).objectSize() : -1;
+            int owner = slabs.ownerId(phys);
+            return isKmallocCache(owner) ? OptionalLong.of(slabs.cache(owner).objectSize()) : OptionalLong.empty();
         }
-        return type == FrameType.HEAP ? PAGE << buddy.orderAt(phys) : -1;
+        return type == FrameType.HEAP ? OptionalLong.of(PAGE << buddy.orderAt(phys)) : OptionalLong.empty();
     }
 }

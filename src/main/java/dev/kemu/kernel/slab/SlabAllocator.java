@@ -7,11 +7,14 @@ import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 import static dev.kemu.kernel.slab.CacheLayout.*;
@@ -32,6 +35,7 @@ public final class SlabAllocator {
     private final GuestRam ram;
     private final BuddyAllocator buddy;
     private final FrameTable frames;
+    private final SlabHeader header;
     private final List<ObjectConstructor> constructors = new ArrayList<>();
     private final int emptyLimit;
 
@@ -40,6 +44,7 @@ public final class SlabAllocator {
         this.ram = root.ram();
         this.buddy = buddy;
         this.frames = buddy.frames();
+        this.header = new SlabHeader(ram);
         this.emptyLimit = root.emptySlabLimit();
         constructors.add(null); // id 0 = no constructor
     }
@@ -97,7 +102,7 @@ public final class SlabAllocator {
     }
 
     private static int headerSize(int objects, int alignment) {
-        return (S_BITMAP + (objects + 7) / 8 + alignment - 1) & -alignment;
+        return (SlabHeader.bytesFor(objects) + alignment - 1) & -alignment;
     }
 
     private static int objectsFor(int order, int stride, int alignment) {
@@ -121,29 +126,35 @@ public final class SlabAllocator {
         return id >= 0 && id < KmemCache.describable(root) && KmemCache.of(root, id).active();
     }
 
-    /** Allocates one object; returns its direct-map address, or 0 when out of memory. */
-    public long allocate(int id, boolean zero) {
+    /** Allocates one object; returns its direct-map address, or empty when out of memory. */
+    public Optional<VirtAddr> allocate(int id, boolean zero) {
+        long object = allocateObject(id, zero);
+        return object == 0 ? Optional.empty() : Optional.of(VirtAddr.of(object));
+    }
+
+    /** {@link #allocate} as a raw address, 0 when out of memory: kmalloc's hot path, no boxing. */
+    long allocateObject(int id, boolean zero) {
         KmemCache cache = cache(id);
         long slab = cache.current();
         if (slab != 0) {
             requireSlab(cache, slab, "current slab");
         }
-        if (slab == 0 || ram.read64(slab + S_FREELIST) == 0) {
+        if (slab == 0 || header.freelist(slab) == 0) {
             slab = replaceCurrent(cache, slab);
             if (slab == 0) {
                 return 0;
             }
         }
-        long object = ram.read64(slab + S_FREELIST);
+        long object = header.freelist(slab);
         int index = objectIndex(cache, slab, object);
         if (index < 0) {
             throw new KernelPanic(String.format("cache %s: freelist of slab P0x%x holds V0x%x, not an object of that slab",
                     cache.name(), slab, object));
         }
         long objectPhys = root.toPhysical(object);
-        ram.write64(slab + S_FREELIST, ram.read64(objectPhys));
-        setAllocated(slab, index, true);
-        ram.write32(slab + S_INUSE, ram.read32(slab + S_INUSE) + 1);
+        header.setFreelist(slab, ram.read64(objectPhys));
+        header.setAllocated(slab, index, true);
+        header.setInuse(slab, header.inuse(slab) + 1);
         cache.addActive(1);
         if (zero) {
             ram.fill(objectPhys, cache.objectSize(), (byte) 0);
@@ -170,8 +181,8 @@ public final class SlabAllocator {
         }
         cache.setCurrent(slab);
         if (slab != 0) {
-            ram.write32(slab + S_LIST, LIST_CURRENT);
-            if (ram.read64(slab + S_FREELIST) == 0) {
+            header.setList(slab, LIST_CURRENT);
+            if (header.freelist(slab) == 0) {
                 throw new KernelPanic(String.format("cache %s: slab P0x%x taken as current has an empty freelist",
                         cache.name(), slab));
             }
@@ -195,25 +206,25 @@ public final class SlabAllocator {
             return type == FrameType.HEAP ? FreeResult.WRONG_TYPE : FreeResult.NOT_ALLOCATED;
         }
         long slab = frames.headOf(pfn) * PAGE;
-        if (ram.read32(slab + S_MAGIC) != SLAB_MAGIC) {
+        if (header.magic(slab) != SlabHeader.MAGIC_VALUE) {
             throw new KernelPanic(String.format("frame P0x%x is typed SLAB but its slab header at P0x%x has magic 0x%x",
-                    pfn * PAGE, slab, ram.read32(slab + S_MAGIC)));
+                    pfn * PAGE, slab, header.magic(slab)));
         }
-        if (ram.read32(slab + S_CACHE) != id) {
+        if (header.cacheId(slab) != id) {
             return FreeResult.WRONG_CACHE;
         }
         int index = objectIndex(cache, slab, object);
         if (index < 0) {
             return FreeResult.NOT_AN_OBJECT;
         }
-        if (!isAllocated(slab, index)) {
+        if (!header.isAllocated(slab, index)) {
             return FreeResult.DOUBLE_FREE;
         }
-        setAllocated(slab, index, false);
-        ram.write64(objectPhys, ram.read64(slab + S_FREELIST));
-        ram.write64(slab + S_FREELIST, object);
-        int inuse = ram.read32(slab + S_INUSE) - 1;
-        ram.write32(slab + S_INUSE, inuse);
+        header.setAllocated(slab, index, false);
+        ram.write64(objectPhys, header.freelist(slab));
+        header.setFreelist(slab, object);
+        int inuse = header.inuse(slab) - 1;
+        header.setInuse(slab, inuse);
         cache.addActive(-1);
         if (slab == cache.current()) {
             return FreeResult.FREED;
@@ -249,9 +260,9 @@ public final class SlabAllocator {
         if (!isSlabAddress(slab)) {
             throw new KernelPanic(String.format("cache %s: %s P0x%x is not a page inside RAM", cache.name(), where, slab));
         }
-        if (ram.read32(slab + S_MAGIC) != SLAB_MAGIC || ram.read32(slab + S_CACHE) != cache.id()) {
+        if (header.magic(slab) != SlabHeader.MAGIC_VALUE || header.cacheId(slab) != cache.id()) {
             throw new KernelPanic(String.format("cache %s: %s P0x%x has magic 0x%x and cache id %d, expected 0x%x and %d",
-                    cache.name(), where, slab, ram.read32(slab + S_MAGIC), ram.read32(slab + S_CACHE), SLAB_MAGIC,
+                    cache.name(), where, slab, header.magic(slab), header.cacheId(slab), SlabHeader.MAGIC_VALUE,
                     cache.id()));
         }
     }
@@ -260,19 +271,25 @@ public final class SlabAllocator {
         return slab > 0 && (slab & (PAGE - 1)) == 0 && slab + PAGE <= ram.size();
     }
 
-    /** The id of the cache that owns the slab object at {@code objectPhys}, or -1 if it is not in a slab. */
-    public int owner(long objectPhys) {
+    /** The id of the cache that owns the slab object at {@code objectPhys}, or empty if it is not in a slab. */
+    public OptionalInt owner(PhysAddr objectPhys) {
+        int id = ownerId(objectPhys.value());
+        return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
+    }
+
+    /** {@link #owner} as a raw id, -1 when not in a slab: kfree's hot path. */
+    int ownerId(long objectPhys) {
         long pfn = objectPhys / PAGE;
-        return frames.type(pfn) == FrameType.SLAB ? ram.read32(frames.headOf(pfn) * PAGE + S_CACHE) : -1;
+        return frames.type(pfn) == FrameType.SLAB ? header.cacheId(frames.headOf(pfn) * PAGE) : -1;
     }
 
     /** Gives every empty slab of the cache back to the buddy allocator. */
     public void shrink(int id) {
         KmemCache cache = cache(id);
         long current = cache.current();
-        if (current != 0 && ram.read32(current + S_INUSE) == 0) {
+        if (current != 0 && header.inuse(current) == 0) {
             cache.setCurrent(0);
-            ram.write32(current + S_LIST, -1);
+            header.setList(current, -1);
             release(cache, current);
         }
         // Each release unlinks the head; a corrupted list could hand back the same slab forever.
@@ -287,15 +304,15 @@ public final class SlabAllocator {
         }
     }
 
-    /** Destroys a cache with no live objects; returns false (and changes nothing) while objects are live. */
-    public boolean destroy(int id) {
+    /** Destroys a cache with no live objects; returns {@link FreeResult#IN_USE} (and changes nothing) while objects are live. */
+    public FreeResult destroy(int id) {
         KmemCache cache = cache(id);
         if (cache.activeObjects() != 0) {
-            return false;
+            return FreeResult.IN_USE;
         }
         shrink(id);
         ram.fill(cache.phys(), SIZE, (byte) 0);
-        return true;
+        return FreeResult.FREED;
     }
 
     /** One row per active cache; never throws, whatever the guest wrote into the cache table. */
@@ -304,7 +321,7 @@ public final class SlabAllocator {
         for (int id = 0; id < KmemCache.describable(root); id++) {
             KmemCache c = KmemCache.of(root, id);
             if (c.active()) {
-                boolean currentInUse = isSlabAddress(c.current()) && ram.read32(c.current() + S_INUSE) > 0;
+                boolean currentInUse = isSlabAddress(c.current()) && header.inuse(c.current()) > 0;
                 rows.add(new SlabInfo(c.name(), c.activeObjects(), c.totalObjects(), c.objectSize(), c.objectsPerSlab(),
                         1 << c.slabOrder(), c.listCount(LIST_PARTIAL) + c.listCount(LIST_FULL) + (currentInUse ? 1 : 0),
                         c.slabs()));
@@ -314,16 +331,17 @@ public final class SlabAllocator {
     }
 
     private long grow(KmemCache cache) {
-        long slab = buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
-        if (slab < 0) {
+        Optional<PhysAddr> block = buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
+        if (block.isEmpty()) {
             return 0;
         }
+        long slab = block.get().value();
         int objects = cache.objectsPerSlab();
         frames.setTag(slab / PAGE, cache.id());
         ram.fill(slab, cache.firstObject(), (byte) 0);
-        ram.write32(slab + S_MAGIC, SLAB_MAGIC);
-        ram.write32(slab + S_CACHE, cache.id());
-        ram.write32(slab + S_LIST, -1);
+        header.setMagic(slab, SlabHeader.MAGIC_VALUE);
+        header.setCacheId(slab, cache.id());
+        header.setList(slab, -1);
         long first = slab + cache.firstObject();
         ObjectConstructor ctor = constructor(cache);
         for (int i = objects - 1; i >= 0; i--) {
@@ -331,8 +349,8 @@ public final class SlabAllocator {
             if (ctor != null) {
                 ctor.construct(ram, objectPhys, root.toVirtual(objectPhys), cache.objectSize());
             }
-            ram.write64(objectPhys, ram.read64(slab + S_FREELIST));
-            ram.write64(slab + S_FREELIST, root.toVirtual(objectPhys));
+            ram.write64(objectPhys, header.freelist(slab));
+            header.setFreelist(slab, root.toVirtual(objectPhys));
         }
         cache.addTotal(objects);
         return slab;
@@ -351,7 +369,7 @@ public final class SlabAllocator {
     private void release(KmemCache cache, long slab) {
         unlink(cache, slab);
         cache.addTotal(-cache.objectsPerSlab());
-        ram.write32(slab + S_MAGIC, 0);
+        header.setMagic(slab, 0);
         FreeResult result = buddy.free(slab, cache.slabOrder(), FrameType.SLAB);
         if (result != FreeResult.FREED) {
             throw new KernelPanic(String.format("cache %s: releasing slab P0x%x failed: %s", cache.name(), slab,
@@ -360,7 +378,7 @@ public final class SlabAllocator {
     }
 
     private void moveTo(KmemCache cache, long slab, int list) {
-        if (ram.read32(slab + S_LIST) != list) {
+        if (header.list(slab) != list) {
             unlink(cache, slab);
             link(cache, slab, list);
         }
@@ -371,26 +389,26 @@ public final class SlabAllocator {
         if (head != 0) {
             requireSlab(cache, head, "list head");
         }
-        ram.write64(slab + S_NEXT, head);
-        ram.write64(slab + S_PREV, 0);
+        header.setNext(slab, head);
+        header.setPrev(slab, 0);
         if (head != 0) {
-            ram.write64(head + S_PREV, slab);
+            header.setPrev(head, slab);
         }
         ram.write64(cache.phys() + CacheLayout.listHead(list), slab);
         ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) + 1);
-        ram.write32(slab + S_LIST, list);
+        header.setList(slab, list);
     }
 
     private void unlink(KmemCache cache, long slab) {
-        int list = ram.read32(slab + S_LIST);
+        int list = header.list(slab);
         if (list < 0 || list == LIST_CURRENT) {
             return;
         }
         if (list > LIST_EMPTY) {
             throw new KernelPanic(String.format("cache %s: slab P0x%x says it is on list %d", cache.name(), slab, list));
         }
-        long next = ram.read64(slab + S_NEXT);
-        long prev = ram.read64(slab + S_PREV);
+        long next = header.next(slab);
+        long prev = header.prev(slab);
         if (prev != 0) {
             requireSlab(cache, prev, "prev link of slab P0x" + Long.toHexString(slab) + ",");
         }
@@ -400,22 +418,12 @@ public final class SlabAllocator {
         if (prev == 0) {
             ram.write64(cache.phys() + CacheLayout.listHead(list), next);
         } else {
-            ram.write64(prev + S_NEXT, next);
+            header.setNext(prev, next);
         }
         if (next != 0) {
-            ram.write64(next + S_PREV, prev);
+            header.setPrev(next, prev);
         }
         ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) - 1);
-        ram.write32(slab + S_LIST, -1);
-    }
-
-    private boolean isAllocated(long slab, int index) {
-        return (ram.read8(slab + S_BITMAP + index / 8) & (1 << (index % 8))) != 0;
-    }
-
-    private void setAllocated(long slab, int index, boolean allocated) {
-        long at = slab + S_BITMAP + index / 8;
-        int bits = ram.read8(at);
-        ram.write8(at, allocated ? bits | (1 << (index % 8)) : bits & ~(1 << (index % 8)));
+        header.setList(slab, -1);
     }
 }

@@ -45,7 +45,7 @@ public final class SlabChecker {
         long slabBytes = PAGE << Math.min(cache.slabOrder(), SlabAllocator.MAX_SLAB_ORDER);
         int stride = cache.stride(), objects = cache.objectsPerSlab();
         boolean sound = cache.slabOrder() >= 0 && cache.slabOrder() <= SlabAllocator.MAX_SLAB_ORDER && stride > 0
-                && objects > 0 && cache.firstObject() >= S_BITMAP + (objects + 7) / 8
+                && objects > 0 && cache.firstObject() >= SlabHeader.bytesFor(objects)
                 && cache.firstObject() + (long) objects * stride <= slabBytes;
         if (!sound) {
             problems.add(String.format("cache %d (%s) descriptor at P0x%x: order %d, stride %d, %d objects from +%d do not"
@@ -58,11 +58,12 @@ public final class SlabChecker {
     private static void checkCache(MmRoot root, FrameTable frames, KmemCache cache, Set<Long> slabsSeen,
                                    List<String> problems) {
         GuestRam ram = root.ram();
+        SlabHeader header = new SlabHeader(ram);
         long active = 0, total = 0;
         for (int list = LIST_PARTIAL; list <= LIST_EMPTY; list++) {
             int count = 0;
             long prev = 0;
-            for (long slab = cache.listHead(list); slab != 0; slab = ram.read64(slab + S_NEXT)) {
+            for (long slab = cache.listHead(list); slab != 0; slab = header.next(slab)) {
                 String where = String.format("cache %s slab P0x%x", cache.name(), slab);
                 if (!isSlabAddress(root, cache, slab)) {
                     problems.add(where + String.format(" on list %d: not the start of a slab inside RAM", list));
@@ -73,7 +74,7 @@ public final class SlabChecker {
                     break;
                 }
                 checkSlab(root, cache, slab, list, prev, where, problems);
-                active += ram.read32(slab + S_INUSE);
+                active += header.inuse(slab);
                 total += cache.objectsPerSlab();
                 prev = slab;
                 count++;
@@ -92,7 +93,7 @@ public final class SlabChecker {
                 problems.add(where + ": also on a list");
             } else {
                 checkSlab(root, cache, current, LIST_CURRENT, -1, where, problems);
-                active += ram.read32(current + S_INUSE);
+                active += header.inuse(current);
                 total += cache.objectsPerSlab();
             }
         }
@@ -109,11 +110,12 @@ public final class SlabChecker {
     private static void checkSlab(MmRoot root, KmemCache cache, long slab, int list, long prev, String where,
                                   List<String> problems) {
         GuestRam ram = root.ram();
+        SlabHeader header = new SlabHeader(ram);
         FrameTable frames = FrameTable.of(root);
         long pfn = slab / PAGE;
-        if (ram.read32(slab + S_MAGIC) != SLAB_MAGIC || ram.read32(slab + S_CACHE) != cache.id()) {
+        if (header.magic(slab) != SlabHeader.MAGIC_VALUE || header.cacheId(slab) != cache.id()) {
             problems.add(where + String.format(": magic 0x%x and cache id %d, expected 0x%x and %d",
-                    ram.read32(slab + S_MAGIC), ram.read32(slab + S_CACHE), SLAB_MAGIC, cache.id()));
+                    header.magic(slab), header.cacheId(slab), SlabHeader.MAGIC_VALUE, cache.id()));
             return;
         }
         if (frames.typeCode(pfn) != FrameType.SLAB.ordinal() || !frames.isHead(pfn) || frames.order(pfn) != cache.slabOrder()
@@ -122,18 +124,18 @@ public final class SlabChecker {
                     + " tag " + frames.tag(pfn) + ", expected a SLAB head of order " + cache.slabOrder() + " tagged "
                     + cache.id());
         }
-        if (ram.read32(slab + S_LIST) != list || (list != LIST_CURRENT && ram.read64(slab + S_PREV) != prev)) {
+        if (header.list(slab) != list || (list != LIST_CURRENT && header.prev(slab) != prev)) {
             problems.add(where + ": list field or prev link wrong");
         }
         int objects = cache.objectsPerSlab();
-        int inuse = ram.read32(slab + S_INUSE);
+        int inuse = header.inuse(slab);
         int expectedList = inuse == 0 ? LIST_EMPTY : inuse == objects ? LIST_FULL : LIST_PARTIAL;
         if (list != LIST_CURRENT && expectedList != list) {
             problems.add(where + ": " + inuse + "/" + objects + " in use but on list " + list);
         }
         int allocatedBits = 0;
         for (int i = 0; i < objects; i++) {
-            if ((ram.read8(slab + S_BITMAP + i / 8) & (1 << (i % 8))) != 0) {
+            if (header.isAllocated(slab, i)) {
                 allocatedBits++;
             }
         }
@@ -146,8 +148,9 @@ public final class SlabChecker {
     private static void checkFreelist(MmRoot root, KmemCache cache, long slab, String where, List<String> problems,
                                       int objects, int inuse) {
         GuestRam ram = root.ram();
+        SlabHeader header = new SlabHeader(ram);
         Set<Integer> free = new HashSet<>();
-        for (long object = ram.read64(slab + S_FREELIST); object != 0; ) {
+        for (long object = header.freelist(slab); object != 0; ) {
             long phys = root.toPhysical(object);
             long offset = phys - slab - cache.firstObject();
             if (phys < 0 || offset < 0 || offset % cache.stride() != 0 || offset / cache.stride() >= objects) {
@@ -159,7 +162,7 @@ public final class SlabChecker {
                 problems.add(where + ": freelist visits object " + index + " twice");
                 return;
             }
-            if ((ram.read8(slab + S_BITMAP + index / 8) & (1 << (index % 8))) != 0) {
+            if (header.isAllocated(slab, index)) {
                 problems.add(where + ": object " + index + " is on the freelist but marked allocated");
             }
             object = ram.read64(phys);
