@@ -70,7 +70,13 @@ fi
 QEMU=(qemu-system-x86_64 -kernel "$OUT/kernel32.elf" -m 64M -display none -no-reboot
       -debugcon "file:$OUT/qemu-console.txt" -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 rm -f "$OUT/whole.json" "$OUT/fidelity.txt"
-./kemu boot > "$OUT/kemu-boot.txt" 2>/dev/null
+# The kernel writes 0 to the exit port when its demo passed: status 1 under QEMU's rule (README).
+boot_status=0
+./kemu boot > "$OUT/kemu-boot.txt" 2>/dev/null || boot_status=$?
+if [[ $boot_status != 1 ]]; then
+    say "./kemu boot exited with status $boot_status, not 1 (the demo's success); see $OUT/kemu-boot.txt"
+    exit 1
+fi
 if command -v qemu-system-x86_64 >/dev/null; then
     "${QEMU[@]}" || true
     # Fidelity: the same image prints the same lines under both, up to the services probe.
