@@ -77,6 +77,9 @@ class HypercallFuzzTest {
     }
 
     private static HypercallDriver driver;
+    /** Calls and sequences run by this JVM, printed at the end so that a campaign can report its exact counts. */
+    private static long callsMade;
+    private static long sequencesRun;
 
     @Provide
     Arbitrary<List<Call>> sequences() {
@@ -101,7 +104,9 @@ class HypercallFuzzTest {
         d.reset();
         List<Long> results = new ArrayList<>();
         results.add(nameBuffer(d));
+        sequencesRun++;
         for (Call call : calls) {
+            callsMade++;
             long[] args = new long[call.args().size()];
             for (int i = 0; i < args.length; i++) {
                 args[i] = value(call.number(), i, call.args().get(i), results, d.memory().root());
@@ -198,6 +203,7 @@ class HypercallFuzzTest {
 
     @AfterContainer
     static void close() {
+        System.out.printf("kemu.fuzz: %d hypercall sequences, %d random hypercalls%n", sequencesRun, callsMade);
         if (driver != null) {
             driver.close();
             driver = null;
