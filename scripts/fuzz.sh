@@ -7,7 +7,8 @@
 # Environment (or make variables): SEED (default: random, printed), PROGRAMS (random programs, default
 # 20000), HYPERCALLS (random hypercall sequences of 1-60 calls, default 20000), PARALLEL (programs per
 # machine on 2 machines, default 2000), MODEL_TRIES (default 2000), RAM (MiB of the exactness machines,
-# default 16: comparing all of RAM is most of a program's cost). A failure prints jqwik's seed and the
+# default 16: comparing all of RAM is most of a program's cost), PARTS (default: programs hypercalls parallel
+# models). A failure prints jqwik's seed and the
 # shrunk reproduction, writes it into src/test/resources/fuzz-corpus/, and makes the script exit 1.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +18,7 @@ HYPERCALLS=${HYPERCALLS:-20000}
 PARALLEL=${PARALLEL:-2000}
 MODEL_TRIES=${MODEL_TRIES:-2000}
 RAM=${RAM:-16}
+PARTS=${PARTS:-programs hypercalls parallel models}
 BATCH=100 # programs per jqwik try: shrinking a failing try stays quick
 for name in SEED PROGRAMS HYPERCALLS PARALLEL MODEL_TRIES RAM; do
     [[ ${!name} =~ ^[0-9]+$ ]] || { echo "fuzz: $name=${!name} is not a whole number (e.g. make fuzz SEED=123 PROGRAMS=5000)" >&2; exit 2; }
@@ -28,6 +30,7 @@ echo "fuzz: seed $SEED (repeat with: make fuzz SEED=$SEED PROGRAMS=$PROGRAMS HYP
 failed=()
 part() { # name, tests, extra Maven arguments...
     local name=$1 tests=$2; shift 2
+    [[ " $PARTS " == *" $name "* ]] || return 0
     local started=$SECONDS
     echo "fuzz: $name ..."
     if "$ROOT/scripts/mvn.sh" test -Dtest="$tests" -Dsurefire.failIfNoSpecifiedTests=false -Dkemu.fuzz.seed="$SEED" \
