@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make run` and `make test`.
 # Both fetch what is missing (JDK check, native libraries, binutils check) first.
-.PHONY: run test bench build natives clean
+.PHONY: run test bench build natives clean fuzz
 
 # kemu's exit status follows QEMU's isa-debug-exit: the guest's exit-port value v gives (v << 1) | 1.
 # kernel-asm/kmain.S writes 0 when its demo succeeded (1 when it failed), so success here is status 1;
@@ -11,6 +11,11 @@ run: natives
 
 test: natives
 	scripts/mvn.sh test
+
+# The long fuzzing campaign (minutes; see scripts/fuzz.sh): make fuzz [SEED=n] [PROGRAMS=n] [HYPERCALLS=n]
+# [PARALLEL=n] [MODEL_TRIES=n] [RAM=MiB]. Prints the seed, and the shrunk reproduction of a failure.
+fuzz: natives
+	SEED=$(SEED) PROGRAMS=$(PROGRAMS) HYPERCALLS=$(HYPERCALLS) PARALLEL=$(PARALLEL) MODEL_TRIES=$(MODEL_TRIES) RAM=$(RAM) scripts/fuzz.sh
 
 bench: natives
 	bench/run.sh

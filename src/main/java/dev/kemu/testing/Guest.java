@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -34,6 +35,7 @@ public final class Guest {
     private final TestMachine machine;
     private final Map<Integer, Long> registers = new LinkedHashMap<>();
     private long budget = DEFAULT_BUDGET;
+    private Duration wallClockLimit;
     private GuestRun last;
 
     Guest(TestMachine machine) {
@@ -52,8 +54,18 @@ public final class Guest {
         return this;
     }
 
+    /**
+     * The wall-clock limit of the next runs, a last resort against host code inside a hypercall that
+     * does not return (the budget cannot stop Java code); default {@code -Dkemu.guest.timeout}, 30 s.
+     */
+    public Guest wallClockLimit(Duration limit) {
+        this.wallClockLimit = limit;
+        return this;
+    }
+
     public GuestRun run(String assembly) {
-        last = machine.run(assembly, registers, budget);
+        last = wallClockLimit == null ? machine.run(assembly, registers, budget)
+                : machine.run(assembly, registers, budget, wallClockLimit);
         registers.clear();
         return last;
     }

@@ -25,7 +25,7 @@ public final class KemuExtension implements ParameterResolver, TestExecutionExce
 
         TestMachine current() {
             TestMachine machine = perThread.get();
-            if (machine == null) {
+            if (machine == null || machine.abandoned()) { // a run overran its wall-clock limit: start afresh
                 machine = new TestMachine();
                 perThread.set(machine);
                 synchronized (all) {

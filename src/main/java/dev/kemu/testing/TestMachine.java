@@ -15,6 +15,7 @@ import dev.kemu.machine.RegisterBlock;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.Snapshot;
+import dev.kemu.machine.StopReason;
 import dev.kemu.unicorn.X86Reg;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
@@ -48,6 +49,8 @@ public final class TestMachine implements AutoCloseable {
     private final long codePhys;
     private final Snapshot snapshot;
     private final RegisterBlock startRegisters;
+    private final RunWatchdog watchdog;
+    private final Duration wallClockLimit = RunWatchdog.configuredLimit();
     private SnippetAssembler.Snippet loaded;
     /** The code area as {@link #loaded} leaves it: the snippet's image, then zeros. */
     private MemorySegment loadedArea;
@@ -75,31 +78,57 @@ public final class TestMachine implements AutoCloseable {
     }
 
     private TestMachine(BootOptions options, boolean snapshots) {
-        KernelSources.BuiltImages images = KernelSources.defaults().build();
-        boot = new KernelBoot(images, options);
-        try {
-            bootReport = boot.run();
-            if (!bootReport.succeeded()) {
-                throw new IllegalStateException("the kernel did not boot for the test harness: " + bootReport.failure().get());
+        this(new RunWatchdog(), options, snapshots);
+    }
+
+    // Built on the runner thread that will run the guest: the engine's disassembler (a confined arena)
+    // belongs to the thread that made it, and fault reports disassemble on the running thread.
+    private TestMachine(RunWatchdog watchdog, BootOptions options, boolean snapshots) {
+        this(watchdog, watchdog.onRunner(() -> Parts.build(options, snapshots)));
+    }
+
+    private TestMachine(RunWatchdog watchdog, Parts parts) {
+        this.watchdog = watchdog;
+        boot = parts.boot();
+        bootReport = parts.bootReport();
+        memory = parts.memory();
+        assembler = parts.assembler();
+        codePhys = parts.codePhys();
+        snapshot = parts.snapshot();
+        startRegisters = parts.startRegisters();
+    }
+
+    /** What the constructor builds: a booted kernel with the test areas mapped, and its snapshot. */
+    private record Parts(KernelBoot boot, BootReport bootReport, KernelMemory memory, SnippetAssembler assembler,
+                         long codePhys, Snapshot snapshot, RegisterBlock startRegisters) {
+        static Parts build(BootOptions options, boolean snapshots) {
+            KernelSources.BuiltImages images = KernelSources.defaults().build();
+            KernelBoot boot = new KernelBoot(images, options);
+            try {
+                BootReport bootReport = boot.run();
+                if (!bootReport.succeeded()) {
+                    throw new IllegalStateException("the kernel did not boot for the test harness: " + bootReport.failure().get());
+                }
+                KernelMemory memory = boot.services().memory().orElseThrow(() -> new IllegalStateException(
+                        "kmain did not initialise the memory services (HC_MM_INIT)"));
+                long codePhys = mapArea(memory, CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
+                mapArea(memory, STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
+                SnippetAssembler assembler = new SnippetAssembler(images.kernel());
+                RegisterBlock startRegisters = boot.machine().registers(X86Reg.RSP, X86Reg.RBP);
+                startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
+                Snapshot snapshot = snapshots ? Snapshot.take(boot.machine()) : null;
+                if (snapshot != null) {
+                    snapshot.leaveTranslationsOf(codePhys, CODE_SIZE); // run() drops them when the snippet changes
+                }
+                return new Parts(boot, bootReport, memory, assembler, codePhys, snapshot, startRegisters);
+            } catch (RuntimeException e) {
+                boot.close();
+                throw e;
             }
-            memory = boot.services().memory().orElseThrow(() -> new IllegalStateException(
-                    "kmain did not initialise the memory services (HC_MM_INIT)"));
-            codePhys = mapArea(CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
-            mapArea(STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
-            assembler = new SnippetAssembler(images.kernel());
-            startRegisters = machine().registers(X86Reg.RSP, X86Reg.RBP);
-            startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
-            snapshot = snapshots ? Snapshot.take(machine()) : null;
-            if (snapshot != null) {
-                snapshot.leaveTranslationsOf(codePhys, CODE_SIZE); // run() drops them when the snippet changes
-            }
-        } catch (RuntimeException e) {
-            boot.close();
-            throw e;
         }
     }
 
-    private long mapArea(long va, long size, long flags) {
+    private static long mapArea(KernelMemory memory, long va, long size, long flags) {
         int order = Long.numberOfTrailingZeros(size / 4096);
         long phys = memory.frames().allocate(order, FrameType.ALLOCATED, true).orElseThrow(() -> new IllegalStateException(
                 "no free block of 2^" + order + " frames for the test area at 0x" + Long.toHexString(va))).value();
@@ -125,6 +154,7 @@ public final class TestMachine implements AutoCloseable {
 
     /** Back to the snapshot: RAM pages written since, CPU context, TLB, reports. Returns pages copied. */
     public long reset() {
+        requireUsable();
         if (loaded != null && guestRewroteCode()) {
             loaded = null; // translations may be of the guest's bytes: the next run drops them all
         }
@@ -160,8 +190,21 @@ public final class TestMachine implements AutoCloseable {
         return snapshot != null ? snapshot.fullScans() : 0;
     }
 
-    /** Resets, loads {@code source} at {@link #CODE_VA}, sets {@code registers}, and runs it to its end. */
+    /**
+     * Resets, loads {@code source} at {@link #CODE_VA}, sets {@code registers}, and runs it to its end,
+     * within the wall-clock limit of {@code -Dkemu.guest.timeout} (default 30 s).
+     */
     public GuestRun run(String source, Map<Integer, Long> registers, long budget) {
+        return run(source, registers, budget, wallClockLimit);
+    }
+
+    /**
+     * The same with a wall-clock limit of its own ({@link Duration#ZERO}: none), the last resort against
+     * host code that does not return; the instruction budget is what bounds guest code. A run that overruns
+     * throws {@link GuestTimeoutException} and leaves this machine {@link #abandoned()}.
+     */
+    public GuestRun run(String source, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
+        requireUsable();
         SnippetAssembler.Snippet snippet = assembler.assemble(source, CODE_VA);
         if (snippet.image().length > CODE_SIZE) {
             throw new IllegalArgumentException("snippet of " + snippet.image().length + " bytes exceeds the 64 KiB code area");
@@ -178,16 +221,39 @@ public final class TestMachine implements AutoCloseable {
             loadedArea = MemorySegment.ofArray(java.util.Arrays.copyOf(snippet.image(), (int) CODE_SIZE));
         }
         registers.forEach((register, value) -> machine().setRegister(register, value));
-        // No wall-clock limit: Unicorn starts a timer thread per timed run (~0.1 ms); the budget bounds runaways.
-        RunResult result = machine().run(CODE_VA, CODE_VA + snippet.codeEnd(), new RunLimits(budget, Duration.ZERO));
+        // No Unicorn timeout: Unicorn starts a timer thread per timed run (~0.1 ms); the watchdog reuses one thread.
+        long end = CODE_VA + snippet.codeEnd();
+        RunResult result = watchdog.run(() -> machine().run(CODE_VA, end, new RunLimits(budget, Duration.ZERO)),
+                wallClockLimit, () -> machine().requestStop(StopReason.TIMEOUT, 0,
+                        "wall-clock limit of " + wallClockLimit + " passed (" + RunWatchdog.PROPERTY + ")"),
+                "the snippet\n" + source.indent(4));
         return new GuestRun(this, result);
+    }
+
+    /** True after a run overran its wall-clock limit with host code stuck: this machine can no longer be used. */
+    public boolean abandoned() {
+        return watchdog.abandoned();
+    }
+
+    private void requireUsable() {
+        if (watchdog.abandoned()) {
+            throw new IllegalStateException("this TestMachine was abandoned after a run overran its wall-clock limit"
+                    + " (host code is still stuck in it); make a new TestMachine");
+        }
     }
 
     @Override
     public void close() {
-        if (snapshot != null) {
-            snapshot.close();
+        if (watchdog.abandoned()) {
+            return; // the stuck runner thread still uses the engine: closing it under that thread would crash the JVM
         }
-        boot.close();
+        watchdog.onRunner(() -> {
+            if (snapshot != null) {
+                snapshot.close();
+            }
+            boot.close();
+            return null;
+        });
+        watchdog.close();
     }
 }

@@ -1,5 +1,7 @@
 package dev.kemu.kernel.hostile;
 
+import dev.kemu.fuzz.FuzzCorpus;
+import dev.kemu.fuzz.HypercallScript;
 import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.MmRoot;
@@ -10,7 +12,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 import static dev.kemu.kernel.GuestAbi.*;
@@ -141,6 +146,30 @@ class HostileCorpusTest {
             }
             throw e;
         }
+    }
+
+    static Stream<Arguments> corpusFiles() {
+        return FuzzCorpus.files("hypercalls", ".txt").stream().map(file -> Arguments.of(file.getFileName().toString(), file));
+    }
+
+    /** The text reproductions of {@code fuzz-corpus/hypercalls}: the repros and what campaigns found. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("corpusFiles")
+    void corpusFile_replaysWithItsExpectations_andLeavesConsistentMetadata(String name, Path file) throws Exception {
+        HypercallScript script = HypercallScript.parse(name, FuzzCorpus.read(file));
+        repro_isRefusedOrHandled_andLeavesConsistentMetadata(name, d -> script.replay(d::call, named(d)));
+    }
+
+    /** The kernel values a script may name with {@code $name}; all of them a guest can learn. */
+    private static Map<String, LongSupplier> named(HypercallDriver d) {
+        MmRoot root = d.memory().root();
+        return Map.of(
+                "vm_area_cache", root::vmAreaCache,
+                "kmalloc_cache", root::kmallocFirstCache,
+                "vma_list_head", root::vmaListHead,
+                "pml4", root::pml4,
+                "direct_map", root::directMapBase,
+                "boot_pd", () -> d.machine().boot().symbols().address("boot_pd"));
     }
 
     private static Arguments repro(String name, Consumer<HypercallDriver> steps) {

@@ -1,5 +1,8 @@
 package dev.kemu.kernel.hostile;
 
+import dev.kemu.fuzz.CampaignSettings;
+import dev.kemu.fuzz.FuzzCorpus;
+import dev.kemu.fuzz.HypercallScript;
 import dev.kemu.kernel.GuestAbi;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
@@ -15,10 +18,6 @@ import net.jqwik.api.ShrinkingMode;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.AroundPropertyHook;
-import net.jqwik.api.lifecycle.PropertyExecutionResult;
-import net.jqwik.api.lifecycle.PropertyExecutor;
-import net.jqwik.api.lifecycle.PropertyLifecycleContext;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -77,6 +76,9 @@ class HypercallFuzzTest {
     }
 
     private static HypercallDriver driver;
+    /** Calls and sequences run by this JVM, printed at the end so that a campaign can report its exact counts. */
+    private static long callsMade;
+    private static long sequencesRun;
 
     @Provide
     Arbitrary<List<Call>> sequences() {
@@ -95,22 +97,32 @@ class HypercallFuzzTest {
     // FULL, not jqwik's default BOUNDED: bounded shrinking runs in a pool thread that jqwik abandons after its time
     // limit, and that thread would go on using the machine while @AfterContainer closes it (a JVM crash, seen).
     @Property(tries = DEFAULT_TRIES, shrinking = ShrinkingMode.FULL)
-    @AddLifecycleHook(Campaign.class)
+    @AddLifecycleHook(CampaignSettings.class)
     void randomHypercalls_neverThrowOrPanic_andLeaveEveryCheckerClean(@ForAll("sequences") List<Call> calls) {
         HypercallDriver d = driver();
         d.reset();
         List<Long> results = new ArrayList<>();
         results.add(nameBuffer(d));
+        sequencesRun++;
         for (Call call : calls) {
+            callsMade++;
             long[] args = new long[call.args().size()];
             for (int i = 0; i < args.length; i++) {
                 args[i] = value(call.number(), i, call.args().get(i), results, d.memory().root());
             }
-            results.add(assertDoesNotThrow(() -> d.call(call.number(), args), () -> "after:\n" + d.transcript()));
+            results.add(assertDoesNotThrow(() -> d.call(call.number(), args), () -> failed(d, "a call threw")));
         }
-        assertEquals(List.of(), assertDoesNotThrow(() -> d.memory().check()), () -> "after:\n" + d.transcript());
-        assertDoesNotThrow(() -> d.memory().slabs().info(), () -> "after:\n" + d.transcript());
-        assertDoesNotThrow(() -> d.memory().areas().vmas(), () -> "after:\n" + d.transcript());
+        assertEquals(List.of(), assertDoesNotThrow(() -> d.memory().check(), () -> failed(d, "check() threw")),
+                () -> failed(d, "a checker found a problem"));
+        assertDoesNotThrow(() -> d.memory().slabs().info(), () -> failed(d, "slabs().info() threw"));
+        assertDoesNotThrow(() -> d.memory().areas().vmas(), () -> failed(d, "areas().vmas() threw"));
+    }
+
+    /** The failure message, after writing the sequence into the corpus when a campaign asked for it. */
+    private static String failed(HypercallDriver d, String what) {
+        FuzzCorpus.recordFailure("hypercalls", "sequence", ".txt", HypercallScript.fromTranscript(
+                "found by HypercallFuzzTest: " + what + "; the results are those of the failing run", d.transcript()));
+        return what + " after:\n" + d.transcript();
     }
 
     private static Kind kind(int number, int position) {
@@ -198,25 +210,10 @@ class HypercallFuzzTest {
 
     @AfterContainer
     static void close() {
+        System.out.printf("kemu.fuzz: %d hypercall sequences, %d random hypercalls%n", sequencesRun, callsMade);
         if (driver != null) {
             driver.close();
             driver = null;
-        }
-    }
-
-    /** Tries and seed from {@code -Dkemu.fuzz.tries} and {@code -Dkemu.fuzz.seed}, for campaigns longer than make test's. */
-    static final class Campaign implements AroundPropertyHook {
-        @Override
-        public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
-            Integer tries = Integer.getInteger("kemu.fuzz.tries");
-            if (tries != null) {
-                context.attributes().setTries(tries);
-            }
-            String seed = System.getProperty("kemu.fuzz.seed");
-            if (seed != null) {
-                context.attributes().setSeed(seed);
-            }
-            return property.execute();
         }
     }
 }
