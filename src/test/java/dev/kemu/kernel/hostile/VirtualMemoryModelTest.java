@@ -161,7 +161,7 @@ class VirtualMemoryModelTest {
                 boolean allowed = !write || (area.getValue().flags() & PageTableEntry.WRITABLE) != 0;
                 DemandPaging.Outcome expected = area.getValue().touched().containsKey(va) ? DemandPaging.Outcome.ALREADY_PRESENT
                         : allowed ? DemandPaging.Outcome.MAPPED : DemandPaging.Outcome.ACCESS_DENIED;
-                DemandPaging.Outcome outcome = d.memory().demandPaging().handleFault(va, write ? DemandPaging.PF_WRITE : 0);
+                DemandPaging.Outcome outcome = d.memory().demandPaging().handleFault(va, write ? dev.kemu.machine.PageFaultCode.WRITE : 0);
                 assertEquals(expected, outcome, op + " at 0x" + Long.toHexString(va));
                 if (outcome == DemandPaging.Outcome.MAPPED) {
                     long frame = d.call(HC_TRANSLATE, va);
@@ -200,7 +200,7 @@ class VirtualMemoryModelTest {
         maps.forEach((va, mapping) -> {
             long probe = va + (mapping.huge() ? 0x12345 : 0x123);
             assertEquals(mapping.pa() + (probe - va), d.call(HC_TRANSLATE, probe), "translation of 0x" + Long.toHexString(probe));
-            long leaf = d.memory().pageTables().walk(va).levels().getLast().entry().raw();
+            long leaf = d.memory().pageTables().walk(dev.kemu.machine.VirtAddr.of(va)).levels().getLast().entry().raw();
             assertEquals(mapping.flags(), leaf & PageTables.ALLOWED_FLAGS, "flags of the mapping at 0x" + Long.toHexString(va));
         });
         List<Vma> kernel = d.memory().areas().vmas().stream().filter(v -> v.kind() == VmaKind.DEMAND_PAGED).toList();
