@@ -210,10 +210,12 @@ public final class PageTables {
         java.util.Map<Long, Integer> references = new java.util.HashMap<>();
         java.util.Set<Long> kernelHalf = new java.util.HashSet<>();
         countReferences(ram, pml4, 4, references, new java.util.HashSet<>());
+        // Every table below a kernel-half entry is shared by each address space that copies those
+        // entries (the boot tables and kernel_pml4 today), however many times this PML4 names it.
         for (int i = 256; i < 512; i++) {
             PageTableEntry entry = new PageTableEntry(ram.read64(pml4 + i * 8L));
             if (entry.present() && !entry.huge()) {
-                kernelHalf.add(entry.address().value());
+                collectTables(ram, entry.address().value(), 3, kernelHalf);
             }
         }
         references.forEach((table, count) -> {
@@ -221,6 +223,18 @@ public final class PageTables {
                 frames.pin(table / MmLayout.PAGE);
             }
         });
+    }
+
+    private static void collectTables(GuestRam ram, long table, int level, java.util.Set<Long> tables) {
+        if (!tables.add(table) || level == 1 || table + MmLayout.PAGE > ram.size()) {
+            return;
+        }
+        for (int i = 0; i < 512; i++) {
+            PageTableEntry entry = new PageTableEntry(ram.read64(table + i * 8L));
+            if (entry.present() && !entry.huge()) {
+                collectTables(ram, entry.address().value(), level - 1, tables);
+            }
+        }
     }
 
     private static void countReferences(GuestRam ram, long table, int level, java.util.Map<Long, Integer> references,

@@ -113,6 +113,11 @@ class HostileCorpusTest {
                         long result = d.call(HC_VMUNMAP, i * TWO_MIB, TWO_MIB);
                         assertTrue(result == i * TWO_MIB || result == EFAULT, "HC_VMUNMAP returned " + result);
                     }
+                    // The same page directory maps the kernel image at 0xffffffff80000000 (PDPT slot 510).
+                    for (long i = 0; i < 512; i++) {
+                        long result = d.call(HC_VMUNMAP, 0xffffffff80000000L + i * TWO_MIB, TWO_MIB);
+                        assertTrue(result == i * TWO_MIB || result == EFAULT, "kernel alias HC_VMUNMAP returned " + result);
+                    }
                     MmRoot root = d.memory().root();
                     assertEquals(FrameType.PAGE_TABLE, FrameTable.of(root).type(bootPd / 4096));
                     for (int i = 0; i < 64; i++) {
