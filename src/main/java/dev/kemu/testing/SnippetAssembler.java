@@ -46,7 +46,7 @@ public final class SnippetAssembler {
     private final Path includeDir;
 
     public SnippetAssembler(Path kernelElf) {
-        this(kernelElf, KernelSources.home().resolve("target/kemu-snippets"), DISK_ENTRIES);
+        this(kernelElf, ProjectFiles.resolve("target/kemu-snippets"), DISK_ENTRIES);
     }
 
     SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries) {
@@ -61,10 +61,22 @@ public final class SnippetAssembler {
      */
     public record Snippet(byte[] image, int codeEnd, SymbolTable symbols) {}
 
+    /** Name of inline snippets in assembler messages ({@code snippet:3: Error: ...}, lines counted from its first). */
+    public static final String INLINE = "snippet";
+
     /** {@code source} (Intel syntax, 64-bit) linked to run at {@code address}; execution ends at {@code codeEnd}. */
     public Snippet assemble(String source, long address) {
-        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code64\n" + source
-                + "\n.section .text, \"ax\"\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
+        return assemble(source, INLINE, address);
+    }
+
+    /**
+     * The same, with assembler messages naming {@code origin} (the user's file) and the source's own line
+     * numbers: a line marker after kemu's prelude resets GNU as's file and line.
+     */
+    public Snippet assemble(String source, String origin, long address) {
+        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code64\n"
+                + "# 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + source
+                + "\n# 1 \"<kemu snippet end>\"\n.section .text, \"ax\"\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
         String key = sha256(FORMAT + "\n" + text + "@" + Long.toHexString(address) + "#" + kernelStamp());
         Snippet cached;
         synchronized (MEMORY) {
