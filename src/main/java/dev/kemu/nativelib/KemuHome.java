@@ -25,7 +25,7 @@ import java.util.stream.Stream;
  *
  * <p>In kemu's repository that is {@code -Dkemu.home} (the build and the {@code kemu} launcher set it).
  * Used as a library, kemu has no repository: it unpacks the copies its jar carries under {@code kemu-home/}
- * into a per-user cache, {@code -Dkemu.cache}, else {@code $XDG_CACHE_HOME/kemu/VERSION}, else
+ * into a per-user cache, {@code -Dkemu.cache} (or {@code KEMU_CACHE}), else {@code $XDG_CACHE_HOME/kemu/VERSION}, else
  * {@code ~/.cache/kemu/VERSION}, once per jar, and runs the unpacked {@code natives.sh} there once per JVM
  * (a second run downloads nothing), so the native libraries get the same hash checks as in the repository.
  */
@@ -76,7 +76,7 @@ public final class KemuHome {
     }
 
     static Path cacheDirectory() {
-        String configured = System.getProperty("kemu.cache");
+        String configured = System.getProperty("kemu.cache", System.getenv("KEMU_CACHE"));
         if (configured != null && !configured.isBlank()) {
             return Path.of(configured).toAbsolutePath().normalize();
         }
