@@ -81,10 +81,22 @@ public final class Guest {
     }
 
     private GuestRun run(String assembly, String origin) {
+        return run(limit -> machine.run(assembly, origin, registers, budget, limit));
+    }
+
+    /**
+     * Runs guest code in C (gcc, {@code -ffreestanding -mno-red-zone -mcmodel=kernel}): the source defines
+     * {@code long kemu_test(void)}, called like a snippet's {@code call}; its result is {@code run.rax()}. It may
+     * call the kernel's functions by name (declare them {@code extern}).
+     */
+    public GuestRun runC(String source) {
+        return run(limit -> machine.runC(source, SnippetAssembler.INLINE + ".c", registers, budget, limit));
+    }
+
+    private GuestRun run(java.util.function.Function<Duration, GuestRun> runner) {
         machine.faultPolicy(onFault != null ? onFault : bootPolicy);
         try {
-            last = machine.run(assembly, origin, registers, budget,
-                    wallClockLimit != null ? wallClockLimit : RunWatchdog.configuredLimit());
+            last = runner.apply(wallClockLimit != null ? wallClockLimit : RunWatchdog.configuredLimit());
         } finally {
             registers.clear();
             machine.faultPolicy(bootPolicy);
@@ -93,13 +105,17 @@ public final class Guest {
     }
 
     /**
-     * Runs an assembly file: a path relative to the project directory ({@link ProjectFiles}), e.g.
+     * Runs an assembly file, or a C file ({@code .c}, as {@link #runC}): a path relative to the project directory ({@link ProjectFiles}), e.g.
      * {@code src/test/guest/x.S}, or absolute. Assembler messages name that file and its own lines.
      */
     public GuestRun runFile(String path) {
         Path file = ProjectFiles.resolve(path);
         try {
-            return run(Files.readString(file), file.toString());
+            String source = Files.readString(file);
+            if (file.getFileName().toString().endsWith(".c")) {
+                return run(limit -> machine.runC(source, file.toString(), registers, budget, limit));
+            }
+            return run(source, file.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read guest code " + file + " (relative paths are resolved against "
                     + "the project directory " + ProjectFiles.directory() + ")", e);

@@ -275,8 +275,17 @@ public final class TestMachine implements AutoCloseable {
 
     /** The same with assembler messages naming {@code origin} (the file the source came from). */
     public GuestRun run(String source, String origin, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
+        return run(assembler.assemble(source, origin, CODE_VA), source, registers, budget, wallClockLimit);
+    }
+
+    /** Runs guest code in C: its {@code long kemu_test(void)}, whose result lands in RAX. */
+    public GuestRun runC(String source, String origin, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
+        return run(assembler.assembleC(source, origin, CODE_VA), source, registers, budget, wallClockLimit);
+    }
+
+    private GuestRun run(SnippetAssembler.Snippet snippet, String source, Map<Integer, Long> registers, long budget,
+                         Duration wallClockLimit) {
         requireUsable();
-        SnippetAssembler.Snippet snippet = assembler.assemble(source, origin, CODE_VA);
         if (snippet.image().length > CODE_SIZE) {
             throw new IllegalArgumentException("snippet of " + snippet.image().length + " bytes exceeds the 64 KiB code area");
         }

@@ -108,6 +108,35 @@ class UserKernelTest {
         assertEquals(2, first.line(), error.getMessage());
     }
 
+    @Test
+    void runC_callsTheKernelsRoutineFromC(Guest guest) {
+        GuestRun run = guest.runC("""
+                extern long kernel_add(long a, long b);
+                long kemu_test(void) { return kernel_add(40, 2) * 10; }
+                """);
+        assertTrue(run.completed(), run.describe());
+        assertEquals(420, run.rax());
+    }
+
+    @Test
+    void runC_compilerErrorCountsTheSourcesOwnLines(Guest guest) {
+        ToolchainException error = assertThrows(ToolchainException.class,
+                () -> guest.runC("long kemu_test(void) {\n    return undeclared_name;\n}\n"));
+        Diagnostic first = error.diagnostics().getFirst();
+        assertEquals(SnippetAssembler.INLINE + ".c", first.file(), error.getMessage());
+        assertEquals(2, first.line(), error.getMessage());
+    }
+
+    @Test
+    void runFile_ofACFile_writesTheKernelsGlobal(Guest guest) throws IOException {
+        Files.writeString(ProjectFiles.resolve("target/user-kernel/set.c"),
+                "extern long pf_count;\nlong kemu_test(void) { pf_count = 77; return pf_count + 1; }\n");
+        GuestRun run = guest.runFile("target/user-kernel/set.c");
+        assertTrue(run.completed(), run.describe());
+        assertEquals(78, run.rax());
+        assertEquals(77, run.read64(symbol(guest, "pf_count")));
+    }
+
     private static String faultingSnippet() {
         return String.format("""
                     lea rax, [rip + 1f]
