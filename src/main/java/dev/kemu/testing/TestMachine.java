@@ -26,8 +26,10 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * A booted kernel whose memory services are initialised, with a code area and a stack for
- * test snippets, frozen in a {@link Snapshot}. Each {@link #run} starts from that snapshot,
+ * A booted kernel, with a code area and a stack for test snippets, frozen in a {@link Snapshot}:
+ * kemu's bundled kernel with its memory services initialised, or a kernel of the user's own
+ * ({@link KernelUnderTest}) stopped at its snapshot point, the areas mapped by kemu's memory services
+ * when the kernel uses them and into its own page tables otherwise ({@link HarnessMapper}). Each {@link #run} starts from that snapshot,
  * so no test sees what another did. One per thread.
  *
  * <pre>
