@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make run` and `make test`.
 # Both fetch what is missing (JDK check, native libraries, binutils check) first.
-.PHONY: run test bench build natives clean fuzz
+.PHONY: run test bench build natives clean fuzz install
 
 # kemu's exit status follows QEMU's isa-debug-exit: the guest's exit-port value v gives (v << 1) | 1.
 # kernel-asm/kmain.S writes 0 when its demo succeeded (1 when it failed), so success here is status 1;
@@ -16,6 +16,11 @@ test: natives
 # [PARALLEL=n] [MODEL_TRIES=n] [RAM=MiB]. Prints the seed, and the shrunk reproduction of a failure.
 fuzz: natives
 	SEED=$(SEED) PROGRAMS=$(PROGRAMS) HYPERCALLS=$(HYPERCALLS) PARALLEL=$(PARALLEL) MODEL_TRIES=$(MODEL_TRIES) RAM=$(RAM) scripts/fuzz.sh
+
+# kemu as one Maven dependency (dev.kemu:kemu) in the local repository, for tests in your own project
+# (README.md, "Testing your own kernel"). The jar carries the kernel sources and natives.sh.
+install:
+	scripts/mvn.sh -q install -DskipTests
 
 bench: natives
 	bench/run.sh

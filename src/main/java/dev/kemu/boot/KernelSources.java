@@ -1,5 +1,6 @@
 package dev.kemu.boot;
 
+import dev.kemu.nativelib.KemuHome;
 import dev.kemu.toolchain.ImageBuilder;
 
 import java.io.IOException;
@@ -29,7 +30,7 @@ public final class KernelSources {
         this.variant = variant;
     }
 
-    /** The repository's own kernel, found under {@code kemu.home} (or the working directory). */
+    /** kemu's own kernel, found in kemu's home: the repository ({@code kemu.home}) or the jar's unpacked copy. */
     public static KernelSources defaults() {
         return of(home());
     }
@@ -43,13 +44,13 @@ public final class KernelSources {
                     .sorted(KernelSources::bootFirst)
                     .forEach(p -> sources.put(p.getFileName().toString(), p));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + asm + " (is kemu.home the repository root?)", e);
+            throw new UncheckedIOException("cannot list " + asm + " (is kemu.home kemu's repository root?)", e);
         }
         return new KernelSources(home, sources, "default");
     }
 
     public static Path home() {
-        return Path.of(System.getProperty("kemu.home", ".")).toAbsolutePath().normalize();
+        return KemuHome.directory();
     }
 
     /** A variant with {@code fileName} replaced by {@code replacement} (or added, if new). */
@@ -72,11 +73,16 @@ public final class KernelSources {
         ImageBuilder builder = ImageBuilder.gnu();
         Path out = home.resolve("target/kernel").resolve(variant.equals("default") ? "default"
                 : "variant-" + Integer.toHexString(variant.hashCode()));
-        Path firmware = builder.build(List.of(home.resolve("kernel-asm").resolve(FIRMWARE_SOURCE)),
-                List.of(includeDir()), home.resolve("linker/firmware.ld"), home.resolve("target/kernel/firmware.elf"));
+        Path firmware = buildFirmware();
         Path kernel = builder.build(kernelFiles(), List.of(includeDir()), home.resolve("linker/kernel.ld"),
                 out.resolve("kernel.elf"));
         return new BuiltImages(firmware, kernel);
+    }
+
+    /** Builds (or reuses) kemu's firmware stub alone, for booting a kernel of the user's own. */
+    public Path buildFirmware() {
+        return ImageBuilder.gnu().build(List.of(home.resolve("kernel-asm").resolve(FIRMWARE_SOURCE)),
+                List.of(includeDir()), home.resolve("linker/firmware.ld"), home.resolve("target/kernel/firmware.elf"));
     }
 
     /** Paths of a built firmware stub and kernel. */

@@ -10,8 +10,8 @@ import java.util.List;
 /**
  * Finds a native library in this order: an environment variable (e.g. {@code UNICORN_LIB}),
  * the same name as a system property in lower case with dots ({@code kemu.unicorn.lib}),
- * the project-local {@code .native/} folder that {@code scripts/natives.sh} fills, and last
- * the system's dynamic linker search path. When none loads, the message lists every candidate
+ * the {@code .native/} folder of kemu's home ({@link KemuHome}) that {@code scripts/natives.sh} fills
+ * (run there first when kemu runs from its jar), and last the system's dynamic linker search path. When none loads, the message lists every candidate
  * with the reason it failed (missing file, or the dynamic linker's own words).
  */
 public record NativeLibraryLocator(String displayName, String envVariable, String projectRelativeDir,
@@ -34,6 +34,10 @@ public record NativeLibraryLocator(String displayName, String envVariable, Strin
             return new Located(path.toString(), openPath(path, arena));
         }
         List<Throwable> failures = new ArrayList<>();
+        String nativesFailure = KemuHome.prepareNatives();
+        if (nativesFailure != null) {
+            tried.add(nativesFailure);
+        }
         for (Path candidate : projectCandidates()) {
             if (Files.isRegularFile(candidate)) {
                 return new Located(candidate.toString(), openPath(candidate, arena));
@@ -56,11 +60,7 @@ public record NativeLibraryLocator(String displayName, String envVariable, Strin
     }
 
     private List<Path> projectCandidates() {
-        String home = System.getProperty("kemu.home");
-        if (home == null) {
-            return List.of();
-        }
-        Path dir = Path.of(home).resolve(projectRelativeDir);
+        Path dir = KemuHome.directory().resolve(projectRelativeDir);
         return systemSonames.stream().map(dir::resolve).toList();
     }
 

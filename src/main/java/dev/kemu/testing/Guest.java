@@ -1,6 +1,6 @@
 package dev.kemu.testing;
 
-import dev.kemu.boot.KernelSources;
+import dev.kemu.debug.FaultPolicy;
 import dev.kemu.unicorn.X86Reg;
 
 import java.io.IOException;
@@ -36,10 +36,23 @@ public final class Guest {
     private final Map<Integer, Long> registers = new LinkedHashMap<>();
     private long budget = DEFAULT_BUDGET;
     private Duration wallClockLimit;
+    private FaultPolicy onFault;
+    private final FaultPolicy bootPolicy;
     private GuestRun last;
 
     Guest(TestMachine machine) {
         this.machine = machine;
+        this.bootPolicy = machine.boot().faults().policy();
+    }
+
+    /**
+     * What this test's runs do with a fault that demand paging does not resolve: {@link FaultPolicy#DELIVER}
+     * runs the kernel's own handler from its IDT (to test a #PF handler), {@link FaultPolicy#REPORT} stops
+     * with a report. Until called, the policy the machine was booted with.
+     */
+    public Guest onFault(FaultPolicy policy) {
+        this.onFault = java.util.Objects.requireNonNull(policy, "fault policy");
+        return this;
     }
 
     /** Sets a register for the next run (RIP and RSP are set by the harness). */
@@ -64,18 +77,48 @@ public final class Guest {
     }
 
     public GuestRun run(String assembly) {
-        last = wallClockLimit == null ? machine.run(assembly, registers, budget)
-                : machine.run(assembly, registers, budget, wallClockLimit);
-        registers.clear();
+        return run(assembly, SnippetAssembler.INLINE);
+    }
+
+    private GuestRun run(String assembly, String origin) {
+        return run(limit -> machine.run(assembly, origin, registers, budget, limit));
+    }
+
+    /**
+     * Runs guest code in C (gcc, {@code -ffreestanding -mno-red-zone -mcmodel=kernel}): the source defines
+     * {@code long kemu_test(void)}, called like a snippet's {@code call}; its result is {@code run.rax()}. It may
+     * call the kernel's functions by name (declare them {@code extern}).
+     */
+    public GuestRun runC(String source) {
+        return run(limit -> machine.runC(source, SnippetAssembler.INLINE + ".c", registers, budget, limit));
+    }
+
+    private GuestRun run(java.util.function.Function<Duration, GuestRun> runner) {
+        machine.faultPolicy(onFault != null ? onFault : bootPolicy);
+        try {
+            last = runner.apply(wallClockLimit != null ? wallClockLimit : RunWatchdog.configuredLimit());
+        } finally {
+            registers.clear();
+            machine.faultPolicy(bootPolicy);
+        }
         return last;
     }
 
-    /** Runs an assembly file (a path relative to the repository root, e.g. {@code kernel-asm/tests/x.S}). */
+    /**
+     * Runs an assembly file, or a C file ({@code .c}, as {@link #runC}): a path relative to the project directory ({@link ProjectFiles}), e.g.
+     * {@code src/test/guest/x.S}, or absolute. Assembler messages name that file and its own lines.
+     */
     public GuestRun runFile(String path) {
+        Path file = ProjectFiles.resolve(path);
         try {
-            return run(Files.readString(KernelSources.home().resolve(path)));
+            String source = Files.readString(file);
+            if (file.getFileName().toString().endsWith(".c")) {
+                return run(limit -> machine.runC(source, file.toString(), registers, budget, limit));
+            }
+            return run(source, file.toString());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read guest code " + path, e);
+            throw new UncheckedIOException("cannot read guest code " + file + " (relative paths are resolved against "
+                    + "the project directory " + ProjectFiles.directory() + ")", e);
         }
     }
 

@@ -7,27 +7,33 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 
 /**
  * JUnit 5 extension that gives each test a {@link Guest} on a machine restored from the
- * booted-kernel snapshot. Machines are made once per thread (tests may run in parallel, one
- * engine per thread) and kept in the root store, which closes them after the run. A failing
- * test's message gets the last run's fault report and recent trace appended.
+ * booted-kernel snapshot. The kernel is kemu's bundled one, or the user's own named by
+ * {@link KemuKernel} on the test class or by {@code kemu.properties} on the test class path.
+ * Machines are made once per thread and kernel (tests may run in parallel, one engine per
+ * thread) and kept in the root store, which closes them after the run. A failing test's
+ * message gets the last run's fault report and recent trace appended.
  */
 public final class KemuExtension implements ParameterResolver, TestExecutionExceptionHandler {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KemuExtension.class);
 
-    /** One TestMachine per thread, closed with the root context. */
+    /** One TestMachine per thread and kernel (null: kemu's bundled kernel), closed with the root context. */
     static final class Machines implements ExtensionContext.Store.CloseableResource {
-        private final ThreadLocal<TestMachine> perThread = new ThreadLocal<>();
+        private final ThreadLocal<Map<Optional<KernelUnderTest>, TestMachine>> perThread =
+                ThreadLocal.withInitial(HashMap::new);
         private final List<TestMachine> all = new ArrayList<>();
 
-        TestMachine current() {
-            TestMachine machine = perThread.get();
+        TestMachine current(Optional<KernelUnderTest> kernel) {
+            TestMachine machine = perThread.get().get(kernel);
             if (machine == null || machine.abandoned()) { // a run overran its wall-clock limit: start afresh
-                machine = new TestMachine();
-                perThread.set(machine);
+                machine = kernel.map(TestMachine::new).orElseGet(TestMachine::new);
+                perThread.get().put(kernel, machine);
                 synchronized (all) {
                     all.add(machine);
                 }
@@ -54,12 +60,23 @@ public final class KemuExtension implements ParameterResolver, TestExecutionExce
         Machines machines = context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(Machines.class,
                 key -> new Machines(), Machines.class);
         try {
-            Guest guest = new Guest(machines.current());
+            Guest guest = new Guest(machines.current(kernelOf(context)));
             context.getStore(NAMESPACE).put(Guest.class, guest);
             return guest;
         } catch (RuntimeException e) {
             throw new ParameterResolutionException("cannot prepare a booted kemu machine: " + e.getMessage(), e);
         }
+    }
+
+    /** The kernel the test class asks for: {@link KemuKernel} (on it or an enclosing class), else kemu.properties. */
+    static Optional<KernelUnderTest> kernelOf(ExtensionContext context) {
+        for (Class<?> type = context.getRequiredTestClass(); type != null; type = type.getEnclosingClass()) {
+            KemuKernel annotation = type.getAnnotation(KemuKernel.class);
+            if (annotation != null) {
+                return Optional.of(KernelUnderTest.of(annotation));
+            }
+        }
+        return KernelUnderTest.fromProperties(context.getRequiredTestClass().getClassLoader());
     }
 
     @Override

@@ -6,7 +6,7 @@ import dev.kemu.elf.Segment;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.toolchain.GnuAssembler;
 import dev.kemu.toolchain.GnuLinker;
-import dev.kemu.toolchain.ImageBuilder;
+import dev.kemu.toolchain.CCompiler;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -46,7 +47,7 @@ public final class SnippetAssembler {
     private final Path includeDir;
 
     public SnippetAssembler(Path kernelElf) {
-        this(kernelElf, KernelSources.home().resolve("target/kemu-snippets"), DISK_ENTRIES);
+        this(kernelElf, ProjectFiles.resolve("target/kemu-snippets"), DISK_ENTRIES);
     }
 
     SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries) {
@@ -61,11 +62,42 @@ public final class SnippetAssembler {
      */
     public record Snippet(byte[] image, int codeEnd, SymbolTable symbols) {}
 
+    /** Name of inline snippets in assembler messages ({@code snippet:3: Error: ...}, lines counted from its first). */
+    public static final String INLINE = "snippet";
+
     /** {@code source} (Intel syntax, 64-bit) linked to run at {@code address}; execution ends at {@code codeEnd}. */
     public Snippet assemble(String source, long address) {
-        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code64\n" + source
-                + "\n.section .text, \"ax\"\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
-        String key = sha256(FORMAT + "\n" + text + "@" + Long.toHexString(address) + "#" + kernelStamp());
+        return assemble(source, INLINE, address);
+    }
+
+    /**
+     * The same, with assembler messages naming {@code origin} (the user's file) and the source's own line
+     * numbers: a line marker after kemu's prelude resets GNU as's file and line.
+     */
+    public Snippet assemble(String source, String origin, long address) {
+        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code64\n"
+                + "# 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + source
+                + "\n# 1 \"<kemu snippet end>\"\n.section .text, \"ax\"\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
+        return cached(text, null, address);
+    }
+
+    /** The function C calls to run guest code in C; what it returns lands in RAX. */
+    public static final String C_ENTRY = "kemu_test";
+
+    /**
+     * Guest code in C ({@link CCompiler#KERNEL_FLAGS}) linked to run at {@code address}: a stub calls its
+     * {@code long kemu_test(void)}; messages name {@code origin} and the source's own lines ({@code #line}).
+     */
+    public Snippet assembleC(String cSource, String origin, long address) {
+        String stub = ".intel_syntax noprefix\n.section .text, \"ax\"\n.code64\n    call " + C_ENTRY
+                + "\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
+        String c = "#line 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + cSource + "\n";
+        return cached(stub, c, address);
+    }
+
+    private Snippet cached(String text, String cText, long address) {
+        String key = sha256(FORMAT + "\n" + text + (cText == null ? "" : "\n/*C*/\n" + cText) + "@"
+                + Long.toHexString(address) + "#" + kernelStamp());
         Snippet cached;
         synchronized (MEMORY) {
             cached = MEMORY.get(key);
@@ -73,14 +105,14 @@ public final class SnippetAssembler {
         if (cached != null) {
             return cached;
         }
-        Snippet snippet = fromDiskOrBuild(key, text, address);
+        Snippet snippet = fromDiskOrBuild(key, text, cText, address);
         synchronized (MEMORY) {
             MEMORY.put(key, snippet);
         }
         return snippet;
     }
 
-    private Snippet fromDiskOrBuild(String key, String text, long address) {
+    private Snippet fromDiskOrBuild(String key, String text, String cText, long address) {
         try {
             Optional<byte[]> stored = disk.lookup(key);
             if (stored.isPresent()) {
@@ -93,8 +125,16 @@ public final class SnippetAssembler {
             Files.writeString(script, String.format("SECTIONS { . = 0x%x; .snippet : { *(.text*) *(.rodata*) *(.data*) "
                     + "*(.bss*) *(COMMON) } /DISCARD/ : { *(.note*) *(.comment) *(.eh_frame*) } }%n", address));
             Path elf = work.resolve("snippet.elf");
-            new ImageBuilder(new GnuAssembler(), new GnuLinker("ld", List.of("--just-symbols=" + kernelElf)))
-                    .build(List.of(source), List.of(includeDir), script, elf);
+            List<Path> objects = new ArrayList<>();
+            objects.add(work.resolve("snippet.o"));
+            new GnuAssembler().assemble(source, List.of(includeDir), objects.getFirst());
+            if (cText != null) {
+                Path cSource = work.resolve("snippet.c");
+                Files.writeString(cSource, cText);
+                objects.add(work.resolve("snippet_c.o"));
+                new CCompiler().compile(cSource, List.of(), List.of(), objects.getLast());
+            }
+            new GnuLinker("ld", List.of("--just-symbols=" + kernelElf)).link(objects, script, elf);
             Snippet snippet = snippetOf(ElfImage.read(elf), address);
             disk.store(key, elf, work);
             return snippet;

@@ -4,6 +4,7 @@ import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.boot.KernelSources;
+import dev.kemu.debug.FaultPolicy;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.MapResult;
@@ -25,8 +26,10 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * A booted kernel whose memory services are initialised, with a code area and a stack for
- * test snippets, frozen in a {@link Snapshot}. Each {@link #run} starts from that snapshot,
+ * A booted kernel, with a code area and a stack for test snippets, frozen in a {@link Snapshot}:
+ * kemu's bundled kernel with its memory services initialised, or a kernel of the user's own
+ * ({@link KernelUnderTest}) stopped at its snapshot point, the areas mapped by kemu's memory services
+ * when the kernel uses them and into its own page tables otherwise ({@link HarnessMapper}). Each {@link #run} starts from that snapshot,
  * so no test sees what another did. One per thread.
  *
  * <pre>
@@ -77,6 +80,11 @@ public final class TestMachine implements AutoCloseable {
         this(BootOptions.defaults().withBlockTrace(TRACE_BLOCKS).withRam(ramBytes), true);
     }
 
+    /** A test machine booted from a kernel of the user's own, snapshotted at its {@link KernelUnderTest#snapshotAt()}. */
+    public TestMachine(KernelUnderTest kernel) {
+        this(new RunWatchdog(), kernel);
+    }
+
     private TestMachine(BootOptions options, boolean snapshots) {
         this(new RunWatchdog(), options, snapshots);
     }
@@ -85,6 +93,10 @@ public final class TestMachine implements AutoCloseable {
     // belongs to the thread that made it, and fault reports disassemble on the running thread.
     private TestMachine(RunWatchdog watchdog, BootOptions options, boolean snapshots) {
         this(watchdog, watchdog.onRunner(() -> Parts.build(options, snapshots)));
+    }
+
+    private TestMachine(RunWatchdog watchdog, KernelUnderTest kernel) {
+        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel, BootOptions.defaults().withBlockTrace(TRACE_BLOCKS))));
     }
 
     private TestMachine(RunWatchdog watchdog, Parts parts) {
@@ -98,9 +110,56 @@ public final class TestMachine implements AutoCloseable {
         startRegisters = parts.startRegisters();
     }
 
-    /** What the constructor builds: a booted kernel with the test areas mapped, and its snapshot. */
+    /**
+     * What the constructor builds: a booted kernel with the test areas mapped, and its snapshot. {@code memory}
+     * is null for a kernel that does not use kemu's memory services; {@code bootReport} null for a user kernel
+     * (its boot stops at the snapshot point, not at the end).
+     */
     private record Parts(KernelBoot boot, BootReport bootReport, KernelMemory memory, SnippetAssembler assembler,
                          long codePhys, Snapshot snapshot, RegisterBlock startRegisters) {
+        static Parts build(KernelUnderTest kernel, BootOptions options) {
+            UserKernelBoot.Booted booted = UserKernelBoot.boot(kernel, options);
+            KernelBoot boot = booted.boot();
+            try {
+                KernelMemory memory = boot.services().memory().orElse(null);
+                long codePhys;
+                if (memory != null) {
+                    codePhys = mapArea(memory, CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
+                    mapArea(memory, STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
+                } else {
+                    codePhys = mapHarnessAreas(boot, booted.reserve());
+                }
+                return snapshotted(boot, null, memory, new SnippetAssembler(kernel.image()), codePhys, true);
+            } catch (RuntimeException e) {
+                boot.close();
+                throw e;
+            }
+        }
+
+        private static long mapHarnessAreas(KernelBoot boot, HarnessReserve reserve) {
+            long codePhys = reserve.take(CODE_SIZE);
+            long stackPhys = reserve.take(STACK_SIZE);
+            var cpu = boot.machine().cpu();
+            HarnessMapper mapper = new HarnessMapper(boot.machine().ram(), cpu.cr3(), reserve);
+            mapper.map(CODE_VA, CODE_SIZE, codePhys, PageTableEntry.WRITABLE);
+            // NX is a reserved bit while EFER.NXE is clear: set, it would fault every stack access
+            boolean nx = (cpu.efer() & dev.kemu.machine.CpuState.EFER_NXE) != 0;
+            mapper.map(STACK_VA, STACK_SIZE, stackPhys, PageTableEntry.WRITABLE | (nx ? PageTableEntry.NO_EXECUTE : 0));
+            boot.machine().flushTlb();
+            return codePhys;
+        }
+
+        private static Parts snapshotted(KernelBoot boot, BootReport bootReport, KernelMemory memory,
+                                         SnippetAssembler assembler, long codePhys, boolean snapshots) {
+            RegisterBlock startRegisters = boot.machine().registers(X86Reg.RSP, X86Reg.RBP);
+            startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
+            Snapshot snapshot = snapshots ? Snapshot.take(boot.machine()) : null;
+            if (snapshot != null) {
+                snapshot.leaveTranslationsOf(codePhys, CODE_SIZE); // run() drops them when the snippet changes
+            }
+            return new Parts(boot, bootReport, memory, assembler, codePhys, snapshot, startRegisters);
+        }
+
         static Parts build(BootOptions options, boolean snapshots) {
             KernelSources.BuiltImages images = KernelSources.defaults().build();
             KernelBoot boot = new KernelBoot(images, options);
@@ -113,14 +172,7 @@ public final class TestMachine implements AutoCloseable {
                         "kmain did not initialise the memory services (HC_MM_INIT)"));
                 long codePhys = mapArea(memory, CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
                 mapArea(memory, STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
-                SnippetAssembler assembler = new SnippetAssembler(images.kernel());
-                RegisterBlock startRegisters = boot.machine().registers(X86Reg.RSP, X86Reg.RBP);
-                startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
-                Snapshot snapshot = snapshots ? Snapshot.take(boot.machine()) : null;
-                if (snapshot != null) {
-                    snapshot.leaveTranslationsOf(codePhys, CODE_SIZE); // run() drops them when the snippet changes
-                }
-                return new Parts(boot, bootReport, memory, assembler, codePhys, snapshot, startRegisters);
+                return snapshotted(boot, bootReport, memory, new SnippetAssembler(images.kernel()), codePhys, snapshots);
             } catch (RuntimeException e) {
                 boot.close();
                 throw e;
@@ -148,8 +200,24 @@ public final class TestMachine implements AutoCloseable {
         return boot;
     }
 
+    /** kemu's memory services of the kernel; refused, with the reason, when the kernel does not use them. */
     public KernelMemory memory() {
+        if (memory == null) {
+            throw new IllegalStateException("the kernel under test does not use kemu's memory services (it made no "
+                    + "HC_MM_INIT hypercall before its snapshot point), so there is no kemu allocator state to "
+                    + "check; assert on the kernel's own memory (GuestRun.read64) instead");
+        }
         return memory;
+    }
+
+    /** True when the kernel initialised kemu's memory services (HC_MM_INIT) before the snapshot. */
+    public boolean usesMemoryServices() {
+        return memory != null;
+    }
+
+    /** What happens to the next runs' faults that demand paging does not resolve (the guest's own handler, a report...). */
+    public void faultPolicy(FaultPolicy policy) {
+        boot.faults().policy(policy);
     }
 
     /** Back to the snapshot: RAM pages written since, CPU context, TLB, reports. Returns pages copied. */
@@ -204,8 +272,22 @@ public final class TestMachine implements AutoCloseable {
      * throws {@link GuestTimeoutException} and leaves this machine {@link #abandoned()}.
      */
     public GuestRun run(String source, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
+        return run(source, SnippetAssembler.INLINE, registers, budget, wallClockLimit);
+    }
+
+    /** The same with assembler messages naming {@code origin} (the file the source came from). */
+    public GuestRun run(String source, String origin, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
+        return run(assembler.assemble(source, origin, CODE_VA), source, registers, budget, wallClockLimit);
+    }
+
+    /** Runs guest code in C: its {@code long kemu_test(void)}, whose result lands in RAX. */
+    public GuestRun runC(String source, String origin, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
+        return run(assembler.assembleC(source, origin, CODE_VA), source, registers, budget, wallClockLimit);
+    }
+
+    private GuestRun run(SnippetAssembler.Snippet snippet, String source, Map<Integer, Long> registers, long budget,
+                         Duration wallClockLimit) {
         requireUsable();
-        SnippetAssembler.Snippet snippet = assembler.assemble(source, CODE_VA);
         if (snippet.image().length > CODE_SIZE) {
             throw new IllegalArgumentException("snippet of " + snippet.image().length + " bytes exceeds the 64 KiB code area");
         }

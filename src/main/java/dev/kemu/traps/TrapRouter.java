@@ -32,7 +32,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
 
     private final Supplier<Optional<KernelMemory>> memory;
     private final FaultAnalyzer analyzer;
-    private final FaultPolicy policy;
+    private volatile FaultPolicy policy;
     private final FaultLog faults = new FaultLog();
     private final BooleanSupplier tracing;
     private final Consumer<String> trace;
@@ -50,6 +50,15 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         this.policy = policy;
         this.tracing = tracing;
         this.trace = trace;
+    }
+
+    /** Changes the policy for the faults from now on (the test harness sets it per test). */
+    public void policy(FaultPolicy newPolicy) {
+        this.policy = java.util.Objects.requireNonNull(newPolicy, "fault policy");
+    }
+
+    public FaultPolicy policy() {
+        return policy;
     }
 
     public List<FaultReport> reports() {

@@ -1,0 +1,85 @@
+package dev.kemu.testing;
+
+import dev.kemu.boot.BootOptions;
+import dev.kemu.boot.KernelBoot;
+import dev.kemu.boot.KernelSources;
+import dev.kemu.elf.ElfImage;
+import dev.kemu.elf.Symbol;
+import dev.kemu.machine.CpuState;
+import dev.kemu.machine.Machine;
+import dev.kemu.machine.RunLimits;
+import dev.kemu.machine.RunResult;
+import dev.kemu.machine.StopReason;
+
+/**
+ * Boots a kernel of the user's own (kemu's firmware stub, then the user's ELF) up to its snapshot point,
+ * with the {@link HarnessReserve} cut from its memory map first. What is left for {@link TestMachine} is
+ * to map the snippet areas and take the snapshot.
+ */
+final class UserKernelBoot {
+    private static final String MARKER = "snapshot marker";
+
+    private UserKernelBoot() {}
+
+    /** The booted kernel, stopped at its snapshot point, and the RAM kept for the harness. */
+    record Booted(KernelBoot boot, HarnessReserve reserve) {}
+
+    static Booted boot(KernelUnderTest kernel, BootOptions options) {
+        ElfImage firmware = ElfImage.read(KernelSources.defaults().buildFirmware());
+        KernelBoot boot = new KernelBoot(firmware, ElfImage.read(kernel.image()),
+                options.withRam(kernel.ramBytes()).withCommandLine(kernel.commandLine()));
+        try {
+            HarnessReserve reserve = HarnessReserve.carve(boot.machine().ram());
+            long start = firmware.symbols().address("fw_entry");
+            RunLimits limits = new RunLimits(options.instructionBudget(), options.timeout());
+            RunResult result = switch (kernel.snapshotAt()) {
+                case SnapshotPoint.AtSymbol symbol -> boot.machine().run(start, address(boot, kernel, symbol), limits);
+                case SnapshotPoint.AfterPortWrite port -> runToPortWrite(boot.machine(), start, port.port(), limits);
+            };
+            boolean arrived = kernel.snapshotAt() instanceof SnapshotPoint.AtSymbol
+                    ? result.reason() == StopReason.REACHED_END
+                    : result.reason() == StopReason.HOST_REQUEST && MARKER.equals(result.detail());
+            if (!arrived) {
+                throw new IllegalStateException("the kernel " + kernel.image() + " did not reach its snapshot point ("
+                        + kernel.snapshotAt() + "): " + result.reason() + " (" + result.detail() + ") at "
+                        + boot.symbols().symbolize(result.cpu().rip()) + " after " + result.instructions()
+                        + " instructions" + consoleOf(boot)
+                        + (boot.faults().reports().isEmpty() ? "" : "\n" + boot.faults().reports().getLast().text()));
+            }
+            requireLongModePaging(kernel, result.cpu());
+            boot.machine().rememberKernelMode(); // for faults later taken in ring 3
+            return new Booted(boot, reserve);
+        } catch (RuntimeException e) {
+            boot.close();
+            throw e;
+        }
+    }
+
+    private static long address(KernelBoot boot, KernelUnderTest kernel, SnapshotPoint.AtSymbol symbol) {
+        return boot.kernel().symbols().find(symbol.name()).map(Symbol::address).orElseThrow(() ->
+                new IllegalArgumentException(kernel.image() + " has no symbol '" + symbol.name() + "' (snapshotAt): "
+                        + "name a function the kernel reaches once it is ready (kmain, kernel_main, main), link the "
+                        + "ELF with its symbol table, or mark the moment with a port write (snapshotAt = \"port:0x501\")"));
+    }
+
+    private static RunResult runToPortWrite(Machine machine, long start, int port, RunLimits limits) {
+        try (Machine.Subscription marker = machine.attach(port,
+                (m, p, size, value) -> m.requestStop(StopReason.HOST_REQUEST, 0, MARKER))) {
+            return machine.run(start, limits);
+        }
+    }
+
+    private static void requireLongModePaging(KernelUnderTest kernel, CpuState cpu) {
+        if (!cpu.longModeActive() || !cpu.pagingEnabled()) {
+            throw new IllegalStateException(String.format("the kernel %s is not in 64-bit mode with paging at its "
+                    + "snapshot point %s (CR0=0x%x, EFER=0x%x): kemu's snippets run as 64-bit code; take the "
+                    + "snapshot later, once the kernel runs in long mode", kernel.image(), kernel.snapshotAt(),
+                    cpu.cr0(), cpu.efer()));
+        }
+    }
+
+    private static String consoleOf(KernelBoot boot) {
+        String text = boot.console().text();
+        return text.isEmpty() ? "" : "\ndebug console so far:\n" + text;
+    }
+}

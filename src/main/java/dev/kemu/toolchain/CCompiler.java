@@ -1,0 +1,66 @@
+package dev.kemu.toolchain;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * gcc for guest code in C, as kernel authors compile it: freestanding, no red zone (interrupts push onto
+ * the stack below RSP), the kernel code model (code in the top 2 GiB, where kemu's snippets run), no
+ * stack protector or PIC, and no unwind tables. Warnings are reported only when the compile fails.
+ */
+public final class CCompiler {
+    /** What every compile gets; the kernel author's own flags come after. */
+    public static final List<String> KERNEL_FLAGS = List.of("-m64", "-ffreestanding", "-mno-red-zone",
+            "-mcmodel=kernel", "-fno-pic", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-nostdlib", "-O2");
+    // "tests/add.c:3:5: error: expected ';' before '}' token"
+    private static final Pattern LOCATED = Pattern.compile("^(.+?):(\\d+):(?:\\d+:)? (?:fatal )?error: (.*)$");
+
+    private final String executable;
+
+    public CCompiler() {
+        this("gcc");
+    }
+
+    public CCompiler(String executable) {
+        this.executable = executable;
+    }
+
+    /** Compiles {@code source} into {@code object}, searching {@code includeDirs} for headers. */
+    public void compile(Path source, List<Path> includeDirs, List<String> extraFlags, Path object) {
+        List<String> command = new ArrayList<>(List.of(executable));
+        command.addAll(KERNEL_FLAGS);
+        command.addAll(extraFlags);
+        for (Path dir : includeDirs) {
+            command.add("-I");
+            command.add(dir.toString());
+        }
+        command.addAll(List.of("-c", "-o", object.toString(), source.toString()));
+        ProcessRunner.Result result;
+        try {
+            result = ProcessRunner.run(command, null);
+        } catch (ToolchainException e) {
+            throw new ToolchainException("cannot compile C guest code: " + e.getMessage()
+                    + " (guest code in C needs gcc: apt-get install gcc)", List.of());
+        }
+        if (result.exitCode() != 0) {
+            throw new AssemblyException("compiling " + source + " failed", parse(result.output(), source));
+        }
+    }
+
+    static List<Diagnostic> parse(String output, Path source) {
+        List<Diagnostic> diagnostics = new ArrayList<>();
+        for (String line : output.split("\\R")) {
+            Matcher located = LOCATED.matcher(line);
+            if (located.matches()) {
+                diagnostics.add(new Diagnostic(located.group(1), Integer.parseInt(located.group(2)), located.group(3)));
+            }
+        }
+        if (diagnostics.isEmpty() && !output.isBlank()) {
+            diagnostics.add(new Diagnostic(source.toString(), 0, output.strip()));
+        }
+        return diagnostics;
+    }
+}
