@@ -40,6 +40,12 @@ final class TestKernelBuild {
         return SOURCES.resolve(name).toAbsolutePath();
     }
 
+    static String missingToolsMessage(List<String> missing) {
+        return "the test kernels in " + SOURCES + " are built with " + String.join(", ", TOOLS) + ", but "
+                + String.join(" and ", missing) + (missing.size() == 1 ? " is" : " are") + " not on the PATH; install "
+                + "them (Debian: apt-get install gcc binutils make) and run the tests again";
+    }
+
     private static void build() {
         if (!Files.isDirectory(SOURCES)) {
             throw new IllegalStateException(SOURCES.toAbsolutePath() + " not found: run the tests from the repository "
@@ -47,9 +53,7 @@ final class TestKernelBuild {
         }
         List<String> missing = HostTools.missing(TOOLS);
         if (!missing.isEmpty()) {
-            throw new IllegalStateException("the test kernels in " + SOURCES + " are built with " + String.join(", ", TOOLS)
-                    + ", but " + String.join(", ", missing) + " is not on the PATH; install them (Debian: apt-get "
-                    + "install gcc binutils make)");
+            throw new IllegalStateException(missingToolsMessage(missing));
         }
         List<String> command = List.of("make", "-s", "-C", SOURCES.toString(), "OUT=" + OUTPUT.toAbsolutePath());
         try {
