@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -80,7 +81,7 @@ class WrongPageTableEntryKernelTest {
     /** The 1-based number of the only line of a test kernel source containing {@code marker}. */
     private static int lineOf(String source, String marker) throws IOException {
         List<String> lines = Files.readAllLines(TestKernelBuild.source(source));
-        List<Integer> found = java.util.stream.IntStream.range(0, lines.size())
+        List<Integer> found = IntStream.range(0, lines.size())
                 .filter(i -> lines.get(i).contains(marker)).boxed().toList();
         assertEquals(1, found.size(), source + " must contain '" + marker + "' exactly once");
         return found.getFirst() + 1;
