@@ -1,16 +1,15 @@
 package dev.kemu.boot;
 
+import dev.kemu.testutil.GuestOutput;
+import dev.kemu.testutil.QemuRunner;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The kernel is a real Multiboot image: converted to elf32-i386 it boots under QEMU's own
@@ -23,18 +22,14 @@ class QemuFidelityTest {
 
     @Test
     void sameImageUnderQemu_printsTheSameLinesUpToTheServicesProbe() throws Exception {
-        assumeTrue(new ProcessBuilder("sh", "-c", "command -v qemu-system-x86_64").start().waitFor() == 0,
-                "qemu-system-x86_64 is not installed");
+        QemuRunner.assumeInstalled();
         KernelSources.BuiltImages images = TestKernels.defaultKernel();
         Path elf32 = dir.resolve("kernel32.elf");
         assertEquals(0, new ProcessBuilder("objcopy", "-O", "elf32-i386", images.kernel().toString(), elf32.toString())
                 .inheritIO().start().waitFor());
-        Process qemu = new ProcessBuilder("qemu-system-x86_64", "-kernel", elf32.toString(), "-m", "64M", "-display",
-                "none", "-debugcon", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        assertTrue(qemu.waitFor(60, TimeUnit.SECONDS), "QEMU did not finish");
-        String underQemu = new String(qemu.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-        assertEquals(1, qemu.exitValue(), "isa-debug-exit with code 0 exits with status 1: " + underQemu);
+        GuestOutput qemu = QemuRunner.boot(elf32, dir);
+        String underQemu = qemu.debugConsole();
+        assertEquals(1, qemu.exitStatus(), "isa-debug-exit with code 0 exits with status 1: " + qemu.describe());
 
         String underKemu;
         try (KernelBoot boot = new KernelBoot(images, BootOptions.defaults())) {
