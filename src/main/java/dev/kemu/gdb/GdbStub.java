@@ -22,7 +22,7 @@ import java.util.Optional;
 public final class GdbStub {
     private static final Logger log = LoggerFactory.getLogger(GdbStub.class);
     private static final String SUPPORTED = "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;"
-            + "vContSupported+;QStartNoAckMode+";
+            + "vContSupported+;QStartNoAckMode+;ReverseStep+;ReverseContinue+";
 
     private final KernelBoot boot;
     private final Machine machine;
@@ -36,7 +36,7 @@ public final class GdbStub {
         this.boot = boot;
         this.machine = boot.machine();
         this.control = new RunControl(machine, boot.faults(), firstInstruction);
-        this.monitor = new MonitorCommands(boot);
+        this.monitor = new MonitorCommands(boot, control);
         boot.symbols().find("kmain").ifPresent(kmain -> machine.onInstructionAt(kmain.address(),
                 machine::rememberKernelMode));
     }
@@ -77,7 +77,7 @@ public final class GdbStub {
         String text = packet.text();
         try {
             if (text.startsWith("X")) {
-                channel.send(writeBinary(packet.payload()));
+                channel.send(edited(writeBinary(packet.payload())));
                 return true;
             }
             if (text.equals("k") || text.startsWith("vKill")) {
@@ -130,6 +130,12 @@ public final class GdbStub {
 
     /** The packets that run the guest: {@code s c vCont;...}; empty for every other packet. */
     private Optional<StopEvent> execution(String text) {
+        if (text.equals("bs")) {
+            return Optional.of(control.reverseStep());
+        }
+        if (text.equals("bc")) {
+            return Optional.of(control.reverseContinue());
+        }
         if (text.startsWith("vCont;")) {
             String action = text.substring(6).split("[;:]")[0];
             return switch (action.charAt(0)) {
@@ -161,17 +167,25 @@ public final class GdbStub {
         }
         return switch (text.charAt(0)) {
             case 'g' -> readRegisters();
-            case 'G' -> writeRegisters(text.substring(1));
+            case 'G' -> edited(writeRegisters(text.substring(1)));
             case 'p' -> readRegister(text.substring(1));
-            case 'P' -> writeRegister(text.substring(1));
+            case 'P' -> edited(writeRegister(text.substring(1)));
             case 'm' -> readMemory(text.substring(1));
-            case 'M' -> writeMemory(text.substring(1));
+            case 'M' -> edited(writeMemory(text.substring(1)));
             case 'Z', 'z' -> breakpoint(text.charAt(0) == 'Z', text.substring(1));
             case 'H', 'T' -> "OK"; // one thread (one CPU) until the PC platform adds more
             case 'q' -> query(text);
             case 'v' -> text.equals("vCont?") ? "vCont;c;C;s;S" : "";
             default -> "";
         };
+    }
+
+    /** After a successful write by the debugger, the recorded history no longer leads here. */
+    private String edited(String reply) {
+        if (reply.equals("OK")) {
+            control.guestEdited();
+        }
+        return reply;
     }
 
     private static String query(String text) {

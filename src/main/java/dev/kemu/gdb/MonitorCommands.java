@@ -24,6 +24,8 @@ final class MonitorCommands {
               tlb                   every mapped range of the current CR3, with flags
               idt | gdt             the descriptor tables the CPU uses
               phys ADDR LEN         physical memory, hex
+              last-write ADDR|SYMBOL  the last instruction that wrote the 8 bytes at ADDR, with old and new value
+              time                  instructions executed since the session began
               snapshot NAME         remember the machine (RAM and CPU) under NAME
               restore NAME          go back to snapshot NAME
             """;
@@ -31,10 +33,12 @@ final class MonitorCommands {
     private final KernelBoot boot;
     private final Machine machine;
     private final Map<String, Snapshot> snapshots = new HashMap<>();
+    private final RunControl control;
 
-    MonitorCommands(KernelBoot boot) {
+    MonitorCommands(KernelBoot boot, RunControl control) {
         this.boot = boot;
         this.machine = boot.machine();
+        this.control = control;
     }
 
     String run(String line) {
@@ -44,6 +48,8 @@ final class MonitorCommands {
                 case "", "help" -> HELP;
                 case "explain" -> explain(argument(words, 1, "explain ADDR|SYMBOL"));
                 case "fault" -> fault();
+                case "last-write" -> lastWrite(argument(words, 1, "last-write ADDR|SYMBOL"));
+                case "time" -> String.format("instruction %,d since the session began%n", control.now());
                 case "mm" -> boot.services().memory().map(MemoryReport::of)
                         .orElse("kemu's memory services are not initialised (the kernel made no HC_MM_INIT)\n");
                 case "tlb" -> MappedRanges.describe(machine);
@@ -91,7 +97,39 @@ final class MonitorCommands {
 
     private String fault() {
         List<FaultReport> reports = boot.faults().reports();
-        return reports.isEmpty() ? "no fault so far\n" : reports.getLast().text();
+        if (reports.isEmpty()) {
+            return "no fault so far\n";
+        }
+        FaultReport report = reports.getLast();
+        return report.text() + entryHistory(report.walk());
+    }
+
+    /** Who wrote the page-table entry where the fault's walk ended: turns "not present" into "written at ..., value ...". */
+    private String entryHistory(FaultReport.Walk walk) {
+        if (walk == null || walk.levels().isEmpty()) {
+            return "";
+        }
+        FaultReport.Level last = walk.levels().getLast();
+        long entry = Long.parseUnsignedLong(last.entryAddress().replaceFirst("^[PV]?0x", ""), 16);
+        return String.format("%s %s[%d] @ %s: %s%n", last.table(), last.tableAddress(), last.index(), last.entryAddress(),
+                describe(control.lastWrite(entry, 8), "never written since the debugging session began"));
+    }
+
+    private String lastWrite(String what) {
+        long va = address(what);
+        long physical = machine.physical(va);
+        if (physical < 0) {
+            throw new IllegalArgumentException(String.format("0x%x is not mapped now, so kemu cannot tell which "
+                    + "physical bytes to look for", va));
+        }
+        return String.format("0x%x (P0x%x): %s%n", va, physical, describe(control.lastWrite(physical, 8),
+                "not written since the debugging session began (or before the last edit by the debugger)"));
+    }
+
+    private String describe(java.util.Optional<RunControl.LastWrite> write, String none) {
+        return write.map(w -> String.format("last written by %s at instruction %,d: %d bytes at P0x%x, 0x%x -> 0x%x",
+                boot.symbols().symbolize(w.rip()), w.time(), w.size(), w.address(), w.oldValue(), w.newValue()))
+                .orElse(none);
     }
 
     private String phys(long address, long length) {
@@ -126,6 +164,7 @@ final class MonitorCommands {
             throw new IllegalArgumentException("no snapshot named '" + name + "' (taken: " + snapshots.keySet() + ")");
         }
         long pages = snapshot.restore();
+        control.guestEdited();
         return String.format("restored '%s' (%d pages copied); RIP %s; gdb's register cache is stale: run `flushregs`%n",
                 name, pages, boot.symbols().symbolize(machine.cpu().rip()));
     }

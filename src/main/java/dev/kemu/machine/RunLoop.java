@@ -64,19 +64,22 @@ final class RunLoop {
     }
 
     RunResult run(long startRip, long endRip, RunLimits limits) {
-        return run(startRip, endRip, limits, false);
+        return run(startRip, endRip, limits, 0, () -> 0);
     }
 
     /**
-     * Executes exactly one instruction (Unicorn's own count; the budget hook stops before the
-     * instruction it counts): {@link StopReason#REACHED_END} after it, or {@link StopReason#HALTED}
-     * when it was a {@code hlt}, unless a hook or fault stopped the run for another reason.
+     * Executes at most {@code count} instructions with Unicorn's own count (the budget hook stops
+     * before the instruction it counts, so it cannot say "exactly"). One instruction ends with
+     * {@link StopReason#REACHED_END}, or {@link StopReason#HALTED} when it was a {@code hlt}; a
+     * longer run ends as a quiet stop, which the caller tells from a hlt by its own count.
      */
-    RunResult step(long startRip) {
-        return run(startRip, 0, RunLimits.UNCOUNTED, true);
+    RunResult runExactly(long startRip, long count, java.util.function.LongSupplier remaining) {
+        return run(startRip, 0, RunLimits.UNCOUNTED, count, remaining);
     }
 
-    private RunResult run(long startRip, long endRip, RunLimits limits, boolean oneInstruction) {
+    private RunResult run(long startRip, long endRip, RunLimits limits, long exactly, java.util.function.LongSupplier remaining) {
+        boolean oneInstruction = exactly == 1;
+        long count = exactly;
         counter.arm(limits.instructionBudget());
         stopReason = null;
         exitCode = 0;
@@ -92,7 +95,7 @@ final class RunLoop {
         while (true) {
             resumeAfterTrap = false;
             try {
-                engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), oneInstruction ? 1 : 0);
+                engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), count);
             } catch (UnicornException e) {
                 if (e.error() == UcError.UNKNOWN) {
                     throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause
@@ -103,7 +106,10 @@ final class RunLoop {
             } catch (Error e) {
                 throw withPosition(e);
             }
-            if (!resumeAfterTrap || oneInstruction || stopReason != null || engineError != null || outOfTime(limits, started)) {
+            if (exactly > 0) {
+                count = remaining.getAsLong(); // what is left of an exact run after a handled #UD
+            }
+            if (!resumeAfterTrap || (exactly > 0 && count <= 0) || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;
             }
             rip = engine.regRead(X86Reg.RIP); // the guest's #UD handler

@@ -106,6 +106,9 @@ class GdbClientTest {
                     "the store after the 10-byte movabs: " + out);
             assertTrue(out.contains("0xffff900000000000") && out.toLowerCase().contains("page fault"), out);
             assertTrue(out.contains("PML4"), "monitor explain shows the walk: " + out);
+            assertTrue(Pattern.compile("PML4 P0x[0-9a-f]+\\[288] @ P0x[0-9a-f]+: (last written by \\S+ at instruction"
+                    + " [0-9,]+: 8 bytes at P0x[0-9a-f]+, 0x[0-9a-f]+ -> 0x0|never written)").matcher(out).find(),
+                    "monitor fault says who last wrote the PML4 entry where the walk stopped: " + out);
         }
     }
 
@@ -125,6 +128,30 @@ class GdbClientTest {
             assertEquals(0x5a5a, stub.boot().machine().ram().read64(physical), "written through the page tables");
             assertTrue(out.contains("V0xffffffff80000000"), "monitor tlb lists the kernel's mapping: " + out);
             assertTrue(out.contains("code 64-bit"), "monitor gdt decodes the long-mode code segment: " + out);
+        }
+    }
+
+    @Test
+    void reverseStepi_backOverAStore_showsTheOldValue_andMonitorLastWriteNamesTheStore() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(images)) {
+            String out = GdbBatch.run(dir, images.kernel(), stub.port(), """
+                    break bad_store
+                    continue
+                    printf "at end watched=%#lx\\n", *(long *) &watched
+                    reverse-stepi
+                    printf "one back watched=%#lx\\n", *(long *) &watched
+                    monitor last-write watched
+                    reverse-stepi
+                    printf "two back watched=%#lx\\n", *(long *) &watched
+                    stepi
+                    stepi
+                    printf "forward again watched=%#lx\\n", *(long *) &watched
+                    """);
+            assertEquals(0x2222, hex(out, "at end watched=(0x[0-9a-f]+)"), out);
+            assertEquals(0x1111, hex(out, "one back watched=(0x[0-9a-f]+)"), out);
+            assertTrue(out.contains("two back watched=0"), out);
+            assertTrue(out.contains("kmain+0x") && out.contains("0x0 -> 0x1111"), "the first store wrote 0x1111 over 0: " + out);
+            assertEquals(0x2222, hex(out, "forward again watched=(0x[0-9a-f]+)"), out);
         }
     }
 
