@@ -117,6 +117,11 @@ public final class KernelBoot implements AutoCloseable {
         return faults;
     }
 
+    /** The first instruction the CPU executes: the firmware stub's entry, which hands off to the kernel. */
+    public long firstInstruction() {
+        return firmware.symbols().address("fw_entry");
+    }
+
     /** Runs from the firmware entry until RIP reaches {@code symbol}, uncounted and unobserved (for benchmarks). */
     public RunResult runTo(String symbol) {
         return machine.run(firmware.symbols().address("fw_entry"), symbols.address(symbol), RunLimits.UNCOUNTED);

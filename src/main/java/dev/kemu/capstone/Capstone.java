@@ -93,7 +93,8 @@ public final class Capstone implements AutoCloseable {
     private static volatile Native lib;
 
     private final Native n;
-    private final Arena arena = Arena.ofConfined();
+    /** Shared, not confined: an engine may be opened on one thread and closed on another (a debugger session, JUnit). */
+    private final Arena arena = Arena.ofShared();
     private final long handle;
     // cs_insn: id u32, address u64 @8, size u16 @16, bytes @18 (16 bytes in v4, 24 in v5), mnemonic[32], op_str[160]
     private final long bytesLength, mnemonicOffset, operandsOffset, detailOffset, insnSize;

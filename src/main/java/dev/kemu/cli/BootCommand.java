@@ -7,6 +7,7 @@ import dev.kemu.boot.KernelSources;
 import dev.kemu.boot.StageEvent;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
+import dev.kemu.debug.MemoryReport;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunResult;
 import picocli.CommandLine.Command;
@@ -38,6 +39,9 @@ final class BootCommand implements Callable<Integer> {
     @Mixin
     BootArguments arguments = new BootArguments();
 
+    @Mixin
+    GdbOptions gdb = new GdbOptions();
+
     @Option(names = "--mm", description = "After the run, print the physical memory map, slabinfo and the VMAs.")
     boolean memoryReport;
 
@@ -57,6 +61,9 @@ final class BootCommand implements Callable<Integer> {
             case "json" -> true;
             default -> throw arguments.usage("--fault-format " + faultFormat + ": unknown format; use one of: text, json");
         };
+        if (gdb.requested()) {
+            return gdb.serve(arguments, spec.commandLine().getErr());
+        }
         BootOptions options = arguments.options();
         KernelSources.BuiltImages images = arguments.images();
         // With JSON, stdout carries nothing but reports, so that `kemu boot --fault-format json | jq .` works.

@@ -38,6 +38,8 @@ public final class DirtyPages {
     private final BitSet storedByGuest;
     private final BitSet watched = new BitSet();
     private boolean complete = true;
+    /** The snapshot the set is relative to (the last one taken or restored); the others must compare all of RAM. */
+    Object relativeTo;
 
     public DirtyPages(long ramBytes) {
         pages = ramBytes >>> PAGE_SHIFT;

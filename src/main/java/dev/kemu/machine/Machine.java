@@ -2,6 +2,7 @@ package dev.kemu.machine;
 
 import dev.kemu.nativelib.AnonymousMemory;
 import dev.kemu.unicorn.HookHandle;
+import dev.kemu.unicorn.HookType;
 import dev.kemu.unicorn.Mmr;
 import dev.kemu.unicorn.Prot;
 import dev.kemu.unicorn.RegisterBatch;
@@ -116,6 +117,24 @@ public final class Machine implements AutoCloseable {
         engine.regWrite(id, value);
     }
 
+    /** A model-specific register (e.g. {@code X86Reg.MSR_EFER}). */
+    public long msr(int index) {
+        return engine.readMsr(index);
+    }
+
+    public void setMsr(int index, long value) {
+        engine.writeMsr(index, value);
+    }
+
+    /** A register wider than 64 bits (x87 ST0-7: 10 bytes, XMM0-15: 16 bytes), little-endian. */
+    public byte[] registerBytes(int id, int size) {
+        return engine.regReadBytes(id, size);
+    }
+
+    public void setRegisterBytes(int id, byte[] value) {
+        engine.regWriteBytes(id, value);
+    }
+
     /** A reusable block of registers read or written with one native call (no allocation per call). */
     public RegisterBlock registers(int... ids) {
         return new RegisterBlock(engine.batch(ids));
@@ -141,6 +160,44 @@ public final class Machine implements AutoCloseable {
     /** Runs {@code action} each time execution reaches {@code address} (a one-address code hook). */
     public Subscription onInstructionAt(long address, Runnable action) {
         HookHandle hook = engine.hookCode(address, address, (uc, at, size) -> action.run());
+        return hook::remove;
+    }
+
+    /** Called for a guest data access inside a watched range, before it takes effect. */
+    @FunctionalInterface
+    public interface MemoryListener {
+        void onAccess(boolean write, long address, int size, long value);
+    }
+
+    /**
+     * Calls {@code listener} for every guest read ({@code reads}) and/or write ({@code writes}) of
+     * the physical range {@code [begin, end]} (inclusive). Unicorn 2.1.4 reports these accesses by
+     * physical address (see DirtyPageTracking); instruction fetches are not reported.
+     */
+    public Subscription onMemoryAccess(long begin, long end, boolean reads, boolean writes, MemoryListener listener) {
+        int types = (reads ? HookType.MEM_READ : 0) | (writes ? HookType.MEM_WRITE : 0);
+        if (types == 0) {
+            throw new IllegalArgumentException("a memory hook needs reads, writes or both");
+        }
+        HookHandle hook = engine.hookMem(types, begin, end,
+                (uc, type, address, size, value) -> listener.onAccess(type == HookType.MEM_TYPE_WRITE, address, size, value));
+        return hook::remove;
+    }
+
+    /**
+     * Ends the current run as soon as possible; unlike {@link #requestStop} callable from another
+     * thread (a debugger's Ctrl-C): the run ends with {@link StopReason#HOST_REQUEST}.
+     */
+    public void interrupt() {
+        engine.stop();
+    }
+
+    /**
+     * Calls {@code action} with RIP before every instruction: a per-instruction upcall, for the
+     * debugger's watchpoints only (a stop requested there happens before that instruction runs).
+     */
+    public Subscription onEachInstruction(java.util.function.LongConsumer action) {
+        HookHandle hook = engine.hookCode(1, 0, (uc, address, size) -> action.accept(address));
         return hook::remove;
     }
 
@@ -275,6 +332,24 @@ public final class Machine implements AutoCloseable {
     public RunResult run(long startRip, long endRip, RunLimits limits) {
         exceptions.hookInvalidInstructions();
         return runLoop.run(startRip, endRip, limits);
+    }
+
+    /** Executes the one instruction at {@code rip} (a debugger's single step); see {@link RunLoop#runExactly}. */
+    public RunResult step(long rip) {
+        return runExactly(rip, 1, () -> 0);
+    }
+
+    /**
+     * Executes at most {@code count} instructions from {@code rip} (a debugger's replay); see
+     * {@link RunLoop#runExactly}. A handled #UD ends Unicorn's run early: it starts again at the
+     * guest's handler with {@code remaining} instructions, as the caller counts them (0 ends the run).
+     */
+    public RunResult runExactly(long rip, long count, java.util.function.LongSupplier remaining) {
+        if (count <= 0) {
+            throw new IllegalArgumentException("an exact run needs a positive instruction count, got " + count);
+        }
+        exceptions.hookInvalidInstructions();
+        return runLoop.runExactly(rip, count, remaining);
     }
 
     /** Instructions executed so far in the current (or last) counted run. */

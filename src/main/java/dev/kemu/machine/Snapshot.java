@@ -58,13 +58,17 @@ public final class Snapshot implements AutoCloseable {
         List<Long> tables = state.pagingEnabled() ? machine.pageWalker().tables(state.cr3()) : List.of();
         Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(), state.cr3(),
                 tables.stream().mapToLong(Long::longValue).toArray());
-        DirtyPages dirty = machine.dirtyPages();
+        snapshot.trackFromHere(machine.dirtyPages());
+        return snapshot;
+    }
+
+    private void trackFromHere(DirtyPages dirty) {
         dirty.unwatchAll();
-        for (long table : snapshot.pageTablePages) {
+        for (long table : pageTablePages) {
             dirty.watch(table / PAGE);
         }
         dirty.clear();
-        return snapshot;
+        dirty.relativeTo = this;
     }
 
     /** Puts the machine back exactly as it was at {@link #take}; returns how many pages were copied. */
@@ -74,7 +78,8 @@ public final class Snapshot implements AutoCloseable {
         MemorySegment saved = copy.segment();
         changed.clear();
         copied = 0;
-        if (!dirty.complete() || machine.register(X86Reg.CR3) != cr3 || guestEditedNewTables(dirty)) {
+        boolean newest = dirty.relativeTo == this; // another snapshot taken since: its set says nothing about this one
+        if (!newest || !dirty.complete() || machine.register(X86Reg.CR3) != cr3 || guestEditedNewTables(dirty)) {
             fullScans++;
             restoreAll(ram, saved);
         } else {
@@ -83,7 +88,11 @@ public final class Snapshot implements AutoCloseable {
             }
             dirty.forEach(page -> restorePage(ram, saved, page));
         }
-        dirty.clear();
+        if (newest) {
+            dirty.clear();
+        } else {
+            trackFromHere(dirty);
+        }
         TranslatedCode.drop(machine.engine(), changed);
         machine.engine().contextRestore(cpu);
         machine.engine().flushTlb();

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -37,6 +38,8 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     private final BooleanSupplier tracing;
     private final Consumer<String> trace;
     private long demandPagedFaults;
+    /** A debugger that stops the guest at a fault before the policy acts on it (gdb stub); none by default. */
+    private Predicate<CpuException> debugger = exception -> false;
 
     public TrapRouter(Supplier<Optional<KernelMemory>> memory, FaultAnalyzer analyzer, FaultPolicy policy) {
         this(memory, analyzer, policy, log::isTraceEnabled, log::trace);
@@ -74,6 +77,15 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         return demandPagedFaults;
     }
 
+    /**
+     * Lets a debugger see every exception the kernel services did not resolve, before the fault
+     * policy: when {@code stopHere} answers true the run stops at the faulting instruction (with a
+     * report), so the user can look and then continue into the guest's handler.
+     */
+    public void interceptUnresolved(Predicate<CpuException> stopHere) {
+        this.debugger = stopHere;
+    }
+
     /** Forgets the reports and counts (the test harness calls this between tests). */
     public void clear() {
         faults.clear();
@@ -91,6 +103,9 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         // Past the cap, faults are only counted: a guest faulting in a loop must not pay for reports.
         FaultReport report = faults.hasRoom()
                 ? analyzer.analyze(exception) : null;
+        if (debugger.test(exception)) {
+            return stop(exception, report, "stopped for the debugger before delivery");
+        }
         if (policy != FaultPolicy.DELIVER) {
             return stop(exception, report, "guest stopped (--on-fault=" + policy.name().toLowerCase() + ")");
         }

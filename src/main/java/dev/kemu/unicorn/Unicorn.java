@@ -216,6 +216,47 @@ public final class Unicorn implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads a register wider than 64 bits into {@code size} little-endian bytes: an x87 register
+     * (ST0-ST7: 10 bytes, the 80-bit value) or an SSE register (XMM0-XMM15: 16 bytes).
+     */
+    public byte[] regReadBytes(int register, int size) {
+        if (size <= 0 || size > 64) {
+            throw new IllegalArgumentException("register size " + size + ": must be 1..64 bytes");
+        }
+        try {
+            scratch.fill((byte) 0);
+            int err = (int) lib.regRead.invokeExact(handle, register, scratch);
+            if (err != 0) {
+                check(lib, err, "uc_reg_read(reg=" + register + ", " + size + " bytes)");
+            }
+            return scratch.asSlice(0, size).toArray(JAVA_BYTE);
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new UnicornException("uc_reg_read failed", t);
+        }
+    }
+
+    /** Writes a register wider than 64 bits from little-endian bytes; see {@link #regReadBytes}. */
+    public void regWriteBytes(int register, byte[] value) {
+        if (value.length == 0 || value.length > 64) {
+            throw new IllegalArgumentException("register value of " + value.length + " bytes: must be 1..64 bytes");
+        }
+        try {
+            scratch.fill((byte) 0);
+            MemorySegment.copy(value, 0, scratch, JAVA_BYTE, 0, value.length);
+            int err = (int) lib.regWrite.invokeExact(handle, register, scratch);
+            if (err != 0) {
+                check(lib, err, "uc_reg_write(reg=" + register + ", " + value.length + " bytes)");
+            }
+        } catch (UnicornException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new UnicornException("uc_reg_write failed", t);
+        }
+    }
+
     /** A reusable batch for the given registers; see {@link RegisterBatch}. */
     public RegisterBatch batch(int... registers) {
         return new RegisterBatch(this, arena, registers.clone());

@@ -1,4 +1,4 @@
-package dev.kemu.cli;
+package dev.kemu.debug;
 
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.PhysRange;
@@ -7,10 +7,10 @@ import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.slab.SlabInfo;
 
 /** The memory manager's state as text: physical map, slabinfo, VMAs, and the checkers' verdict. */
-final class MemoryReport {
+public final class MemoryReport {
     private MemoryReport() {}
 
-    static String of(KernelMemory memory) {
+    public static String of(KernelMemory memory) {
         StringBuilder text = new StringBuilder("--- physical memory ---\n");
         for (PhysRange range : PhysicalMemory.map(memory.root())) {
             text.append(range).append('\n');

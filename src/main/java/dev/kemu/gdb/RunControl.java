@@ -1,0 +1,455 @@
+package dev.kemu.gdb;
+
+import dev.kemu.machine.CpuException;
+import dev.kemu.machine.ExceptionVector;
+import dev.kemu.machine.Machine;
+import dev.kemu.machine.RunResult;
+import dev.kemu.machine.StopReason;
+import dev.kemu.traps.TrapRouter;
+import dev.kemu.unicorn.X86Reg;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Runs the guest for the debugger, forwards and backwards. Forwards: one instruction, or until a
+ * breakpoint, a watchpoint, a fault, the exit port or an interrupt. Breakpoints are
+ * single-address code hooks, so guest memory is never patched; watchpoints hook the physical
+ * pages behind their virtual range while the guest runs. A fault kemu's services do not resolve
+ * stops here before the fault policy acts; the next run lets that same fault through.
+ *
+ * <p>Backwards: every instruction is counted (one code hook, the session's first, so it runs
+ * before the breakpoints' hooks at the same address), which gives each moment a time; the
+ * {@link Timeline} restores the checkpoint before a moment and executes the rest again. An
+ * instruction that a hook or a fault stopped before it ran is not counted.
+ */
+final class RunControl implements AutoCloseable {
+    enum Mode { FORWARD, REPLAY, RECORDING }
+
+    /** A moment found while recording: a breakpoint or watchpoint hit, and where to stop for it. */
+    record Hit(long time, String reason) {}
+
+    private final Machine machine;
+    private final Map<Long, Machine.Subscription> breakpoints = new LinkedHashMap<>();
+    private final List<Watchpoint> watchpoints = new ArrayList<>();
+    private final Machine.Subscription counting;
+    private final Timeline timeline;
+    private Mode mode = Mode.FORWARD;
+    private boolean stepping;
+    private Long breakpointHit;
+    private Watchpoint watchHit;
+    private long watchHitAddress;
+    private final List<Hit> recorded = new ArrayList<>();
+    private volatile boolean running;
+    private volatile boolean interruptRequested;
+    /** Instructions executed since the session began. */
+    private long now;
+    private long lastInstruction;
+    /** A hook stopped the run before the instruction it was called for: that one did not run. */
+    private boolean cancelled;
+    /** The fault the guest stopped at; the next run lets it through ({@link #passing}). */
+    private CpuException heldFault;
+    private CpuException passing;
+    private boolean exited;
+    private boolean halted;
+
+    RunControl(Machine machine, TrapRouter traps, long firstInstruction) {
+        this.machine = machine;
+        machine.setRegister(X86Reg.RIP, firstInstruction);
+        traps.interceptUnresolved(this::stopsAt);
+        this.counting = machine.onEachInstruction(this::onInstruction);
+        this.timeline = new Timeline(machine, 0);
+    }
+
+    private void onInstruction(long rip) {
+        now++;
+        lastInstruction = rip;
+        if (mode != Mode.FORWARD) {
+            return;
+        }
+        if (watchHit != null) {
+            cancel("watchpoint"); // the access happened in the previous instruction
+        } else if (interruptRequested && !stepping) {
+            cancel("interrupted by the debugger");
+        }
+    }
+
+    private void cancel(String why) {
+        if (!cancelled) {
+            cancelled = true;
+            machine.requestStop(StopReason.HOST_REQUEST, 0, why);
+        }
+    }
+
+    private boolean stopsAt(CpuException exception) {
+        if (mode != Mode.FORWARD) {
+            return false; // a replay takes the path the first run took, which let it through
+        }
+        if (passing != null && passing.vector() == exception.vector() && passing.rip() == exception.rip()) {
+            passing = null;
+            return false;
+        }
+        heldFault = exception;
+        return true;
+    }
+
+    long rip() {
+        return machine.register(X86Reg.RIP);
+    }
+
+    long now() {
+        return now;
+    }
+
+    boolean replaying() {
+        return mode != Mode.FORWARD;
+    }
+
+    boolean hasBreakpoint(long address) {
+        return breakpoints.containsKey(address);
+    }
+
+    void insertBreakpoint(long address) {
+        breakpoints.computeIfAbsent(address, at -> machine.onInstructionAt(at, () -> onBreakpoint(at)));
+    }
+
+    void removeBreakpoint(long address) {
+        Machine.Subscription hook = breakpoints.remove(address);
+        if (hook != null) {
+            hook.close();
+        }
+    }
+
+    void insertWatchpoint(Watchpoint watchpoint) {
+        if (!watchpoints.contains(watchpoint)) {
+            watchpoints.add(watchpoint);
+        }
+    }
+
+    void removeWatchpoint(Watchpoint watchpoint) {
+        watchpoints.remove(watchpoint);
+    }
+
+    /** From the connection's reader thread: a Ctrl-C, honoured at the next instruction. */
+    void interrupt() {
+        interruptRequested = true;
+    }
+
+    /** The debugger wrote registers or memory: what came before can no longer be replayed. */
+    void guestEdited() {
+        timeline.restartAt(now);
+    }
+
+    private void onBreakpoint(long address) {
+        if (mode == Mode.RECORDING) {
+            recorded.add(new Hit(now - 1, "swbreak:;"));
+        } else if (mode == Mode.FORWARD && !stepping) {
+            breakpointHit = address;
+            cancel("breakpoint");
+        }
+    }
+
+    /** Executes one instruction (breakpoints at the current one do not fire). */
+    StopEvent step() {
+        return forward(true);
+    }
+
+    /** Runs until something stops the guest; first steps off a breakpoint at the current instruction. */
+    StopEvent resume() {
+        if (breakpoints.containsKey(rip())) {
+            StopEvent first = forward(true);
+            if (!first.plainStep()) {
+                return first;
+            }
+            if (breakpoints.containsKey(rip())) {
+                return StopEvent.withReason(StopEvent.SIGTRAP, "swbreak:;", "");
+            }
+        }
+        return forward(false);
+    }
+
+    private StopEvent forward(boolean singleStep) {
+        if (exited) {
+            return StopEvent.exit(0, "the guest has already ended");
+        }
+        if (halted) {
+            exited = true;
+            return StopEvent.exit(0, "the guest halted with nothing left to run");
+        }
+        if (interruptRequested && !singleStep) {
+            interruptRequested = false;
+            return StopEvent.signal(StopEvent.SIGINT, "");
+        }
+        passing = heldFault;
+        heldFault = null;
+        stepping = singleStep;
+        List<Machine.Subscription> watchHooks = armWatchpoints();
+        try {
+            while (true) {
+                long target = singleStep ? now + 1 : timeline.nextCheckpointAfter(now);
+                RunResult result = runTo(target);
+                if (!singleStep && now == target && endedQuietly(result)) {
+                    timeline.reached(now);
+                    continue; // a checkpoint's pause, not a stop
+                }
+                if (now == target && endedQuietly(result)) {
+                    timeline.reached(now);
+                }
+                return classify(result, singleStep);
+            }
+        } finally {
+            stepping = false;
+            passing = null;
+            interruptRequested = false;
+            watchHooks.forEach(Machine.Subscription::close);
+        }
+    }
+
+    /** Runs until instruction time {@code target} at most, keeping {@link #now} exact. */
+    private RunResult runTo(long target) {
+        breakpointHit = null;
+        watchHit = null;
+        cancelled = false;
+        running = true;
+        RunResult result;
+        try {
+            result = machine.runExactly(rip(), target - now, () -> target - now);
+        } finally {
+            running = false;
+        }
+        if (cancelled || result.reason() == StopReason.UNHANDLED_EXCEPTION) {
+            now--; // counted when its hook ran, but it did not execute (it runs again on the next start)
+        }
+        return result;
+    }
+
+    /** Unicorn's count ran out (or a hlt ended it): no hook, fault or device stopped the run. */
+    private boolean endedQuietly(RunResult result) {
+        return !cancelled && (result.reason() == StopReason.HOST_REQUEST || result.reason() == StopReason.REACHED_END
+                || result.reason() == StopReason.HALTED && !haltedAt(lastInstruction));
+    }
+
+    private boolean haltedAt(long rip) {
+        byte[] code = machine.readVirtual(rip, 1);
+        return code.length == 1 && (code[0] & 0xff) == 0xF4;
+    }
+
+    // ---- backwards ------------------------------------------------------------------------
+
+    /** Goes back one instruction. */
+    StopEvent reverseStep() {
+        if (now <= timeline.origin()) {
+            return StopEvent.withReason(StopEvent.SIGTRAP, "replaylog:begin;", "no earlier moment recorded");
+        }
+        goTo(now - 1);
+        return StopEvent.signal(StopEvent.SIGTRAP, "");
+    }
+
+    /** Goes back to the last breakpoint or watchpoint hit before now, or to the beginning of the history. */
+    StopEvent reverseContinue() {
+        long present = now;
+        Optional<Hit> hit = lastHitBefore(present);
+        if (hit.isEmpty()) {
+            goTo(timeline.origin());
+            return StopEvent.withReason(StopEvent.SIGTRAP, "replaylog:begin;", "");
+        }
+        goTo(hit.get().time());
+        return StopEvent.withReason(StopEvent.SIGTRAP, hit.get().reason(), "");
+    }
+
+    private Optional<Hit> lastHitBefore(long present) {
+        long end = present;
+        for (long checkpoint : timeline.before(present)) {
+            recorded.clear();
+            record(checkpoint, end);
+            Optional<Hit> latest = recorded.stream().filter(h -> h.time() < present && h.time() >= checkpoint)
+                    .reduce((a, b) -> b.time() >= a.time() ? b : a);
+            if (latest.isPresent()) {
+                return latest;
+            }
+            end = checkpoint;
+        }
+        return Optional.empty();
+    }
+
+    /** Replays {@code [from, to)} noting every breakpoint and watchpoint hit. */
+    private void record(long from, long to) {
+        now = timeline.restoreAtOrBefore(from);
+        List<Machine.Subscription> hooks = armWatchpoints();
+        mode = Mode.RECORDING;
+        try {
+            replayTo(to);
+        } finally {
+            mode = Mode.FORWARD;
+            hooks.forEach(Machine.Subscription::close);
+        }
+    }
+
+    /** Puts the machine at instruction time {@code time} (restore, then execute the rest again). */
+    void goTo(long time) {
+        now = timeline.restoreAtOrBefore(time);
+        mode = Mode.REPLAY;
+        try {
+            replayTo(time);
+        } finally {
+            mode = Mode.FORWARD;
+        }
+        heldFault = null;
+        halted = false;
+        exited = false;
+    }
+
+    private void replayTo(long time) {
+        while (now < time) {
+            long before = now;
+            RunResult result = runTo(time);
+            if (now == before && !endedQuietly(result)) {
+                throw new IllegalStateException(String.format("replay stopped at instruction %d of %d: %s (%s)", now,
+                        time, result.reason(), result.detail()));
+            }
+        }
+    }
+
+    /** The last guest store to physical {@code [physical, physical + length)} before now. */
+    record LastWrite(long time, long rip, long address, int size, long oldValue, long newValue) {}
+
+    /**
+     * Finds the last instruction before now that stored into physical {@code [physical, physical +
+     * length)}, by replaying the history backwards one checkpoint interval at a time with a write
+     * hook there; the machine is back at the present afterwards.
+     */
+    Optional<LastWrite> lastWrite(long physical, int length) {
+        long present = now;
+        CpuException held = heldFault;
+        boolean wasHalted = halted, wasExited = exited;
+        List<LastWrite> writes = new ArrayList<>();
+        long end = present;
+        try {
+            for (long checkpoint : timeline.before(present)) {
+                writes.clear();
+                now = timeline.restoreAtOrBefore(checkpoint);
+                try (Machine.Subscription hook = machine.onMemoryAccess(physical, physical + length - 1, false, true,
+                        (write, address, size, value) -> writes.add(new LastWrite(now, lastInstruction, address, size,
+                                machine.ram().contains(address, size) ? readValue(address, size) : 0, value)))) {
+                    mode = Mode.REPLAY;
+                    replayTo(end);
+                } finally {
+                    mode = Mode.FORWARD;
+                }
+                Optional<LastWrite> latest = writes.stream().filter(w -> w.time() <= present).reduce((a, b) -> b);
+                if (latest.isPresent()) {
+                    return latest;
+                }
+                end = checkpoint;
+            }
+            return Optional.empty();
+        } finally {
+            goTo(present); // the same moment, so the stop the user sees stays what it was
+            heldFault = held;
+            halted = wasHalted;
+            exited = wasExited;
+        }
+    }
+
+    private long readValue(long physical, int size) {
+        return switch (size) {
+            case 1 -> machine.ram().read8(physical);
+            case 2 -> machine.ram().read8(physical) | machine.ram().read8(physical + 1) << 8;
+            case 4 -> machine.ram().read32(physical) & 0xffff_ffffL;
+            default -> machine.ram().read64(physical);
+        };
+    }
+
+    // ---- watchpoints ----------------------------------------------------------------------
+
+    private List<Machine.Subscription> armWatchpoints() {
+        List<Machine.Subscription> hooks = new ArrayList<>();
+        for (Watchpoint watchpoint : watchpoints) {
+            for (long va = watchpoint.address(); va < watchpoint.address() + watchpoint.length(); ) {
+                long end = Math.min((va | 0xfff) + 1, watchpoint.address() + watchpoint.length());
+                long physical = machine.physical(va);
+                if (physical >= 0) {
+                    long virtualBase = va - physical;
+                    hooks.add(machine.onMemoryAccess(physical, physical + (end - va) - 1,
+                            watchpoint.kind() != Watchpoint.Kind.WRITE, watchpoint.kind() != Watchpoint.Kind.READ,
+                            (write, address, size, value) -> onWatched(watchpoint, write, virtualBase + address)));
+                }
+                va = end;
+            }
+        }
+        return hooks;
+    }
+
+    private void onWatched(Watchpoint watchpoint, boolean write, long address) {
+        if (!watchpoint.kind().matches(write)) {
+            return;
+        }
+        String reason = String.format("%s:%x;", watchpoint.kind().stopReason(), address);
+        if (mode == Mode.RECORDING) {
+            recorded.add(new Hit(now - 1, reason)); // backwards, stop before the access
+        } else if (mode == Mode.FORWARD && watchHit == null) {
+            watchHit = watchpoint;
+            watchHitAddress = address;
+        }
+    }
+
+    // ---- stop replies ---------------------------------------------------------------------
+
+    private StopEvent classify(RunResult result, boolean singleStep) {
+        if (watchHit != null && result.reason() != StopReason.UNHANDLED_EXCEPTION) {
+            return StopEvent.withReason(StopEvent.SIGTRAP,
+                    String.format("%s:%x;", watchHit.kind().stopReason(), watchHitAddress), "");
+        }
+        return switch (result.reason()) {
+            case BUDGET_EXHAUSTED, REACHED_END -> StopEvent.signal(StopEvent.SIGTRAP, "");
+            case HOST_REQUEST -> breakpointHit != null ? StopEvent.withReason(StopEvent.SIGTRAP, "swbreak:;", "")
+                    : StopEvent.signal(cancelled ? StopEvent.SIGINT : StopEvent.SIGTRAP, "");
+            case UNHANDLED_EXCEPTION -> {
+                if (heldFault == null) { // let through, and the fault policy stopped it (no handler, triple fault)
+                    yield StopEvent.signal(signalFor(result.vector()), result.detail()
+                            + ": stopped by the fault policy (`monitor fault` shows the report)");
+                }
+                yield StopEvent.signal(signalFor(result.vector()), ExceptionVector.describe(result.vector())
+                        + " at RIP " + String.format("0x%x", heldFault.rip()) + " (not yet delivered; `monitor fault` "
+                        + "shows the report, `continue` delivers it to the guest)");
+            }
+            case EXIT_PORT -> {
+                exited = true;
+                yield StopEvent.exit(result.exitCode() << 1 | 1, "the guest wrote " + result.exitCode()
+                        + " to the exit port (status " + (result.exitCode() << 1 | 1) + ", as QEMU's isa-debug-exit)");
+            }
+            case HALTED -> {
+                halted = true;
+                yield StopEvent.signal(StopEvent.SIGTRAP, "the guest halted (" + result.detail()
+                        + "); `continue` ends the session");
+            }
+            default -> {
+                exited = !singleStep && result.reason() == StopReason.EMULATION_ERROR;
+                yield StopEvent.signal(StopEvent.SIGSEGV, result.reason() + ": " + result.detail());
+            }
+        };
+    }
+
+    /** The signal gdb shows for a CPU exception, as a Unix kernel would send it. */
+    static int signalFor(int vector) {
+        if (vector == ExceptionVector.UD) {
+            return StopEvent.SIGILL;
+        }
+        if (vector == ExceptionVector.DE || vector == 16 || vector == 19) {
+            return StopEvent.SIGFPE;
+        }
+        if (vector == ExceptionVector.DB || vector == ExceptionVector.BP) {
+            return StopEvent.SIGTRAP;
+        }
+        return StopEvent.SIGSEGV;
+    }
+
+    @Override
+    public void close() {
+        counting.close();
+        timeline.close();
+    }
+}

@@ -1,0 +1,107 @@
+package dev.kemu.gdb;
+
+import dev.kemu.testutil.TestKernels;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The stub's protocol, driven by a small Java client: what gdb relies on, and what a broken client sends. */
+class GdbProtocolTest {
+    private static final TargetDescription TARGET = new TargetDescription();
+
+    private static int registerBytes() {
+        return TARGET.registers().stream().mapToInt(GdbRegister::bytes).sum();
+    }
+
+    @Test
+    void registers_haveOneLayoutFromTheFirstInstructionToKmain() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            assertTrue(gdb.request("qSupported:multiprocess+;swbreak+;hwbreak+").contains("qXfer:features:read+"));
+            String xml = gdb.request("qXfer:features:read:target.xml:0,ffff");
+            assertTrue(xml.startsWith("l") && xml.contains("i386:x86-64") && xml.contains("name=\"cr3\"")
+                    && xml.contains("name=\"efer\"") && xml.contains("name=\"fs_base\""), xml);
+            String atEntry = gdb.request("g");
+            long kmain = stub.boot().symbols().address("kmain");
+            assertEquals("OK", gdb.request("Z0," + Long.toHexString(kmain) + ",1"));
+            assertTrue(gdb.request("c").startsWith("T05"));
+            String atKmain = gdb.request("g");
+            assertEquals(registerBytes() * 2, atEntry.length(), "32-bit entry: the full 64-bit layout");
+            assertEquals(atEntry.length(), atKmain.length(), "same layout in long mode");
+            int rip = TARGET.number("rip").orElseThrow();
+            assertEquals(RspPackets.littleEndianHex(kmain, 8), gdb.request("p" + Integer.toHexString(rip)));
+            long efer = RspPackets.littleEndian(RspPackets.unhex(gdb.request("p"
+                    + Integer.toHexString(TARGET.number("efer").orElseThrow()))));
+            assertEquals(0x500, efer & 0x500, "long mode active at kmain: EFER.LME and LMA");
+        }
+    }
+
+    @Test
+    void memory_readsThroughThePageTables_andAnUnmappedAddressIsAnError() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            long kmain = stub.boot().symbols().address("kmain");
+            gdb.request("Z0," + Long.toHexString(kmain) + ",1");
+            gdb.request("c");
+            String bytes = gdb.request("m" + Long.toHexString(kmain) + ",8");
+            long physical = stub.boot().machine().physical(kmain);
+            assertEquals(RspPackets.hex(stub.boot().machine().ram().read(physical, 8)), bytes);
+            assertEquals("E14", gdb.request("m" + Long.toHexString(0xffff_9000_0000_0000L) + ",8"));
+            assertEquals("OK", gdb.request("M" + Long.toHexString(kmain + 0x1000) + ",2:abcd"));
+            assertEquals("abcd", gdb.request("m" + Long.toHexString(kmain + 0x1000) + ",2"));
+            // X carries binary data with '}' escapes: 0x23 ('#') is sent as '}' 0x03
+            assertEquals("OK", gdb.request("X" + Long.toHexString(kmain + 0x1000) + ",2:}\u0003A"));
+            assertEquals("2341", gdb.request("m" + Long.toHexString(kmain + 0x1000) + ",2"));
+        }
+    }
+
+    @Test
+    void malformedAndUnknownPackets_getErrorOrEmptyReplies_andTheSessionGoesOn() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            assertEquals("E01", gdb.request("mzz,4"));
+            assertEquals("E01", gdb.request("m1000"));
+            assertEquals("E01", gdb.request("Z2,1000,0"));
+            assertEquals("E45", gdb.request("p3e7"));
+            assertEquals("", gdb.request("qNoSuchThing"));
+            assertEquals("", gdb.request("vMustReplyEmpty"));
+            gdb.sendRaw("$g#00"); // wrong checksum: the stub asks again and ignores the packet
+            assertEquals('-', gdb.readByte());
+            assertEquals("QC1", gdb.request("qC"));
+        }
+    }
+
+    @Test
+    void aClientThatDisconnectsMidPacket_endsTheSessionCleanly() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel())) {
+            try (RspTestClient gdb = new RspTestClient(stub.port())) {
+                gdb.sendRaw("$qSupported:swbr");
+            }
+            assertTrue(stub.ended().isEmpty(), "no exit status: the guest never ran");
+        }
+    }
+
+    @Test
+    void noAckMode_stopsAcknowledgements_andRunLengthRepliesDecode() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            assertEquals("OK", gdb.request("QStartNoAckMode"));
+            gdb.sendRaw(new String(RspPackets.frame("g"), StandardCharsets.ISO_8859_1));
+            String registers = gdb.readPacket(); // no '+' first in no-ack mode
+            assertEquals(registerBytes() * 2, registers.length(), "decoded from a run-length encoded reply");
+        }
+    }
+
+    @Test
+    void continueToTheEnd_reportsTheExitStatusAsQemuWould() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            assertEquals("W01", gdb.request("c"), "kmain writes 0 to the exit port: (0 << 1) | 1");
+            gdb.sendRaw(new String(RspPackets.frame("k"), StandardCharsets.ISO_8859_1));
+            assertEquals(1, stub.ended().orElseThrow());
+        }
+    }
+}
