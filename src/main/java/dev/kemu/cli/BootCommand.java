@@ -7,6 +7,7 @@ import dev.kemu.boot.KernelSources;
 import dev.kemu.boot.StageEvent;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
+import dev.kemu.elf.SymbolTable;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunResult;
 import picocli.CommandLine.Command;
@@ -63,7 +64,9 @@ final class BootCommand implements Callable<Integer> {
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         BootReport report;
         String memory = "";
+        SymbolTable symbols;
         try (KernelBoot boot = new KernelBoot(images, options)) {
+            symbols = boot.symbols();
             human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
             report = boot.run();
@@ -73,7 +76,9 @@ final class BootCommand implements Callable<Integer> {
             }
         }
         for (StageEvent event : report.stages()) {
-            human.println(event.line());
+            // Where the stage was reached, in the kernel's own symbols and source lines when it has them.
+            String at = symbols.symbolize(event.cpu().rip());
+            human.println(at.startsWith("0x") ? event.line() : event.line() + "  at " + at);
         }
         human.println("--- debug console ---");
         human.print(report.console());
