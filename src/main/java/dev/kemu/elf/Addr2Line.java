@@ -7,7 +7,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
-import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -76,8 +75,11 @@ public final class Addr2Line implements SourceLines {
         if (!hasLineInformation) {
             return NONE;
         }
-        FileVersion version = FileVersion.of(elf);
-        return address -> shared(version).at(address);
+        Optional<FileVersion> version = FileVersion.of(elf);
+        if (version.isEmpty()) {
+            return NONE; // parsed from bytes whose file is gone: there is nothing for addr2line to read
+        }
+        return address -> shared(version.get()).at(address);
     }
 
     private static Addr2Line shared(FileVersion version) {
@@ -189,12 +191,13 @@ public final class Addr2Line implements SourceLines {
 
     /** A file as it is now: a rebuilt kernel at the same path gets its own process. */
     private record FileVersion(Path path, long size, long modified) {
-        static FileVersion of(Path elf) {
+        static Optional<FileVersion> of(Path elf) {
             Path path = elf.toAbsolutePath().normalize();
             try {
-                return new FileVersion(path, Files.size(path), Files.getLastModifiedTime(path).toMillis());
+                return Optional.of(new FileVersion(path, Files.size(path), Files.getLastModifiedTime(path).toMillis()));
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + path + " for its line information", e);
+                log.debug("no line information for {}: {}", path, e.toString());
+                return Optional.empty();
             }
         }
     }
