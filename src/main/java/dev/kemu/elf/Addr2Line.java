@@ -72,10 +72,15 @@ public final class Addr2Line implements SourceLines {
      * runs never symbolize anything).
      */
     public static SourceLines forImage(Path elf, boolean hasLineInformation) {
+        return forImage(elf, hasLineInformation, System.getProperty(EXECUTABLE_PROPERTY, "addr2line"));
+    }
+
+    /** The same with {@code executable} as addr2line (tests use a missing one). */
+    static SourceLines forImage(Path elf, boolean hasLineInformation, String executable) {
         if (!hasLineInformation) {
             return NONE;
         }
-        Optional<FileVersion> version = FileVersion.of(elf);
+        Optional<FileVersion> version = FileVersion.of(elf, executable);
         if (version.isEmpty()) {
             return NONE; // parsed from bytes whose file is gone: there is nothing for addr2line to read
         }
@@ -84,7 +89,7 @@ public final class Addr2Line implements SourceLines {
 
     private static Addr2Line shared(FileVersion version) {
         synchronized (LIVE) {
-            return LIVE.computeIfAbsent(version, v -> new Addr2Line(v.path(), System.getProperty(EXECUTABLE_PROPERTY, "addr2line")));
+            return LIVE.computeIfAbsent(version, v -> new Addr2Line(v.path(), v.executable()));
         }
     }
 
@@ -189,12 +194,13 @@ public final class Addr2Line implements SourceLines {
         }
     }
 
-    /** A file as it is now: a rebuilt kernel at the same path gets its own process. */
-    private record FileVersion(Path path, long size, long modified) {
-        static Optional<FileVersion> of(Path elf) {
+    /** A file as it is now, and the addr2line that reads it: a rebuilt kernel at the same path gets its own process. */
+    private record FileVersion(Path path, long size, long modified, String executable) {
+        static Optional<FileVersion> of(Path elf, String executable) {
             Path path = elf.toAbsolutePath().normalize();
             try {
-                return Optional.of(new FileVersion(path, Files.size(path), Files.getLastModifiedTime(path).toMillis()));
+                return Optional.of(new FileVersion(path, Files.size(path), Files.getLastModifiedTime(path).toMillis(),
+                        executable));
             } catch (IOException e) {
                 log.debug("no line information for {}: {}", path, e.toString());
                 return Optional.empty();
