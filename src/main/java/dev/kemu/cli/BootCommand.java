@@ -76,9 +76,11 @@ final class BootCommand implements Callable<Integer> {
             }
         }
         for (StageEvent event : report.stages()) {
-            // Where the stage was reached, in the kernel's own symbols and source lines when it has them.
-            String at = symbols.symbolize(event.cpu().rip());
-            human.println(at.startsWith("0x") ? event.line() : event.line() + "  at " + at);
+            // Where the stage was reached, when that says more than a label at the stage's own address:
+            // an offset into a symbol, or a source line (a kernel built with gcc -g).
+            long rip = event.cpu().rip();
+            boolean informative = symbols.sourceLine(rip).isPresent() || symbols.symbolOnly(rip).contains("+0x");
+            human.println(informative ? event.line() + "  at " + symbols.symbolize(rip) : event.line());
         }
         human.println("--- debug console ---");
         human.print(report.console());

@@ -19,8 +19,8 @@ import java.util.regex.Pattern;
 
 /**
  * Source lines from GNU binutils' {@code addr2line}: one long-lived {@code addr2line -e ELF -a -f -C -i}
- * per ELF file, fed addresses on its standard input, its answers cached. No Java DWARF library on the
- * package registry is maintained, and addr2line reads every DWARF version gcc and clang write.
+ * per ELF file, fed addresses on its standard input, its answers cached. We found no maintained Java
+ * DWARF library to depend on, and addr2line reads every DWARF version gcc and clang write.
  *
  * <p>Each question is the address followed by a sentinel address no code lives at ({@link #SENTINEL}):
  * with {@code -a} addr2line prints every address before its answer, so the answer to ours ends where
