@@ -8,6 +8,7 @@ import dev.kemu.boot.StageEvent;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
 import dev.kemu.debug.MemoryReport;
+import dev.kemu.elf.SymbolTable;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunResult;
 import picocli.CommandLine.Command;
@@ -70,7 +71,9 @@ final class BootCommand implements Callable<Integer> {
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         BootReport report;
         String memory = "";
+        SymbolTable symbols;
         try (KernelBoot boot = new KernelBoot(images, options)) {
+            symbols = boot.symbols();
             human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
             report = boot.run();
@@ -80,7 +83,11 @@ final class BootCommand implements Callable<Integer> {
             }
         }
         for (StageEvent event : report.stages()) {
-            human.println(event.line());
+            // Where the stage was reached, when that says more than a label at the stage's own address:
+            // an offset into a symbol, or a source line (a kernel built with gcc -g).
+            long rip = event.cpu().rip();
+            boolean informative = symbols.sourceLine(rip).isPresent() || symbols.symbolOnly(rip).contains("+0x");
+            human.println(informative ? event.line() + "  at " + symbols.symbolize(rip) : event.line());
         }
         human.println("--- debug console ---");
         human.print(report.console());

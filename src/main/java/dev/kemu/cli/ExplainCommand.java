@@ -2,46 +2,48 @@ package dev.kemu.cli;
 
 import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
+import dev.kemu.debug.FaultAnalyzer;
 import dev.kemu.debug.FaultReport;
+import dev.kemu.elf.ImageSections;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code kemu explain ADDRESS}: the page walk and VMA of any virtual address after a boot. */
+/** {@code kemu explain ADDRESS|SYMBOL[+OFFSET]}: what kemu knows of a virtual address after a boot. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = {"Boot the kernel, then print the page walk and the VMA of ADDRESS.",
-                "The walk uses the final CR3 and shows each level's table, index, entry and flags, and where it "
-                        + "stops; then the VMA holding ADDRESS, or its neighbours."})
+        description = {"Boot the kernel, then print what is known of ADDRESS: its symbol and source line, the regions "
+                + "it lies in, its page walk and its VMA.",
+                "ADDRESS is hex (0x...), decimal, a kernel symbol (kmain) or a symbol with an offset (kmain+0x10). "
+                        + "The regions are the kernel image's ELF sections (.text, .rodata, .data, .bss) and, when the "
+                        + "kernel initialised kemu's memory services, the direct map, the vmalloc area and the VMAs. The "
+                        + "walk uses the final CR3 and shows each level's table, index, entry and flags, and where it stops."})
 final class ExplainCommand implements Callable<Integer> {
     @Mixin
     BootArguments arguments = new BootArguments();
 
-    @Parameters(paramLabel = "ADDRESS", description = "Virtual address, hex (0x...) or decimal.")
+    @Parameters(paramLabel = "ADDRESS", description = "Hex (0x...), decimal, SYMBOL or SYMBOL+OFFSET.")
     String address;
 
     @Override
     public Integer call() {
-        long va = parse(address);
+        AddressExpression expression = AddressExpression.parse(address);
         try (KernelBoot boot = new KernelBoot(arguments.images(), arguments.options())) {
+            // Resolved before the boot, so that a misspelt symbol costs no run.
+            long va = expression.resolve(boot.symbols(), boot.kernel().path().toString());
             BootReport report = boot.run();
-            FaultReport.Walk walk = boot.faultAnalyzer().explain(va);
-            System.out.printf("after the boot (%s, %s)%n", report.run().reason(), boot.symbols().symbolize(report.run().cpu().rip()));
+            FaultAnalyzer analyzer = boot.faultAnalyzer();
+            System.out.printf("after the boot (%s, %s)%n", report.run().reason(), analyzer.symbolize(report.run().cpu().rip()));
+            System.out.printf("address: V0x%x%n", va);
+            System.out.println("symbol: " + analyzer.symbolize(va));
+            List<String> regions = analyzer.regionsOf(va, ImageSections.read(boot.kernel().path()));
+            System.out.println("region: " + (regions.isEmpty() ? "none that kemu knows" : String.join("; ", regions)));
+            FaultReport.Walk walk = analyzer.explain(va);
             System.out.print(walk.text());
-            FaultReport.Vmas vmas = boot.faultAnalyzer().vmasAround(va);
-            System.out.println("vma: " + vmas.text());
-            System.out.println("symbol: " + boot.symbols().symbolize(va));
+            analyzer.vmasAround(va).ifPresent(vmas -> System.out.println("vma: " + vmas.text()));
         }
         return 0;
-    }
-
-    private static long parse(String text) {
-        try {
-            String t = text.trim().toLowerCase().replace("_", "");
-            return t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseUnsignedLong(t);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("not an address: '" + text + "' (use hex like 0xffffffff80100000)");
-        }
     }
 }

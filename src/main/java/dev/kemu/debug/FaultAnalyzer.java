@@ -1,5 +1,7 @@
 package dev.kemu.debug;
 
+import dev.kemu.elf.ImageSections;
+import dev.kemu.elf.SourceLine;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.Vma;
@@ -56,9 +58,31 @@ public final class FaultAnalyzer implements AutoCloseable {
         this.loadedCode = symbols;
     }
 
-    /** {@code symbol+0xoffset} from the loaded code's symbols, then the kernel's; the bare address otherwise. */
+    /**
+     * {@code symbol+0xoffset} from the loaded code's symbols, then the kernel's; the bare address otherwise;
+     * followed by {@code (file.c:LINE)} when the image has line information for it.
+     */
     public String symbolize(long address) {
-        return loadedCode.containing(address).isPresent() ? loadedCode.symbolize(address) : symbols.symbolize(address);
+        return symbolsFor(address).symbolize(address);
+    }
+
+    /** {@link #symbolize} without the source line. */
+    public String symbolOnly(long address) {
+        return symbolsFor(address).symbolOnly(address);
+    }
+
+    /** The source line of the code at {@code address}, when its image has DWARF line information. */
+    public Optional<SourceLine> sourceLine(long address) {
+        return symbolsFor(address).sourceLine(address);
+    }
+
+    private SymbolTable symbolsFor(long address) {
+        return loadedCode.containing(address).isPresent() ? loadedCode : symbols;
+    }
+
+    /** The regions kemu knows {@code address} to lie in (for {@code kemu explain}); see {@link AddressRegions}. */
+    public List<String> regionsOf(long address, ImageSections kernelSections) {
+        return AddressRegions.of(address, kernelSections, loadedCode, memory.get());
     }
 
     /** Forgets the recorded blocks. */
@@ -93,7 +117,7 @@ public final class FaultAnalyzer implements AutoCloseable {
             // verdict names the entry that decided the fault, e.g. a PD entry whose NX bit is reserved.
             PageWalk pageWalk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(cr2), faulting, PagingMode.of(cpu));
             walk = walkOf(pageWalk);
-            vmas = vmasAround(cr2);
+            vmas = vmasAround(cr2).orElse(null);
             reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2));
         } else if (exception.is(ExceptionVector.GP) && !code.isEmpty()) {
             OptionalLong target = effectiveAddress(code.getFirst(), cpu);
@@ -108,7 +132,8 @@ public final class FaultAnalyzer implements AutoCloseable {
             reason = ExceptionVector.describe(vector);
         }
         return new FaultReport(vector, ExceptionVector.describe(vector), address, access, mode, Math.max(errorCode, 0),
-                errorBits(vector, errorCode), reason, hex(cpu.rip()), symbolize(cpu.rip()), lines(code, cpu.rip()),
+                errorBits(vector, errorCode), reason, hex(cpu.rip()), symbolOnly(cpu.rip()),
+                sourceLine(cpu.rip()).map(SourceLine::toString).orElse(null), lines(code, cpu.rip()),
                 walk, vmas, registers(cpu), recentBlocks(), "");
     }
 
@@ -191,16 +216,20 @@ public final class FaultAnalyzer implements AutoCloseable {
         return walkOf(machine.pageWalker().walk(machine.cpu().cr3(), VirtAddr.of(address)));
     }
 
-    public FaultReport.Vmas vmasAround(long address) {
+    /**
+     * The VMA holding {@code address}, or its neighbours; empty when the kernel never initialised kemu's
+     * memory services, so that a kernel of its own is not described in terms of kemu's VMAs.
+     */
+    public Optional<FaultReport.Vmas> vmasAround(long address) {
         Optional<KernelMemory> kernel = memory.get();
         if (kernel.isEmpty()) {
-            return new FaultReport.Vmas(null, FaultReport.Vmas.SERVICES_MISSING, null);
+            return Optional.empty();
         }
         List<Vma> all = kernel.get().areas().vmas();
         Vma below = null, above = null;
         for (Vma vma : all) {
             if (vma.contains(address)) {
-                return new FaultReport.Vmas(vma.toString(), null, null);
+                return Optional.of(new FaultReport.Vmas(vma.toString(), null, null));
             }
             if (Long.compareUnsigned(vma.end(), address) <= 0) {
                 below = vma;
@@ -208,7 +237,8 @@ public final class FaultAnalyzer implements AutoCloseable {
                 above = vma;
             }
         }
-        return new FaultReport.Vmas(null, below == null ? "none" : below.toString(), above == null ? "none" : above.toString());
+        return Optional.of(new FaultReport.Vmas(null, below == null ? null : below.toString(),
+                above == null ? null : above.toString()));
     }
 
     private List<Disassembler.Instruction> disassemble(CpuState cpu) {
@@ -236,7 +266,7 @@ public final class FaultAnalyzer implements AutoCloseable {
         }
         List<String> text = new ArrayList<>();
         for (Disassembler.Instruction insn : code) {
-            text.add(String.format("%s %-22s %s", insn.address() == rip ? "=>" : "  ", symbolize(insn.address()),
+            text.add(String.format("%s %-22s %s", insn.address() == rip ? "=>" : "  ", symbolOnly(insn.address()),
                     insn.text()));
         }
         return text;

@@ -15,7 +15,8 @@ import java.util.Map;
  * docs/fault-report.schema.json.
  */
 public record FaultReport(int vector, String exception, String address, String access, String mode, int errorCode,
-                          List<String> errorBits, String reason, String rip, String ripSymbol, List<String> disassembly,
+                          List<String> errorBits, String reason, String rip, String ripSymbol, String ripSource,
+                          List<String> disassembly,
                           Walk walk, Vmas vmas, Map<String, String> registers, List<String> recentBlocks,
                           String outcome) {
 
@@ -38,26 +39,11 @@ public record FaultReport(int vector, String exception, String address, String a
 
     /**
      * The VMA holding the address, or its nearest neighbours ({@code null} when there is none on that side).
-     * {@link #SERVICES_MISSING} in {@code below} means nothing is known: the memory services were not initialised.
+     * A report has none at all (a null {@code vmas}) when the kernel never initialised kemu's memory services.
      */
     public record Vmas(String containing, String below, String above) {
-        public static final String SERVICES_MISSING = "(memory services not initialised)";
-
-        public Vmas {
-            below = "none".equals(below) ? null : below;
-            above = "none".equals(above) ? null : above;
-        }
-
-        /** False when the memory services were never initialised, so there are no VMAs to look at. */
-        public boolean known() {
-            return !(containing == null && SERVICES_MISSING.equals(below));
-        }
-
         /** One line: the VMA, or "none" with both neighbours. */
         public String text() {
-            if (!known()) {
-                return "unknown: the memory services were not initialised";
-            }
             return containing != null ? containing
                     : "none; below: " + (below == null ? "none" : below) + "; above: " + (above == null ? "none" : above);
         }
@@ -68,7 +54,7 @@ public record FaultReport(int vector, String exception, String address, String a
 
     public FaultReport withOutcome(String newOutcome) {
         return new FaultReport(vector, exception, address, access, mode, errorCode, errorBits, reason, rip, ripSymbol,
-                disassembly, walk, vmas, registers, recentBlocks, newOutcome);
+                ripSource, disassembly, walk, vmas, registers, recentBlocks, newOutcome);
     }
 
     /** One line of JSON: addresses as {@code 0x...} (the field says whether physical or virtual), nulls for what does not apply. */
@@ -86,10 +72,15 @@ public record FaultReport(int vector, String exception, String address, String a
                 walk.levels().stream().map(l -> new Level(l.table(), plain(l.tableAddress()), l.index(),
                         plain(l.entryAddress()), l.entry(), l.flags())).toList(),
                 plain(walk.physical()), walk.pageSize(), walk.stopped());
-        Vmas knownVmas = vmas == null || !vmas.known() ? null : vmas;
         List<String> bits = errorBits.equals(List.of("none")) ? List.of() : errorBits;
         return new FaultReport(vector, exception, plain(address), access, mode, errorCode, bits, reason, plain(rip),
-                ripSymbol, disassembly, plainWalk, knownVmas, registers, recentBlocks, outcome);
+                ripSymbol, ripSource, disassembly, plainWalk, vmas, registers, recentBlocks, outcome);
+    }
+
+    /** {@code kernel.c:42} of {@code /home/me/os/kernel.c:42}. */
+    private static String shortSource(String source) {
+        int slash = source.lastIndexOf('/');
+        return slash >= 0 ? source.substring(slash + 1) : source;
     }
 
     private static String plain(String address) {
@@ -98,7 +89,11 @@ public record FaultReport(int vector, String exception, String address, String a
 
     public String text() {
         StringBuilder t = new StringBuilder();
-        t.append("=== ").append(exception).append(" at ").append(ripSymbol).append(" (RIP ").append(rip).append(") ===\n");
+        t.append("=== ").append(exception).append(" at ").append(ripSymbol);
+        if (ripSource != null) {
+            t.append(" (").append(shortSource(ripSource)).append(')');
+        }
+        t.append(" (RIP ").append(rip).append(") ===\n");
         if (address != null) {
             t.append("address   ").append(address);
             t.append(access != null && mode != null ? " (" + access + ", " + mode + ")\n" : "\n");

@@ -50,7 +50,8 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
         try {
             List<Segment> segments = loadSegments(path, elf, bytes);
             header.checkSections(path.toString(), bytes);
-            return new ElfImage(path, elf.e_entry, segments, readSymbols(elf));
+            return new ElfImage(path, elf.e_entry, segments, readSymbols(elf)
+                    .withSourceLines(Addr2Line.forImage(path, elf.firstSectionByName(".debug_line") != null)));
         } catch (RuntimeException e) {
             if (e instanceof ElfFormatException format) {
                 throw format;

@@ -7,12 +7,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Symbols of an image, searchable by name and by address ({@code kmain+0x1f}). */
+/**
+ * Symbols of an image, searchable by name and by address ({@code kmain+0x1f}), with the source line
+ * of an address when the image has DWARF line information ({@code kmain+0x1f (kernel.c:42)}).
+ */
 public final class SymbolTable {
     private final List<Symbol> byAddress;
     private final Map<String, Symbol> byName = new HashMap<>();
+    private final SourceLines lines;
 
     public SymbolTable(List<Symbol> symbols) {
+        this(symbols, SourceLines.NONE);
+    }
+
+    private SymbolTable(List<Symbol> symbols, SourceLines lines) {
+        this.lines = lines;
         List<Symbol> sorted = new ArrayList<>(symbols);
         sorted.sort(Comparator.comparing(Symbol::address, Long::compareUnsigned));
         this.byAddress = List.copyOf(sorted);
@@ -58,17 +67,36 @@ public final class SymbolTable {
         return Optional.of(best);
     }
 
-    /** {@code name+0xoffset}, {@code name}, or the bare hex address when no symbol fits. */
+    /**
+     * {@code name+0xoffset}, {@code name}, or the bare hex address when no symbol fits, followed by
+     * {@code (file.c:LINE)} when the line information knows the address.
+     */
     public String symbolize(long address) {
+        String symbol = symbolOnly(address);
+        return sourceLine(address).map(line -> symbol + " (" + line.shortText() + ")").orElse(symbol);
+    }
+
+    /** {@code name+0xoffset}, {@code name}, or the bare hex address: {@link #symbolize} without the source line. */
+    public String symbolOnly(long address) {
         return containing(address).map(s -> address == s.address() ? s.name()
                 : s.name() + "+0x" + Long.toHexString(address - s.address()))
                 .orElse("0x" + Long.toHexString(address));
     }
 
-    /** A table holding the symbols of both. */
+    /** The source line of the code at {@code address}, when the image has line information for it. */
+    public Optional<SourceLine> sourceLine(long address) {
+        return lines.at(address);
+    }
+
+    /** The same symbols, with {@code sourceLines} answering for their addresses. */
+    public SymbolTable withSourceLines(SourceLines sourceLines) {
+        return new SymbolTable(byAddress, sourceLines);
+    }
+
+    /** A table holding the symbols and the line information of both. */
     public SymbolTable merge(SymbolTable other) {
         List<Symbol> all = new ArrayList<>(byAddress);
         all.addAll(other.byAddress);
-        return new SymbolTable(all);
+        return new SymbolTable(all, lines.or(other.lines));
     }
 }

@@ -2,6 +2,7 @@ package dev.kemu.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kemu.debug.CKernel;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,6 +16,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Fault reports as a user or a tool reads them: JSON alone on its stream, text without nulls. */
 class FaultOutputTest {
@@ -96,6 +98,31 @@ class FaultOutputTest {
         // This kmain never initialises the memory services, so nothing is known about VMAs.
         assertTrue(fault.get("vmas").isNull(), fault.toPrettyString());
         assertTrue(fault.get("walk").get("physical").isNull(), fault.toPrettyString());
+    }
+
+    @Test
+    void cKernelWithLineInformation_jsonNamesTheSourceLineAndMatchesTheSchema() throws Exception {
+        assumeTrue(CKernel.addr2lineInstalled(), "addr2line (GNU binutils) is not installed: no source lines to check");
+        CKernel kernel = CKernel.build(dir, "dwarf_kernel.c", CKernel.FAULTING_SOURCE, 0);
+        CliRun run = CliRun.of("boot", "--kernel", kernel.images().kernel().toString(), "--fault-format", "json",
+                "--trace-blocks", "4");
+        JsonNode fault = jsonLines(run.out()).getFirst();
+        List<String> problems = new ArrayList<>();
+        SchemaCheck.check(JSON.readTree(SCHEMA.toFile()), JSON.readTree(SCHEMA.toFile()), fault, "$", problems);
+        assertEquals(List.of(), problems, fault.toPrettyString());
+        assertEquals(kernel.source() + ":" + kernel.lineOf("faults here"), fault.get("ripSource").asText(),
+                fault.toPrettyString());
+        assertTrue(fault.get("vmas").isNull(), fault.toPrettyString());
+    }
+
+    @Test
+    void cKernelFaultText_namesTheLineAndSaysNothingOfVmas() {
+        assumeTrue(CKernel.addr2lineInstalled(), "addr2line (GNU binutils) is not installed: no source lines to check");
+        CKernel kernel = CKernel.build(dir, "dwarf_kernel.c", CKernel.FAULTING_SOURCE, 0);
+        CliRun run = CliRun.of("boot", "--kernel", kernel.images().kernel().toString());
+        assertTrue(run.out().contains(" (dwarf_kernel.c:" + kernel.lineOf("faults here") + ") (RIP 0x"), run.all());
+        assertFalse(run.out().contains("vma"), run.all());
+        assertFalse(run.out().contains("memory services"), run.all());
     }
 
     @Test

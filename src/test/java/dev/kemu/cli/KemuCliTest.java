@@ -70,8 +70,9 @@ class KemuCliTest {
     }
 
     @Test
-    void explain_notAnAddress_isAClearError() {
-        assertEquals(2, run("explain", "kmain").exit());
+    void explain_notAnAddressNorASymbol_isAClearError() {
+        // "kmain" is a symbol now (ExplainCommandTest); "0xnot-hex" is neither hex nor a symbol name.
+        assertEquals(2, run("explain", "0xnot-hex").exit());
     }
 
     @Test
