@@ -91,7 +91,8 @@ final class MonitorCommands {
 
     private String explain(String what) {
         long va = address(what);
-        return boot.faultAnalyzer().explain(va).text() + "vma: " + boot.faultAnalyzer().vmasAround(va).text() + "\n"
+        return boot.faultAnalyzer().explain(va).text()
+                + boot.faultAnalyzer().vmasAround(va).map(vmas -> "vma: " + vmas.text() + "\n").orElse("")
                 + "symbol: " + boot.symbols().symbolize(va) + "\n";
     }
 
