@@ -33,9 +33,9 @@ public record MultibootKernel(ElfImage image, MultibootHeader header, long entry
         // An ELF is checked first, so that a truncated, foreign (ARM) or damaged ELF says so rather than "no header".
         Optional<ElfImage> elf = ElfImage.isElf(file) ? Optional.of(ElfImage.parse(path, file)) : Optional.empty();
         MultibootHeader header = MultibootHeader.find(file).orElseThrow(() -> new ElfFormatException(path
-                + ": not a Multiboot image: no Multiboot header (magic 0x1BADB002, flags, checksum with a zero sum) at a "
-                + "4-byte boundary in the first 8 KiB of the file; place the header in a section the linker script puts "
-                + "first"));
+                + ": not a Multiboot image: " + (elf.isPresent() ? "" : "not an ELF file, and ") + "no Multiboot header "
+                + "(magic 0x1BADB002, flags, checksum with a zero sum) at a 4-byte boundary in the first 8 KiB of the "
+                + "file; place the header in a section the linker script puts first"));
         if (header.unknownRequirements() != 0) {
             throw new ElfFormatException(String.format("%s: %s requires features 0x%04x (flags bits 3-15) that the "
                     + "Multiboot 0.6.96 specification does not define, so no loader may boot it; clear those bits",

@@ -84,6 +84,20 @@ class ForeignElfTest {
     }
 
     @Test
+    void strippedKernel_isEnteredAtItsElfEntry_noSymbolNeeded() {
+        Path kernel = LoaderKernels.elf32(dir, "full", HELLO.replace(" - OFFSET", ""));
+        Path stripped = dir.resolve("stripped.elf");
+        LoaderKernels.run("objcopy", "--strip-all", kernel.toString(), stripped.toString());
+        assertTrue(ElfImage.read(stripped).symbols().find("_start").isEmpty());
+        try (KernelBoot boot = new KernelBoot(LoaderKernels.withFirmware(stripped), BootOptions.defaults())) {
+            assertEquals(ElfImage.read(kernel).symbols().address("_start"), boot.runToKernelEntry().cpu().rip());
+        }
+        StringBuilder console = new StringBuilder();
+        assertEquals(7, boot(stripped, console).exitCode());
+        assertEquals("hello from a foreign kernel\n", console.toString());
+    }
+
+    @Test
     void higherHalfElf32WithVirtualEntry_isEnteredAtThePhysicalAddress_asUnderQemu() {
         Path kernel = LoaderKernels.elf32(dir, "hh", HELLO.replace("OFFSET", "0xC0000000"), HIGHER_HALF_SCRIPT);
         ElfImage image = ElfImage.read(kernel);

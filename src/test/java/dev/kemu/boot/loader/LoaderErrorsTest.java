@@ -93,6 +93,13 @@ class LoaderErrorsTest {
     }
 
     @Test
+    void scriptWithoutHeader_saysItIsNeitherElfNorMultiboot() throws Exception {
+        Path script = Files.writeString(dir.resolve("kernel.sh"), "#!/bin/sh\necho not a kernel\n".repeat(8));
+        assertTrue(loadError(script).getMessage().startsWith(script + ": not a Multiboot image: not an ELF file, and no "
+                + "Multiboot header (magic 0x1BADB002"), loadError(script).getMessage());
+    }
+
+    @Test
     void flatBinaryWithoutAddressFields_saysSoAndWhatToDo() throws Exception {
         byte[] file = new byte[64];
         ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 0x1BADB002).putInt(4, 3).putInt(8, -(0x1BADB002 + 3));
