@@ -29,11 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class HandoffStateTest {
     /** The self-reporting kernel; the host stops at {@code _start}, its first instruction. */
-    static final String KERNEL = """
-.intel_syntax noprefix
-.section .multiboot, "a"
-.align 4
-.long 0x1BADB002, 0x3, -(0x1BADB002 + 0x3)
+    static final String KERNEL = ".intel_syntax noprefix\n" + LoaderKernels.HEADER + LoaderKernels.REPORTING + """
 
 .macro SEG reg
     .pushsection .rodata
@@ -51,13 +47,6 @@ class HandoffStateTest {
     call field
 .endm
 
-.macro FIELD text
-    .pushsection .rodata
-1:  .asciz "\\text"
-    .popsection
-    mov ecx, offset 1b
-    call field
-.endm
 
 .text
 .code32
@@ -101,34 +90,6 @@ _start:
     out 0xf4, al
 1:  hlt
     jmp 1b
-
-# field: print the NUL-terminated label at ECX, EAX as 8 hex digits, a newline; keeps every register.
-field:
-    pushad
-    push eax
-2:  mov al, [ecx]
-    test al, al
-    jz 3f
-    out 0xe9, al
-    inc ecx
-    jmp 2b
-3:  pop eax
-    mov ecx, 8
-4:  rol eax, 4
-    mov edx, eax
-    and edx, 0xf
-    mov dl, [hexdigits + edx]
-    xchg eax, edx
-    out 0xe9, al
-    xchg eax, edx
-    loop 4b
-    mov al, 10
-    out 0xe9, al
-    popad
-    ret
-
-.section .rodata
-hexdigits: .ascii "0123456789abcdef"
 
 .section .bss
 .align 16

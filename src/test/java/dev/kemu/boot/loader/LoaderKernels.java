@@ -35,6 +35,54 @@ final class LoaderKernels {
     /** The header of a kernel that asks for modules page-aligned and memory information (flags 0x3). */
     static final String HEADER = header(0x3);
 
+    /**
+     * Routines for kernels that report facts on the debug console: {@code FIELD "label="} prints the label and EAX as
+     * 8 hex digits and a newline, {@code puts} the NUL-terminated string at ECX; both keep every register. The
+     * macro must come before its uses, so this goes right after the header.
+     */
+    static final String REPORTING = """
+                .macro FIELD text
+                    .pushsection .rodata
+                9:  .asciz "\\text"
+                    .popsection
+                    mov ecx, offset 9b
+                    call field
+                .endm
+
+                .pushsection .text
+                puts:
+                    push eax
+                8:  mov al, [ecx]
+                    test al, al
+                    jz 7f
+                    out 0xe9, al
+                    inc ecx
+                    jmp 8b
+                7:  pop eax
+                    ret
+
+                field:
+                    pushad
+                    call puts
+                    mov ecx, 8
+                6:  rol eax, 4
+                    mov edx, eax
+                    and edx, 0xf
+                    mov dl, [hexdigits + edx]
+                    xchg eax, edx
+                    out 0xe9, al
+                    xchg eax, edx
+                    loop 6b
+                    mov al, 10
+                    out 0xe9, al
+                    popad
+                    ret
+                .popsection
+                .pushsection .rodata
+                hexdigits: .ascii "0123456789abcdef"
+                .popsection
+                """;
+
     private LoaderKernels() {}
 
     static String header(int flags) {

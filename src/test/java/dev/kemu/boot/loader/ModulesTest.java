@@ -29,20 +29,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /** Boot modules ({@code --module FILE[=CMDLINE]}): loaded page-aligned after the kernel and listed in the info block. */
 class ModulesTest {
     /** Prints what it finds through mods_count/mods_addr: size, page offset, first word and string of each module. */
-    static final String KERNEL = """
-            .intel_syntax noprefix
-            .section .multiboot, "a"
-            .align 4
-            .long 0x1BADB002, 0x3, -(0x1BADB002 + 0x3)
-
-            .macro FIELD text
-                .pushsection .rodata
-            9:  .asciz "\\text"
-                .popsection
-                mov ecx, offset 9b
-                call field
-            .endm
-
+    static final String KERNEL = ".intel_syntax noprefix\n" + LoaderKernels.HEADER + LoaderKernels.REPORTING + """
             .text
             .code32
             .global _start
@@ -81,36 +68,6 @@ class ModulesTest {
             3:  hlt
                 jmp 3b
 
-            puts:
-                push eax
-            4:  mov al, [ecx]
-                test al, al
-                jz 5f
-                out 0xe9, al
-                inc ecx
-                jmp 4b
-            5:  pop eax
-                ret
-
-            field:
-                pushad
-                call puts
-                mov ecx, 8
-            6:  rol eax, 4
-                mov edx, eax
-                and edx, 0xf
-                mov dl, [hexdigits + edx]
-                xchg eax, edx
-                out 0xe9, al
-                xchg eax, edx
-                loop 6b
-                mov al, 10
-                out 0xe9, al
-                popad
-                ret
-
-            .section .rodata
-            hexdigits: .ascii "0123456789abcdef"
             .section .bss
             .align 16
                 .skip 4096
