@@ -6,6 +6,12 @@
 # the architectural way, then jumps to the kernel's 32-bit entry with
 # EAX = MULTIBOOT_BOOTLOADER_MAGIC and EBX = the boot-information block.
 #
+# At the jump the CPU is as the Multiboot 0.6.96 specification (section 3.2)
+# requires and as QEMU's multiboot option ROM leaves it: CR0 = PE only, CR4 = 0
+# (Unicorn's reset leaves OSFXSR, OSXSAVE and FSGSBASE set in CR4: x86_reg_reset
+# in qemu/target/i386/unicorn.c), EFER = 0, EFLAGS = 0x2 (IF and VM clear), flat
+# 4 GiB 32-bit CS/DS/ES/FS/GS/SS, paging off. A20 is always on in Unicorn.
+#
 # The host fills fw_kernel_entry and fw_boot_info (firmware configuration
 # variables, like a loader's config table) and starts execution at fw_entry.
 # It sets no register.
@@ -63,14 +69,11 @@ fw_compat:
     mov eax, cr0
     and eax, ~CR0_PG
     mov cr0, eax
-    mov ecx, MSR_EFER
-    rdmsr
-    and eax, ~EFER_LME
-    wrmsr
-    mov eax, cr4
-    and eax, ~CR4_PAE
-    mov cr4, eax
+    mov ecx, MSR_EFER           # EFER = 0: LME (and everything else) off
     xor eax, eax
+    xor edx, edx
+    wrmsr
+    mov cr4, eax
     mov cr3, eax
 
     mov ax, FW_DATA32
@@ -79,6 +82,8 @@ fw_compat:
     mov fs, ax
     mov gs, ax
     mov ss, ax
+    push 2                      # only the reserved bit 1
+    popfd
 
     mov ecx, [fw_kernel_entry]
     mov ebx, [fw_boot_info]

@@ -3,14 +3,15 @@ package dev.kemu.boot;
 import dev.kemu.debug.FaultPolicy;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How to boot: guest RAM size, kernel command line, the limits that stop a runaway guest,
  * what happens to faults demand paging does not resolve, and how many recent basic blocks
- * fault reports show (0 = no block trace, the default).
+ * fault reports show (0 = no block trace, the default), and the boot modules the loader hands to the kernel.
  */
 public record BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout,
-                          FaultPolicy onFault, int traceBlocks) {
+                          FaultPolicy onFault, int traceBlocks, List<MultibootModule> modules) {
     public static final long DEFAULT_RAM = 64L << 20;
     public static final long DEFAULT_BUDGET = 10_000_000;
     /** The kernel is loaded at 1 MiB; below 2 MiB there is no room for it and the memory map above it. */
@@ -35,6 +36,13 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
         if (traceBlocks < 0) {
             throw new IllegalArgumentException("block trace of " + traceBlocks + " blocks: must be >= 0 (0 = off)");
         }
+        modules = List.copyOf(modules);
+    }
+
+    /** The options without boot modules (how every boot but {@code --module} starts). */
+    public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout, FaultPolicy onFault,
+                       int traceBlocks) {
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, List.of());
     }
 
     public static BootOptions defaults() {
@@ -42,26 +50,30 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     }
 
     public BootOptions withRam(long bytes) {
-        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks);
+        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules);
     }
 
     public BootOptions withBudget(long instructions) {
-        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks);
+        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules);
     }
 
     public BootOptions withTimeout(Duration limit) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules);
     }
 
     public BootOptions withCommandLine(String text) {
-        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks);
+        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules);
     }
 
     public BootOptions withFaultPolicy(FaultPolicy policy) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules);
     }
 
     public BootOptions withBlockTrace(int blocks) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules);
+    }
+
+    public BootOptions withModules(List<MultibootModule> list) {
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list);
     }
 }

@@ -5,33 +5,44 @@ import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.Segment;
 import dev.kemu.machine.GuestRam;
 
-/** Copies an image's PT_LOAD segments to their physical (LMA) addresses and zero-fills the rest. */
+/**
+ * Copies an image's segments to their physical (LMA) addresses and zero-fills the rest. A kernel is checked
+ * against guest RAM and against the low memory that is kemu's own (the Multiboot information and the firmware
+ * stub), which it must not overwrite.
+ */
 public final class ImageLoader {
     private ImageLoader() {}
 
     public static void load(GuestRam ram, ElfImage image) {
         for (Segment segment : image.segments()) {
-            if (!ram.contains(segment.paddr(), segment.memSize())) {
-                throw new ElfFormatException(String.format("%s: segment %s does not fit in guest RAM of 0x%x bytes",
-                        image.path(), segment, ram.size()));
-            }
-            ram.write(segment.paddr(), segment.data());
-            ram.fill(segment.paddr() + segment.data().length, segment.memSize() - segment.data().length, (byte) 0);
+            requireInRam(ram, image, segment);
+            copy(ram, segment);
         }
     }
 
-    /** Checks for a Multiboot 1 header (magic, checksum) in the first 8 KiB of the loaded image. */
-    public static void requireMultibootHeader(GuestRam ram, ElfImage image) {
-        long start = image.physicalStart();
-        long end = Math.min(start + 8192, image.physicalEnd());
-        for (long at = start; at + 12 <= end; at += 4) {
-            int magic = ram.read32(at);
-            if (magic == dev.kemu.kernel.GuestAbi.MULTIBOOT_HEADER_MAGIC
-                    && magic + ram.read32(at + 4) + ram.read32(at + 8) == 0) {
-                return;
+    /** Loads {@code kernel}, refusing a segment outside RAM or over {@code [reservedStart, reservedEnd)}. */
+    public static void loadKernel(GuestRam ram, MultibootKernel kernel, long reservedStart, long reservedEnd) {
+        ElfImage image = kernel.image();
+        for (Segment segment : image.segments()) {
+            requireInRam(ram, image, segment);
+            if (segment.memSize() > 0 && segment.paddr() < reservedEnd && segment.paddr() + segment.memSize() > reservedStart) {
+                throw new ElfFormatException(String.format("%s: segment %s overlaps [P0x%x-P0x%x), where kemu keeps the "
+                        + "Multiboot information and its firmware stub; link the kernel at 1 MiB (0x100000) or above",
+                        image.path(), segment, reservedStart, reservedEnd));
             }
         }
-        throw new ElfFormatException(image.path() + ": no Multiboot header (magic 0x1BADB002 with a valid checksum) "
-                + "in the first 8 KiB of the image; boot.S must be linked first");
+        image.segments().forEach(segment -> copy(ram, segment));
+    }
+
+    private static void requireInRam(GuestRam ram, ElfImage image, Segment segment) {
+        if (!ram.contains(segment.paddr(), segment.memSize())) {
+            throw new ElfFormatException(String.format("%s: segment %s does not fit in guest RAM of 0x%x bytes; link it "
+                    + "lower or give the guest more RAM (--ram)", image.path(), segment, ram.size()));
+        }
+    }
+
+    private static void copy(GuestRam ram, Segment segment) {
+        ram.write(segment.paddr(), segment.data());
+        ram.fill(segment.paddr() + segment.data().length, segment.memSize() - segment.data().length, (byte) 0);
     }
 }

@@ -30,6 +30,7 @@ public final class KernelBoot implements AutoCloseable {
     private final Machine machine;
     private final ElfImage firmware;
     private final ElfImage kernel;
+    private final MultibootKernel multiboot;
     private final SymbolTable symbols;
     private final DebugConsole console = new DebugConsole();
     private final HypercallPort hypercalls = new HypercallPort();
@@ -39,15 +40,19 @@ public final class KernelBoot implements AutoCloseable {
     private final BootOptions options;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
-        this(ElfImage.read(images.firmware()), ElfImage.read(images.kernel()), options);
+        this(ElfImage.read(images.firmware()), MultibootKernel.read(images.kernel()), options);
     }
 
-    public KernelBoot(ElfImage firmware, ElfImage kernel, BootOptions options) {
-        requireStageSymbols(firmware, kernel);
+    /**
+     * Loads as a Multiboot 1 loader does: the kernel by its header's address fields or its ELF program headers,
+     * the modules after it, the information block; the firmware stub jumps to the header's (or the ELF's) entry.
+     */
+    public KernelBoot(ElfImage firmware, MultibootKernel kernel, BootOptions options) {
         this.firmware = firmware;
-        this.kernel = kernel;
+        this.multiboot = kernel;
+        this.kernel = kernel.image();
         this.options = options;
-        this.symbols = kernel.symbols().merge(firmware.symbols());
+        this.symbols = this.kernel.symbols().merge(firmware.symbols());
         this.machine = new Machine(options.ramBytes());
         this.services = new KernelServices(machine, hypercalls, symbols::symbolize);
         this.analyzer = new FaultAnalyzer(machine, symbols, services::memory);
@@ -59,9 +64,11 @@ public final class KernelBoot implements AutoCloseable {
             machine.attach(ExitPort.PORT, new ExitPort());
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             ImageLoader.load(machine.ram(), firmware);
-            ImageLoader.load(machine.ram(), kernel);
-            ImageLoader.requireMultibootHeader(machine.ram(), kernel);
-            MultibootInfo.write(machine.ram(), MultibootInfo.pcMemoryMap(options.ramBytes()), options.commandLine());
+            ImageLoader.loadKernel(machine.ram(), kernel, MultibootInfo.ADDRESS, firmware.physicalEnd());
+            List<MemoryMapEntry> map = MultibootInfo.pcMemoryMap(options.ramBytes());
+            MultibootModules.Directory modules = MultibootModules.load(machine.ram(), kernel.physicalEnd(),
+                    MultibootInfo.usableEnd(map), options.modules());
+            MultibootInfo.write(machine.ram(), map, options.commandLine(), modules);
             machine.ram().write32(firmware.symbols().address("fw_kernel_entry"), (int) kernel.entry());
             machine.ram().write32(firmware.symbols().address("fw_boot_info"), (int) MultibootInfo.ADDRESS);
         } catch (RuntimeException e) {
@@ -88,6 +95,24 @@ public final class KernelBoot implements AutoCloseable {
 
     public ElfImage kernel() {
         return kernel;
+    }
+
+    /** The kernel as the loader read it: header, entry, and notes on header flags kemu does not honour. */
+    public MultibootKernel multibootKernel() {
+        return multiboot;
+    }
+
+    /** One line per thing the loader accepted without honouring it (e.g. a requested video mode). */
+    public List<String> loaderNotes() {
+        return multiboot.notes();
+    }
+
+    /**
+     * Runs kemu's firmware stub until the first instruction of the kernel (not executed), uncounted: the CPU
+     * state there is the Multiboot handoff.
+     */
+    public RunResult runToKernelEntry() {
+        return machine.run(firmware.symbols().address("fw_entry"), multiboot.entry(), RunLimits.UNCOUNTED);
     }
 
     /** Kernel and firmware symbols together. */
@@ -129,6 +154,7 @@ public final class KernelBoot implements AutoCloseable {
 
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
+        requireStageSymbols(firmware, kernel);
         try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols(),
                 options.instructionBudget() > 0);
              Machine.Subscription kernelMode = machine.onInstructionAt(kernel.symbols().address("kmain"),

@@ -2,6 +2,7 @@ package dev.kemu.cli;
 
 import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.KernelSources;
+import dev.kemu.boot.MultibootModule;
 import dev.kemu.debug.FaultPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
@@ -11,6 +12,8 @@ import picocli.CommandLine.Spec;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Options shared by the commands that boot a kernel, checked before anything is built or booted. */
 final class BootArguments {
@@ -45,6 +48,11 @@ final class BootArguments {
             description = "Keep the last N executed basic blocks for fault reports (default: 0, off).")
     int traceBlocks;
 
+    @Option(names = "--module", paramLabel = "FILE[=CMDLINE]",
+            description = "Load FILE as a Multiboot boot module after the kernel, page-aligned, with CMDLINE as its "
+                    + "string (default: FILE). Repeatable; the kernel sees them in this order.")
+    List<String> modules = new ArrayList<>();
+
     KernelSources.BuiltImages images() {
         KernelSources.BuiltImages images = KernelSources.defaults().build();
         return kernel == null ? images : new KernelSources.BuiltImages(images.firmware(), kernel);
@@ -78,7 +86,15 @@ final class BootArguments {
         } catch (IllegalArgumentException e) {
             throw usage("--on-fault must be report, stop or deliver, not '" + onFault + "'");
         }
-        return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks);
+        List<MultibootModule> bootModules = new ArrayList<>();
+        for (String module : modules) {
+            try {
+                bootModules.add(MultibootModule.parse(module));
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
+            }
+        }
+        return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks, bootModules);
     }
 
     CommandLine.ParameterException usage(String message) {

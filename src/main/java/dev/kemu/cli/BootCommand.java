@@ -76,6 +76,7 @@ final class BootCommand implements Callable<Integer> {
             symbols = boot.symbols();
             human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
+            boot.loaderNotes().forEach(note -> human.println("note: " + note));
             report = boot.run();
             if (memoryReport) {
                 memory = boot.services().memory().map(MemoryReport::of)

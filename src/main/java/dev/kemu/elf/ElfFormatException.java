@@ -1,6 +1,6 @@
 package dev.kemu.elf;
 
-/** The file is not a loadable x86-64 ELF executable; the message names the file and the defect. */
+/** The file is not a loadable kernel image (x86 ELF or Multiboot); the message names the file and the defect. */
 public final class ElfFormatException extends RuntimeException {
     public ElfFormatException(String message) {
         super(message);

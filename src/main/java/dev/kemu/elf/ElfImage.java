@@ -13,9 +13,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A loadable x86-64 ELF executable: entry point, PT_LOAD segments and symbols. Parsing is
- * jelf's; the checks that make a bad file a clear error (truncation, class, byte order, machine,
- * header tables and segments that run past the end of the file) are ours ({@link ElfHeader}).
+ * A loadable x86 ELF executable, i386 ELF32 or x86-64 ELF64 ({@link ElfClass}): entry point, PT_LOAD segments and
+ * symbols, addresses zero-extended to 64 bits. Parsing is jelf's; the checks that make a bad file a clear error
+ * (truncation, class, byte order, machine, header tables and segments that run past the end of the file) are ours
+ * ({@link ElfHeader}).
  */
 public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTable symbols) {
     private static final int SHN_UNDEF = 0, SHN_ABS = 0xfff1;
@@ -31,16 +32,18 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
     }
 
     public static ElfImage parse(Path path, byte[] bytes) {
-        if (bytes.length < 64) {
-            throw new ElfFormatException(path + ": truncated ELF: " + bytes.length + " bytes, the ELF64 header alone is 64");
-        }
-        if (bytes[0] != 0x7f || bytes[1] != 'E' || bytes[2] != 'L' || bytes[3] != 'F') {
+        if (!isElf(bytes)) {
             throw new ElfFormatException(path + ": not an ELF file (no \\x7fELF magic)");
         }
-        if (bytes[4] != ElfFile.CLASS_64) {
-            throw new ElfFormatException(path + ": ELF class " + bytes[4] + " is not ELFCLASS64; kemu loads x86-64 images");
+        if (bytes.length <= 4) {
+            throw new ElfFormatException(path + ": truncated ELF: " + bytes.length + " bytes, not even the ELF class");
         }
-        ElfHeader header = ElfHeader.check(path.toString(), bytes);
+        ElfClass elfClass = ElfClass.of(path.toString(), bytes[4]);
+        if (bytes.length < elfClass.headerSize()) {
+            throw new ElfFormatException(path + ": truncated ELF: " + bytes.length + " bytes, the " + elfClass.name()
+                    + " header alone is " + elfClass.headerSize());
+        }
+        ElfHeader header = ElfHeader.check(path.toString(), elfClass, bytes);
         ElfFile elf;
         try {
             elf = ElfFile.from(bytes);
@@ -48,9 +51,9 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
             throw new ElfFormatException(path + ": malformed ELF: " + e, e);
         }
         try {
-            List<Segment> segments = loadSegments(path, elf, bytes);
+            List<Segment> segments = loadSegments(path, elfClass, elf, bytes);
             header.checkSections(path.toString(), bytes);
-            return new ElfImage(path, elf.e_entry, segments, readSymbols(elf)
+            return new ElfImage(path, elfClass.address(elf.e_entry), segments, readSymbols(elfClass, elf)
                     .withSourceLines(Addr2Line.forImage(path, elf.firstSectionByName(".debug_line") != null)));
         } catch (RuntimeException e) {
             if (e instanceof ElfFormatException format) {
@@ -60,25 +63,39 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
         }
     }
 
-    private static List<Segment> loadSegments(Path path, ElfFile elf, byte[] bytes) {
+    /** Whether {@code bytes} start with the ELF magic (a file shorter than the magic counts when it is a prefix). */
+    public static boolean isElf(byte[] bytes) {
+        byte[] magic = {0x7f, 'E', 'L', 'F'};
+        for (int i = 0; i < Math.min(bytes.length, magic.length); i++) {
+            if (bytes[i] != magic[i]) {
+                return false;
+            }
+        }
+        return bytes.length > 0;
+    }
+
+    private static List<Segment> loadSegments(Path path, ElfClass elfClass, ElfFile elf, byte[] bytes) {
         List<Segment> segments = new ArrayList<>();
         for (int i = 0; i < Short.toUnsignedInt(elf.e_phnum); i++) {
             ElfSegment ph = elf.getProgramHeader(i);
             if (ph.p_type != ElfSegment.PT_LOAD) {
                 continue;
             }
+            long offset = elfClass.address(ph.p_offset), fileSize = elfClass.address(ph.p_filesz);
+            long memSize = elfClass.address(ph.p_memsz);
             // Unsigned and without adding: a hostile offset plus size must not wrap around to "fits".
-            if (Long.compareUnsigned(ph.p_offset, bytes.length) > 0
-                    || Long.compareUnsigned(ph.p_filesz, bytes.length - ph.p_offset) > 0) {
+            if (Long.compareUnsigned(offset, bytes.length) > 0
+                    || Long.compareUnsigned(fileSize, bytes.length - offset) > 0) {
                 throw new ElfFormatException(String.format(
                         "%s: truncated ELF: segment %d needs file bytes [0x%x, 0x%x) but the file has 0x%x", path, i,
-                        ph.p_offset, ph.p_offset + ph.p_filesz, bytes.length));
+                        offset, offset + fileSize, bytes.length));
             }
-            if (Long.compareUnsigned(ph.p_memsz, ph.p_filesz) < 0) {
+            if (Long.compareUnsigned(memSize, fileSize) < 0) {
                 throw new ElfFormatException(path + ": segment " + i + " has p_memsz < p_filesz");
             }
-            byte[] data = Arrays.copyOfRange(bytes, (int) ph.p_offset, (int) (ph.p_offset + ph.p_filesz));
-            segments.add(new Segment(ph.p_vaddr, ph.p_paddr, ph.p_memsz, ph.p_flags, data));
+            byte[] data = Arrays.copyOfRange(bytes, (int) offset, (int) (offset + fileSize));
+            segments.add(new Segment(elfClass.address(ph.p_vaddr), elfClass.address(ph.p_paddr), memSize, ph.p_flags,
+                    data));
         }
         if (segments.isEmpty()) {
             throw new ElfFormatException(path + ": no PT_LOAD segment: nothing to load");
@@ -87,7 +104,7 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
     }
 
     /** The section headers were checked by {@link ElfHeader}; an image without them simply has no symbols. */
-    private static SymbolTable readSymbols(ElfFile elf) {
+    private static SymbolTable readSymbols(ElfClass elfClass, ElfFile elf) {
         if (elf.e_shoff == 0) {
             return SymbolTable.empty();
         }
@@ -106,7 +123,8 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
             if (name == null || name.isEmpty() || name.startsWith(".L")) {
                 continue;
             }
-            symbols.add(new Symbol(name, symbol.st_value, symbol.st_size, type == ElfSymbol.STT_FUNC));
+            symbols.add(new Symbol(name, elfClass.address(symbol.st_value), elfClass.address(symbol.st_size),
+                    type == ElfSymbol.STT_FUNC));
         }
         return new SymbolTable(symbols);
     }

@@ -29,10 +29,30 @@ public record MultibootMemoryMap(List<PhysRange> usable, List<PhysRange> bootPag
                 at += 4 + Integer.toUnsignedLong(ram.read32(at + MultibootLayout.MMAP_SIZE)); // size excludes itself
             }
         }
+        if ((flags & MultibootLayout.MBI_FLAG_MODS) != 0) {
+            addModules(ram, info, boot);
+        }
         if ((flags & MultibootLayout.MBI_FLAG_CMDLINE) != 0) {
             boot.add(page(Integer.toUnsignedLong(ram.read32(info + MultibootLayout.MBI_CMDLINE))));
         }
         return new MultibootMemoryMap(usable, boot);
+    }
+
+    /** Boot modules and their table stay the kernel's: no frame under them is handed out. */
+    private static void addModules(GuestRam ram, long info, List<PhysRange> boot) {
+        long table = Integer.toUnsignedLong(ram.read32(info + MultibootLayout.MBI_MODS_ADDR));
+        int count = ram.read32(info + MultibootLayout.MBI_MODS_COUNT);
+        for (int i = 0; i < count && ram.contains(table + (long) i * MultibootLayout.MOD_ENTRY_BYTES,
+                MultibootLayout.MOD_ENTRY_BYTES); i++) {
+            long entry = table + (long) i * MultibootLayout.MOD_ENTRY_BYTES;
+            long start = Integer.toUnsignedLong(ram.read32(entry + MultibootLayout.MOD_START));
+            long end = Integer.toUnsignedLong(ram.read32(entry + MultibootLayout.MOD_END));
+            boot.add(page(entry));
+            boot.add(page(Integer.toUnsignedLong(ram.read32(entry + MultibootLayout.MOD_CMDLINE))));
+            if (end > start) {
+                boot.add(new PhysRange(start & -4096, (end + 4095) & -4096, FrameType.BOOT));
+            }
+        }
     }
 
     private static PhysRange page(long address) {

@@ -3,6 +3,7 @@ package dev.kemu.bench;
 import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.boot.KernelSources;
+import dev.kemu.boot.MultibootKernel;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.machine.StopReason;
 import dev.kemu.testing.GuestRun;
@@ -122,13 +123,13 @@ public class KernelBenchmark {
     @State(Scope.Thread)
     public static class Images {
         ElfImage firmware;
-        ElfImage kernel;
+        MultibootKernel kernel;
 
         @Setup(Level.Trial)
         public void build() {
             KernelSources.BuiltImages images = KernelSources.defaults().build();
             firmware = ElfImage.read(images.firmware());
-            kernel = ElfImage.read(images.kernel());
+            kernel = MultibootKernel.read(images.kernel());
         }
     }
 

@@ -73,8 +73,12 @@ class MultibootLayoutTest {
             MultibootInfo.write(machine.ram(), map, "console=kemu");
             var ram = machine.ram();
             long info = MultibootInfo.ADDRESS;
-            assertEquals(MultibootLayout.MBI_FLAG_MEMORY | MultibootLayout.MBI_FLAG_CMDLINE | MultibootLayout.MBI_FLAG_MMAP,
+            assertEquals(MultibootLayout.MBI_FLAG_MEMORY | MultibootLayout.MBI_FLAG_CMDLINE | MultibootLayout.MBI_FLAG_MODS
+                    | MultibootLayout.MBI_FLAG_MMAP | MultibootLayout.MBI_FLAG_BOOT_LOADER_NAME,
                     ram.read32(info + MultibootLayout.MBI_FLAGS));
+            assertEquals(0, ram.read32(info + MultibootLayout.MBI_MODS_COUNT));
+            assertEquals("kemu 0.1.0", ram.readCString(Integer.toUnsignedLong(
+                    ram.read32(info + MultibootLayout.MBI_BOOT_LOADER_NAME)), 64));
             assertEquals(map.size() * MultibootLayout.MMAP_ENTRY_BYTES, ram.read32(info + MultibootLayout.MBI_MMAP_LENGTH));
             long first = Integer.toUnsignedLong(ram.read32(info + MultibootLayout.MBI_MMAP_ADDR));
             assertEquals(map.get(1).base(), ram.read64(first + MultibootLayout.MMAP_ENTRY_BYTES + MultibootLayout.MMAP_BASE));
