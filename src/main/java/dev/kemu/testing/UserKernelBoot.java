@@ -3,6 +3,7 @@ package dev.kemu.testing;
 import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.boot.KernelSources;
+import dev.kemu.boot.MultibootKernel;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.Symbol;
 import dev.kemu.machine.CpuState;
@@ -26,7 +27,7 @@ final class UserKernelBoot {
 
     static Booted boot(KernelUnderTest kernel, BootOptions options) {
         ElfImage firmware = ElfImage.read(KernelSources.defaults().buildFirmware());
-        KernelBoot boot = new KernelBoot(firmware, ElfImage.read(kernel.image()),
+        KernelBoot boot = new KernelBoot(firmware, MultibootKernel.read(kernel.image()),
                 options.withRam(kernel.ramBytes()).withCommandLine(kernel.commandLine()));
         try {
             HarnessReserve reserve = HarnessReserve.carve(boot.machine().ram());
