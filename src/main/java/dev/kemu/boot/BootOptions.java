@@ -1,16 +1,17 @@
 package dev.kemu.boot;
 
 import dev.kemu.debug.FaultPolicy;
+import dev.kemu.machine.devices.SerialSource;
 
 import java.time.Duration;
 
 /**
  * How to boot: guest RAM size, kernel command line, the limits that stop a runaway guest,
- * what happens to faults demand paging does not resolve, and how many recent basic blocks
- * fault reports show (0 = no block trace, the default).
+ * what happens to faults demand paging does not resolve, how many recent basic blocks
+ * fault reports show (0 = no block trace, the default), and what COM1 receives.
  */
 public record BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout,
-                          FaultPolicy onFault, int traceBlocks) {
+                          FaultPolicy onFault, int traceBlocks, SerialSource serialInput) {
     public static final long DEFAULT_RAM = 64L << 20;
     public static final long DEFAULT_BUDGET = 10_000_000;
     /** The kernel is loaded at 1 MiB; below 2 MiB there is no room for it and the memory map above it. */
@@ -35,6 +36,13 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
         if (traceBlocks < 0) {
             throw new IllegalArgumentException("block trace of " + traceBlocks + " blocks: must be >= 0 (0 = off)");
         }
+        java.util.Objects.requireNonNull(serialInput, "serial input (new SerialSource.None() for none)");
+    }
+
+    /** The options without serial input, as before COM1 existed. */
+    public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout,
+                       FaultPolicy onFault, int traceBlocks) {
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, new SerialSource.None());
     }
 
     public static BootOptions defaults() {
@@ -42,26 +50,31 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     }
 
     public BootOptions withRam(long bytes) {
-        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks);
+        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, serialInput);
     }
 
     public BootOptions withBudget(long instructions) {
-        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks);
+        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, serialInput);
     }
 
     public BootOptions withTimeout(Duration limit) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, serialInput);
     }
 
     public BootOptions withCommandLine(String text) {
-        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks);
+        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, serialInput);
     }
 
     public BootOptions withFaultPolicy(FaultPolicy policy) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, serialInput);
     }
 
     public BootOptions withBlockTrace(int blocks) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, serialInput);
+    }
+
+    /** COM1 receives from {@code source} (its LSR.DR is set while a byte of it waits). */
+    public BootOptions withSerialInput(SerialSource source) {
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, source);
     }
 }

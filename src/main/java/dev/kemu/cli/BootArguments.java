@@ -3,6 +3,7 @@ package dev.kemu.cli;
 import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.KernelSources;
 import dev.kemu.debug.FaultPolicy;
+import dev.kemu.machine.devices.SerialSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -45,6 +46,15 @@ final class BootArguments {
             description = "Keep the last N executed basic blocks for fault reports (default: 0, off).")
     int traceBlocks;
 
+    @Option(names = "--serial", paramLabel = "stdout|FILE|none", defaultValue = "stdout",
+            description = "Where COM1's output goes: stdout (a section after the debug console, like QEMU's "
+                    + "-serial stdio), a FILE written as the guest sends, or none (default: ${DEFAULT-VALUE}).")
+    String serial;
+
+    @Option(names = "--serial-input", paramLabel = "FILE|-",
+            description = "What COM1 receives: the bytes of FILE, or - for standard input (default: nothing).")
+    String serialInput;
+
     KernelSources.BuiltImages images() {
         KernelSources.BuiltImages images = KernelSources.defaults().build();
         return kernel == null ? images : new KernelSources.BuiltImages(images.firmware(), kernel);
@@ -78,7 +88,20 @@ final class BootArguments {
         } catch (IllegalArgumentException e) {
             throw usage("--on-fault must be report, stop or deliver, not '" + onFault + "'");
         }
-        return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks);
+        return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks, serialSource());
+    }
+
+    /** COM1's input, a usage error when the file is not there. */
+    private SerialSource serialSource() {
+        if (serialInput == null) {
+            return SerialSource.none();
+        }
+        SerialSource source = SerialSource.parse(serialInput);
+        if (source instanceof SerialSource.File file && !java.nio.file.Files.isReadable(file.path())) {
+            throw usage("--serial-input " + serialInput + ": no readable file there; give a file to send to COM1, "
+                    + "or - for standard input");
+        }
+        return source;
     }
 
     CommandLine.ParameterException usage(String message) {

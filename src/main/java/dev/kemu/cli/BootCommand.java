@@ -63,7 +63,9 @@ final class BootCommand implements Callable<Integer> {
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         BootReport report;
         String memory = "";
-        try (KernelBoot boot = new KernelBoot(images, options)) {
+        SerialOutput serial = SerialOutput.of(arguments);
+        try (serial; KernelBoot boot = new KernelBoot(images, options)) {
+            serial.attach(boot.com1());
             human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
             report = boot.run();
@@ -80,8 +82,13 @@ final class BootCommand implements Callable<Integer> {
         if (!report.console().isEmpty() && !report.console().endsWith("\n")) {
             human.println();
         }
+        serial.show(report.devices(), human);
         human.println("--- summary ---");
         human.println(summary(report));
+        if (!report.devices().unclaimedPorts().isEmpty()) {
+            human.println("unclaimed ports (read as all ones, writes dropped): " + String.join(", ",
+                    report.devices().unclaimedPorts().stream().map(Object::toString).toList()));
+        }
         if (options.onFault() != FaultPolicy.STOP) {
             writeReports(report, json, json ? spec.commandLine().getOut() : human);
         }
