@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
 @Command(name = "boot", mixinStandardHelpOptions = true,
         description = {"Build the kernel in kernel-asm/, boot it and print every stage, the console and a summary.",
                 "The kernel boots through kemu's firmware stub; each boot stage is printed with its CPU state, then "
-                        + "the debug console (port 0xE9) and a summary.",
+                        + "the debug console (port 0xE9), COM1 (port 0x3f8, see --serial) and a summary.",
                 "The exit status is the guest's exit-port value v as (v << 1) | 1, as under QEMU's isa-debug-exit; "
                         + "0 when the kernel halts after kmain; 4 when it does not reach kmain or stop cleanly; "
                         + "2 for a usage error or an unusable kernel, tool or library; 70 for an internal error."})
