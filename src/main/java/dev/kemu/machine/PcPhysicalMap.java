@@ -13,14 +13,21 @@ import java.util.TreeMap;
  */
 public final class PcPhysicalMap {
     /** A device window {@code [first, last]} and the names of its registers by offset. */
-    private record Window(long first, long last, String device, Map<Long, String> registers) {
+    private record Window(long first, long last, String device, java.util.NavigableMap<Long, String> registers) {
+        Window(long first, long last, String device, Map<Long, String> registers) {
+            this(first, last, device, java.util.Collections.unmodifiableNavigableMap(new TreeMap<>(registers)));
+        }
+
         boolean contains(long address) {
             return Long.compareUnsigned(address, first) >= 0 && Long.compareUnsigned(address, last) <= 0;
         }
 
         String describe(long address) {
             long offset = address - first;
-            Map.Entry<Long, String> register = new TreeMap<>(registers).floorEntry(offset);
+            if (registers.isEmpty()) {
+                return device; // memory, not registers: an offset would say nothing
+            }
+            Map.Entry<Long, String> register = registers.floorEntry(offset);
             // A register is 16 bytes apart in the APIC and IOAPIC; name it only within its own slot.
             if (register != null && offset - register.getKey() < 0x10) {
                 return device + " " + register.getValue();
@@ -49,7 +56,7 @@ public final class PcPhysicalMap {
     private static final List<Window> WINDOWS = List.of(
             new Window(0xa0000, 0xbffff, "VGA frame buffer (legacy video memory)", Map.of()),
             new Window(0xc0000, 0xdffff, "video BIOS and option ROMs", Map.of()),
-            new Window(0xe0000, 0xfffff, "BIOS ROM (the system BIOS below 1 MiB)", Map.of()),
+            new Window(0xe0000, 0xfffff, "BIOS ROM, the system BIOS below 1 MiB", Map.of()),
             new Window(0xb000_0000L, 0xbfff_ffffL, "PCI Express MMCONFIG (ECAM) window of QEMU's q35", Map.of()),
             new Window(0xfec0_0000L, 0xfec0_0fffL, "I/O APIC", Map.of(0x00L, "register select (IOREGSEL)",
                     0x10L, "register window (IOWIN)", 0x40L, "EOI register")),
@@ -57,7 +64,7 @@ public final class PcPhysicalMap {
                     0x010L, "configuration register", 0x020L, "interrupt status register",
                     0x0f0L, "main counter", 0x100L, "timer 0 configuration", 0x108L, "timer 0 comparator")),
             new Window(0xfee0_0000L, 0xfee0_0fffL, "local APIC", LOCAL_APIC_ALL),
-            new Window(0xfffc_0000L, 0xffff_ffffL, "BIOS ROM (flash just below 4 GiB, where the CPU resets)", Map.of()));
+            new Window(0xfffc_0000L, 0xffff_ffffL, "BIOS ROM, the flash just below 4 GiB where the CPU starts", Map.of()));
 
     private final long ramBytes;
 
