@@ -1,17 +1,20 @@
 package dev.kemu.boot;
 
 import dev.kemu.debug.FaultPolicy;
+import dev.kemu.machine.devices.SerialSource;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * How to boot: guest RAM size, kernel command line, the limits that stop a runaway guest,
- * what happens to faults demand paging does not resolve, and how many recent basic blocks
- * fault reports show (0 = no block trace, the default), and the boot modules the loader hands to the kernel.
+ * what happens to faults demand paging does not resolve, how many recent basic blocks
+ * fault reports show (0 = no block trace, the default), the boot modules the loader hands to the
+ * kernel, and what COM1 receives.
  */
 public record BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout,
-                          FaultPolicy onFault, int traceBlocks, List<MultibootModule> modules) {
+                          FaultPolicy onFault, int traceBlocks, List<MultibootModule> modules, SerialSource serialInput) {
     public static final long DEFAULT_RAM = 64L << 20;
     public static final long DEFAULT_BUDGET = 10_000_000;
     /** The kernel is loaded at 1 MiB; below 2 MiB there is no room for it and the memory map above it. */
@@ -37,12 +40,13 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
             throw new IllegalArgumentException("block trace of " + traceBlocks + " blocks: must be >= 0 (0 = off)");
         }
         modules = List.copyOf(modules);
+        Objects.requireNonNull(serialInput, "serial input (SerialSource.none() for none)");
     }
 
-    /** The options without boot modules (how every boot but {@code --module} starts). */
+    /** The options without boot modules and without serial input (how most boots start). */
     public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout, FaultPolicy onFault,
                        int traceBlocks) {
-        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, List.of());
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, List.of(), SerialSource.none());
     }
 
     public static BootOptions defaults() {
@@ -50,30 +54,35 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     }
 
     public BootOptions withRam(long bytes) {
-        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules);
+        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput);
     }
 
     public BootOptions withBudget(long instructions) {
-        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules);
+        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules, serialInput);
     }
 
     public BootOptions withTimeout(Duration limit) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules, serialInput);
     }
 
     public BootOptions withCommandLine(String text) {
-        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules);
+        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput);
     }
 
     public BootOptions withFaultPolicy(FaultPolicy policy) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules, serialInput);
     }
 
     public BootOptions withBlockTrace(int blocks) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules, serialInput);
     }
 
     public BootOptions withModules(List<MultibootModule> list) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list, serialInput);
+    }
+
+    /** COM1 receives from {@code source} (its LSR.DR is set while a byte of it waits). */
+    public BootOptions withSerialInput(SerialSource source) {
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, source);
     }
 }

@@ -14,6 +14,7 @@ import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.devices.DebugConsole;
 import dev.kemu.machine.devices.ExitPort;
+import dev.kemu.machine.devices.Uart16550;
 import dev.kemu.traps.TrapRouter;
 
 import java.util.List;
@@ -33,6 +34,8 @@ public final class KernelBoot implements AutoCloseable {
     private final MultibootKernel multiboot;
     private final SymbolTable symbols;
     private final DebugConsole console = new DebugConsole();
+    private final Uart16550 com1 = new Uart16550("COM1", Uart16550.COM1);
+    private final Uart16550 com2 = new Uart16550("COM2", Uart16550.COM2);
     private final HypercallPort hypercalls = new HypercallPort();
     private final KernelServices services;
     private final FaultAnalyzer analyzer;
@@ -62,6 +65,9 @@ public final class KernelBoot implements AutoCloseable {
             analyzer.traceBlocks(options.traceBlocks());
             machine.attach(DebugConsole.PORT, console);
             machine.attach(ExitPort.PORT, new ExitPort());
+            machine.bus().claimPorts(Uart16550.COM1, Uart16550.PORTS, com1);
+            machine.bus().claimPorts(Uart16550.COM2, Uart16550.PORTS, com2);
+            com1.receiveFrom(options.serialInput().open());
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             ImageLoader.load(machine.ram(), firmware);
             ImageLoader.loadKernel(machine.ram(), kernel, MultibootInfo.ADDRESS, firmware.physicalEnd());
@@ -124,6 +130,34 @@ public final class KernelBoot implements AutoCloseable {
         return console;
     }
 
+    /** The first serial port, at 0x3f8: what the guest sent, and where it receives from. */
+    public Uart16550 com1() {
+        return com1;
+    }
+
+    /** The second serial port, at 0x2f8 (receives nothing). */
+    public Uart16550 com2() {
+        return com2;
+    }
+
+    /** What the guest did with the serial ports and unclaimed ports so far. */
+    public DeviceActivity deviceActivity() {
+        return new DeviceActivity(com1.text(), com2.text(), machine.bus().unclaimedPorts().ranges());
+    }
+
+    /**
+     * The serial ports back to their power-on registers with their output cleared, and the
+     * unclaimed-port counts cleared (device state is not in a {@link dev.kemu.machine.Snapshot}).
+     * What COM1 receives from stays as it is: a test sets it before its run.
+     */
+    public void resetDevices() {
+        for (Uart16550 uart : new Uart16550[]{com1, com2}) {
+            uart.reset();
+            uart.clearOutput();
+        }
+        machine.bus().unclaimedPorts().clear();
+    }
+
     public HypercallPort hypercalls() {
         return hypercalls;
     }
@@ -163,7 +197,7 @@ public final class KernelBoot implements AutoCloseable {
                     new RunLimits(options.instructionBudget(), options.timeout()));
             List<StageEvent> stages = observer.events();
             return new BootReport(stages, console.text(), result, failure(observer, result), faults.reports(),
-                    faults.demandPagedFaults());
+                    faults.demandPagedFaults(), deviceActivity());
         }
     }
 

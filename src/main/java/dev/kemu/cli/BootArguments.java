@@ -4,6 +4,7 @@ import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.KernelSources;
 import dev.kemu.boot.MultibootModule;
 import dev.kemu.debug.FaultPolicy;
+import dev.kemu.machine.devices.SerialSource;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -53,6 +54,15 @@ final class BootArguments {
                     + "string (default: FILE). Repeatable; the kernel sees them in this order.")
     List<String> modules = new ArrayList<>();
 
+    @Option(names = "--serial", paramLabel = "stdout|FILE|none", defaultValue = "stdout",
+            description = "Where COM1's output goes: stdout (a section after the debug console, like QEMU's "
+                    + "-serial stdio), a FILE written as the guest sends, or none (default: ${DEFAULT-VALUE}).")
+    String serial;
+
+    @Option(names = "--serial-input", paramLabel = "FILE|-",
+            description = "What COM1 receives: the bytes of FILE, or - for standard input (default: nothing).")
+    String serialInput;
+
     KernelSources.BuiltImages images() {
         KernelSources.BuiltImages images = KernelSources.defaults().build();
         return kernel == null ? images : new KernelSources.BuiltImages(images.firmware(), kernel);
@@ -94,7 +104,21 @@ final class BootArguments {
                 throw usage(e.getMessage());
             }
         }
-        return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks, bootModules);
+        return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks, bootModules,
+                serialSource());
+    }
+
+    /** COM1's input, a usage error when the file is not there. */
+    private SerialSource serialSource() {
+        if (serialInput == null) {
+            return SerialSource.none();
+        }
+        SerialSource source = SerialSource.parse(serialInput);
+        if (source instanceof SerialSource.File file && !java.nio.file.Files.isReadable(file.path())) {
+            throw usage("--serial-input " + serialInput + ": no readable file there; give a file to send to COM1, "
+                    + "or - for standard input");
+        }
+        return source;
     }
 
     CommandLine.ParameterException usage(String message) {

@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
 @Command(name = "boot", mixinStandardHelpOptions = true,
         description = {"Build the kernel in kernel-asm/, boot it and print every stage, the console and a summary.",
                 "The kernel boots through kemu's firmware stub; each boot stage is printed with its CPU state, then "
-                        + "the debug console (port 0xE9) and a summary.",
+                        + "the debug console (port 0xE9), COM1 (port 0x3f8, see --serial) and a summary.",
                 "The exit status is the guest's exit-port value v as (v << 1) | 1, as under QEMU's isa-debug-exit; "
                         + "0 when the kernel halts after kmain; 4 when it does not reach kmain or stop cleanly; "
                         + "2 for a usage error or an unusable kernel, tool or library; 70 for an internal error."})
@@ -72,8 +72,10 @@ final class BootCommand implements Callable<Integer> {
         BootReport report;
         String memory = "";
         SymbolTable symbols;
-        try (KernelBoot boot = new KernelBoot(images, options)) {
+        SerialOutput serial = SerialOutput.of(arguments);
+        try (serial; KernelBoot boot = new KernelBoot(images, options)) {
             symbols = boot.symbols();
+            serial.attach(boot.com1());
             human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
             boot.loaderNotes().forEach(note -> human.println("note: " + note));
@@ -95,8 +97,13 @@ final class BootCommand implements Callable<Integer> {
         if (!report.console().isEmpty() && !report.console().endsWith("\n")) {
             human.println();
         }
+        serial.show(report.devices(), human);
         human.println("--- summary ---");
         human.println(summary(report));
+        if (!report.devices().unclaimedPorts().isEmpty()) {
+            human.println("unclaimed ports (read as all ones, writes dropped): " + String.join(", ",
+                    report.devices().unclaimedPorts().stream().map(Object::toString).toList()));
+        }
         if (options.onFault() != FaultPolicy.STOP) {
             writeReports(report, json, json ? spec.commandLine().getOut() : human);
         }

@@ -27,6 +27,7 @@ public final class DeviceBus {
     private final PortDevice[] ports = new PortDevice[PORTS];
     private final List<PortClaim> claims = new ArrayList<>();
     private final List<MemoryClaim> memoryClaims = new ArrayList<>();
+    private final UnclaimedPorts unclaimed = new UnclaimedPorts();
     private final Machine machine;
     private final Unicorn engine;
     private final PhysicalRange ram;
@@ -172,17 +173,34 @@ public final class DeviceBus {
         return ports[port & 0xffff];
     }
 
+    /** The ports the guest used that no device claimed, with counts; see {@link UnclaimedPorts}. */
+    public UnclaimedPorts unclaimedPorts() {
+        return unclaimed;
+    }
+
     void out(Machine machine, int port, int size, int value) {
         PortDevice device = ports[port & 0xffff];
         if (device != null) {
             device.write(machine, port, size, value);
-        } else if (log.isTraceEnabled()) {
+            return;
+        }
+        unclaimed.written(port);
+        if (log.isTraceEnabled()) {
             log.trace("out to unclaimed port 0x{}: 0x{}", Integer.toHexString(port), Integer.toHexString(value));
         }
     }
 
     int in(Machine machine, int port, int size) {
         PortDevice device = ports[port & 0xffff];
-        return device != null ? device.read(machine, port, size) : -1;
+        if (device != null) {
+            return device.read(machine, port, size);
+        }
+        unclaimed.read(port);
+        return allOnes(size);
+    }
+
+    /** What a floating bus reads: all ones, as wide as the access (0xff, 0xffff, 0xffffffff). */
+    static int allOnes(int size) {
+        return size >= 4 ? -1 : (1 << (8 * size)) - 1;
     }
 }

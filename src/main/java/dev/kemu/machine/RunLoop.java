@@ -1,5 +1,6 @@
 package dev.kemu.machine;
 
+import dev.kemu.unicorn.HookType;
 import dev.kemu.unicorn.UcError;
 import dev.kemu.unicorn.Unicorn;
 import dev.kemu.unicorn.UnicornException;
@@ -14,7 +15,10 @@ import java.util.Optional;
  * The run loop: one {@link Machine#run} from start to {@link RunResult}. It applies the
  * instruction budget and the wall-clock limit, starts Unicorn again after a handled #UD (which
  * ends {@code uc_emu_start}), and classifies why the guest stopped. Hooks and devices end a run
- * through {@link #requestStop}; the first reason wins.
+ * through {@link #requestStop}; the first reason wins. An access to memory with nothing behind
+ * it is recorded by an unmapped-memory hook (which costs nothing until it fires), so that the
+ * engine's bare {@code UC_ERR_READ_UNMAPPED} becomes an {@link UnmappedAccess} naming the
+ * address, the access and what a PC has there.
  */
 final class RunLoop {
     private static final Logger log = LoggerFactory.getLogger(Machine.class);
@@ -30,11 +34,32 @@ final class RunLoop {
     private String stopDetail = "";
     /** Set when a handled #UD redirected RIP: Unicorn ends uc_emu_start after it, so run() starts again there. */
     private boolean resumeAfterTrap;
+    /** The first access of this run that found no memory; Unicorn then ends the run with UC_ERR_*_UNMAPPED. */
+    private UnmappedAccess unmapped;
+    private final PcPhysicalMap pcMap;
 
     RunLoop(Machine machine, Unicorn engine) {
         this.machine = machine;
         this.engine = engine;
         this.counter = new InstructionCounter(engine, this);
+        this.pcMap = new PcPhysicalMap(machine.ram().size());
+        engine.hookMemEvent(HookType.MEM_UNMAPPED, (uc, type, address, size, value) -> {
+            recordUnmapped(type, address, size);
+            return false; // not handled: Unicorn stops with the matching UC_ERR_*_UNMAPPED
+        });
+    }
+
+    private void recordUnmapped(int type, long address, int size) {
+        if (unmapped != null) {
+            return;
+        }
+        Access.Kind kind = switch (type) {
+            case HookType.MEM_TYPE_WRITE_UNMAPPED -> Access.Kind.WRITE;
+            case HookType.MEM_TYPE_FETCH_UNMAPPED -> Access.Kind.FETCH;
+            default -> Access.Kind.READ;
+        };
+        long rip = kind == Access.Kind.FETCH ? address : engine.regRead(X86Reg.RIP);
+        unmapped = new UnmappedAccess(kind, PhysAddr.of(address), size, rip, pcMap.describe(address));
     }
 
     long instructionCount() {
@@ -85,6 +110,7 @@ final class RunLoop {
         exitCode = 0;
         vector = -1;
         stopDetail = "";
+        unmapped = null;
         // Unicorn re-translates code whenever uc_emu_start gets an end address (~3.4 us a run, against
         // ~0.1 us to stop on a hlt). If a hlt sits at the end address, run without one and stop there.
         boolean haltAtEnd = endRip != 0 && hltAt(endRip);
@@ -100,7 +126,7 @@ final class RunLoop {
                 if (e.error() == UcError.UNKNOWN) {
                     throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause
                 }
-                engineError = e;
+                engineError = explained(e);
             } catch (RuntimeException e) {
                 throw withPosition(e); // a hook's own exception, rethrown by Unicorn.start as it was
             } catch (Error e) {
@@ -145,6 +171,11 @@ final class RunLoop {
             failure.addSuppressed(unreadable);
         }
         return failure;
+    }
+
+    /** The engine's error, restated with the access when it is one of the unmapped-memory errors. */
+    private UnicornException explained(UnicornException error) {
+        return unmapped != null && error.error() == unmapped.error() ? new UnmappedAccessException(unmapped, error) : error;
     }
 
     /** An error uc_emu_start itself returned (not a hook's): the stop reason, or an addition to an earlier one. */

@@ -19,6 +19,15 @@ public record RunResult(StopReason reason, CpuState cpu, long instructions, int 
         this(reason, cpu, instructions, exitCode, vector, wallTime, detail, Optional.empty());
     }
 
+    /**
+     * The access that stopped the run because nothing was behind its address (the cause of an
+     * {@link StopReason#EMULATION_ERROR} that was one of Unicorn's unmapped-memory errors).
+     */
+    public Optional<UnmappedAccess> unmappedAccess() {
+        return cause.filter(UnmappedAccessException.class::isInstance)
+                .map(c -> ((UnmappedAccessException) c).access());
+    }
+
     /** False when the run had no instruction budget, so {@link #instructions()} is not a count. */
     public boolean counted() {
         return instructions >= 0;

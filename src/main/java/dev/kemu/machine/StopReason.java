@@ -17,7 +17,10 @@ public enum StopReason {
      * unhandled (on hardware with no usable IDT: a triple fault); {@link RunResult#vector()} names it.
      */
     UNHANDLED_EXCEPTION,
-    /** An access outside guest RAM, or another error Unicorn reported; {@link RunResult#cause()} holds it. */
+    /**
+     * An access outside guest RAM and every device ({@link RunResult#unmappedAccess()} says which
+     * address, access and PC device), or another error Unicorn reported; {@link RunResult#cause()} holds it.
+     */
     EMULATION_ERROR,
     /** Host code asked the machine to stop (a breakpoint, a hook). */
     HOST_REQUEST

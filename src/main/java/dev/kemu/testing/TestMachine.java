@@ -231,6 +231,7 @@ public final class TestMachine implements AutoCloseable {
             startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
         }
         boot.console().clear();
+        boot.resetDevices();
         boot.faults().clear();
         boot.services().clearReports();
         boot.faultAnalyzer().clearTrace();

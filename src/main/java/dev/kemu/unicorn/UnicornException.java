@@ -17,6 +17,15 @@ public class UnicornException extends RuntimeException {
         this.error = UcError.UNKNOWN;
     }
 
+    /**
+     * The same native error restated by a layer that knows more about it (which guest address,
+     * which device), with the bare one as the cause; {@link #error()} stays the native code.
+     */
+    protected UnicornException(String message, UnicornException bare) {
+        super(message, bare);
+        this.error = bare.error();
+    }
+
     public UcError error() {
         return error;
     }

@@ -1,6 +1,10 @@
 package dev.kemu.machine;
 
 import dev.kemu.unicorn.X86Reg;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -83,5 +87,46 @@ class DeviceBusTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> bus.claimPorts(0xfffe, 4, new Recorder()));
         assertEquals("port range 0xfffe + 4 is outside the I/O space 0x0-0xffff", e.getMessage());
+    }
+
+    @Test
+    void unclaimedPortRead_isAllOnesAtTheAccessWidth_andCounted() {
+        DeviceBus bus = new DeviceBus();
+        assertEquals(0xff, bus.in(null, 0x3e8, 1));
+        assertEquals(0xffff, bus.in(null, 0x3e8, 2));
+        assertEquals(0xffff_ffff, bus.in(null, 0x3e8, 4));
+        bus.out(null, 0x3ea, 1, 0);
+        assertEquals("0x3e8 (3 reads), 0x3ea (1 write)", bus.unclaimedPorts().toString());
+        bus.claimPorts(0x3e9, 1, new Recorder());
+        bus.in(null, 0x3e9, 1);
+        assertEquals("0x3e8 (3 reads), 0x3ea (1 write)", bus.unclaimedPorts().toString(), "claimed ports are not listed");
+    }
+
+    /** The summary's ranges: every touched port in exactly one, adjacent ports merged, counts summed. */
+    @Property(tries = 300)
+    void unclaimedRanges_coverEachTouchedPortOnce_mergeNeighbours_andKeepTheCounts(
+            @ForAll @Size(max = 60) List<@IntRange(min = 0, max = 40) Integer> reads,
+            @ForAll @Size(max = 60) List<@IntRange(min = 0, max = 40) Integer> writes) {
+        UnclaimedPorts ports = new UnclaimedPorts();
+        reads.forEach(ports::read);
+        writes.forEach(ports::written);
+        List<UnclaimedPorts.Range> ranges = ports.ranges();
+        java.util.Set<Integer> touched = new java.util.TreeSet<>(reads);
+        touched.addAll(writes);
+        int covered = 0;
+        for (int i = 0; i < ranges.size(); i++) {
+            UnclaimedPorts.Range range = ranges.get(i);
+            for (int port = range.first(); port <= range.last(); port++) {
+                assertTrue(touched.contains(port), "range " + range + " holds untouched port " + port);
+                covered++;
+            }
+            final int first = range.first(), last = range.last();
+            assertEquals(reads.stream().filter(p -> p >= first && p <= last).count(), range.reads(), range.toString());
+            assertEquals(writes.stream().filter(p -> p >= first && p <= last).count(), range.writes(), range.toString());
+            if (i > 0) {
+                assertTrue(ranges.get(i - 1).last() + 1 < range.first(), "adjacent ranges not merged: " + ranges);
+            }
+        }
+        assertEquals(touched.size(), covered);
     }
 }
