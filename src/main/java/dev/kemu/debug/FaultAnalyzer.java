@@ -134,7 +134,7 @@ public final class FaultAnalyzer implements AutoCloseable {
     }
 
     private String guardPrefix(long cr2) {
-        return memory.get().flatMap(m -> m.areas().find(cr2)).filter(v -> v.kind() == VmaKind.GUARD)
+        return memory.get().flatMap(m -> m.areas().findForReport(VirtAddr.of(cr2))).filter(v -> v.kind() == VmaKind.GUARD)
                 .map(v -> "guard page " + hex(v.start()) + " hit: ").orElse("");
     }
 

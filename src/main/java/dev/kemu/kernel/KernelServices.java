@@ -41,8 +41,9 @@ import static dev.kemu.kernel.GuestAbi.*;
  *
  * <p>The kernel's metadata lives in guest RAM the guest can overwrite through the direct map;
  * a {@link KernelPanic} from it is a finding about the guest (issue 11): the hypercall records
- * a {@link MetadataCorruption}, stops the run ({@link StopReason#HOST_REQUEST}, the detail
- * names the call and the facts) and returns -EFAULT; nothing escapes {@code Machine.run}.
+ * a {@link MetadataCorruption}, stops the run ({@link StopReason#KERNEL_PANIC}, the detail
+ * names the call and the facts) and returns -EFAULT; the #PF handler of demand paging does the
+ * same ({@link KernelMemory#onCorruption}); nothing escapes {@code Machine.run}.
  */
 public final class KernelServices {
     private static final Logger log = LoggerFactory.getLogger(KernelServices.class);
@@ -95,13 +96,16 @@ public final class KernelServices {
         });
     }
 
+    /** The call name a panic of the demand-paging fault handler is recorded under. */
+    static final String PAGE_FAULT_HANDLER = "the #PF handler";
+
     private long corrupted(String call, KernelPanic panic) {
         String facts = panic.getMessage().replaceFirst("^kernel panic: ", "");
         long rip = machine.register(X86Reg.RIP);
         MetadataCorruption finding = new MetadataCorruption(call, facts, rip, symbolizer.apply(rip));
         corruptions.add(finding);
         log.warn("{}", finding);
-        machine.requestStop(StopReason.HOST_REQUEST, 0, "kernel panic in " + call + ": " + facts);
+        machine.requestStop(StopReason.KERNEL_PANIC, 0, "kernel panic in " + call + ": " + facts);
         return EFAULT;
     }
 
@@ -147,6 +151,7 @@ public final class KernelServices {
         used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
         memory = KernelMemory.initialize(ram, root, map.usable(), used, cr3, machine::flushTlb);
+        memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;
     }

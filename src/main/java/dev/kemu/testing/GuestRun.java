@@ -90,7 +90,7 @@ public final class GuestRun {
 
     /**
      * Hypercalls that found the kernel's metadata corrupted (the guest overwrote it); such a
-     * hypercall stops the run ({@link StopReason#HOST_REQUEST}) instead of throwing.
+     * hypercall (or the #PF handler) stops the run ({@link StopReason#KERNEL_PANIC}) instead of throwing.
      */
     public List<MetadataCorruption> metadataCorruptions() {
         return corruptions;

@@ -6,27 +6,38 @@ import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
 
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 
 /**
  * Demand-paged areas: reserved as VMAs without frames; the first touch of a page faults and
  * {@link #handleFault} maps a zeroed frame with the VMA's flags so the instruction can restart.
+ *
+ * <p>The fault handler runs inside the CPU's exception hook and reads VMAs and page tables the
+ * guest can overwrite: a {@link KernelPanic} there goes to the corruption sink (the hypercall
+ * services record it and stop the run) and the fault is {@link Outcome#METADATA_CORRUPTED},
+ * so nothing escapes the machine's run.
  */
 public final class DemandPaging {
     /** What the fault handler did with a page fault. */
     public enum Outcome {
-        MAPPED, NOT_IN_ANY_VMA, GUARD_PAGE, NOT_DEMAND_PAGED, ALREADY_PRESENT, ACCESS_DENIED, OUT_OF_MEMORY
+        MAPPED, NOT_IN_ANY_VMA, GUARD_PAGE, NOT_DEMAND_PAGED, ALREADY_PRESENT, ACCESS_DENIED, OUT_OF_MEMORY,
+        /** The VMAs or page tables the handler read were broken; the panic went to the corruption sink. */
+        METADATA_CORRUPTED
     }
 
     private final BuddyAllocator buddy;
     private final PageTables tables;
     private final VirtualAreas areas;
+    private final Consumer<KernelPanic> corruption;
 
-    public DemandPaging(BuddyAllocator buddy, PageTables tables, VirtualAreas areas) {
+    /** {@code corruption} receives a panic of the fault handler (see the class comment). */
+    public DemandPaging(BuddyAllocator buddy, PageTables tables, VirtualAreas areas, Consumer<KernelPanic> corruption) {
         this.buddy = buddy;
         this.tables = tables;
         this.areas = areas;
+        this.corruption = corruption;
     }
 
     /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; empty when no room. */
@@ -60,8 +71,20 @@ public final class DemandPaging {
         return FreeResult.FREED;
     }
 
-    /** Maps a zeroed frame for a not-present fault inside a demand-paged VMA whose flags allow the access. */
-    public Outcome handleFault(long address, int errorCode) {
+    /**
+     * Maps a zeroed frame for a not-present fault inside a demand-paged VMA whose flags allow the
+     * access; {@code errorCode} is the #PF error code ({@link PageFaultCode} bits). Never throws.
+     */
+    public Outcome handleFault(VirtAddr faulting, int errorCode) {
+        try {
+            return resolve(faulting.value(), errorCode);
+        } catch (KernelPanic panic) {
+            corruption.accept(panic);
+            return Outcome.METADATA_CORRUPTED;
+        }
+    }
+
+    private Outcome resolve(long address, int errorCode) {
         Optional<Vma> found = areas.find(address);
         if (found.isEmpty()) {
             return Outcome.NOT_IN_ANY_VMA;

@@ -123,6 +123,15 @@ public final class VirtualAreas {
     }
 
     /**
+     * The VMA holding {@code address} among the VMAs before the first broken link; never throws.
+     * For reports built while the guest may have overwritten the list (a fault analysis runs right
+     * after the #PF handler found it broken); the services use {@link #find}, which panics.
+     */
+    public Optional<Vma> findForReport(VirtAddr address) {
+        return vmas().stream().filter(vma -> vma.contains(address.value())).findFirst();
+    }
+
+    /**
      * Stops with the facts unless {@code vma} is a non-empty, page-aligned range inside the
      * vmalloc range. Its owners loop over its pages, and the bounds come from guest RAM: a
      * corrupted end would keep the host busy for hours.

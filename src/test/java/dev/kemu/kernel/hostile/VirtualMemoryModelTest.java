@@ -163,7 +163,7 @@ class VirtualMemoryModelTest {
                 DemandPaging.Outcome expected = !allowed ? DemandPaging.Outcome.ACCESS_DENIED
                         : area.getValue().touched().containsKey(va) ? DemandPaging.Outcome.ALREADY_PRESENT
                         : DemandPaging.Outcome.MAPPED;
-                DemandPaging.Outcome outcome = d.memory().demandPaging().handleFault(va, write ? dev.kemu.machine.PageFaultCode.WRITE : 0);
+                DemandPaging.Outcome outcome = d.memory().demandPaging().handleFault(dev.kemu.machine.VirtAddr.of(va), write ? dev.kemu.machine.PageFaultCode.WRITE : 0);
                 assertEquals(expected, outcome, op + " at 0x" + Long.toHexString(va));
                 if (outcome == DemandPaging.Outcome.MAPPED) {
                     long frame = d.call(HC_TRANSLATE, va);
