@@ -53,8 +53,8 @@ public final class KernelServices {
 
     private final Machine machine;
     private final LongFunction<String> symbolizer;
-    private final List<InvalidFree> invalidFrees = new ArrayList<>();
-    private final List<MetadataCorruption> corruptions = new ArrayList<>();
+    private final BoundedLog<InvalidFree> invalidFrees = new BoundedLog<>();
+    private final BoundedLog<MetadataCorruption> corruptions = new BoundedLog<>();
     private KernelMemory memory;
 
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
@@ -103,7 +103,7 @@ public final class KernelServices {
         String facts = panic.getMessage().replaceFirst("^kernel panic: ", "");
         long rip = machine.register(X86Reg.RIP);
         MetadataCorruption finding = new MetadataCorruption(call, facts, rip, symbolizer.apply(rip));
-        corruptions.add(finding);
+        corruptions.add(() -> finding);
         log.warn("{}", finding);
         machine.requestStop(StopReason.KERNEL_PANIC, 0, "kernel panic in " + call + ": " + facts);
         return EFAULT;
@@ -111,7 +111,7 @@ public final class KernelServices {
 
     /** Hypercalls that stopped on corrupted kernel metadata, oldest first. */
     public List<MetadataCorruption> metadataCorruptions() {
-        return List.copyOf(corruptions);
+        return corruptions.entries();
     }
 
     /** The memory services, once the guest initialised them. */
@@ -119,8 +119,14 @@ public final class KernelServices {
         return Optional.ofNullable(memory);
     }
 
+    /** The refused frees since the last {@link #clearReports()}, oldest first, at most {@value BoundedLog#MAX_ENTRIES}. */
     public List<InvalidFree> invalidFrees() {
-        return List.copyOf(invalidFrees);
+        return invalidFrees.entries();
+    }
+
+    /** Refused frees beyond the cap of {@link #invalidFrees()}: counted, not kept. */
+    public long droppedInvalidFrees() {
+        return invalidFrees.dropped();
     }
 
     /** Forgets the refused-free reports (the test harness calls this between tests). */
@@ -281,10 +287,12 @@ public final class KernelServices {
      */
     private long reportFree(String call, long address, FreeResult result) {
         if (result != FreeResult.FREED) {
-            long rip = machine.register(X86Reg.RIP);
-            InvalidFree report = new InvalidFree(call, address, result, rip, symbolizer.apply(rip));
-            invalidFrees.add(report);
-            log.debug("refused free: {}", report);
+            invalidFrees.add(() -> {
+                long rip = machine.register(X86Reg.RIP);
+                InvalidFree report = new InvalidFree(call, address, result, rip, symbolizer.apply(rip));
+                log.debug("refused free: {}", report);
+                return report;
+            });
         }
         return Errno.of(result);
     }
