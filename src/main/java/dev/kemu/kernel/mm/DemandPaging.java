@@ -57,9 +57,11 @@ public final class DemandPaging {
         if (vma.get().start() != start) {
             return FreeResult.NOT_BLOCK_START;
         }
-        long end = areas.requireSound(vma.get()).end();
-        for (long page = start; page != end; page += PAGE) {
-            tables.unmap(VirtAddr.of(page), PageSize.SIZE_4K).ifPresent(frame -> {
+        VirtAddr end = VirtAddr.of(areas.requireSound(vma.get()).end());
+        // Only the touched pages hold frames: skip the absent tables instead of visiting every page.
+        for (VirtAddr page = tables.nextMaybeMapped(VirtAddr.of(start), end); !page.equals(end);
+             page = tables.nextMaybeMapped(VirtAddr.of(page.value() + PAGE), end)) {
+            tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
                 FreeResult freed = buddy.free(frame.value(), 0, FrameType.DEMAND_PAGED);
                 if (freed != FreeResult.FREED) {
                     throw new KernelPanic(String.format("demand-paged frame %s could not be freed: %s", frame,
