@@ -20,21 +20,15 @@ enum WriteHookAddress {
 
     private static final long PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT = 0x4000,
             STORE_PAGE = 0x5000, BACKING_PAGE = 0x6000, CODE = 0x7000, OFFSET = 8;
-    private static volatile WriteHookAddress calibrated;
 
-    /** The calibrated answer for the loaded libunicorn. */
+    /** The calibrated answer for the loaded libunicorn (probed on first use, once per process). */
     static WriteHookAddress get() {
-        WriteHookAddress answer = calibrated;
-        if (answer == null) {
-            synchronized (WriteHookAddress.class) {
-                answer = calibrated;
-                if (answer == null) {
-                    answer = probe();
-                    calibrated = answer;
-                }
-            }
-        }
-        return answer;
+        return Probed.ANSWER;
+    }
+
+    /** Holds the answer: the JVM runs the probe once, on first access, thread-safely. */
+    private static final class Probed {
+        static final WriteHookAddress ANSWER = probe();
     }
 
     private static WriteHookAddress probe() {
