@@ -34,31 +34,11 @@ class PrivilegeStateTest {
      */
     private static Unicorn machineWithARing3Fault() {
         Unicorn uc = Unicorn.openX86_64();
-        uc.memMap(0, 0x20000, Prot.ALL);
-        Calibration.write64(uc, PML4, PDPT | 7);
-        Calibration.write64(uc, PDPT, PD | 7);
-        Calibration.write64(uc, PD, PT | 7);
-        Calibration.write64(uc, PT + 8 * (KERNEL_CODE >> 12), KERNEL_CODE | 1);
-        Calibration.write64(uc, PT + 8 * (SUPERVISOR_DATA >> 12), SUPERVISOR_DATA | 1);
-        Calibration.write64(uc, PT + 8 * (KERNEL_STACK >> 12), KERNEL_STACK | 3);
-        Calibration.write64(uc, PT + 8 * (USER_PAGE >> 12), USER_PAGE | 7);
-        Calibration.write64(uc, PT + 8 * (GDT >> 12), GDT | 3);
-        for (int i = 0; i < FlatSegments.GDT.length; i++) {
-            Calibration.write64(uc, GDT + 8L * i, FlatSegments.GDT[i]);
-        }
-        uc.memWrite(GDT + 0x100, FlatSegments.gdtr(GDT));
+        PrivilegeState.buildRing3Fault(uc);
         Calibration.write64(uc, SUPERVISOR_DATA, SECRET);
-        uc.memWrite(KERNEL_CODE, FlatSegments.concat(FlatSegments.loadKernelSegments(GDT + 0x100),
-                new byte[]{(byte) 0xCC},                                        // int3: kernel-mode context
-                FlatSegments.iretToUser(USER_PAGE, USER_PAGE + 0xff0)));
         uc.memWrite(KERNEL_CHECK, new byte[]{
                 (byte) 0x8B, 0x04, 0x25, 0x00, 0x10, 0x01, 0x00, // mov eax, [SUPERVISOR_DATA]
                 (byte) 0x8C, (byte) 0xCB});                     // mov ebx, cs
-        uc.memWrite(USER_PAGE, new byte[]{0x48, (byte) 0x8B, 0x04, 0x25, 0x00, 0x10, 0x01, 0x00}); // mov rax, [0x11000]
-        uc.regWrite(X86Reg.CR3, PML4);
-        uc.regWrite(X86Reg.CR4, uc.regRead(X86Reg.CR4) | CpuState.CR4_PAE);
-        uc.regWrite(X86Reg.CR0, uc.regRead(X86Reg.CR0) | CpuState.CR0_PG | CpuState.CR0_WP);
-        uc.regWrite(X86Reg.RSP, KERNEL_STACK + 0x800);
         return uc;
     }
 
