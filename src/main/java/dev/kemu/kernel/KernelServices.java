@@ -70,7 +70,7 @@ public final class KernelServices {
                 : Errno.of(memory.pageTables().protect(VirtAddr.of(a[0]), a[1])));
         serve(port, HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
                 : Errno.virtualOrNoMemory(memory.vmalloc().allocate(a[0])));
-        serve(port, HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
+        serve(port, HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
         serve(port, HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
@@ -80,7 +80,7 @@ public final class KernelServices {
         serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
         serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
-                memory.demandPaging().release(a[0])) : ENODEV);
+                memory.demandPaging().release(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
     }
 
@@ -172,7 +172,7 @@ public final class KernelServices {
 
     private long frameFree(long phys, long order) {
         FreeResult result = order < 0 || order > MmLayout.MAX_ORDER ? FreeResult.WRONG_ORDER
-                : memory.frames().free(phys, (int) order, FrameType.ALLOCATED);
+                : memory.frames().free(PhysAddr.of(phys), (int) order, FrameType.ALLOCATED);
         return reportFree("frame_free", phys, result);
     }
 

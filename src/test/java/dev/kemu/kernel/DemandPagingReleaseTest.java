@@ -38,7 +38,7 @@ class DemandPagingReleaseTest {
                         paging.handleFault(VirtAddr.of(start + page * 4096L), PageFaultCode.WRITE));
             }
 
-            assertEquals(FreeResult.FREED, paging.release(start));
+            assertEquals(FreeResult.FREED, paging.release(VirtAddr.of(start)));
 
             PageTables tables = mm.memory.pageTables();
             for (int page : touched) {

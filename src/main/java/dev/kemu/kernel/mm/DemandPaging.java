@@ -49,8 +49,9 @@ public final class DemandPaging {
     }
 
     /** Unmaps the pages that were touched, frees their frames and the area. */
-    public FreeResult release(long start) {
-        Optional<Vma> vma = areas.find(start);
+    public FreeResult release(VirtAddr area) {
+        long start = area.value();
+        Optional<Vma> vma = areas.find(area);
         if (vma.isEmpty() || vma.get().kind() != VmaKind.DEMAND_PAGED) {
             return FreeResult.NOT_ALLOCATED;
         }
@@ -62,14 +63,14 @@ public final class DemandPaging {
         for (VirtAddr page = tables.nextMaybeMapped(VirtAddr.of(start), end); !page.equals(end);
              page = tables.nextMaybeMapped(VirtAddr.of(page.value() + PAGE), end)) {
             tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
-                FreeResult freed = buddy.free(frame.value(), 0, FrameType.DEMAND_PAGED);
+                FreeResult freed = buddy.free(frame, 0, FrameType.DEMAND_PAGED);
                 if (freed != FreeResult.FREED) {
                     throw new KernelPanic(String.format("demand-paged frame %s could not be freed: %s", frame,
                             freed.reason()));
                 }
             });
         }
-        areas.free(start);
+        areas.free(area);
         return FreeResult.FREED;
     }
 
@@ -87,7 +88,7 @@ public final class DemandPaging {
     }
 
     private Outcome resolve(long address, int errorCode) {
-        Optional<Vma> found = areas.find(address);
+        Optional<Vma> found = areas.find(VirtAddr.of(address));
         if (found.isEmpty()) {
             return Outcome.NOT_IN_ANY_VMA;
         }
@@ -115,7 +116,7 @@ public final class DemandPaging {
         long frame = allocated.get().value();
         MapResult mapped = tables.map(VirtAddr.of(address & -PAGE), allocated.get(), PageSize.SIZE_4K, vma.flags());
         if (mapped != MapResult.OK) {
-            buddy.free(frame, 0, FrameType.DEMAND_PAGED);
+            buddy.free(allocated.get(), 0, FrameType.DEMAND_PAGED);
             return mapped == MapResult.ALREADY_MAPPED ? Outcome.ALREADY_PRESENT : Outcome.OUT_OF_MEMORY;
         }
         return Outcome.MAPPED;

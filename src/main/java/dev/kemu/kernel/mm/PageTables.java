@@ -134,7 +134,7 @@ public final class PageTables {
             if (frames.tag(table / MmLayout.PAGE) != 0 || frames.isPinned(table / MmLayout.PAGE)) {
                 break; // still used, or shared with another path (kept empty, as Linux keeps kernel tables)
             }
-            FreeResult freed = buddy.free(table, 0, FrameType.PAGE_TABLE);
+            FreeResult freed = buddy.free(PhysAddr.of(table), 0, FrameType.PAGE_TABLE);
             if (freed != FreeResult.FREED) {
                 throw new KernelPanic(String.format("empty page table P0x%x could not be freed: %s", table,
                         freed.reason()));

@@ -78,7 +78,8 @@ public final class VirtualAreas {
     }
 
     /** Removes the VMA starting at {@code start} and returns its range to the free list. */
-    public Optional<Vma> free(long start) {
+    public Optional<Vma> free(VirtAddr area) {
+        long start = area.value();
         long prev = 0;
         Walk walk = new Walk("VMA");
         for (long node = root.get(ROOT_VMAS); node != 0; prev = node, node = walk.next(node)) {
@@ -95,7 +96,8 @@ public final class VirtualAreas {
     }
 
     /** Splits the VMA at {@code start} so that its tail from {@code at} becomes a VMA of {@code tailKind}. */
-    public boolean split(long start, long at, VmaKind tailKind) {
+    public boolean split(VirtAddr area, VirtAddr tailStart, VmaKind tailKind) {
+        long start = area.value(), at = tailStart.value();
         Walk walk = new Walk("VMA");
         for (long node = root.get(ROOT_VMAS); node != 0; node = walk.next(node)) {
             if (start(node) == start && Long.compareUnsigned(at, start) > 0 && Long.compareUnsigned(at, end(node)) < 0) {
@@ -112,7 +114,9 @@ public final class VirtualAreas {
         return false;
     }
 
-    public Optional<Vma> find(long address) {
+    /** The VMA holding {@code va}; panics with the facts when the list in guest RAM is broken. */
+    public Optional<Vma> find(VirtAddr va) {
+        long address = va.value();
         Walk walk = new Walk("VMA");
         for (long node = root.get(ROOT_VMAS); node != 0; node = walk.next(node)) {
             if (read(node).contains(address)) {
