@@ -175,7 +175,7 @@ class CorruptedMetadataTest {
 
             List<dev.kemu.kernel.mm.Vma> vmas = assertDoesNotThrow(areas::vmas);
             assertEquals(2, vmas.size(), vmas.toString());
-            assertEquals(first, vmas.getFirst().start());
+            assertEquals(first, vmas.getFirst().start().value());
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
             assertTrue(problems.contains(String.format("VMA list: node V0x%x comes back after 2 nodes (the list loops)",
                     head)), problems.toString());

@@ -45,7 +45,7 @@ class DemandPagingReleaseTest {
                 assertTrue(tables.translate(VirtAddr.of(start + page * 4096L)).isEmpty(), "page " + page + " still mapped");
             }
             assertEquals(beforeTouches, mm.frameState(), "frames and page tables the touches took are all back");
-            assertTrue(mm.memory.areas().vmas().stream().noneMatch(v -> v.contains(start)), "the VMA is gone");
+            assertTrue(mm.memory.areas().vmas().stream().noneMatch(v -> v.contains(VirtAddr.of(start))), "the VMA is gone");
             assertEquals(List.of(), mm.memory.check());
         }
     }

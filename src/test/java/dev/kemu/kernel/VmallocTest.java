@@ -56,11 +56,11 @@ class VmallocTest {
                 List<Vma> vmas = mm.memory.areas().vmas();
                 assertEquals(live.size() * 2, vmas.size());
                 for (int i = 1; i < vmas.size(); i++) {
-                    assertTrue(Long.compareUnsigned(vmas.get(i - 1).end(), vmas.get(i).start()) <= 0, "VMAs overlap");
+                    assertTrue(vmas.get(i - 1).end().compareTo(vmas.get(i).start()) <= 0, "VMAs overlap");
                 }
             }
             live.forEach(a -> assertEquals(FreeResult.FREED, vmalloc.free(VirtAddr.of(a[0]))));
-            assertEquals(List.of(new Vma(MmLayout.VMALLOC_START, MmLayout.VMALLOC_END, 0, VmaKind.FREE)),
+            assertEquals(List.of(new Vma(VirtAddr.of(MmLayout.VMALLOC_START), VirtAddr.of(MmLayout.VMALLOC_END), 0, VmaKind.FREE)),
                     mm.memory.areas().freeAreas());
             assertEquals(List.of(), mm.memory.areas().vmas());
             assertEquals(List.of(), mm.memory.check());

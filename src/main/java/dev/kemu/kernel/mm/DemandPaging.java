@@ -55,10 +55,10 @@ public final class DemandPaging {
         if (vma.isEmpty() || vma.get().kind() != VmaKind.DEMAND_PAGED) {
             return FreeResult.NOT_ALLOCATED;
         }
-        if (vma.get().start() != start) {
+        if (!vma.get().start().equals(area)) {
             return FreeResult.NOT_BLOCK_START;
         }
-        VirtAddr end = VirtAddr.of(areas.requireSound(vma.get()).end());
+        VirtAddr end = areas.requireSound(vma.get()).end();
         // Only the touched pages hold frames: skip the absent tables instead of visiting every page.
         for (VirtAddr page = tables.nextMaybeMapped(VirtAddr.of(start), end); !page.equals(end);
              page = tables.nextMaybeMapped(VirtAddr.of(page.value() + PAGE), end)) {

@@ -86,7 +86,7 @@ public final class VirtualAreas {
             if (start(node) == start) {
                 Vma vma = read(node);
                 setNext(prev, ROOT_VMAS, next(node));
-                write(node, vma.start(), vma.end(), 0, VmaKind.FREE);
+                write(node, vma.start().value(), vma.end().value(), 0, VmaKind.FREE);
                 insertSorted(ROOT_FREE_AREAS, node);
                 mergeAround(node);
                 return Optional.of(vma);
@@ -119,7 +119,7 @@ public final class VirtualAreas {
         long address = va.value();
         Walk walk = new Walk("VMA");
         for (long node = root.get(ROOT_VMAS); node != 0; node = walk.next(node)) {
-            if (read(node).contains(address)) {
+            if (read(node).contains(va)) {
                 return Optional.of(read(node));
             }
         }
@@ -132,7 +132,7 @@ public final class VirtualAreas {
      * after the #PF handler found it broken); the services use {@link #find}, which panics.
      */
     public Optional<Vma> findForReport(VirtAddr address) {
-        return vmas().stream().filter(vma -> vma.contains(address.value())).findFirst();
+        return vmas().stream().filter(vma -> vma.contains(address)).findFirst();
     }
 
     /**
@@ -142,10 +142,11 @@ public final class VirtualAreas {
      */
     public Vma requireSound(Vma vma) {
         long low = root.get(ROOT_VMALLOC_START), high = root.get(ROOT_VMALLOC_END);
-        if (Long.compareUnsigned(vma.start(), low) < 0 || Long.compareUnsigned(vma.end(), high) > 0
-                || Long.compareUnsigned(vma.start(), vma.end()) >= 0 || ((vma.start() | vma.end()) & (PAGE - 1)) != 0) {
+        long start = vma.start().value(), end = vma.end().value();
+        if (Long.compareUnsigned(start, low) < 0 || Long.compareUnsigned(end, high) > 0
+                || Long.compareUnsigned(start, end) >= 0 || ((start | end) & (PAGE - 1)) != 0) {
             throw new KernelPanic(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside the vmalloc range"
-                    + " [V0x%x, V0x%x)", vma.start(), vma.end(), low, high));
+                    + " [V0x%x, V0x%x)", start, end, low, high));
         }
         return vma;
     }
@@ -222,7 +223,7 @@ public final class VirtualAreas {
 
     private Vma read(long node) {
         long p = phys(node);
-        return new Vma(ram.read64(p + N_START), ram.read64(p + N_END), ram.read64(p + N_FLAGS),
+        return Vma.of(ram.read64(p + N_START), ram.read64(p + N_END), ram.read64(p + N_FLAGS),
                 VmaKind.of(ram.read32(p + N_KIND)));
     }
 

@@ -61,10 +61,10 @@ public final class Vmalloc {
                     : FreeResult.NOT_ALLOCATED;
         }
         Vma vma = areas.requireSound(found.get());
-        if (vma.start() != address) {
+        if (!vma.start().equals(start)) {
             return FreeResult.NOT_BLOCK_START;
         }
-        release(vma.start(), vma.size() / PAGE, vma.end());
+        release(address, vma.size() / PAGE, vma.end().value());
         return FreeResult.FREED;
     }
 
