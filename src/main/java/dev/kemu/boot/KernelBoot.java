@@ -219,6 +219,7 @@ public final class KernelBoot implements AutoCloseable {
                     + " exhausted " + where + " at " + rip + " (an endless loop?)");
             case TIMEOUT -> Optional.of("timed out " + where + " at " + rip);
             case EMULATION_ERROR -> Optional.of("emulation error " + where + " at " + rip + ": " + result.detail());
+            case KERNEL_PANIC -> Optional.of("kernel metadata corrupted " + where + " at " + rip + ": " + result.detail());
             case HOST_REQUEST, REACHED_END -> Optional.of("stopped by the host " + where + " at " + rip);
         };
     }

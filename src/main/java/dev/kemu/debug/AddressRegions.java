@@ -1,5 +1,6 @@
 package dev.kemu.debug;
 
+import dev.kemu.machine.VirtAddr;
 import dev.kemu.elf.ImageSections;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.mm.KernelMemory;
@@ -39,6 +40,6 @@ public final class AddressRegions {
         if (Long.compareUnsigned(va, root.vmallocStart()) >= 0 && Long.compareUnsigned(va, root.vmallocEnd()) < 0) {
             regions.add(String.format("vmalloc area [V0x%x, V0x%x)", root.vmallocStart(), root.vmallocEnd()));
         }
-        memory.areas().find(va).ifPresent(vma -> regions.add("VMA " + vma));
+        memory.areas().find(VirtAddr.of(va)).ifPresent(vma -> regions.add("VMA " + vma));
     }
 }

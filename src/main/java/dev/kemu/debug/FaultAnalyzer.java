@@ -159,8 +159,8 @@ public final class FaultAnalyzer implements AutoCloseable {
     }
 
     private String guardPrefix(long cr2) {
-        return memory.get().flatMap(m -> m.areas().find(cr2)).filter(v -> v.kind() == VmaKind.GUARD)
-                .map(v -> "guard page " + hex(v.start()) + " hit: ").orElse("");
+        return memory.get().flatMap(m -> m.areas().findForReport(VirtAddr.of(cr2))).filter(v -> v.kind() == VmaKind.GUARD)
+                .map(v -> "guard page " + hex(v.start().value()) + " hit: ").orElse("");
     }
 
     /** The error code in words, one entry per {@link PageFaultCode} bit for a #PF. */
@@ -228,10 +228,10 @@ public final class FaultAnalyzer implements AutoCloseable {
         List<Vma> all = kernel.get().areas().vmas();
         Vma below = null, above = null;
         for (Vma vma : all) {
-            if (vma.contains(address)) {
+            if (vma.contains(VirtAddr.of(address))) {
                 return Optional.of(new FaultReport.Vmas(vma.toString(), null, null));
             }
-            if (Long.compareUnsigned(vma.end(), address) <= 0) {
+            if (Long.compareUnsigned(vma.end().value(), address) <= 0) {
                 below = vma;
             } else if (above == null) {
                 above = vma;

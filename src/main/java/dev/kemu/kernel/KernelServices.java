@@ -41,8 +41,9 @@ import static dev.kemu.kernel.GuestAbi.*;
  *
  * <p>The kernel's metadata lives in guest RAM the guest can overwrite through the direct map;
  * a {@link KernelPanic} from it is a finding about the guest (issue 11): the hypercall records
- * a {@link MetadataCorruption}, stops the run ({@link StopReason#HOST_REQUEST}, the detail
- * names the call and the facts) and returns -EFAULT; nothing escapes {@code Machine.run}.
+ * a {@link MetadataCorruption}, stops the run ({@link StopReason#KERNEL_PANIC}, the detail
+ * names the call and the facts) and returns -EFAULT; the #PF handler of demand paging does the
+ * same ({@link KernelMemory#onCorruption}); nothing escapes {@code Machine.run}.
  */
 public final class KernelServices {
     private static final Logger log = LoggerFactory.getLogger(KernelServices.class);
@@ -52,8 +53,8 @@ public final class KernelServices {
 
     private final Machine machine;
     private final LongFunction<String> symbolizer;
-    private final List<InvalidFree> invalidFrees = new ArrayList<>();
-    private final List<MetadataCorruption> corruptions = new ArrayList<>();
+    private final BoundedLog<InvalidFree> invalidFrees = new BoundedLog<>();
+    private final BoundedLog<MetadataCorruption> corruptions = new BoundedLog<>();
     private KernelMemory memory;
 
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
@@ -69,7 +70,7 @@ public final class KernelServices {
                 : Errno.of(memory.pageTables().protect(VirtAddr.of(a[0]), a[1])));
         serve(port, HC_VMALLOC, 1, (m, a) -> !ready() ? ENODEV : a[0] == 0 ? EINVAL
                 : Errno.virtualOrNoMemory(memory.vmalloc().allocate(a[0])));
-        serve(port, HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(a[0])) : ENODEV);
+        serve(port, HC_VFREE, 1, (m, a) -> ready() ? reportFree("vfree", a[0], memory.vmalloc().free(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_CACHE_CREATE, 4, (m, a) -> ready() ? cacheCreate(a[0], a[1], a[2], a[3]) : ENODEV);
         serve(port, HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
@@ -79,7 +80,7 @@ public final class KernelServices {
         serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
         serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
-                memory.demandPaging().release(a[0])) : ENODEV);
+                memory.demandPaging().release(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
     }
 
@@ -95,19 +96,22 @@ public final class KernelServices {
         });
     }
 
+    /** The call name a panic of the demand-paging fault handler is recorded under. */
+    static final String PAGE_FAULT_HANDLER = "the #PF handler";
+
     private long corrupted(String call, KernelPanic panic) {
         String facts = panic.getMessage().replaceFirst("^kernel panic: ", "");
         long rip = machine.register(X86Reg.RIP);
         MetadataCorruption finding = new MetadataCorruption(call, facts, rip, symbolizer.apply(rip));
-        corruptions.add(finding);
+        corruptions.add(() -> finding);
         log.warn("{}", finding);
-        machine.requestStop(StopReason.HOST_REQUEST, 0, "kernel panic in " + call + ": " + facts);
+        machine.requestStop(StopReason.KERNEL_PANIC, 0, "kernel panic in " + call + ": " + facts);
         return EFAULT;
     }
 
     /** Hypercalls that stopped on corrupted kernel metadata, oldest first. */
     public List<MetadataCorruption> metadataCorruptions() {
-        return List.copyOf(corruptions);
+        return corruptions.entries();
     }
 
     /** The memory services, once the guest initialised them. */
@@ -115,8 +119,14 @@ public final class KernelServices {
         return Optional.ofNullable(memory);
     }
 
+    /** The refused frees since the last {@link #clearReports()}, oldest first, at most {@value BoundedLog#MAX_ENTRIES}. */
     public List<InvalidFree> invalidFrees() {
-        return List.copyOf(invalidFrees);
+        return invalidFrees.entries();
+    }
+
+    /** Refused frees beyond the cap of {@link #invalidFrees()}: counted, not kept. */
+    public long droppedInvalidFrees() {
+        return invalidFrees.dropped();
     }
 
     /** Forgets the refused-free reports (the test harness calls this between tests). */
@@ -147,6 +157,7 @@ public final class KernelServices {
         used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
         memory = KernelMemory.initialize(ram, root, map.usable(), used, cr3, machine::flushTlb);
+        memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;
     }
@@ -161,7 +172,7 @@ public final class KernelServices {
 
     private long frameFree(long phys, long order) {
         FreeResult result = order < 0 || order > MmLayout.MAX_ORDER ? FreeResult.WRONG_ORDER
-                : memory.frames().free(phys, (int) order, FrameType.ALLOCATED);
+                : memory.frames().free(PhysAddr.of(phys), (int) order, FrameType.ALLOCATED);
         return reportFree("frame_free", phys, result);
     }
 
@@ -276,10 +287,12 @@ public final class KernelServices {
      */
     private long reportFree(String call, long address, FreeResult result) {
         if (result != FreeResult.FREED) {
-            long rip = machine.register(X86Reg.RIP);
-            InvalidFree report = new InvalidFree(call, address, result, rip, symbolizer.apply(rip));
-            invalidFrees.add(report);
-            log.debug("refused free: {}", report);
+            invalidFrees.add(() -> {
+                long rip = machine.register(X86Reg.RIP);
+                InvalidFree report = new InvalidFree(call, address, result, rip, symbolizer.apply(rip));
+                log.debug("refused free: {}", report);
+                return report;
+            });
         }
         return Errno.of(result);
     }

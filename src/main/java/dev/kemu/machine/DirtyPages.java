@@ -9,8 +9,9 @@ import java.util.function.LongConsumer;
  *
  * <p>Host writes arrive with their exact range. Guest stores arrive from Unicorn's write hook,
  * which libunicorn 2.1.4 calls with the <em>physical</em> address of the store (its
- * {@code store_helper} passes {@code entry->paddr | offset}; upstream pull request 1836), so no
- * translation is needed, but the hook is not enough in three cases, which make the set
+ * {@code store_helper} passes {@code entry->paddr | offset}; upstream pull request 1836; a
+ * libunicorn that passes the virtual one is detected at start-up and translated, see
+ * {@code WriteHookAddress}), so no translation is needed, but the hook is not enough in three cases, which make the set
  * {@linkplain #complete() incomplete} instead of silently wrong:
  * <ul>
  *   <li>a store split over two pages: the hook gets the first page's physical address and the
@@ -76,6 +77,11 @@ public final class DirtyPages {
         if ((physical & PAGE_MASK) + size > PAGE_MASK + 1 || (physical & (size - 1)) != 0 || watched.get((int) page)) {
             complete = false;
         }
+    }
+
+    /** A guest store whose physical page is unknown: the set is incomplete until the next {@link #clear()}. */
+    public void markUntraceable() {
+        complete = false;
     }
 
     /** Guest stores into {@code page} (a physical page number) make the set incomplete from now on. */

@@ -71,40 +71,7 @@ public final class PrivilegeState {
 
     private static PrivilegeState calibrate() {
         try (Unicorn uc = Unicorn.openX86_64()) {
-            uc.memMap(0, 0x20000, Prot.ALL);
-            Calibration.write64(uc, PML4, PDPT | 7);
-            Calibration.write64(uc, PDPT, PD | 7);
-            Calibration.write64(uc, PD, PT | 7);
-            Calibration.write64(uc, PT + 8 * (KERNEL_CODE >> 12), KERNEL_CODE | 1);
-            Calibration.write64(uc, PT + 8 * (SUPERVISOR_DATA >> 12), SUPERVISOR_DATA | 1);
-            Calibration.write64(uc, PT + 8 * (KERNEL_STACK >> 12), KERNEL_STACK | 3);
-            Calibration.write64(uc, PT + 8 * (USER_PAGE >> 12), USER_PAGE | 7);
-            Calibration.write64(uc, PT + 8 * (GDT >> 12), GDT | 3); // writable: loading a segment sets its accessed bit
-            long[] gdt = {0, 0x00af9a000000ffffL, 0x00cf92000000ffffL, 0x00cff2000000ffffL, 0x00affa000000ffffL};
-            for (int i = 0; i < gdt.length; i++) {
-                Calibration.write64(uc, GDT + 8L * i, gdt[i]);
-            }
-            uc.memWrite(GDT + 0x100, new byte[]{0x27, 0, 0, 0x60, 0x01, 0, 0, 0, 0, 0});
-            uc.memWrite(KERNEL_CODE, new byte[]{
-                    0x0F, 0x01, 0x14, 0x25, 0x00, 0x61, 0x01, 0x00,   // lgdt [0x16100]
-                    0x6A, 0x08,                                     // push 0x08
-                    0x48, (byte) 0x8D, 0x05, 0x03, 0, 0, 0,         // lea rax, [rip + 3]
-                    0x50,                                           // push rax
-                    0x48, (byte) 0xCB,                              // retfq: CS = 0x08
-                    0x66, (byte) 0xB8, 0x10, 0x00,                  // mov ax, 0x10
-                    (byte) 0x8E, (byte) 0xD0,                       // mov ss, ax
-                    (byte) 0xCC,                                    // int3: kernel-mode context
-                    0x6A, 0x1B,                                     // push 0x1b (SS)
-                    0x68, (byte) 0xF0, 0x5F, 0x01, 0x00,            // push 0x15ff0 (RSP)
-                    0x6A, 0x02,                                     // push 2 (RFLAGS)
-                    0x6A, 0x23,                                     // push 0x23 (CS)
-                    0x68, 0x00, 0x50, 0x01, 0x00,                   // push 0x15000 (RIP)
-                    0x48, (byte) 0xCF});                            // iretq
-            uc.memWrite(USER_PAGE, new byte[]{0x48, (byte) 0x8B, 0x04, 0x25, 0x00, 0x10, 0x01, 0x00}); // mov rax, [0x11000]
-            uc.regWrite(X86Reg.CR3, PML4);
-            uc.regWrite(X86Reg.CR4, uc.regRead(X86Reg.CR4) | CpuState.CR4_PAE);
-            uc.regWrite(X86Reg.CR0, uc.regRead(X86Reg.CR0) | CpuState.CR0_PG | CpuState.CR0_WP);
-            uc.regWrite(X86Reg.RSP, KERNEL_STACK + 0x800);
+            buildRing3Fault(uc);
             byte[][] saved = new byte[2][];
             uc.hookInterrupt((engine, vector) -> {
                 try (Context inside = engine.contextSave()) {
@@ -122,6 +89,36 @@ public final class PrivilegeState {
             }
             return new PrivilegeState(findCodeSegment(saved[0], saved[1]) - CS * SEGMENT_CACHE);
         }
+    }
+
+    /**
+     * The calibration machine in {@code uc}: kernel code at P0x10000 loads the flat GDT and stops
+     * at an int3 in ring 0 (offset 0x1a), then (from 0x1b) irets to ring 3 at P0x15000, where a
+     * read of the supervisor page P0x11000 faults. Paging on, identity-mapped; PrivilegeStateTest
+     * runs the same machine.
+     */
+    static void buildRing3Fault(Unicorn uc) {
+        uc.memMap(0, 0x20000, Prot.ALL);
+        Calibration.write64(uc, PML4, PDPT | 7);
+        Calibration.write64(uc, PDPT, PD | 7);
+        Calibration.write64(uc, PD, PT | 7);
+        Calibration.write64(uc, PT + 8 * (KERNEL_CODE >> 12), KERNEL_CODE | 1);
+        Calibration.write64(uc, PT + 8 * (SUPERVISOR_DATA >> 12), SUPERVISOR_DATA | 1);
+        Calibration.write64(uc, PT + 8 * (KERNEL_STACK >> 12), KERNEL_STACK | 3);
+        Calibration.write64(uc, PT + 8 * (USER_PAGE >> 12), USER_PAGE | 7);
+        Calibration.write64(uc, PT + 8 * (GDT >> 12), GDT | 3); // writable: loading a segment sets its accessed bit
+        for (int i = 0; i < FlatSegments.GDT.length; i++) {
+            Calibration.write64(uc, GDT + 8L * i, FlatSegments.GDT[i]);
+        }
+        uc.memWrite(GDT + 0x100, FlatSegments.gdtr(GDT));
+        uc.memWrite(KERNEL_CODE, FlatSegments.concat(FlatSegments.loadKernelSegments(GDT + 0x100),
+                new byte[]{(byte) 0xCC},                                    // int3: kernel-mode context
+                FlatSegments.iretToUser(USER_PAGE, USER_PAGE + 0xff0)));
+        uc.memWrite(USER_PAGE, new byte[]{0x48, (byte) 0x8B, 0x04, 0x25, 0x00, 0x10, 0x01, 0x00}); // mov rax, [0x11000]
+        uc.regWrite(X86Reg.CR3, PML4);
+        uc.regWrite(X86Reg.CR4, uc.regRead(X86Reg.CR4) | CpuState.CR4_PAE);
+        uc.regWrite(X86Reg.CR0, uc.regRead(X86Reg.CR0) | CpuState.CR0_PG | CpuState.CR0_WP);
+        uc.regWrite(X86Reg.RSP, KERNEL_STACK + 0x800);
     }
 
     /** The one offset where both contexts hold the expected CS, SS and CPL; several is refused, never guessed. */

@@ -22,6 +22,12 @@ public enum StopReason {
      * address, access and PC device), or another error Unicorn reported; {@link RunResult#cause()} holds it.
      */
     EMULATION_ERROR,
+    /**
+     * The kernel services found their own metadata in guest RAM corrupted (a hypercall or the
+     * #PF handler met a broken invariant the guest caused); {@link RunResult#detail()} names
+     * the call and the facts.
+     */
+    KERNEL_PANIC,
     /** Host code asked the machine to stop (a breakpoint, a hook). */
     HOST_REQUEST
 }

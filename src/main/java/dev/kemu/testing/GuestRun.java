@@ -15,7 +15,9 @@ import java.util.Optional;
 /**
  * What one run of guest code did: registers, memory (read through the guest's page tables),
  * debug-console output, faults with their reports, refused frees and the allocators' state.
- * Valid until the next run on the same thread.
+ * Valid until the next run on the same thread. The block trace and the symbol of the stop
+ * address are read only when asked for ({@link #recentBlocks}, {@link #describe}): most runs
+ * pass and are never described, and formatting 32 trace lines costs more than a short run.
  */
 public final class GuestRun {
     private final TestMachine machine;
@@ -24,8 +26,7 @@ public final class GuestRun {
     private final List<FaultReport> faults;
     private final List<InvalidFree> invalidFrees;
     private final List<MetadataCorruption> corruptions;
-    private final List<String> recentBlocks;
-    private final String ripSymbol;
+    private List<String> recentBlocks;
 
     GuestRun(TestMachine machine, RunResult result) {
         this.machine = machine;
@@ -34,12 +35,13 @@ public final class GuestRun {
         this.faults = machine.boot().faults().reports();
         this.invalidFrees = machine.boot().services().invalidFrees();
         this.corruptions = machine.boot().services().metadataCorruptions();
-        this.recentBlocks = machine.boot().faultAnalyzer().recentBlockLines();
-        this.ripSymbol = machine.boot().faultAnalyzer().symbolize(result.cpu().rip());
     }
 
-    /** The last basic blocks executed, oldest first. */
+    /** The last basic blocks executed, oldest first (formatted on the first call). */
     public List<String> recentBlocks() {
+        if (recentBlocks == null) {
+            recentBlocks = machine.boot().faultAnalyzer().recentBlockLines();
+        }
         return recentBlocks;
     }
 
@@ -90,7 +92,7 @@ public final class GuestRun {
 
     /**
      * Hypercalls that found the kernel's metadata corrupted (the guest overwrote it); such a
-     * hypercall stops the run ({@link StopReason#HOST_REQUEST}) instead of throwing.
+     * hypercall (or the #PF handler) stops the run ({@link StopReason#KERNEL_PANIC}) instead of throwing.
      */
     public List<MetadataCorruption> metadataCorruptions() {
         return corruptions;
@@ -128,16 +130,16 @@ public final class GuestRun {
     /** A description for failure messages: how the run ended, the fault report and the recent trace. */
     public String describe() {
         StringBuilder text = new StringBuilder("guest run: " + result.reason() + " (" + result.detail() + ") at "
-                + ripSymbol + ", " + result.instructions()
+                + machine.boot().faultAnalyzer().symbolize(result.cpu().rip()) + ", " + result.instructions()
                 + " instructions\n");
         faults.forEach(f -> text.append(f.text()));
         corruptions.forEach(c -> text.append(c).append('\n'));
         if (!console.isEmpty()) {
             text.append("console:\n").append(console);
         }
-        if (faults.isEmpty() && !recentBlocks.isEmpty()) {
+        if (faults.isEmpty() && !recentBlocks().isEmpty()) {
             text.append("recent blocks (oldest first)\n");
-            recentBlocks.forEach(b -> text.append("  ").append(b).append('\n'));
+            recentBlocks().forEach(b -> text.append("  ").append(b).append('\n'));
         }
         return text.toString();
     }

@@ -11,6 +11,7 @@ import dev.kemu.machine.ExceptionDelivery;
 import dev.kemu.machine.ExceptionOutcome;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.Machine;
+import dev.kemu.machine.VirtAddr;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,7 +128,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     /** The kernel services' part: true when one of them fixed the cause and the instruction can restart. */
     private boolean resolvedByKernel(CpuException exception) {
         return exception.is(ExceptionVector.PF) && memory.get()
-                .map(kernel -> kernel.demandPaging().handleFault(exception.cr2(), exception.errorCodeOrMinusOne())
+                .map(kernel -> kernel.demandPaging().handleFault(VirtAddr.of(exception.cr2()), exception.errorCodeOrMinusOne())
                         == DemandPaging.Outcome.MAPPED)
                 .orElse(false);
     }

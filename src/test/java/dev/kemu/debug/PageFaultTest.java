@@ -7,6 +7,7 @@ import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.StopReason;
+import dev.kemu.testutil.GuestTraps;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -133,38 +134,11 @@ class PageFaultTest {
     void userAccessToSupervisorPage_fromRing3() {
         FaultReport fault = onlyFault(run("""
                     lgdt [rip + user_gdtr]
-                    xor edi, edi
-                    mov esi, ALLOC_ZERO
-                    HYPERCALL HC_FRAME_ALLOC
-                    mov r12, rax                       # frame for user code and stack
-                    mov rsi, rax
-                    movabs rdi, 0x0000008000000000     # PML4 slot 1: tables made by vmmap allow user access
-                    mov edx, PTE_WRITABLE | 4          # user page
-                    HYPERCALL HC_VMMAP
-                    mov edi, 2
-                    HYPERCALL HC_MM_STAT               # direct map base
-                    add rax, r12
-                    mov rcx, [rip + user_code]         # copy 8 bytes of user code
-                    mov [rax], rcx
-                    push 0x1b                          # SS: user data, RPL 3
-                    movabs rax, 0x0000008000000ff0
-                    push rax                           # RSP
-                    push 0x2                           # RFLAGS
-                    push 0x23                          # CS: user code, RPL 3
-                    movabs rax, 0x0000008000000000
-                    push rax                           # RIP
-                    iretq
+                """ + GuestTraps.userPage(1) + GuestTraps.ENTER_RING3 + """
                 .section .rodata
                 user_code:
                     .byte 0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x00, 0x80  # mov rax, [0xffffffff80000000]
-                .section .data
-                .align 16
-                user_gdt:
-                    .quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff, 0x00cff2000000ffff, 0x00affa000000ffff
-                user_gdtr:
-                    .word 5 * 8 - 1
-                    .quad user_gdt
-                """));
+                """ + GuestTraps.RING3_DATA));
         assertEquals("user", fault.mode());
         assertEquals(0x5, fault.errorCode());
         assertTrue(fault.reason().startsWith("user-mode access to a supervisor page: U clear in the PML4 entry"),
@@ -235,30 +209,12 @@ class PageFaultTest {
         assertEquals(0, report.run().cpu().gprs()[15], "release succeeded");
     }
 
-    private static final String IDT_SETUP = """
-                lea rdi, [rip + idt]
-                lea rax, [rip + pf_handler]
-                mov word ptr [rdi + 14 * 16], ax        # offset 15..0
-                mov word ptr [rdi + 14 * 16 + 2], 0x08  # selector
-                mov word ptr [rdi + 14 * 16 + 4], 0x8E00  # present, DPL 0, interrupt gate
-                shr rax, 16
-                mov word ptr [rdi + 14 * 16 + 6], ax    # offset 31..16
-                shr rax, 16
-                mov dword ptr [rdi + 14 * 16 + 8], eax  # offset 63..32
-                lidt [rip + idtr]
-            """;
-    private static final String IDT_DATA = """
+    private static final String IDT_SETUP = GuestTraps.gate(ExceptionVector.PF, "pf_handler");
+    private static final String IDT_DATA = GuestTraps.IDT_DATA + """
             .section .data
-            .align 16
-            idtr:
-                .word 256 * 16 - 1
-                .quad idt
             pf_count: .quad 0
             first_cr2: .quad 0
             second_cr2: .quad 0
-            .section .bss
-            .align 16
-            idt: .skip 256 * 16
             """;
 
     @Test
@@ -306,15 +262,7 @@ class PageFaultTest {
                     # A TSS whose IST1 is a separate stack, described in a new GDT (16-byte system descriptor).
                     lea rax, [rip + ist_stack_top]
                     mov [rip + tss + 0x24], rax
-                    lea rax, [rip + tss]
-                    mov word ptr [rip + gdt_tss], 0x67            # limit
-                    mov word ptr [rip + gdt_tss + 2], ax           # base 15..0
-                    shr rax, 16
-                    mov byte ptr [rip + gdt_tss + 4], al           # base 23..16
-                    mov byte ptr [rip + gdt_tss + 5], 0x89         # present, 64-bit available TSS
-                    mov byte ptr [rip + gdt_tss + 7], ah           # base 31..24
-                    shr rax, 16
-                    mov dword ptr [rip + gdt_tss + 8], eax         # base 63..32
+                """ + GuestTraps.TSS_DESCRIPTOR + """
                     lgdt [rip + ist_gdtr]
                     mov ax, 0x18
                     ltr ax
@@ -360,46 +308,8 @@ class PageFaultTest {
 
     @Test
     void deliver_fromRing3_switchesToRsp0AndKernelMode_andIretqReturnsToUserMode() {
-        BootReport report = run(IDT_SETUP + """
-                    lea rax, [rip + rsp0_top]
-                    mov [rip + tss + 4], rax                       # RSP0
-                    lea rax, [rip + tss]
-                    mov word ptr [rip + gdt_tss], 0x67
-                    mov word ptr [rip + gdt_tss + 2], ax
-                    shr rax, 16
-                    mov byte ptr [rip + gdt_tss + 4], al
-                    mov byte ptr [rip + gdt_tss + 5], 0x89
-                    mov byte ptr [rip + gdt_tss + 7], ah
-                    shr rax, 16
-                    mov dword ptr [rip + gdt_tss + 8], eax
-                    lgdt [rip + user_gdtr]
-                    mov ax, 0x28
-                    ltr ax
-                    xor edi, edi
-                    mov esi, ALLOC_ZERO
-                    HYPERCALL HC_FRAME_ALLOC
-                    mov r12, rax
-                    mov rsi, rax
-                    movabs rdi, 0x0000008000000000
-                    mov edx, PTE_WRITABLE | 4
-                    HYPERCALL HC_VMMAP
-                    mov edi, 2
-                    HYPERCALL HC_MM_STAT
-                    add rax, r12
-                    mov rcx, [rip + user_code]
-                    mov [rax], rcx
-                    mov rcx, [rip + user_code + 8]
-                    mov [rax + 8], rcx
-                    mov rcx, [rip + user_code + 16]
-                    mov [rax + 16], rcx
-                    push 0x1b
-                    movabs rax, 0x0000008000000ff0
-                    push rax
-                    push 0x2
-                    push 0x23
-                    movabs rax, 0x0000008000000000
-                    push rax
-                    iretq
+        BootReport report = run(IDT_SETUP + GuestTraps.RING0_STACK_FOR_RING3 + GuestTraps.userPage(3)
+                + GuestTraps.ENTER_RING3 + """
                 pf_handler:
                     mov r12, [rsp + 16]                            # CS of the interrupted code
                     mov r13, rsp                                   # where the frame landed
@@ -413,22 +323,7 @@ class PageFaultTest {
                     mov r15, 0x77                                  # back in ring 3 after the handler
                     ud2
                     .byte 0, 0, 0, 0, 0, 0, 0                      # pad the copy to 24 bytes
-                .section .data
-                .align 16
-                user_gdt:
-                    .quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff, 0x00cff2000000ffff, 0x00affa000000ffff
-                gdt_tss:
-                    .quad 0, 0
-                user_gdtr:
-                    .word 7 * 8 - 1
-                    .quad user_gdt
-                .align 16
-                tss: .skip 0x68
-                .section .bss
-                .align 16
-                rsp0_stack: .skip 4096
-                rsp0_top:
-                """ + IDT_DATA, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
+                """ + GuestTraps.RING3_DATA + IDT_DATA, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
         var cpu = report.run().cpu();
         assertEquals(ExceptionVector.UD, report.run().vector(), report.run().detail() + report.faults());
         assertEquals(0x23, cpu.cs(), "stopped at the ud2, back in ring 3");

@@ -56,12 +56,12 @@ class BuddyAllocatorTest {
                     live.add(new long[]{phys, op.order()});
                 } else if (!live.isEmpty()) {
                     long[] block = live.remove(op.pick() % live.size());
-                    assertEquals(FreeResult.FREED, buddy.free(block[0], (int) block[1], FrameType.ALLOCATED));
+                    assertEquals(FreeResult.FREED, buddy.free(PhysAddr.of(block[0]), (int) block[1], FrameType.ALLOCATED));
                 }
                 assertEquals(List.of(), FrameChecker.check(mm.root()));
             }
             for (long[] block : live) {
-                assertEquals(FreeResult.FREED, buddy.free(block[0], (int) block[1], FrameType.ALLOCATED));
+                assertEquals(FreeResult.FREED, buddy.free(PhysAddr.of(block[0]), (int) block[1], FrameType.ALLOCATED));
             }
             assertEquals(initial, mm.frameState());
             assertEquals(List.of(), FrameChecker.check(mm.root()));
@@ -73,7 +73,7 @@ class BuddyAllocatorTest {
         try (MmFixture mm = new MmFixture()) {
             long phys = mm.memory.frames().allocate(1, FrameType.ALLOCATED, false).orElseThrow().value();
             mm.ram.fill(phys, 8192, (byte) 0x5a);
-            mm.memory.frames().free(phys, 1, FrameType.ALLOCATED);
+            mm.memory.frames().free(PhysAddr.of(phys), 1, FrameType.ALLOCATED);
             long again = mm.memory.frames().allocate(1, FrameType.ALLOCATED, true).orElseThrow().value();
             assertEquals(phys, again, "LIFO reuse of the same block");
             for (long at = again; at < again + 8192; at += 8) {
@@ -88,16 +88,16 @@ class BuddyAllocatorTest {
             BuddyAllocator buddy = mm.memory.frames();
             long block = buddy.allocate(2, FrameType.ALLOCATED, false).orElseThrow().value();
             long freed = buddy.allocate(0, FrameType.ALLOCATED, false).orElseThrow().value();
-            assertEquals(FreeResult.FREED, buddy.free(freed, 0, FrameType.ALLOCATED));
+            assertEquals(FreeResult.FREED, buddy.free(PhysAddr.of(freed), 0, FrameType.ALLOCATED));
             byte[] before = mm.snapshot();
-            assertEquals(FreeResult.DOUBLE_FREE, buddy.free(freed, 0, FrameType.ALLOCATED));
-            assertEquals(FreeResult.NOT_BLOCK_START, buddy.free(block + 4096, 0, FrameType.ALLOCATED));
-            assertEquals(FreeResult.WRONG_ORDER, buddy.free(block, 1, FrameType.ALLOCATED));
-            assertEquals(FreeResult.WRONG_TYPE, buddy.free(block, 2, FrameType.SLAB));
-            assertEquals(FreeResult.NOT_PAGE_ALIGNED, buddy.free(block + 8, 2, FrameType.ALLOCATED));
-            assertEquals(FreeResult.OUTSIDE_RAM, buddy.free(MmFixture.RAM, 0, FrameType.ALLOCATED));
-            assertEquals(FreeResult.NOT_ALLOCATED, buddy.free(MmFixture.ROOT, 0, FrameType.ALLOCATED));
-            assertEquals(FreeResult.NOT_ALLOCATED, buddy.free(0, 0, FrameType.ALLOCATED));
+            assertEquals(FreeResult.DOUBLE_FREE, buddy.free(PhysAddr.of(freed), 0, FrameType.ALLOCATED));
+            assertEquals(FreeResult.NOT_BLOCK_START, buddy.free(PhysAddr.of(block + 4096), 0, FrameType.ALLOCATED));
+            assertEquals(FreeResult.WRONG_ORDER, buddy.free(PhysAddr.of(block), 1, FrameType.ALLOCATED));
+            assertEquals(FreeResult.WRONG_TYPE, buddy.free(PhysAddr.of(block), 2, FrameType.SLAB));
+            assertEquals(FreeResult.NOT_PAGE_ALIGNED, buddy.free(PhysAddr.of(block + 8), 2, FrameType.ALLOCATED));
+            assertEquals(FreeResult.OUTSIDE_RAM, buddy.free(PhysAddr.of(MmFixture.RAM), 0, FrameType.ALLOCATED));
+            assertEquals(FreeResult.NOT_ALLOCATED, buddy.free(PhysAddr.of(MmFixture.ROOT), 0, FrameType.ALLOCATED));
+            assertEquals(FreeResult.NOT_ALLOCATED, buddy.free(PhysAddr.of(0), 0, FrameType.ALLOCATED));
             assertTrue(mm.unchangedSince(before), "rejected frees wrote to guest RAM");
         }
     }
@@ -114,7 +114,7 @@ class BuddyAllocatorTest {
             }
             assertEquals(free, all.size());
             assertEquals(Optional.empty(), buddy.allocate(0, FrameType.ALLOCATED, false));
-            all.forEach(p -> assertEquals(FreeResult.FREED, buddy.free(p, 0, FrameType.ALLOCATED)));
+            all.forEach(p -> assertEquals(FreeResult.FREED, buddy.free(PhysAddr.of(p), 0, FrameType.ALLOCATED)));
             assertEquals(initial, mm.frameState());
             assertTrue(buddy.allocate(3, FrameType.ALLOCATED, false).isPresent());
         }

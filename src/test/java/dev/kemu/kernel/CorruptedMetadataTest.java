@@ -9,6 +9,7 @@ import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.KmemCache;
 import dev.kemu.kernel.slab.SlabHeader;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.VirtAddr;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -42,7 +43,7 @@ class CorruptedMetadataTest {
 
             KernelPanic insert = assertThrows(KernelPanic.class, () -> areas.allocate(4096, VmaKind.DEMAND_PAGED, 0));
             assertTrue(insert.getMessage().contains("the VMA list loops"), insert.getMessage());
-            KernelPanic find = assertThrows(KernelPanic.class, () -> areas.find(start + 8192));
+            KernelPanic find = assertThrows(KernelPanic.class, () -> areas.find(VirtAddr.of(start + 8192)));
             assertTrue(find.getMessage().contains(String.format("at node V0x%x", node)), find.getMessage());
         }
     }
@@ -54,7 +55,7 @@ class CorruptedMetadataTest {
             long demand = mm.memory.demandPaging().reserve(4096, 0).orElseThrow().value();
             long node = mm.root().vmaListHead();
             mm.ram.write64(mm.root().toPhysical(node) + 8, demand + (1L << 40)); // vm_area end
-            KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(demand));
+            KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(VirtAddr.of(demand)));
             assertTrue(release.getMessage().contains(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside"
                     + " the vmalloc range", demand, demand + (1L << 40))), release.getMessage());
         }
@@ -65,7 +66,7 @@ class CorruptedMetadataTest {
                     mm.ram.write64(mm.root().toPhysical(at) + 8, va + (1L << 40) + 1); // past the range, unaligned
                 }
             }
-            assertThrows(KernelPanic.class, () -> mm.memory.vmalloc().free(va));
+            assertThrows(KernelPanic.class, () -> mm.memory.vmalloc().free(VirtAddr.of(va)));
         }
     }
 
@@ -174,7 +175,7 @@ class CorruptedMetadataTest {
 
             List<dev.kemu.kernel.mm.Vma> vmas = assertDoesNotThrow(areas::vmas);
             assertEquals(2, vmas.size(), vmas.toString());
-            assertEquals(first, vmas.getFirst().start());
+            assertEquals(first, vmas.getFirst().start().value());
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
             assertTrue(problems.contains(String.format("VMA list: node V0x%x comes back after 2 nodes (the list loops)",
                     head)), problems.toString());

@@ -60,13 +60,42 @@ class GuestCorruptionTest {
                     mov r13, 0x5a                 # never reached: the panic stops the run
                 """));
 
-        assertEquals(StopReason.HOST_REQUEST, run.stopReason(), run.describe());
+        assertEquals(StopReason.KERNEL_PANIC, run.stopReason(), run.describe());
         assertTrue(run.result().detail().contains("kernel panic in HC_KMALLOC"), run.result().detail());
         assertEquals(1, run.metadataCorruptions().size(), run.describe());
         MetadataCorruption finding = run.metadataCorruptions().getFirst();
         assertEquals("HC_KMALLOC", finding.call());
         assertTrue(finding.facts().contains("current slab P0x7ffffffff000 is not a page inside RAM"), finding.facts());
         assertTrue(run.describe().contains(finding.toString()), run.describe());
+        assertTrue(run.register(X86Reg.R13) != 0x5a, "the guest ran on after the panic");
+    }
+
+    /**
+     * Issue 11: the demand-paging path reads the VMA list from guest RAM too. A guest that
+     * overwrites the list head and then touches a demand-paged page made the fault handler's
+     * KernelPanic escape {@code Guest.run}; now it is a finding and a {@link StopReason#KERNEL_PANIC} stop.
+     */
+    @Test
+    void guestOverwritesVmaListHead_thenTouchesDemandPagedPage_stopsWithAKernelPanicFinding(Guest guest) {
+        MmRoot root = guest.machine().memory().root();
+        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(root.phys() + 80)) // VMA list head
+                .run("""
+                    mov edi, 8192
+                    mov esi, 2                    # writable
+                    HYPERCALL HC_VMA_RESERVE
+                    mov rbx, rax
+                    movabs rcx, 0x7ffffffff001    # not a vm_area node: outside the direct map, misaligned
+                    mov qword ptr [r12], rcx
+                    mov qword ptr [rbx], 1        # #PF in the reserved area: the handler walks the broken list
+                    mov r13, 0x5a                 # never reached: the panic stops the run
+                """));
+
+        assertEquals(StopReason.KERNEL_PANIC, run.stopReason(), run.describe());
+        assertTrue(run.result().detail().contains("kernel panic in the #PF handler"), run.result().detail());
+        assertEquals(1, run.metadataCorruptions().size(), run.describe());
+        MetadataCorruption finding = run.metadataCorruptions().getFirst();
+        assertEquals("the #PF handler", finding.call());
+        assertTrue(finding.facts().contains("vm_area node V0x7ffffffff001 is not an aligned 40-byte node"), finding.facts());
         assertTrue(run.register(X86Reg.R13) != 0x5a, "the guest ran on after the panic");
     }
 }

@@ -46,21 +46,21 @@ class VmallocTest {
                         assertTrue(mm.memory.pageTables().translate(VirtAddr.of(va + p * 4096)).isPresent());
                     }
                     assertTrue(mm.memory.pageTables().translate(VirtAddr.of(va + pages * 4096)).isEmpty(), "guard page unmapped");
-                    Vma guard = mm.memory.areas().find(va + pages * 4096).orElseThrow();
+                    Vma guard = mm.memory.areas().find(VirtAddr.of(va + pages * 4096)).orElseThrow();
                     assertEquals(VmaKind.GUARD, guard.kind());
                     live.add(new long[]{va, pages});
                 } else if (!live.isEmpty()) {
                     long[] area = live.remove(op.pick() % live.size());
-                    assertEquals(FreeResult.FREED, vmalloc.free(area[0]));
+                    assertEquals(FreeResult.FREED, vmalloc.free(VirtAddr.of(area[0])));
                 }
                 List<Vma> vmas = mm.memory.areas().vmas();
                 assertEquals(live.size() * 2, vmas.size());
                 for (int i = 1; i < vmas.size(); i++) {
-                    assertTrue(Long.compareUnsigned(vmas.get(i - 1).end(), vmas.get(i).start()) <= 0, "VMAs overlap");
+                    assertTrue(vmas.get(i - 1).end().compareTo(vmas.get(i).start()) <= 0, "VMAs overlap");
                 }
             }
-            live.forEach(a -> assertEquals(FreeResult.FREED, vmalloc.free(a[0])));
-            assertEquals(List.of(new Vma(MmLayout.VMALLOC_START, MmLayout.VMALLOC_END, 0, VmaKind.FREE)),
+            live.forEach(a -> assertEquals(FreeResult.FREED, vmalloc.free(VirtAddr.of(a[0]))));
+            assertEquals(List.of(new Vma(VirtAddr.of(MmLayout.VMALLOC_START), VirtAddr.of(MmLayout.VMALLOC_END), 0, VmaKind.FREE)),
                     mm.memory.areas().freeAreas());
             assertEquals(List.of(), mm.memory.areas().vmas());
             assertEquals(List.of(), mm.memory.check());
@@ -73,12 +73,12 @@ class VmallocTest {
             Vmalloc vmalloc = mm.memory.vmalloc();
             long va = vmalloc.allocate(8192).orElseThrow().value();
             byte[] before = mm.snapshot();
-            assertEquals(FreeResult.NOT_BLOCK_START, vmalloc.free(va + 4096));
-            assertEquals(FreeResult.NOT_BLOCK_START, vmalloc.free(va + 8192));
-            assertEquals(FreeResult.NOT_ALLOCATED, vmalloc.free(MmLayout.VMALLOC_END - 4096));
+            assertEquals(FreeResult.NOT_BLOCK_START, vmalloc.free(VirtAddr.of(va + 4096)));
+            assertEquals(FreeResult.NOT_BLOCK_START, vmalloc.free(VirtAddr.of(va + 8192)));
+            assertEquals(FreeResult.NOT_ALLOCATED, vmalloc.free(VirtAddr.of(MmLayout.VMALLOC_END - 4096)));
             assertTrue(mm.unchangedSince(before));
-            assertEquals(FreeResult.FREED, vmalloc.free(va));
-            assertEquals(FreeResult.NOT_ALLOCATED, vmalloc.free(va));
+            assertEquals(FreeResult.FREED, vmalloc.free(VirtAddr.of(va)));
+            assertEquals(FreeResult.NOT_ALLOCATED, vmalloc.free(VirtAddr.of(va)));
         }
     }
 

@@ -47,20 +47,12 @@ final class EmulatedMmu implements AutoCloseable {
         mapHarness(USER_STACK, PageTableEntry.PRESENT | PageTableEntry.WRITABLE | PageTableEntry.USER);
         mapHarness(KERNEL_STACK, PageTableEntry.PRESENT | PageTableEntry.WRITABLE);
         mapHarness(GDT, PageTableEntry.PRESENT | PageTableEntry.WRITABLE); // loading a segment sets its accessed bit
-        long[] gdt = {0, 0x00af9a000000ffffL, 0x00cf92000000ffffL, 0x00cff2000000ffffL, 0x00affa000000ffffL};
-        for (int i = 0; i < gdt.length; i++) {
-            ram.write64(GDT + 8L * i, gdt[i]);
+        for (int i = 0; i < FlatSegments.GDT.length; i++) {
+            ram.write64(GDT + 8L * i, FlatSegments.GDT[i]);
         }
-        ram.write(GDT + 0x100, new byte[]{0x27, 0, 0, 0x40, 0x01, 0, 0, 0, 0, 0});
-        ram.write(KERNEL_CODE, new byte[]{
-                0x0F, 0x01, 0x14, 0x25, 0x00, 0x41, 0x01, 0x00, // lgdt [0x14100]
-                0x6A, 0x08,                                     // push 0x08
-                0x48, (byte) 0x8D, 0x05, 0x03, 0, 0, 0,         // lea rax, [rip + 3]
-                0x50,                                           // push rax
-                0x48, (byte) 0xCB,                              // retfq: CS = 0x08
-                0x66, (byte) 0xB8, 0x10, 0x00,                  // mov ax, 0x10
-                (byte) 0x8E, (byte) 0xD0,                       // mov ss, ax
-                (byte) 0xCC});                                  // int3
+        ram.write(GDT + 0x100, FlatSegments.gdtr(GDT));
+        ram.write(KERNEL_CODE, FlatSegments.concat(FlatSegments.loadKernelSegments(GDT + 0x100),
+                new byte[]{(byte) 0xCC}));                                      // int3
         ram.write(stage(Access.Kind.READ, Access.Mode.SUPERVISOR), new byte[]{0x48, (byte) 0x8B, 0x03, (byte) 0xCC});
         ram.write(stage(Access.Kind.WRITE, Access.Mode.SUPERVISOR), new byte[]{0x48, (byte) 0x89, 0x03, (byte) 0xCC});
         ram.write(stage(Access.Kind.FETCH, Access.Mode.SUPERVISOR), new byte[]{(byte) 0xFF, (byte) 0xE3}); // jmp rbx

@@ -8,6 +8,7 @@ import dev.kemu.machine.CpuException;
 import dev.kemu.machine.ExceptionOutcome;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.StopReason;
+import dev.kemu.testutil.GuestTraps;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -74,15 +75,7 @@ class TrapRouterTest {
                     mov qword ptr [rax], rcx             # #PF, write, not present (3 bytes)
                     ud2                                  # #UD, no error code
                     ret
-                .section .data
-                .align 16
-                idtr:
-                    .word 256 * 16 - 1
-                    .quad idt
-                .section .bss
-                .align 16
-                idt: .skip 256 * 16
-                """), BootOptions.defaults())) {
+                """ + GuestTraps.IDT_DATA), BootOptions.defaults())) {
             long pfHere = boot.symbols().address("pf_here");
             boot.machine().setExceptionHandler((machine, e) -> {
                 seen.add(describe(e));

@@ -7,6 +7,7 @@ import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.StopReason;
+import dev.kemu.testutil.GuestTraps;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,17 +26,7 @@ class UndefinedOpcodeTest {
     Path dir;
 
     /** Installs {@code ud_handler} as the interrupt gate of vector 6, then executes two ud2. */
-    private static final String UD_TWICE = """
-                lea rdi, [rip + idt]
-                lea rax, [rip + ud_handler]
-                mov word ptr [rdi + 6 * 16], ax
-                mov word ptr [rdi + 6 * 16 + 2], 0x08
-                mov word ptr [rdi + 6 * 16 + 4], 0x8E00
-                shr rax, 16
-                mov word ptr [rdi + 6 * 16 + 6], ax
-                shr rax, 16
-                mov dword ptr [rdi + 6 * 16 + 8], eax
-                lidt [rip + idtr]
+    private static final String UD_TWICE = GuestTraps.gate(ExceptionVector.UD, "ud_handler") + """
                 xor r12, r12
                 mov r14, rsp
                 ud2
@@ -49,15 +40,7 @@ class UndefinedOpcodeTest {
                 mov r15, [rsp]                     # the pushed RIP: the ud2 itself (a fault, not a trap)
                 add qword ptr [rsp], 2             # skip it
                 iretq
-            .section .data
-            .align 16
-            idtr:
-                .word 256 * 16 - 1
-                .quad idt
-            .section .bss
-            .align 16
-            idt: .skip 256 * 16
-            """;
+            """ + GuestTraps.IDT_DATA;
 
     private BootReport boot(String kmain, BootOptions options) {
         try (KernelBoot boot = new KernelBoot(TestKernels.withKmain(dir, kmain), options)) {
@@ -108,55 +91,11 @@ class UndefinedOpcodeTest {
                     movabs rdx, offset kernel_phys_end
                     HYPERCALL HC_MM_INIT
                     pop rdi
-                    lea rdi, [rip + idt]
-                    lea rax, [rip + ud_handler]
-                    mov word ptr [rdi + 6 * 16], ax
-                    mov word ptr [rdi + 6 * 16 + 2], 0x08
-                    mov word ptr [rdi + 6 * 16 + 4], 0x8E00
-                    shr rax, 16
-                    mov word ptr [rdi + 6 * 16 + 6], ax
-                    shr rax, 16
-                    mov dword ptr [rdi + 6 * 16 + 8], eax
-                    lidt [rip + idtr]
-                    lea rax, [rip + rsp0_top]
-                    mov [rip + tss + 4], rax                       # RSP0
-                    lea rax, [rip + tss]
-                    mov word ptr [rip + gdt_tss], 0x67
-                    mov word ptr [rip + gdt_tss + 2], ax
-                    shr rax, 16
-                    mov byte ptr [rip + gdt_tss + 4], al
-                    mov byte ptr [rip + gdt_tss + 5], 0x89
-                    mov byte ptr [rip + gdt_tss + 7], ah
-                    shr rax, 16
-                    mov dword ptr [rip + gdt_tss + 8], eax
-                    lgdt [rip + user_gdtr]
-                    mov ax, 0x28
-                    ltr ax
-                    xor edi, edi
-                    mov esi, ALLOC_ZERO
-                    HYPERCALL HC_FRAME_ALLOC
-                    mov r12, rax
-                    mov rsi, rax
-                    movabs rdi, 0x0000008000000000
-                    mov edx, PTE_WRITABLE | 4
-                    HYPERCALL HC_VMMAP
-                    mov edi, 2
-                    HYPERCALL HC_MM_STAT
-                    add rax, r12
-                    mov rcx, [rip + user_code]
-                    mov [rax], rcx
-                    mov rcx, [rip + user_code + 8]
-                    mov [rax + 8], rcx
+                """ + GuestTraps.gate(ExceptionVector.UD, "ud_handler") + GuestTraps.RING0_STACK_FOR_RING3
+                + GuestTraps.userPage(2) + """
                     xor r10, r10
                     xor r15, r15
-                    push 0x1b
-                    movabs rax, 0x0000008000000ff0
-                    push rax
-                    push 0x2
-                    push 0x23
-                    movabs rax, 0x0000008000000000
-                    push rax
-                    iretq
+                """ + GuestTraps.ENTER_RING3 + """
                 ud_handler:
                     inc r10
                     cmp r10, 2
@@ -174,26 +113,7 @@ class UndefinedOpcodeTest {
                     mov r15, 0x77                                  # back in ring 3 after the handler
                     ud2
                     .byte 0, 0, 0, 0, 0                            # pad the copy to 16 bytes
-                .section .data
-                .align 16
-                user_gdt:
-                    .quad 0, 0x00af9a000000ffff, 0x00cf92000000ffff, 0x00cff2000000ffff, 0x00affa000000ffff
-                gdt_tss:
-                    .quad 0, 0
-                user_gdtr:
-                    .word 7 * 8 - 1
-                    .quad user_gdt
-                .align 16
-                tss: .skip 0x68
-                idtr:
-                    .word 256 * 16 - 1
-                    .quad idt
-                .section .bss
-                .align 16
-                idt: .skip 256 * 16
-                rsp0_stack: .skip 4096
-                rsp0_top:
-                """, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
+                """ + GuestTraps.RING3_DATA + GuestTraps.IDT_DATA, BootOptions.defaults().withFaultPolicy(FaultPolicy.DELIVER));
         assertEquals(StopReason.EXIT_PORT, report.run().reason(), report.run().detail() + report.faults());
         var gprs = report.run().cpu().gprs();
         assertEquals(2, gprs[10], "the handler ran for both ud2");

@@ -67,7 +67,8 @@ public final class BuddyAllocator {
     }
 
     /** Frees a block of {@code 2^order} frames that was allocated as {@code expected}. */
-    public FreeResult free(long phys, int order, FrameType expected) {
+    public FreeResult free(PhysAddr block, int order, FrameType expected) {
+        long phys = block.value();
         FreeResult check = checkFree(phys, expected);
         if (check != FreeResult.FREED) {
             return check;
@@ -81,7 +82,8 @@ public final class BuddyAllocator {
     }
 
     /** Frees the whole block starting at {@code phys}, whatever its order. */
-    public FreeResult free(long phys, FrameType expected) {
+    public FreeResult free(PhysAddr block, FrameType expected) {
+        long phys = block.value();
         FreeResult check = checkFree(phys, expected);
         if (check == FreeResult.FREED) {
             long pfn = phys / PAGE;
@@ -91,8 +93,8 @@ public final class BuddyAllocator {
     }
 
     /** Order of the allocated block at {@code phys} (which must be a block start). */
-    public int orderAt(long phys) {
-        return frames.order(phys / PAGE);
+    public int orderAt(PhysAddr block) {
+        return frames.order(block.value() / PAGE);
     }
 
     private FreeResult checkFree(long phys, FrameType expected) {

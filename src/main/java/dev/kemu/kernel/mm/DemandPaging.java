@@ -6,27 +6,38 @@ import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
 
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 
 /**
  * Demand-paged areas: reserved as VMAs without frames; the first touch of a page faults and
  * {@link #handleFault} maps a zeroed frame with the VMA's flags so the instruction can restart.
+ *
+ * <p>The fault handler runs inside the CPU's exception hook and reads VMAs and page tables the
+ * guest can overwrite: a {@link KernelPanic} there goes to the corruption sink (the hypercall
+ * services record it and stop the run) and the fault is {@link Outcome#METADATA_CORRUPTED},
+ * so nothing escapes the machine's run.
  */
 public final class DemandPaging {
     /** What the fault handler did with a page fault. */
     public enum Outcome {
-        MAPPED, NOT_IN_ANY_VMA, GUARD_PAGE, NOT_DEMAND_PAGED, ALREADY_PRESENT, ACCESS_DENIED, OUT_OF_MEMORY
+        MAPPED, NOT_IN_ANY_VMA, GUARD_PAGE, NOT_DEMAND_PAGED, ALREADY_PRESENT, ACCESS_DENIED, OUT_OF_MEMORY,
+        /** The VMAs or page tables the handler read were broken; the panic went to the corruption sink. */
+        METADATA_CORRUPTED
     }
 
     private final BuddyAllocator buddy;
     private final PageTables tables;
     private final VirtualAreas areas;
+    private final Consumer<KernelPanic> corruption;
 
-    public DemandPaging(BuddyAllocator buddy, PageTables tables, VirtualAreas areas) {
+    /** {@code corruption} receives a panic of the fault handler (see the class comment). */
+    public DemandPaging(BuddyAllocator buddy, PageTables tables, VirtualAreas areas, Consumer<KernelPanic> corruption) {
         this.buddy = buddy;
         this.tables = tables;
         this.areas = areas;
+        this.corruption = corruption;
     }
 
     /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; empty when no room. */
@@ -38,31 +49,46 @@ public final class DemandPaging {
     }
 
     /** Unmaps the pages that were touched, frees their frames and the area. */
-    public FreeResult release(long start) {
-        Optional<Vma> vma = areas.find(start);
+    public FreeResult release(VirtAddr area) {
+        long start = area.value();
+        Optional<Vma> vma = areas.find(area);
         if (vma.isEmpty() || vma.get().kind() != VmaKind.DEMAND_PAGED) {
             return FreeResult.NOT_ALLOCATED;
         }
-        if (vma.get().start() != start) {
+        if (!vma.get().start().equals(area)) {
             return FreeResult.NOT_BLOCK_START;
         }
-        long end = areas.requireSound(vma.get()).end();
-        for (long page = start; page != end; page += PAGE) {
-            tables.unmap(VirtAddr.of(page), PageSize.SIZE_4K).ifPresent(frame -> {
-                FreeResult freed = buddy.free(frame.value(), 0, FrameType.DEMAND_PAGED);
+        VirtAddr end = areas.requireSound(vma.get()).end();
+        // Only the touched pages hold frames: skip the absent tables instead of visiting every page.
+        for (VirtAddr page = tables.nextMaybeMapped(VirtAddr.of(start), end); !page.equals(end);
+             page = tables.nextMaybeMapped(VirtAddr.of(page.value() + PAGE), end)) {
+            tables.unmap(page, PageSize.SIZE_4K).ifPresent(frame -> {
+                FreeResult freed = buddy.free(frame, 0, FrameType.DEMAND_PAGED);
                 if (freed != FreeResult.FREED) {
                     throw new KernelPanic(String.format("demand-paged frame %s could not be freed: %s", frame,
                             freed.reason()));
                 }
             });
         }
-        areas.free(start);
+        areas.free(area);
         return FreeResult.FREED;
     }
 
-    /** Maps a zeroed frame for a not-present fault inside a demand-paged VMA whose flags allow the access. */
-    public Outcome handleFault(long address, int errorCode) {
-        Optional<Vma> found = areas.find(address);
+    /**
+     * Maps a zeroed frame for a not-present fault inside a demand-paged VMA whose flags allow the
+     * access; {@code errorCode} is the #PF error code ({@link PageFaultCode} bits). Never throws.
+     */
+    public Outcome handleFault(VirtAddr faulting, int errorCode) {
+        try {
+            return resolve(faulting.value(), errorCode);
+        } catch (KernelPanic panic) {
+            corruption.accept(panic);
+            return Outcome.METADATA_CORRUPTED;
+        }
+    }
+
+    private Outcome resolve(long address, int errorCode) {
+        Optional<Vma> found = areas.find(VirtAddr.of(address));
         if (found.isEmpty()) {
             return Outcome.NOT_IN_ANY_VMA;
         }
@@ -90,7 +116,7 @@ public final class DemandPaging {
         long frame = allocated.get().value();
         MapResult mapped = tables.map(VirtAddr.of(address & -PAGE), allocated.get(), PageSize.SIZE_4K, vma.flags());
         if (mapped != MapResult.OK) {
-            buddy.free(frame, 0, FrameType.DEMAND_PAGED);
+            buddy.free(allocated.get(), 0, FrameType.DEMAND_PAGED);
             return mapped == MapResult.ALREADY_MAPPED ? Outcome.ALREADY_PRESENT : Outcome.OUT_OF_MEMORY;
         }
         return Outcome.MAPPED;

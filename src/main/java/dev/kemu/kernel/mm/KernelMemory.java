@@ -10,6 +10,7 @@ import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 import static dev.kemu.kernel.mm.MmLayout.*;
 
@@ -26,6 +27,10 @@ public final class KernelMemory {
     private final VirtualAreas areas;
     private final Vmalloc vmalloc;
     private final DemandPaging demandPaging;
+    /** Where a panic of the #PF handler goes; until someone listens it is rethrown (see {@link #onCorruption}). */
+    private Consumer<KernelPanic> corruption = panic -> {
+        throw panic;
+    };
 
     private KernelMemory(MmRoot root, PageTables.TlbFlush tlb) {
         root.requireValid();
@@ -36,7 +41,7 @@ public final class KernelMemory {
         this.kmalloc = new Kmalloc(slabs, buddy);
         this.areas = new VirtualAreas(root, slabs);
         this.vmalloc = new Vmalloc(buddy, tables, areas);
-        this.demandPaging = new DemandPaging(buddy, tables, areas);
+        this.demandPaging = new DemandPaging(buddy, tables, areas, panic -> corruption.accept(panic));
     }
 
     /**
@@ -105,6 +110,14 @@ public final class KernelMemory {
 
     public Vmalloc vmalloc() {
         return vmalloc;
+    }
+
+    /**
+     * Sends panics of the #PF handler (which runs inside the CPU's exception hook, where no
+     * caller could catch them) to {@code sink} instead of throwing them.
+     */
+    public void onCorruption(Consumer<KernelPanic> sink) {
+        this.corruption = sink;
     }
 
     public DemandPaging demandPaging() {

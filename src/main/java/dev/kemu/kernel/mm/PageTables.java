@@ -134,7 +134,7 @@ public final class PageTables {
             if (frames.tag(table / MmLayout.PAGE) != 0 || frames.isPinned(table / MmLayout.PAGE)) {
                 break; // still used, or shared with another path (kept empty, as Linux keeps kernel tables)
             }
-            FreeResult freed = buddy.free(table, 0, FrameType.PAGE_TABLE);
+            FreeResult freed = buddy.free(PhysAddr.of(table), 0, FrameType.PAGE_TABLE);
             if (freed != FreeResult.FREED) {
                 throw new KernelPanic(String.format("empty page table P0x%x could not be freed: %s", table,
                         freed.reason()));
@@ -143,6 +143,37 @@ public final class PageTables {
         }
         tlb.flush();
         return Optional.of(leafLevel == 2 ? leaf.hugeFrame(size.bytes()) : leaf.address());
+    }
+
+    /**
+     * The first 4 KiB page at or after {@code from} and before {@code end} that may be mapped:
+     * the walk skips every range whose PML4, PDPT or PD entry is absent (512 GiB, 1 GiB, 2 MiB at
+     * a time), so releasing a huge, sparsely touched area costs its present tables, not its size.
+     * A huge leaf on the way counts as maybe mapped. Returns {@code end} when none is left.
+     */
+    public VirtAddr nextMaybeMapped(VirtAddr from, VirtAddr end) {
+        long va = from.value() & -MmLayout.PAGE, last = end.value();
+        pages:
+        while (Long.compareUnsigned(va, last) < 0) {
+            long table = pml4;
+            for (int level = 4; level >= 1; level--) {
+                PageTableEntry entry = entry(table, VirtAddr.of(va).index(level));
+                if (!entry.present()) {
+                    long span = MmLayout.PAGE << (9 * (level - 1));
+                    long next = (va & -span) + span;
+                    if (Long.compareUnsigned(next, va) <= 0) {
+                        break pages; // wrapped past the top of the address space
+                    }
+                    va = next;
+                    continue pages;
+                }
+                if (level == 1 || entry.huge()) {
+                    return VirtAddr.of(va);
+                }
+                table = entry.address().value();
+            }
+        }
+        return end;
     }
 
     /** Changes the flags of the leaf mapping {@code va}, whatever its size. */

@@ -78,14 +78,15 @@ public final class VirtualAreas {
     }
 
     /** Removes the VMA starting at {@code start} and returns its range to the free list. */
-    public Optional<Vma> free(long start) {
+    public Optional<Vma> free(VirtAddr area) {
+        long start = area.value();
         long prev = 0;
         Walk walk = new Walk("VMA");
         for (long node = root.get(ROOT_VMAS); node != 0; prev = node, node = walk.next(node)) {
             if (start(node) == start) {
                 Vma vma = read(node);
                 setNext(prev, ROOT_VMAS, next(node));
-                write(node, vma.start(), vma.end(), 0, VmaKind.FREE);
+                write(node, vma.start().value(), vma.end().value(), 0, VmaKind.FREE);
                 insertSorted(ROOT_FREE_AREAS, node);
                 mergeAround(node);
                 return Optional.of(vma);
@@ -95,7 +96,8 @@ public final class VirtualAreas {
     }
 
     /** Splits the VMA at {@code start} so that its tail from {@code at} becomes a VMA of {@code tailKind}. */
-    public boolean split(long start, long at, VmaKind tailKind) {
+    public boolean split(VirtAddr area, VirtAddr tailStart, VmaKind tailKind) {
+        long start = area.value(), at = tailStart.value();
         Walk walk = new Walk("VMA");
         for (long node = root.get(ROOT_VMAS); node != 0; node = walk.next(node)) {
             if (start(node) == start && Long.compareUnsigned(at, start) > 0 && Long.compareUnsigned(at, end(node)) < 0) {
@@ -112,14 +114,25 @@ public final class VirtualAreas {
         return false;
     }
 
-    public Optional<Vma> find(long address) {
+    /** The VMA holding {@code va}; panics with the facts when the list in guest RAM is broken. */
+    public Optional<Vma> find(VirtAddr va) {
+        long address = va.value();
         Walk walk = new Walk("VMA");
         for (long node = root.get(ROOT_VMAS); node != 0; node = walk.next(node)) {
-            if (read(node).contains(address)) {
+            if (read(node).contains(va)) {
                 return Optional.of(read(node));
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The VMA holding {@code address} among the VMAs before the first broken link; never throws.
+     * For reports built while the guest may have overwritten the list (a fault analysis runs right
+     * after the #PF handler found it broken); the services use {@link #find}, which panics.
+     */
+    public Optional<Vma> findForReport(VirtAddr address) {
+        return vmas().stream().filter(vma -> vma.contains(address)).findFirst();
     }
 
     /**
@@ -129,10 +142,11 @@ public final class VirtualAreas {
      */
     public Vma requireSound(Vma vma) {
         long low = root.get(ROOT_VMALLOC_START), high = root.get(ROOT_VMALLOC_END);
-        if (Long.compareUnsigned(vma.start(), low) < 0 || Long.compareUnsigned(vma.end(), high) > 0
-                || Long.compareUnsigned(vma.start(), vma.end()) >= 0 || ((vma.start() | vma.end()) & (PAGE - 1)) != 0) {
+        long start = vma.start().value(), end = vma.end().value();
+        if (Long.compareUnsigned(start, low) < 0 || Long.compareUnsigned(end, high) > 0
+                || Long.compareUnsigned(start, end) >= 0 || ((start | end) & (PAGE - 1)) != 0) {
             throw new KernelPanic(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside the vmalloc range"
-                    + " [V0x%x, V0x%x)", vma.start(), vma.end(), low, high));
+                    + " [V0x%x, V0x%x)", start, end, low, high));
         }
         return vma;
     }
@@ -209,7 +223,7 @@ public final class VirtualAreas {
 
     private Vma read(long node) {
         long p = phys(node);
-        return new Vma(ram.read64(p + N_START), ram.read64(p + N_END), ram.read64(p + N_FLAGS),
+        return Vma.of(ram.read64(p + N_START), ram.read64(p + N_END), ram.read64(p + N_FLAGS),
                 VmaKind.of(ram.read32(p + N_KIND)));
     }
 

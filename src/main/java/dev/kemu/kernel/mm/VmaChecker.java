@@ -56,7 +56,7 @@ public final class VmaChecker {
                         VmaKind.values().length - 1));
                 break;
             }
-            nodes.add(new Vma(ram.read64(p + N_START), ram.read64(p + N_END), ram.read64(p + N_FLAGS), VmaKind.of(kind)));
+            nodes.add(Vma.of(ram.read64(p + N_START), ram.read64(p + N_END), ram.read64(p + N_FLAGS), VmaKind.of(kind)));
             prev = node;
             node = ram.read64(p + N_NEXT);
         }
@@ -69,15 +69,16 @@ public final class VmaChecker {
         long low = root.vmallocStart(), high = root.vmallocEnd();
         Vma previous = null;
         for (Vma vma : walked.nodes()) {
-            if (Long.compareUnsigned(vma.start(), low) < 0 || Long.compareUnsigned(vma.end(), high) > 0
-                    || Long.compareUnsigned(vma.start(), vma.end()) >= 0 || ((vma.start() | vma.end()) & (PAGE - 1)) != 0) {
+            long start = vma.start().value(), end = vma.end().value();
+            if (Long.compareUnsigned(start, low) < 0 || Long.compareUnsigned(end, high) > 0
+                    || Long.compareUnsigned(start, end) >= 0 || ((start | end) & (PAGE - 1)) != 0) {
                 problems.add(String.format("%s list: %s is not a page-aligned range inside the vmalloc range"
                         + " [V0x%x, V0x%x)", list, vma, low, high));
             }
             if ((vma.kind() == VmaKind.FREE) != list.equals("free-area")) {
                 problems.add(String.format("%s list: %s has kind %s", list, vma, vma.kind()));
             }
-            if (previous != null && Long.compareUnsigned(vma.start(), previous.end()) < 0) {
+            if (previous != null && vma.start().compareTo(previous.end()) < 0) {
                 problems.add(String.format("%s list: %s starts before the end of the node before it, %s", list, vma,
                         previous));
             }

@@ -36,15 +36,15 @@ public final class Vmalloc {
             return Optional.empty();
         }
         long start = area.get().value();
-        if (!areas.split(start, start + pages * PAGE, VmaKind.GUARD)) {
-            areas.free(start);
+        if (!areas.split(area.get(), area.get().plus(pages * PAGE), VmaKind.GUARD)) {
+            areas.free(area.get());
             return Optional.empty();
         }
         for (long i = 0; i < pages; i++) {
             Optional<PhysAddr> frame = buddy.allocate(0, FrameType.VMALLOC, true);
             if (frame.isEmpty()
                     || tables.map(area.get().plus(i * PAGE), frame.get(), PageSize.SIZE_4K, PAGE_FLAGS) != MapResult.OK) {
-                frame.ifPresent(f -> buddy.free(f.value(), 0, FrameType.VMALLOC));
+                frame.ifPresent(f -> buddy.free(f, 0, FrameType.VMALLOC));
                 release(start, i, start + pages * PAGE);
                 return Optional.empty();
             }
@@ -52,17 +52,19 @@ public final class Vmalloc {
         return area;
     }
 
-    public FreeResult free(long address) {
-        Optional<Vma> found = areas.find(address);
+    /** Unmaps and frees the area that starts at {@code start}, and its guard page. */
+    public FreeResult free(VirtAddr start) {
+        long address = start.value();
+        Optional<Vma> found = areas.find(start);
         if (found.isEmpty() || found.get().kind() != VmaKind.VMALLOC) {
             return found.isPresent() && found.get().kind() == VmaKind.GUARD ? FreeResult.NOT_BLOCK_START
                     : FreeResult.NOT_ALLOCATED;
         }
         Vma vma = areas.requireSound(found.get());
-        if (vma.start() != address) {
+        if (!vma.start().equals(start)) {
             return FreeResult.NOT_BLOCK_START;
         }
-        release(vma.start(), vma.size() / PAGE, vma.end());
+        release(address, vma.size() / PAGE, vma.end().value());
         return FreeResult.FREED;
     }
 
@@ -71,13 +73,13 @@ public final class Vmalloc {
             long page = start + i * PAGE;
             PhysAddr frame = tables.unmap(VirtAddr.of(page), PageSize.SIZE_4K).orElseThrow(() -> new KernelPanic(
                     String.format("vmalloc page V0x%x of the area at V0x%x is not mapped", page, start)));
-            FreeResult result = buddy.free(frame.value(), 0, FrameType.VMALLOC);
+            FreeResult result = buddy.free(frame, 0, FrameType.VMALLOC);
             if (result != FreeResult.FREED) {
                 throw new KernelPanic(String.format("vmalloc frame %s could not be freed: %s", frame,
                         result.reason()));
             }
         }
-        areas.free(guard);
-        areas.free(start);
+        areas.free(VirtAddr.of(guard));
+        areas.free(VirtAddr.of(start));
     }
 }

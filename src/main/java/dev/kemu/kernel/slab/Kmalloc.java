@@ -83,7 +83,7 @@ public final class Kmalloc {
         return switch (type) {
             case SLAB -> isKmallocCache(slabs.ownerId(phys)) ? slabs.free(slabs.ownerId(phys), address)
                     : FreeResult.WRONG_CACHE;
-            case HEAP -> buddy.free(phys, FrameType.HEAP);
+            case HEAP -> buddy.free(PhysAddr.of(phys), FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;
             case PAGE_TABLE, VMALLOC, ALLOCATED -> FreeResult.WRONG_TYPE;
             default -> FreeResult.NOT_ALLOCATED;
@@ -111,6 +111,6 @@ public final class Kmalloc {
             int owner = slabs.ownerId(phys);
             return isKmallocCache(owner) ? OptionalLong.of(slabs.cache(owner).objectSize()) : OptionalLong.empty();
         }
-        return type == FrameType.HEAP ? OptionalLong.of(PAGE << buddy.orderAt(phys)) : OptionalLong.empty();
+        return type == FrameType.HEAP ? OptionalLong.of(PAGE << buddy.orderAt(PhysAddr.of(phys))) : OptionalLong.empty();
     }
 }

@@ -370,7 +370,7 @@ public final class SlabAllocator {
         unlink(cache, slab);
         cache.addTotal(-cache.objectsPerSlab());
         header.setMagic(slab, 0);
-        FreeResult result = buddy.free(slab, cache.slabOrder(), FrameType.SLAB);
+        FreeResult result = buddy.free(PhysAddr.of(slab), cache.slabOrder(), FrameType.SLAB);
         if (result != FreeResult.FREED) {
             throw new KernelPanic(String.format("cache %s: releasing slab P0x%x failed: %s", cache.name(), slab,
                     result.reason()));

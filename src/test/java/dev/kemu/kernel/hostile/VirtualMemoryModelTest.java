@@ -163,7 +163,7 @@ class VirtualMemoryModelTest {
                 DemandPaging.Outcome expected = !allowed ? DemandPaging.Outcome.ACCESS_DENIED
                         : area.getValue().touched().containsKey(va) ? DemandPaging.Outcome.ALREADY_PRESENT
                         : DemandPaging.Outcome.MAPPED;
-                DemandPaging.Outcome outcome = d.memory().demandPaging().handleFault(va, write ? dev.kemu.machine.PageFaultCode.WRITE : 0);
+                DemandPaging.Outcome outcome = d.memory().demandPaging().handleFault(dev.kemu.machine.VirtAddr.of(va), write ? dev.kemu.machine.PageFaultCode.WRITE : 0);
                 assertEquals(expected, outcome, op + " at 0x" + Long.toHexString(va));
                 if (outcome == DemandPaging.Outcome.MAPPED) {
                     long frame = d.call(HC_TRANSLATE, va);
@@ -207,7 +207,7 @@ class VirtualMemoryModelTest {
         });
         List<Vma> kernel = d.memory().areas().vmas().stream().filter(v -> v.kind() == VmaKind.DEMAND_PAGED).toList();
         List<Vma> model = new ArrayList<>();
-        vmas.forEach((start, area) -> model.add(new Vma(start, area.end(), area.flags(), VmaKind.DEMAND_PAGED)));
+        vmas.forEach((start, area) -> model.add(new Vma(dev.kemu.machine.VirtAddr.of(start), dev.kemu.machine.VirtAddr.of(area.end()), area.flags(), VmaKind.DEMAND_PAGED)));
         assertEquals(model, kernel, "the demand-paged VMAs");
         vmas.values().forEach(area -> area.touched().forEach((va, frame) ->
                 assertEquals(frame, d.call(HC_TRANSLATE, va), "touched page 0x" + Long.toHexString(va))));
