@@ -71,16 +71,20 @@ final class ExceptionControl implements AutoCloseable {
         }
     }
 
-    boolean enterKernelMode() {
+    boolean enterKernelMode(PrivilegeState.KernelStack stack) {
         if (kernelMode == null) {
             return false;
         }
-        PrivilegeState.get().enterKernelMode(engine, scratch(), kernelMode);
+        PrivilegeState.get().enterKernelMode(engine, scratch(), kernelMode, stack);
         return true;
     }
 
     int kernelCodeSelector() {
         return kernelMode == null ? -1 : PrivilegeState.get().codeSelector(kernelMode);
+    }
+
+    int kernelStackSelector() {
+        return kernelMode == null ? -1 : PrivilegeState.get().stackSelector(kernelMode);
     }
 
     private Context scratch() {
