@@ -92,7 +92,9 @@ public final class TrapRouter implements Machine.ExceptionHandler {
                 ? analyzer.analyze(exception) : null;
         return switch (policy) {
             case REPORT, STOP -> stop(exception, report, "guest stopped (--on-fault=" + policy.name().toLowerCase() + ")");
-            case AUTO -> exception.hasIdtGate() ? deliverAsTheCpuWould(machine, exception, report)
+            // A present gate kemu cannot use (a task gate) goes the delivery way, to be refused with its reason.
+            case AUTO -> exception.hasIdtGate() || exception.idtGate().failure() instanceof DeliveryResult.Unsupported
+                    ? deliverAsTheCpuWould(machine, exception, report)
                     : stop(exception, report, "guest stopped: " + exception.idtGate().problem()
                     + " (--on-fault=auto delivers only through a present gate)");
             case DELIVER -> deliverAsTheCpuWould(machine, exception, report);
