@@ -1,5 +1,12 @@
 package dev.kemu.traps;
 
+import dev.kemu.machine.Machine;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Assembly shared by the long-mode handler tests: a routine that fills a 64-bit IDT gate, a
  * handler macro that logs what the CPU pushed and returns with {@code iretq}, and the IDT.
@@ -77,10 +84,10 @@ final class GuestIdt64 {
         }
     }
 
-    static java.util.List<Entry> log(dev.kemu.machine.Machine machine, long log, int entries) {
-        java.nio.ByteBuffer bytes = java.nio.ByteBuffer.wrap(machine.readVirtual(log, 40 * entries))
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        java.util.List<Entry> list = new java.util.ArrayList<>();
+    /** The first {@code entries} entries of the log at {@code log}. */
+    static List<Entry> log(Machine machine, long log, int entries) {
+        ByteBuffer bytes = ByteBuffer.wrap(machine.readVirtual(log, 40 * entries)).order(ByteOrder.LITTLE_ENDIAN);
+        List<Entry> list = new ArrayList<>();
         for (int i = 0; i < entries; i++) {
             list.add(new Entry(bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong(), bytes.getLong()));
         }

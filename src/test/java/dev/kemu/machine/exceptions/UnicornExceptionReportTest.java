@@ -2,12 +2,14 @@ package dev.kemu.machine.exceptions;
 
 import dev.kemu.machine.CpuException;
 import dev.kemu.machine.ExceptionOutcome;
+import dev.kemu.machine.ExceptionState;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.StopReason;
 import dev.kemu.unicorn.X86Reg;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * How Unicorn reports each exception to kemu today (its interrupt hook, or UC_ERR_INSN_INVALID
@@ -30,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * traps ({@code int3}, {@code int n}, {@code into}, single-step #DB) the next one: in each case
  * the RIP the CPU pushes.</li>
  * <li>Error codes (read from the saved context, see {@code ExceptionState}) are the CPU's:
- * selector errors carry the selector, #PF the P/W/U/RSVD/I bits.</li>
+ * selector errors carry the selector, #PF the P/W/U/RSVD/I bits; a software {@code int 0x0d}
+ * is told apart by the calibrated software-interrupt flag and has none.</li>
  * <li>Where Unicorn differs from hardware, pinned so that a new Unicorn that fixes it shows up:
  * {@code int1}/{@code icebp} is #UD (not #DB); a push to a non-canonical stack is #GP(0) (not
  * #SS(0)); an unmasked SSE exception raises no #XM and a misaligned access at CPL 3 with AM and
@@ -63,6 +67,8 @@ class UnicornExceptionReportTest {
                 new Case("#BP int 3 (cd 03) traps after it", "fault: .byte 0xcd, 0x03\nafter: nop", ExceptionVector.BP,
                         "after", NONE),
                 new Case("int 0x80 traps after it", "fault: int 0x80\nafter: nop", 0x80, "after", NONE),
+                new Case("int 0x0d is vector 13 without an error code (a software interrupt pushes none)",
+                        "fault: int 0x0d\nafter: nop", ExceptionVector.GP, "after", NONE),
                 new Case("#OF into traps after it (compatibility mode)", compat("mov al, 0x7f\nadd al, 1\n"
                         + "fault: into\nafter: nop"), ExceptionVector.OF, "after", NONE),
                 new Case("#BR bound faults at it (compatibility mode)", compat("mov eax, 5\n"
@@ -158,7 +164,13 @@ class UnicornExceptionReportTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
+    void calibration_findsTheSoftwareInterruptFlag_nextToTheErrorCode() {
+        assertTrue(ExceptionState.get().knowsSoftwareInterrupts(),
+                "exception_is_int not found right after error_code in this libunicorn's saved context");
+    }
+
+    @Test
     void pageFault_reportsCr2_andASecondUnfinishedPageFaultArrivesAsDoubleFault() {
         FlatCode code = FlatCode.assemble(dir, "pfpf", CODE, """
                 .code64
