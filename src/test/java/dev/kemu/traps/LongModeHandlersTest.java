@@ -27,7 +27,7 @@ class LongModeHandlersTest {
     @TempDir
     Path dir;
 
-    private static final String FIVE_HANDLERS = GuestIdt64.MACROS + """
+    static final String FIVE_HANDLERS = GuestIdt64.MACROS + """
                 SET_GATE 0, handler_0, 0x8E00, 0
                 SET_GATE 3, handler_3, 0x8F00, 0             # trap gate: IF stays set
                 SET_GATE 6, handler_6, 0x8E00, 0
@@ -35,6 +35,9 @@ class LongModeHandlersTest {
                 SET_GATE 14, handler_14, 0x8E00, 0
                 lidt [rip + idtr]
                 lea r15, [rip + log]
+                mov al, 0xff                                 # mask the PICs: on a PC (QEMU) the timer
+                out 0x21, al                                 # would interrupt once IF is set
+                out 0xa1, al
                 sti
                 xor ecx, ecx
             de_site: div ecx                                 # 2 bytes
