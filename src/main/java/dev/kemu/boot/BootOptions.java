@@ -50,7 +50,7 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     }
 
     public static BootOptions defaults() {
-        return new BootOptions(DEFAULT_RAM, "kemu", DEFAULT_BUDGET, Duration.ofSeconds(30), FaultPolicy.REPORT, 0);
+        return new BootOptions(DEFAULT_RAM, "kemu", DEFAULT_BUDGET, Duration.ofSeconds(30), FaultPolicy.AUTO, 0);
     }
 
     public BootOptions withRam(long bytes) {

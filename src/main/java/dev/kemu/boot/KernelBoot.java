@@ -210,7 +210,8 @@ public final class KernelBoot implements AutoCloseable {
                     : Optional.of("the guest stopped " + where + " (" + result.detail() + " at " + rip
                     + ") without reaching kmain");
             case UNHANDLED_EXCEPTION -> Optional.of(String.format("%s %s: %s at %s; %s%s",
-                    options.onFault() == FaultPolicy.DELIVER || result.cpu().idtr().limit() == 0 ? "triple fault" : "fault",
+                    options.onFault() == FaultPolicy.DELIVER || faults.tripleFault().isPresent()
+                            || result.cpu().idtr().limit() == 0 ? "triple fault" : "fault",
                     where, ExceptionVector.describe(result.vector()), rip,
                     result.cpu().idtr().limit() == 0 ? "no IDT is loaded, so the CPU cannot deliver it and resets"
                             : "not delivered (--on-fault=" + options.onFault().name().toLowerCase() + ")",

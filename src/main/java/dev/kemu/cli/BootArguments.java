@@ -40,9 +40,11 @@ final class BootArguments {
     @Option(names = "--cmdline", paramLabel = "TEXT", defaultValue = "kemu", description = "Kernel command line (default: ${DEFAULT-VALUE}).")
     String commandLine;
 
-    @Option(names = "--on-fault", paramLabel = "POLICY", defaultValue = "report",
-            description = "Faults demand paging does not resolve: report (stop and print the report), stop (stop "
-                    + "quietly), deliver (run the guest's IDT handler). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--on-fault", paramLabel = "POLICY", defaultValue = "auto",
+            description = "Faults demand paging does not resolve: auto (run the guest's IDT handler when it has a "
+                    + "present gate, else report), report (stop and print the report), stop (stop quietly), "
+                    + "deliver (always through the guest's IDT, as the CPU: #DF, triple fault). "
+                    + "Default: ${DEFAULT-VALUE}.")
     String onFault;
 
     @Option(names = "--trace-blocks", paramLabel = "N", defaultValue = "0",
@@ -94,7 +96,7 @@ final class BootArguments {
         try {
             policy = FaultPolicy.valueOf(onFault.toUpperCase());
         } catch (IllegalArgumentException e) {
-            throw usage("--on-fault must be report, stop or deliver, not '" + onFault + "'");
+            throw usage("--on-fault must be auto, report, stop or deliver, not '" + onFault + "'");
         }
         List<MultibootModule> bootModules = new ArrayList<>();
         for (String module : modules) {

@@ -53,7 +53,10 @@ public final class CpuException {
         return cr2;
     }
 
-    /** The faulting instruction (exceptions here are faults: RIP has not moved past it). */
+    /**
+     * The RIP the CPU pushes: the faulting instruction for faults (#PF, #GP, #UD, ...), the next
+     * instruction for traps ({@code int3}, {@code into}, {@code int n}, a single-step #DB).
+     */
     public long rip() {
         return rip;
     }
@@ -66,12 +69,13 @@ public final class CpuException {
     /** The guest's IDT gate for this vector, or why it has none (read on first call). */
     public IdtGate.Lookup idtGate() {
         if (gate == null) {
-            gate = IdtGate.read(machine, machine.cpu().idtr(), vector);
+            CpuState cpu = machine.cpu();
+            gate = IdtGate.read(machine, cpu.idtr(), vector, cpu.longModeActive());
         }
         return gate;
     }
 
-    /** Whether the guest's IDT has a present 64-bit gate for this vector. */
+    /** Whether the guest's IDT has a present gate for this vector that kemu can deliver through. */
     public boolean hasIdtGate() {
         return idtGate().gate().isPresent();
     }
@@ -79,6 +83,14 @@ public final class CpuException {
     /** The #DF the CPU raises when this exception cannot be delivered (error code 0, same RIP). */
     public CpuException doubleFault() {
         return new CpuException(ExceptionVector.DF, OptionalInt.of(0), cr2, rip, cpl, machine);
+    }
+
+    /** The exception the CPU raised while delivering this one (same RIP and CPL), to be delivered in its place. */
+    public CpuException raisedWhileDelivering(DeliveryResult.Faulted fault) {
+        OptionalInt code = ExceptionVector.hasErrorCode(fault.vector()) ? OptionalInt.of(fault.errorCode())
+                : OptionalInt.empty();
+        return new CpuException(fault.vector(), code, fault.vector() == ExceptionVector.PF ? fault.cr2() : cr2, rip, cpl,
+                machine);
     }
 
     @Override

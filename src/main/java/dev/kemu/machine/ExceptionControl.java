@@ -71,16 +71,20 @@ final class ExceptionControl implements AutoCloseable {
         }
     }
 
-    boolean enterKernelMode() {
+    boolean enterKernelMode(PrivilegeState.KernelStack stack) {
         if (kernelMode == null) {
             return false;
         }
-        PrivilegeState.get().enterKernelMode(engine, scratch(), kernelMode);
+        PrivilegeState.get().enterKernelMode(engine, scratch(), kernelMode, stack);
         return true;
     }
 
     int kernelCodeSelector() {
         return kernelMode == null ? -1 : PrivilegeState.get().codeSelector(kernelMode);
+    }
+
+    int kernelStackSelector() {
+        return kernelMode == null ? -1 : PrivilegeState.get().stackSelector(kernelMode);
     }
 
     private Context scratch() {
@@ -114,8 +118,16 @@ final class ExceptionControl implements AutoCloseable {
             trapBatch = engine.batch(X86Reg.RIP, X86Reg.CS, X86Reg.CR2);
         }
         trapBatch.read(trapValues);
-        OptionalInt errorCode = ExceptionVector.hasErrorCode(number) ? OptionalInt.of(errorCode())
-                : OptionalInt.empty();
+        OptionalInt errorCode = OptionalInt.empty();
+        if (ExceptionVector.hasErrorCode(number)) {
+            Context context = scratch();
+            engine.contextSave(context);
+            ExceptionState state = ExceptionState.get();
+            // int 0x0d is vector 13 too, but a software interrupt pushes no error code.
+            if (!state.softwareInterrupt(context)) {
+                errorCode = OptionalInt.of(state.errorCode(context));
+            }
+        }
         long cr2 = number == ExceptionVector.PF ? trapValues[2] : 0;
         return new CpuException(number, errorCode, cr2, trapValues[0], (int) trapValues[1] & 3, machine);
     }

@@ -18,6 +18,11 @@ import java.util.List;
  * 1883), so the next #PF is escalated to #DF and then to a triple fault. Writing -1 back after
  * each handled exception keeps every fault a plain #PF.</li>
  * <li>{@code error_code}: the hardware page-fault error code (P, W, U, RSVD, I/D bits).</li>
+ * <li>{@code exception_is_int}: set for a software interrupt ({@code int n}, {@code int3}), which
+ * pushes no error code even for vector 13 or 14. QEMU keeps it right after {@code error_code};
+ * calibration checks that one offset (0 after a #PF and a #GP, 1 after {@code int 0x0d} and
+ * {@code int3}) and, if it does not hold, leaves the field unknown: every exception then counts
+ * as raised by the CPU, as before.</li>
  * </ul>
  * Calibration runs once per JVM in scratch engines: a first #PF for {@code old_exception}, four
  * faults with known error codes (read of a not-present page 0x0, write 0x2, write to a
@@ -33,10 +38,13 @@ public final class ExceptionState {
 
     private final long oldExceptionOffset;
     private final long errorCodeOffset;
+    /** -1 when calibration could not confirm the field. */
+    private final long softwareInterruptOffset;
 
-    private ExceptionState(long oldExceptionOffset, long errorCodeOffset) {
+    private ExceptionState(long oldExceptionOffset, long errorCodeOffset, long softwareInterruptOffset) {
         this.oldExceptionOffset = oldExceptionOffset;
         this.errorCodeOffset = errorCodeOffset;
+        this.softwareInterruptOffset = softwareInterruptOffset;
     }
 
     public static ExceptionState get() {
@@ -66,6 +74,16 @@ public final class ExceptionState {
         return saved.bytes().get(I32, errorCodeOffset);
     }
 
+    /** Whether the exception in {@code saved} (a context saved inside the interrupt hook) is an {@code int n}. */
+    public boolean softwareInterrupt(Context saved) {
+        return softwareInterruptOffset >= 0 && saved.bytes().get(I32, softwareInterruptOffset) != 0;
+    }
+
+    /** Whether calibration confirmed where the software-interrupt flag lives. */
+    public boolean knowsSoftwareInterrupts() {
+        return softwareInterruptOffset >= 0;
+    }
+
     /** Marks the exception as finished so that the next one is not escalated; {@code scratch} is overwritten. */
     public void finishException(Unicorn engine, Context scratch) {
         engine.contextSave(scratch);
@@ -83,6 +101,9 @@ public final class ExceptionState {
             1, 0, (byte) 0x89, 0x04, 0x25, 0, 0x10, 1, 0, (byte) 0xA1, 0, 0, 0, 0, 0, 0, 0, (byte) 0x80};
     static final long READ_MISSING = CODE, WRITE_MISSING = CODE + 7, WRITE_READ_ONLY = CODE + 14,
             NON_CANONICAL = CODE + 21;
+    /** int 0x0d ; int3 (after the faults). */
+    private static final byte[] SOFTWARE_INTERRUPTS = {(byte) 0xCD, 0x0D, (byte) 0xCC};
+    private static final long INT_0D = CODE + 0x40, INT3 = CODE + 0x42;
     /** The four #PFs with known error codes: not-present read 0x0, write 0x2, read-only write 0x3, NX fetch 0x11. */
     private static final long[] PAGE_FAULTS = {READ_MISSING, WRITE_MISSING, WRITE_READ_ONLY, NO_EXEC};
     private static final int[] ERROR_CODES = {0x0, 0x2, 0x3, 0x11};
@@ -100,7 +121,25 @@ public final class ExceptionState {
             throw new IllegalStateException("calibration found old_exception and the error code both at offset 0x"
                     + Long.toHexString(errorCode) + " of the saved CPU context; this libunicorn is not supported");
         }
-        return new ExceptionState(oldException, errorCode);
+        return new ExceptionState(oldException, errorCode, softwareInterruptFlag(oldException, errorCode + 4));
+    }
+
+    /** {@code candidate} if it holds 0 after #PF and #GP and 1 after int 0x0d and int3, else -1. */
+    static long softwareInterruptFlag(long oldException, long candidate) {
+        long[] starts = {READ_MISSING, INT_0D, NON_CANONICAL, INT3};
+        int[] vectors = {ExceptionVector.PF, ExceptionVector.GP, ExceptionVector.GP, ExceptionVector.BP};
+        int[] expected = {0, 1, 0, 1};
+        List<ContextFieldSearch.Observation> observations = new ArrayList<>();
+        try (Unicorn uc = pagedEngine(); Context scratch = uc.contextSave()) {
+            for (int i = 0; i < starts.length; i++) {
+                observations.add(new ContextFieldSearch.Observation(runToException(uc, starts[i], vectors[i]),
+                        expected[i]));
+                uc.contextSave(scratch);
+                scratch.bytes().set(I32, oldException, -1);
+                uc.contextRestore(scratch);
+            }
+        }
+        return ContextFieldSearch.offsetsHolding(observations).contains(candidate) ? candidate : -1;
     }
 
     /** old_exception is -1 before any exception and the vector after the first one. */
@@ -166,6 +205,7 @@ public final class ExceptionState {
             Calibration.write64(uc, PT + 8 * (NO_EXEC >> 12), NO_EXEC | rw | nx);
             Calibration.write64(uc, PT + 8 * (STACK >> 12), STACK | rw | nx);
             uc.memWrite(CODE, FAULTS);
+            uc.memWrite(INT_0D, SOFTWARE_INTERRUPTS);
             uc.regWrite(X86Reg.CR3, PML4);
             uc.regWrite(X86Reg.CR4, uc.regRead(X86Reg.CR4) | CpuState.CR4_PAE);
             uc.writeMsr(X86Reg.MSR_EFER, uc.readMsr(X86Reg.MSR_EFER) | CpuState.EFER_NXE);

@@ -32,7 +32,25 @@ public final class ExceptionVector {
         return vector == NMI ? name : "vector " + vector;
     }
 
-    /** Whether the CPU pushes an error code for {@code vector} (in 64-bit mode). */
+    /**
+     * Whether a second exception raised while the CPU delivers {@code first} becomes a #DF
+     * (SDM vol. 3A table 6-5): contributory after contributory, or a #PF or contributory one
+     * after a #PF. Any other pair is handled serially: the second is delivered as it is.
+     */
+    public static boolean escalatesToDoubleFault(int first, int second) {
+        boolean secondSerious = contributory(second) || second == PF;
+        return (contributory(first) && contributory(second)) || (first == PF && secondSerious);
+    }
+
+    /** #DE, #TS, #NP, #SS and #GP: the "contributory" class of the double-fault rules. */
+    public static boolean contributory(int vector) {
+        return switch (vector) {
+            case DE, TS, NP, SS, GP -> true;
+            default -> false;
+        };
+    }
+
+    /** Whether the CPU pushes an error code for {@code vector} (the same in 32-bit and 64-bit mode). */
     public static boolean hasErrorCode(int vector) {
         return switch (vector) {
             case DF, TS, NP, SS, GP, PF, AC, CP -> true;

@@ -250,21 +250,27 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * Remembers the CPU's current privilege state (call it while the guest runs in 64-bit kernel
-     * mode, e.g. at kmain) so that faults taken in ring 3 can later be delivered to a kernel handler.
+     * Remembers the CPU's current privilege state (call it while the guest runs in kernel mode, in
+     * the mode its handlers run in, e.g. at kmain) so that faults taken in ring 3 can later be
+     * delivered to a kernel handler.
      */
     public void rememberKernelMode() {
         exceptions.rememberKernelMode();
     }
 
-    /** Switches the CPU to the remembered kernel mode (CS cache, CPL 0, null SS); false if none is remembered. */
-    boolean enterKernelMode() {
-        return exceptions.enterKernelMode();
+    /** Switches the CPU to the remembered kernel mode (CS cache, CPL 0, SS per {@code stack}); false if none is remembered. */
+    boolean enterKernelMode(PrivilegeState.KernelStack stack) {
+        return exceptions.enterKernelMode(stack);
     }
 
     /** The code selector of the remembered kernel mode, or -1. */
     int kernelCodeSelector() {
         return exceptions.kernelCodeSelector();
+    }
+
+    /** The stack selector of the remembered kernel mode, or -1. */
+    int kernelStackSelector() {
+        return exceptions.kernelStackSelector();
     }
 
     // ---- memory ---------------------------------------------------------------------------

@@ -45,6 +45,14 @@ public final class PrivilegeState {
         return state;
     }
 
+    /** What SS becomes on entering CPL 0: null in long mode, the kernel's (the TSS's SS0) in protected mode. */
+    public enum KernelStack { NULL_SELECTOR, KERNEL_SELECTOR }
+
+    /** The SS selector recorded in a saved context. */
+    public int stackSelector(Context context) {
+        return context.bytes().get(I32, segmentsOffset + SS * SEGMENT_CACHE) & 0xffff;
+    }
+
     /** The CS selector recorded in a saved context. */
     public int codeSelector(Context context) {
         return context.bytes().get(I32, segmentsOffset + CS * SEGMENT_CACHE) & 0xffff;
@@ -55,12 +63,21 @@ public final class PrivilegeState {
      * cache and hflags, and a null SS, as a 64-bit interrupt to CPL 0 leaves them.
      */
     public void enterKernelMode(Unicorn engine, Context scratch, Context kernel) {
+        enterKernelMode(engine, scratch, kernel, KernelStack.NULL_SELECTOR);
+    }
+
+    /** As above; {@link KernelStack#KERNEL_SELECTOR} takes the SS cache from {@code kernel} too (protected mode). */
+    public void enterKernelMode(Unicorn engine, Context scratch, Context kernel, KernelStack stack) {
         engine.contextSave(scratch);
         MemorySegment now = scratch.bytes(), reference = kernel.bytes();
         MemorySegment.copy(reference, hflagsOffset, now, hflagsOffset, 4);
         long cs = segmentsOffset + CS * SEGMENT_CACHE, ss = segmentsOffset + SS * SEGMENT_CACHE;
         MemorySegment.copy(reference, cs, now, cs, SEGMENT_CACHE);
-        now.asSlice(ss, SEGMENT_CACHE).fill((byte) 0);
+        if (stack == KernelStack.KERNEL_SELECTOR) {
+            MemorySegment.copy(reference, ss, now, ss, SEGMENT_CACHE);
+        } else {
+            now.asSlice(ss, SEGMENT_CACHE).fill((byte) 0);
+        }
         engine.contextRestore(scratch);
     }
 

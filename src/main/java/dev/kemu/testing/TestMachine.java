@@ -72,12 +72,14 @@ public final class TestMachine implements AutoCloseable {
      * Only for benchmarks of the kernel services, which should not pay for the test harness.
      */
     public TestMachine(int traceBlocks, boolean snapshots) {
-        this(BootOptions.defaults().withBlockTrace(traceBlocks), snapshots);
+        // REPORT, not the boot default AUTO: a snippet's fault must stop the test with its report.
+        this(BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT).withBlockTrace(traceBlocks), snapshots);
     }
 
     /** A test machine with {@code ramBytes} of guest RAM instead of the default 64 MiB. */
     public TestMachine(long ramBytes) {
-        this(BootOptions.defaults().withBlockTrace(TRACE_BLOCKS).withRam(ramBytes), true);
+        this(BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT).withBlockTrace(TRACE_BLOCKS).withRam(ramBytes),
+                true);
     }
 
     /** A test machine booted from a kernel of the user's own, snapshotted at its {@link KernelUnderTest#snapshotAt()}. */

@@ -7,6 +7,7 @@ import dev.kemu.debug.FaultReport;
 import dev.kemu.kernel.mm.DemandPaging;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.machine.CpuException;
+import dev.kemu.machine.DeliveryResult;
 import dev.kemu.machine.ExceptionDelivery;
 import dev.kemu.machine.ExceptionOutcome;
 import dev.kemu.machine.ExceptionVector;
@@ -15,6 +16,7 @@ import dev.kemu.machine.VirtAddr;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -26,8 +28,10 @@ import java.util.function.Supplier;
  * The one place a CPU exception is routed, every vector alike. First the kernel services: a #PF
  * inside a demand-paged VMA gets its page and the instruction restarts (copy-on-write belongs
  * here too). Then the user's {@link FaultPolicy}: stop (with a report, which {@code debug}
- * builds), or run the guest's own handler from its IDT and, if that cannot be entered, its #DF
- * handler, as the CPU would; failing that the guest stops: a triple fault.
+ * builds), or run the guest's own handler from its IDT ({@code auto}: only when it has a present
+ * gate for the vector) and, if that cannot be entered, what the CPU raises instead, by the
+ * double-fault rules its #DF handler; failing that the guest stops: a triple fault, whose chain
+ * of exceptions {@link #tripleFault()} keeps.
  */
 public final class TrapRouter implements Machine.ExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(TrapRouter.class);
@@ -41,6 +45,9 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     private long demandPagedFaults;
     /** A debugger that stops the guest at a fault before the policy acts on it (gdb stub); none by default. */
     private Predicate<CpuException> debugger = exception -> false;
+    private TripleFault tripleFault;
+    /** The double-fault rules end any chain within four steps; this only guards against a modelling error. */
+    private static final int MAX_NESTED_DELIVERIES = 8;
 
     public TrapRouter(Supplier<Optional<KernelMemory>> memory, FaultAnalyzer analyzer, FaultPolicy policy) {
         this(memory, analyzer, policy, log::isTraceEnabled, log::trace);
@@ -91,6 +98,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     public void clear() {
         faults.clear();
         demandPagedFaults = 0;
+        tripleFault = null;
     }
 
     @Override
@@ -107,22 +115,64 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         if (debugger.test(exception)) {
             return stop(exception, report, "stopped for the debugger before delivery");
         }
-        if (policy != FaultPolicy.DELIVER) {
-            return stop(exception, report, "guest stopped (--on-fault=" + policy.name().toLowerCase() + ")");
-        }
-        Optional<String> failure = ExceptionDelivery.deliver(machine, exception);
-        if (failure.isEmpty()) {
-            return resume(machine, exception, report, "delivered to the guest's "
-                    + ExceptionVector.mnemonic(exception.vector()) + " handler (vector " + exception.vector() + ")");
-        }
-        if (!exception.is(ExceptionVector.DF)) {
-            Optional<String> doubleFault = ExceptionDelivery.deliver(machine, exception.doubleFault());
-            if (doubleFault.isEmpty()) {
-                return resume(machine, exception, report, "could not be delivered (" + failure.get()
-                        + "); delivered #DF instead");
+        return switch (policy) {
+            case REPORT, STOP -> stop(exception, report, "guest stopped (--on-fault=" + policy.name().toLowerCase() + ")");
+            // A present gate kemu cannot use (a task gate) goes the delivery way, to be refused with its reason.
+            case AUTO -> exception.hasIdtGate() || exception.idtGate().failure() instanceof DeliveryResult.Unsupported
+                    ? deliverAsTheCpuWould(machine, exception, report)
+                    : stop(exception, report, "guest stopped: " + exception.idtGate().problem()
+                    + " (--on-fault=auto delivers only through a present gate)");
+            case DELIVER -> deliverAsTheCpuWould(machine, exception, report);
+        };
+    }
+
+    /** The exceptions that ended in a triple fault, if one happened since the router was made or cleared. */
+    public Optional<TripleFault> tripleFault() {
+        return Optional.ofNullable(tripleFault);
+    }
+
+    /**
+     * Delivers through the guest's IDT; an exception raised on the way (no gate, unwritable stack)
+     * is delivered in its place or, by the double-fault rules, as a #DF; one raised while delivering
+     * the #DF is a triple fault and the guest stops.
+     */
+    private ExceptionOutcome deliverAsTheCpuWould(Machine machine, CpuException original, FaultReport report) {
+        List<TripleFault.Step> chain = new ArrayList<>(List.of(TripleFault.Step.of(original)));
+        List<String> problems = new ArrayList<>();
+        CpuException current = original;
+        for (int attempt = 0; attempt < MAX_NESTED_DELIVERIES; attempt++) {
+            DeliveryResult result = ExceptionDelivery.deliver(machine, current);
+            switch (result) {
+                case DeliveryResult.Delivered delivered -> {
+                    return resume(machine, original, report, problems.isEmpty()
+                            ? "delivered to the guest's " + ExceptionVector.mnemonic(original.vector())
+                            + " handler (vector " + original.vector() + ")"
+                            : "could not be delivered (" + String.join("; then ", problems) + "); delivered "
+                            + ExceptionVector.mnemonic(current.vector()) + " instead");
+                }
+                case DeliveryResult.Unsupported unsupported -> {
+                    return stop(original, report, "not delivered: " + unsupported.problem());
+                }
+                case DeliveryResult.Faulted fault -> {
+                    problems.add(fault.problem());
+                    CpuException raised = current.raisedWhileDelivering(fault);
+                    chain.add(TripleFault.Step.of(raised));
+                    if (current.is(ExceptionVector.DF)) {
+                        tripleFault = new TripleFault(chain);
+                        return stop(original, report, "triple fault: " + problems.getFirst() + "; faults in order: "
+                                + tripleFault);
+                    }
+                    if (ExceptionVector.escalatesToDoubleFault(current.vector(), fault.vector())) {
+                        current = current.doubleFault();
+                        chain.add(TripleFault.Step.of(current));
+                    } else {
+                        current = raised;
+                    }
+                }
             }
         }
-        return stop(exception, report, "triple fault: " + failure.get());
+        return stop(original, report, "not delivered: more than " + MAX_NESTED_DELIVERIES
+                + " exceptions raised while delivering it: " + String.join("; ", problems));
     }
 
     /** The kernel services' part: true when one of them fixed the cause and the instruction can restart. */

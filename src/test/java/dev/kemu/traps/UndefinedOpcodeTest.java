@@ -72,7 +72,7 @@ class UndefinedOpcodeTest {
                     nop
                     ud2
                     ret
-                """, BootOptions.defaults());
+                """, BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT));
         assertEquals(StopReason.UNHANDLED_EXCEPTION, report.run().reason(), report.run().detail());
         assertEquals(ExceptionVector.UD, report.run().vector());
         assertEquals(1, report.faults().size(), "the #UD reached the trap router and got a report");
