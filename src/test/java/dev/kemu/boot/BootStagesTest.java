@@ -3,11 +3,10 @@ package dev.kemu.boot;
 import dev.kemu.kernel.GuestAbi;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.StopReason;
-import dev.kemu.testutil.TestKernels;
 import dev.kemu.unicorn.X86Reg;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Arrays;
 import java.util.List;
@@ -17,19 +16,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Boots the repository's kernel once and checks every stage against the CPU state observed there. */
+@ExtendWith(BootedDefaultKernel.Resolver.class)
 class BootStagesTest {
+    private static BootedDefaultKernel booted;
     private static KernelBoot boot;
     private static BootReport report;
 
     @BeforeAll
-    static void bootOnce() {
-        boot = new KernelBoot(TestKernels.defaultKernel(), BootOptions.defaults());
-        report = boot.run();
-    }
-
-    @AfterAll
-    static void close() {
-        boot.close();
+    static void bootOnce(BootedDefaultKernel kernel) {
+        booted = kernel;
+        boot = kernel.boot();
+        report = kernel.report();
     }
 
     private static CpuState at(BootStage stage) {
