@@ -46,6 +46,8 @@ public final class BootObserver implements AutoCloseable {
     private BlockSampler lowBlocks, highBlocks;
     private boolean sampling;
     private long sampledBlocks;
+    private long repeatedBlocks;
+    private long previousBlock = -1;
     private long blocksSinceStage;
     private long entry;
     private long lastCr3 = -1;
@@ -88,6 +90,14 @@ public final class BootObserver implements AutoCloseable {
         }
         sampledBlocks++;
         blocksSinceStage++;
+        if (address == previousBlock) {
+            // A block running again right after itself (a tight loop) wrote no control register: such a
+            // write ends the block, so the next one would start after it, not at this block's start.
+            repeatedBlocks++;
+            stopSamplingIfDone();
+            return;
+        }
+        previousBlock = address;
         controlRegisters.read(control);
         long cr0 = control[0], cr3 = control[1], cr4 = control[2];
         boolean paging = (cr0 & CpuState.CR0_PG) != 0;
@@ -155,9 +165,14 @@ public final class BootObserver implements AutoCloseable {
         listener.accept(event);
     }
 
-    /** Blocks the sampler has looked at so far (its whole cost is one upcall and one register read per block). */
+    /** Blocks the sampler has looked at so far (each costs one upcall, and one register read unless it repeats). */
     public long sampledBlocks() {
         return sampledBlocks;
+    }
+
+    /** Of {@link #sampledBlocks()}, those that repeated the block before them, for which no register was read. */
+    public long repeatedBlocks() {
+        return repeatedBlocks;
     }
 
     /** Whether the observer still samples blocks. */
