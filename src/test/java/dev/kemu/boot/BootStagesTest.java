@@ -47,6 +47,18 @@ class BootStagesTest {
     }
 
     @Test
+    void stagesSeenFromTheCpu_landOnTheLabelsKemusKernelStillCarries() {
+        // The stages are found without symbols; kemu's kernel keeps its labels, so they cross-check the detection.
+        assertEquals(boot.symbols().address("fw_handoff"), at(BootStage.FIRMWARE_HANDOFF).rip());
+        assertEquals(boot.symbols().address("_start"), at(BootStage.ENTRY_32).rip());
+        assertEquals(boot.symbols().address("boot_paging_on"), at(BootStage.PAGING_ON).rip());
+        assertEquals(boot.symbols().address("long_mode_entry"), at(BootStage.LONG_MODE).rip());
+        assertEquals(boot.symbols().address("higher_half_entry"), at(BootStage.HIGHER_HALF).rip());
+        assertEquals(boot.symbols().address("kernel_tables_on"), at(BootStage.KERNEL_TABLES).rip());
+        assertEquals(boot.symbols().address("kmain"), at(BootStage.KMAIN).rip());
+    }
+
+    @Test
     void firmwareHandoff_isMultibootState_protectedModePagingOffMagicInEax() {
         CpuState cpu = at(BootStage.FIRMWARE_HANDOFF);
         assertTrue(cpu.protectedMode());
