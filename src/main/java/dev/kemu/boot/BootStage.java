@@ -1,76 +1,65 @@
 package dev.kemu.boot;
 
 import dev.kemu.kernel.GuestAbi;
+import dev.kemu.machine.CodeSegment;
 import dev.kemu.machine.CpuState;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The stages of the boot, each marked by a symbol of the firmware or kernel image, with the
- * CPU state the architecture demands there. Java only observes these points (a code hook
- * on each address); guest code performs every switch.
+ * The stages of a boot, in the order a 64-bit higher-half kernel passes them. Each is seen in the
+ * state the CPU is in ({@link BootObserver}), never by a symbol of the kernel; a kernel that stays
+ * in 32-bit mode or below the higher half just reaches fewer of them. Java only observes; guest
+ * code performs every switch.
  */
 public enum BootStage {
-    FIRMWARE_HANDOFF("firmware handoff", "fw_handoff", true),
-    ENTRY_32("32-bit entry", "_start", false),
-    PAGING_ON("paging on", "boot_paging_on", false),
-    LONG_MODE("long mode active", "long_mode_entry", false),
-    HIGHER_HALF("higher half reached", "higher_half_entry", false),
-    KERNEL_TABLES("identity map dropped", "kernel_tables_on", false),
-    KMAIN("kmain", "kmain", false);
+    /** kemu's firmware jumps to the kernel entry (the last firmware instruction). */
+    FIRMWARE_HANDOFF("firmware handoff"),
+    /** The first block of the kernel: its entry point, in 32-bit protected mode as Multiboot requires. */
+    ENTRY_32("32-bit entry"),
+    /** The first block that runs with CR0.PG set. */
+    PAGING_ON("paging on"),
+    /** The first block that runs in 64-bit mode: EFER.LMA set and a CS descriptor with L=1. */
+    LONG_MODE("long mode active"),
+    /** The first block whose RIP is in the higher half ({@link StageLandmarks#higherHalf()}). */
+    HIGHER_HALF("higher half reached"),
+    /** In the higher half, the first block after a CR3 switch to tables that no longer map the entry's identity page. */
+    KERNEL_TABLES("identity map dropped"),
+    /** The first instruction at the kernel's {@code kmain}, {@code kernel_main} or {@code main}, when it has one. */
+    KMAIN("kmain");
+
+    private static final long FLAT_LIMIT = 0xffff_ffffL;
 
     private final String title;
-    private final String symbol;
-    private final boolean inFirmware;
 
-    BootStage(String title, String symbol, boolean inFirmware) {
+    BootStage(String title) {
         this.title = title;
-        this.symbol = symbol;
-        this.inFirmware = inFirmware;
     }
 
     public String title() {
         return title;
     }
 
-    public String symbol() {
-        return symbol;
-    }
-
-    public boolean inFirmware() {
-        return inFirmware;
-    }
-
     /**
-     * What is wrong with {@code cpu} at this stage (empty when it is as expected).
-     * {@code longModeCode} tells whether CS selects a 64-bit (L=1) code descriptor.
+     * What is wrong with {@code cpu} running {@code code} at this stage (empty when nothing is):
+     * at the handoff and the entry, what the Multiboot specification demands of the loader; at
+     * every stage, states the architecture rules out. No expectation about any kernel's layout.
      */
-    public List<String> violations(CpuState cpu, boolean longModeCode) {
+    public List<String> violations(CpuState cpu, CodeSegment code) {
         List<String> wrong = new ArrayList<>();
-        switch (this) {
-            case FIRMWARE_HANDOFF, ENTRY_32 -> {
-                expect(wrong, cpu.protectedMode(), "CR0.PE set");
-                expect(wrong, !cpu.pagingEnabled(), "CR0.PG clear");
-                expect(wrong, !cpu.longModeActive(), "EFER.LMA clear");
-                expect(wrong, !longModeCode, "32-bit code segment");
-                expect(wrong, (int) cpu.rax() == GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC, "EAX = 0x2BADB002");
-            }
-            case PAGING_ON -> {
-                expect(wrong, cpu.pagingEnabled(), "CR0.PG set");
-                expect(wrong, (cpu.cr4() & CpuState.CR4_PAE) != 0, "CR4.PAE set");
-                expect(wrong, cpu.longModeActive(), "EFER.LMA set (IA-32e, compatibility mode)");
-                expect(wrong, !longModeCode, "still a 32-bit code segment");
-            }
-            case LONG_MODE -> {
-                expect(wrong, cpu.longModeActive(), "EFER.LMA set");
-                expect(wrong, longModeCode, "CS descriptor with L=1 (64-bit mode)");
-            }
-            case HIGHER_HALF, KERNEL_TABLES, KMAIN -> {
-                expect(wrong, cpu.longModeActive() && longModeCode, "64-bit mode");
-                expect(wrong, Long.compareUnsigned(cpu.rip(), GuestAbi.KERNEL_VMA) >= 0,
-                        "RIP at or above 0xffffffff80000000");
-            }
+        if (this == FIRMWARE_HANDOFF || this == ENTRY_32) {
+            expect(wrong, cpu.protectedMode(), "CR0.PE set");
+            expect(wrong, !cpu.pagingEnabled(), "CR0.PG clear");
+            expect(wrong, !cpu.longModeActive(), "EFER.LMA clear");
+            expect(wrong, code.defaultSize32() && code.base() == 0 && (code.limit() & FLAT_LIMIT) == FLAT_LIMIT,
+                    "a flat 32-bit code segment");
+            expect(wrong, (int) cpu.rax() == GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC, "EAX = 0x2BADB002");
+        }
+        if (cpu.longModeActive()) {
+            impossible(wrong, !cpu.pagingEnabled(), "EFER.LMA set with CR0.PG clear");
+            impossible(wrong, (cpu.cr4() & CpuState.CR4_PAE) == 0, "long mode active without CR4.PAE");
+            impossible(wrong, code.longMode() && code.defaultSize32(), "a CS descriptor with both L and D set");
         }
         return wrong;
     }
@@ -78,6 +67,12 @@ public enum BootStage {
     private static void expect(List<String> wrong, boolean holds, String what) {
         if (!holds) {
             wrong.add("expected " + what);
+        }
+    }
+
+    private static void impossible(List<String> wrong, boolean holds, String what) {
+        if (holds) {
+            wrong.add(what + " (impossible on x86: an emulator defect)");
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.kemu.boot;
 
 import dev.kemu.debug.FaultAnalyzer;
 import dev.kemu.debug.FaultPolicy;
-import dev.kemu.elf.ElfFormatException;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.SymbolTable;
 import dev.kemu.kernel.GuestAbi;
@@ -80,18 +79,6 @@ public final class KernelBoot implements AutoCloseable {
         } catch (RuntimeException e) {
             machine.close();
             throw e;
-        }
-    }
-
-    /** Stages are found by symbol; a kernel without them (stripped) is refused before the machine is built. */
-    private static void requireStageSymbols(ElfImage firmware, ElfImage kernel) {
-        for (BootStage stage : BootStage.values()) {
-            ElfImage image = stage.inFirmware() ? firmware : kernel;
-            if (image.symbols().find(stage.symbol()).isEmpty()) {
-                throw new ElfFormatException(image.path() + ": no symbol '" + stage.symbol() + "' marking the boot stage '"
-                        + stage.title() + "'; kemu finds each stage by its symbol, so link the image with its symbol "
-                        + "table (do not strip it)");
-            }
         }
     }
 
@@ -188,27 +175,40 @@ public final class KernelBoot implements AutoCloseable {
 
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
-        requireStageSymbols(firmware, kernel);
-        try (BootObserver observer = new BootObserver(machine, firmware.symbols(), kernel.symbols(),
-                options.instructionBudget() > 0);
-             Machine.Subscription kernelMode = machine.onInstructionAt(kernel.symbols().address("kmain"),
-                     machine::rememberKernelMode)) {
+        StageLandmarks landmarks = StageLandmarks.of(firmware, kernel);
+        try (BootObserver observer = new BootObserver(machine, landmarks, options.instructionBudget() > 0,
+                event -> rememberKernelMode(landmarks, event))) {
             RunResult result = machine.run(firmware.symbols().address("fw_entry"),
                     new RunLimits(options.instructionBudget(), options.timeout()));
             List<StageEvent> stages = observer.events();
-            return new BootReport(stages, console.text(), result, failure(observer, result), faults.reports(),
+            return new BootReport(stages, console.text(), result, failure(observer, landmarks, result), faults.reports(),
                     faults.demandPagedFaults(), deviceActivity());
         }
     }
 
-    private Optional<String> failure(BootObserver observer, RunResult result) {
+    /**
+     * Faults taken later in ring 3 are delivered to a kernel handler from the privilege state kept here:
+     * at kmain when the kernel has one, otherwise where 64-bit mode begins.
+     */
+    private void rememberKernelMode(StageLandmarks landmarks, StageEvent event) {
+        BootStage kernelMode = landmarks.kmain().isPresent() ? BootStage.KMAIN : BootStage.LONG_MODE;
+        if (event.stage() == kernelMode) {
+            machine.rememberKernelMode();
+        }
+    }
+
+    private Optional<String> failure(BootObserver observer, StageLandmarks landmarks, RunResult result) {
         String where = observer.lastStage().map(s -> "in stage '" + s.title() + "'").orElse("before the firmware handoff");
         String rip = symbols.symbolize(result.cpu().rip());
-        boolean kmain = observer.event(BootStage.KMAIN).isPresent();
+        // A kernel with a kmain must get there; one without must at least have been entered.
+        BootStage goal = landmarks.kmain().isPresent() ? BootStage.KMAIN : BootStage.ENTRY_32;
+        boolean arrived = observer.event(goal).isPresent();
+        String missed = landmarks.kmainName().map(name -> "without reaching " + name).orElse("before the kernel entry");
         return switch (result.reason()) {
-            case EXIT_PORT, HALTED -> kmain ? Optional.empty()
-                    : Optional.of("the guest stopped " + where + " (" + result.detail() + " at " + rip
-                    + ") without reaching kmain");
+            // The exit port's value is the outcome, wherever the kernel wrote it (QEMU's isa-debug-exit).
+            case EXIT_PORT -> Optional.empty();
+            case HALTED -> arrived ? Optional.empty()
+                    : Optional.of("the guest stopped " + where + " (" + result.detail() + " at " + rip + ") " + missed);
             case UNHANDLED_EXCEPTION -> Optional.of(String.format("%s %s: %s at %s; %s%s",
                     options.onFault() == FaultPolicy.DELIVER || faults.tripleFault().isPresent()
                             || result.cpu().idtr().limit() == 0 ? "triple fault" : "fault",

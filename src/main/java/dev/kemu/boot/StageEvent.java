@@ -1,15 +1,22 @@
 package dev.kemu.boot;
 
+import dev.kemu.machine.CodeSegment;
 import dev.kemu.machine.CpuState;
 
 import java.util.List;
 
 /**
- * A boot stage as observed: the CPU there, the instruction count (-1 when the run had no budget and so
- * counted nothing), and any broken expectation.
+ * A boot stage as observed: the CPU there, the code segment it ran with (its descriptor cache),
+ * the instruction count (-1 when the run had no budget and so counted nothing), and any state the
+ * Multiboot specification or the architecture rules out.
  */
-public record StageEvent(BootStage stage, CpuState cpu, boolean longModeCode, long instructions,
+public record StageEvent(BootStage stage, CpuState cpu, CodeSegment codeSegment, long instructions,
                          List<String> violations) {
+
+    /** Whether the CPU ran 64-bit code here: EFER.LMA and a CS descriptor with L=1. */
+    public boolean longModeCode() {
+        return cpu.longModeActive() && codeSegment.longMode();
+    }
 
     public String line() {
         String base = String.format("%-20s %s insns=%s", stage.title(), cpu.summary(),

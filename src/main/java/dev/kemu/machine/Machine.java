@@ -1,6 +1,7 @@
 package dev.kemu.machine;
 
 import dev.kemu.nativelib.AnonymousMemory;
+import dev.kemu.unicorn.Context;
 import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.HookType;
 import dev.kemu.unicorn.Mmr;
@@ -60,6 +61,7 @@ public final class Machine implements AutoCloseable {
     private final RegisterBatch stateBatch;
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
+    private Context segmentCaches;
 
     public Machine(long ramBytes) {
         if (ramBytes <= 0 || (ramBytes & 0xfff) != 0) {
@@ -150,6 +152,19 @@ public final class Machine implements AutoCloseable {
                 table(X86Reg.GDTR), table(X86Reg.IDTR), gprs);
     }
 
+    /**
+     * The code segment the CPU runs with, from its hidden descriptor cache in a saved context
+     * (libunicorn 2.1.4 gives only the selector for CS in a 64-bit engine; see CodeSegmentCacheTest).
+     */
+    public CodeSegment codeSegment() {
+        if (segmentCaches == null) {
+            segmentCaches = engine.contextSave();
+        } else {
+            engine.contextSave(segmentCaches);
+        }
+        return PrivilegeState.get().codeSegment(segmentCaches);
+    }
+
     private DescriptorTable table(int register) {
         Mmr mmr = engine.readMmr(register);
         return new DescriptorTable(mmr.base(), mmr.limit());
@@ -203,7 +218,12 @@ public final class Machine implements AutoCloseable {
 
     /** Calls {@code listener} before every basic block (one upcall per block). */
     public Subscription onBlock(BlockListener listener) {
-        HookHandle hook = engine.hookBlock(1, 0, (uc, address, size) -> listener.onBlock(address, size));
+        return onBlock(1, 0, listener);
+    }
+
+    /** Calls {@code listener} before every basic block that starts in {@code [begin, end]} (begin > end: all). */
+    public Subscription onBlock(long begin, long end, BlockListener listener) {
+        HookHandle hook = engine.hookBlock(begin, end, (uc, address, size) -> listener.onBlock(address, size));
         return hook::remove;
     }
 
@@ -373,6 +393,9 @@ public final class Machine implements AutoCloseable {
         engine.close(); // first: no hook may run once what it uses is freed
         hypercalls.close();
         exceptions.close();
+        if (segmentCaches != null) {
+            segmentCaches.close();
+        }
         hostMemory.close();
     }
 }

@@ -58,6 +58,14 @@ public final class PrivilegeState {
         return context.bytes().get(I32, segmentsOffset + CS * SEGMENT_CACHE) & 0xffff;
     }
 
+    /** The CS descriptor cache recorded in a saved context: what the CPU runs with, not the GDT entry in memory. */
+    public CodeSegment codeSegment(Context context) {
+        MemorySegment bytes = context.bytes();
+        long cs = segmentsOffset + CS * SEGMENT_CACHE;
+        return new CodeSegment(bytes.get(I32, cs) & 0xffff, bytes.get(ValueLayout.JAVA_LONG_UNALIGNED, cs + 8),
+                bytes.get(I32, cs + 16), bytes.get(I32, cs + 20));
+    }
+
     /**
      * Switches the CPU to the privilege of {@code kernel} (a context saved in kernel mode): its CS
      * cache and hflags, and a null SS, as a 64-bit interrupt to CPL 0 leaves them.

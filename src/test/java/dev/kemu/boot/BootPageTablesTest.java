@@ -4,10 +4,9 @@ import dev.kemu.elf.Segment;
 import dev.kemu.kernel.GuestAbi;
 import dev.kemu.machine.PageWalk;
 import dev.kemu.machine.VirtAddr;
-import dev.kemu.testutil.TestKernels;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -20,29 +19,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * higher half, and the kernel's own PML4 it then switches to (kernel half shared, lower half
  * empty), which is CR3 from kmain on.
  */
+@ExtendWith(BootedDefaultKernel.Resolver.class)
 class BootPageTablesTest {
     private static final int KERNEL_HALF_FIRST = 256;
+    private static BootedDefaultKernel booted;
     private static KernelBoot boot;
     private static BootReport report;
 
     @BeforeAll
-    static void bootOnce() {
-        boot = new KernelBoot(TestKernels.defaultKernel(), BootOptions.defaults());
-        report = boot.run();
-    }
-
-    @AfterAll
-    static void close() {
-        boot.close();
+    static void bootOnce(BootedDefaultKernel kernel) {
+        booted = kernel;
+        boot = kernel.boot();
+        report = kernel.report();
     }
 
     private static long physicalOf(String symbol) {
-        long address = boot.symbols().address(symbol);
-        return Long.compareUnsigned(address, GuestAbi.KERNEL_VMA) >= 0 ? address - GuestAbi.KERNEL_VMA : address;
+        return booted.physicalOf(symbol);
     }
 
     private static long entry(long table, int index) {
-        return boot.machine().ram().read64(table + 8L * index);
+        return booted.tableEntry(table, index);
     }
 
     @Test

@@ -3,11 +3,10 @@ package dev.kemu.boot;
 import dev.kemu.kernel.GuestAbi;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.StopReason;
-import dev.kemu.testutil.TestKernels;
 import dev.kemu.unicorn.X86Reg;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Arrays;
 import java.util.List;
@@ -17,19 +16,17 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Boots the repository's kernel once and checks every stage against the CPU state observed there. */
+@ExtendWith(BootedDefaultKernel.Resolver.class)
 class BootStagesTest {
+    private static BootedDefaultKernel booted;
     private static KernelBoot boot;
     private static BootReport report;
 
     @BeforeAll
-    static void bootOnce() {
-        boot = new KernelBoot(TestKernels.defaultKernel(), BootOptions.defaults());
-        report = boot.run();
-    }
-
-    @AfterAll
-    static void close() {
-        boot.close();
+    static void bootOnce(BootedDefaultKernel kernel) {
+        booted = kernel;
+        boot = kernel.boot();
+        report = kernel.report();
     }
 
     private static CpuState at(BootStage stage) {
@@ -47,6 +44,18 @@ class BootStagesTest {
             assertTrue(event.instructions() > previous, "instruction counts increase: " + event.line());
             previous = event.instructions();
         }
+    }
+
+    @Test
+    void stagesSeenFromTheCpu_landOnTheLabelsKemusKernelStillCarries() {
+        // The stages are found without symbols; kemu's kernel keeps its labels, so they cross-check the detection.
+        assertEquals(boot.symbols().address("fw_handoff"), at(BootStage.FIRMWARE_HANDOFF).rip());
+        assertEquals(boot.symbols().address("_start"), at(BootStage.ENTRY_32).rip());
+        assertEquals(boot.symbols().address("boot_paging_on"), at(BootStage.PAGING_ON).rip());
+        assertEquals(boot.symbols().address("long_mode_entry"), at(BootStage.LONG_MODE).rip());
+        assertEquals(boot.symbols().address("higher_half_entry"), at(BootStage.HIGHER_HALF).rip());
+        assertEquals(boot.symbols().address("kernel_tables_on"), at(BootStage.KERNEL_TABLES).rip());
+        assertEquals(boot.symbols().address("kmain"), at(BootStage.KMAIN).rip());
     }
 
     @Test

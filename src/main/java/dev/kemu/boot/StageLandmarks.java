@@ -1,0 +1,42 @@
+package dev.kemu.boot;
+
+import dev.kemu.elf.ElfImage;
+import dev.kemu.elf.Segment;
+import dev.kemu.elf.Symbol;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * The few addresses the boot observer needs, all optional on the kernel's side: the firmware's
+ * handoff instruction (kemu's own firmware always has it), where the kernel's higher half starts,
+ * and its C-style entry ({@code kmain}, {@code kernel_main} or {@code main}) if it has one.
+ */
+public record StageLandmarks(long firmwareHandoff, long higherHalf, OptionalLong kmain, Optional<String> kmainName) {
+    /** The start of the canonical upper half, for kernels whose ELF does not show a VMA base. */
+    public static final long UPPER_HALF = 0xffff_8000_0000_0000L;
+    static final List<String> KMAIN_NAMES = List.of("kmain", "kernel_main", "main");
+    private static final String HANDOFF = "fw_handoff";
+
+    public static StageLandmarks of(ElfImage firmware, ElfImage kernel) {
+        long handoff = firmware.symbols().find(HANDOFF).map(Symbol::address).orElseThrow(() -> new IllegalStateException(
+                firmware.path() + ": kemu's firmware has no symbol '" + HANDOFF + "'; rebuild it from kernel-asm/firmware.S"));
+        Optional<Symbol> kmain = KMAIN_NAMES.stream().flatMap(name -> kernel.symbols().find(name).stream()).findFirst();
+        return new StageLandmarks(handoff, higherHalf(kernel.segments()),
+                kmain.map(s -> OptionalLong.of(s.address())).orElse(OptionalLong.empty()), kmain.map(Symbol::name));
+    }
+
+    /**
+     * The kernel's VMA base when its ELF shows one (the lowest address of a segment linked above where
+     * it is loaded, e.g. 0xffffffff80000000 or a 32-bit kernel's 0xc0000000), otherwise {@link #UPPER_HALF}.
+     */
+    static long higherHalf(List<Segment> segments) {
+        return segments.stream().filter(s -> Long.compareUnsigned(s.vaddr(), s.paddr()) > 0).mapToLong(Segment::vaddr)
+                .reduce((a, b) -> Long.compareUnsigned(a, b) <= 0 ? a : b).orElse(UPPER_HALF);
+    }
+
+    public boolean inHigherHalf(long rip) {
+        return Long.compareUnsigned(rip, higherHalf) >= 0;
+    }
+}
