@@ -98,7 +98,9 @@ public final class TestMachine implements AutoCloseable {
     }
 
     private TestMachine(RunWatchdog watchdog, KernelUnderTest kernel) {
-        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel, BootOptions.defaults().withBlockTrace(TRACE_BLOCKS))));
+        // REPORT here too: a snippet's fault stops the test; guest.onFault(DELIVER) runs the kernel's handler.
+        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel,
+                BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT).withBlockTrace(TRACE_BLOCKS))));
     }
 
     private TestMachine(RunWatchdog watchdog, Parts parts) {
