@@ -4,6 +4,8 @@ import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -92,6 +94,30 @@ class GdbProtocolTest {
             gdb.sendRaw(new String(RspPackets.frame("g"), StandardCharsets.ISO_8859_1));
             String registers = gdb.readPacket(); // no '+' first in no-ack mode
             assertEquals(registerBytes() * 2, registers.length(), "decoded from a run-length encoded reply");
+        }
+    }
+
+    @Test
+    void ctrlC_stopsAGuestThatLoopsForever_withSigint_andItCanBeResumed() throws Exception {
+        Path dir = Files.createTempDirectory("kemu-gdb-loop");
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.withKmain(dir, """
+                spin:
+                    inc rax
+                    jmp spin
+                """));
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            gdb.sendRaw(new String(RspPackets.frame("c"), StandardCharsets.ISO_8859_1));
+            assertEquals('+', gdb.readByte());
+            Thread.sleep(300); // the guest runs its loop meanwhile
+            gdb.sendRaw("\u0003");
+            assertTrue(gdb.readReply().startsWith("T02"), "interrupted: SIGINT");
+            long spin = stub.boot().symbols().address("spin");
+            long rip = RspPackets.littleEndian(RspPackets.unhex(gdb.request("p" + Integer.toHexString(
+                    TARGET.number("rip").orElseThrow()))));
+            assertTrue(rip == spin || rip == spin + 3, "stopped inside the loop, at 0x" + Long.toHexString(rip));
+            long rax = RspPackets.littleEndian(RspPackets.unhex(gdb.request("p0")));
+            assertTrue(rax > 1000, "the loop ran " + rax + " times before the interrupt");
+            assertTrue(gdb.request("s").startsWith("T05"), "and the session goes on");
         }
     }
 
