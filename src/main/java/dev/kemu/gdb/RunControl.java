@@ -3,6 +3,7 @@ package dev.kemu.gdb;
 import dev.kemu.machine.CpuException;
 import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.Machine;
+import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.StopReason;
 import dev.kemu.traps.TrapRouter;
@@ -50,6 +51,9 @@ final class RunControl implements AutoCloseable {
     private long lastInstruction;
     /** A hook stopped the run before the instruction it was called for: that one did not run. */
     private boolean cancelled;
+    /** The run ends before instruction {@code stopAt + 1}: the counting hook stops it there. */
+    private long stopAt = Long.MAX_VALUE;
+    private boolean reachedTarget;
     /** The fault the guest stopped at; the next run lets it through ({@link #passing}). */
     private CpuException heldFault;
     private CpuException passing;
@@ -67,6 +71,13 @@ final class RunControl implements AutoCloseable {
     private void onInstruction(long rip) {
         now++;
         lastInstruction = rip;
+        if (now > stopAt) {
+            // Stopping here, with the hook every instruction already has, costs nothing extra: an
+            // instruction count given to uc_emu_start would add a hook and drop all translated code.
+            reachedTarget = true;
+            cancel("instruction " + stopAt + " reached");
+            return;
+        }
         if (mode != Mode.FORWARD) {
             return;
         }
@@ -191,12 +202,12 @@ final class RunControl implements AutoCloseable {
             while (true) {
                 long target = singleStep ? now + 1 : timeline.nextCheckpointAfter(now);
                 RunResult result = runTo(target);
-                if (!singleStep && now == target && endedQuietly(result)) {
+                if (reachedTarget) {
                     timeline.reached(now);
-                    continue; // a checkpoint's pause, not a stop
-                }
-                if (now == target && endedQuietly(result)) {
-                    timeline.reached(now);
+                    if (!singleStep) {
+                        continue; // a checkpoint's pause, not a stop
+                    }
+                    return StopEvent.signal(StopEvent.SIGTRAP, "");
                 }
                 return classify(result, singleStep);
             }
@@ -213,28 +224,20 @@ final class RunControl implements AutoCloseable {
         breakpointHit = null;
         watchHit = null;
         cancelled = false;
+        reachedTarget = false;
+        stopAt = target;
         running = true;
         RunResult result;
         try {
-            result = machine.runExactly(rip(), target - now, () -> target - now);
+            result = machine.run(rip(), RunLimits.UNCOUNTED);
         } finally {
             running = false;
+            stopAt = Long.MAX_VALUE;
         }
         if (cancelled || result.reason() == StopReason.UNHANDLED_EXCEPTION) {
             now--; // counted when its hook ran, but it did not execute (it runs again on the next start)
         }
         return result;
-    }
-
-    /** Unicorn's count ran out (or a hlt ended it): no hook, fault or device stopped the run. */
-    private boolean endedQuietly(RunResult result) {
-        return !cancelled && (result.reason() == StopReason.HOST_REQUEST || result.reason() == StopReason.REACHED_END
-                || result.reason() == StopReason.HALTED && !haltedAt(lastInstruction));
-    }
-
-    private boolean haltedAt(long rip) {
-        byte[] code = machine.readVirtual(rip, 1);
-        return code.length == 1 && (code[0] & 0xff) == 0xF4;
     }
 
     // ---- backwards ------------------------------------------------------------------------
@@ -303,10 +306,9 @@ final class RunControl implements AutoCloseable {
     }
 
     private void replayTo(long time) {
-        while (now < time) {
-            long before = now;
+        if (now < time) {
             RunResult result = runTo(time);
-            if (now == before && !endedQuietly(result)) {
+            if (now != time) { // the first run got there; a replay that does not is a determinism bug
                 throw new IllegalStateException(String.format("replay stopped at instruction %d of %d: %s (%s)", now,
                         time, result.reason(), result.detail()));
             }

@@ -360,24 +360,6 @@ public final class Machine implements AutoCloseable {
         return runLoop.run(startRip, endRip, limits);
     }
 
-    /** Executes the one instruction at {@code rip} (a debugger's single step); see {@link RunLoop#runExactly}. */
-    public RunResult step(long rip) {
-        return runExactly(rip, 1, () -> 0);
-    }
-
-    /**
-     * Executes at most {@code count} instructions from {@code rip} (a debugger's replay); see
-     * {@link RunLoop#runExactly}. A handled #UD ends Unicorn's run early: it starts again at the
-     * guest's handler with {@code remaining} instructions, as the caller counts them (0 ends the run).
-     */
-    public RunResult runExactly(long rip, long count, java.util.function.LongSupplier remaining) {
-        if (count <= 0) {
-            throw new IllegalArgumentException("an exact run needs a positive instruction count, got " + count);
-        }
-        exceptions.hookInvalidInstructions();
-        return runLoop.runExactly(rip, count, remaining);
-    }
-
     /** Instructions executed so far in the current (or last) counted run. */
     public long instructionCount() {
         return runLoop.instructionCount();

@@ -89,22 +89,6 @@ final class RunLoop {
     }
 
     RunResult run(long startRip, long endRip, RunLimits limits) {
-        return run(startRip, endRip, limits, 0, () -> 0);
-    }
-
-    /**
-     * Executes at most {@code count} instructions with Unicorn's own count (the budget hook stops
-     * before the instruction it counts, so it cannot say "exactly"). One instruction ends with
-     * {@link StopReason#REACHED_END}, or {@link StopReason#HALTED} when it was a {@code hlt}; a
-     * longer run ends as a quiet stop, which the caller tells from a hlt by its own count.
-     */
-    RunResult runExactly(long startRip, long count, java.util.function.LongSupplier remaining) {
-        return run(startRip, 0, RunLimits.UNCOUNTED, count, remaining);
-    }
-
-    private RunResult run(long startRip, long endRip, RunLimits limits, long exactly, java.util.function.LongSupplier remaining) {
-        boolean oneInstruction = exactly == 1;
-        long count = exactly;
         counter.arm(limits.instructionBudget());
         stopReason = null;
         exitCode = 0;
@@ -114,14 +98,13 @@ final class RunLoop {
         // Unicorn re-translates code whenever uc_emu_start gets an end address (~3.4 us a run, against
         // ~0.1 us to stop on a hlt). If a hlt sits at the end address, run without one and stop there.
         boolean haltAtEnd = endRip != 0 && hltAt(endRip);
-        boolean startsAtHlt = oneInstruction && hltAt(startRip);
         long started = System.nanoTime();
         UnicornException engineError = null;
         long rip = startRip;
         while (true) {
             resumeAfterTrap = false;
             try {
-                engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), count);
+                engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), 0);
             } catch (UnicornException e) {
                 if (e.error() == UcError.UNKNOWN) {
                     throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause
@@ -132,10 +115,7 @@ final class RunLoop {
             } catch (Error e) {
                 throw withPosition(e);
             }
-            if (exactly > 0) {
-                count = remaining.getAsLong(); // what is left of an exact run after a handled #UD
-            }
-            if (!resumeAfterTrap || (exactly > 0 && count <= 0) || stopReason != null || engineError != null || outOfTime(limits, started)) {
+            if (!resumeAfterTrap || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;
             }
             rip = engine.regRead(X86Reg.RIP); // the guest's #UD handler
@@ -149,10 +129,7 @@ final class RunLoop {
         if (engineError != null) {
             recordEngineError(engineError);
         }
-        if (stopReason == null && oneInstruction) {
-            stopReason = startsAtHlt ? StopReason.HALTED : StopReason.REACHED_END;
-            stopDetail = startsAtHlt ? String.format("hlt at 0x%x", startRip) : "one instruction executed";
-        } else if (stopReason == null && endRip != 0 && cpu.rip() == endRip) {
+        if (stopReason == null && endRip != 0 && cpu.rip() == endRip) {
             stopReason = StopReason.REACHED_END;
             stopDetail = String.format("reached 0x%x", endRip);
         } else if (stopReason == null) {
