@@ -30,6 +30,8 @@ public final class GdbStub {
     private final RunControl control;
     private final MonitorCommands monitor;
     private StopEvent lastStop = StopEvent.signal(StopEvent.SIGTRAP, "");
+    private dev.kemu.machine.RegisterBlock plainBlock;
+    private long[] plainValues;
 
     /** Ready to debug {@code boot} from {@code firstInstruction}; the guest does not run until gdb says so. */
     public GdbStub(KernelBoot boot, long firstInstruction) {
@@ -226,9 +228,17 @@ public final class GdbStub {
     }
 
     private String readRegisters() {
+        if (plainBlock == null) { // one native call for the 40-odd plain registers, not one each
+            plainBlock = machine.registers(target.registers().stream().filter(r -> r.kind() == GdbRegister.Kind.PLAIN)
+                    .mapToInt(GdbRegister::unicornId).toArray());
+            plainValues = new long[plainBlock.size()];
+        }
+        plainBlock.read(plainValues);
         StringBuilder out = new StringBuilder();
+        int plain = 0;
         for (GdbRegister register : target.registers()) {
-            out.append(register.read(machine));
+            out.append(register.kind() == GdbRegister.Kind.PLAIN
+                    ? RspPackets.littleEndianHex(plainValues[plain++], register.bytes()) : register.read(machine));
         }
         return out.toString();
     }

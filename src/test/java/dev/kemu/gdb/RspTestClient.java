@@ -15,6 +15,7 @@ final class RspTestClient implements AutoCloseable {
     RspTestClient(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
         socket.setSoTimeout(60_000);
+        socket.setTcpNoDelay(true); // as gdb does: an ack and the next packet are separate small writes
         in = socket.getInputStream();
         out = socket.getOutputStream();
     }
