@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -19,9 +20,11 @@ final class QuirkGuards {
             ".text", ".data", ".bss", ".section", ".pushsection", ".popsection", ".previous", ".rodata");
     private static final Pattern FAR_POINTER = Pattern.compile("(?i)^(?:far\\s+)?(0x[0-9a-f]+|\\d+)\\s*:\\s*(.+)$");
     private static final Pattern INCOMPLETE = Pattern.compile(".*[+\\-*,\\[]\\s*$");
+    private static final Pattern MEMORY = Pattern.compile("\\[([^\\]]*)\\]");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_.$][\\w.$]*");
     private static final Set<String> BRANCHES = Set.of(
             "jmp", "call", "loop", "loope", "loopne", "loopz", "loopnz", "jecxz", "jrcxz", "jcxz", "ljmp", "lcall");
+    private static final Set<String> PREFIXES = Set.of("rep", "repe", "repz", "repne", "repnz", "lock");
     private static final Set<String> REGISTERS = registers();
 
     private QuirkGuards() {
@@ -58,21 +61,27 @@ final class QuirkGuards {
             return "`iret` gets a 0x66 prefix (a 16-bit frame) from Keystone; write `iretd` (what GNU as emits"
                     + " for `iret` here) or `iretq` for a 64-bit frame";
         }
+        if (head.equals("sysretq")) {
+            return "Keystone does not know `sysretq` (its `sysret` is GNU's `sysretq`, which GNU as calls"
+                    + " ambiguous); write `.byte 0x48, 0x0f, 0x07`";
+        }
+        if (head.equals("retf") && s.bits() == 16) {
+            return "`retf` in 16-bit code gets a 0x66 prefix (a 32-bit far return) from Keystone; write `.byte 0xcb`";
+        }
+        if (s.bits() == 64 && hasAbsoluteMemoryOperand(operands)) {
+            return "`" + s.text() + "`: in 64-bit code Keystone encodes a memory operand without a base register"
+                    + " RIP-relative, GNU as absolute; put the address in a register (`mov rax, ADDRESS`, then `[rax]`)"
+                    + " or write `[rip + label]` when RIP-relative is meant";
+        }
         if (s.bits() != 64 && (head.equals("lgdt") || head.equals("lidt"))) {
             return "`" + head + "` in " + s.bits() + "-bit code gets a 0x66 prefix from Keystone; write it as"
                     + " bytes, e.g. `.byte 0x0f, 0x01, " + (head.equals("lgdt") ? "0x10" : "0x18")
                     + "` for `" + head + " [eax]`";
         }
-        if ((head.equals("ljmp") || head.equals("jmp") || head.equals("lcall") || head.equals("call"))
-                && FAR_POINTER.matcher(operands).matches()) {
-            var far = FAR_POINTER.matcher(operands);
-            far.matches();
-            if (s.bits() == 32 && head.endsWith("jmp")) {
-                return "`" + s.text() + "` in 32-bit code becomes a 16-bit far jump in Keystone; write"
-                        + " `.byte 0xea; .long " + far.group(2) + "; .word " + far.group(1) + "`";
-            }
-            return "far transfers to `selector:offset` are mis-assembled or refused by Keystone; write the"
-                    + " bytes (`.byte 0xea` for jmp, `0x9a` for call, then the offset and `.word selector`)";
+        var far = FAR_POINTER.matcher(operands);
+        if (s.bits() == 32 && (head.equals("ljmp") || head.equals("jmp")) && far.matches()) {
+            return "`" + s.text() + "` in 32-bit code becomes a 16-bit far jump in Keystone; write"
+                    + " `.byte 0xea; .long " + far.group(2) + "; .word " + far.group(1) + "`";
         }
         if (Pattern.compile("(?i)\\boffset\\b").matcher(operands).find() && !head.startsWith(".")) {
             return "Keystone does not know `offset`; load an address with `lea reg, [symbol]`, or define the"
@@ -82,7 +91,7 @@ final class QuirkGuards {
             if (INCOMPLETE.matcher(operands).matches() || count(operands, '[') != count(operands, ']')) {
                 return "incomplete operand in `" + s.text() + "` (Keystone would silently assemble a shorter one)";
             }
-            if (!BRANCHES.contains(head) && !head.startsWith("j")) {
+            if (!BRANCHES.contains(head) && !head.startsWith("j") && !PREFIXES.contains(head)) {
                 for (String operand : operands.split(",")) {
                     String bare = operand.strip();
                     if (IDENTIFIER.matcher(bare).matches() && !REGISTERS.contains(bare.toLowerCase(Locale.ROOT))
@@ -95,6 +104,21 @@ final class QuirkGuards {
             }
         }
         return null;
+    }
+
+    /** A {@code [...]} naming no register (an absolute address or a bare symbol). */
+    private static boolean hasAbsoluteMemoryOperand(String operands) {
+        Matcher memory = MEMORY.matcher(operands);
+        while (memory.find()) {
+            boolean namesRegister = false;
+            for (String word : memory.group(1).split("[^\\w]+")) {
+                namesRegister |= REGISTERS.contains(word.toLowerCase(Locale.ROOT));
+            }
+            if (!namesRegister) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String assignedName(Statement s) {
