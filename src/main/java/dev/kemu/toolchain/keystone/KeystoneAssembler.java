@@ -81,18 +81,34 @@ public final class KeystoneAssembler implements Assembler {
                     new Diagnostic(at.file(), at.line(), describe(result.failure()) + " in `" + at.text() + "`")));
         }
         KeystoneEngine.Output output = result.output();
-        if (output.statements() != statements.size()) {
+        int stoppedAt = stoppedAt(statements, output.statements());
+        if (stoppedAt >= 0) {
             // Keystone sometimes stops early and still reports success; say where it stopped.
-            Statement at = statements.get((int) Math.min(output.statements(), statements.size() - 1));
+            Statement at = statements.get(stoppedAt);
             throw new AssemblyException("Keystone's result for " + file + " is incomplete", List.of(new Diagnostic(
-                    at.file(), at.line(), "Keystone assembled " + output.statements() + " of " + statements.size()
-                            + " statements and stopped without an error before `" + at.text() + "`")));
+                    at.file(), at.line(), "Keystone stopped without an error before `" + at.text() + "` ("
+                            + output.statements() + " statements assembled)")));
         }
         if (output.bytes().length == 0 && statements.stream().anyMatch(KeystoneAssembler::emitsCode)) {
             throw new AssemblyException("Keystone produced no code for " + file, List.of(
                     new Diagnostic(file, 0, "Keystone reported success but produced no bytes")));
         }
         return output.bytes();
+    }
+
+    /**
+     * The first statement Keystone did not reach when it reports {@code counted} statements, or -1
+     * when it reached them all. Keystone counts a prefix ({@code rep}, {@code lock}) as a statement.
+     */
+    private static int stoppedAt(List<Statement> statements, long counted) {
+        long seen = 0;
+        for (int i = 0; i < statements.size(); i++) {
+            seen += statements.get(i).keystoneWeight();
+            if (seen > counted) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**

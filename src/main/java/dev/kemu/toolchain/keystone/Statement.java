@@ -35,6 +35,11 @@ record Statement(String file, int line, String text, int bits) {
         return space < 0 ? "" : text.substring(space + 1).strip();
     }
 
+    /** How many statements Keystone counts for this one: an instruction prefix counts extra. */
+    int keystoneWeight() {
+        return java.util.Set.of("rep", "repe", "repz", "repne", "repnz", "lock").contains(head()) ? 2 : 1;
+    }
+
     String where() {
         return file + ":" + line;
     }
