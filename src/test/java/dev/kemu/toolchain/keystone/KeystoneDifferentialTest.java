@@ -80,14 +80,14 @@ class KeystoneDifferentialTest {
 
     @Test
     void everyListedDifference_isStillObserved() {
-        List<Snippet> corpus = InstructionCorpus.generate();
-        List<byte[]> reference = GnuReference.assemble(corpus, dir);
+        List<Snippet> listed = InstructionCorpus.generate().stream().filter(s -> knownDifference(s) != null).toList();
+        List<byte[]> reference = GnuReference.assemble(listed, dir);
         KeystoneAssembler keystone = new KeystoneAssembler();
         try (Capstone capstone = new Capstone()) {
             for (String pattern : KNOWN_DIFFERENCES.keySet()) {
                 boolean seen = false;
-                for (int i = 0; i < corpus.size() && !seen; i++) {
-                    Snippet snippet = corpus.get(i);
+                for (int i = 0; i < listed.size() && !seen; i++) {
+                    Snippet snippet = listed.get(i);
                     if ((snippet.bits() + "|" + snippet.source()).matches(pattern)) {
                         Verdict verdict = compare(snippet, reference.get(i), keystone, capstone).verdict();
                         seen = verdict == Verdict.DIFFERENT || verdict == Verdict.KEYSTONE_REFUSES;
