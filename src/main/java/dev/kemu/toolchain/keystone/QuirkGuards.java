@@ -21,6 +21,8 @@ final class QuirkGuards {
     private static final Pattern FAR_POINTER = Pattern.compile("(?i)^(?:far\\s+)?(0x[0-9a-f]+|\\d+)\\s*:\\s*(.+)$");
     private static final Pattern INCOMPLETE = Pattern.compile(".*[+\\-*,\\[]\\s*$");
     private static final Pattern MEMORY = Pattern.compile("\\[([^\\]]*)\\]");
+    private static final Pattern NUMERIC_REFERENCE = Pattern.compile("(?<![\\w.$])\\d+[bf]\\b");
+    private static final Pattern RIP_RELATIVE = Pattern.compile("(?i)\\[\\s*rip\\s*\\+\\s*([A-Za-z_.$][\\w.$]*)\\s*\\]");
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_.$][\\w.$]*");
     private static final Set<String> BRANCHES = Set.of(
             "jmp", "call", "loop", "loope", "loopne", "loopz", "loopnz", "jecxz", "jrcxz", "jcxz", "ljmp", "lcall");
@@ -53,6 +55,21 @@ final class QuirkGuards {
         if (SECTION_DIRECTIVES.contains(head)) {
             return "`" + s.text() + "`: section directives trap Keystone's module; assemble each section's code"
                     + " on its own (GNU as builds sectioned objects)";
+        }
+        if (s.isNumericLabel() || (!head.startsWith(".") && NUMERIC_REFERENCE.matcher(operands).find())) {
+            return "numeric local labels (`1:`, `1b`, `1f`) are not supported by Keystone; use a `.L` name"
+                    + " (`.Lretry:`), which both assemblers keep local";
+        }
+        if (!head.startsWith(".") && !s.isAssignment()) {
+            Matcher rip = RIP_RELATIVE.matcher(operands);
+            while (rip.find()) {
+                if (constants.contains(rip.group(1))) {
+                    return "`[rip + " + rip.group(1) + "]`: `" + rip.group(1) + "` is a `name = value` constant here,"
+                            + " and Keystone (like GNU as for constants) uses it as the displacement itself, not as a"
+                            + " target; reference labels defined in the same source, or load the address with"
+                            + " `movabs reg, " + rip.group(1) + "`";
+                }
+            }
         }
         if (head.equals(".include") || head.equals(".incbin")) {
             return "`" + head + "` is not supported by the Keystone backend; paste the code in, or use GNU as";

@@ -72,7 +72,7 @@ final class SourceSplitter {
             return -1;
         }
         String name = text.substring(0, colon);
-        if (!name.matches("[A-Za-z_.$][\\w.$]*") || isSegmentRegister(name)) {
+        if (!name.matches("[A-Za-z_.$][\\w.$]*|\\d+") || isSegmentRegister(name)) {
             return -1;
         }
         return colon;

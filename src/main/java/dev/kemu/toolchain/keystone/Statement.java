@@ -13,6 +13,11 @@ record Statement(String file, int line, String text, int bits) {
         return text.endsWith(":") && text.indexOf(' ') < 0;
     }
 
+    /** {@code 1:}, a GNU numeric local label. */
+    boolean isNumericLabel() {
+        return text.matches("\\d+:");
+    }
+
     /** {@code name = value}, {@code .set}/{@code .equ}: a constant, kept when bisecting. */
     boolean isAssignment() {
         String lower = text.toLowerCase(Locale.ROOT);

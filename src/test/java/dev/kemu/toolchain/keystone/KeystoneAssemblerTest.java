@@ -94,6 +94,14 @@ class KeystoneAssemblerTest {
         assertRejected("mov eax, offset table\ntable: .long 1\n", 1, "lea");
         assertRejected("mov eax, table\ntable: .long 1\n", 1, "[table]");
         assertRejected("mov eax, [rbx+\n", 1, "incomplete operand");
+        assertRejected("nop\n1: dec ecx\njnz 1b\n", 2, "`.L` name");
+        assertRejected("msg = 0x1010\nlea rdi, [rip + msg]\n", 2, "movabs reg, msg");
+    }
+
+    @Test
+    void ripRelativeToALabelInTheSameSource_matchesGnuAs() {
+        String source = "lea rdi, [rip + message]\nnop\nmessage: .byte 1\n";
+        assertArrayEquals(gnu(64, source), keystone.assemble(source, "rip.S", 0));
     }
 
     @Test
