@@ -51,7 +51,9 @@ public final class KeystoneAssembler implements Assembler {
         if (!problems.isEmpty()) {
             throw new AssemblyException("Keystone cannot assemble " + file + " as written", problems);
         }
-        List<Statement> labels = statements.stream().filter(Statement::isLabel).toList();
+        // .L labels stay out of the symbol table, as with GNU as.
+        List<Statement> labels = statements.stream().filter(Statement::isLabel)
+                .filter(l -> !l.text().startsWith(".L")).toList();
         // Label offsets come out exactly when their values are appended as .quad after the code.
         List<Statement> withOffsets = new ArrayList<>(statements);
         for (Statement label : labels) {

@@ -44,19 +44,25 @@ public final class KeystoneModule {
         return unavailableReason().isEmpty();
     }
 
-    /** The parsed module; the first call parses it (about a second), later calls return the same one. */
-    public static WasmModule get() {
-        return Holder.MODULE;
-    }
+    private static WasmModule module;
 
-    private static final class Holder {
-        static final WasmModule MODULE = load();
-
-        private static WasmModule load() {
+    /**
+     * The parsed module; the first call parses it (seconds), later calls return the same one.
+     *
+     * @throws KeystoneUnavailableException when the module is missing or is not a WebAssembly module
+     */
+    public static synchronized WasmModule get() {
+        if (module == null) {
             unavailableReason().ifPresent(reason -> {
                 throw new KeystoneUnavailableException(reason);
             });
-            return Parser.parse(location());
+            try {
+                module = Parser.parse(location());
+            } catch (RuntimeException e) {
+                throw new KeystoneUnavailableException(location() + " is not a usable WebAssembly module (" + e
+                        + "); delete .native/keystone and run scripts/natives.sh again");
+            }
         }
+        return module;
     }
 }

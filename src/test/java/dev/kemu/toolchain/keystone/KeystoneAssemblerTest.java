@@ -125,6 +125,34 @@ class KeystoneAssemblerTest {
     }
 
     @Test
+    void corruptModule_isReportedAsUnavailable_notAsACrash() throws Exception {
+        Path bogus = dir.resolve("keystone.wasm");
+        Files.writeString(bogus, "not wasm");
+        // KeystoneModule reads KEYSTONE_WASM from the environment, so the check runs in a child JVM.
+        ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), ModuleProbe.class.getName());
+        child.environment().put(KeystoneModule.WASM_ENV, bogus.toString());
+        Process process = child.redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), output);
+        assertTrue(output.contains("is not a usable WebAssembly module"), output);
+        assertTrue(output.contains("scripts/natives.sh"), output);
+    }
+
+    /** Run in a child JVM by the test above. */
+    static final class ModuleProbe {
+        public static void main(String[] args) {
+            try {
+                KeystoneModule.get();
+                System.out.println("parsed?!");
+                System.exit(1);
+            } catch (KeystoneUnavailableException e) {
+                System.out.println(e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void emptySource_givesNoBytes_andLabelsOnly_giveNoBytesEither() {
         assertEquals(0, keystone.assemble("", "empty.S", 0).length);
         assertEquals(0, keystone.assemble("# only a comment\nhere:\n", "labels.S", 0).length);
@@ -154,7 +182,7 @@ class KeystoneAssemblerTest {
 
     @Test
     void objectFile_holdsTheSameTextAndSymbolsAsGnuAs() throws Exception {
-        String body = ".global entry\nentry: mov eax, 1\nhelper: push rbx\npop rbx\nret\n";
+        String body = ".global entry\nentry: mov eax, 1\nhelper: push rbx\n.Lskip: pop rbx\njmp .Lskip\nret\n";
         Path source = dir.resolve("obj.S");
         Files.writeString(source, body);
         Path ours = dir.resolve("keystone.o");
