@@ -2,7 +2,7 @@ package dev.kemu.cli;
 
 import dev.kemu.toolchain.keystone.KeystoneAssembler;
 import dev.kemu.toolchain.keystone.KeystoneModule;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,8 +21,8 @@ class AsmCommandTest {
     @TempDir
     Path dir;
 
-    @BeforeAll
-    static void keystoneIsThere() {
+    @BeforeEach
+    void keystoneIsThere() {
         assumeTrue(KeystoneModule.available(), () -> "skipped: " + KeystoneModule.unavailableReason().orElseThrow());
     }
 

@@ -5,7 +5,7 @@ import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.Segment;
 import dev.kemu.testutil.TestKernels;
 import dev.kemu.toolchain.AssemblyException;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -44,8 +44,8 @@ class KernelRoutinesDifferentialTest {
             "trampoline.S .boot.text", "REFUSED",
             "trampoline.S .text", "REFUSED"));
 
-    @BeforeAll
-    static void keystoneIsThere() {
+    @BeforeEach
+    void keystoneIsThere() {
         assumeTrue(KeystoneModule.available(), () -> "skipped: " + KeystoneModule.unavailableReason().orElseThrow());
     }
 

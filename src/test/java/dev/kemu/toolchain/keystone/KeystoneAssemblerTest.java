@@ -3,7 +3,7 @@ package dev.kemu.toolchain.keystone;
 import dev.kemu.toolchain.AssemblyException;
 import dev.kemu.toolchain.Diagnostic;
 import dev.kemu.toolchain.GnuAssembler;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,8 +26,8 @@ class KeystoneAssemblerTest {
 
     private final KeystoneAssembler keystone = new KeystoneAssembler();
 
-    @BeforeAll
-    static void keystoneIsThere() {
+    @BeforeEach
+    void keystoneIsThere() {
         assumeTrue(KeystoneModule.available(), () -> "skipped: " + KeystoneModule.unavailableReason().orElseThrow());
     }
 

@@ -4,7 +4,7 @@ import dev.kemu.capstone.Capstone;
 import dev.kemu.toolchain.AssemblyException;
 import dev.kemu.toolchain.Diagnostic;
 import dev.kemu.toolchain.keystone.GnuReference.Snippet;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,8 +47,8 @@ class KeystoneDifferentialTest {
     @TempDir
     static Path dir;
 
-    @BeforeAll
-    static void keystoneIsThere() {
+    @BeforeEach
+    void keystoneIsThere() {
         assumeTrue(KeystoneModule.available(), () -> "skipped: " + KeystoneModule.unavailableReason().orElseThrow());
     }
 
