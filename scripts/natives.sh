@@ -89,7 +89,32 @@ build_hooks() {
     gcc -O2 -Wall -Wextra -shared -fPIC -o "$out.tmp" "$source" && mv "$out.tmp" "$out"
 }
 
+# Keystone 0.9.2 compiled to WebAssembly (the npm package @alexaltea/keystone-js), run in process by
+# Chicory; see docs/keystone.md. Optional: without npm the Keystone backend is unavailable, GNU as stays.
+fetch_keystone() {
+    local dest="$NATIVE/keystone" version=0.9.2
+    local sha256=d706d1b50d9f2444f6c5edbef05f343801e91fc79d62fbf86c6ff3510c063142
+    [[ -f "$dest/keystone.wasm" && "$(cat "$dest/VERSION" 2>/dev/null)" == "$version" ]] && return
+    if ! command -v npm >/dev/null; then
+        say "npm not found: the Keystone assembler backend is unavailable (GNU as is used; install npm for it)"
+        return
+    fi
+    say "fetching Keystone $version's WebAssembly build (npm package @alexaltea/keystone-js)"
+    local tmp; tmp=$(mktemp -d); trap 'rm -rf "$tmp"' RETURN
+    (cd "$tmp" && npm pack --silent "@alexaltea/keystone-js@$version" >/dev/null 2>&1) || {
+        say "npm could not download @alexaltea/keystone-js@$version: the Keystone backend is unavailable"
+        return
+    }
+    tar -xzf "$tmp"/alexaltea-keystone-js-"$version".tgz -C "$tmp" package/dist/keystone.wasm
+    echo "$sha256  $tmp/package/dist/keystone.wasm" | sha256sum --check --quiet ||
+        die "sha256 of keystone.wasm does not match $sha256; refusing to use it."
+    mkdir -p "$dest"
+    cp "$tmp/package/dist/keystone.wasm" "$dest/keystone.wasm"
+    echo "$version" > "$dest/VERSION"
+}
+
 check_binutils
 fetch_unicorn
 fetch_capstone
 build_hooks
+fetch_keystone

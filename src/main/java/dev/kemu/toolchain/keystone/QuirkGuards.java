@@ -1,0 +1,168 @@
+package dev.kemu.toolchain.keystone;
+
+import dev.kemu.toolchain.Diagnostic;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Rejects, before Keystone sees them, the spellings Keystone 0.9.2 mis-assembles or traps on,
+ * each with a message naming a spelling that both Keystone and GNU as assemble alike. The list
+ * comes from the differential test against GNU as (docs/keystone.md).
+ */
+final class QuirkGuards {
+    private static final Set<String> SECTION_DIRECTIVES = Set.of(
+            ".text", ".data", ".bss", ".section", ".pushsection", ".popsection", ".previous", ".rodata");
+    private static final Pattern FAR_POINTER = Pattern.compile("(?i)^(?:far\\s+)?(0x[0-9a-f]+|\\d+)\\s*:\\s*(.+)$");
+    private static final Pattern INCOMPLETE = Pattern.compile(".*[+\\-*,\\[]\\s*$");
+    private static final Pattern MEMORY = Pattern.compile("\\[([^\\]]*)\\]");
+    private static final Pattern NUMERIC_REFERENCE = Pattern.compile("(?<![\\w.$])\\d+[bf]\\b");
+    private static final Pattern RIP_RELATIVE = Pattern.compile("(?i)\\[\\s*rip\\s*\\+\\s*([A-Za-z_.$][\\w.$]*)\\s*\\]");
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_.$][\\w.$]*");
+    private static final Set<String> BRANCHES = Set.of(
+            "jmp", "call", "loop", "loope", "loopne", "loopz", "loopnz", "jecxz", "jrcxz", "jcxz", "ljmp", "lcall");
+    private static final Set<String> PREFIXES = Set.of("rep", "repe", "repz", "repne", "repnz", "lock");
+    private static final Set<String> REGISTERS = registers();
+
+    private QuirkGuards() {
+    }
+
+    static List<Diagnostic> check(List<Statement> statements) {
+        Set<String> constants = new HashSet<>();
+        for (Statement s : statements) {
+            if (s.isAssignment()) {
+                constants.add(assignedName(s));
+            }
+        }
+        List<Diagnostic> problems = new ArrayList<>();
+        for (Statement s : statements) {
+            String problem = problem(s, constants);
+            if (problem != null) {
+                problems.add(new Diagnostic(s.file(), s.line(), problem));
+            }
+        }
+        return problems;
+    }
+
+    private static String problem(Statement s, Set<String> constants) {
+        String head = s.head();
+        String operands = s.operands();
+        if (SECTION_DIRECTIVES.contains(head)) {
+            return "`" + s.text() + "`: section directives trap Keystone's module; assemble each section's code"
+                    + " on its own (GNU as builds sectioned objects)";
+        }
+        if (s.isNumericLabel() || (!head.startsWith(".") && NUMERIC_REFERENCE.matcher(operands).find())) {
+            return "numeric local labels (`1:`, `1b`, `1f`) are not supported by Keystone; use a `.L` name"
+                    + " (`.Lretry:`), which both assemblers keep local";
+        }
+        if (!head.startsWith(".") && !s.isAssignment()) {
+            Matcher rip = RIP_RELATIVE.matcher(operands);
+            while (rip.find()) {
+                if (constants.contains(rip.group(1))) {
+                    return "`[rip + " + rip.group(1) + "]`: `" + rip.group(1) + "` is a `name = value` constant here,"
+                            + " and Keystone (like GNU as for constants) uses it as the displacement itself, not as a"
+                            + " target; reference labels defined in the same source, or load the address with"
+                            + " `movabs reg, " + rip.group(1) + "`";
+                }
+            }
+        }
+        if (head.equals(".include") || head.equals(".incbin")) {
+            return "`" + head + "` is not supported by the Keystone backend; paste the code in, or use GNU as";
+        }
+        if (head.equals("iret")) {
+            return "`iret` gets a 0x66 prefix (a 16-bit frame) from Keystone; write `iretd` (what GNU as emits"
+                    + " for `iret` here) or `iretq` for a 64-bit frame";
+        }
+        if (head.equals("sysretq")) {
+            return "Keystone does not know `sysretq` (its `sysret` is GNU's `sysretq`, which GNU as calls"
+                    + " ambiguous); write `.byte 0x48, 0x0f, 0x07`";
+        }
+        if (head.equals("retf") && s.bits() == 16) {
+            return "`retf` in 16-bit code gets a 0x66 prefix (a 32-bit far return) from Keystone; write `.byte 0xcb`";
+        }
+        if (s.bits() == 64 && hasAbsoluteMemoryOperand(operands)) {
+            return "`" + s.text() + "`: in 64-bit code Keystone encodes a memory operand without a base register"
+                    + " RIP-relative, GNU as absolute; put the address in a register (`mov rax, ADDRESS`, then `[rax]`)"
+                    + " or write `[rip + label]` when RIP-relative is meant";
+        }
+        if (s.bits() != 64 && (head.equals("lgdt") || head.equals("lidt"))) {
+            return "`" + head + "` in " + s.bits() + "-bit code gets a 0x66 prefix from Keystone; write it as"
+                    + " bytes, e.g. `.byte 0x0f, 0x01, " + (head.equals("lgdt") ? "0x10" : "0x18")
+                    + "` for `" + head + " [eax]`";
+        }
+        var far = FAR_POINTER.matcher(operands);
+        if (s.bits() == 32 && (head.equals("ljmp") || head.equals("jmp")) && far.matches()) {
+            return "`" + s.text() + "` in 32-bit code becomes a 16-bit far jump in Keystone; write"
+                    + " `.byte 0xea; .long " + far.group(2) + "; .word " + far.group(1) + "`";
+        }
+        if (Pattern.compile("(?i)\\boffset\\b").matcher(operands).find() && !head.startsWith(".")) {
+            return "Keystone does not know `offset`; load an address with `lea reg, [symbol]`, or define the"
+                    + " value as a constant (`name = value`) and use `name`";
+        }
+        if (!head.startsWith(".") && !s.isAssignment() && !s.isLabel()) {
+            if (INCOMPLETE.matcher(operands).matches() || count(operands, '[') != count(operands, ']')) {
+                return "incomplete operand in `" + s.text() + "` (Keystone would silently assemble a shorter one)";
+            }
+            if (!BRANCHES.contains(head) && !head.startsWith("j") && !PREFIXES.contains(head)) {
+                for (String operand : operands.split(",")) {
+                    String bare = operand.strip();
+                    if (IDENTIFIER.matcher(bare).matches() && !REGISTERS.contains(bare.toLowerCase(Locale.ROOT))
+                            && !constants.contains(bare)) {
+                        return "bare symbol `" + bare + "` in `" + s.text() + "`: GNU as loads from it, Keystone"
+                                + " takes its address; write `[" + bare + "]` for the load, `lea reg, [" + bare
+                                + "]` for the address, or define it with `" + bare + " = value`";
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A {@code [...]} naming no register (an absolute address or a bare symbol). */
+    private static boolean hasAbsoluteMemoryOperand(String operands) {
+        Matcher memory = MEMORY.matcher(operands);
+        while (memory.find()) {
+            boolean namesRegister = false;
+            for (String word : memory.group(1).split("[^\\w]+")) {
+                namesRegister |= REGISTERS.contains(word.toLowerCase(Locale.ROOT));
+            }
+            if (!namesRegister) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String assignedName(Statement s) {
+        String text = s.text();
+        if (text.startsWith(".")) {
+            return s.operands().split("[,\\s]")[0];
+        }
+        return text.substring(0, text.indexOf('=')).strip();
+    }
+
+    private static int count(String text, char c) {
+        return (int) text.chars().filter(x -> x == c).count();
+    }
+
+    private static Set<String> registers() {
+        Set<String> names = new HashSet<>();
+        for (String r : List.of("ax", "bx", "cx", "dx", "si", "di", "sp", "bp")) {
+            names.addAll(List.of(r, "e" + r, "r" + r));
+        }
+        names.addAll(List.of("al", "bl", "cl", "dl", "ah", "bh", "ch", "dh", "sil", "dil", "spl", "bpl"));
+        for (int i = 8; i < 16; i++) {
+            names.addAll(List.of("r" + i, "r" + i + "d", "r" + i + "w", "r" + i + "b"));
+        }
+        for (int i = 0; i < 16; i++) {
+            names.addAll(List.of("cr" + i, "dr" + i, "xmm" + i, "ymm" + i, "mm" + (i & 7), "st" + (i & 7)));
+        }
+        names.addAll(List.of("cs", "ds", "es", "fs", "gs", "ss", "rip", "st"));
+        return Set.copyOf(names);
+    }
+}
