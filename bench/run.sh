@@ -101,6 +101,9 @@ else
     say "qemu-system-x86_64 is not installed; the QEMU comparison is skipped"
 fi
 
+say "gdb: kemu's stub against QEMU's (stepi, breakpoint hits), interleaved"
+bench/gdb.sh "$OUT" "$KERNEL" "$OUT/kernel32.elf" || say "the gdb figures failed (see above); they are left out"
+
 say "writing BENCHMARKS.md"
 { uname -srm; lscpu | sed -n 's/^Model name: *//p'; nproc; free -h | awk '/Mem:/ { print $2 }'; } > "$OUT/machine.txt"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.BenchmarkReport "$OUT" "$ROOT/BENCHMARKS.md"

@@ -55,7 +55,7 @@ public final class BenchmarkReport {
     }
 
     private void load() throws IOException {
-        for (String file : List.of("c.txt", "python.txt", "tests.txt", "footprint.txt")) {
+        for (String file : List.of("c.txt", "python.txt", "tests.txt", "footprint.txt", "gdb.txt")) {
             Path path = dir.resolve(file);
             if (!Files.exists(path)) {
                 continue;
@@ -128,6 +128,9 @@ public final class BenchmarkReport {
                     + "service (one hypercall for several objects).", pairsPerSecond / 1e6, 100 * pairsPerSecond / 2e6,
                     hypercall.median));
         }
+
+        gdbRow("gdb `stepi` round trip (same gdb, same kernel; bench/gdb.sh)", "stepi");
+        gdbRow("gdb `continue` to a breakpoint hit (`break say`, kmain's console routine)", "hit");
 
         int[] dirty = {2, 16, 256};
         double[] goals = {2, 10, 150};
@@ -208,6 +211,23 @@ public final class BenchmarkReport {
         rows.add(String.format(Locale.ROOT, "| resident memory growth of a booted machine, 1 GiB guest | %.1f MiB | "
                         + "guest pages touched: %.1f MiB | | not with RAM size (16x more RAM) | %s |", large.median / 1024,
                 largeTouched / 1024, met ? "met" : "**missed**"));
+    }
+
+    /** kemu's stub against QEMU's, when bench/gdb.sh could run both (gdb and QEMU installed). */
+    private void gdbRow(String name, String figure) {
+        Figure kemu = plain.get("gdb_" + figure + "_kemu_ms");
+        Figure qemu = plain.get("gdb_" + figure + "_qemu_ms");
+        if (kemu == null || qemu == null) {
+            return;
+        }
+        boolean met = kemu.median <= Math.max(qemu.median, 0);
+        row(name, kemu, "ms", qemu, "qemu-system-x86_64 -s -S", qemu.median > 0 ? kemu.median / qemu.median : Double.NaN,
+                "<= QEMU's stub", met, "per operation: a session's time minus that of the same session without it");
+        if (!met) {
+            misses.add(String.format(Locale.ROOT, "**gdb %s**: %.2f ms against QEMU's %.2f ms. Each session is a new JVM, "
+                    + "so the figure includes warming up the stub's code; every instruction of a gdb session pays the "
+                    + "counting hook that reverse execution needs.", figure, kemu.median, qemu.median));
+        }
     }
 
     private void row(String name, Figure kemu, String unit, Figure reference, String referenceName, double ratio,
