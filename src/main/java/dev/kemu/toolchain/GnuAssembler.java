@@ -3,7 +3,6 @@ package dev.kemu.toolchain;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** GNU {@code as} for x86-64. Sources use {@code .intel_syntax noprefix}. */
@@ -37,18 +36,7 @@ public final class GnuAssembler implements Assembler {
     }
 
     static List<Diagnostic> parse(String output, Path source) {
-        List<Diagnostic> diagnostics = new ArrayList<>();
-        for (String line : output.split("\\R")) {
-            Matcher located = LOCATED.matcher(line);
-            if (located.matches()) {
-                diagnostics.add(new Diagnostic(located.group(1), Integer.parseInt(located.group(2)), located.group(3)));
-            } else if (!line.isBlank() && !line.endsWith("Assembler messages:") && UNLOCATED.matcher(line).matches()) {
-                diagnostics.add(new Diagnostic(source.toString(), 0, line));
-            }
-        }
-        if (diagnostics.isEmpty() && !output.isBlank()) {
-            diagnostics.add(new Diagnostic(source.toString(), 0, output.strip()));
-        }
-        return diagnostics;
+        return Diagnostic.parse(output, source, LOCATED, line -> !line.isBlank() && !line.endsWith("Assembler messages:")
+                && UNLOCATED.matcher(line).matches());
     }
 }
