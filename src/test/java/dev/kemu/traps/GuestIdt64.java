@@ -63,15 +63,7 @@ final class GuestIdt64 {
             """;
 
     /** The IDT (256 empty gates), its IDTR and the handlers' log (r15 starts at {@code log}). */
-    static final String DATA = """
-            .section .data
-            .align 16
-            idtr:
-                .word 256 * 16 - 1
-                .quad idt
-            .section .bss
-            .align 16
-            idt: .skip 256 * 16
+    static final String DATA = dev.kemu.testutil.GuestTraps.IDT_DATA + """
             log: .skip 40 * 16
             """;
 
