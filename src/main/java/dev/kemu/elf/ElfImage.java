@@ -123,8 +123,14 @@ public record ElfImage(Path path, long entry, List<Segment> segments, SymbolTabl
             if (name == null || name.isEmpty() || name.startsWith(".L")) {
                 continue;
             }
-            symbols.add(new Symbol(name, elfClass.address(symbol.st_value), elfClass.address(symbol.st_size),
-                    type == ElfSymbol.STT_FUNC));
+            long address = elfClass.address(symbol.st_value);
+            symbols.add(new Symbol(name, address, elfClass.address(symbol.st_size), type == ElfSymbol.STT_FUNC));
+            if (elfClass == ElfClass.ELF32 && address >= 0x8000_0000L) {
+                // A 64-bit kernel converted to ELF32 for QEMU (objcopy -O elf32-i386) runs at the sign-extended
+                // address its 32-bit symbols lost; the alias symbolizes RIPs there. By name the 32-bit one wins.
+                symbols.add(new Symbol(name, address | 0xffff_ffff_0000_0000L, elfClass.address(symbol.st_size),
+                        type == ElfSymbol.STT_FUNC));
+            }
         }
         return new SymbolTable(symbols);
     }
