@@ -151,8 +151,12 @@ public final class KernelServices {
                     Long.toHexString(kernelStart), Long.toHexString(kernelEnd));
             return EINVAL;
         }
-        long root = (kernelEnd + MmLayout.PAGE - 1) & -MmLayout.PAGE;
         MultibootMemoryMap map = MultibootMemoryMap.read(ram, bootInfo);
+        long root = rootAfter(kernelEnd, map.bootPages());
+        if (root > ram.size() - (1 << 20) - MmLayout.PAGE) {
+            log.warn("mm_init: no room for the mm root after the kernel and its boot modules (P0x{})", Long.toHexString(root));
+            return ENOMEM;
+        }
         List<PhysRange> used = new ArrayList<>(map.bootPages());
         used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
@@ -160,6 +164,25 @@ public final class KernelServices {
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;
+    }
+
+    /**
+     * The mm root's frame: the first page after the kernel image that no boot range covers (a
+     * Multiboot loader puts the modules right after the kernel), with room for the root's first MiB.
+     */
+    private static long rootAfter(long kernelEnd, List<PhysRange> boot) {
+        long root = (kernelEnd + MmLayout.PAGE - 1) & -MmLayout.PAGE;
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (PhysRange range : boot) {
+                if (range.start() < root + (1 << 20) && range.end() > root) {
+                    root = (range.end() + MmLayout.PAGE - 1) & -MmLayout.PAGE;
+                    moved = true;
+                }
+            }
+        }
+        return root;
     }
 
     private long frameAlloc(long order, long flags) {
