@@ -39,7 +39,7 @@ class CorruptedMetadataTest {
             VirtualAreas areas = mm.memory.areas();
             long start = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
             long node = mm.root().vmaListHead();
-            mm.ram.write64(mm.root().toPhysical(node) + NODE_NEXT, node); // the node is its own successor
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(node)).value() + NODE_NEXT, node); // the node is its own successor
 
             KernelPanic insert = assertThrows(KernelPanic.class, () -> areas.allocate(4096, VmaKind.DEMAND_PAGED, 0));
             assertTrue(insert.getMessage().contains("the VMA list loops"), insert.getMessage());
@@ -54,16 +54,16 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             long demand = mm.memory.demandPaging().reserve(4096, 0).orElseThrow().value();
             long node = mm.root().vmaListHead();
-            mm.ram.write64(mm.root().toPhysical(node) + 8, demand + (1L << 40)); // vm_area end
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(node)).value() + 8, demand + (1L << 40)); // vm_area end
             KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(VirtAddr.of(demand)));
             assertTrue(release.getMessage().contains(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside"
                     + " the vmalloc range", demand, demand + (1L << 40))), release.getMessage());
         }
         try (MmFixture mm = new MmFixture()) {
             long va = mm.memory.vmalloc().allocate(4096).orElseThrow().value();
-            for (long at = mm.root().vmaListHead(); at != 0; at = mm.ram.read64(mm.root().toPhysical(at) + NODE_NEXT)) {
-                if (mm.ram.read64(mm.root().toPhysical(at)) == va) {
-                    mm.ram.write64(mm.root().toPhysical(at) + 8, va + (1L << 40) + 1); // past the range, unaligned
+            for (long at = mm.root().vmaListHead(); at != 0; at = mm.ram.read64(mm.root().toPhysical(VirtAddr.of(at)).value() + NODE_NEXT)) {
+                if (mm.ram.read64(mm.root().toPhysical(VirtAddr.of(at)).value()) == va) {
+                    mm.ram.write64(mm.root().toPhysical(VirtAddr.of(at)).value() + 8, va + (1L << 40) + 1); // past the range, unaligned
                 }
             }
             assertThrows(KernelPanic.class, () -> mm.memory.vmalloc().free(VirtAddr.of(va)));
@@ -74,14 +74,14 @@ class CorruptedMetadataTest {
     void slabHeaderWithCacheId65540_isAFinding_andKfreeRefusesInsteadOfIndexing() {
         try (MmFixture mm = new MmFixture()) {
             long object = mm.memory.kmalloc().allocate(20, false).orElseThrow().value();
-            long slab = mm.root().toPhysical(object) & -MmLayout.PAGE;
+            long slab = mm.root().toPhysical(VirtAddr.of(object)).value() & -MmLayout.PAGE;
             new SlabHeader(mm.ram).setCacheId(slab, 65540);
 
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
             assertTrue(problems.stream().anyMatch(p -> p.contains(String.format("slab P0x%x", slab))
                     && p.contains("cache id 65540")), problems.toString());
-            assertEquals(FreeResult.WRONG_CACHE, assertDoesNotThrow(() -> mm.memory.kmalloc().free(object)));
-            assertEquals(OptionalLong.empty(), assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(object)));
+            assertEquals(FreeResult.WRONG_CACHE, assertDoesNotThrow(() -> mm.memory.kmalloc().free(VirtAddr.of(object))));
+            assertEquals(OptionalLong.empty(), assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(VirtAddr.of(object))));
         }
     }
 
@@ -170,8 +170,8 @@ class CorruptedMetadataTest {
             long first = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
             areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
             long head = mm.root().vmaListHead();
-            long second = mm.ram.read64(mm.root().toPhysical(head) + NODE_NEXT);
-            mm.ram.write64(mm.root().toPhysical(second) + NODE_NEXT, head); // second -> first -> second ...
+            long second = mm.ram.read64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT);
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(second)).value() + NODE_NEXT, head); // second -> first -> second ...
 
             List<dev.kemu.kernel.mm.Vma> vmas = assertDoesNotThrow(areas::vmas);
             assertEquals(2, vmas.size(), vmas.toString());
@@ -188,14 +188,14 @@ class CorruptedMetadataTest {
             VirtualAreas areas = mm.memory.areas();
             areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
             long head = mm.root().vmaListHead();
-            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0x1234_5678L); // not a direct-map address
-            long kindAt = mm.root().toPhysical(head) + 24;
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT, 0x1234_5678L); // not a direct-map address
+            long kindAt = mm.root().toPhysical(VirtAddr.of(head)).value() + 24;
 
             assertEquals(1, assertDoesNotThrow(areas::vmas).size());
             assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x after node V0x%x is not an aligned"
                     + " 40-byte node inside the direct map of RAM", 0x1234_5678L, head)), mm.memory.check().toString());
 
-            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0);
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT, 0);
             mm.ram.write32(kindAt, 77);
             assertEquals(List.of(), assertDoesNotThrow(areas::vmas));
             assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x holds kind 77, expected 0..%d",

@@ -1,6 +1,10 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
+
+import java.util.Optional;
 
 import static dev.kemu.kernel.mm.MmLayout.*;
 
@@ -102,13 +106,23 @@ public record MmRoot(GuestRam ram, long phys) {
     }
 
     /** Direct-map virtual address of a physical address. */
-    public long toVirtual(long physical) {
-        return directMapBase() + physical;
+    public VirtAddr toVirtual(PhysAddr physical) {
+        return VirtAddr.of(directMapBase() + physical.value());
     }
 
-    /** Physical address behind a direct-map virtual address, or -1 when outside the direct map of RAM. */
-    public long toPhysical(long virtual) {
-        long offset = virtual - directMapBase();
-        return Long.compareUnsigned(offset, ramBytes()) < 0 ? offset : -1;
+    /**
+     * The physical address behind a direct-map address of RAM, or empty when {@code virtual}
+     * is outside it: addresses that come from the guest may point anywhere.
+     */
+    public Optional<PhysAddr> physicalOf(VirtAddr virtual) {
+        long offset = virtual.value() - directMapBase();
+        return Long.compareUnsigned(offset, ramBytes()) < 0 ? Optional.of(PhysAddr.of(offset)) : Optional.empty();
+    }
+
+    /** {@link #physicalOf} for an address the caller knows is in the direct map of RAM. */
+    public PhysAddr toPhysical(VirtAddr virtual) {
+        return physicalOf(virtual).orElseThrow(() -> new IllegalArgumentException(String.format(
+                "%s is not a direct-map address of RAM (the direct map is V0x%x..V0x%x); pass an address kmalloc,"
+                        + " a slab or toVirtual returned", virtual, directMapBase(), directMapBase() + ramBytes())));
     }
 }

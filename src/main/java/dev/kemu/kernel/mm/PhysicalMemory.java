@@ -1,6 +1,7 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,10 +23,11 @@ public final class PhysicalMemory {
      * @param usable frames the firmware says are RAM
      * @param used   ranges already in use (kernel image, boot data, page tables), with their type
      */
-    public static MmRoot initialize(GuestRam ram, long rootPhys, List<PhysRange> usable, List<PhysRange> used) {
-        if ((rootPhys & (PAGE - 1)) != 0) {
-            throw new IllegalArgumentException("mm root must be page aligned: " + Long.toHexString(rootPhys));
+    public static MmRoot initialize(GuestRam ram, PhysAddr rootAddress, List<PhysRange> usable, List<PhysRange> used) {
+        if (!rootAddress.isPageAligned()) {
+            throw new IllegalArgumentException("mm root " + rootAddress + " is not page aligned; place it on a 4 KiB boundary");
         }
+        long rootPhys = rootAddress.value();
         long frames = ram.size() / PAGE;
         long tableBytes = roundUp(frames * FRAME_ENTRY);
         long cacheTable = rootPhys + ROOT_SIZE + tableBytes;

@@ -151,7 +151,7 @@ public final class SlabAllocator {
             throw new KernelPanic(String.format("cache %s: freelist of slab P0x%x holds V0x%x, not an object of that slab",
                     cache.name(), slab, object));
         }
-        long objectPhys = root.toPhysical(object);
+        long objectPhys = physicalOrNone(object);
         header.setFreelist(slab, ram.read64(objectPhys));
         header.setAllocated(slab, index, true);
         header.setInuse(slab, header.inuse(slab) + 1);
@@ -191,9 +191,10 @@ public final class SlabAllocator {
     }
 
     /** Frees {@code object} into cache {@code id}; anything but FREED left everything untouched. */
-    public FreeResult free(int id, long object) {
+    public FreeResult free(int id, VirtAddr address) {
         KmemCache cache = cache(id);
-        long objectPhys = root.toPhysical(object);
+        long object = address.value();
+        long objectPhys = physicalOrNone(object);
         if (objectPhys < 0) {
             return FreeResult.NOT_ALLOCATED;
         }
@@ -242,7 +243,7 @@ public final class SlabAllocator {
 
     /** Index of {@code object} (direct-map address) in {@code slab}, or -1 when it is not the start of one of its objects. */
     private int objectIndex(KmemCache cache, long slab, long object) {
-        long objectPhys = root.toPhysical(object);
+        long objectPhys = physicalOrNone(object);
         long offset = objectPhys - slab - cache.firstObject();
         int stride = cache.stride();
         if (objectPhys < 0 || offset < 0 || stride <= 0 || offset % stride != 0 || offset / stride >= cache.objectsPerSlab()
@@ -250,6 +251,11 @@ public final class SlabAllocator {
             return -1;
         }
         return (int) (offset / stride);
+    }
+
+    /** {@link MmRoot#physicalOf} as a raw address, -1 outside the direct map: the object paths work on longs. */
+    private long physicalOrNone(long object) {
+        return root.physicalOf(VirtAddr.of(object)).map(PhysAddr::value).orElse(-1L);
     }
 
     /**
@@ -345,12 +351,13 @@ public final class SlabAllocator {
         long first = slab + cache.firstObject();
         ObjectConstructor ctor = constructor(cache);
         for (int i = objects - 1; i >= 0; i--) {
-            long objectPhys = first + (long) i * cache.stride();
+            PhysAddr objectPhys = PhysAddr.of(first + (long) i * cache.stride());
+            VirtAddr object = root.toVirtual(objectPhys);
             if (ctor != null) {
-                ctor.construct(ram, objectPhys, root.toVirtual(objectPhys), cache.objectSize());
+                ctor.construct(ram, objectPhys, object, cache.objectSize());
             }
-            ram.write64(objectPhys, header.freelist(slab));
-            header.setFreelist(slab, root.toVirtual(objectPhys));
+            ram.write64(objectPhys.value(), header.freelist(slab));
+            header.setFreelist(slab, object.value());
         }
         cache.addTotal(objects);
         return slab;

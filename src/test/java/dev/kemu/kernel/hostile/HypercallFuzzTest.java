@@ -7,6 +7,8 @@ import dev.kemu.kernel.GuestAbi;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -185,19 +187,19 @@ class HypercallFuzzTest {
             case 0 -> root.vmAreaCache();
             case 1 -> root.kmallocFirstCache() + (pick / 9) % 9;
             case 2 -> root.vmaListHead();
-            case 3 -> root.toVirtual(root.phys());
-            case 4 -> root.toVirtual(root.cacheTable());
-            case 5 -> root.toVirtual(root.frameTable());
+            case 3 -> root.toVirtual(PhysAddr.of(root.phys())).value();
+            case 4 -> root.toVirtual(PhysAddr.of(root.cacheTable())).value();
+            case 5 -> root.toVirtual(PhysAddr.of(root.frameTable())).value();
             case 6 -> root.pml4();
-            case 7 -> root.toVirtual(root.pml4());
-            default -> root.toVirtual(root.phys() + 72); // the free-area list head's own address
+            case 7 -> root.toVirtual(PhysAddr.of(root.pml4())).value();
+            default -> root.toVirtual(PhysAddr.of(root.phys() + 72)).value(); // the free-area list head's own address
         };
     }
 
     /** A kmalloc'd C string, so that HC_CACHE_CREATE sometimes gets a valid name. */
     private static long nameBuffer(HypercallDriver d) {
         long buffer = d.call(HC_KMALLOC, 32, ALLOC_ZERO);
-        d.machine().machine().ram().write(d.memory().root().toPhysical(buffer), "fuzz\0".getBytes(StandardCharsets.US_ASCII));
+        d.machine().machine().ram().write(d.memory().root().toPhysical(VirtAddr.of(buffer)).value(), "fuzz\0".getBytes(StandardCharsets.US_ASCII));
         return buffer;
     }
 
