@@ -209,7 +209,7 @@ public final class KernelServices {
     private boolean ownedByVirtualAreas(long va, PageSize size) {
         MmRoot root = memory.root();
         long last = va + size.bytes() - 1;
-        return Long.compareUnsigned(va, root.vmallocEnd()) < 0 && Long.compareUnsigned(last, root.vmallocStart()) >= 0
+        return Long.compareUnsigned(va, root.vmallocEnd().value()) < 0 && Long.compareUnsigned(last, root.vmallocStart().value()) >= 0
                 && Long.compareUnsigned(last, va) >= 0;
     }
 
@@ -277,7 +277,7 @@ public final class KernelServices {
         if (selector == STAT_TOTAL_FRAMES) {
             return memory.root().frameCount();
         }
-        return selector == STAT_DIRECT_MAP ? memory.root().directMapBase() : EINVAL;
+        return selector == STAT_DIRECT_MAP ? memory.root().directMapBase().value() : EINVAL;
     }
 
     /**

@@ -38,7 +38,7 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             VirtualAreas areas = mm.memory.areas();
             long start = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
-            long node = mm.root().vmaListHead();
+            long node = mm.root().vmaListHead().value();
             mm.ram.write64(mm.root().toPhysical(VirtAddr.of(node)).value() + NODE_NEXT, node); // the node is its own successor
 
             KernelPanic insert = assertThrows(KernelPanic.class, () -> areas.allocate(4096, VmaKind.DEMAND_PAGED, 0));
@@ -53,7 +53,7 @@ class CorruptedMetadataTest {
     void vmaEndOverwritten_releaseAndVfreeStopWithAPanic_insteadOfLoopingOverItsPages() {
         try (MmFixture mm = new MmFixture()) {
             long demand = mm.memory.demandPaging().reserve(4096, 0).orElseThrow().value();
-            long node = mm.root().vmaListHead();
+            long node = mm.root().vmaListHead().value();
             mm.ram.write64(mm.root().toPhysical(VirtAddr.of(node)).value() + 8, demand + (1L << 40)); // vm_area end
             KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(VirtAddr.of(demand)));
             assertTrue(release.getMessage().contains(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside"
@@ -61,7 +61,7 @@ class CorruptedMetadataTest {
         }
         try (MmFixture mm = new MmFixture()) {
             long va = mm.memory.vmalloc().allocate(4096).orElseThrow().value();
-            for (long at = mm.root().vmaListHead(); at != 0; at = mm.ram.read64(mm.root().toPhysical(VirtAddr.of(at)).value() + NODE_NEXT)) {
+            for (long at = mm.root().vmaListHead().value(); at != 0; at = mm.ram.read64(mm.root().toPhysical(VirtAddr.of(at)).value() + NODE_NEXT)) {
                 if (mm.ram.read64(mm.root().toPhysical(VirtAddr.of(at)).value()) == va) {
                     mm.ram.write64(mm.root().toPhysical(VirtAddr.of(at)).value() + 8, va + (1L << 40) + 1); // past the range, unaligned
                 }
@@ -88,7 +88,7 @@ class CorruptedMetadataTest {
     @Test
     void unknownFrameTypeByte_isAFindingWithItsAddress() {
         try (MmFixture mm = new MmFixture()) {
-            long entry = mm.root().frameTable() + 0x300 * MmLayout.FRAME_ENTRY;
+            long entry = mm.root().frameTable().value() + 0x300 * MmLayout.FRAME_ENTRY;
             mm.ram.write8(entry, 200);
 
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
@@ -129,7 +129,7 @@ class CorruptedMetadataTest {
     void cacheCapacityBeyondRam_slabInfoAndCheckerStayInsideRam() {
         try (MmFixture mm = new MmFixture()) {
             int before = mm.memory.slabs().info().size();
-            mm.ram.write32(mm.root().phys() + 96, 1_000_000_000); // cache table capacity
+            mm.ram.write32(mm.root().phys().value() + 96, 1_000_000_000); // cache table capacity
 
             assertEquals(before, assertDoesNotThrow(() -> mm.memory.slabs().info()).size());
             assertDoesNotThrow(() -> mm.memory.check());
@@ -169,7 +169,7 @@ class CorruptedMetadataTest {
             VirtualAreas areas = mm.memory.areas();
             long first = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
             areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
-            long head = mm.root().vmaListHead();
+            long head = mm.root().vmaListHead().value();
             long second = mm.ram.read64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT);
             mm.ram.write64(mm.root().toPhysical(VirtAddr.of(second)).value() + NODE_NEXT, head); // second -> first -> second ...
 
@@ -187,7 +187,7 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             VirtualAreas areas = mm.memory.areas();
             areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
-            long head = mm.root().vmaListHead();
+            long head = mm.root().vmaListHead().value();
             mm.ram.write64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT, 0x1234_5678L); // not a direct-map address
             long kindAt = mm.root().toPhysical(VirtAddr.of(head)).value() + 24;
 

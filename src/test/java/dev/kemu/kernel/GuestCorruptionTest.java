@@ -28,7 +28,7 @@ class GuestCorruptionTest {
         MmRoot root = guest.machine().memory().root();
         KmemCache kmalloc8 = KmemCache.of(root, root.kmallocFirstCache());
         GuestRun run = guest.set(X86Reg.RDI, root.toVirtual(PhysAddr.of(kmalloc8.phys() + CacheLayout.CURRENT)).value())
-                .set(X86Reg.RSI, root.toVirtual(PhysAddr.of(root.phys() + 96)).value()) // cache table capacity
+                .set(X86Reg.RSI, root.toVirtual(root.phys().plus(96)).value()) // cache table capacity
                 .run("""
                     movabs rax, 0x7ffffffff000
                     mov qword ptr [rdi], rax
@@ -79,7 +79,7 @@ class GuestCorruptionTest {
     @Test
     void guestOverwritesVmaListHead_thenTouchesDemandPagedPage_stopsWithAKernelPanicFinding(Guest guest) {
         MmRoot root = guest.machine().memory().root();
-        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(PhysAddr.of(root.phys() + 80)).value()) // VMA list head
+        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(root.phys().plus(80)).value()) // VMA list head
                 .run("""
                     mov edi, 8192
                     mov esi, 2                    # writable

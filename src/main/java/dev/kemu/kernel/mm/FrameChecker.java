@@ -43,24 +43,25 @@ public final class FrameChecker {
     public static List<String> rootProblems(MmRoot root) {
         List<String> problems = new ArrayList<>();
         long size = root.ram().size();
-        if (root.phys() < 0 || root.phys() + ROOT_SIZE > size) {
-            problems.add(String.format("mm root P0x%x is not a page inside RAM", root.phys()));
+        long rootPhys = root.phys().value();
+        if (rootPhys < 0 || rootPhys + ROOT_SIZE > size) {
+            problems.add(String.format("mm root %s is not a page inside RAM", root.phys()));
             return problems;
         }
         if (root.get(ROOT_MAGIC) != MAGIC) {
-            problems.add(String.format("mm root P0x%x: magic 0x%x, expected 0x%x", root.phys(), root.get(ROOT_MAGIC), MAGIC));
+            problems.add(String.format("mm root %s: magic 0x%x, expected 0x%x", root.phys(), root.get(ROOT_MAGIC), MAGIC));
         }
         if (root.ramBytes() != size || root.frameCount() != size / PAGE) {
-            problems.add(String.format("mm root P0x%x: states %d RAM bytes and %d frames, expected %d and %d", root.phys(),
+            problems.add(String.format("mm root %s: states %d RAM bytes and %d frames, expected %d and %d", root.phys(),
                     root.ramBytes(), root.frameCount(), size, size / PAGE));
         }
-        long frameTable = root.frameTable();
+        long frameTable = root.frameTable().value();
         if (frameTable < 0 || frameTable > size - (size / PAGE) * FRAME_ENTRY) {
-            problems.add(String.format("mm root P0x%x: frame table P0x%x does not fit in RAM", root.phys(), frameTable));
+            problems.add(String.format("mm root %s: frame table P0x%x does not fit in RAM", root.phys(), frameTable));
         }
-        long cacheTable = root.cacheTable();
+        long cacheTable = root.cacheTable().value();
         if (cacheTable < 0 || cacheTable >= size) {
-            problems.add(String.format("mm root P0x%x: cache table P0x%x is outside RAM", root.phys(), cacheTable));
+            problems.add(String.format("mm root %s: cache table P0x%x is outside RAM", root.phys(), cacheTable));
         }
         return problems;
     }

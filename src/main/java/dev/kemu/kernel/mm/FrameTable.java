@@ -8,7 +8,7 @@ import static dev.kemu.kernel.mm.MmLayout.*;
 public record FrameTable(GuestRam ram, long base, long frames) {
 
     public static FrameTable of(MmRoot root) {
-        return new FrameTable(root.ram(), root.frameTable(), root.frameCount());
+        return new FrameTable(root.ram(), root.frameTable().value(), root.frameCount());
     }
 
     long entry(long pfn) {

@@ -82,7 +82,7 @@ public final class KernelMemory {
 
     /** The services over an mm root that is already in guest RAM. */
     public static KernelMemory attach(GuestRam ram, PhysAddr rootPhys, PageTables.TlbFlush tlb) {
-        return new KernelMemory(new MmRoot(ram, rootPhys.value()), tlb);
+        return new KernelMemory(new MmRoot(ram, rootPhys), tlb);
     }
 
     public MmRoot root() {

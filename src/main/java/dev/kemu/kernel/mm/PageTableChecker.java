@@ -24,7 +24,7 @@ public final class PageTableChecker {
         List<String> problems = new ArrayList<>();
         FrameTable frames = FrameTable.of(root);
         Set<Long> reachable = new HashSet<>();
-        visit(root.ram(), root.pml4(), 4, 0, reachable, null, problems);
+        visit(root.ram(), root.pml4().value(), 4, 0, reachable, null, problems);
         int pageTable = FrameType.PAGE_TABLE.ordinal();
         for (long table : reachable) {
             long pfn = table / PAGE;

@@ -36,7 +36,7 @@ public final class PhysicalMemory {
             throw new IllegalArgumentException("guest RAM too small for the memory manager's metadata");
         }
         ram.fill(rootPhys, metadataEnd - rootPhys, (byte) 0);
-        MmRoot root = new MmRoot(ram, rootPhys);
+        MmRoot root = new MmRoot(ram, rootAddress);
         root.set(ROOT_MAGIC, MAGIC);
         root.set(ROOT_RAM, ram.size());
         root.set(ROOT_FRAME_TABLE, rootPhys + ROOT_SIZE);

@@ -68,7 +68,7 @@ public final class VmaChecker {
     /** Each node a page-aligned, non-empty range inside the vmalloc range, sorted, not overlapping, of the list's kind. */
     private static void checkList(MmRoot root, Walked walked, String list, List<String> problems) {
         problems.addAll(walked.problems());
-        long low = root.vmallocStart(), high = root.vmallocEnd();
+        long low = root.vmallocStart().value(), high = root.vmallocEnd().value();
         Vma previous = null;
         for (Vma vma : walked.nodes()) {
             long start = vma.start().value(), end = vma.end().value();

@@ -5,14 +5,18 @@ import dev.kemu.machine.GuestRam;
 
 import static dev.kemu.kernel.slab.CacheLayout.*;
 
-/** Typed access to one kmem_cache descriptor in guest RAM. */
+/**
+ * Typed access to one kmem_cache descriptor in guest RAM, at physical address {@code phys}.
+ * The slab addresses it hands out ({@link #current}, {@link #listHead}) are raw physical
+ * addresses, as {@link SlabHeader} takes them: both sit on the kmalloc/kfree hot path.
+ */
 public record KmemCache(GuestRam ram, long phys, int id) {
 
     public static KmemCache of(MmRoot root, int id) {
         if (id < 0 || id >= root.cacheCapacity()) {
             throw new IndexOutOfBoundsException("cache id " + id);
         }
-        return new KmemCache(root.ram(), root.cacheTable() + (long) id * SIZE, id);
+        return new KmemCache(root.ram(), root.cacheTable().value() + (long) id * SIZE, id);
     }
 
     /**
@@ -20,7 +24,7 @@ public record KmemCache(GuestRam ram, long phys, int id) {
      * never past the end of RAM (the root is guest memory and may be overwritten).
      */
     public static int describable(MmRoot root) {
-        long table = root.cacheTable();
+        long table = root.cacheTable().value();
         long size = root.ram().size();
         if (table < 0 || table >= size) {
             return 0;

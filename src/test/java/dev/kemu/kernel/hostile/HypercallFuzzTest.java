@@ -7,7 +7,6 @@ import dev.kemu.kernel.GuestAbi;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.PageTableEntry;
-import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -157,7 +156,7 @@ class HypercallFuzzTest {
             case ADDRESS -> switch (pick % 6) {
                 case 0, 1, 2 -> earlier;
                 case 3 -> good.get(pick % good.size());
-                case 4 -> (pick & 1) == 0 ? earlier & -TWO_MIB : root.vmaListHead();
+                case 4 -> (pick & 1) == 0 ? earlier & -TWO_MIB : root.vmaListHead().value();
                 default -> (pick / 6) % 512 * TWO_MIB; // the identity map, 2 MiB at a time
             };
             case CACHE_ID -> pick % 3 == 0 ? root.kmallocFirstCache() + (pick / 3) % 9
@@ -186,13 +185,13 @@ class HypercallFuzzTest {
         return switch (pick % 9) {
             case 0 -> root.vmAreaCache();
             case 1 -> root.kmallocFirstCache() + (pick / 9) % 9;
-            case 2 -> root.vmaListHead();
-            case 3 -> root.toVirtual(PhysAddr.of(root.phys())).value();
-            case 4 -> root.toVirtual(PhysAddr.of(root.cacheTable())).value();
-            case 5 -> root.toVirtual(PhysAddr.of(root.frameTable())).value();
-            case 6 -> root.pml4();
-            case 7 -> root.toVirtual(PhysAddr.of(root.pml4())).value();
-            default -> root.toVirtual(PhysAddr.of(root.phys() + 72)).value(); // the free-area list head's own address
+            case 2 -> root.vmaListHead().value();
+            case 3 -> root.toVirtual(root.phys()).value();
+            case 4 -> root.toVirtual(root.cacheTable()).value();
+            case 5 -> root.toVirtual(root.frameTable()).value();
+            case 6 -> root.pml4().value();
+            case 7 -> root.toVirtual(root.pml4()).value();
+            default -> root.toVirtual(root.phys().plus(72)).value(); // the free-area list head's own address
         };
     }
 
