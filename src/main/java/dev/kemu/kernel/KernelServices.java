@@ -154,7 +154,7 @@ public final class KernelServices {
         long root = (kernelEnd + MmLayout.PAGE - 1) & -MmLayout.PAGE;
         MultibootMemoryMap map = MultibootMemoryMap.read(ram, bootInfo);
         List<PhysRange> used = new ArrayList<>(map.bootPages());
-        used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
+        used.add(new PhysRange(PhysAddr.of(kernelStart), PhysAddr.of(kernelEnd), FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
         memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb);
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));

@@ -113,7 +113,7 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             mm.memory.kmalloc().allocate(8, false);
             KmemCache kmalloc8 = KmemCache.of(mm.root(), mm.root().kmallocFirstCache());
-            mm.ram.write64(kmalloc8.phys() + CacheLayout.CURRENT, 0x7fff_ffff_f000L);
+            mm.ram.write64(kmalloc8.phys().value() + CacheLayout.CURRENT, 0x7fff_ffff_f000L);
 
             assertEquals(mm.memory.slabs().info().size(), assertDoesNotThrow(() -> mm.memory.slabs().info()).size());
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
@@ -155,7 +155,7 @@ class CorruptedMetadataTest {
     void constructorIdBeyondTheTable_growPanicsInsteadOfIndexing() {
         try (MmFixture mm = new MmFixture()) {
             int id = mm.memory.slabs().create("with-ctor", 32, 8, (ram, phys, virt, size) -> {}).orElseThrow();
-            mm.ram.write32(KmemCache.of(mm.root(), id).phys() + CacheLayout.CTOR, 77);
+            mm.ram.write32(KmemCache.of(mm.root(), id).phys().value() + CacheLayout.CTOR, 77);
 
             KernelPanic panic = assertThrows(KernelPanic.class, () -> mm.memory.slabs().allocate(id, false));
             assertTrue(panic.getMessage().contains("names constructor 77, only 0..1 exist"), panic.getMessage());

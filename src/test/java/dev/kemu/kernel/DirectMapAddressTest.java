@@ -88,7 +88,7 @@ class DirectMapAddressTest {
         try (Arena arena = Arena.ofConfined()) {
             GuestRam ram = new GuestRam(arena.allocate(MmFixture.RAM, 4096));
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KernelMemory.initialize(ram,
-                    PhysAddr.of(MmFixture.ROOT + 8), List.of(new PhysRange(0x2000, MmFixture.RAM, FrameType.FREE)),
+                    PhysAddr.of(MmFixture.ROOT + 8), List.of(new PhysRange(PhysAddr.of(0x2000), PhysAddr.of(MmFixture.RAM), FrameType.FREE)),
                     List.of(), PhysAddr.of(MmFixture.PML4), () -> {}));
             assertEquals("mm root P0x10008 is not page aligned; place it on a 4 KiB boundary", e.getMessage());
         }

@@ -27,7 +27,7 @@ class GuestCorruptionTest {
     void guestOverwritesCacheDescriptors_slabInfoAndCheckAnswerWithFindings(Guest guest) {
         MmRoot root = guest.machine().memory().root();
         KmemCache kmalloc8 = KmemCache.of(root, root.kmallocFirstCache());
-        GuestRun run = guest.set(X86Reg.RDI, root.toVirtual(PhysAddr.of(kmalloc8.phys() + CacheLayout.CURRENT)).value())
+        GuestRun run = guest.set(X86Reg.RDI, root.toVirtual(PhysAddr.of(kmalloc8.phys().value() + CacheLayout.CURRENT)).value())
                 .set(X86Reg.RSI, root.toVirtual(root.phys().plus(96)).value()) // cache table capacity
                 .run("""
                     movabs rax, 0x7ffffffff000
@@ -51,7 +51,7 @@ class GuestCorruptionTest {
     void guestOverwritesCurrentSlab_thenKmalloc_stopsTheRunWithAKernelPanicFinding(Guest guest) {
         MmRoot root = guest.machine().memory().root();
         KmemCache kmalloc8 = KmemCache.of(root, root.kmallocFirstCache());
-        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(PhysAddr.of(kmalloc8.phys() + CacheLayout.CURRENT)).value())
+        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(PhysAddr.of(kmalloc8.phys().value() + CacheLayout.CURRENT)).value())
                 .run("""
                     movabs rax, 0x7ffffffff000
                     mov qword ptr [r12], rax

@@ -34,7 +34,7 @@ public final class MmFixture implements AutoCloseable {
 
     public MmFixture(long ramBytes) {
         ram = new GuestRam(arena.allocate(ramBytes, 4096));
-        memory = KernelMemory.initialize(ram, PhysAddr.of(ROOT), List.of(new PhysRange(0x2000, ramBytes, FrameType.FREE)),
+        memory = KernelMemory.initialize(ram, PhysAddr.of(ROOT), List.of(new PhysRange(PhysAddr.of(0x2000), PhysAddr.of(ramBytes), FrameType.FREE)),
                 List.of(), PhysAddr.of(PML4), () -> tlbFlushes++);
     }
 

@@ -27,7 +27,7 @@ public final class FrameChecker {
             int code = table.typeCode(pfn);
             if (code >= FrameType.values().length) {
                 problems.add(String.format("frame 0x%x: type byte %d at P0x%x is no frame type (0..%d expected)", pfn,
-                        code, table.base() + pfn * FRAME_ENTRY, FrameType.values().length - 1));
+                        code, table.base().value() + pfn * FRAME_ENTRY, FrameType.values().length - 1));
             }
         }
         if (!problems.isEmpty()) {

@@ -55,7 +55,7 @@ public final class KernelMemory {
         List<Long> tableFrames = new PageWalker(ram).tables(pml4);
         List<PhysRange> allUsed = new ArrayList<>(used);
         for (long table : tableFrames) {
-            allUsed.add(new PhysRange(table, table + PAGE, FrameType.PAGE_TABLE));
+            allUsed.add(new PhysRange(PhysAddr.of(table), PhysAddr.of(table + PAGE), FrameType.PAGE_TABLE));
         }
         MmRoot root = PhysicalMemory.initialize(ram, rootPhys, usable, allUsed);
         FrameTable frames = FrameTable.of(root);

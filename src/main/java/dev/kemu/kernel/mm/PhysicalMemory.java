@@ -56,15 +56,15 @@ public final class PhysicalMemory {
         }
         for (PhysRange range : usable) {
             // Only whole frames inside the range are usable.
-            for (long pfn = (range.start() + PAGE - 1) / PAGE; pfn < Math.min(frames, range.end() / PAGE); pfn++) {
+            for (long pfn = (range.start().value() + PAGE - 1) / PAGE; pfn < Math.min(frames, range.end().value() / PAGE); pfn++) {
                 table.setType(pfn, FrameType.FREE);
             }
         }
         table.setType(0, FrameType.RESERVED); // the null page is never handed out
         List<PhysRange> allUsed = new ArrayList<>(used);
-        allUsed.add(new PhysRange(rootPhys, metadataEnd, FrameType.MM_METADATA));
+        allUsed.add(new PhysRange(PhysAddr.of(rootPhys), PhysAddr.of(metadataEnd), FrameType.MM_METADATA));
         for (PhysRange range : allUsed) {
-            for (long pfn = range.start() / PAGE; pfn < Math.min(frames, (range.end() + PAGE - 1) / PAGE); pfn++) {
+            for (long pfn = range.start().value() / PAGE; pfn < Math.min(frames, (range.end().value() + PAGE - 1) / PAGE); pfn++) {
                 table.setType(pfn, range.type());
             }
         }
@@ -114,7 +114,7 @@ public final class PhysicalMemory {
         for (long pfn = 1; pfn <= table.frames(); pfn++) {
             FrameType type = pfn < table.frames() ? table.type(pfn) : null;
             if (type != current) {
-                ranges.add(new PhysRange(start * PAGE, pfn * PAGE, current));
+                ranges.add(new PhysRange(PhysAddr.of(start * PAGE), PhysAddr.of(pfn * PAGE), current));
                 start = pfn;
                 current = type;
             }

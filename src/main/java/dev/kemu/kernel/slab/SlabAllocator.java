@@ -75,19 +75,19 @@ public final class SlabAllocator {
             objects = objectsFor(order, stride, alignment);
         }
         KmemCache cache = KmemCache.of(root, id);
-        ram.fill(cache.phys(), SIZE, (byte) 0);
+        ram.fill(cache.phys().value(), SIZE, (byte) 0);
         byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        ram.write(cache.phys() + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
-        ram.write32(cache.phys() + OBJECT_SIZE, objectSize);
-        ram.write32(cache.phys() + ALIGN, alignment);
-        ram.write32(cache.phys() + STRIDE, stride);
-        ram.write32(cache.phys() + PER_SLAB, objects);
-        ram.write32(cache.phys() + ORDER, order);
-        ram.write32(cache.phys() + FIRST_OBJECT, headerSize(objects, alignment));
-        ram.write32(cache.phys() + FLAGS, FLAG_ACTIVE);
+        ram.write(cache.phys().value() + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
+        ram.write32(cache.phys().value() + OBJECT_SIZE, objectSize);
+        ram.write32(cache.phys().value() + ALIGN, alignment);
+        ram.write32(cache.phys().value() + STRIDE, stride);
+        ram.write32(cache.phys().value() + PER_SLAB, objects);
+        ram.write32(cache.phys().value() + ORDER, order);
+        ram.write32(cache.phys().value() + FIRST_OBJECT, headerSize(objects, alignment));
+        ram.write32(cache.phys().value() + FLAGS, FLAG_ACTIVE);
         if (constructor != null) {
             constructors.add(constructor);
-            ram.write32(cache.phys() + CTOR, constructors.size() - 1);
+            ram.write32(cache.phys().value() + CTOR, constructors.size() - 1);
         }
         return Optional.of(id);
     }
@@ -317,7 +317,7 @@ public final class SlabAllocator {
             return FreeResult.IN_USE;
         }
         shrink(id);
-        ram.fill(cache.phys(), SIZE, (byte) 0);
+        ram.fill(cache.phys().value(), SIZE, (byte) 0);
         return FreeResult.FREED;
     }
 
@@ -367,7 +367,7 @@ public final class SlabAllocator {
     private ObjectConstructor constructor(KmemCache cache) {
         int id = cache.ctor();
         if (id < 0 || id >= constructors.size()) {
-            throw new KernelPanic(String.format("cache %s: descriptor at P0x%x names constructor %d, only 0..%d exist",
+            throw new KernelPanic(String.format("cache %s: descriptor at %s names constructor %d, only 0..%d exist",
                     cache.name(), cache.phys(), id, constructors.size() - 1));
         }
         return constructors.get(id);
@@ -401,8 +401,8 @@ public final class SlabAllocator {
         if (head != 0) {
             header.setPrev(head, slab);
         }
-        ram.write64(cache.phys() + CacheLayout.listHead(list), slab);
-        ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) + 1);
+        ram.write64(cache.phys().value() + CacheLayout.listHead(list), slab);
+        ram.write32(cache.phys().value() + CacheLayout.listCount(list), cache.listCount(list) + 1);
         header.setList(slab, list);
     }
 
@@ -423,14 +423,14 @@ public final class SlabAllocator {
             requireSlab(cache, next, "next link of slab P0x" + Long.toHexString(slab) + ",");
         }
         if (prev == 0) {
-            ram.write64(cache.phys() + CacheLayout.listHead(list), next);
+            ram.write64(cache.phys().value() + CacheLayout.listHead(list), next);
         } else {
             header.setNext(prev, next);
         }
         if (next != 0) {
             header.setPrev(next, prev);
         }
-        ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) - 1);
+        ram.write32(cache.phys().value() + CacheLayout.listCount(list), cache.listCount(list) - 1);
         header.setList(slab, -1);
     }
 }

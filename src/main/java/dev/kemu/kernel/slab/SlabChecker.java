@@ -50,7 +50,7 @@ public final class SlabChecker {
                 && objects > 0 && cache.firstObject() >= SlabHeader.bytesFor(objects)
                 && cache.firstObject() + (long) objects * stride <= slabBytes;
         if (!sound) {
-            problems.add(String.format("cache %d (%s) descriptor at P0x%x: order %d, stride %d, %d objects from +%d do not"
+            problems.add(String.format("cache %d (%s) descriptor at %s: order %d, stride %d, %d objects from +%d do not"
                             + " fit a slab of at most %d frames", cache.id(), cache.name(), cache.phys(), cache.slabOrder(),
                     stride, objects, cache.firstObject(), 1 << SlabAllocator.MAX_SLAB_ORDER));
         }
