@@ -76,18 +76,17 @@ public final class Kmalloc {
         if (address.value() == 0 || address.value() == ZERO_SIZE_PTR) {
             return FreeResult.FREED;
         }
-        Optional<PhysAddr> behind = root.physicalOf(address);
-        if (behind.isEmpty()) {
+        long phys = slabs.physicalOrNone(address.value());
+        if (phys < 0) {
             return FreeResult.NOT_ALLOCATED;
         }
-        PhysAddr phys = behind.get();
-        FrameType type = buddy.frames().type(phys.value() / PAGE);
+        FrameType type = buddy.frames().type(phys / PAGE);
         return switch (type) {
             case SLAB -> {
-                int owner = slabs.ownerId(phys.value());
+                int owner = slabs.ownerId(phys);
                 yield isKmallocCache(owner) ? slabs.free(owner, address) : FreeResult.WRONG_CACHE;
             }
-            case HEAP -> buddy.free(phys, FrameType.HEAP);
+            case HEAP -> buddy.free(PhysAddr.of(phys), FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;
             case PAGE_TABLE, VMALLOC, ALLOCATED -> FreeResult.WRONG_TYPE;
             default -> FreeResult.NOT_ALLOCATED;

@@ -38,6 +38,9 @@ public final class SlabAllocator {
     private final SlabHeader header;
     private final List<ObjectConstructor> constructors = new ArrayList<>();
     private final int emptyLimit;
+    /** The direct map of RAM, fixed when the memory manager is set up: objects convert without a boxed address. */
+    private final long directMapBase;
+    private final long ramBytes;
 
     public SlabAllocator(MmRoot root, BuddyAllocator buddy) {
         this.root = root;
@@ -46,6 +49,8 @@ public final class SlabAllocator {
         this.frames = buddy.frames();
         this.header = new SlabHeader(ram);
         this.emptyLimit = root.emptySlabLimit();
+        this.directMapBase = root.directMapBase().value();
+        this.ramBytes = root.ramBytes();
         constructors.add(null); // id 0 = no constructor
     }
 
@@ -74,20 +79,20 @@ public final class SlabAllocator {
             order++;
             objects = objectsFor(order, stride, alignment);
         }
-        KmemCache cache = KmemCache.of(root, id);
-        ram.fill(cache.phys().value(), SIZE, (byte) 0);
+        long descriptor = KmemCache.of(root, id).phys().value();
+        ram.fill(descriptor, SIZE, (byte) 0);
         byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        ram.write(cache.phys().value() + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
-        ram.write32(cache.phys().value() + OBJECT_SIZE, objectSize);
-        ram.write32(cache.phys().value() + ALIGN, alignment);
-        ram.write32(cache.phys().value() + STRIDE, stride);
-        ram.write32(cache.phys().value() + PER_SLAB, objects);
-        ram.write32(cache.phys().value() + ORDER, order);
-        ram.write32(cache.phys().value() + FIRST_OBJECT, headerSize(objects, alignment));
-        ram.write32(cache.phys().value() + FLAGS, FLAG_ACTIVE);
+        ram.write(descriptor + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
+        ram.write32(descriptor + OBJECT_SIZE, objectSize);
+        ram.write32(descriptor + ALIGN, alignment);
+        ram.write32(descriptor + STRIDE, stride);
+        ram.write32(descriptor + PER_SLAB, objects);
+        ram.write32(descriptor + ORDER, order);
+        ram.write32(descriptor + FIRST_OBJECT, headerSize(objects, alignment));
+        ram.write32(descriptor + FLAGS, FLAG_ACTIVE);
         if (constructor != null) {
             constructors.add(constructor);
-            ram.write32(cache.phys().value() + CTOR, constructors.size() - 1);
+            ram.write32(descriptor + CTOR, constructors.size() - 1);
         }
         return Optional.of(id);
     }
@@ -253,9 +258,10 @@ public final class SlabAllocator {
         return (int) (offset / stride);
     }
 
-    /** {@link MmRoot#physicalOf} as a raw address, -1 outside the direct map: the object paths work on longs. */
-    private long physicalOrNone(long object) {
-        return root.physicalOf(VirtAddr.of(object)).map(PhysAddr::value).orElse(-1L);
+    /** {@link MmRoot#physicalOf} as a raw address, -1 outside the direct map: kmalloc and kfree's hot path. */
+    long physicalOrNone(long object) {
+        long offset = object - directMapBase;
+        return Long.compareUnsigned(offset, ramBytes) < 0 ? offset : -1;
     }
 
     /**
