@@ -10,9 +10,9 @@ import dev.kemu.machine.GuestRam;
  * the accessors take the slab's physical address, and {@link #freelist}/{@link #next}/{@link #prev}
  * hold what the guest-visible header holds, a direct-map address or a physical one as the
  * layout below says. Every kmalloc and kfree makes about ten of these calls on its hot path,
- * so they take and return the plain value the layout stores; {@link SlabAllocator} and
- * {@link Kmalloc}, their only callers, take and return {@code PhysAddr}/{@code VirtAddr} at
- * their public methods.
+ * so they take and return the plain value the layout stores. Their callers ({@link SlabAllocator},
+ * {@link SlabChecker}) keep these values inside method bodies; {@link SlabAllocator} and
+ * {@link Kmalloc} take and return {@code PhysAddr}/{@code VirtAddr} at their public methods.
  *
  * <pre>
  * slab header (at the start of the slab's first frame; physical addresses)
