@@ -32,13 +32,13 @@ public final class AddressRegions {
 
     private static void addMemoryServiceRegions(long va, KernelMemory memory, List<String> regions) {
         MmRoot root = memory.root();
-        long directMap = root.directMapBase();
+        long directMap = root.directMapBase().value();
         if (Long.compareUnsigned(va - directMap, root.ramBytes()) < 0) {
             regions.add(String.format("direct map of RAM [V0x%x, V0x%x): physical P0x%x", directMap,
                     directMap + root.ramBytes(), va - directMap));
         }
-        if (Long.compareUnsigned(va, root.vmallocStart()) >= 0 && Long.compareUnsigned(va, root.vmallocEnd()) < 0) {
-            regions.add(String.format("vmalloc area [V0x%x, V0x%x)", root.vmallocStart(), root.vmallocEnd()));
+        if (Long.compareUnsigned(va, root.vmallocStart().value()) >= 0 && Long.compareUnsigned(va, root.vmallocEnd().value()) < 0) {
+            regions.add(String.format("vmalloc area [%s, %s)", root.vmallocStart(), root.vmallocEnd()));
         }
         memory.areas().find(VirtAddr.of(va)).ifPresent(vma -> regions.add("VMA " + vma));
     }

@@ -16,8 +16,8 @@ import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.StopReason;
-import dev.kemu.unicorn.X86Reg;
 import dev.kemu.machine.VirtAddr;
+import dev.kemu.unicorn.X86Reg;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +77,7 @@ public final class KernelServices {
         serve(port, HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
         serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
                 : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
-        serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(a[0])) : ENODEV);
+        serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(VirtAddr.of(a[0]))) : ENODEV);
@@ -158,9 +158,9 @@ public final class KernelServices {
             return ENOMEM;
         }
         List<PhysRange> used = new ArrayList<>(map.bootPages());
-        used.add(new PhysRange(kernelStart, kernelEnd, FrameType.KERNEL_IMAGE));
+        used.add(new PhysRange(PhysAddr.of(kernelStart), PhysAddr.of(kernelEnd), FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
-        memory = KernelMemory.initialize(ram, root, map.usable(), used, cr3, machine::flushTlb);
+        memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb);
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;
@@ -232,7 +232,7 @@ public final class KernelServices {
     private boolean ownedByVirtualAreas(long va, PageSize size) {
         MmRoot root = memory.root();
         long last = va + size.bytes() - 1;
-        return Long.compareUnsigned(va, root.vmallocEnd()) < 0 && Long.compareUnsigned(last, root.vmallocStart()) >= 0
+        return Long.compareUnsigned(va, root.vmallocEnd().value()) < 0 && Long.compareUnsigned(last, root.vmallocStart().value()) >= 0
                 && Long.compareUnsigned(last, va) >= 0;
     }
 
@@ -262,7 +262,7 @@ public final class KernelServices {
 
     private long cacheFree(long id, long object) {
         long refused = guestCache(id);
-        return refused != 0 ? refused : reportFree("kmem_cache_free", object, memory.slabs().free((int) id, object));
+        return refused != 0 ? refused : reportFree("kmem_cache_free", object, memory.slabs().free((int) id, VirtAddr.of(object)));
     }
 
     private long cacheDestroy(long id) {
@@ -300,7 +300,7 @@ public final class KernelServices {
         if (selector == STAT_TOTAL_FRAMES) {
             return memory.root().frameCount();
         }
-        return selector == STAT_DIRECT_MAP ? memory.root().directMapBase() : EINVAL;
+        return selector == STAT_DIRECT_MAP ? memory.root().directMapBase().value() : EINVAL;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.kemu.kernel;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,11 +21,11 @@ public record MultibootMemoryMap(List<PhysRange> usable, List<PhysRange> bootPag
         if ((flags & MultibootLayout.MBI_FLAG_MMAP) != 0) {
             long at = Integer.toUnsignedLong(ram.read32(info + MultibootLayout.MBI_MMAP_ADDR));
             long end = at + Integer.toUnsignedLong(ram.read32(info + MultibootLayout.MBI_MMAP_LENGTH));
-            boot.add(new PhysRange(at & -4096, (end + 4095) & -4096, FrameType.BOOT));
+            boot.add(new PhysRange(PhysAddr.of(at & -4096), PhysAddr.of((end + 4095) & -4096), FrameType.BOOT));
             while (at < end && ram.contains(at, MultibootLayout.MMAP_ENTRY_BYTES)) {
                 long base = ram.read64(at + MultibootLayout.MMAP_BASE), length = ram.read64(at + MultibootLayout.MMAP_LENGTH);
                 if (ram.read32(at + MultibootLayout.MMAP_TYPE) == MultibootLayout.MMAP_TYPE_USABLE) {
-                    usable.add(new PhysRange(base, Math.min(base + length, ram.size()), FrameType.FREE));
+                    usable.add(new PhysRange(PhysAddr.of(base), PhysAddr.of(Math.min(base + length, ram.size())), FrameType.FREE));
                 }
                 at += 4 + Integer.toUnsignedLong(ram.read32(at + MultibootLayout.MMAP_SIZE)); // size excludes itself
             }
@@ -50,12 +51,12 @@ public record MultibootMemoryMap(List<PhysRange> usable, List<PhysRange> bootPag
             boot.add(page(entry));
             boot.add(page(Integer.toUnsignedLong(ram.read32(entry + MultibootLayout.MOD_CMDLINE))));
             if (end > start) {
-                boot.add(new PhysRange(start & -4096, (end + 4095) & -4096, FrameType.BOOT));
+                boot.add(new PhysRange(PhysAddr.of(start & -4096), PhysAddr.of((end + 4095) & -4096), FrameType.BOOT));
             }
         }
     }
 
     private static PhysRange page(long address) {
-        return new PhysRange(address & -4096, (address & -4096) + 4096, FrameType.BOOT);
+        return new PhysRange(PhysAddr.of(address & -4096), PhysAddr.of((address & -4096) + 4096), FrameType.BOOT);
     }
 }

@@ -124,15 +124,15 @@ class BuddyAllocatorTest {
     void physicalMap_showsRangesWithTheirTypes() {
         try (MmFixture mm = new MmFixture()) {
             List<PhysRange> map = PhysicalMemory.map(mm.root());
-            assertEquals(new PhysRange(0, 0x1000, FrameType.RESERVED), map.get(0));
+            assertEquals(new PhysRange(PhysAddr.of(0), PhysAddr.of(0x1000), FrameType.RESERVED), map.get(0));
             // The PML4, followed by the direct map's PDPT (the lowest free frame at set-up).
-            assertEquals(0x1000, map.get(1).start());
+            assertEquals(PhysAddr.of(0x1000), map.get(1).start());
             assertEquals(FrameType.PAGE_TABLE, map.get(1).type());
             assertEquals(3, map.stream().filter(r -> r.type() == FrameType.PAGE_TABLE).mapToLong(PhysRange::frames).sum(),
                     "PML4, direct-map PDPT and PD");
-            assertTrue(map.contains(new PhysRange(MmFixture.ROOT, MmFixture.ROOT + 0x1000 + 0x10000 + 0x2000,
+            assertTrue(map.contains(new PhysRange(PhysAddr.of(MmFixture.ROOT), PhysAddr.of(MmFixture.ROOT + 0x1000 + 0x10000 + 0x2000),
                     FrameType.MM_METADATA)), map.toString());
-            assertEquals(MmFixture.RAM, map.getLast().end());
+            assertEquals(PhysAddr.of(MmFixture.RAM), map.getLast().end());
             long sum = map.stream().mapToLong(PhysRange::frames).sum();
             assertEquals(MmFixture.RAM / 4096, sum);
             for (int i = 1; i < map.size(); i++) {

@@ -38,8 +38,8 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             VirtualAreas areas = mm.memory.areas();
             long start = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
-            long node = mm.root().vmaListHead();
-            mm.ram.write64(mm.root().toPhysical(node) + NODE_NEXT, node); // the node is its own successor
+            long node = mm.root().vmaListHead().value();
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(node)).value() + NODE_NEXT, node); // the node is its own successor
 
             KernelPanic insert = assertThrows(KernelPanic.class, () -> areas.allocate(4096, VmaKind.DEMAND_PAGED, 0));
             assertTrue(insert.getMessage().contains("the VMA list loops"), insert.getMessage());
@@ -53,17 +53,17 @@ class CorruptedMetadataTest {
     void vmaEndOverwritten_releaseAndVfreeStopWithAPanic_insteadOfLoopingOverItsPages() {
         try (MmFixture mm = new MmFixture()) {
             long demand = mm.memory.demandPaging().reserve(4096, 0).orElseThrow().value();
-            long node = mm.root().vmaListHead();
-            mm.ram.write64(mm.root().toPhysical(node) + 8, demand + (1L << 40)); // vm_area end
+            long node = mm.root().vmaListHead().value();
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(node)).value() + 8, demand + (1L << 40)); // vm_area end
             KernelPanic release = assertThrows(KernelPanic.class, () -> mm.memory.demandPaging().release(VirtAddr.of(demand)));
             assertTrue(release.getMessage().contains(String.format("VMA [V0x%x, V0x%x) is not a page-aligned range inside"
                     + " the vmalloc range", demand, demand + (1L << 40))), release.getMessage());
         }
         try (MmFixture mm = new MmFixture()) {
             long va = mm.memory.vmalloc().allocate(4096).orElseThrow().value();
-            for (long at = mm.root().vmaListHead(); at != 0; at = mm.ram.read64(mm.root().toPhysical(at) + NODE_NEXT)) {
-                if (mm.ram.read64(mm.root().toPhysical(at)) == va) {
-                    mm.ram.write64(mm.root().toPhysical(at) + 8, va + (1L << 40) + 1); // past the range, unaligned
+            for (long at = mm.root().vmaListHead().value(); at != 0; at = mm.ram.read64(mm.root().toPhysical(VirtAddr.of(at)).value() + NODE_NEXT)) {
+                if (mm.ram.read64(mm.root().toPhysical(VirtAddr.of(at)).value()) == va) {
+                    mm.ram.write64(mm.root().toPhysical(VirtAddr.of(at)).value() + 8, va + (1L << 40) + 1); // past the range, unaligned
                 }
             }
             assertThrows(KernelPanic.class, () -> mm.memory.vmalloc().free(VirtAddr.of(va)));
@@ -74,21 +74,21 @@ class CorruptedMetadataTest {
     void slabHeaderWithCacheId65540_isAFinding_andKfreeRefusesInsteadOfIndexing() {
         try (MmFixture mm = new MmFixture()) {
             long object = mm.memory.kmalloc().allocate(20, false).orElseThrow().value();
-            long slab = mm.root().toPhysical(object) & -MmLayout.PAGE;
+            long slab = mm.root().toPhysical(VirtAddr.of(object)).value() & -MmLayout.PAGE;
             new SlabHeader(mm.ram).setCacheId(slab, 65540);
 
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
             assertTrue(problems.stream().anyMatch(p -> p.contains(String.format("slab P0x%x", slab))
                     && p.contains("cache id 65540")), problems.toString());
-            assertEquals(FreeResult.WRONG_CACHE, assertDoesNotThrow(() -> mm.memory.kmalloc().free(object)));
-            assertEquals(OptionalLong.empty(), assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(object)));
+            assertEquals(FreeResult.WRONG_CACHE, assertDoesNotThrow(() -> mm.memory.kmalloc().free(VirtAddr.of(object))));
+            assertEquals(OptionalLong.empty(), assertDoesNotThrow(() -> mm.memory.kmalloc().usableSize(VirtAddr.of(object))));
         }
     }
 
     @Test
     void unknownFrameTypeByte_isAFindingWithItsAddress() {
         try (MmFixture mm = new MmFixture()) {
-            long entry = mm.root().frameTable() + 0x300 * MmLayout.FRAME_ENTRY;
+            long entry = mm.root().frameTable().value() + 0x300 * MmLayout.FRAME_ENTRY;
             mm.ram.write8(entry, 200);
 
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
@@ -113,7 +113,7 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             mm.memory.kmalloc().allocate(8, false);
             KmemCache kmalloc8 = KmemCache.of(mm.root(), mm.root().kmallocFirstCache());
-            mm.ram.write64(kmalloc8.phys() + CacheLayout.CURRENT, 0x7fff_ffff_f000L);
+            mm.ram.write64(kmalloc8.phys().value() + CacheLayout.CURRENT, 0x7fff_ffff_f000L);
 
             assertEquals(mm.memory.slabs().info().size(), assertDoesNotThrow(() -> mm.memory.slabs().info()).size());
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
@@ -129,7 +129,7 @@ class CorruptedMetadataTest {
     void cacheCapacityBeyondRam_slabInfoAndCheckerStayInsideRam() {
         try (MmFixture mm = new MmFixture()) {
             int before = mm.memory.slabs().info().size();
-            mm.ram.write32(mm.root().phys() + 96, 1_000_000_000); // cache table capacity
+            mm.ram.write32(mm.root().phys().value() + 96, 1_000_000_000); // cache table capacity
 
             assertEquals(before, assertDoesNotThrow(() -> mm.memory.slabs().info()).size());
             assertDoesNotThrow(() -> mm.memory.check());
@@ -155,7 +155,7 @@ class CorruptedMetadataTest {
     void constructorIdBeyondTheTable_growPanicsInsteadOfIndexing() {
         try (MmFixture mm = new MmFixture()) {
             int id = mm.memory.slabs().create("with-ctor", 32, 8, (ram, phys, virt, size) -> {}).orElseThrow();
-            mm.ram.write32(KmemCache.of(mm.root(), id).phys() + CacheLayout.CTOR, 77);
+            mm.ram.write32(KmemCache.of(mm.root(), id).phys().value() + CacheLayout.CTOR, 77);
 
             KernelPanic panic = assertThrows(KernelPanic.class, () -> mm.memory.slabs().allocate(id, false));
             assertTrue(panic.getMessage().contains("names constructor 77, only 0..1 exist"), panic.getMessage());
@@ -169,9 +169,9 @@ class CorruptedMetadataTest {
             VirtualAreas areas = mm.memory.areas();
             long first = areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow().value();
             areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
-            long head = mm.root().vmaListHead();
-            long second = mm.ram.read64(mm.root().toPhysical(head) + NODE_NEXT);
-            mm.ram.write64(mm.root().toPhysical(second) + NODE_NEXT, head); // second -> first -> second ...
+            long head = mm.root().vmaListHead().value();
+            long second = mm.ram.read64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT);
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(second)).value() + NODE_NEXT, head); // second -> first -> second ...
 
             List<dev.kemu.kernel.mm.Vma> vmas = assertDoesNotThrow(areas::vmas);
             assertEquals(2, vmas.size(), vmas.toString());
@@ -187,15 +187,15 @@ class CorruptedMetadataTest {
         try (MmFixture mm = new MmFixture()) {
             VirtualAreas areas = mm.memory.areas();
             areas.allocate(4096, VmaKind.DEMAND_PAGED, 0).orElseThrow();
-            long head = mm.root().vmaListHead();
-            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0x1234_5678L); // not a direct-map address
-            long kindAt = mm.root().toPhysical(head) + 24;
+            long head = mm.root().vmaListHead().value();
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT, 0x1234_5678L); // not a direct-map address
+            long kindAt = mm.root().toPhysical(VirtAddr.of(head)).value() + 24;
 
             assertEquals(1, assertDoesNotThrow(areas::vmas).size());
             assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x after node V0x%x is not an aligned"
                     + " 40-byte node inside the direct map of RAM", 0x1234_5678L, head)), mm.memory.check().toString());
 
-            mm.ram.write64(mm.root().toPhysical(head) + NODE_NEXT, 0);
+            mm.ram.write64(mm.root().toPhysical(VirtAddr.of(head)).value() + NODE_NEXT, 0);
             mm.ram.write32(kindAt, 77);
             assertEquals(List.of(), assertDoesNotThrow(areas::vmas));
             assertTrue(mm.memory.check().contains(String.format("VMA list: node V0x%x holds kind 77, expected 0..%d",

@@ -4,10 +4,11 @@ import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.KmemCache;
 import dev.kemu.kernel.slab.SlabInfo;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.StopReason;
 import dev.kemu.testing.Guest;
 import dev.kemu.testing.GuestRun;
 import dev.kemu.testing.KemuExtension;
-import dev.kemu.machine.StopReason;
 import dev.kemu.unicorn.X86Reg;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -26,8 +27,8 @@ class GuestCorruptionTest {
     void guestOverwritesCacheDescriptors_slabInfoAndCheckAnswerWithFindings(Guest guest) {
         MmRoot root = guest.machine().memory().root();
         KmemCache kmalloc8 = KmemCache.of(root, root.kmallocFirstCache());
-        GuestRun run = guest.set(X86Reg.RDI, root.toVirtual(kmalloc8.phys() + CacheLayout.CURRENT))
-                .set(X86Reg.RSI, root.toVirtual(root.phys() + 96)) // cache table capacity
+        GuestRun run = guest.set(X86Reg.RDI, root.toVirtual(PhysAddr.of(kmalloc8.phys().value() + CacheLayout.CURRENT)).value())
+                .set(X86Reg.RSI, root.toVirtual(root.phys().plus(96)).value()) // cache table capacity
                 .run("""
                     movabs rax, 0x7ffffffff000
                     mov qword ptr [rdi], rax
@@ -50,7 +51,7 @@ class GuestCorruptionTest {
     void guestOverwritesCurrentSlab_thenKmalloc_stopsTheRunWithAKernelPanicFinding(Guest guest) {
         MmRoot root = guest.machine().memory().root();
         KmemCache kmalloc8 = KmemCache.of(root, root.kmallocFirstCache());
-        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(kmalloc8.phys() + CacheLayout.CURRENT))
+        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(PhysAddr.of(kmalloc8.phys().value() + CacheLayout.CURRENT)).value())
                 .run("""
                     movabs rax, 0x7ffffffff000
                     mov qword ptr [r12], rax
@@ -78,7 +79,7 @@ class GuestCorruptionTest {
     @Test
     void guestOverwritesVmaListHead_thenTouchesDemandPagedPage_stopsWithAKernelPanicFinding(Guest guest) {
         MmRoot root = guest.machine().memory().root();
-        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(root.phys() + 80)) // VMA list head
+        GuestRun run = assertDoesNotThrow(() -> guest.set(X86Reg.R12, root.toVirtual(root.phys().plus(80)).value()) // VMA list head
                 .run("""
                     mov edi, 8192
                     mov esi, 2                    # writable

@@ -3,11 +3,11 @@ package dev.kemu.kernel;
 import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
+import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.KernelMemory;
-import dev.kemu.kernel.mm.PhysicalMemory;
-import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.PhysRange;
+import dev.kemu.kernel.mm.PhysicalMemory;
 import dev.kemu.machine.StopReason;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
@@ -61,19 +61,19 @@ class GuestMemoryServicesTest {
             boot.run();
             List<PhysRange> map = PhysicalMemory.map(boot.services().memory().orElseThrow().root());
             long kernelStart = boot.symbols().address("kernel_phys_start");
-            assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.KERNEL_IMAGE && r.start() == kernelStart), map.toString());
-            assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.BOOT && r.start() == 0x7000), map.toString());
+            assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.KERNEL_IMAGE && r.start().value() == kernelStart), map.toString());
+            assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.BOOT && r.start().value() == 0x7000), map.toString());
             // The live tables are page tables: the kernel's PML4 (CR3) and boot.S's higher-half PD it
             // shares. boot.S's PML4 is dead once the kernel dropped the identity map: kernel image.
             long kernelPml4 = boot.symbols().address("kernel_pml4") - GuestAbi.KERNEL_VMA;
             long bootPd = boot.symbols().address("boot_pd");
             for (long table : new long[]{kernelPml4, bootPd}) {
-                assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.PAGE_TABLE && r.start() <= table
-                        && table < r.end()), "P0x" + Long.toHexString(table) + " typed as a page table: " + map);
+                assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.PAGE_TABLE && r.start().value() <= table
+                        && table < r.end().value()), "P0x" + Long.toHexString(table) + " typed as a page table: " + map);
             }
             long bootPml4 = boot.symbols().address("boot_pml4");
-            assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.KERNEL_IMAGE && r.start() <= bootPml4
-                    && bootPml4 < r.end()), "the unused boot PML4 is plain kernel image: " + map);
+            assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.KERNEL_IMAGE && r.start().value() <= bootPml4
+                    && bootPml4 < r.end().value()), "the unused boot PML4 is plain kernel image: " + map);
             assertTrue(map.stream().anyMatch(r -> r.type() == FrameType.MM_METADATA), map.toString());
         }
     }

@@ -6,6 +6,7 @@ import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.Kmalloc;
 import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.kernel.slab.SlabInfo;
+import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -53,28 +54,28 @@ class KmallocTest {
                         continue;
                     }
                     assertNotEquals(0, address, "16 MiB is enough for this test");
-                    long usable = kmalloc.usableSize(address).orElseThrow();
+                    long usable = kmalloc.usableSize(VirtAddr.of(address)).orElseThrow();
                     assertTrue(usable >= op.size());
                     long alignment = Math.min(Long.highestOneBit(usable), MmLayout.PAGE);
                     assertEquals(0, address % alignment, "kmalloc-" + usable + " alignment");
-                    long phys = mm.root().toPhysical(address);
+                    long phys = mm.root().toPhysical(VirtAddr.of(address)).value();
                     for (Live other : live) {
-                        long otherPhys = mm.root().toPhysical(other.address());
+                        long otherPhys = mm.root().toPhysical(VirtAddr.of(other.address())).value();
                         assertTrue(phys + usable <= otherPhys || otherPhys + other.size() <= phys, "objects overlap");
                     }
                     mm.ram.fill(phys, op.size(), pattern);
                     live.add(new Live(address, op.size(), pattern++));
                 } else if (!live.isEmpty()) {
                     Live freed = live.remove(op.pick() % live.size());
-                    long phys = mm.root().toPhysical(freed.address());
+                    long phys = mm.root().toPhysical(VirtAddr.of(freed.address())).value();
                     for (long i = 0; i < freed.size(); i += 7) {
                         assertEquals(freed.pattern(), (byte) mm.ram.read8(phys + i), "object contents survived");
                     }
-                    assertEquals(FreeResult.FREED, kmalloc.free(freed.address()));
+                    assertEquals(FreeResult.FREED, kmalloc.free(VirtAddr.of(freed.address())));
                 }
             }
             assertEquals(List.of(), mm.memory.check());
-            live.forEach(l -> assertEquals(FreeResult.FREED, kmalloc.free(l.address())));
+            live.forEach(l -> assertEquals(FreeResult.FREED, kmalloc.free(VirtAddr.of(l.address()))));
             SlabAllocator slabs = mm.memory.slabs();
             for (SlabInfo info : slabs.info()) {
                 assertEquals(info.name().equals("vm_area") ? 1 : 0, info.activeObjects(), info.name());
@@ -96,19 +97,19 @@ class KmallocTest {
             long a = kmalloc.allocate(40, false).orElseThrow().value();
             long b = kmalloc.allocate(40, false).orElseThrow().value();
             long big = kmalloc.allocate(10_000, false).orElseThrow().value();
-            assertEquals(FreeResult.FREED, kmalloc.free(b));
+            assertEquals(FreeResult.FREED, kmalloc.free(VirtAddr.of(b)));
             byte[] before = mm.snapshot();
-            assertEquals(FreeResult.DOUBLE_FREE, kmalloc.free(b));
-            assertEquals(FreeResult.NOT_AN_OBJECT, kmalloc.free(a + 8));
-            assertEquals(FreeResult.NOT_BLOCK_START, kmalloc.free(big + 4096));
-            assertEquals(FreeResult.NOT_ALLOCATED, kmalloc.free(0x1234_5678L));
-            assertEquals(FreeResult.NOT_ALLOCATED, kmalloc.free(mm.root().toVirtual(MmFixture.ROOT)));
+            assertEquals(FreeResult.DOUBLE_FREE, kmalloc.free(VirtAddr.of(b)));
+            assertEquals(FreeResult.NOT_AN_OBJECT, kmalloc.free(VirtAddr.of(a + 8)));
+            assertEquals(FreeResult.NOT_BLOCK_START, kmalloc.free(VirtAddr.of(big + 4096)));
+            assertEquals(FreeResult.NOT_ALLOCATED, kmalloc.free(VirtAddr.of(0x1234_5678L)));
+            assertEquals(FreeResult.NOT_ALLOCATED, kmalloc.free(mm.root().toVirtual(PhysAddr.of(MmFixture.ROOT))));
             int cache = mm.memory.slabs().create("things", 40, 8, null).orElseThrow();
             before = mm.snapshot();
-            assertEquals(FreeResult.WRONG_CACHE, mm.memory.slabs().free(cache, a));
+            assertEquals(FreeResult.WRONG_CACHE, mm.memory.slabs().free(cache, VirtAddr.of(a)));
             assertTrue(mm.unchangedSince(before), "rejected frees wrote to guest RAM");
-            assertEquals(FreeResult.FREED, kmalloc.free(big));
-            assertEquals(FreeResult.DOUBLE_FREE, kmalloc.free(big));
+            assertEquals(FreeResult.FREED, kmalloc.free(VirtAddr.of(big)));
+            assertEquals(FreeResult.DOUBLE_FREE, kmalloc.free(VirtAddr.of(big)));
             assertEquals(List.of(), mm.memory.check());
         }
     }
@@ -120,13 +121,13 @@ class KmallocTest {
             int[] constructed = {0};
             int id = slabs.create("task", 200, 64, (ram, phys, virt, size) -> {
                 constructed[0]++;
-                ram.write64(phys + 8, 0xC0FFEE);
+                ram.write64(phys.value() + 8, 0xC0FFEE);
             }).orElseThrow();
             long object = slabs.allocate(id, false).orElseThrow().value();
             assertEquals(0, object % 64);
-            assertEquals(0xC0FFEE, mm.ram.read64(mm.root().toPhysical(object) + 8));
+            assertEquals(0xC0FFEE, mm.ram.read64(mm.root().toPhysical(VirtAddr.of(object)).value() + 8));
             assertEquals(slabs.cache(id).objectsPerSlab(), constructed[0]);
-            assertEquals(FreeResult.FREED, slabs.free(id, object));
+            assertEquals(FreeResult.FREED, slabs.free(id, VirtAddr.of(object)));
             assertEquals(FreeResult.FREED, slabs.destroy(id));
         }
     }
@@ -139,7 +140,7 @@ class KmallocTest {
             int id = slabs.create("inode", 600, 8, null).orElseThrow();
             long object = slabs.allocate(id, true).orElseThrow().value();
             assertEquals(FreeResult.IN_USE, slabs.destroy(id));
-            slabs.free(id, object);
+            slabs.free(id, VirtAddr.of(object));
             assertEquals(FreeResult.FREED, slabs.destroy(id));
             assertTrue(!slabs.isActive(id));
             assertEquals(initial, mm.frameState());
@@ -172,7 +173,7 @@ class KmallocTest {
             }
             assertEquals(Optional.empty(), kmalloc.allocate(64, false));
             assertEquals(Optional.empty(), kmalloc.allocate(1 << 20, false));
-            all.forEach(a -> assertEquals(FreeResult.FREED, kmalloc.free(a)));
+            all.forEach(a -> assertEquals(FreeResult.FREED, kmalloc.free(VirtAddr.of(a))));
             assertTrue(kmalloc.allocate(1 << 20, false).isPresent());
             assertEquals(List.of(), mm.memory.check());
         }

@@ -7,6 +7,7 @@ import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -33,8 +34,8 @@ public final class MmFixture implements AutoCloseable {
 
     public MmFixture(long ramBytes) {
         ram = new GuestRam(arena.allocate(ramBytes, 4096));
-        memory = KernelMemory.initialize(ram, ROOT, List.of(new PhysRange(0x2000, ramBytes, FrameType.FREE)),
-                List.of(), PML4, () -> tlbFlushes++);
+        memory = KernelMemory.initialize(ram, PhysAddr.of(ROOT), List.of(new PhysRange(PhysAddr.of(0x2000), PhysAddr.of(ramBytes), FrameType.FREE)),
+                List.of(), PhysAddr.of(PML4), () -> tlbFlushes++);
     }
 
     public MmRoot root() {

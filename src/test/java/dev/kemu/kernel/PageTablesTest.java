@@ -50,7 +50,7 @@ class PageTablesTest {
         try (MmFixture mm = new MmFixture()) {
             PageTables tables = mm.memory.pageTables();
             List<String> initial = mm.frameState();
-            TreeMap<Long, PageTableChecker.Leaf> before = PageTableChecker.leaves(mm.ram, MmFixture.PML4);
+            TreeMap<VirtAddr, PageTableChecker.Leaf> before = PageTableChecker.leaves(mm.ram, PhysAddr.of(MmFixture.PML4));
             Map<Long, long[]> model = new HashMap<>(); // va -> {pa, size}
             for (Op op : ops) {
                 PageSize size = op.huge() ? PageSize.SIZE_2M : PageSize.SIZE_4K;
@@ -73,12 +73,12 @@ class PageTablesTest {
                         assertTrue(pa.isEmpty());
                     }
                 }
-                TreeMap<Long, PageTableChecker.Leaf> leaves = PageTableChecker.leaves(mm.ram, MmFixture.PML4);
+                TreeMap<VirtAddr, PageTableChecker.Leaf> leaves = PageTableChecker.leaves(mm.ram, PhysAddr.of(MmFixture.PML4));
                 before.keySet().forEach(leaves::remove);
                 assertEquals(model.size(), leaves.size());
                 for (var entry : model.entrySet()) {
-                    PageTableChecker.Leaf leaf = leaves.get(entry.getKey());
-                    assertEquals(entry.getValue()[0], leaf.pa());
+                    PageTableChecker.Leaf leaf = leaves.get(VirtAddr.of(entry.getKey()));
+                    assertEquals(PhysAddr.of(entry.getValue()[0]), leaf.pa());
                     assertEquals(entry.getValue()[1], leaf.size());
                     assertEquals(entry.getValue()[0] + 0x123, tables.translate(VirtAddr.of(entry.getKey() + 0x123)).orElseThrow().value());
                 }
@@ -146,7 +146,7 @@ class PageTablesTest {
     void directMap_coversAllRamWith2MiBPages() {
         try (MmFixture mm = new MmFixture()) {
             for (long pa = 0; pa < MmFixture.RAM; pa += 0x1000 * 97) {
-                assertEquals(pa, mm.memory.pageTables().translate(VirtAddr.of(mm.root().toVirtual(pa))).orElseThrow().value());
+                assertEquals(pa, mm.memory.pageTables().translate(mm.root().toVirtual(PhysAddr.of(pa))).orElseThrow().value());
             }
         }
     }

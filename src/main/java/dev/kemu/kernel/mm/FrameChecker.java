@@ -27,7 +27,7 @@ public final class FrameChecker {
             int code = table.typeCode(pfn);
             if (code >= FrameType.values().length) {
                 problems.add(String.format("frame 0x%x: type byte %d at P0x%x is no frame type (0..%d expected)", pfn,
-                        code, table.base() + pfn * FRAME_ENTRY, FrameType.values().length - 1));
+                        code, table.base().value() + pfn * FRAME_ENTRY, FrameType.values().length - 1));
             }
         }
         if (!problems.isEmpty()) {
@@ -43,24 +43,25 @@ public final class FrameChecker {
     public static List<String> rootProblems(MmRoot root) {
         List<String> problems = new ArrayList<>();
         long size = root.ram().size();
-        if (root.phys() < 0 || root.phys() + ROOT_SIZE > size) {
-            problems.add(String.format("mm root P0x%x is not a page inside RAM", root.phys()));
+        long rootPhys = root.phys().value();
+        if (rootPhys < 0 || rootPhys + ROOT_SIZE > size) {
+            problems.add(String.format("mm root %s is not a page inside RAM", root.phys()));
             return problems;
         }
         if (root.get(ROOT_MAGIC) != MAGIC) {
-            problems.add(String.format("mm root P0x%x: magic 0x%x, expected 0x%x", root.phys(), root.get(ROOT_MAGIC), MAGIC));
+            problems.add(String.format("mm root %s: magic 0x%x, expected 0x%x", root.phys(), root.get(ROOT_MAGIC), MAGIC));
         }
         if (root.ramBytes() != size || root.frameCount() != size / PAGE) {
-            problems.add(String.format("mm root P0x%x: states %d RAM bytes and %d frames, expected %d and %d", root.phys(),
+            problems.add(String.format("mm root %s: states %d RAM bytes and %d frames, expected %d and %d", root.phys(),
                     root.ramBytes(), root.frameCount(), size, size / PAGE));
         }
-        long frameTable = root.frameTable();
+        long frameTable = root.frameTable().value();
         if (frameTable < 0 || frameTable > size - (size / PAGE) * FRAME_ENTRY) {
-            problems.add(String.format("mm root P0x%x: frame table P0x%x does not fit in RAM", root.phys(), frameTable));
+            problems.add(String.format("mm root %s: frame table P0x%x does not fit in RAM", root.phys(), frameTable));
         }
-        long cacheTable = root.cacheTable();
+        long cacheTable = root.cacheTable().value();
         if (cacheTable < 0 || cacheTable >= size) {
-            problems.add(String.format("mm root P0x%x: cache table P0x%x is outside RAM", root.phys(), cacheTable));
+            problems.add(String.format("mm root %s: cache table P0x%x is outside RAM", root.phys(), cacheTable));
         }
         return problems;
     }

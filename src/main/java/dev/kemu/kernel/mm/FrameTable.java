@@ -1,11 +1,12 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
 
 import static dev.kemu.kernel.mm.MmLayout.*;
 
 /** The per-frame entries in guest RAM (layout in {@link MmLayout}), addressed by frame number. */
-public record FrameTable(GuestRam ram, long base, long frames) {
+public record FrameTable(GuestRam ram, PhysAddr base, long frames) {
 
     public static FrameTable of(MmRoot root) {
         return new FrameTable(root.ram(), root.frameTable(), root.frameCount());
@@ -15,7 +16,7 @@ public record FrameTable(GuestRam ram, long base, long frames) {
         if (pfn < 0 || pfn >= frames) {
             throw new KernelPanic(String.format("frame number 0x%x outside the frame table (0x%x frames)", pfn, frames));
         }
-        return base + pfn * FRAME_ENTRY;
+        return base.value() + pfn * FRAME_ENTRY;
     }
 
     public FrameType type(long pfn) {

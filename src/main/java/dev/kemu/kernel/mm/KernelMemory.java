@@ -49,12 +49,13 @@ public final class KernelMemory {
      * from {@code pml4} adopted (typed PAGE_TABLE and counted), the direct map of all RAM at
      * {@link MmLayout#DIRECT_MAP_BASE}, the kmalloc caches and the vmalloc area.
      */
-    public static KernelMemory initialize(GuestRam ram, long rootPhys, List<PhysRange> usable, List<PhysRange> used,
-                                          long pml4, PageTables.TlbFlush tlb) {
+    public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
+                                          PhysAddr pml4Address, PageTables.TlbFlush tlb) {
+        long pml4 = pml4Address.value();
         List<Long> tableFrames = new PageWalker(ram).tables(pml4);
         List<PhysRange> allUsed = new ArrayList<>(used);
         for (long table : tableFrames) {
-            allUsed.add(new PhysRange(table, table + PAGE, FrameType.PAGE_TABLE));
+            allUsed.add(new PhysRange(PhysAddr.of(table), PhysAddr.of(table + PAGE), FrameType.PAGE_TABLE));
         }
         MmRoot root = PhysicalMemory.initialize(ram, rootPhys, usable, allUsed);
         FrameTable frames = FrameTable.of(root);
@@ -80,7 +81,7 @@ public final class KernelMemory {
     }
 
     /** The services over an mm root that is already in guest RAM. */
-    public static KernelMemory attach(GuestRam ram, long rootPhys, PageTables.TlbFlush tlb) {
+    public static KernelMemory attach(GuestRam ram, PhysAddr rootPhys, PageTables.TlbFlush tlb) {
         return new KernelMemory(new MmRoot(ram, rootPhys), tlb);
     }
 

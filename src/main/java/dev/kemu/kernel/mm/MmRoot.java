@@ -1,41 +1,49 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
+
+import java.util.Optional;
 
 import static dev.kemu.kernel.mm.MmLayout.*;
 
-/** Typed access to the mm root page in guest RAM (layout in {@link MmLayout}). */
-public record MmRoot(GuestRam ram, long phys) {
+/**
+ * Typed access to the mm root page at {@code phys} in guest RAM (layout in {@link MmLayout}).
+ * The addresses it returns are what the guest-visible root holds: the kernel reads them back
+ * from guest memory, so a checker must still test them before following one.
+ */
+public record MmRoot(GuestRam ram, PhysAddr phys) {
 
     public void requireValid() {
-        if (ram.read64(phys + ROOT_MAGIC) != MAGIC) {
-            throw new KernelPanic(String.format("mm root at P0x%x has magic 0x%x, expected 0x%x (not initialised?)", phys,
-                    ram.read64(phys + ROOT_MAGIC), MAGIC));
+        if (get(ROOT_MAGIC) != MAGIC) {
+            throw new KernelPanic(String.format("mm root at %s has magic 0x%x, expected 0x%x (not initialised?)", phys,
+                    get(ROOT_MAGIC), MAGIC));
         }
     }
 
     long get(int offset) {
-        return ram.read64(phys + offset);
+        return ram.read64(phys.value() + offset);
     }
 
     void set(int offset, long value) {
-        ram.write64(phys + offset, value);
+        ram.write64(phys.value() + offset, value);
     }
 
     int get32(int offset) {
-        return ram.read32(phys + offset);
+        return ram.read32(phys.value() + offset);
     }
 
     void set32(int offset, int value) {
-        ram.write32(phys + offset, value);
+        ram.write32(phys.value() + offset, value);
     }
 
     public long ramBytes() {
         return get(ROOT_RAM);
     }
 
-    public long frameTable() {
-        return get(ROOT_FRAME_TABLE);
+    public PhysAddr frameTable() {
+        return PhysAddr.of(get(ROOT_FRAME_TABLE));
     }
 
     public long frameCount() {
@@ -46,16 +54,16 @@ public record MmRoot(GuestRam ram, long phys) {
         return get(ROOT_FREE_FRAMES);
     }
 
-    public long directMapBase() {
-        return get(ROOT_HHDM);
+    public VirtAddr directMapBase() {
+        return VirtAddr.of(get(ROOT_HHDM));
     }
 
-    public long pml4() {
-        return get(ROOT_PML4);
+    public PhysAddr pml4() {
+        return PhysAddr.of(get(ROOT_PML4));
     }
 
-    public long cacheTable() {
-        return get(ROOT_CACHE_TABLE);
+    public PhysAddr cacheTable() {
+        return PhysAddr.of(get(ROOT_CACHE_TABLE));
     }
 
     public int cacheCapacity() {
@@ -71,12 +79,12 @@ public record MmRoot(GuestRam ram, long phys) {
     }
 
     /** The range vmalloc and the VMAs own: {@code [vmallocStart, vmallocEnd)}. */
-    public long vmallocStart() {
-        return get(ROOT_VMALLOC_START);
+    public VirtAddr vmallocStart() {
+        return VirtAddr.of(get(ROOT_VMALLOC_START));
     }
 
-    public long vmallocEnd() {
-        return get(ROOT_VMALLOC_END);
+    public VirtAddr vmallocEnd() {
+        return VirtAddr.of(get(ROOT_VMALLOC_END));
     }
 
     /** Id of the internal cache of vm_area nodes. */
@@ -84,9 +92,9 @@ public record MmRoot(GuestRam ram, long phys) {
         return get32(ROOT_VM_AREA_CACHE);
     }
 
-    /** Direct-map address of the first node of the VMA list, 0 = empty. */
-    public long vmaListHead() {
-        return get(ROOT_VMAS);
+    /** Direct-map address of the first node of the VMA list, {@code V0x0} = empty. */
+    public VirtAddr vmaListHead() {
+        return VirtAddr.of(get(ROOT_VMAS));
     }
 
     public void setKmallocFirstCache(int id) {
@@ -102,13 +110,23 @@ public record MmRoot(GuestRam ram, long phys) {
     }
 
     /** Direct-map virtual address of a physical address. */
-    public long toVirtual(long physical) {
-        return directMapBase() + physical;
+    public VirtAddr toVirtual(PhysAddr physical) {
+        return VirtAddr.of(get(ROOT_HHDM) + physical.value());
     }
 
-    /** Physical address behind a direct-map virtual address, or -1 when outside the direct map of RAM. */
-    public long toPhysical(long virtual) {
-        long offset = virtual - directMapBase();
-        return Long.compareUnsigned(offset, ramBytes()) < 0 ? offset : -1;
+    /**
+     * The physical address behind a direct-map address of RAM, or empty when {@code virtual}
+     * is outside it: addresses that come from the guest may point anywhere.
+     */
+    public Optional<PhysAddr> physicalOf(VirtAddr virtual) {
+        long offset = virtual.value() - get(ROOT_HHDM);
+        return Long.compareUnsigned(offset, ramBytes()) < 0 ? Optional.of(PhysAddr.of(offset)) : Optional.empty();
+    }
+
+    /** {@link #physicalOf} for an address the caller knows is in the direct map of RAM. */
+    public PhysAddr toPhysical(VirtAddr virtual) {
+        return physicalOf(virtual).orElseThrow(() -> new IllegalArgumentException(String.format(
+                "%s is not a direct-map address of RAM (the direct map is V0x%x..V0x%x); pass an address kmalloc,"
+                        + " a slab or toVirtual returned", virtual, get(ROOT_HHDM), get(ROOT_HHDM) + ramBytes())));
     }
 }

@@ -2,6 +2,8 @@ package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,8 +15,8 @@ import static dev.kemu.kernel.mm.MmLayout.PAGE;
 
 /** Walks every table reachable from the kernel PML4 and compares it with the frame table. */
 public final class PageTableChecker {
-    /** A leaf mapping: {@code size} bytes at {@code va} to {@code pa}, with the leaf entry's raw bits. */
-    public record Leaf(long va, long pa, long size, long entry) {}
+    /** A leaf mapping: {@code size} bytes at {@code va} to {@code pa}, with the leaf entry. */
+    public record Leaf(VirtAddr va, PhysAddr pa, long size, PageTableEntry entry) {}
 
     private PageTableChecker() {}
 
@@ -22,7 +24,7 @@ public final class PageTableChecker {
         List<String> problems = new ArrayList<>();
         FrameTable frames = FrameTable.of(root);
         Set<Long> reachable = new HashSet<>();
-        visit(root.ram(), root.pml4(), 4, 0, reachable, null, problems);
+        visit(root.ram(), root.pml4().value(), 4, 0, reachable, null, problems);
         int pageTable = FrameType.PAGE_TABLE.ordinal();
         for (long table : reachable) {
             long pfn = table / PAGE;
@@ -43,14 +45,14 @@ public final class PageTableChecker {
     }
 
     /** Every leaf mapping reachable from {@code pml4}, by virtual address. */
-    public static TreeMap<Long, Leaf> leaves(GuestRam ram, long pml4) {
-        TreeMap<Long, Leaf> leaves = new TreeMap<>(Long::compareUnsigned);
-        visit(ram, pml4, 4, 0, new HashSet<>(), leaves, new ArrayList<>());
+    public static TreeMap<VirtAddr, Leaf> leaves(GuestRam ram, PhysAddr pml4) {
+        TreeMap<VirtAddr, Leaf> leaves = new TreeMap<>();
+        visit(ram, pml4.value(), 4, 0, new HashSet<>(), leaves, new ArrayList<>());
         return leaves;
     }
 
     private static void visit(GuestRam ram, long table, int level, long vaBase, Set<Long> tables,
-                              TreeMap<Long, Leaf> leaves, List<String> problems) {
+                              TreeMap<VirtAddr, Leaf> leaves, List<String> problems) {
         if (table < 0 || table + PAGE > ram.size()) {
             // Entries hold guest-written addresses: one may point anywhere.
             problems.add(String.format("a level-%d entry for V0x%x points at table P0x%x, outside RAM", level + 1, vaBase,
@@ -72,8 +74,8 @@ public final class PageTableChecker {
             }
             if (level == 1 || (entry.huge() && level <= 3)) {
                 if (leaves != null) {
-                    long pa = level == 1 ? entry.address().value() : entry.hugeFrame(span).value();
-                    leaves.put(va, new Leaf(va, pa, span, entry.raw()));
+                    PhysAddr pa = level == 1 ? entry.address() : entry.hugeFrame(span);
+                    leaves.put(VirtAddr.of(va), new Leaf(VirtAddr.of(va), pa, span, entry));
                 }
             } else {
                 visit(ram, entry.address().value(), level - 1, va, tables, leaves, problems);

@@ -35,11 +35,11 @@ public final class PageTables {
     private final long pml4;
     private final TlbFlush tlb;
 
-    public PageTables(BuddyAllocator buddy, long pml4, TlbFlush tlb) {
+    public PageTables(BuddyAllocator buddy, PhysAddr pml4, TlbFlush tlb) {
         this.buddy = buddy;
         this.frames = buddy.frames();
         this.ram = frames.ram();
-        this.pml4 = pml4;
+        this.pml4 = pml4.value();
         this.tlb = tlb;
     }
 

@@ -1,13 +1,15 @@
 package dev.kemu.kernel.mm;
 
+import dev.kemu.machine.PhysAddr;
+
 /** Physical range {@code [start, end)} with a frame type. */
-public record PhysRange(long start, long end, FrameType type) {
+public record PhysRange(PhysAddr start, PhysAddr end, FrameType type) {
     public long frames() {
-        return (end - start) / MmLayout.PAGE;
+        return (end.value() - start.value()) / MmLayout.PAGE;
     }
 
     @Override
     public String toString() {
-        return String.format("P0x%09x-P0x%09x %-13s %6d frames", start, end, type.label(), frames());
+        return String.format("P0x%09x-P0x%09x %-13s %6d frames", start.value(), end.value(), type.label(), frames());
     }
 }

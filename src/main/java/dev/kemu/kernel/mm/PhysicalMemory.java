@@ -1,6 +1,7 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,10 +23,11 @@ public final class PhysicalMemory {
      * @param usable frames the firmware says are RAM
      * @param used   ranges already in use (kernel image, boot data, page tables), with their type
      */
-    public static MmRoot initialize(GuestRam ram, long rootPhys, List<PhysRange> usable, List<PhysRange> used) {
-        if ((rootPhys & (PAGE - 1)) != 0) {
-            throw new IllegalArgumentException("mm root must be page aligned: " + Long.toHexString(rootPhys));
+    public static MmRoot initialize(GuestRam ram, PhysAddr rootAddress, List<PhysRange> usable, List<PhysRange> used) {
+        if (!rootAddress.isPageAligned()) {
+            throw new IllegalArgumentException("mm root " + rootAddress + " is not page aligned; place it on a 4 KiB boundary");
         }
+        long rootPhys = rootAddress.value();
         long frames = ram.size() / PAGE;
         long tableBytes = roundUp(frames * FRAME_ENTRY);
         long cacheTable = rootPhys + ROOT_SIZE + tableBytes;
@@ -34,7 +36,7 @@ public final class PhysicalMemory {
             throw new IllegalArgumentException("guest RAM too small for the memory manager's metadata");
         }
         ram.fill(rootPhys, metadataEnd - rootPhys, (byte) 0);
-        MmRoot root = new MmRoot(ram, rootPhys);
+        MmRoot root = new MmRoot(ram, rootAddress);
         root.set(ROOT_MAGIC, MAGIC);
         root.set(ROOT_RAM, ram.size());
         root.set(ROOT_FRAME_TABLE, rootPhys + ROOT_SIZE);
@@ -54,15 +56,15 @@ public final class PhysicalMemory {
         }
         for (PhysRange range : usable) {
             // Only whole frames inside the range are usable.
-            for (long pfn = (range.start() + PAGE - 1) / PAGE; pfn < Math.min(frames, range.end() / PAGE); pfn++) {
+            for (long pfn = (range.start().value() + PAGE - 1) / PAGE; pfn < Math.min(frames, range.end().value() / PAGE); pfn++) {
                 table.setType(pfn, FrameType.FREE);
             }
         }
         table.setType(0, FrameType.RESERVED); // the null page is never handed out
         List<PhysRange> allUsed = new ArrayList<>(used);
-        allUsed.add(new PhysRange(rootPhys, metadataEnd, FrameType.MM_METADATA));
+        allUsed.add(new PhysRange(PhysAddr.of(rootPhys), PhysAddr.of(metadataEnd), FrameType.MM_METADATA));
         for (PhysRange range : allUsed) {
-            for (long pfn = range.start() / PAGE; pfn < Math.min(frames, (range.end() + PAGE - 1) / PAGE); pfn++) {
+            for (long pfn = range.start().value() / PAGE; pfn < Math.min(frames, (range.end().value() + PAGE - 1) / PAGE); pfn++) {
                 table.setType(pfn, range.type());
             }
         }
@@ -112,7 +114,7 @@ public final class PhysicalMemory {
         for (long pfn = 1; pfn <= table.frames(); pfn++) {
             FrameType type = pfn < table.frames() ? table.type(pfn) : null;
             if (type != current) {
-                ranges.add(new PhysRange(start * PAGE, pfn * PAGE, current));
+                ranges.add(new PhysRange(PhysAddr.of(start * PAGE), PhysAddr.of(pfn * PAGE), current));
                 start = pfn;
                 current = type;
             }

@@ -2,6 +2,7 @@ package dev.kemu.kernel.mm;
 
 import dev.kemu.kernel.slab.SlabAllocator;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
 
 import java.util.List;
@@ -207,7 +208,7 @@ public final class VirtualAreas {
     }
 
     private void freeNode(long node) {
-        FreeResult result = slabs.free(root.get32(ROOT_VM_AREA_CACHE), node);
+        FreeResult result = slabs.free(root.get32(ROOT_VM_AREA_CACHE), VirtAddr.of(node));
         if (result != FreeResult.FREED) {
             throw new KernelPanic("vm_area node V0x" + Long.toHexString(node) + " could not be freed: " + result.reason());
         }
@@ -236,7 +237,7 @@ public final class VirtualAreas {
     }
 
     private long phys(long node) {
-        long p = root.toPhysical(node);
+        long p = root.physicalOf(VirtAddr.of(node)).map(PhysAddr::value).orElse(-1L);
         if (p < 0 || (p & 7) != 0 || p + NODE_SIZE > ram.size()) {
             throw new KernelPanic("vm_area node V0x" + Long.toHexString(node)
                     + " is not an aligned 40-byte node inside the direct map of RAM");

@@ -1,6 +1,8 @@
 package dev.kemu.kernel.mm;
 
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -43,7 +45,7 @@ public final class VmaChecker {
                         nodes.size()));
                 break;
             }
-            long p = root.toPhysical(node);
+            long p = root.physicalOf(VirtAddr.of(node)).map(PhysAddr::value).orElse(-1L);
             if (p < 0 || (p & 7) != 0 || p + NODE_SIZE > ram.size()) {
                 String where = prev == 0 ? "head" : String.format("after node V0x%x", prev);
                 problems.add(String.format("%s list: node V0x%x %s is not an aligned %d-byte node inside the direct map"
@@ -66,7 +68,7 @@ public final class VmaChecker {
     /** Each node a page-aligned, non-empty range inside the vmalloc range, sorted, not overlapping, of the list's kind. */
     private static void checkList(MmRoot root, Walked walked, String list, List<String> problems) {
         problems.addAll(walked.problems());
-        long low = root.vmallocStart(), high = root.vmallocEnd();
+        long low = root.vmallocStart().value(), high = root.vmallocEnd().value();
         Vma previous = null;
         for (Vma vma : walked.nodes()) {
             long start = vma.start().value(), end = vma.end().value();

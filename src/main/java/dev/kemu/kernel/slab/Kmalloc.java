@@ -68,21 +68,24 @@ public final class Kmalloc {
         if (order > MmLayout.MAX_ORDER) {
             return Optional.empty();
         }
-        return buddy.allocate(order, FrameType.HEAP, zero).map(phys -> VirtAddr.of(root.toVirtual(phys.value())));
+        return buddy.allocate(order, FrameType.HEAP, zero).map(root::toVirtual);
     }
 
-    public FreeResult free(long address) {
-        if (address == 0 || address == ZERO_SIZE_PTR) {
+    /** kfree: frees what {@link #allocate} returned; anything but FREED left everything untouched. */
+    public FreeResult free(VirtAddr address) {
+        if (address.value() == 0 || address.value() == ZERO_SIZE_PTR) {
             return FreeResult.FREED;
         }
-        long phys = root.toPhysical(address);
+        long phys = slabs.physicalOrNone(address.value());
         if (phys < 0) {
             return FreeResult.NOT_ALLOCATED;
         }
         FrameType type = buddy.frames().type(phys / PAGE);
         return switch (type) {
-            case SLAB -> isKmallocCache(slabs.ownerId(phys)) ? slabs.free(slabs.ownerId(phys), address)
-                    : FreeResult.WRONG_CACHE;
+            case SLAB -> {
+                int owner = slabs.ownerId(phys);
+                yield isKmallocCache(owner) ? slabs.free(owner, address) : FreeResult.WRONG_CACHE;
+            }
             case HEAP -> buddy.free(PhysAddr.of(phys), FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;
             case PAGE_TABLE, VMALLOC, ALLOCATED -> FreeResult.WRONG_TYPE;
@@ -101,16 +104,17 @@ public final class Kmalloc {
     }
 
     /** Usable size of the allocation at {@code address} (its size class or whole pages), or empty if it is none. */
-    public OptionalLong usableSize(long address) {
-        long phys = root.toPhysical(address);
-        if (phys < 0) {
+    public OptionalLong usableSize(VirtAddr address) {
+        Optional<PhysAddr> behind = root.physicalOf(address);
+        if (behind.isEmpty()) {
             return OptionalLong.empty();
         }
-        FrameType type = buddy.frames().type(phys / PAGE);
+        PhysAddr phys = behind.get();
+        FrameType type = buddy.frames().type(phys.value() / PAGE);
         if (type == FrameType.SLAB) {
-            int owner = slabs.ownerId(phys);
+            int owner = slabs.ownerId(phys.value());
             return isKmallocCache(owner) ? OptionalLong.of(slabs.cache(owner).objectSize()) : OptionalLong.empty();
         }
-        return type == FrameType.HEAP ? OptionalLong.of(PAGE << buddy.orderAt(PhysAddr.of(phys))) : OptionalLong.empty();
+        return type == FrameType.HEAP ? OptionalLong.of(PAGE << buddy.orderAt(phys)) : OptionalLong.empty();
     }
 }

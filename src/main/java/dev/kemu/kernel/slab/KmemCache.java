@@ -2,17 +2,22 @@ package dev.kemu.kernel.slab;
 
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
 
 import static dev.kemu.kernel.slab.CacheLayout.*;
 
-/** Typed access to one kmem_cache descriptor in guest RAM. */
-public record KmemCache(GuestRam ram, long phys, int id) {
+/**
+ * Typed access to one kmem_cache descriptor in guest RAM, at physical address {@code phys}.
+ * The slab addresses it hands out ({@link #current}, {@link #listHead}) are raw physical
+ * addresses, as {@link SlabHeader} takes them: both sit on the kmalloc/kfree hot path.
+ */
+public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
 
     public static KmemCache of(MmRoot root, int id) {
         if (id < 0 || id >= root.cacheCapacity()) {
             throw new IndexOutOfBoundsException("cache id " + id);
         }
-        return new KmemCache(root.ram(), root.cacheTable() + (long) id * SIZE, id);
+        return new KmemCache(root.ram(), root.cacheTable().plus((long) id * SIZE), id);
     }
 
     /**
@@ -20,7 +25,7 @@ public record KmemCache(GuestRam ram, long phys, int id) {
      * never past the end of RAM (the root is guest memory and may be overwritten).
      */
     public static int describable(MmRoot root) {
-        long table = root.cacheTable();
+        long table = root.cacheTable().value();
         long size = root.ram().size();
         if (table < 0 || table >= size) {
             return 0;
@@ -29,64 +34,64 @@ public record KmemCache(GuestRam ram, long phys, int id) {
     }
 
     public boolean active() {
-        return (ram.read32(phys + FLAGS) & FLAG_ACTIVE) != 0;
+        return (ram.read32(phys.value() + FLAGS) & FLAG_ACTIVE) != 0;
     }
 
     public String name() {
-        return ram.readCString(phys + NAME, NAME_MAX + 1);
+        return ram.readCString(phys.value() + NAME, NAME_MAX + 1);
     }
 
     public int objectSize() {
-        return ram.read32(phys + OBJECT_SIZE);
+        return ram.read32(phys.value() + OBJECT_SIZE);
     }
 
     public int align() {
-        return ram.read32(phys + ALIGN);
+        return ram.read32(phys.value() + ALIGN);
     }
 
     public int stride() {
-        return ram.read32(phys + STRIDE);
+        return ram.read32(phys.value() + STRIDE);
     }
 
     public int objectsPerSlab() {
-        return ram.read32(phys + PER_SLAB);
+        return ram.read32(phys.value() + PER_SLAB);
     }
 
     public int slabOrder() {
-        return ram.read32(phys + ORDER);
+        return ram.read32(phys.value() + ORDER);
     }
 
     public int firstObject() {
-        return ram.read32(phys + FIRST_OBJECT);
+        return ram.read32(phys.value() + FIRST_OBJECT);
     }
 
     public int ctor() {
-        return ram.read32(phys + CTOR);
+        return ram.read32(phys.value() + CTOR);
     }
 
     public long listHead(int list) {
-        return ram.read64(phys + CacheLayout.listHead(list));
+        return ram.read64(phys.value() + CacheLayout.listHead(list));
     }
 
     public int listCount(int list) {
-        return ram.read32(phys + CacheLayout.listCount(list));
+        return ram.read32(phys.value() + CacheLayout.listCount(list));
     }
 
     public long activeObjects() {
-        return ram.read64(phys + ACTIVE);
+        return ram.read64(phys.value() + ACTIVE);
     }
 
     public long totalObjects() {
-        return ram.read64(phys + TOTAL);
+        return ram.read64(phys.value() + TOTAL);
     }
 
     /** The slab allocations come from first, 0 = none. */
     public long current() {
-        return ram.read64(phys + CURRENT);
+        return ram.read64(phys.value() + CURRENT);
     }
 
     void setCurrent(long slab) {
-        ram.write64(phys + CURRENT, slab);
+        ram.write64(phys.value() + CURRENT, slab);
     }
 
     public int slabs() {
@@ -94,10 +99,10 @@ public record KmemCache(GuestRam ram, long phys, int id) {
     }
 
     void addActive(long delta) {
-        ram.write64(phys + ACTIVE, activeObjects() + delta);
+        ram.write64(phys.value() + ACTIVE, activeObjects() + delta);
     }
 
     void addTotal(long delta) {
-        ram.write64(phys + TOTAL, totalObjects() + delta);
+        ram.write64(phys.value() + TOTAL, totalObjects() + delta);
     }
 }

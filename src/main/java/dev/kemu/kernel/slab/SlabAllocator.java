@@ -38,6 +38,9 @@ public final class SlabAllocator {
     private final SlabHeader header;
     private final List<ObjectConstructor> constructors = new ArrayList<>();
     private final int emptyLimit;
+    /** The direct map of RAM, fixed when the memory manager is set up: objects convert without a boxed address. */
+    private final long directMapBase;
+    private final long ramBytes;
 
     public SlabAllocator(MmRoot root, BuddyAllocator buddy) {
         this.root = root;
@@ -46,6 +49,8 @@ public final class SlabAllocator {
         this.frames = buddy.frames();
         this.header = new SlabHeader(ram);
         this.emptyLimit = root.emptySlabLimit();
+        this.directMapBase = root.directMapBase().value();
+        this.ramBytes = root.ramBytes();
         constructors.add(null); // id 0 = no constructor
     }
 
@@ -74,20 +79,20 @@ public final class SlabAllocator {
             order++;
             objects = objectsFor(order, stride, alignment);
         }
-        KmemCache cache = KmemCache.of(root, id);
-        ram.fill(cache.phys(), SIZE, (byte) 0);
+        long descriptor = KmemCache.of(root, id).phys().value();
+        ram.fill(descriptor, SIZE, (byte) 0);
         byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
-        ram.write(cache.phys() + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
-        ram.write32(cache.phys() + OBJECT_SIZE, objectSize);
-        ram.write32(cache.phys() + ALIGN, alignment);
-        ram.write32(cache.phys() + STRIDE, stride);
-        ram.write32(cache.phys() + PER_SLAB, objects);
-        ram.write32(cache.phys() + ORDER, order);
-        ram.write32(cache.phys() + FIRST_OBJECT, headerSize(objects, alignment));
-        ram.write32(cache.phys() + FLAGS, FLAG_ACTIVE);
+        ram.write(descriptor + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
+        ram.write32(descriptor + OBJECT_SIZE, objectSize);
+        ram.write32(descriptor + ALIGN, alignment);
+        ram.write32(descriptor + STRIDE, stride);
+        ram.write32(descriptor + PER_SLAB, objects);
+        ram.write32(descriptor + ORDER, order);
+        ram.write32(descriptor + FIRST_OBJECT, headerSize(objects, alignment));
+        ram.write32(descriptor + FLAGS, FLAG_ACTIVE);
         if (constructor != null) {
             constructors.add(constructor);
-            ram.write32(cache.phys() + CTOR, constructors.size() - 1);
+            ram.write32(descriptor + CTOR, constructors.size() - 1);
         }
         return Optional.of(id);
     }
@@ -151,7 +156,7 @@ public final class SlabAllocator {
             throw new KernelPanic(String.format("cache %s: freelist of slab P0x%x holds V0x%x, not an object of that slab",
                     cache.name(), slab, object));
         }
-        long objectPhys = root.toPhysical(object);
+        long objectPhys = physicalOrNone(object);
         header.setFreelist(slab, ram.read64(objectPhys));
         header.setAllocated(slab, index, true);
         header.setInuse(slab, header.inuse(slab) + 1);
@@ -191,9 +196,10 @@ public final class SlabAllocator {
     }
 
     /** Frees {@code object} into cache {@code id}; anything but FREED left everything untouched. */
-    public FreeResult free(int id, long object) {
+    public FreeResult free(int id, VirtAddr address) {
         KmemCache cache = cache(id);
-        long objectPhys = root.toPhysical(object);
+        long object = address.value();
+        long objectPhys = physicalOrNone(object);
         if (objectPhys < 0) {
             return FreeResult.NOT_ALLOCATED;
         }
@@ -242,7 +248,7 @@ public final class SlabAllocator {
 
     /** Index of {@code object} (direct-map address) in {@code slab}, or -1 when it is not the start of one of its objects. */
     private int objectIndex(KmemCache cache, long slab, long object) {
-        long objectPhys = root.toPhysical(object);
+        long objectPhys = physicalOrNone(object);
         long offset = objectPhys - slab - cache.firstObject();
         int stride = cache.stride();
         if (objectPhys < 0 || offset < 0 || stride <= 0 || offset % stride != 0 || offset / stride >= cache.objectsPerSlab()
@@ -250,6 +256,12 @@ public final class SlabAllocator {
             return -1;
         }
         return (int) (offset / stride);
+    }
+
+    /** {@link MmRoot#physicalOf} as a raw address, -1 outside the direct map: kmalloc and kfree's hot path. */
+    long physicalOrNone(long object) {
+        long offset = object - directMapBase;
+        return Long.compareUnsigned(offset, ramBytes) < 0 ? offset : -1;
     }
 
     /**
@@ -311,7 +323,7 @@ public final class SlabAllocator {
             return FreeResult.IN_USE;
         }
         shrink(id);
-        ram.fill(cache.phys(), SIZE, (byte) 0);
+        ram.fill(cache.phys().value(), SIZE, (byte) 0);
         return FreeResult.FREED;
     }
 
@@ -345,12 +357,13 @@ public final class SlabAllocator {
         long first = slab + cache.firstObject();
         ObjectConstructor ctor = constructor(cache);
         for (int i = objects - 1; i >= 0; i--) {
-            long objectPhys = first + (long) i * cache.stride();
+            PhysAddr objectPhys = PhysAddr.of(first + (long) i * cache.stride());
+            VirtAddr object = root.toVirtual(objectPhys);
             if (ctor != null) {
-                ctor.construct(ram, objectPhys, root.toVirtual(objectPhys), cache.objectSize());
+                ctor.construct(ram, objectPhys, object, cache.objectSize());
             }
-            ram.write64(objectPhys, header.freelist(slab));
-            header.setFreelist(slab, root.toVirtual(objectPhys));
+            ram.write64(objectPhys.value(), header.freelist(slab));
+            header.setFreelist(slab, object.value());
         }
         cache.addTotal(objects);
         return slab;
@@ -360,7 +373,7 @@ public final class SlabAllocator {
     private ObjectConstructor constructor(KmemCache cache) {
         int id = cache.ctor();
         if (id < 0 || id >= constructors.size()) {
-            throw new KernelPanic(String.format("cache %s: descriptor at P0x%x names constructor %d, only 0..%d exist",
+            throw new KernelPanic(String.format("cache %s: descriptor at %s names constructor %d, only 0..%d exist",
                     cache.name(), cache.phys(), id, constructors.size() - 1));
         }
         return constructors.get(id);
@@ -394,8 +407,8 @@ public final class SlabAllocator {
         if (head != 0) {
             header.setPrev(head, slab);
         }
-        ram.write64(cache.phys() + CacheLayout.listHead(list), slab);
-        ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) + 1);
+        ram.write64(cache.phys().value() + CacheLayout.listHead(list), slab);
+        ram.write32(cache.phys().value() + CacheLayout.listCount(list), cache.listCount(list) + 1);
         header.setList(slab, list);
     }
 
@@ -416,14 +429,14 @@ public final class SlabAllocator {
             requireSlab(cache, next, "next link of slab P0x" + Long.toHexString(slab) + ",");
         }
         if (prev == 0) {
-            ram.write64(cache.phys() + CacheLayout.listHead(list), next);
+            ram.write64(cache.phys().value() + CacheLayout.listHead(list), next);
         } else {
             header.setNext(prev, next);
         }
         if (next != 0) {
             header.setPrev(next, prev);
         }
-        ram.write32(cache.phys() + CacheLayout.listCount(list), cache.listCount(list) - 1);
+        ram.write32(cache.phys().value() + CacheLayout.listCount(list), cache.listCount(list) - 1);
         header.setList(slab, -1);
     }
 }

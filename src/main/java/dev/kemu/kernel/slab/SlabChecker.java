@@ -4,6 +4,8 @@ import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.GuestRam;
+import dev.kemu.machine.PhysAddr;
+import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -48,7 +50,7 @@ public final class SlabChecker {
                 && objects > 0 && cache.firstObject() >= SlabHeader.bytesFor(objects)
                 && cache.firstObject() + (long) objects * stride <= slabBytes;
         if (!sound) {
-            problems.add(String.format("cache %d (%s) descriptor at P0x%x: order %d, stride %d, %d objects from +%d do not"
+            problems.add(String.format("cache %d (%s) descriptor at %s: order %d, stride %d, %d objects from +%d do not"
                             + " fit a slab of at most %d frames", cache.id(), cache.name(), cache.phys(), cache.slabOrder(),
                     stride, objects, cache.firstObject(), 1 << SlabAllocator.MAX_SLAB_ORDER));
         }
@@ -151,7 +153,7 @@ public final class SlabChecker {
         SlabHeader header = new SlabHeader(ram);
         Set<Integer> free = new HashSet<>();
         for (long object = header.freelist(slab); object != 0; ) {
-            long phys = root.toPhysical(object);
+            long phys = root.physicalOf(VirtAddr.of(object)).map(PhysAddr::value).orElse(-1L);
             long offset = phys - slab - cache.firstObject();
             if (phys < 0 || offset < 0 || offset % cache.stride() != 0 || offset / cache.stride() >= objects) {
                 problems.add(where + String.format(": freelist holds V0x%x, not an object of this slab", object));

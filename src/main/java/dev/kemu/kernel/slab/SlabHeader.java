@@ -4,8 +4,15 @@ import dev.kemu.machine.GuestRam;
 
 /**
  * Named accessors for the header at the start of every slab (Linux's {@code get_freepointer}
- * idea: no caller adds raw offsets to a slab address). Stateless apart from guest RAM, so the
- * kmalloc/kfree hot paths pass the slab's physical address and allocate nothing.
+ * idea: no caller adds raw offsets to a slab address). Stateless apart from guest RAM.
+ *
+ * <p>The one place in {@code kernel.slab} where addresses stay raw {@code long}s on purpose:
+ * the accessors take the slab's physical address, and {@link #freelist}/{@link #next}/{@link #prev}
+ * hold what the guest-visible header holds, a direct-map address or a physical one as the
+ * layout below says. Every kmalloc and kfree makes about ten of these calls on its hot path,
+ * so they take and return the plain value the layout stores. Their callers ({@link SlabAllocator},
+ * {@link SlabChecker}) keep these values inside method bodies; {@link SlabAllocator} and
+ * {@link Kmalloc} take and return {@code PhysAddr}/{@code VirtAddr} at their public methods.
  *
  * <pre>
  * slab header (at the start of the slab's first frame; physical addresses)

@@ -115,7 +115,7 @@ class ModulesTest {
                         ram.read32(entry + MultibootLayout.MOD_CMDLINE)), 256));
                 assertEquals(0, ram.read32(entry + MultibootLayout.MOD_RESERVED));
                 List<PhysRange> kept = MultibootMemoryMap.read(ram, info).bootPages();
-                assertTrue(kept.stream().anyMatch(r -> r.start() <= start && r.end() >= end),
+                assertTrue(kept.stream().anyMatch(r -> r.start().value() <= start && r.end().value() >= end),
                         "module " + i + " kept from the frame allocator: " + kept);
                 previousEnd = end;
             }

@@ -80,7 +80,7 @@ class HostileCorpusTest {
                 repro("freeing the live vm_area node, then reserving twice, neither loops nor corrupts", d -> {
                     long va = d.call(HC_VMA_RESERVE, 4096, PageTableEntry.WRITABLE);
                     assertFalse(isError(va));
-                    long node = d.memory().root().vmaListHead();
+                    long node = d.memory().root().vmaListHead().value();
                     assertEquals(EPERM, d.call(HC_CACHE_FREE, d.memory().root().vmAreaCache(), node));
                     assertEquals(EINVAL, d.call(HC_KFREE, node), "kfree of a vm_area node");
                     assertFalse(isError(d.call(HC_VMA_RESERVE, 4096, 0)));
@@ -171,9 +171,9 @@ class HostileCorpusTest {
         return Map.of(
                 "vm_area_cache", root::vmAreaCache,
                 "kmalloc_cache", root::kmallocFirstCache,
-                "vma_list_head", root::vmaListHead,
-                "pml4", root::pml4,
-                "direct_map", root::directMapBase,
+                "vma_list_head", () -> root.vmaListHead().value(),
+                "pml4", () -> root.pml4().value(),
+                "direct_map", () -> root.directMapBase().value(),
                 "boot_pd", () -> d.machine().boot().symbols().address("boot_pd"));
     }
 

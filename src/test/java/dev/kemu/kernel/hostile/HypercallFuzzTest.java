@@ -7,6 +7,7 @@ import dev.kemu.kernel.GuestAbi;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.PageTableEntry;
+import dev.kemu.machine.VirtAddr;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -155,7 +156,7 @@ class HypercallFuzzTest {
             case ADDRESS -> switch (pick % 6) {
                 case 0, 1, 2 -> earlier;
                 case 3 -> good.get(pick % good.size());
-                case 4 -> (pick & 1) == 0 ? earlier & -TWO_MIB : root.vmaListHead();
+                case 4 -> (pick & 1) == 0 ? earlier & -TWO_MIB : root.vmaListHead().value();
                 default -> (pick / 6) % 512 * TWO_MIB; // the identity map, 2 MiB at a time
             };
             case CACHE_ID -> pick % 3 == 0 ? root.kmallocFirstCache() + (pick / 3) % 9
@@ -184,20 +185,20 @@ class HypercallFuzzTest {
         return switch (pick % 9) {
             case 0 -> root.vmAreaCache();
             case 1 -> root.kmallocFirstCache() + (pick / 9) % 9;
-            case 2 -> root.vmaListHead();
-            case 3 -> root.toVirtual(root.phys());
-            case 4 -> root.toVirtual(root.cacheTable());
-            case 5 -> root.toVirtual(root.frameTable());
-            case 6 -> root.pml4();
-            case 7 -> root.toVirtual(root.pml4());
-            default -> root.toVirtual(root.phys() + 72); // the free-area list head's own address
+            case 2 -> root.vmaListHead().value();
+            case 3 -> root.toVirtual(root.phys()).value();
+            case 4 -> root.toVirtual(root.cacheTable()).value();
+            case 5 -> root.toVirtual(root.frameTable()).value();
+            case 6 -> root.pml4().value();
+            case 7 -> root.toVirtual(root.pml4()).value();
+            default -> root.toVirtual(root.phys().plus(72)).value(); // the free-area list head's own address
         };
     }
 
     /** A kmalloc'd C string, so that HC_CACHE_CREATE sometimes gets a valid name. */
     private static long nameBuffer(HypercallDriver d) {
         long buffer = d.call(HC_KMALLOC, 32, ALLOC_ZERO);
-        d.machine().machine().ram().write(d.memory().root().toPhysical(buffer), "fuzz\0".getBytes(StandardCharsets.US_ASCII));
+        d.machine().machine().ram().write(d.memory().root().toPhysical(VirtAddr.of(buffer)).value(), "fuzz\0".getBytes(StandardCharsets.US_ASCII));
         return buffer;
     }
 

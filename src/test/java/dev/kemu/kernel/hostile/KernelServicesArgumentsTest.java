@@ -2,6 +2,7 @@ package dev.kemu.kernel.hostile;
 
 import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
+import dev.kemu.machine.VirtAddr;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -82,7 +83,7 @@ class KernelServicesArgumentsTest {
     /** Creates a cache named {@code name} (the name written into a kmalloc'd buffer) and returns its id. */
     private static long guestCache(String name) {
         long buffer = driver.call(HC_KMALLOC, 32, ALLOC_ZERO);
-        driver.machine().machine().ram().write(driver.memory().root().toPhysical(buffer),
+        driver.machine().machine().ram().write(driver.memory().root().toPhysical(VirtAddr.of(buffer)).value(),
                 (name + "\0").getBytes(StandardCharsets.US_ASCII));
         long id = driver.call(HC_CACHE_CREATE, buffer, 48, 16, 0);
         assertFalse(HostileCorpusTest.isError(id), "cache id " + id);

@@ -146,8 +146,8 @@ class VirtualMemoryModelTest {
             case ReserveOp(int pages, int flags) -> {
                 long start = d.call(HC_VMA_RESERVE, pages * PAGE, FLAGS[flags]);
                 long end = start + pages * PAGE;
-                assertTrue(start % PAGE == 0 && Long.compareUnsigned(start, d.memory().root().vmallocStart()) >= 0
-                        && Long.compareUnsigned(end, d.memory().root().vmallocEnd()) <= 0, op + " gave 0x" + Long.toHexString(start));
+                assertTrue(start % PAGE == 0 && Long.compareUnsigned(start, d.memory().root().vmallocStart().value()) >= 0
+                        && Long.compareUnsigned(end, d.memory().root().vmallocEnd().value()) <= 0, op + " gave 0x" + Long.toHexString(start));
                 vmas.forEach((other, area) -> assertTrue(Long.compareUnsigned(end, other) <= 0
                         || Long.compareUnsigned(start, area.end()) >= 0, op + " overlaps the VMA at 0x" + Long.toHexString(other)));
                 vmas.put(start, new Area(end, FLAGS[flags], new TreeMap<>()));
