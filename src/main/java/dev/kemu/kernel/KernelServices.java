@@ -176,8 +176,8 @@ public final class KernelServices {
         while (moved) {
             moved = false;
             for (PhysRange range : boot) {
-                if (range.start() < root + (1 << 20) && range.end() > root) {
-                    root = (range.end() + MmLayout.PAGE - 1) & -MmLayout.PAGE;
+                if (range.start().value() < root + (1 << 20) && range.end().value() > root) {
+                    root = (range.end().value() + MmLayout.PAGE - 1) & -MmLayout.PAGE;
                     moved = true;
                 }
             }

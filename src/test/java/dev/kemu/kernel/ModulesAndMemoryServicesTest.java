@@ -36,7 +36,7 @@ class ModulesAndMemoryServicesTest {
             long entry = Integer.toUnsignedLong(ram.read32(info + MultibootLayout.MBI_MODS_ADDR));
             long start = Integer.toUnsignedLong(ram.read32(entry + MultibootLayout.MOD_START));
             assertArrayEquals(content, ram.read(start, content.length), "the module's bytes are untouched");
-            long root = boot.services().memory().orElseThrow().root().phys();
+            long root = boot.services().memory().orElseThrow().root().phys().value();
             assertTrue(root >= start + content.length, String.format("mm root P0x%x overlaps the module at P0x%x", root, start));
             assertTrue(boot.services().memory().orElseThrow().check().isEmpty());
         }
