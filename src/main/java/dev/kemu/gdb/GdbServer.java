@@ -43,17 +43,18 @@ public final class GdbServer implements AutoCloseable {
      */
     public Optional<Integer> serve(KernelBoot boot, long firstInstruction, Optional<Long> waitFor, PrintWriter messages)
             throws IOException {
-        GdbStub stub = new GdbStub(boot, firstInstruction);
-        waitFor.ifPresent(stub::runTo);
-        messages.printf("kemu: waiting for gdb on 127.0.0.1:%d (in gdb: target remote :%d)%n", port(), port());
-        messages.flush();
-        try (Socket client = socket.accept()) {
-            client.setTcpNoDelay(true);
-            messages.printf("kemu: gdb connected from %s%n", client.getRemoteSocketAddress());
+        try (GdbStub stub = new GdbStub(boot, firstInstruction)) {
+            waitFor.ifPresent(stub::runTo);
+            messages.printf("kemu: waiting for gdb on 127.0.0.1:%d (in gdb: target remote :%d)%n", port(), port());
             messages.flush();
-            stub.serve(client.getInputStream(), client.getOutputStream());
+            try (Socket client = socket.accept()) {
+                client.setTcpNoDelay(true);
+                messages.printf("kemu: gdb connected from %s%n", client.getRemoteSocketAddress());
+                messages.flush();
+                stub.serve(client.getInputStream(), client.getOutputStream());
+            }
+            return stub.exitStatus();
         }
-        return stub.exitStatus();
     }
 
     @Override

@@ -19,7 +19,7 @@ import java.util.Optional;
  * watchpoints without patching the guest, Ctrl-C, and kemu's monitor commands. Every packet gets
  * an answer; a malformed one an error reply ({@code E01}), an unknown one the empty reply.
  */
-public final class GdbStub {
+public final class GdbStub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GdbStub.class);
     private static final String SUPPORTED = "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;"
             + "vContSupported+;QStartNoAckMode+;ReverseStep+;ReverseContinue+";
@@ -29,6 +29,7 @@ public final class GdbStub {
     private final TargetDescription target = new TargetDescription();
     private final RunControl control;
     private final MonitorCommands monitor;
+    private final java.util.Optional<Machine.Subscription> kernelMode;
     private StopEvent lastStop = StopEvent.signal(StopEvent.SIGTRAP, "");
     private dev.kemu.machine.RegisterBlock plainBlock;
     private long[] plainValues;
@@ -39,8 +40,16 @@ public final class GdbStub {
         this.machine = boot.machine();
         this.control = new RunControl(machine, boot.faults(), firstInstruction);
         this.monitor = new MonitorCommands(boot, control);
-        boot.symbols().find("kmain").ifPresent(kmain -> machine.onInstructionAt(kmain.address(),
+        this.kernelMode = boot.symbols().find("kmain").map(kmain -> machine.onInstructionAt(kmain.address(),
                 machine::rememberKernelMode));
+    }
+
+    /** Ends the session's hold on the machine: hooks, checkpoints and snapshots go. */
+    @Override
+    public void close() {
+        kernelMode.ifPresent(Machine.Subscription::close);
+        monitor.close();
+        control.close();
     }
 
     /** Runs the guest until it first reaches {@code address} (for {@code --gdb-wait=SYMBOL}). */
@@ -140,6 +149,9 @@ public final class GdbStub {
         }
         if (text.startsWith("vCont;")) {
             String action = text.substring(6).split("[;:]")[0];
+            if (action.isEmpty()) {
+                throw new MalformedPacketException("vCont without an action");
+            }
             return switch (action.charAt(0)) {
                 case 's', 'S' -> Optional.of(control.step());
                 case 'c', 'C' -> Optional.of(control.resume());
@@ -158,6 +170,9 @@ public final class GdbStub {
     }
 
     private String reply(String text) {
+        if (text.isEmpty()) {
+            return "";
+        }
         if (text.equals("?")) {
             return lastStop.reply();
         }
@@ -222,8 +237,12 @@ public final class GdbStub {
             throw new MalformedPacketException("qXfer range '" + parts[1] + "': expected OFFSET,LENGTH");
         }
         String xml = target.xml();
-        int offset = (int) Math.min(RspPackets.number(range[0]), xml.length());
-        int length = (int) Math.min(RspPackets.number(range[1]), xml.length() - offset);
+        long requestedOffset = RspPackets.number(range[0]), requestedLength = RspPackets.number(range[1]);
+        if (requestedOffset < 0 || requestedLength < 0) {
+            throw new MalformedPacketException("qXfer range '" + parts[1] + "' is out of range");
+        }
+        int offset = (int) Math.min(requestedOffset, xml.length());
+        int length = (int) Math.min(requestedLength, xml.length() - offset);
         return (offset + length >= xml.length() ? "l" : "m") + xml.substring(offset, offset + length);
     }
 

@@ -159,13 +159,19 @@ final class MonitorCommands {
         return String.format("snapshot '%s' taken at RIP %s%n", name, boot.symbols().symbolize(cpu.rip()));
     }
 
+    /** Frees the snapshots taken with {@code monitor snapshot}. */
+    void close() {
+        snapshots.values().forEach(Snapshot::close);
+        snapshots.clear();
+    }
+
     private String restore(String name) {
         Snapshot snapshot = snapshots.get(name);
         if (snapshot == null) {
             throw new IllegalArgumentException("no snapshot named '" + name + "' (taken: " + snapshots.keySet() + ")");
         }
         long pages = snapshot.restore();
-        control.guestEdited();
+        control.restored();
         return String.format("restored '%s' (%d pages copied); RIP %s; gdb's register cache is stale: run `flushregs`%n",
                 name, pages, boot.symbols().symbolize(machine.cpu().rip()));
     }

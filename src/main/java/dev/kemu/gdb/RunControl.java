@@ -33,7 +33,11 @@ final class RunControl implements AutoCloseable {
     /** A moment found while recording: a breakpoint or watchpoint hit, and where to stop for it. */
     record Hit(long time, String reason) {}
 
+    /** The widest single data access (an AVX-512 store), for matching accesses that start below a range. */
+    private static final int MAX_ACCESS = 64;
+
     private final Machine machine;
+    private final TrapRouter traps;
     private final Map<Long, Machine.Subscription> breakpoints = new LinkedHashMap<>();
     private final List<Watchpoint> watchpoints = new ArrayList<>();
     private final Machine.Subscription counting;
@@ -62,8 +66,9 @@ final class RunControl implements AutoCloseable {
 
     RunControl(Machine machine, TrapRouter traps, long firstInstruction) {
         this.machine = machine;
+        this.traps = traps;
         machine.setRegister(X86Reg.RIP, firstInstruction);
-        traps.interceptUnresolved(this::stopsAt);
+        traps.interceptUnresolved(this::stopsAt, this::replaying);
         this.counting = machine.onEachInstruction(this::onInstruction);
         this.timeline = new Timeline(machine, 0);
     }
@@ -71,6 +76,10 @@ final class RunControl implements AutoCloseable {
     private void onInstruction(long rip) {
         now++;
         lastInstruction = rip;
+        if (mode == Mode.FORWARD && watchHit != null) {
+            cancel("watchpoint"); // the access happened in the previous instruction
+            return;
+        }
         if (now > stopAt) {
             // Stopping here, with the hook every instruction already has, costs nothing extra: an
             // instruction count given to uc_emu_start would add a hook and drop all translated code.
@@ -81,9 +90,7 @@ final class RunControl implements AutoCloseable {
         if (mode != Mode.FORWARD) {
             return;
         }
-        if (watchHit != null) {
-            cancel("watchpoint"); // the access happened in the previous instruction
-        } else if (interruptRequested && !stepping) {
+        if (interruptRequested && !stepping) {
             cancel("interrupted by the debugger");
         }
     }
@@ -99,12 +106,21 @@ final class RunControl implements AutoCloseable {
         if (mode != Mode.FORWARD) {
             return false; // a replay takes the path the first run took, which let it through
         }
+        if (isTrap(exception)) {
+            return false; // int3, into, int n: RIP is already past the instruction, so stopping would skip it
+        }
         if (passing != null && passing.vector() == exception.vector() && passing.rip() == exception.rip()) {
             passing = null;
             return false;
         }
         heldFault = exception;
         return true;
+    }
+
+    /** Software interrupts and trap-type exceptions, reported with the RIP after their instruction. */
+    private static boolean isTrap(CpuException exception) {
+        return exception.vector() >= 32 || exception.is(ExceptionVector.BP) || exception.is(ExceptionVector.OF)
+                || exception.is(ExceptionVector.DB);
     }
 
     long rip() {
@@ -152,6 +168,14 @@ final class RunControl implements AutoCloseable {
     /** The debugger wrote registers or memory: what came before can no longer be replayed. */
     void guestEdited() {
         timeline.restartAt(now);
+    }
+
+    /** The machine was put back to an earlier state ({@code monitor restore}): the stop state of now is gone. */
+    void restored() {
+        heldFault = null;
+        halted = false;
+        exited = false;
+        guestEdited();
     }
 
     private void onBreakpoint(long address) {
@@ -202,7 +226,7 @@ final class RunControl implements AutoCloseable {
             while (true) {
                 long target = singleStep ? now + 1 : timeline.nextCheckpointAfter(now);
                 RunResult result = runTo(target);
-                if (reachedTarget) {
+                if (reachedTarget && watchHit == null) {
                     timeline.reached(now);
                     if (!singleStep) {
                         continue; // a checkpoint's pause, not a stop
@@ -234,8 +258,10 @@ final class RunControl implements AutoCloseable {
             running = false;
             stopAt = Long.MAX_VALUE;
         }
-        if (cancelled || result.reason() == StopReason.UNHANDLED_EXCEPTION) {
-            now--; // counted when its hook ran, but it did not execute (it runs again on the next start)
+        // Counted when its hook ran, but it did not execute (it runs again on the next start). A fault
+        // on fetching an instruction comes before that instruction's hook: nothing was counted for it.
+        if (cancelled || result.reason() == StopReason.UNHANDLED_EXCEPTION && lastInstruction == result.cpu().rip()) {
+            now--;
         }
         return result;
     }
@@ -333,9 +359,13 @@ final class RunControl implements AutoCloseable {
             for (long checkpoint : timeline.before(present)) {
                 writes.clear();
                 now = timeline.restoreAtOrBefore(checkpoint);
-                try (Machine.Subscription hook = machine.onMemoryAccess(physical, physical + length - 1, false, true,
-                        (write, address, size, value) -> writes.add(new LastWrite(now, lastInstruction, address, size,
-                                machine.ram().contains(address, size) ? readValue(address, size) : 0, value)))) {
+                try (Machine.Subscription hook = machine.onMemoryAccess(Math.max(0, physical - MAX_ACCESS + 1),
+                        physical + length - 1, false, true, (write, address, size, value) -> {
+                            if (address + size > physical) {
+                                writes.add(new LastWrite(now, lastInstruction, address, size,
+                                        machine.ram().contains(address, size) ? readValue(address, size) : 0, value));
+                            }
+                        })) {
                     mode = Mode.REPLAY;
                     replayTo(end);
                 } finally {
@@ -375,9 +405,16 @@ final class RunControl implements AutoCloseable {
                 long physical = machine.physical(va);
                 if (physical >= 0) {
                     long virtualBase = va - physical;
-                    hooks.add(machine.onMemoryAccess(physical, physical + (end - va) - 1,
+                    long first = physical, last = physical + (end - va) - 1;
+                    // Unicorn matches an access by its first byte: start early enough for a wide store
+                    // that begins below the range and reaches into it, then keep only overlapping ones.
+                    hooks.add(machine.onMemoryAccess(Math.max(0, first - MAX_ACCESS + 1), last,
                             watchpoint.kind() != Watchpoint.Kind.WRITE, watchpoint.kind() != Watchpoint.Kind.READ,
-                            (write, address, size, value) -> onWatched(watchpoint, write, virtualBase + address)));
+                            (write, address, size, value) -> {
+                                if (address + size > first) {
+                                    onWatched(watchpoint, write, virtualBase + Math.max(address, first));
+                                }
+                            }));
                 }
                 va = end;
             }
@@ -449,9 +486,13 @@ final class RunControl implements AutoCloseable {
         return StopEvent.SIGSEGV;
     }
 
+    /** Removes every hook of the session and frees its checkpoints; the machine runs at full speed again. */
     @Override
     public void close() {
+        breakpoints.values().forEach(Machine.Subscription::close);
+        breakpoints.clear();
         counting.close();
         timeline.close();
+        traps.interceptUnresolved(exception -> false);
     }
 }

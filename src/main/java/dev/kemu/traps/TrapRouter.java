@@ -45,6 +45,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     private long demandPagedFaults;
     /** A debugger that stops the guest at a fault before the policy acts on it (gdb stub); none by default. */
     private Predicate<CpuException> debugger = exception -> false;
+    private BooleanSupplier replaying = () -> false;
     private TripleFault tripleFault;
     /** The double-fault rules end any chain within four steps; this only guards against a modelling error. */
     private static final int MAX_NESTED_DELIVERIES = 8;
@@ -91,7 +92,17 @@ public final class TrapRouter implements Machine.ExceptionHandler {
      * report), so the user can look and then continue into the guest's handler.
      */
     public void interceptUnresolved(Predicate<CpuException> stopHere) {
+        interceptUnresolved(stopHere, () -> false);
+    }
+
+    /**
+     * As {@link #interceptUnresolved(Predicate)}; while {@code replaying} answers true (the debugger
+     * executes its recorded history again) faults are routed as before but neither reported nor counted
+     * a second time.
+     */
+    public void interceptUnresolved(Predicate<CpuException> stopHere, BooleanSupplier replaying) {
         this.debugger = stopHere;
+        this.replaying = replaying;
     }
 
     /** Forgets the reports and counts (the test harness calls this between tests). */
@@ -103,14 +114,15 @@ public final class TrapRouter implements Machine.ExceptionHandler {
 
     @Override
     public ExceptionOutcome onException(Machine machine, CpuException exception) {
+        boolean again = replaying.getAsBoolean();
         if (resolvedByKernel(exception)) {
-            demandPagedFaults++;
+            demandPagedFaults += again ? 0 : 1;
             machine.finishException();
             traced(exception, "demand-paged");
             return ExceptionOutcome.RESUME;
         }
         // Past the cap, faults are only counted: a guest faulting in a loop must not pay for reports.
-        FaultReport report = faults.hasRoom()
+        FaultReport report = faults.hasRoom() && !again
                 ? analyzer.analyze(exception) : null;
         if (debugger.test(exception)) {
             return stop(exception, report, "stopped for the debugger before delivery");
@@ -184,14 +196,20 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     }
 
     private ExceptionOutcome resume(Machine machine, CpuException exception, FaultReport report, String outcome) {
-        faults.keep(report == null ? null : report.withOutcome(outcome));
+        keep(report, outcome);
         machine.finishException();
         traced(exception, outcome);
         return ExceptionOutcome.RESUME;
     }
 
+    private void keep(FaultReport report, String outcome) {
+        if (!replaying.getAsBoolean()) { // a replayed fault was reported when it first happened
+            faults.keep(report == null ? null : report.withOutcome(outcome));
+        }
+    }
+
     private ExceptionOutcome stop(CpuException exception, FaultReport report, String outcome) {
-        faults.keep(report == null ? null : report.withOutcome(outcome));
+        keep(report, outcome);
         traced(exception, outcome);
         return ExceptionOutcome.STOP;
     }
