@@ -103,6 +103,7 @@ fi
 
 say "gdb: kemu's stub against QEMU's (stepi, breakpoint hits), interleaved"
 bench/gdb.sh "$OUT" "$KERNEL" "$OUT/kernel32.elf" || say "the gdb figures failed (see above); they are left out"
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.gdb.ReverseStepCost "$OUT/gdb.txt" || say "the reverse-stepi figure failed (see above)"
 
 say "writing BENCHMARKS.md"
 { uname -srm; lscpu | sed -n 's/^Model name: *//p'; nproc; free -h | awk '/Mem:/ { print $2 }'; } > "$OUT/machine.txt"

@@ -131,6 +131,11 @@ public final class BenchmarkReport {
 
         gdbRow("gdb `stepi` round trip (same gdb, same kernel; bench/gdb.sh)", "stepi");
         gdbRow("gdb `continue` to a breakpoint hit (`break say`, kmain's console routine)", "hit");
+        Figure reverse = plain.get("gdb_reverse_stepi_ms");
+        if (reverse != null) {
+            row("gdb `reverse-stepi` after 1 M instructions (restore a checkpoint, execute up to 100,000 again)", reverse,
+                    "ms", null, "none (kemu's own goal: interactive)", Double.NaN, "<= 100 ms", reverse.median <= 100, "");
+        }
 
         int[] dirty = {2, 16, 256};
         double[] goals = {2, 10, 150};
