@@ -69,7 +69,8 @@ public final class GdbStub implements AutoCloseable {
 
     /** Serves one debugger until it detaches, kills the session or disconnects. */
     public void serve(InputStream in, OutputStream out) throws IOException {
-        try (RspChannel channel = new RspChannel(in, out, control::interrupt)) {
+        try (RspChannel channel = new RspChannel(in, out)) {
+            control.pollInterruptsWith(channel::interruptWaiting);
             while (true) {
                 RspChannel.Incoming incoming = channel.next();
                 if (incoming instanceof RspChannel.Closed closed) {

@@ -38,7 +38,10 @@ final class RunControl implements AutoCloseable {
 
     private final Machine machine;
     private final TrapRouter traps;
-    private final Map<Long, Machine.Subscription> breakpoints = new LinkedHashMap<>();
+    /** One code hook per address ever used: gdb removes and re-inserts every breakpoint at each stop,
+     * and adding or removing a Unicorn hook drops all translated code, so removal only deactivates. */
+    private final Map<Long, Machine.Subscription> breakpointHooks = new LinkedHashMap<>();
+    private final java.util.Set<Long> breakpoints = new java.util.HashSet<>();
     private final List<Watchpoint> watchpoints = new ArrayList<>();
     private final Machine.Subscription counting;
     private final Timeline timeline;
@@ -48,8 +51,10 @@ final class RunControl implements AutoCloseable {
     private Watchpoint watchHit;
     private long watchHitAddress;
     private final List<Hit> recorded = new ArrayList<>();
-    private volatile boolean running;
     private volatile boolean interruptRequested;
+    /** Instructions between two looks at the connection for a Ctrl-C (a system call each). */
+    private static final int POLL_INTERVAL = 1 << 14;
+    private java.util.function.BooleanSupplier interruptWaiting = () -> false;
     /** Instructions executed since the session began. */
     private long now;
     private long lastInstruction;
@@ -89,6 +94,9 @@ final class RunControl implements AutoCloseable {
         }
         if (mode != Mode.FORWARD) {
             return;
+        }
+        if ((now & (POLL_INTERVAL - 1)) == 0 && !stepping && interruptWaiting.getAsBoolean()) {
+            interruptRequested = true;
         }
         if (interruptRequested && !stepping) {
             cancel("interrupted by the debugger");
@@ -136,18 +144,16 @@ final class RunControl implements AutoCloseable {
     }
 
     boolean hasBreakpoint(long address) {
-        return breakpoints.containsKey(address);
+        return breakpoints.contains(address);
     }
 
     void insertBreakpoint(long address) {
-        breakpoints.computeIfAbsent(address, at -> machine.onInstructionAt(at, () -> onBreakpoint(at)));
+        breakpointHooks.computeIfAbsent(address, at -> machine.onInstructionAt(at, () -> onBreakpoint(at)));
+        breakpoints.add(address);
     }
 
     void removeBreakpoint(long address) {
-        Machine.Subscription hook = breakpoints.remove(address);
-        if (hook != null) {
-            hook.close();
-        }
+        breakpoints.remove(address);
     }
 
     void insertWatchpoint(Watchpoint watchpoint) {
@@ -160,7 +166,12 @@ final class RunControl implements AutoCloseable {
         watchpoints.remove(watchpoint);
     }
 
-    /** From the connection's reader thread: a Ctrl-C, honoured at the next instruction. */
+    /** How a run learns of a Ctrl-C: polled every {@link #POLL_INTERVAL} instructions. */
+    void pollInterruptsWith(java.util.function.BooleanSupplier interruptWaiting) {
+        this.interruptWaiting = interruptWaiting;
+    }
+
+    /** A Ctrl-C, honoured at the next instruction. */
     void interrupt() {
         interruptRequested = true;
     }
@@ -179,6 +190,9 @@ final class RunControl implements AutoCloseable {
     }
 
     private void onBreakpoint(long address) {
+        if (!breakpoints.contains(address)) {
+            return;
+        }
         if (mode == Mode.RECORDING) {
             recorded.add(new Hit(now - 1, "swbreak:;"));
         } else if (mode == Mode.FORWARD && !stepping) {
@@ -194,12 +208,12 @@ final class RunControl implements AutoCloseable {
 
     /** Runs until something stops the guest; first steps off a breakpoint at the current instruction. */
     StopEvent resume() {
-        if (breakpoints.containsKey(rip())) {
+        if (breakpoints.contains(rip())) {
             StopEvent first = forward(true);
             if (!first.plainStep()) {
                 return first;
             }
-            if (breakpoints.containsKey(rip())) {
+            if (breakpoints.contains(rip())) {
                 return StopEvent.withReason(StopEvent.SIGTRAP, "swbreak:;", "");
             }
         }
@@ -250,12 +264,10 @@ final class RunControl implements AutoCloseable {
         cancelled = false;
         reachedTarget = false;
         stopAt = target;
-        running = true;
         RunResult result;
         try {
             result = machine.run(rip(), RunLimits.UNCOUNTED);
         } finally {
-            running = false;
             stopAt = Long.MAX_VALUE;
         }
         // Counted when its hook ran, but it did not execute (it runs again on the next start). A fault
@@ -489,7 +501,8 @@ final class RunControl implements AutoCloseable {
     /** Removes every hook of the session and frees its checkpoints; the machine runs at full speed again. */
     @Override
     public void close() {
-        breakpoints.values().forEach(Machine.Subscription::close);
+        breakpointHooks.values().forEach(Machine.Subscription::close);
+        breakpointHooks.clear();
         breakpoints.clear();
         counting.close();
         timeline.close();
