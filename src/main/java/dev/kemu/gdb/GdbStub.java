@@ -336,7 +336,7 @@ public final class GdbStub implements AutoCloseable {
         switch (type) {
             case 0, 1 -> {
                 if (insert) {
-                    control.insertBreakpoint(address);
+                    control.insertBreakpoint(address, type == 1);
                 } else {
                     control.removeBreakpoint(address);
                 }

@@ -42,6 +42,8 @@ final class RunControl implements AutoCloseable {
      * and adding or removing a Unicorn hook drops all translated code, so removal only deactivates. */
     private final Map<Long, Machine.Subscription> breakpointHooks = new LinkedHashMap<>();
     private final java.util.Set<Long> breakpoints = new java.util.HashSet<>();
+    /** The breakpoints gdb asked for as hardware ones (Z1): their hits are reported as {@code hwbreak}. */
+    private final java.util.Set<Long> hardware = new java.util.HashSet<>();
     private final List<Watchpoint> watchpoints = new ArrayList<>();
     private final Machine.Subscription counting;
     private final Timeline timeline;
@@ -148,12 +150,27 @@ final class RunControl implements AutoCloseable {
     }
 
     void insertBreakpoint(long address) {
+        insertBreakpoint(address, false);
+    }
+
+    /** A breakpoint; {@code hardwareKind} only changes how a hit is reported (both are code hooks). */
+    void insertBreakpoint(long address, boolean hardwareKind) {
         breakpointHooks.computeIfAbsent(address, at -> machine.onInstructionAt(at, () -> onBreakpoint(at)));
         breakpoints.add(address);
+        if (hardwareKind) {
+            hardware.add(address);
+        } else {
+            hardware.remove(address);
+        }
     }
 
     void removeBreakpoint(long address) {
         breakpoints.remove(address);
+        hardware.remove(address);
+    }
+
+    private String hitReason(long address) {
+        return hardware.contains(address) ? "hwbreak:;" : "swbreak:;";
     }
 
     void insertWatchpoint(Watchpoint watchpoint) {
@@ -194,7 +211,7 @@ final class RunControl implements AutoCloseable {
             return;
         }
         if (mode == Mode.RECORDING) {
-            recorded.add(new Hit(now - 1, "swbreak:;"));
+            recorded.add(new Hit(now - 1, hitReason(address)));
         } else if (mode == Mode.FORWARD && !stepping) {
             breakpointHit = address;
             cancel("breakpoint");
@@ -214,7 +231,7 @@ final class RunControl implements AutoCloseable {
                 return first;
             }
             if (breakpoints.contains(rip())) {
-                return StopEvent.withReason(StopEvent.SIGTRAP, "swbreak:;", "");
+                return StopEvent.withReason(StopEvent.SIGTRAP, hitReason(rip()), "");
             }
         }
         return forward(false);
@@ -456,7 +473,7 @@ final class RunControl implements AutoCloseable {
         }
         return switch (result.reason()) {
             case BUDGET_EXHAUSTED, REACHED_END -> StopEvent.signal(StopEvent.SIGTRAP, "");
-            case HOST_REQUEST -> breakpointHit != null ? StopEvent.withReason(StopEvent.SIGTRAP, "swbreak:;", "")
+            case HOST_REQUEST -> breakpointHit != null ? StopEvent.withReason(StopEvent.SIGTRAP, hitReason(breakpointHit), "")
                     : StopEvent.signal(cancelled ? StopEvent.SIGINT : StopEvent.SIGTRAP, "");
             case UNHANDLED_EXCEPTION -> {
                 if (heldFault == null) { // let through, and the fault policy stopped it (no handler, triple fault)

@@ -42,6 +42,19 @@ class GdbProtocolTest {
     }
 
     @Test
+    void hardwareBreakpoint_isReportedAsHwbreak_andSoftwareAsSwbreak() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            long entry = stub.boot().symbols().address("long_mode_entry");
+            long kmain = stub.boot().symbols().address("kmain");
+            assertEquals("OK", gdb.request("Z1," + Long.toHexString(entry) + ",1"));
+            assertEquals("OK", gdb.request("Z0," + Long.toHexString(kmain) + ",1"));
+            assertTrue(gdb.request("c").contains("hwbreak:"), "stopped at long_mode_entry by the Z1 breakpoint");
+            assertTrue(gdb.request("c").contains("swbreak:"), "stopped at kmain by the Z0 breakpoint");
+        }
+    }
+
+    @Test
     void memory_readsThroughThePageTables_andAnUnmappedAddressIsAnError() throws Exception {
         try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
              RspTestClient gdb = new RspTestClient(stub.port())) {
