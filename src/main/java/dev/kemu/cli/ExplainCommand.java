@@ -4,6 +4,7 @@ import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.debug.FaultAnalyzer;
 import dev.kemu.debug.FaultReport;
+import dev.kemu.elf.AddressExpression;
 import dev.kemu.elf.ImageSections;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

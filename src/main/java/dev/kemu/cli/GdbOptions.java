@@ -1,6 +1,7 @@
 package dev.kemu.cli;
 
 import dev.kemu.boot.KernelBoot;
+import dev.kemu.elf.AddressExpression;
 import dev.kemu.gdb.GdbServer;
 import picocli.CommandLine.Option;
 
@@ -17,7 +18,7 @@ final class GdbOptions {
     Integer port;
 
     @Option(names = "--gdb-wait", paramLabel = "SYMBOL",
-            description = "With --gdb: run to SYMBOL (e.g. kmain) before waiting for gdb.")
+            description = "With --gdb: run to SYMBOL (e.g. kmain, kmain+0x10 or an address) before waiting for gdb.")
     String waitSymbol;
 
     boolean requested() {
@@ -28,9 +29,13 @@ final class GdbOptions {
     int serve(BootArguments arguments, PrintWriter messages) {
         try (KernelBoot boot = new KernelBoot(arguments.images(), arguments.options());
              GdbServer server = new GdbServer(port == null ? GdbServer.DEFAULT_PORT : port)) {
-            Optional<Long> waitFor = Optional.ofNullable(waitSymbol).map(symbol -> boot.symbols().find(symbol)
-                    .orElseThrow(() -> arguments.usage("--gdb-wait=" + symbol + ": the kernel has no symbol '" + symbol
-                            + "'")).address());
+            Optional<Long> waitFor = Optional.ofNullable(waitSymbol).map(symbol -> {
+                try {
+                    return AddressExpression.parse(symbol).resolve(boot.symbols(), "the kernel");
+                } catch (IllegalArgumentException e) {
+                    throw arguments.usage("--gdb-wait=" + symbol + ": " + e.getMessage());
+                }
+            });
             boot.console().echoTo(b -> {
                 System.out.write(b);
                 if (b == '\n') {

@@ -3,7 +3,7 @@ package dev.kemu.gdb;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.debug.FaultReport;
 import dev.kemu.debug.MemoryReport;
-import dev.kemu.elf.Symbol;
+import dev.kemu.elf.AddressExpression;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.Snapshot;
@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 
 /** gdb's {@code monitor ...} commands: kemu's views of the machine, as text for gdb's console. */
 final class MonitorCommands {
@@ -72,21 +71,9 @@ final class MonitorCommands {
         return words[index];
     }
 
-    /** A number (0x hex or decimal), a symbol, or SYMBOL+OFFSET. */
+    /** A number (0x hex or decimal), a symbol, or SYMBOL+OFFSET (see {@link AddressExpression}). */
     long address(String text) {
-        String t = text.replace("_", "").toLowerCase(Locale.ROOT);
-        try {
-            return t.startsWith("0x") ? Long.parseUnsignedLong(t.substring(2), 16) : Long.parseUnsignedLong(t);
-        } catch (NumberFormatException notANumber) {
-            int plus = text.indexOf('+');
-            String name = plus < 0 ? text : text.substring(0, plus);
-            Optional<Symbol> symbol = boot.symbols().find(name);
-            if (symbol.isEmpty()) {
-                throw new IllegalArgumentException("'" + text + "' is neither an address (0x... or decimal) nor a "
-                        + "symbol of the kernel or the firmware");
-            }
-            return symbol.get().address() + (plus < 0 ? 0 : address(text.substring(plus + 1)));
-        }
+        return AddressExpression.parse(text).resolve(boot.symbols(), "the kernel or the firmware");
     }
 
     private String explain(String what) {

@@ -1,6 +1,4 @@
-package dev.kemu.cli;
-
-import dev.kemu.elf.SymbolTable;
+package dev.kemu.elf;
 
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -9,8 +7,8 @@ import java.util.OptionalLong;
  * An address as a user writes it: hex ({@code 0xffffffff80100000}), decimal, a symbol ({@code kmain})
  * or a symbol with an offset ({@code kmain+0x10}, {@code kmain+16}).
  */
-record AddressExpression(String text, Optional<String> symbol, long offset) {
-    static AddressExpression parse(String text) {
+public record AddressExpression(String text, Optional<String> symbol, long offset) {
+    public static AddressExpression parse(String text) {
         String t = text.strip().replace("_", "");
         OptionalLong number = number(t);
         if (number.isPresent()) {
@@ -34,7 +32,7 @@ record AddressExpression(String text, Optional<String> symbol, long offset) {
     }
 
     /** The address in {@code symbols}; an error naming the symbol when the kernel has none by that name. */
-    long resolve(SymbolTable symbols, String imageName) {
+    public long resolve(SymbolTable symbols, String imageName) {
         if (symbol.isEmpty()) {
             return offset;
         }
