@@ -63,12 +63,9 @@ public final class BootObserver implements AutoCloseable {
         this.listener = listener;
         this.controlRegisters = machine.registers(X86Reg.CR0, X86Reg.CR3, X86Reg.CR4);
         codeHooks.add(machine.onInstructionAt(landmarks.firmwareHandoff(), this::onHandoff));
-        landmarks.kmain().ifPresent(kmain -> {
+        for (long kmain : landmarks.kmainAddresses()) { // two for an ELF32 of a 64-bit kernel (see ElfImage)
             codeHooks.add(machine.onInstructionAt(kmain, this::onKmain));
-            if (kmain >= 0x8000_0000L && kmain <= 0xffff_ffffL) { // see ElfImage: an ELF32 of a 64-bit kernel
-                codeHooks.add(machine.onInstructionAt(kmain | 0xffff_ffff_0000_0000L, this::onKmain));
-            }
-        });
+        }
     }
 
     private void onHandoff() {

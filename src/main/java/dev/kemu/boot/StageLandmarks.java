@@ -13,7 +13,8 @@ import java.util.OptionalLong;
  * handoff instruction (kemu's own firmware always has it), where the kernel's higher half starts,
  * and its C-style entry ({@code kmain}, {@code kernel_main} or {@code main}) if it has one.
  */
-public record StageLandmarks(long firmwareHandoff, long higherHalf, OptionalLong kmain, Optional<String> kmainName) {
+public record StageLandmarks(long firmwareHandoff, long higherHalf, OptionalLong kmain, Optional<String> kmainName,
+                             List<Long> kmainAddresses) {
     /** The start of the canonical upper half, for kernels whose ELF does not show a VMA base. */
     public static final long UPPER_HALF = 0xffff_8000_0000_0000L;
     static final List<String> KMAIN_NAMES = List.of("kmain", "kernel_main", "main");
@@ -24,7 +25,8 @@ public record StageLandmarks(long firmwareHandoff, long higherHalf, OptionalLong
                 firmware.path() + ": kemu's firmware has no symbol '" + HANDOFF + "'; rebuild it from kernel-asm/firmware.S"));
         Optional<Symbol> kmain = KMAIN_NAMES.stream().flatMap(name -> kernel.symbols().find(name).stream()).findFirst();
         return new StageLandmarks(handoff, higherHalf(kernel.segments()),
-                kmain.map(s -> OptionalLong.of(s.address())).orElse(OptionalLong.empty()), kmain.map(Symbol::name));
+                kmain.map(s -> OptionalLong.of(s.address())).orElse(OptionalLong.empty()), kmain.map(Symbol::name),
+                kmain.map(s -> kernel.symbols().addressesOf(s.name())).orElse(List.of()));
     }
 
     /**

@@ -38,6 +38,14 @@ public final class SymbolTable {
         return Optional.ofNullable(byName.get(name));
     }
 
+    /**
+     * Every address {@code name} stands for, lowest first: one, or two for an ELF32 symbol above 2 GiB
+     * (its sign-extended alias, where a 64-bit kernel converted to ELF32 runs it; see ElfImage).
+     */
+    public List<Long> addressesOf(String name) {
+        return byAddress.stream().filter(s -> s.name().equals(name)).map(Symbol::address).toList();
+    }
+
     /** The address of {@code name}, or an exception naming what is missing. */
     public long address(String name) {
         return find(name).orElseThrow(() -> new ElfFormatException("symbol '" + name + "' not found")).address();
