@@ -31,8 +31,9 @@ public final class GdbStub implements AutoCloseable {
     private final MonitorCommands monitor;
     private final java.util.Optional<Machine.Subscription> kernelMode;
     private StopEvent lastStop = StopEvent.signal(StopEvent.SIGTRAP, "");
-    private dev.kemu.machine.RegisterBlock plainBlock;
-    private long[] plainValues;
+    /** The plain registers of the layout, read with one native call for the {@code g} packet. */
+    private final dev.kemu.machine.RegisterBlock plainBlock;
+    private final long[] plainValues;
 
     /** Ready to debug {@code boot} from {@code firstInstruction}; the guest does not run until gdb says so. */
     public GdbStub(KernelBoot boot, long firstInstruction) {
@@ -40,6 +41,9 @@ public final class GdbStub implements AutoCloseable {
         this.machine = boot.machine();
         this.control = new RunControl(machine, boot.faults(), firstInstruction);
         this.monitor = new MonitorCommands(boot, control);
+        this.plainBlock = machine.registers(target.registers().stream().filter(r -> r.kind() == GdbRegister.Kind.PLAIN)
+                .mapToInt(GdbRegister::unicornId).toArray());
+        this.plainValues = new long[plainBlock.size()];
         this.kernelMode = boot.symbols().find("kmain").map(kmain -> machine.onInstructionAt(kmain.address(),
                 machine::rememberKernelMode));
     }
@@ -248,11 +252,6 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String readRegisters() {
-        if (plainBlock == null) { // one native call for the 40-odd plain registers, not one each
-            plainBlock = machine.registers(target.registers().stream().filter(r -> r.kind() == GdbRegister.Kind.PLAIN)
-                    .mapToInt(GdbRegister::unicornId).toArray());
-            plainValues = new long[plainBlock.size()];
-        }
         plainBlock.read(plainValues);
         StringBuilder out = new StringBuilder();
         int plain = 0;

@@ -53,7 +53,8 @@ final class RunControl implements AutoCloseable {
     private Watchpoint watchHit;
     private long watchHitAddress;
     private final List<Hit> recorded = new ArrayList<>();
-    private volatile boolean interruptRequested;
+    /** A Ctrl-C was seen: the run stops at the next instruction. */
+    private boolean interruptRequested;
     /** Instructions between two looks at the connection for a Ctrl-C (a system call each). */
     private static final int POLL_INTERVAL = 1 << 14;
     private java.util.function.BooleanSupplier interruptWaiting = () -> false;
@@ -188,10 +189,6 @@ final class RunControl implements AutoCloseable {
         this.interruptWaiting = interruptWaiting;
     }
 
-    /** A Ctrl-C, honoured at the next instruction. */
-    void interrupt() {
-        interruptRequested = true;
-    }
 
     /** The debugger wrote registers or memory: what came before can no longer be replayed. */
     void guestEdited() {
@@ -523,6 +520,6 @@ final class RunControl implements AutoCloseable {
         breakpoints.clear();
         counting.close();
         timeline.close();
-        traps.interceptUnresolved(exception -> false);
+        traps.interceptUnresolved(exception -> false, () -> false);
     }
 }

@@ -200,14 +200,6 @@ public final class Machine implements AutoCloseable {
     }
 
     /**
-     * Ends the current run as soon as possible; unlike {@link #requestStop} callable from another
-     * thread (a debugger's Ctrl-C): the run ends with {@link StopReason#HOST_REQUEST}.
-     */
-    public void interrupt() {
-        engine.stop();
-    }
-
-    /**
      * Calls {@code action} with RIP before every instruction: a per-instruction upcall, for the
      * debugger's watchpoints only (a stop requested there happens before that instruction runs).
      */

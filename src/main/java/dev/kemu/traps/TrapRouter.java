@@ -89,16 +89,9 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     /**
      * Lets a debugger see every exception the kernel services did not resolve, before the fault
      * policy: when {@code stopHere} answers true the run stops at the faulting instruction (with a
-     * report), so the user can look and then continue into the guest's handler.
-     */
-    public void interceptUnresolved(Predicate<CpuException> stopHere) {
-        interceptUnresolved(stopHere, () -> false);
-    }
-
-    /**
-     * As {@link #interceptUnresolved(Predicate)}; while {@code replaying} answers true (the debugger
-     * executes its recorded history again) faults are routed as before but neither reported nor counted
-     * a second time.
+     * report), so the user can look and then continue into the guest's handler. While {@code replaying}
+     * answers true (the debugger executes its recorded history again) faults are routed as before but
+     * neither reported nor counted a second time.
      */
     public void interceptUnresolved(Predicate<CpuException> stopHere, BooleanSupplier replaying) {
         this.debugger = stopHere;
