@@ -72,14 +72,20 @@ public final class TestMachine implements AutoCloseable {
      * Only for benchmarks of the kernel services, which should not pay for the test harness.
      */
     public TestMachine(int traceBlocks, boolean snapshots) {
-        // REPORT, not the boot default AUTO: a snippet's fault must stop the test with its report.
-        this(BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT).withBlockTrace(traceBlocks), snapshots);
+        this(harnessOptions().withBlockTrace(traceBlocks), snapshots);
+    }
+
+    /**
+     * The boot options of every test machine: REPORT, not the boot default AUTO, because a snippet's
+     * fault must stop the test with its report ({@code guest.onFault(DELIVER)} runs the kernel's handler).
+     */
+    private static BootOptions harnessOptions() {
+        return BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT).withBlockTrace(TRACE_BLOCKS);
     }
 
     /** A test machine with {@code ramBytes} of guest RAM instead of the default 64 MiB. */
     public TestMachine(long ramBytes) {
-        this(BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT).withBlockTrace(TRACE_BLOCKS).withRam(ramBytes),
-                true);
+        this(harnessOptions().withRam(ramBytes), true);
     }
 
     /** A test machine booted from a kernel of the user's own, snapshotted at its {@link KernelUnderTest#snapshotAt()}. */
@@ -98,9 +104,7 @@ public final class TestMachine implements AutoCloseable {
     }
 
     private TestMachine(RunWatchdog watchdog, KernelUnderTest kernel) {
-        // REPORT here too: a snippet's fault stops the test; guest.onFault(DELIVER) runs the kernel's handler.
-        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel,
-                BootOptions.defaults().withFaultPolicy(FaultPolicy.REPORT).withBlockTrace(TRACE_BLOCKS))));
+        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel, harnessOptions())));
     }
 
     private TestMachine(RunWatchdog watchdog, Parts parts) {
