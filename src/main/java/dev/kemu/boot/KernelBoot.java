@@ -16,6 +16,7 @@ import dev.kemu.machine.devices.DebugConsole;
 import dev.kemu.machine.devices.ExitPort;
 import dev.kemu.machine.devices.FwCfg;
 import dev.kemu.machine.devices.Uart16550;
+import dev.kemu.machine.smp.CpuSet;
 import dev.kemu.traps.TrapRouter;
 
 import java.util.List;
@@ -43,6 +44,7 @@ public final class KernelBoot implements AutoCloseable {
     private final TrapRouter faults;
     private final BootOptions options;
     private AcpiTables.Placement acpi;
+    private CpuSet cpus;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
         this(ElfImage.read(images.firmware()), MultibootKernel.read(images.kernel()), options);
@@ -81,7 +83,11 @@ public final class KernelBoot implements AutoCloseable {
             acpi = AcpiTables.write(machine.ram(), options.cpus()); // in ranges the map above reserves
             machine.ram().write32(firmware.symbols().address("fw_kernel_entry"), (int) kernel.entry());
             machine.ram().write32(firmware.symbols().address("fw_boot_info"), (int) MultibootInfo.ADDRESS);
+            cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
         } catch (RuntimeException e) {
+            if (cpus != null) {
+                cpus.close();
+            }
             machine.close();
             throw e;
         }
@@ -89,6 +95,14 @@ public final class KernelBoot implements AutoCloseable {
 
     public Machine machine() {
         return machine;
+    }
+
+    /**
+     * The machine's CPUs: cpu0 is {@link #machine()}, the others wait for INIT and STARTUP IPIs. {@link #run()}
+     * runs cpu0 only until the local APIC (which sends those IPIs) is connected to this set's router.
+     */
+    public CpuSet cpus() {
+        return cpus;
     }
 
     /** Where the loader put the ACPI tables; {@code acpi().rsdp()} is the RSDP a kernel's scan finds. */
@@ -238,6 +252,7 @@ public final class KernelBoot implements AutoCloseable {
     @Override
     public void close() {
         analyzer.close();
+        cpus.close();
         machine.close();
     }
 }

@@ -30,7 +30,7 @@ public final class CpuIdentity {
     private final int cpus;
     private final int maxLeaf;
 
-    private CpuIdentity(int apicId, int cpus) {
+    CpuIdentity(int apicId, int cpus) {
         this.apicId = apicId;
         this.cpus = cpus;
         this.maxLeaf = NativeCpuid.of(0, 0).eax();
