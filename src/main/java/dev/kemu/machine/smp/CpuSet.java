@@ -234,7 +234,7 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
                 executed += Math.max(0, last.instructions());
                 deliverPendingIpis();
                 StopReason reason = last.reason();
-                if (reason == StopReason.HALTED) {
+                if (reason == StopReason.HALTED || haltedInRealMode(cpu, reason)) {
                     cpu.state = CpuState.HALTED;
                 } else if (reason != StopReason.BUDGET_EXHAUSTED) {
                     return result(cpu, last, cpu.name() + ": " + last.detail());
@@ -255,6 +255,18 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
         cpu.rip = cpu.machine.register(X86Reg.RIP);
         cpu.instructions += Math.max(0, result.instructions());
         return result;
+    }
+
+    /**
+     * A {@code hlt} in real mode: the run loop looks for the hlt at RIP - 1 as a linear address, which in real
+     * mode leaves out CS's base, so it reports an unexplained stop; the byte at CS.base + IP - 1 tells.
+     */
+    private static boolean haltedInRealMode(Cpu cpu, StopReason reason) {
+        if (reason != StopReason.HOST_REQUEST || (cpu.machine.register(X86Reg.CR0) & 1) != 0) {
+            return false;
+        }
+        long linear = cpu.machine.codeSegment().base() + cpu.rip - 1;
+        return linear >= 0 && linear < cpu.machine.ram().size() && cpu.machine.ram().read8(linear) == 0xf4;
     }
 
     /** True when some other CPU took a turn after this CPU's last one. */
