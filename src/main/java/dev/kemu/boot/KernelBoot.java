@@ -84,6 +84,7 @@ public final class KernelBoot implements AutoCloseable {
             machine.ram().write32(firmware.symbols().address("fw_kernel_entry"), (int) kernel.entry());
             machine.ram().write32(firmware.symbols().address("fw_boot_info"), (int) MultibootInfo.ADDRESS);
             cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
+            cpus.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
         } catch (RuntimeException e) {
             if (cpus != null) {
                 cpus.close();

@@ -1,5 +1,6 @@
 package dev.kemu.machine.smp;
 
+import dev.kemu.machine.HypercallHandler;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
@@ -122,6 +123,18 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
 
     public CpuState state(int id) {
         return cpu(id).state;
+    }
+
+    /**
+     * Serves the hypercall ABI on {@code port} on every application processor with {@code handler} (the one
+     * the bootstrap machine serves; attach it there first). The handler gets the calling CPU's machine.
+     */
+    public void attachHypercalls(int port, HypercallHandler handler) {
+        for (Cpu cpu : cpus) {
+            if (cpu.ownsMachine) {
+                cpu.machine.attachHypercalls(port, handler);
+            }
+        }
     }
 
     /** Where fixed IPIs go (the local APICs); until set they are dropped. */
