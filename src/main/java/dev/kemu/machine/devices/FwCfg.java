@@ -32,6 +32,7 @@ public final class FwCfg implements PortDevice {
     public static final int SELECTOR_PORT = 0x510, DATA_PORT = 0x511, PORTS = 2;
     public static final int SIGNATURE = 0x00, ID = 0x01, RAM_SIZE = 0x03, NB_CPUS = 0x05, MAX_CPUS = 0x0f,
             FILE_DIR = 0x19;
+    private static final int ENTRY_MASK = 0x3fff, ARCH_LOCAL = 0x8000;
     private static final Logger log = LoggerFactory.getLogger(FwCfg.class);
 
     private final Map<Integer, byte[]> items = new HashMap<>();
@@ -70,9 +71,14 @@ public final class FwCfg implements PortDevice {
         return offset < selected.length ? selected[offset++] & 0xff : 0;
     }
 
-    /** Selects item {@code key} and rewinds to its first byte (bit 14, "write", and bit 15, "arch", kept as QEMU keys). */
+    /**
+     * Selects item {@code key} and rewinds to its first byte. As in QEMU, bit 14 (the old write channel) is
+     * ignored and bit 15 selects the architecture's own items, of which kemu has none (QEMU's x86 ones are
+     * its ACPI, SMBIOS and e820 blobs for SeaBIOS), so they read as 0.
+     */
     public void select(int key) {
-        selected = items.getOrDefault(key, new byte[0]);
+        boolean architectureItem = (key & ARCH_LOCAL) != 0;
+        selected = architectureItem ? new byte[0] : items.getOrDefault(key & ENTRY_MASK, new byte[0]);
         offset = 0;
     }
 }
