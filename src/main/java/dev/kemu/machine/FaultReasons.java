@@ -43,6 +43,10 @@ final class FaultReasons {
             return String.format("reserved bit %d set in the %s: bits 63..52 of a PAE PDPTE are reserved (it has no NX)",
                     63 - Long.numberOfLeadingZeros(raw & LegacyPaging.PDPTE_RESERVED), entry);
         }
+        if (format == PagingFormat.PAE && (raw & LegacyPaging.PAE_HIGH_RESERVED) != 0 && level.level() < 3) {
+            return String.format("reserved bit %d set in the %s: bits 62..52 of a PAE entry are reserved",
+                    63 - Long.numberOfLeadingZeros(raw & LegacyPaging.PAE_HIGH_RESERVED), entry);
+        }
         long aboveMaxPhys = mode.reservedBits() & PageTableEntry.ADDRESS_MASK & raw;
         if (aboveMaxPhys != 0) {
             return String.format("reserved address bit %d set (above MAXPHYADDR, %d bits) in the %s",

@@ -18,11 +18,13 @@ import java.util.List;
  * paging or PAE is turned on), checks their reserved bits then (#GP on a bad one), and walks with
  * those copies until the next load, so a later store to the PDPT has no effect until CR3 is written
  * again (SDM section 4.4.1). Unicorn, like QEMU's TCG, instead reads the PDPTE from memory at every
- * walk and checks only bits 62..52 above MAXPHYADDR and bit 63 (reserved: a PDPTE has no NX) there,
+ * walk and checks only the bits above MAXPHYADDR and bit 63 (reserved: a PDPTE has no NX) there,
  * raising #PF with RSVD rather than #GP; a PDPTE's other reserved bits (2..1, 8..5) are ignored. This
  * walker does what the emulated CPU does.
  */
 final class LegacyPaging {
+    /** Bits 62..52: reserved in every PAE entry (in long mode they are ignored, or protection keys). */
+    static final long PAE_HIGH_RESERVED = 0x7ff0_0000_0000_0000L;
     /** The PDPTE bits Unicorn treats as reserved besides those above MAXPHYADDR: 62..52 and NX (63). */
     static final long PDPTE_RESERVED = 0xfff0_0000_0000_0000L;
     /** A 4 MiB page's bit 21, reserved whatever MAXPHYADDR is. */
@@ -94,9 +96,10 @@ final class LegacyPaging {
         if ((pdpte & (reserved | PDPTE_RESERVED)) != 0) {
             return PageWalker.reservedBit(3, access, controls);
         }
-        // A PDPTE grants every right: its bits 1 and 2 are not R/W and U/S.
+        // A PDPTE grants every right: its bits 1 and 2 are not R/W and U/S. Bits 62..52, ignored in long mode,
+        // are reserved in PAE's PD and PT entries as well.
         return longModeLevels.descend(pdpte & PageTableEntry.ADDRESS_MASK, va, 2,
-                PageTableEntry.WRITABLE | PageTableEntry.USER, 0, access, controls, reserved, levels);
+                PageTableEntry.WRITABLE | PageTableEntry.USER, 0, access, controls, reserved | PAE_HIGH_RESERVED, levels);
     }
 
     /** The 4-byte entry {@code index} of {@code table} zero-extended, or a packed fault when it lies outside RAM. */
