@@ -57,7 +57,7 @@ final class RecursiveMappings {
                     PageWalk.levelName(top), slot, tableName(top)));
             for (int depth = 1; depth < top; depth++) {
                 long start = windowStart(slot, depth);
-                line.append(String.format("%ss at %s-%s, ", plural(depth), format.format(start),
+                line.append(String.format("%s at %s-%s, ", plural(depth), format.format(start),
                         format.format(start + format.pageSize(top - depth + 1) - 1)));
             }
             line.append(String.format("the %s at %s", tableName(top), format.format(windowStart(slot, top))));
