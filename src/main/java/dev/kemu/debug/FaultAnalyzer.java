@@ -244,7 +244,7 @@ public final class FaultAnalyzer implements AutoCloseable {
         CpuState cpu = machine.cpu();
         PagingFormat format = PagingFormat.of(cpu);
         List<String> notes = new ArrayList<>();
-        notes.add("paging: " + format.title() + (format == PagingFormat.NONE ? "" : ", CR3 " + hex(cpu.cr3())));
+        notes.add("paging: " + format.title() + (format == PagingFormat.NONE ? "" : ", CR3 " + PhysAddr.of(cpu.cr3())));
         RecursiveMappings recursive = RecursiveMappings.find(machine.ram(), cpu.cr3(), format);
         notes.addAll(recursive.describe());
         recursive.explain(address).ifPresent(what -> notes.add("this address: " + what));
