@@ -74,7 +74,7 @@ public record FaultReport(int vector, String exception, String address, String a
     private FaultReport forTools() {
         Walk plainWalk = walk == null ? null : new Walk(plain(walk.address()), plain(walk.cr3()),
                 walk.levels().stream().map(l -> new Level(l.table(), plain(l.tableAddress()), l.index(),
-                        plain(l.entryAddress()), l.entry(), l.flags())).toList(),
+                        plain(l.entryAddress()), plain(l.entry()), l.flags())).toList(),
                 plain(walk.physical()), walk.pageSize(), walk.stopped(), walk.mode());
         List<String> bits = errorBits.equals(List.of("none")) ? List.of() : errorBits;
         return new FaultReport(vector, exception, plain(address), access, mode, errorCode, bits, reason, plain(rip),
@@ -87,8 +87,13 @@ public record FaultReport(int vector, String exception, String address, String a
         return slash >= 0 ? source.substring(slash + 1) : source;
     }
 
+    /** {@code 0x} and hex without leading zeros: the text form pads 32-bit addresses and entries to 8 digits. */
     private static String plain(String address) {
-        return address != null && address.matches("[VP]0x\\p{XDigit}+") ? address.substring(1) : address;
+        if (address == null || !address.matches("[VP]?0x\\p{XDigit}+")) {
+            return address;
+        }
+        String digits = address.substring(address.indexOf('x') + 1);
+        return "0x" + Long.toHexString(Long.parseUnsignedLong(digits, 16));
     }
 
     public String text() {
