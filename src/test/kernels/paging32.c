@@ -1,7 +1,9 @@
 /* 32-bit paging with the "mirroring" trick: PD entry 1023 points to the page directory itself, so
  * the page tables appear at 0xffc00000-0xffffffff and the directory at 0xfffff000. The kernel maps
  * a page at 0x40000000 by writing its PTE through that window, reads and writes it, unmaps it
- * (invlpg), and then reads it again: a #PF with no IDT (QEMU: triple fault; kemu: a fault report). */
+ * (invlpg), and then reads it again: a #PF with no IDT (QEMU: triple fault; kemu: a fault report).
+ * With "mirror" on its command line it reads instead the page table of V0x4b000000 through the
+ * window, which does not exist (PD entry 300 is clear): a #PF inside the mirror window. */
 #include "console.h"
 #include "multiboot.h"
 
@@ -16,6 +18,24 @@ static uint32_t page_directory[1024] __attribute__((aligned(4096)));
 static uint32_t low_table[1024] __attribute__((aligned(4096)));    /* identity map of the first 4 MiB */
 static uint32_t mapped_table[1024] __attribute__((aligned(4096))); /* the PT for 0x40000000..0x403fffff */
 static uint32_t data_page[1024] __attribute__((aligned(4096)));
+
+/* Whether the Multiboot command line contains word. */
+static int has_word(const struct multiboot_info *info, const char *word) {
+    if (!(info->flags & MULTIBOOT_INFO_CMDLINE)) {
+        return 0;
+    }
+    for (const char *at = (const char *) (uintptr_t) info->cmdline; *at; at++) {
+        const char *a = at, *w = word;
+        while (*w && *a == *w) {
+            a++;
+            w++;
+        }
+        if (!*w) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static void line(const char *text, uint32_t value) {
     put_str(BOTH, "paging32: ");
@@ -43,7 +63,6 @@ static volatile uint32_t *pte_of(uint32_t va) {
 }
 
 void kernel_main(uint32_t magic, const struct multiboot_info *info) {
-    (void) info;
     serial_init();
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         put_str(BOTH, "paging32: not started by a Multiboot loader\n");
@@ -60,6 +79,10 @@ void kernel_main(uint32_t magic, const struct multiboot_info *info) {
 
     *pte_of(MAPPED_VA) = 0;
     __asm__ volatile("invlpg (%0)" : : "r"(MAPPED_VA) : "memory");
+    if (has_word(info, "mirror")) {
+        put_str(BOTH, "paging32: reading the page table of 0x4b000000 through the mirror\n");
+        line("read ", *pte_of(0x4b000000u)); /* FAULTS HERE TOO */
+    }
     put_str(BOTH, "paging32: unmapped 0x40000000, reading it\n");
     line("read ", *(volatile uint32_t *) MAPPED_VA); /* FAULTS HERE */
     debug_exit(0x7e);

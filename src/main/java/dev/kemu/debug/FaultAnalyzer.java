@@ -119,7 +119,7 @@ public final class FaultAnalyzer implements AutoCloseable {
             PageWalk pageWalk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(cr2), faulting, PagingMode.of(cpu));
             walk = walkOf(pageWalk);
             vmas = vmasAround(cr2).orElse(null);
-            reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2));
+            reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2)) + recursiveWindow(cpu, cr2);
         } else if (exception.is(ExceptionVector.GP) && !code.isEmpty()) {
             OptionalLong target = effectiveAddress(code.getFirst(), cpu);
             if (target.isPresent() && !VirtAddr.of(target.getAsLong()).isCanonical()) {
@@ -233,6 +233,13 @@ public final class FaultAnalyzer implements AutoCloseable {
         PagingMode current = PagingMode.of(cpu);
         return new PagingMode(false, current.noExecuteEnabled(), false, false, false, current.maxPhysAddrBits(),
                 current.format(), current.pageSizeExtensions());
+    }
+
+    /** "; V0x... lies in a recursive window: the page table for ..." when it does, else "". */
+    private String recursiveWindow(CpuState cpu, long address) {
+        PagingFormat format = PagingFormat.of(cpu);
+        return RecursiveMappings.find(machine.ram(), cpu.cr3(), format).explain(address)
+                .map(what -> "; " + format.format(address) + " lies in a recursive window: it is " + what).orElse("");
     }
 
     /**

@@ -87,4 +87,21 @@ class Paging32KernelTest {
         assertTrue(directory.contains("this address: the page directory itself (P0x"), directory);
         assertTrue(directory.contains("offset 0x400 is its entry 256, for V0x40000000"), directory);
     }
+
+    /** With "mirror": a read of the page table of V0x4b000000 through the window, which does not exist. */
+    @Test
+    void faultInsideTheMirrorWindow_reportSaysWhichPageTableTheAddressIs() {
+        GuestOutput kemu = KemuCommand.boot(kernel(), dir, "mirror");
+        assertTrue(kemu.debugConsole().endsWith("paging32: reading the page table of 0x4b000000 through the mirror\n"),
+                kemu::describe);
+        assertTrue(kemu.toolOutput().contains("address   0xffd2c000 (read, supervisor)"), kemu::describe);
+        assertTrue(kemu.toolOutput().contains("V0xffd2c000 lies in a recursive window: it is the page table for "
+                + "V0x4b000000-V0x4b3fffff, seen through the recursive PD entry 1023"), kemu::describe);
+    }
+
+    @Test
+    void faultInsideTheMirrorWindow_underKemuAndQemu_sameOutputUpToTheFault() {
+        QemuRunner.assumeInstalled();
+        SameAsQemu.assertSameOutput(QemuRunner.boot(kernel(), dir, "mirror"), KemuCommand.boot(kernel(), dir, "mirror"));
+    }
 }
