@@ -292,11 +292,23 @@ public final class FaultAnalyzer implements AutoCloseable {
             if (capstone == null) {
                 capstone = new Disassembler();
             }
-            return capstone.disassemble(bytes, cpu.rip(), 3);
+            return capstone.disassemble(bytes, cpu.rip(), 3, codeBits(cpu));
         } catch (NativeLibraryException e) {
             capstoneProblem = e.getMessage();
             return List.of();
         }
+    }
+
+    /**
+     * 64 while EFER.LMA is set, else 32 or 16 from the D bit of the CS descriptor the CPU runs with. In long
+     * mode the descriptor cache is not consulted: a fresh 64-bit engine runs 64-bit code with L clear in it
+     * (see CodeSegmentCacheTest), so compatibility-mode code is disassembled as 64-bit.
+     */
+    private int codeBits(CpuState cpu) {
+        if (cpu.longModeActive()) {
+            return 64;
+        }
+        return machine.codeSegment().defaultSize32() ? 32 : 16;
     }
 
     private List<String> lines(List<Disassembler.Instruction> code, long rip) {

@@ -64,6 +64,7 @@ class Paging32KernelTest {
         String table = "P0x" + Long.toHexString(NmSymbols.of(kernel()).address("mapped_table"));
         assertTrue(report.contains("reason    PT entry 0 not present (entry at " + table + ")"), kemu::describe);
         assertTrue(report.contains("page walk of V0x40000000 (32-bit paging, CR3 P0x"), kemu::describe);
+        assertTrue(report.contains("dword ptr [0x40000000]"), () -> "disassembled as 32-bit code\n" + kemu.describe());
         assertTrue(report.contains("  PD   P0x") && report.contains("[ 256] @ "), () -> "PD index 256\n" + kemu.describe());
         assertTrue(report.contains("  PT   " + table + "[   0] @ " + table + " = 0x00000000 [not present]"),
                 kemu::describe);
