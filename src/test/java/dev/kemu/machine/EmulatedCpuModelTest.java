@@ -30,8 +30,8 @@ class EmulatedCpuModelTest {
     }
 
     /**
-     * 5-level paging: Unicorn's default model does not offer LA57 (CPUID.(EAX=7,ECX=0):ECX[16]), so no guest can
-     * turn it on and the 5-level walk is checked against hand-built tables only (docs/paging.md says so).
+     * 5-level paging: Unicorn's default model does not offer LA57 (CPUID.(EAX=7,ECX=0):ECX[16]), so no kernel kemu
+     * boots can turn it on; {@link FiveLevelPagingMmuPropertyTest} checks the 5-level walk on the Icelake-Server model.
      */
     @Test
     void cpuid7_reportsNoLa57() {
