@@ -228,11 +228,8 @@ public final class FaultAnalyzer implements AutoCloseable {
         return machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(address), Access.SUPERVISOR_READ, hostView(cpu));
     }
 
-    /** The CPU's paging mode and NX/PSE controls, without the rights checks (WP, SMAP) that only a real access meets. */
     private static PagingMode hostView(CpuState cpu) {
-        PagingMode current = PagingMode.of(cpu);
-        return new PagingMode(false, current.noExecuteEnabled(), false, false, false, current.maxPhysAddrBits(),
-                current.format(), current.pageSizeExtensions());
+        return PagingMode.hostView(cpu.cr0(), cpu.cr4(), cpu.efer());
     }
 
     /** "; V0x... lies in a recursive window: the page table for ..." when it does, else "". */

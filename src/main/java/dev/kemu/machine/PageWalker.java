@@ -54,11 +54,6 @@ public final class PageWalker {
         return walk(cr3, address, Access.SUPERVISOR_READ, PagingMode.HOST);
     }
 
-    /** {@link #walk(long, VirtAddr)} in the tables of {@code format}. */
-    public PageWalk walk(long cr3, VirtAddr address, PagingFormat format) {
-        return walk(cr3, address, Access.SUPERVISOR_READ, PagingMode.host(format));
-    }
-
     /** The walk of {@code address} for {@code access} under {@code mode}, with the MMU's verdict. */
     public PageWalk walk(long cr3, VirtAddr address, Access access, PagingMode mode) {
         List<PageWalk.Level> levels = new ArrayList<>(5);
@@ -79,12 +74,16 @@ public final class PageWalker {
         return result < 0 ? -1 : result;
     }
 
-    /** {@link #translate(long, long)} in the tables of {@code format} (identity without paging). */
-    public long translate(long cr3, long va, PagingFormat format) {
-        if (format == PagingFormat.FOUR_LEVEL) {
+    /**
+     * {@link #translate(long, long)} as a supervisor read under {@code mode} (identity without paging): the
+     * 4-level fast path when the mode allows it, else the walk of the mode's own tables.
+     */
+    public long translate(long cr3, long va, PagingMode mode) {
+        if (mode.format() == PagingFormat.FOUR_LEVEL && mode.noExecuteEnabled()) {
             return translate(cr3, va);
         }
-        long result = resolve(cr3, va, HOST_ACCESS, HOST_CONTROLS | PSE, HOST_RESERVED, format, null);
+        long result = resolve(cr3, va, HOST_ACCESS, mode.bits() | (mode.pageSizeExtensions() ? PSE : 0),
+                mode.reservedBits(), mode.format(), null);
         return result < 0 ? -1 : result;
     }
 

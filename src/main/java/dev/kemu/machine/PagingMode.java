@@ -34,10 +34,13 @@ public record PagingMode(boolean writeProtect, boolean noExecuteEnabled, boolean
         this(writeProtect, noExecuteEnabled, smep, smap, alignmentCheck, maxPhysAddrBits, PagingFormat.FOUR_LEVEL, true);
     }
 
-    /** What host-side translation assumes ({@link #HOST}), in {@code format}'s tables. */
-    public static PagingMode host(PagingFormat format) {
-        return format == PagingFormat.FOUR_LEVEL ? HOST : new PagingMode(false, true, false, false, false,
-                EMULATED_MAX_PHYS_ADDR, format, true);
+    /**
+     * What a debugger sees of a CPU with these control registers: its paging mode, CR4.PSE and EFER.NXE
+     * (which decide what the tables mean), without the checks only a real access meets (CR0.WP, SMEP, SMAP).
+     */
+    public static PagingMode hostView(long cr0, long cr4, long efer) {
+        return new PagingMode(false, (efer & CpuState.EFER_NXE) != 0, false, false, false, EMULATED_MAX_PHYS_ADDR,
+                PagingFormat.of(cr0, cr4, efer), (cr4 & PagingFormat.CR4_PSE) != 0);
     }
 
     /** The same controls walking {@code newFormat}'s tables. */

@@ -16,6 +16,7 @@ import java.util.OptionalLong;
  */
 public final class VirtualMemoryView {
     private static final int PAGE = 4096;
+    private static final PagingMode NO_PAGING = PagingMode.hostView(0, 0, 0);
 
     private final Unicorn engine;
     private final GuestRam ram;
@@ -27,22 +28,20 @@ public final class VirtualMemoryView {
         this.walker = walker;
     }
 
-    /** The paging mode the CPU is in; EFER (an MSR read) only when CR4.PAE leaves the choice open. */
-    public PagingFormat format() {
+    /** The CPU's paging mode and the controls that decide what its tables mean ({@link PagingMode#hostView}). */
+    public PagingMode mode() {
         long cr0 = engine.regRead(X86Reg.CR0);
         if ((cr0 & CpuState.CR0_PG) == 0) {
-            return PagingFormat.NONE;
+            return NO_PAGING;
         }
-        long cr4 = engine.regRead(X86Reg.CR4);
-        long efer = (cr4 & CpuState.CR4_PAE) != 0 ? engine.readMsr(X86Reg.MSR_EFER) : 0;
-        return PagingFormat.of(cr0, cr4, efer);
+        return PagingMode.hostView(cr0, engine.regRead(X86Reg.CR4), engine.readMsr(X86Reg.MSR_EFER));
     }
 
     /** The physical address behind {@code address}, or -1 when it is not mapped or outside RAM. */
     public long physical(long address) {
-        PagingFormat format = format();
-        long physical = format == PagingFormat.NONE ? address
-                : walker.translate(engine.regRead(X86Reg.CR3), address, format);
+        PagingMode mode = mode();
+        long physical = mode.format() == PagingFormat.NONE ? address
+                : walker.translate(engine.regRead(X86Reg.CR3), address, mode);
         return physical >= 0 && ram.contains(physical, 1) ? physical : -1;
     }
 
@@ -73,9 +72,9 @@ public final class VirtualMemoryView {
     /** Writes 8 bytes at {@code address} if the page tables allow a write there; false otherwise. */
     public boolean write64(long address, long value) {
         long physical = address;
-        PagingFormat format = format();
-        if (format != PagingFormat.NONE) {
-            PageWalk walk = walker.walk(engine.regRead(X86Reg.CR3), VirtAddr.of(address), format);
+        PagingMode mode = mode();
+        if (mode.format() != PagingFormat.NONE) {
+            PageWalk walk = walker.walk(engine.regRead(X86Reg.CR3), VirtAddr.of(address), Access.SUPERVISOR_READ, mode);
             if (!walk.writable() || (address & 0xfff) > PAGE - 8) {
                 return false; // unmapped, read-only, or split over two pages (not needed by its callers)
             }

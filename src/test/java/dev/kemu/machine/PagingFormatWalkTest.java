@@ -44,7 +44,8 @@ class PagingFormatWalkTest {
             AccessVerdict write = new PageWalker(ram).walk(0x1000, VirtAddr.of(0xc07f_f123L),
                     Access.of(Access.Kind.WRITE, Access.Mode.USER), mode).verdict();
             assertEquals("write to a read-only page: W clear in the PT entry 1023 (at P0x2ffc = 0x9005)", write.reason());
-            assertEquals(0x9123, new PageWalker(ram).translate(0x1000, 0xc07f_f123L, PagingFormat.BITS_32));
+            assertEquals(0x9123, new PageWalker(ram).translate(0x1000, 0xc07f_f123L,
+                    PagingMode.hostView(CR0_PAGING, 0, 0)));
         }
     }
 
@@ -76,6 +77,8 @@ class PagingFormatWalkTest {
                     PagingMode.of(CR0_PAGING, 0, 0, 0));
             assertEquals(new AccessVerdict.Allowed(PhysAddr.of(0x7010), 4096), walk.verdict());
             assertEquals(2, walk.levels().size());
+            assertEquals(0x7010, new PageWalker(ram).translate(0x1000, 0x3010, PagingMode.hostView(CR0_PAGING, 0, 0)),
+                    "host-side translation follows CR4.PSE too");
         }
     }
 
