@@ -122,10 +122,13 @@ public final class FaultAnalyzer implements AutoCloseable {
             reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2)) + recursiveWindow(cpu, cr2);
         } else if (exception.is(ExceptionVector.GP) && !code.isEmpty()) {
             OptionalLong target = effectiveAddress(code.getFirst(), cpu);
-            if (target.isPresent() && !VirtAddr.of(target.getAsLong()).isCanonical()) {
+            // Canonical addresses exist only in long mode: bits 63..47 (63..56 with LA57) all equal.
+            int top = PagingFormat.of(cpu) == PagingFormat.FIVE_LEVEL ? 56 : 47;
+            long high = target.orElse(0) >> top;
+            if (target.isPresent() && cpu.longModeActive() && high != 0 && high != -1) {
                 address = hex(target.getAsLong());
-                reason = "non-canonical address " + address + " (bits 63..47 must all equal bit 47): the CPU raises #GP, "
-                        + "not #PF, and no page walk happens";
+                reason = "non-canonical address " + address + " (bits 63.." + top + " must all equal bit " + top
+                        + "): the CPU raises #GP, not #PF, and no page walk happens";
             } else {
                 reason = "general protection fault (a segment, privilege or canonical-address check failed)";
             }
