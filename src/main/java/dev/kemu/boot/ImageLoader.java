@@ -28,7 +28,8 @@ public final class ImageLoader {
             if (segment.memSize() > 0 && segment.paddr() < reservedEnd && segment.paddr() + segment.memSize() > reservedStart) {
                 throw new ElfFormatException(String.format("%s: segment %s overlaps [P0x%x-P0x%x), where kemu keeps the "
                         + "%s information and its firmware stub; link the kernel at 1 MiB (0x100000) or above",
-                        image.path(), segment, reservedStart, reservedEnd, kernel.protocol().title()));
+                        image.path(), segment, reservedStart, reservedEnd,
+                        kernel.protocol() == BootProtocol.MULTIBOOT ? "Multiboot" : kernel.protocol().title()));
             }
         }
         image.segments().forEach(segment -> copy(ram, segment));

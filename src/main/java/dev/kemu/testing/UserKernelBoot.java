@@ -31,7 +31,7 @@ final class UserKernelBoot {
         KernelBoot boot = new KernelBoot(firmware, KernelImages.read(kernel.image(), Optional.empty()),
                 options.withRam(kernel.ramBytes()).withCommandLine(kernel.commandLine()));
         try {
-            HarnessReserve reserve = HarnessReserve.carve(boot.machine().ram());
+            HarnessReserve reserve = HarnessReserve.carve(boot);
             long start = boot.firstInstruction();
             RunLimits limits = new RunLimits(options.instructionBudget(), options.timeout());
             RunResult result = switch (kernel.snapshotAt()) {

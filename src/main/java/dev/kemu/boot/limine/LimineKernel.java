@@ -94,7 +94,7 @@ public record LimineKernel(ElfImage image, byte[] file, LimineRequests requests,
     }
 
     /** The physical address of the kernel's virtual address {@code virt}. */
-    long physical(VirtAddr virt) {
+    public long physical(VirtAddr virt) {
         return PHYSICAL_BASE + (virt.value() - virtualBase);
     }
 
