@@ -178,4 +178,12 @@ class BootProtocolImagesTest {
         assertEquals(kernel + ": not an ELF64 file; the Limine protocol boots x86-64 ELF64 kernels only (link with "
                 + "-m elf_x86_64)", loadError(kernel, Optional.of(BootProtocol.LIMINE)));
     }
+
+    @Test
+    void unknownProtocolOption_isAUsageErrorListingTheChoices() {
+        var run = KemuCommand.boot(TestKernelBuild.kernel("serial32.elf"), dir, null, "--protocol", "grub");
+        assertEquals(2, run.exitStatus(), run::describe);
+        assertTrue(run.toolOutput().contains("--protocol grub: unknown boot protocol; use auto, limine, multiboot2, "
+                + "multiboot"), run::describe);
+    }
 }

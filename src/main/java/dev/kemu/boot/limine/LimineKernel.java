@@ -18,6 +18,7 @@ import dev.kemu.machine.VirtAddr;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 
 /**
  * A kernel for the Limine boot protocol (PROTOCOL.md of the Limine project, base revisions 0 to 2): an x86-64 ELF64
@@ -115,7 +116,7 @@ public record LimineKernel(ElfImage image, byte[] file, LimineRequests requests,
                 .orElse(64L * 1024);
         PhysAddr stack = arena.allocate(ReclaimableArena.align(stackSize, PAGE), PAGE);
         VirtAddr stackTop = arena.virtual(stack.plus(ReclaimableArena.align(stackSize, PAGE)));
-        List<String> notes = new ArrayList<>(LimineResponses.answer(this, ram, arena, files, pc, firmware, options));
+        List<String> notes = new ArrayList<>(LimineResponses.answer(this, ram, arena, files, pc, firmware));
         FirmwareWords.longModeHandoff(ram, firmware, tables.pml4(), arena.virtual(gdt), LimineGdt.LIMIT, stackTop,
                 VirtAddr.of(entry));
         return Handoff.longMode(entry, notes);
@@ -134,7 +135,7 @@ public record LimineKernel(ElfImage image, byte[] file, LimineRequests requests,
 
     /** The kernel's segments at their link addresses, writable and executable only as their flags say. */
     private void mapKernel(BootPageTables tables) {
-        java.util.TreeMap<Long, long[]> pages = new java.util.TreeMap<>(Long::compareUnsigned);
+        TreeMap<Long, long[]> pages = new TreeMap<>(Long::compareUnsigned);
         for (Segment s : image.segments()) {
             for (long v = s.vaddr() & -PAGE; Long.compareUnsigned(v, s.vaddr() + s.memSize()) < 0; v += PAGE) {
                 long[] p = pages.computeIfAbsent(v, k -> new long[]{PHYSICAL_BASE + (k - virtualBase), 0, 0});

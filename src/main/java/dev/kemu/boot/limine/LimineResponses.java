@@ -1,7 +1,6 @@
 package dev.kemu.boot.limine;
 
 import dev.kemu.boot.AcpiRsdp;
-import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.MemoryMapEntry;
 import dev.kemu.boot.MultibootInfo;
 import dev.kemu.elf.ElfImage;
@@ -44,7 +43,7 @@ final class LimineResponses {
     private LimineResponses() {}
 
     static List<String> answer(LimineKernel kernel, GuestRam ram, ReclaimableArena arena, LimineFiles files,
-                               List<MemoryMapEntry> pc, ElfImage firmware, BootOptions options) {
+                               List<MemoryMapEntry> pc, ElfImage firmware) {
         List<String> notes = new ArrayList<>();
         kernel.requests().baseRevision().ifPresent(tag -> {
             if (tag.revision() <= LimineKernel.MAX_BASE_REVISION) {
