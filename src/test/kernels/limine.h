@@ -37,5 +37,6 @@ struct kernel_file_request { REQUEST_HEAD(struct kernel_file_response); };
 struct stack_size_request { REQUEST_HEAD(struct response_header); uint64_t stack_size; };
 struct smp_request { REQUEST_HEAD(struct response_header); uint64_t flags; };
 struct framebuffer_request { REQUEST_HEAD(struct response_header); };
+struct entry_point_request { REQUEST_HEAD(struct response_header); void (*entry)(void); };
 
 #endif

@@ -23,6 +23,12 @@ __attribute__((used, section(".limine_requests")))
 static volatile struct stack_size_request stack_size = {
     .id = { LIMINE_MAGIC, 0x224ef0460a8e8926, 0xe1cb0fc25f46ea3d }, .revision = 0, .stack_size = 0x8000 };
 
+/* Entered through this request's entry, not the ELF entry point (_start). */
+__attribute__((noreturn)) static void entry_by_request(void);
+__attribute__((used, section(".limine_requests")))
+static volatile struct entry_point_request entry_point = {
+    .id = { LIMINE_MAGIC, 0x13d86c035a1cd3e1, 0x2b0caa89d8f3026a }, .revision = 0, .entry = entry_by_request };
+
 __attribute__((used, section(".limine_requests_end")))
 static volatile uint64_t requests_end[2] = { 0xadc0e0531bb10d03, 0x9572709f31764c62 };
 
@@ -48,8 +54,12 @@ static int contains(const char *text, const char *word) {
 
 extern char _text_start[];
 
+static int entered_by_request;
+
 void kmain(void) {
     serial_init();
+    put_str(BOTH, entered_by_request ? "limine64: entered through the entry point request\n"
+                                     : "limine64: entered at the ELF entry point\n");
     put_str(BOTH, "limine64: base revision ");
     put_str(BOTH, base_revision[2] == 0 ? "supported\n" : "not supported\n");
     if (bootloader_info.response) {
@@ -113,8 +123,17 @@ void kmain(void) {
     debug_exit(0x15);
 }
 
-/* The loader enters here in long mode, on its stack, with a 0 return address pushed. */
+/* The ELF entry point, which a loader honouring the entry point request never uses. */
 __attribute__((noreturn)) void _start(void) {
+    kmain();
+    for (;;) {
+        __asm__ volatile("cli; hlt");
+    }
+}
+
+/* The loader enters here in long mode, on its stack, with a 0 return address pushed. */
+static void entry_by_request(void) {
+    entered_by_request = 1;
     kmain();
     for (;;) {
         __asm__ volatile("cli; hlt");

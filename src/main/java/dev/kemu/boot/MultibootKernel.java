@@ -4,6 +4,7 @@ import dev.kemu.elf.ElfFormatException;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.Segment;
 import dev.kemu.elf.SymbolTable;
+import dev.kemu.kernel.GuestAbi;
 import dev.kemu.machine.GuestRam;
 
 import java.io.IOException;
@@ -96,7 +97,7 @@ public record MultibootKernel(ElfImage image, MultibootHeader header, long entry
                 options.modules());
         MultibootInfo.write(ram, map, options.commandLine(), modules);
         FirmwareWords.protectedModeHandoff(ram, firmware, entry, MultibootInfo.ADDRESS,
-                dev.kemu.kernel.GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC);
+                GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC);
         return Handoff.protectedMode(entry, EntryState.MULTIBOOT1, notes);
     }
 

@@ -73,6 +73,7 @@ class LimineKernelTest {
             String console = report.console();
             long virtualBase = NmSymbols.of(kernel()).address("_text_start");
             assertTrue(console.startsWith(String.format("""
+                    limine64: entered through the entry point request
                     limine64: base revision supported
                     limine64: bootloader kemu 0.1.0
                     limine64: hhdm 0x%x
@@ -129,6 +130,7 @@ class LimineKernelTest {
         try (KernelBoot boot = boot("kemu", List.of())) {
             CpuState cpu = boot.runToKernelEntry().cpu();
             assertEquals(boot.kernel().entry(), cpu.rip());
+            assertEquals(NmSymbols.of(kernel()).address("entry_by_request"), cpu.rip(), "the entry point request's");
             assertEquals(CpuState.CR0_PG | CpuState.CR0_WP | CpuState.CR0_PE,
                     cpu.cr0() & (CpuState.CR0_PG | CpuState.CR0_WP | CpuState.CR0_PE));
             assertTrue((cpu.cr4() & CpuState.CR4_PAE) != 0);
