@@ -14,7 +14,13 @@
 #
 # The host fills fw_kernel_entry and fw_boot_info (firmware configuration
 # variables, like a loader's config table) and starts execution at fw_entry.
-# It sets no register.
+# It sets no register. fw_boot_magic is EAX at the handoff: Multiboot 1's
+# magic unless the host writes Multiboot 2's (0x36d76289).
+#
+# fw_limine_entry is the second way out, for Limine-protocol kernels: they are
+# entered in long mode with paging on, through page tables, a GDT and a stack
+# the host built in guest RAM (bootloader-reclaimable memory). The host fills
+# fw_limine_cr3, fw_limine_gdtr, fw_limine_rsp and fw_limine_kernel_entry.
 
 .intel_syntax noprefix
 .include "kemu.inc"
@@ -23,6 +29,8 @@
 .set FW_DATA64, 0x10
 .set FW_CODE32, 0x18
 .set FW_DATA32, 0x20
+.set LIMINE_CODE64, 0x28        # the Limine GDT the host writes: null, 16-, 32-, 64-bit code/data pairs
+.set LIMINE_DATA64, 0x30
 
 .section .text, "ax"
 .code64
@@ -87,10 +95,63 @@ fw_compat:
 
     mov ecx, [fw_kernel_entry]
     mov ebx, [fw_boot_info]
-    mov eax, MULTIBOOT_BOOTLOADER_MAGIC
+    mov eax, [fw_boot_magic]
 .global fw_handoff
 fw_handoff:
     jmp ecx
+
+.code64
+# Limine protocol handoff (PROTOCOL.md, "Machine state at entry", x86-64).
+# Unicorn starts with EFER.LME|LMA and a 64-bit CS but paging off; loading CR3
+# and setting CR0.PG from there makes the state architectural (see fw_entry).
+.global fw_limine_entry
+fw_limine_entry:
+    lea rsp, [rip + fw_stack_top]
+    mov rax, [rip + fw_limine_cr3]
+    mov cr3, rax
+    mov rax, cr4
+    or rax, CR4_PAE
+    mov cr4, rax
+    mov ecx, MSR_EFER
+    rdmsr
+    or eax, EFER_LME | EFER_NXE
+    wrmsr
+    mov rax, cr0
+    or eax, CR0_PG | CR0_WP | CR0_PE
+    mov cr0, rax
+    lgdt [rip + fw_limine_gdtr]
+    push LIMINE_CODE64
+    lea rax, [rip + 1f]
+    push rax
+    retfq
+1:  mov ax, LIMINE_DATA64
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    mov rsp, [rip + fw_limine_rsp]
+    push 2                      # IF, DF (and VM) clear
+    popfq
+    push 0                      # the invalid return address the protocol pushes
+    xor eax, eax
+    xor ebx, ebx
+    xor ecx, ecx
+    xor edx, edx
+    xor esi, esi
+    xor edi, edi
+    xor ebp, ebp
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    xor r11d, r11d
+    xor r12d, r12d
+    xor r13d, r13d
+    xor r14d, r14d
+    xor r15d, r15d
+.global fw_limine_handoff
+fw_limine_handoff:
+    jmp qword ptr [rip + fw_limine_kernel_entry]
 
 .section .data, "aw"
 .align 16
@@ -109,6 +170,18 @@ fw_gdtr:
 .global fw_kernel_entry, fw_boot_info
 fw_kernel_entry: .long 0        # physical address of the kernel's 32-bit entry
 fw_boot_info:    .long 0        # physical address of the Multiboot information
+.global fw_boot_magic
+fw_boot_magic:   .long MULTIBOOT_BOOTLOADER_MAGIC   # EAX at the handoff
+
+.align 16
+.global fw_limine_cr3, fw_limine_rsp, fw_limine_kernel_entry, fw_limine_gdtr
+fw_limine_cr3:          .quad 0 # physical address of the PML4 the host built
+fw_limine_rsp:          .quad 0 # the stack top (a higher-half direct-map address)
+fw_limine_kernel_entry: .quad 0 # the kernel's virtual entry point
+.align 16
+.skip 6
+fw_limine_gdtr:         .word 0 # limit and 64-bit base of the protocol's GDT
+                        .quad 0
 
 .section .bss, "aw", @nobits
 .align 4096

@@ -103,9 +103,11 @@ public final class BootObserver implements AutoCloseable {
         controlRegisters.read(control);
         long cr0 = control[0], cr3 = control[1], cr4 = control[2];
         boolean paging = (cr0 & CpuState.CR0_PG) != 0;
-        if (!reached.containsKey(BootStage.ENTRY_32)) {
-            entry = address;
-            record(BootStage.ENTRY_32, machine.cpu());
+        BootStage entryStage = landmarks.entryState().entryStage();
+        if (!reached.containsKey(entryStage)) {
+            // The identity page to watch: a Limine kernel starts in the higher half, kemu's firmware below it.
+            entry = entryStage == BootStage.ENTRY_64 ? landmarks.firmwareHandoff() : address;
+            record(entryStage, machine.cpu());
         }
         if (paging && !reached.containsKey(BootStage.PAGING_ON)) {
             record(BootStage.PAGING_ON, machine.cpu());
@@ -144,7 +146,9 @@ public final class BootObserver implements AutoCloseable {
         }
         boolean pending = false;
         for (BootStage stage : BootStage.values()) {
-            boolean possible = stage != BootStage.KMAIN || landmarks.kmain().isPresent();
+            boolean possible = (stage != BootStage.KMAIN || landmarks.kmain().isPresent())
+                    && (stage != BootStage.ENTRY_32 && stage != BootStage.ENTRY_64
+                        || stage == landmarks.entryState().entryStage());
             pending |= possible && !reached.containsKey(stage);
         }
         if (!pending || blocksSinceStage > BLOCK_WINDOW) {
@@ -160,7 +164,7 @@ public final class BootObserver implements AutoCloseable {
     private void record(BootStage stage, CpuState cpu) {
         CodeSegment code = machine.codeSegment();
         StageEvent event = new StageEvent(stage, cpu, code, counting ? machine.instructionCount() : -1,
-                stage.violations(cpu, code));
+                stage.violations(cpu, code, landmarks.entryState()));
         reached.put(stage, event);
         blocksSinceStage = 0;
         log.trace("boot stage reached: {}", event.line());

@@ -1,6 +1,5 @@
 package dev.kemu.boot;
 
-import dev.kemu.kernel.GuestAbi;
 import dev.kemu.machine.CodeSegment;
 import dev.kemu.machine.CpuState;
 
@@ -18,6 +17,8 @@ public enum BootStage {
     FIRMWARE_HANDOFF("firmware handoff"),
     /** The first block of the kernel: its entry point, in 32-bit protected mode as Multiboot requires. */
     ENTRY_32("32-bit entry"),
+    /** The first block of a kernel entered in long mode (the Limine protocol): paging is on already. */
+    ENTRY_64("64-bit entry"),
     /** The first block that runs with CR0.PG set. */
     PAGING_ON("paging on"),
     /** The first block that runs in 64-bit mode: EFER.LMA set and a CS descriptor with L=1. */
@@ -28,8 +29,6 @@ public enum BootStage {
     KERNEL_TABLES("identity map dropped"),
     /** The first instruction at the kernel's {@code kmain}, {@code kernel_main} or {@code main}, when it has one. */
     KMAIN("kmain");
-
-    private static final long FLAT_LIMIT = 0xffff_ffffL;
 
     private final String title;
 
@@ -43,18 +42,13 @@ public enum BootStage {
 
     /**
      * What is wrong with {@code cpu} running {@code code} at this stage (empty when nothing is):
-     * at the handoff and the entry, what the Multiboot specification demands of the loader; at
-     * every stage, states the architecture rules out. No expectation about any kernel's layout.
+     * at the handoff and the entry, what the boot protocol demands of the loader ({@code promised});
+     * at every stage, states the architecture rules out. No expectation about any kernel's layout.
      */
-    public List<String> violations(CpuState cpu, CodeSegment code) {
+    public List<String> violations(CpuState cpu, CodeSegment code, EntryState promised) {
         List<String> wrong = new ArrayList<>();
-        if (this == FIRMWARE_HANDOFF || this == ENTRY_32) {
-            expect(wrong, cpu.protectedMode(), "CR0.PE set");
-            expect(wrong, !cpu.pagingEnabled(), "CR0.PG clear");
-            expect(wrong, !cpu.longModeActive(), "EFER.LMA clear");
-            expect(wrong, code.defaultSize32() && code.base() == 0 && (code.limit() & FLAT_LIMIT) == FLAT_LIMIT,
-                    "a flat 32-bit code segment");
-            expect(wrong, (int) cpu.rax() == GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC, "EAX = 0x2BADB002");
+        if (this == FIRMWARE_HANDOFF || this == promised.entryStage()) {
+            wrong.addAll(promised.violations(cpu, code));
         }
         if (cpu.longModeActive()) {
             impossible(wrong, !cpu.pagingEnabled(), "EFER.LMA set with CR0.PG clear");
@@ -62,12 +56,6 @@ public enum BootStage {
             impossible(wrong, code.longMode() && code.defaultSize32(), "a CS descriptor with both L and D set");
         }
         return wrong;
-    }
-
-    private static void expect(List<String> wrong, boolean holds, String what) {
-        if (!holds) {
-            wrong.add("expected " + what);
-        }
     }
 
     private static void impossible(List<String> wrong, boolean holds, String what) {

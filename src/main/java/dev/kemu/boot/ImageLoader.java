@@ -21,14 +21,15 @@ public final class ImageLoader {
     }
 
     /** Loads {@code kernel}, refusing a segment outside RAM or over {@code [reservedStart, reservedEnd)}. */
-    public static void loadKernel(GuestRam ram, MultibootKernel kernel, long reservedStart, long reservedEnd) {
+    public static void loadKernel(GuestRam ram, BootableKernel kernel, long reservedStart, long reservedEnd) {
         ElfImage image = kernel.image();
         for (Segment segment : image.segments()) {
             requireInRam(ram, image, segment);
             if (segment.memSize() > 0 && segment.paddr() < reservedEnd && segment.paddr() + segment.memSize() > reservedStart) {
                 throw new ElfFormatException(String.format("%s: segment %s overlaps [P0x%x-P0x%x), where kemu keeps the "
-                        + "Multiboot information and its firmware stub; link the kernel at 1 MiB (0x100000) or above",
-                        image.path(), segment, reservedStart, reservedEnd));
+                        + "%s information and its firmware stub; link the kernel at 1 MiB (0x100000) or above",
+                        image.path(), segment, reservedStart, reservedEnd,
+                        kernel.protocol() == BootProtocol.MULTIBOOT ? "Multiboot" : kernel.protocol().title()));
             }
         }
         image.segments().forEach(segment -> copy(ram, segment));

@@ -25,15 +25,16 @@ import java.util.Optional;
 /**
  * One boot of a firmware stub and a kernel in a fresh machine. The host's whole part in the
  * mode switches is the documented firmware handoff: it loads both images by physical
- * address, writes the Multiboot information, fills the firmware's two configuration words
- * ({@code fw_kernel_entry}, {@code fw_boot_info}) and starts at {@code fw_entry}. It sets no
- * register.
+ * address, writes what the kernel's boot protocol hands over (the Multiboot 1 or 2 information,
+ * or the Limine responses and page tables), fills the firmware's configuration words
+ * ({@link FirmwareWords}) and starts at the protocol's firmware entry. It sets no register.
  */
 public final class KernelBoot implements AutoCloseable {
     private final Machine machine;
     private final ElfImage firmware;
     private final ElfImage kernel;
-    private final MultibootKernel multiboot;
+    private final BootableKernel loaded;
+    private final Handoff handoff;
     private final SymbolTable symbols;
     private final DebugConsole console = new DebugConsole();
     private final Uart16550 com1 = new Uart16550("COM1", Uart16550.COM1);
@@ -47,16 +48,18 @@ public final class KernelBoot implements AutoCloseable {
     private CpuSet cpus;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
-        this(ElfImage.read(images.firmware()), MultibootKernel.read(images.kernel()), options);
+        this(images, options, Optional.empty());
     }
 
-    /**
-     * Loads as a Multiboot 1 loader does: the kernel by its header's address fields or its ELF program headers,
-     * the modules after it, the information block; the firmware stub jumps to the header's (or the ELF's) entry.
-     */
-    public KernelBoot(ElfImage firmware, MultibootKernel kernel, BootOptions options) {
+    /** Boots with {@code protocol}, or the protocol the image carries when empty ({@link KernelImages}). */
+    public KernelBoot(KernelSources.BuiltImages images, BootOptions options, Optional<BootProtocol> protocol) {
+        this(ElfImage.read(images.firmware()), KernelImages.read(images.kernel(), protocol), options);
+    }
+
+    /** Loads {@code kernel} as its protocol's loader does ({@link BootableKernel#load}). */
+    public KernelBoot(ElfImage firmware, BootableKernel kernel, BootOptions options) {
         this.firmware = firmware;
-        this.multiboot = kernel;
+        this.loaded = kernel;
         this.kernel = kernel.image();
         this.options = options;
         this.symbols = this.kernel.symbols().merge(firmware.symbols());
@@ -75,14 +78,8 @@ public final class KernelBoot implements AutoCloseable {
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             machine.bus().claimPorts(FwCfg.SELECTOR_PORT, FwCfg.PORTS, new FwCfg(options.ramBytes(), options.cpus()));
             ImageLoader.load(machine.ram(), firmware);
-            ImageLoader.loadKernel(machine.ram(), kernel, MultibootInfo.ADDRESS, firmware.physicalEnd());
-            List<MemoryMapEntry> map = MultibootInfo.pcMemoryMap(options.ramBytes());
-            MultibootModules.Directory modules = MultibootModules.load(machine.ram(), kernel.physicalEnd(),
-                    MultibootInfo.usableEnd(map), options.modules());
-            MultibootInfo.write(machine.ram(), map, options.commandLine(), modules);
-            acpi = AcpiTables.write(machine.ram(), options.cpus()); // in ranges the map above reserves
-            machine.ram().write32(firmware.symbols().address("fw_kernel_entry"), (int) kernel.entry());
-            machine.ram().write32(firmware.symbols().address("fw_boot_info"), (int) MultibootInfo.ADDRESS);
+            acpi = AcpiTables.write(machine.ram(), options.cpus()); // first: the loaders hand its RSDP over (AcpiRsdp)
+            this.handoff = kernel.load(machine.ram(), firmware, options);
             cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
             cpus.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
         } catch (RuntimeException e) {
@@ -115,22 +112,32 @@ public final class KernelBoot implements AutoCloseable {
         return kernel;
     }
 
-    /** The kernel as the loader read it: header, entry, and notes on header flags kemu does not honour. */
-    public MultibootKernel multibootKernel() {
-        return multiboot;
+    /** The kernel as its protocol's loader read it. */
+    public BootableKernel loadedKernel() {
+        return loaded;
+    }
+
+    /** The protocol kemu boots the kernel with. */
+    public BootProtocol protocol() {
+        return loaded.protocol();
+    }
+
+    /** How the firmware hands over: its entry, the kernel's entry, the state the protocol promises. */
+    public Handoff handoff() {
+        return handoff;
     }
 
     /** One line per thing the loader accepted without honouring it (e.g. a requested video mode). */
     public List<String> loaderNotes() {
-        return multiboot.notes();
+        return handoff.notes();
     }
 
     /**
      * Runs kemu's firmware stub until the first instruction of the kernel (not executed), uncounted: the CPU
-     * state there is the Multiboot handoff.
+     * state there is the protocol's handoff.
      */
     public RunResult runToKernelEntry() {
-        return machine.run(firmware.symbols().address("fw_entry"), multiboot.entry(), RunLimits.UNCOUNTED);
+        return machine.run(firstInstruction(), handoff.kernelEntry(), RunLimits.UNCOUNTED);
     }
 
     /** Kernel and firmware symbols together. */
@@ -190,20 +197,20 @@ public final class KernelBoot implements AutoCloseable {
 
     /** The first instruction the CPU executes: the firmware stub's entry, which hands off to the kernel. */
     public long firstInstruction() {
-        return firmware.symbols().address("fw_entry");
+        return firmware.symbols().address(handoff.firmwareEntry());
     }
 
     /** Runs from the firmware entry until RIP reaches {@code symbol}, uncounted and unobserved (for benchmarks). */
     public RunResult runTo(String symbol) {
-        return machine.run(firmware.symbols().address("fw_entry"), symbols.address(symbol), RunLimits.UNCOUNTED);
+        return machine.run(firstInstruction(), symbols.address(symbol), RunLimits.UNCOUNTED);
     }
 
     /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
-        StageLandmarks landmarks = StageLandmarks.of(firmware, kernel);
+        StageLandmarks landmarks = StageLandmarks.of(firmware, kernel, handoff);
         try (BootObserver observer = new BootObserver(machine, landmarks, options.instructionBudget() > 0,
                 event -> rememberKernelMode(landmarks, event))) {
-            RunResult result = machine.run(firmware.symbols().address("fw_entry"),
+            RunResult result = machine.run(firstInstruction(),
                     new RunLimits(options.instructionBudget(), options.timeout()));
             List<StageEvent> stages = observer.events();
             return new BootReport(stages, console.text(), result, failure(observer, landmarks, result), faults.reports(),
@@ -226,7 +233,7 @@ public final class KernelBoot implements AutoCloseable {
         String where = observer.lastStage().map(s -> "in stage '" + s.title() + "'").orElse("before the firmware handoff");
         String rip = symbols.symbolize(result.cpu().rip());
         // A kernel with a kmain must get there; one without must at least have been entered.
-        BootStage goal = landmarks.kmain().isPresent() ? BootStage.KMAIN : BootStage.ENTRY_32;
+        BootStage goal = landmarks.kmain().isPresent() ? BootStage.KMAIN : handoff.state().entryStage();
         boolean arrived = observer.event(goal).isPresent();
         String missed = landmarks.kmainName().map(name -> "without reaching " + name).orElse("before the kernel entry");
         return switch (result.reason()) {

@@ -4,6 +4,8 @@ import dev.kemu.elf.ElfFormatException;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.Segment;
 import dev.kemu.elf.SymbolTable;
+import dev.kemu.kernel.GuestAbi;
+import dev.kemu.machine.GuestRam;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +20,8 @@ import java.util.Optional;
  * ELF32 (what QEMU takes), an x86-64 ELF64 (which QEMU refuses and kemu accepts), or, with the address fields, any
  * binary. Symbols come from the ELF when there is one; they are never needed.
  */
-public record MultibootKernel(ElfImage image, MultibootHeader header, long entry, List<String> notes) {
+public record MultibootKernel(ElfImage image, MultibootHeader header, long entry, List<String> notes)
+        implements BootableKernel {
     private static final long FOUR_GIB = 1L << 32;
 
     public static MultibootKernel read(Path path) {
@@ -60,7 +63,7 @@ public record MultibootKernel(ElfImage image, MultibootHeader header, long entry
      * The ELF entry as a physical address: {@code e_entry} when a segment is loaded there, else translated through
      * the segment whose virtual range holds it (a higher-half kernel linked with its entry's virtual address).
      */
-    private static long physicalEntry(ElfImage image) {
+    public static long physicalEntry(ElfImage image) {
         long entry = image.entry();
         Optional<Segment> byPhysical = image.segments().stream()
                 .filter(s -> Long.compareUnsigned(entry - s.paddr(), s.memSize()) < 0).findFirst();
@@ -75,6 +78,27 @@ public record MultibootKernel(ElfImage image, MultibootHeader header, long entry
                     + "Multiboot loader enters the kernel in 32-bit protected mode", image.path(), physical));
         }
         return physical;
+    }
+
+    @Override
+    public BootProtocol protocol() {
+        return BootProtocol.MULTIBOOT;
+    }
+
+    /**
+     * Loads as a Multiboot 1 loader does: the kernel by its header's address fields or its ELF program headers,
+     * the modules after it, the information block; the firmware stub jumps to the header's (or the ELF's) entry.
+     */
+    @Override
+    public Handoff load(GuestRam ram, ElfImage firmware, BootOptions options) {
+        ImageLoader.loadKernel(ram, this, MultibootInfo.ADDRESS, firmware.physicalEnd());
+        List<MemoryMapEntry> map = MultibootInfo.pcMemoryMap(options.ramBytes());
+        MultibootModules.Directory modules = MultibootModules.load(ram, physicalEnd(), MultibootInfo.usableEnd(map),
+                options.modules());
+        MultibootInfo.write(ram, map, options.commandLine(), modules);
+        FirmwareWords.protectedModeHandoff(ram, firmware, entry, MultibootInfo.ADDRESS,
+                GuestAbi.MULTIBOOT_BOOTLOADER_MAGIC);
+        return Handoff.protectedMode(entry, EntryState.MULTIBOOT1, notes);
     }
 
     /** The first physical address after everything the kernel occupies (its bss included). */

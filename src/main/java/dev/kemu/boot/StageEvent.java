@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * A boot stage as observed: the CPU there, the code segment it ran with (its descriptor cache),
  * the instruction count (-1 when the run had no budget and so counted nothing), and any state the
- * Multiboot specification or the architecture rules out.
+ * boot protocol's promised entry state ({@link EntryState}) or the architecture rules out.
  */
 public record StageEvent(BootStage stage, CpuState cpu, CodeSegment codeSegment, long instructions,
                          List<String> violations) {

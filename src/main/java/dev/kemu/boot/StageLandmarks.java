@@ -14,19 +14,25 @@ import java.util.OptionalLong;
  * and its C-style entry ({@code kmain}, {@code kernel_main} or {@code main}) if it has one.
  */
 public record StageLandmarks(long firmwareHandoff, long higherHalf, OptionalLong kmain, Optional<String> kmainName,
-                             List<Long> kmainAddresses) {
+                             List<Long> kmainAddresses, EntryState entryState) {
     /** The start of the canonical upper half, for kernels whose ELF does not show a VMA base. */
     public static final long UPPER_HALF = 0xffff_8000_0000_0000L;
     static final List<String> KMAIN_NAMES = List.of("kmain", "kernel_main", "main");
-    private static final String HANDOFF = "fw_handoff";
 
+    /** The landmarks of a Multiboot 1 boot. */
     public static StageLandmarks of(ElfImage firmware, ElfImage kernel) {
-        long handoff = firmware.symbols().find(HANDOFF).map(Symbol::address).orElseThrow(() -> new IllegalStateException(
-                firmware.path() + ": kemu's firmware has no symbol '" + HANDOFF + "'; rebuild it from kernel-asm/firmware.S"));
+        return of(firmware, kernel, Handoff.protectedMode(0, EntryState.MULTIBOOT1, List.of()));
+    }
+
+    /** The landmarks of a boot that hands over as {@code handoff} says. */
+    public static StageLandmarks of(ElfImage firmware, ElfImage kernel, Handoff handoff) {
+        String handoffName = handoff.handoffInstruction();
+        long handoffAt = firmware.symbols().find(handoffName).map(Symbol::address).orElseThrow(() -> new IllegalStateException(
+                firmware.path() + ": kemu's firmware has no symbol '" + handoffName + "'; rebuild it from kernel-asm/firmware.S"));
         Optional<Symbol> kmain = KMAIN_NAMES.stream().flatMap(name -> kernel.symbols().find(name).stream()).findFirst();
-        return new StageLandmarks(handoff, higherHalf(kernel.segments()),
+        return new StageLandmarks(handoffAt, higherHalf(kernel.segments()),
                 kmain.map(s -> OptionalLong.of(s.address())).orElse(OptionalLong.empty()), kmain.map(Symbol::name),
-                kmain.map(s -> kernel.symbols().addressesOf(s.name())).orElse(List.of()));
+                kmain.map(s -> kernel.symbols().addressesOf(s.name())).orElse(List.of()), handoff.state());
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.kemu.cli;
 
 import dev.kemu.boot.BootOptions;
+import dev.kemu.boot.BootProtocol;
 import dev.kemu.boot.KernelSources;
 import dev.kemu.boot.MultibootModule;
 import dev.kemu.debug.FaultPolicy;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Options shared by the commands that boot a kernel, checked before anything is built or booted. */
 final class BootArguments {
@@ -64,6 +66,20 @@ final class BootArguments {
     @Option(names = "--serial-input", paramLabel = "FILE|-",
             description = "What COM1 receives: the bytes of FILE, or - for standard input (default: nothing).")
     String serialInput;
+
+    @Option(names = "--protocol", paramLabel = "auto|multiboot|multiboot2|limine", defaultValue = "auto",
+            description = "The boot protocol to load the kernel with; auto takes the image's Limine requests, else "
+                    + "its Multiboot 2 header, else its Multiboot header (default: ${DEFAULT-VALUE}).")
+    String protocol;
+
+    /** The forced boot protocol, empty for auto; a usage error for an unknown name. */
+    Optional<BootProtocol> protocol() {
+        try {
+            return BootProtocol.parse(protocol);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+    }
 
     KernelSources.BuiltImages images() {
         KernelSources.BuiltImages images = KernelSources.defaults().build();

@@ -73,10 +73,11 @@ final class BootCommand implements Callable<Integer> {
         String memory = "";
         SymbolTable symbols;
         SerialOutput serial = SerialOutput.of(arguments);
-        try (serial; KernelBoot boot = new KernelBoot(images, options)) {
+        try (serial; KernelBoot boot = new KernelBoot(images, options, arguments.protocol())) {
             symbols = boot.symbols();
             serial.attach(boot.com1());
-            human.printf("kemu boot: %s, %d MiB RAM, libunicorn %s%n", images.kernel(), options.ramBytes() >> 20,
+            human.printf("kemu boot: %s (%s), %d MiB RAM, libunicorn %s%n", images.kernel(), boot.protocol(),
+                    options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
             boot.loaderNotes().forEach(note -> human.println("note: " + note));
             report = boot.run();

@@ -33,7 +33,7 @@ final class ExplainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         AddressExpression expression = AddressExpression.parse(address);
-        try (KernelBoot boot = new KernelBoot(arguments.images(), arguments.options())) {
+        try (KernelBoot boot = new KernelBoot(arguments.images(), arguments.options(), arguments.protocol())) {
             // Resolved before the boot, so that a misspelt symbol costs no run.
             long va = expression.resolve(boot.symbols(), boot.kernel().path().toString());
             BootReport report = boot.run();

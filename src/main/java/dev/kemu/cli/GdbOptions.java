@@ -27,7 +27,7 @@ final class GdbOptions {
 
     /** Boots under the stub; the exit status is the guest's (QEMU's rule) when it ended, else 0. */
     int serve(BootArguments arguments, PrintWriter messages) {
-        try (KernelBoot boot = new KernelBoot(arguments.images(), arguments.options());
+        try (KernelBoot boot = new KernelBoot(arguments.images(), arguments.options(), arguments.protocol());
              GdbServer server = new GdbServer(port == null ? GdbServer.DEFAULT_PORT : port)) {
             Optional<Long> waitFor = Optional.ofNullable(waitSymbol).map(symbol -> {
                 try {

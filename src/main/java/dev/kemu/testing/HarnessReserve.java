@@ -1,6 +1,9 @@
 package dev.kemu.testing;
 
+import dev.kemu.boot.BootProtocol;
+import dev.kemu.boot.KernelBoot;
 import dev.kemu.boot.MultibootInfo;
+import dev.kemu.boot.UsableMemoryTrim;
 import dev.kemu.kernel.MultibootLayout;
 import dev.kemu.machine.GuestRam;
 
@@ -28,7 +31,23 @@ final class HarnessReserve {
         return base;
     }
 
-    /** Shortens the highest usable memory-map entry by {@link #BYTES} (the spec's layout, edited in place). */
+    /**
+     * Shortens the highest usable memory-map entry by {@link #BYTES}: in the Multiboot information here, in the
+     * Multiboot 2 or Limine map through {@link UsableMemoryTrim}.
+     */
+    static HarnessReserve carve(KernelBoot boot) {
+        GuestRam ram = boot.machine().ram();
+        if (boot.protocol() != BootProtocol.MULTIBOOT) {
+            long base = UsableMemoryTrim.trimTop(boot, BYTES).orElseThrow(() -> new IllegalStateException("the "
+                    + boot.protocol() + " memory map gives the test harness no room: it needs " + (BYTES >> 10)
+                    + " KiB of usable RAM above 1 MiB for the snippet areas (and a Limine kernel must ask for the "
+                    + "memory map); give the kernel more RAM"));
+            return new HarnessReserve(ram, base);
+        }
+        return carve(ram);
+    }
+
+    /** The Multiboot 1 case: the information block at P0x7000, edited in place. */
     static HarnessReserve carve(GuestRam ram) {
         long info = MultibootInfo.ADDRESS;
         int length = ram.read32(info + MultibootLayout.MBI_MMAP_LENGTH);

@@ -3,7 +3,7 @@ package dev.kemu.testing;
 import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.boot.KernelSources;
-import dev.kemu.boot.MultibootKernel;
+import dev.kemu.boot.KernelImages;
 import dev.kemu.elf.ElfImage;
 import dev.kemu.elf.Symbol;
 import dev.kemu.machine.CpuState;
@@ -11,6 +11,7 @@ import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.StopReason;
+import java.util.Optional;
 
 /**
  * Boots a kernel of the user's own (kemu's firmware stub, then the user's ELF) up to its snapshot point,
@@ -27,11 +28,11 @@ final class UserKernelBoot {
 
     static Booted boot(KernelUnderTest kernel, BootOptions options) {
         ElfImage firmware = ElfImage.read(KernelSources.defaults().buildFirmware());
-        KernelBoot boot = new KernelBoot(firmware, MultibootKernel.read(kernel.image()),
+        KernelBoot boot = new KernelBoot(firmware, KernelImages.read(kernel.image(), Optional.empty()),
                 options.withRam(kernel.ramBytes()).withCommandLine(kernel.commandLine()).withCpus(kernel.cpus()));
         try {
-            HarnessReserve reserve = HarnessReserve.carve(boot.machine().ram());
-            long start = firmware.symbols().address("fw_entry");
+            HarnessReserve reserve = HarnessReserve.carve(boot);
+            long start = boot.firstInstruction();
             RunLimits limits = new RunLimits(options.instructionBudget(), options.timeout());
             RunResult result = switch (kernel.snapshotAt()) {
                 case SnapshotPoint.AtSymbol symbol -> boot.machine().run(start, address(boot, kernel, symbol), limits);

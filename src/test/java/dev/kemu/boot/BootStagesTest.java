@@ -35,7 +35,9 @@ class BootStagesTest {
 
     @Test
     void boot_defaultKernel_reachesEveryStageInOrderAndStopsAtExitPort() {
-        assertEquals(Arrays.asList(BootStage.values()), report.stages().stream().map(StageEvent::stage).toList());
+        // Every stage but the Limine protocol's 64-bit entry, which a Multiboot kernel never has.
+        assertEquals(Arrays.stream(BootStage.values()).filter(stage -> stage != BootStage.ENTRY_64).toList(),
+                report.stages().stream().map(StageEvent::stage).toList());
         assertEquals(StopReason.EXIT_PORT, report.run().reason(), report.run().detail());
         assertTrue(report.succeeded(), report.failure().orElse(""));
         long previous = -1;

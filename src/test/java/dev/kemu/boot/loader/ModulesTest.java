@@ -99,7 +99,7 @@ class ModulesTest {
             assertTrue((ram.read32(info + MultibootLayout.MBI_FLAGS) & MultibootLayout.MBI_FLAG_MODS) != 0);
             assertEquals(2, ram.read32(info + MultibootLayout.MBI_MODS_COUNT));
             long table = Integer.toUnsignedLong(ram.read32(info + MultibootLayout.MBI_MODS_ADDR));
-            long previousEnd = boot.multibootKernel().physicalEnd();
+            long previousEnd = boot.kernel().physicalEnd();
             String[] lines = {"root=/dev/kemu quiet", second.toString()};
             Path[] files = {first, second};
             for (int i = 0; i < 2; i++) {

@@ -49,7 +49,9 @@ class BootObserverSamplingTest {
     @Test
     void kemusKernel_samplingEndsAtKmain_theUpperHookGoesDuringTheRun_theLowerOneAfterIt() {
         Observed seen = observe(TestKernels.defaultKernel());
-        assertEquals(Arrays.asList(BootStage.values()), seen.stages());
+        // Every stage but the Limine protocol's 64-bit entry, which a Multiboot kernel never has.
+        assertEquals(Arrays.stream(BootStage.values()).filter(stage -> stage != BootStage.ENTRY_64).toList(),
+                seen.stages());
         assertEquals(StopReason.EXIT_PORT, seen.stop());
         assertFalse(seen.samplingAfterRun(), "every stage reached at kmain");
         assertTrue(seen.highRemovedInRun(), "higher-half blocks are all still mapped at kmain");
