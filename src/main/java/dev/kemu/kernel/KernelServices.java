@@ -82,6 +82,13 @@ public final class KernelServices {
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
+        serve(port, HC_SPACE_CREATE, 0, (m, a) -> ready() ? SpaceServices.create(memory.spaces()) : ENODEV);
+        serve(port, HC_SPACE_DESTROY, 1, (m, a) -> ready() ? SpaceServices.destroy(memory.spaces(), a[0]) : ENODEV);
+        serve(port, HC_SPACE_CLONE, 1, (m, a) -> ready() ? SpaceServices.clone(memory.spaces(), a[0]) : ENODEV);
+        serve(port, HC_SPACE_MAP, 4, (m, a) -> ready() ? SpaceServices.map(memory.spaces(), a[0], a[1], a[2], a[3]) : ENODEV);
+        serve(port, HC_SPACE_UNMAP, 3, (m, a) -> ready() ? SpaceServices.unmap(memory.spaces(), a[0], a[1], a[2]) : ENODEV);
+        serve(port, HC_SPACE_PROTECT, 4, (m, a) -> ready() ? SpaceServices.protect(memory.spaces(), a[0], a[1], a[2], a[3])
+                : ENODEV);
     }
 
     /** Registers {@code service} so that corrupted metadata stops the run with a finding instead of throwing. */
@@ -162,6 +169,7 @@ public final class KernelServices {
         long cr3 = machine.register(X86Reg.CR3);
         memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb);
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
+        memory.activeSpaceFrom(() -> machine.register(X86Reg.CR3));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;
     }
@@ -209,7 +217,11 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return Errno.of(memory.pageTables().map(VirtAddr.of(va), PhysAddr.of(pa), size, leafFlags));
+        long result = Errno.of(memory.pageTables().map(VirtAddr.of(va), PhysAddr.of(pa), size, leafFlags));
+        if (result == 0 && va < 0) {
+            memory.spaces().syncKernelHalf(); // a new kernel-half PML4 entry reaches every address space
+        }
+        return result;
     }
 
     private long vmunmap(long va, long bytes) {

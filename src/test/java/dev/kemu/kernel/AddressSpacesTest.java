@@ -6,7 +6,6 @@ import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.SpaceFault.Resolution;
 import dev.kemu.kernel.mm.SpaceResult;
-import dev.kemu.kernel.mm.SpaceVma;
 import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
