@@ -16,7 +16,8 @@ public final class GuestAbi {
             HC_VMUNMAP = 5, HC_TRANSLATE = 6, HC_PROTECT = 7, HC_VMALLOC = 8, HC_VFREE = 9, HC_CACHE_CREATE = 10,
             HC_CACHE_ALLOC = 11, HC_CACHE_FREE = 12, HC_CACHE_DESTROY = 13, HC_KMALLOC = 14, HC_KFREE = 15,
             HC_MM_STAT = 16, HC_VMA_RESERVE = 17, HC_VMA_RELEASE = 18, HC_SPACE_CREATE = 19, HC_SPACE_DESTROY = 20,
-            HC_SPACE_CLONE = 21, HC_SPACE_MAP = 22, HC_SPACE_UNMAP = 23, HC_SPACE_PROTECT = 24;
+            HC_SPACE_CLONE = 21, HC_SPACE_MAP = 22, HC_SPACE_UNMAP = 23, HC_SPACE_PROTECT = 24, HC_CACHE_CTOR_NEXT = 25,
+            HC_CACHE_CTOR = 26;
 
     /** Flag bits of HC_FRAME_ALLOC, HC_CACHE_ALLOC and HC_KMALLOC. */
     public static final long ALLOC_ZERO = 1;
@@ -56,6 +57,8 @@ public final class GuestAbi {
             case HC_SPACE_MAP -> "HC_SPACE_MAP";
             case HC_SPACE_UNMAP -> "HC_SPACE_UNMAP";
             case HC_SPACE_PROTECT -> "HC_SPACE_PROTECT";
+            case HC_CACHE_CTOR_NEXT -> "HC_CACHE_CTOR_NEXT";
+            case HC_CACHE_CTOR -> "HC_CACHE_CTOR";
             default -> "HC_" + number;
         };
     }

@@ -32,7 +32,8 @@ package dev.kemu.kernel.mm;
  *   +4  u32 tag: slab -> cache id; page table -> present entries; anonymous page -> reference count
  *           (page-table entries mapping it, in all address spaces); tail of an allocated block ->
  *           its head's frame number (tails of free blocks: stale, splits and merges touch heads only)
- *   +8  u32 next frame number in a free list
+ *   +8  u32 next frame number in a free list; head of a slab of a guest-constructor cache ->
+ *           objects constructed so far (the constructor runs in index order)
  *   +12 u32 previous frame number in a free list
  * </pre>
  */

@@ -69,6 +69,20 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
         return ram.read32(phys.value() + CTOR);
     }
 
+    /** The guest constructor's address, or empty for a cache without one (or with a host constructor). */
+    public java.util.Optional<dev.kemu.machine.VirtAddr> guestConstructor() {
+        int ctor = ctor();
+        return ctor < 0 ? java.util.Optional.of(dev.kemu.machine.VirtAddr.of(ctor)) : java.util.Optional.empty();
+    }
+
+    /**
+     * Where a free object holds the next free one: its first 8 bytes, or right after the object
+     * when a constructor's state must survive the free (SLUB moves its free pointer the same way).
+     */
+    public int freePointerOffset() {
+        return ctor() == 0 ? 0 : (objectSize() + 7) & -8;
+    }
+
     public long listHead(int list) {
         return ram.read64(phys.value() + CacheLayout.listHead(list));
     }
