@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A cache created by guest code with a guest constructor: kernel-asm/slab_ctor.S's
+ * A cache created by guest code with a guest constructor: kernel-asm/include/slab_ctor.inc's
  * kmem_cache_alloc runs it on every object of a new slab, so objects arrive constructed, the
  * constructor runs once per object and not per allocation, and a freed object keeps its state.
  */
@@ -74,6 +74,7 @@ class GuestConstructorTest {
                     xor eax, eax
                     out EXIT_PORT, al
                     ret
+                .include "slab_ctor.inc"
                 construct:                              # void construct(void *object)
                     movabs rax, 0xC0FFEE
                     mov [rdi], rax
