@@ -21,6 +21,8 @@ public final class GuestAbi {
 
     /** Flag bits of HC_FRAME_ALLOC, HC_CACHE_ALLOC and HC_KMALLOC. */
     public static final long ALLOC_ZERO = 1;
+    /** HC_FRAME_ALLOC's GFP bits beyond ALLOC_ZERO (= __GFP_ZERO): zone modifiers and atomic. */
+    public static final long GFP_DMA = 0x10, GFP_DMA32 = 0x20, GFP_ATOMIC = 0x40;
     /** HC_VMMAP flag selecting a 2 MiB page (the PTE's PS bit). */
     public static final long MAP_HUGE = 1L << 7;
     /** HC_MM_STAT selectors. */

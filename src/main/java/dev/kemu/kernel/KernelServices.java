@@ -2,6 +2,7 @@ package dev.kemu.kernel;
 
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
+import dev.kemu.kernel.mm.Gfp;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MapResult;
@@ -195,12 +196,13 @@ public final class KernelServices {
         return root;
     }
 
+    /** get_free_pages: the flags are GFP bits (ALLOC_ZERO is __GFP_ZERO), docs/ABI.md. */
     private long frameAlloc(long order, long flags) {
-        if (order < 0 || order > MmLayout.MAX_ORDER || (flags & ~ALLOC_FLAGS) != 0) {
+        Gfp gfp = new Gfp(flags);
+        if (order < 0 || order > MmLayout.MAX_ORDER || !gfp.valid()) {
             return EINVAL;
         }
-        return Errno.physicalOrNoMemory(memory.frames().allocate((int) order, FrameType.ALLOCATED,
-                (flags & ALLOC_ZERO) != 0));
+        return Errno.physicalOrNoMemory(memory.pages().getFreePages((int) order, FrameType.ALLOCATED, gfp));
     }
 
     private long frameFree(long phys, long order) {

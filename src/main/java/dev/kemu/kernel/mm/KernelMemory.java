@@ -28,6 +28,7 @@ public final class KernelMemory {
     private final Vmalloc vmalloc;
     private final DemandPaging demandPaging;
     private final AddressSpaces spaces;
+    private final PageAllocator pages;
     /** Where a panic of the #PF handler goes; until someone listens it is rethrown (see {@link #onCorruption}). */
     private Consumer<KernelPanic> corruption = panic -> {
         throw panic;
@@ -44,6 +45,7 @@ public final class KernelMemory {
         this.vmalloc = new Vmalloc(buddy, tables, areas);
         this.demandPaging = new DemandPaging(buddy, tables, areas, panic -> corruption.accept(panic));
         this.spaces = new AddressSpaces(root, buddy, slabs, tlb);
+        this.pages = new PageAllocator(buddy);
         demandPaging.routeUserFaultsTo(spaces);
     }
 
@@ -126,6 +128,11 @@ public final class KernelMemory {
 
     public DemandPaging demandPaging() {
         return demandPaging;
+    }
+
+    /** get_free_pages with GFP flags: zones, zonelist fallback, the atomic reserve. */
+    public PageAllocator pages() {
+        return pages;
     }
 
     public AddressSpaces spaces() {
