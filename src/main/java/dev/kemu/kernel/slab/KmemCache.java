@@ -80,7 +80,16 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
      * when a constructor's state must survive the free (SLUB moves its free pointer the same way).
      */
     public int freePointerOffset() {
-        return ctor() == 0 ? 0 : (objectSize() + 7) & -8;
+        if (ctor() == 0) {
+            return 0;
+        }
+        long offset = (Integer.toUnsignedLong(objectSize()) + 7) & -8L;
+        if (offset + 8 > Integer.toUnsignedLong(stride())) {
+            // Guest RAM holds the descriptor: a bad size must not send the free pointer outside the object's slot.
+            throw new dev.kemu.kernel.mm.KernelPanic(String.format("cache %s: descriptor at %s has object size %d and"
+                    + " stride %d, no room for the free pointer after the object", name(), phys(), objectSize(), stride()));
+        }
+        return (int) offset;
     }
 
     public long listHead(int list) {
