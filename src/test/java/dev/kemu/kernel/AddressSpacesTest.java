@@ -233,4 +233,32 @@ class AddressSpacesTest {
             assertEquals(Resolution.ZERO_FILLED, mm.memory.spaces().lastFault().orElseThrow().resolution());
         }
     }
+
+    @Test
+    void checker_findsAWrongReferenceCount_aDivergedKernelHalf_andAWritableSharedPage() {
+        try (MmFixture mm = new MmFixture()) {
+            AddressSpaces spaces = mm.memory.spaces();
+            AddressSpace parent = spaceWithVma(mm, 1);
+            UserAccess cpu = new UserAccess(spaces, mm.ram);
+            cpu.write(parent, BASE, 1);
+            AddressSpace child = spaces.clone(parent).orElseThrow();
+            long frame = spaces.translate(parent, VirtAddr.of(BASE)).orElseThrow().value();
+            FrameTable frames = FrameTable.of(mm.root());
+
+            frames.setTag(frame / 4096, 3);
+            assertTrue(mm.memory.check().contains(String.format("anonymous frame P0x%x counts 3 references, 2 entries map it",
+                    frame)), mm.memory.check().toString());
+            frames.setTag(frame / 4096, 2);
+
+            long entry = child.pml4().value() + 300 * 8L;
+            mm.ram.write64(entry, 0x1234_5003L);
+            assertTrue(mm.memory.check().stream().anyMatch(p -> p.contains("kernel-half PML4 entry 300 is 0x12345003")),
+                    mm.memory.check().toString());
+            mm.ram.write64(entry, mm.ram.read64(mm.root().pml4().value() + 300 * 8L));
+
+            spaces.tables(child).remap(VirtAddr.of(BASE), PhysAddr.of(frame), RW_USER);
+            assertTrue(mm.memory.check().stream().anyMatch(p -> p.contains("writable while its reference count is 2")),
+                    mm.memory.check().toString());
+        }
+    }
 }
