@@ -15,10 +15,14 @@ public final class GuestAbi {
     public static final int HC_PROBE = 0, HC_MM_INIT = 1, HC_FRAME_ALLOC = 2, HC_FRAME_FREE = 3, HC_VMMAP = 4,
             HC_VMUNMAP = 5, HC_TRANSLATE = 6, HC_PROTECT = 7, HC_VMALLOC = 8, HC_VFREE = 9, HC_CACHE_CREATE = 10,
             HC_CACHE_ALLOC = 11, HC_CACHE_FREE = 12, HC_CACHE_DESTROY = 13, HC_KMALLOC = 14, HC_KFREE = 15,
-            HC_MM_STAT = 16, HC_VMA_RESERVE = 17, HC_VMA_RELEASE = 18;
+            HC_MM_STAT = 16, HC_VMA_RESERVE = 17, HC_VMA_RELEASE = 18, HC_SPACE_CREATE = 19, HC_SPACE_DESTROY = 20,
+            HC_SPACE_CLONE = 21, HC_SPACE_MAP = 22, HC_SPACE_UNMAP = 23, HC_SPACE_PROTECT = 24, HC_CACHE_CTOR_NEXT = 25,
+            HC_CACHE_CTOR = 26;
 
     /** Flag bits of HC_FRAME_ALLOC, HC_CACHE_ALLOC and HC_KMALLOC. */
     public static final long ALLOC_ZERO = 1;
+    /** HC_FRAME_ALLOC's GFP bits beyond ALLOC_ZERO (= __GFP_ZERO): zone modifiers and atomic. */
+    public static final long GFP_DMA = 0x10, GFP_DMA32 = 0x20, GFP_ATOMIC = 0x40;
     /** HC_VMMAP flag selecting a 2 MiB page (the PTE's PS bit). */
     public static final long MAP_HUGE = 1L << 7;
     /** HC_MM_STAT selectors. */
@@ -49,6 +53,14 @@ public final class GuestAbi {
             case HC_MM_STAT -> "HC_MM_STAT";
             case HC_VMA_RESERVE -> "HC_VMA_RESERVE";
             case HC_VMA_RELEASE -> "HC_VMA_RELEASE";
+            case HC_SPACE_CREATE -> "HC_SPACE_CREATE";
+            case HC_SPACE_DESTROY -> "HC_SPACE_DESTROY";
+            case HC_SPACE_CLONE -> "HC_SPACE_CLONE";
+            case HC_SPACE_MAP -> "HC_SPACE_MAP";
+            case HC_SPACE_UNMAP -> "HC_SPACE_UNMAP";
+            case HC_SPACE_PROTECT -> "HC_SPACE_PROTECT";
+            case HC_CACHE_CTOR_NEXT -> "HC_CACHE_CTOR_NEXT";
+            case HC_CACHE_CTOR -> "HC_CACHE_CTOR";
             default -> "HC_" + number;
         };
     }

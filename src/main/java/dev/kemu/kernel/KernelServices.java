@@ -2,6 +2,7 @@ package dev.kemu.kernel;
 
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
+import dev.kemu.kernel.mm.Gfp;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MapResult;
@@ -82,6 +83,15 @@ public final class KernelServices {
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_MM_STAT, 1, (m, a) -> ready() ? stat(a[0]) : ENODEV);
+        serve(port, HC_CACHE_CTOR_NEXT, 1, (m, a) -> ready() ? cacheConstructNext(a[0]) : ENODEV);
+        serve(port, HC_CACHE_CTOR, 1, (m, a) -> ready() ? cacheConstructor(a[0]) : ENODEV);
+        serve(port, HC_SPACE_CREATE, 0, (m, a) -> ready() ? SpaceServices.create(memory.spaces()) : ENODEV);
+        serve(port, HC_SPACE_DESTROY, 1, (m, a) -> ready() ? SpaceServices.destroy(memory.spaces(), a[0]) : ENODEV);
+        serve(port, HC_SPACE_CLONE, 1, (m, a) -> ready() ? SpaceServices.clone(memory.spaces(), a[0]) : ENODEV);
+        serve(port, HC_SPACE_MAP, 4, (m, a) -> ready() ? SpaceServices.map(memory.spaces(), a[0], a[1], a[2], a[3]) : ENODEV);
+        serve(port, HC_SPACE_UNMAP, 3, (m, a) -> ready() ? SpaceServices.unmap(memory.spaces(), a[0], a[1], a[2]) : ENODEV);
+        serve(port, HC_SPACE_PROTECT, 4, (m, a) -> ready() ? SpaceServices.protect(memory.spaces(), a[0], a[1], a[2], a[3])
+                : ENODEV);
     }
 
     /** Registers {@code service} so that corrupted metadata stops the run with a finding instead of throwing. */
@@ -162,6 +172,7 @@ public final class KernelServices {
         long cr3 = machine.register(X86Reg.CR3);
         memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb);
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
+        memory.activeSpaceFrom(() -> machine.register(X86Reg.CR3));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;
     }
@@ -185,12 +196,13 @@ public final class KernelServices {
         return root;
     }
 
+    /** get_free_pages: the flags are GFP bits (ALLOC_ZERO is __GFP_ZERO), docs/ABI.md. */
     private long frameAlloc(long order, long flags) {
-        if (order < 0 || order > MmLayout.MAX_ORDER || (flags & ~ALLOC_FLAGS) != 0) {
+        Gfp gfp = new Gfp(flags);
+        if (order < 0 || order > MmLayout.MAX_ORDER || !gfp.valid()) {
             return EINVAL;
         }
-        return Errno.physicalOrNoMemory(memory.frames().allocate((int) order, FrameType.ALLOCATED,
-                (flags & ALLOC_ZERO) != 0));
+        return Errno.physicalOrNoMemory(memory.pages().getFreePages((int) order, FrameType.ALLOCATED, gfp));
     }
 
     private long frameFree(long phys, long order) {
@@ -209,7 +221,11 @@ public final class KernelServices {
         if (ownedByVirtualAreas(va, size)) {
             return EBUSY;
         }
-        return Errno.of(memory.pageTables().map(VirtAddr.of(va), PhysAddr.of(pa), size, leafFlags));
+        long result = Errno.of(memory.pageTables().map(VirtAddr.of(va), PhysAddr.of(pa), size, leafFlags));
+        if (result == 0 && va < 0) {
+            memory.spaces().syncKernelHalf(); // a new kernel-half PML4 entry reaches every address space
+        }
+        return result;
     }
 
     private long vmunmap(long va, long bytes) {
@@ -237,16 +253,25 @@ public final class KernelServices {
     }
 
     private long cacheCreate(long nameVirt, long objectSize, long align, long ctor) {
-        if (ctor != 0) {
-            // A guest constructor would need nested emulation inside a hook; Unicorn cannot do that.
-            log.debug("kmem_cache_create: guest constructors are not supported (ctor V0x{})", Long.toHexString(ctor));
-            return EINVAL;
-        }
         Optional<String> name = guestString(nameVirt, CacheLayout.NAME_MAX);
         if (name.isEmpty() || objectSize <= 0 || objectSize > Integer.MAX_VALUE || align < 0 || align > MmLayout.PAGE) {
             return EINVAL;
         }
-        return memory.slabs().create(name.get(), (int) objectSize, (int) align, null).map(id -> (long) id).orElse(EINVAL);
+        Optional<Integer> id = ctor == 0 ? memory.slabs().create(name.get(), (int) objectSize, (int) align, null)
+                : memory.slabs().createWithGuestConstructor(name.get(), (int) objectSize, (int) align, VirtAddr.of(ctor));
+        return id.map(i -> (long) i).orElse(EINVAL);
+    }
+
+    /** HC_CACHE_CTOR_NEXT: the next object the guest constructor must meet, 0 when none. */
+    private long cacheConstructNext(long id) {
+        long refused = guestCache(id);
+        return refused != 0 ? refused : memory.slabs().nextToConstruct((int) id).map(VirtAddr::value).orElse(0L);
+    }
+
+    /** HC_CACHE_CTOR: the guest constructor of a cache, 0 when it has none. */
+    private long cacheConstructor(long id) {
+        long refused = guestCache(id);
+        return refused != 0 ? refused : memory.slabs().cache((int) id).guestConstructor().map(VirtAddr::value).orElse(0L);
     }
 
     private long cacheAlloc(long id, long flags) {
@@ -254,8 +279,12 @@ public final class KernelServices {
         if (refused != 0) {
             return refused;
         }
-        if ((flags & ~ALLOC_FLAGS) != 0) {
-            return EINVAL;
+        boolean constructed = memory.slabs().cache((int) id).guestConstructor().isPresent();
+        if ((flags & ~ALLOC_FLAGS) != 0 || (constructed && (flags & ALLOC_ZERO) != 0)) {
+            return EINVAL; // zeroing would undo the constructor (Linux refuses __GFP_ZERO with a ctor too)
+        }
+        if (memory.slabs().constructionPending((int) id)) {
+            return EBUSY; // construct the current slab's objects first (HC_CACHE_CTOR_NEXT until 0)
         }
         return Errno.virtualOrNoMemory(memory.slabs().allocate((int) id, (flags & ALLOC_ZERO) != 0));
     }

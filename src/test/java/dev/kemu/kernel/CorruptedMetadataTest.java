@@ -92,7 +92,7 @@ class CorruptedMetadataTest {
             mm.ram.write8(entry, 200);
 
             List<String> problems = assertDoesNotThrow(() -> mm.memory.check());
-            assertTrue(problems.contains(String.format("frame 0x300: type byte 200 at P0x%x is no frame type (0..10"
+            assertTrue(problems.contains(String.format("frame 0x300: type byte 200 at P0x%x is no frame type (0..12"
                     + " expected)", entry)), problems.toString());
         }
     }

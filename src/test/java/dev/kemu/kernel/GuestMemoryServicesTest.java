@@ -113,9 +113,9 @@ class GuestMemoryServicesTest {
                     lea rdi, [rip + name]
                     mov esi, 32
                     xor edx, edx
-                    lea r10, [rip + kmain]       # a guest constructor
+                    mov r10d, 0x1000             # a constructor outside the kernel image
                     HYPERCALL HC_CACHE_CREATE
-                    mov r15, rax                 # -EINVAL: unsupported
+                    mov r15, rax                 # -EINVAL
                 """ + EXIT + """
                 .section .rodata
                 name: .asciz "with-ctor"

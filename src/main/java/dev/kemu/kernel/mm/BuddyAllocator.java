@@ -49,7 +49,39 @@ public final class BuddyAllocator {
         if (found > MAX_ORDER) {
             return Optional.empty();
         }
-        long pfn = Integer.toUnsignedLong(root.freeHead(found));
+        return Optional.of(take(found, Integer.toUnsignedLong(root.freeHead(found)), order, type, zero));
+    }
+
+    /**
+     * {@link #allocate} restricted to frames {@code [lowPfn, highPfn)} (a zone): the first free block
+     * of the smallest sufficient order that lies inside, split down to {@code order}. Buddy blocks
+     * are naturally aligned and at most 4 MiB, so none straddles the 16 MiB or 4 GiB zone bounds.
+     */
+    public Optional<PhysAddr> allocateWithin(int order, FrameType type, boolean zero, long lowPfn, long highPfn) {
+        if (order < 0 || order > MAX_ORDER) {
+            throw new IllegalArgumentException("order must be 0.." + MAX_ORDER + ", got " + order);
+        }
+        if (type == FrameType.FREE || type == FrameType.RESERVED) {
+            throw new IllegalArgumentException("cannot allocate frames as " + type);
+        }
+        for (int found = order; found <= MAX_ORDER; found++) {
+            int left = root.freeCount(found);
+            for (int at = root.freeHead(found); at != NONE; at = frames.next(Integer.toUnsignedLong(at))) {
+                if (left-- <= 0) {
+                    throw new KernelPanic(String.format("free list %d holds more blocks than it counts (%d)", found,
+                            root.freeCount(found)));
+                }
+                long pfn = Integer.toUnsignedLong(at);
+                if (pfn >= lowPfn && pfn + (1L << found) <= highPfn) {
+                    return Optional.of(take(found, pfn, order, type, zero));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Unlinks the free block {@code pfn} of order {@code found} and splits it down to {@code order}. */
+    private PhysAddr take(int found, long pfn, int order, FrameType type, boolean zero) {
         unlink(found, pfn);
         while (found > order) {
             found--;
@@ -63,7 +95,7 @@ public final class BuddyAllocator {
         if (zero) {
             ram.fill(phys, PAGE << order, (byte) 0);
         }
-        return Optional.of(PhysAddr.of(phys));
+        return PhysAddr.of(phys);
     }
 
     /** Frees a block of {@code 2^order} frames that was allocated as {@code expected}. */

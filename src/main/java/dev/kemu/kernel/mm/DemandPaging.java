@@ -31,6 +31,7 @@ public final class DemandPaging {
     private final PageTables tables;
     private final VirtualAreas areas;
     private final Consumer<KernelPanic> corruption;
+    private AddressSpaces spaces;
 
     /** {@code corruption} receives a panic of the fault handler (see the class comment). */
     public DemandPaging(BuddyAllocator buddy, PageTables tables, VirtualAreas areas, Consumer<KernelPanic> corruption) {
@@ -38,6 +39,21 @@ public final class DemandPaging {
         this.tables = tables;
         this.areas = areas;
         this.corruption = corruption;
+    }
+
+    /** Faults in the user half while CR3 selects one of {@code spaces} go to its copy-on-write handler. */
+    void routeUserFaultsTo(AddressSpaces spaces) {
+        this.spaces = spaces;
+    }
+
+    private static Outcome outcome(SpaceFault.Resolution resolution) {
+        return switch (resolution) {
+            case ZERO_FILLED, ZERO_PAGE_MAPPED, COPIED, REUSED -> Outcome.MAPPED;
+            case NOT_IN_ANY_VMA -> Outcome.NOT_IN_ANY_VMA;
+            case ACCESS_DENIED -> Outcome.ACCESS_DENIED;
+            case ALREADY_PRESENT -> Outcome.ALREADY_PRESENT;
+            case OUT_OF_MEMORY -> Outcome.OUT_OF_MEMORY;
+        };
     }
 
     /** Reserves {@code size} bytes (rounded up to pages) mapped on demand with {@code flags}; empty when no room. */
@@ -88,6 +104,12 @@ public final class DemandPaging {
     }
 
     private Outcome resolve(long address, int errorCode) {
+        if (spaces != null && Long.compareUnsigned(address, MmLayout.USER_END) < 0) {
+            Optional<AddressSpace> active = spaces.active();
+            if (active.isPresent()) {
+                return outcome(spaces.handleFault(active.get(), VirtAddr.of(address), errorCode).resolution());
+            }
+        }
         Optional<Vma> found = areas.find(VirtAddr.of(address));
         if (found.isEmpty()) {
             return Outcome.NOT_IN_ANY_VMA;

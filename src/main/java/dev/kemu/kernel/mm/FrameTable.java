@@ -126,6 +126,19 @@ public record FrameTable(GuestRam ram, PhysAddr base, long frames) {
         return (ram.read8(entry(pfn) + FE_FLAGS) & FLAG_PINNED) != 0;
     }
 
+    /**
+     * Objects of a guest-constructor cache's slab (headed by {@code pfn}) that met the constructor:
+     * the free-list link field, unused while a block is allocated (as Linux overlays slab fields on
+     * struct page's lru links).
+     */
+    public int slabConstructed(long pfn) {
+        return ram.read32(entry(pfn) + FE_NEXT);
+    }
+
+    public void setSlabConstructed(long pfn, int objects) {
+        ram.write32(entry(pfn) + FE_NEXT, objects);
+    }
+
     void pin(long pfn) {
         long e = entry(pfn);
         ram.write8(e + FE_FLAGS, ram.read8(e + FE_FLAGS) | FLAG_PINNED);

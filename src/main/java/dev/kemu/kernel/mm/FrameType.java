@@ -19,7 +19,14 @@ public enum FrameType {
     /** Frames handed out by {@code frame_alloc} to guest code. */
     ALLOCATED,
     /** Frames mapped on first touch into a demand-paged VMA. */
-    DEMAND_PAGED;
+    DEMAND_PAGED,
+    /**
+     * A private page of an address space's anonymous VMA; its tag counts the page-table entries
+     * (in every space) that map it, so copy-on-write knows when a writer may take it over.
+     */
+    ANONYMOUS,
+    /** The one zero page that read faults on untouched anonymous pages map (Linux's ZERO_PAGE); never freed. */
+    ZERO_PAGE;
 
     private static final FrameType[] ALL = values();
 

@@ -27,6 +27,8 @@ public final class KernelMemory {
     private final VirtualAreas areas;
     private final Vmalloc vmalloc;
     private final DemandPaging demandPaging;
+    private final AddressSpaces spaces;
+    private final PageAllocator pages;
     /** Where a panic of the #PF handler goes; until someone listens it is rethrown (see {@link #onCorruption}). */
     private Consumer<KernelPanic> corruption = panic -> {
         throw panic;
@@ -42,6 +44,9 @@ public final class KernelMemory {
         this.areas = new VirtualAreas(root, slabs);
         this.vmalloc = new Vmalloc(buddy, tables, areas);
         this.demandPaging = new DemandPaging(buddy, tables, areas, panic -> corruption.accept(panic));
+        this.spaces = new AddressSpaces(root, buddy, slabs, tlb);
+        this.pages = new PageAllocator(buddy);
+        demandPaging.routeUserFaultsTo(spaces);
     }
 
     /**
@@ -125,6 +130,23 @@ public final class KernelMemory {
         return demandPaging;
     }
 
+    /** get_free_pages with GFP flags: zones, zonelist fallback, the atomic reserve. */
+    public PageAllocator pages() {
+        return pages;
+    }
+
+    public AddressSpaces spaces() {
+        return spaces;
+    }
+
+    /**
+     * Where the CPU's CR3 is read from: the #PF handler serves the user half of whichever space
+     * it selects, and page-table edits of a space flush the TLB only while it is active.
+     */
+    public void activeSpaceFrom(java.util.function.LongSupplier cr3) {
+        spaces.activeFrom(cr3);
+    }
+
     /**
      * Everything the checkers find wrong in the metadata (empty = consistent). Never throws:
      * the metadata is guest memory, and a broken root or a structure the checkers cannot walk
@@ -137,8 +159,9 @@ public final class KernelMemory {
         }
         run("frame checker", () -> FrameChecker.check(root), problems);
         run("slab checker", () -> dev.kemu.kernel.slab.SlabChecker.check(root), problems);
-        run("page-table checker", () -> PageTableChecker.checkCounts(root), problems);
+        run("page-table checker", () -> PageTableChecker.checkCounts(root, SpaceChecker.pml4s(spaces)), problems);
         run("VMA checker", () -> VmaChecker.check(root), problems);
+        run("address-space checker", () -> SpaceChecker.check(root, spaces), problems);
         return problems;
     }
 

@@ -19,16 +19,21 @@ package dev.kemu.kernel.mm;
  *   +88   u64  cache table physical address
  *   +96   u32  cache table capacity             +100 u32 empty slabs kept per cache
  *   +104  u32  vm_area cache id                 +108 u32 first kmalloc cache id
+ *   +112  u32  mm_space cache id + 1 (0 = no address space created yet)
+ *   +116  u32  number of address spaces         +120 u64 address-space list head (direct-map va, 0 = none)
  *   +128  u32  free_head[order]  order 0..10    (frame numbers; NONE = 0xffffffff)
  *   +176  u32  free_count[order] order 0..10
+ *   +224  u64  zero page physical address (0 = not allocated yet; the first read fault allocates it)
  *
  * frame table entry (16 bytes per 4 KiB frame, indexed by frame number)
  *   +0  u8  type (FrameType ordinal)
  *   +1  u8  order of the block this frame heads
  *   +2  u8  flags: 1 = head of a block; 2 = pinned page table (shared, never freed by unmap)
- *   +4  u32 tag: slab -> cache id; page table -> present entries; tail of an allocated block ->
+ *   +4  u32 tag: slab -> cache id; page table -> present entries; anonymous page -> reference count
+ *           (page-table entries mapping it, in all address spaces); tail of an allocated block ->
  *           its head's frame number (tails of free blocks: stale, splits and merges touch heads only)
- *   +8  u32 next frame number in a free list
+ *   +8  u32 next frame number in a free list; head of a slab of a guest-constructor cache ->
+ *           objects constructed so far (the constructor runs in index order)
  *   +12 u32 previous frame number in a free list
  * </pre>
  */
@@ -41,7 +46,8 @@ public final class MmLayout {
     static final int ROOT_MAGIC = 0, ROOT_RAM = 8, ROOT_FRAME_TABLE = 16, ROOT_NR_FRAMES = 24, ROOT_FREE_FRAMES = 32,
             ROOT_HHDM = 40, ROOT_PML4 = 48, ROOT_VMALLOC_START = 56, ROOT_VMALLOC_END = 64, ROOT_FREE_AREAS = 72,
             ROOT_VMAS = 80, ROOT_CACHE_TABLE = 88, ROOT_CACHE_CAPACITY = 96, ROOT_EMPTY_SLAB_LIMIT = 100,
-            ROOT_VM_AREA_CACHE = 104, ROOT_KMALLOC_FIRST = 108, ROOT_FREE_HEAD = 128, ROOT_FREE_COUNT = 176;
+            ROOT_VM_AREA_CACHE = 104, ROOT_KMALLOC_FIRST = 108, ROOT_SPACE_CACHE = 112, ROOT_SPACE_COUNT = 116, ROOT_SPACES = 120,
+            ROOT_FREE_HEAD = 128, ROOT_FREE_COUNT = 176, ROOT_ZERO_PAGE = 224;
     public static final int ROOT_SIZE = 4096;
 
     public static final int FRAME_ENTRY = 16;
@@ -60,6 +66,11 @@ public final class MmLayout {
     /** Kernel virtual areas for vmalloc (PML4 slot 402, as Linux's vmalloc space). */
     public static final long VMALLOC_START = 0xffff_c900_0000_0000L;
     public static final long VMALLOC_END = VMALLOC_START + (32L << 30);
+
+    /** First address past the user half (PML4 entries 0-255); spaces' VMAs live below it. */
+    public static final long USER_END = 0x0000_8000_0000_0000L;
+    /** The first PML4 entry of the kernel half, which every address space shares with the kernel. */
+    public static final int KERNEL_HALF_FIRST = 256;
 
     private MmLayout() {}
 }

@@ -21,10 +21,18 @@ public final class PageTableChecker {
     private PageTableChecker() {}
 
     public static List<String> checkCounts(MmRoot root) {
+        return checkCounts(root, List.of());
+    }
+
+    /** Compares the tables reachable from the kernel PML4 and {@code spaces}' PML4s with the frame table. */
+    public static List<String> checkCounts(MmRoot root, List<PhysAddr> spaces) {
         List<String> problems = new ArrayList<>();
         FrameTable frames = FrameTable.of(root);
         Set<Long> reachable = new HashSet<>();
         visit(root.ram(), root.pml4().value(), 4, 0, reachable, null, problems);
+        for (PhysAddr space : spaces) {
+            visit(root.ram(), space.value(), 4, 0, reachable, null, problems);
+        }
         int pageTable = FrameType.PAGE_TABLE.ordinal();
         for (long table : reachable) {
             long pfn = table / PAGE;
@@ -38,7 +46,7 @@ public final class PageTableChecker {
         }
         for (long pfn = 0; pfn < frames.frames(); pfn++) {
             if (frames.typeCode(pfn) == pageTable && !reachable.contains(pfn * PAGE)) {
-                problems.add(String.format("page-table frame P0x%x is not reachable from the PML4 (leaked)", pfn * PAGE));
+                problems.add(String.format("page-table frame P0x%x is not reachable from the kernel's or any address space's PML4 (leaked)", pfn * PAGE));
             }
         }
         return problems;

@@ -197,6 +197,46 @@ public final class PageTables {
         return MapResult.OK;
     }
 
+    /** The present 4 KiB leaf entry for {@code va}, or empty when none (absent, or under a huge page). */
+    public Optional<PageTableEntry> leaf(VirtAddr va) {
+        long table = pml4;
+        for (int level = 4; level > 1; level--) {
+            PageTableEntry entry = entry(table, va.index(level));
+            if (!entry.present() || entry.huge()) {
+                return Optional.empty();
+            }
+            table = entry.address().value();
+        }
+        PageTableEntry leaf = entry(table, va.index(1));
+        return leaf.present() ? Optional.of(leaf) : Optional.empty();
+    }
+
+    /**
+     * Points the present 4 KiB leaf of {@code va} at {@code physical} with {@code flags}: the
+     * copy-on-write handler swaps frames and rights in one entry write, so the tables above it
+     * are neither freed nor reallocated. Returns NOT_MAPPED when there is no such leaf.
+     */
+    public MapResult remap(VirtAddr va, PhysAddr physical, long flags) {
+        if ((flags & ~ALLOWED_FLAGS) != 0) {
+            throw new IllegalArgumentException(String.format("flags 0x%x include bits remap does not set", flags));
+        }
+        long table = pml4;
+        for (int level = 4; level > 1; level--) {
+            PageTableEntry entry = entry(table, va.index(level));
+            if (!entry.present() || entry.huge()) {
+                return MapResult.NOT_MAPPED;
+            }
+            table = entry.address().value();
+        }
+        long at = table + va.index(1) * 8L;
+        if ((ram.read64(at) & PageTableEntry.PRESENT) == 0) {
+            return MapResult.NOT_MAPPED;
+        }
+        ram.write64(at, physical.value() | flags | PageTableEntry.PRESENT);
+        tlb.flush();
+        return MapResult.OK;
+    }
+
     /** The physical address {@code va} maps to, or empty when it is not mapped. */
     public Optional<PhysAddr> translate(VirtAddr va) {
         PageWalk walk = new PageWalker(ram).walk(pml4, va);

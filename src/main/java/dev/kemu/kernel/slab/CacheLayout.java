@@ -13,7 +13,11 @@ package dev.kemu.kernel.slab;
  *   +48  u32 slab_order         a slab is 2^order frames
  *   +52  u32 first_object       offset of object 0 from the slab's start
  *   +56  u32 flags              1 = in use
- *   +60  u32 ctor               0 = none; else a host constructor id
+ *   +60  u32 ctor               0 = none; 1..0x7fffffff a host constructor id; bit 31 set: a guest
+ *                               constructor, the low half of its kernel-image address (the top
+ *                               2 GiB, so the u32 sign-extends to it, as -mcmodel=kernel)
+ *                               Caches with a constructor keep the free pointer after the object
+ *                               (at object_size rounded up to 8), so freed objects stay constructed.
  *   +64  u64 partial list head  physical address of a slab header, 0 = empty list
  *   +72  u64 full list head
  *   +80  u64 empty list head

@@ -69,6 +69,29 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
         return ram.read32(phys.value() + CTOR);
     }
 
+    /** The guest constructor's address, or empty for a cache without one (or with a host constructor). */
+    public java.util.Optional<dev.kemu.machine.VirtAddr> guestConstructor() {
+        int ctor = ctor();
+        return ctor < 0 ? java.util.Optional.of(dev.kemu.machine.VirtAddr.of(ctor)) : java.util.Optional.empty();
+    }
+
+    /**
+     * Where a free object holds the next free one: its first 8 bytes, or right after the object
+     * when a constructor's state must survive the free (SLUB moves its free pointer the same way).
+     */
+    public int freePointerOffset() {
+        if (ctor() == 0) {
+            return 0;
+        }
+        long offset = (Integer.toUnsignedLong(objectSize()) + 7) & -8L;
+        if (offset + 8 > Integer.toUnsignedLong(stride())) {
+            // Guest RAM holds the descriptor: a bad size must not send the free pointer outside the object's slot.
+            throw new dev.kemu.kernel.mm.KernelPanic(String.format("cache %s: descriptor at %s has object size %d and"
+                    + " stride %d, no room for the free pointer after the object", name(), phys(), objectSize(), stride()));
+        }
+        return (int) offset;
+    }
+
     public long listHead(int list) {
         return ram.read64(phys.value() + CacheLayout.listHead(list));
     }

@@ -21,10 +21,10 @@ import static dev.kemu.kernel.slab.CacheLayout.*;
 
 /**
  * kmem_cache_create / alloc / free / destroy over guest RAM. Slabs come from the buddy
- * allocator; free objects are threaded into a freelist through their first 8 bytes; a
+ * allocator; free objects are threaded into a freelist through their first 8 bytes (after the object when it has a constructor); a
  * per-slab bitmap makes double frees detectable. Objects are direct-map virtual addresses.
  * Constructors of caches created from Java are host callbacks kept in a table by id (code,
- * not kernel state); guest-created caches cannot have one (see docs/ABI.md).
+ * not kernel state); guest-created caches name a guest function that guest code calls (docs/ABI.md).
  */
 public final class SlabAllocator {
     /** Largest slab: 2^3 frames. */
@@ -63,6 +63,33 @@ public final class SlabAllocator {
      * above a max-order slab, alignment not a power of two) or the cache table is full.
      */
     public Optional<Integer> create(String name, int objectSize, int align, ObjectConstructor constructor) {
+        if (constructor == null) {
+            return create(name, objectSize, align, 0);
+        }
+        constructors.add(constructor);
+        Optional<Integer> id = create(name, objectSize, align, constructors.size() - 1);
+        if (id.isEmpty()) {
+            constructors.removeLast();
+        }
+        return id;
+    }
+
+    /** Lowest address a guest constructor may have: the kernel image's top 2 GiB (see {@link CacheLayout}). */
+    public static final long GUEST_CONSTRUCTOR_MIN = 0xffff_ffff_8000_0000L;
+
+    /**
+     * Creates a cache whose objects guest code constructs, once per slab population: allocation
+     * hands out the new slab's objects to construct ({@link #nextToConstruct}); empty as for
+     * {@link #create}, or when {@code constructor} is below {@link #GUEST_CONSTRUCTOR_MIN}.
+     */
+    public Optional<Integer> createWithGuestConstructor(String name, int objectSize, int align, VirtAddr constructor) {
+        if (Long.compareUnsigned(constructor.value(), GUEST_CONSTRUCTOR_MIN) < 0) {
+            return Optional.empty();
+        }
+        return create(name, objectSize, align, (int) constructor.value());
+    }
+
+    private Optional<Integer> create(String name, int objectSize, int align, int ctorField) {
         if (objectSize <= 0 || objectSize > (PAGE << MAX_SLAB_ORDER) / 2 || align < 0 || Integer.bitCount(Math.max(align, 1)) != 1
                 || align > PAGE) {
             return Optional.empty();
@@ -72,7 +99,9 @@ public final class SlabAllocator {
             return Optional.empty();
         }
         int alignment = Math.max(8, align);
-        int stride = (objectSize + alignment - 1) & -alignment;
+        // With a constructor the free pointer lives after the object (CacheLayout), 8 more bytes.
+        int footprint = ctorField == 0 ? objectSize : ((objectSize + 7) & -8) + 8;
+        int stride = (footprint + alignment - 1) & -alignment;
         int order = 0;
         int objects = objectsFor(order, stride, alignment);
         while (objects < MIN_OBJECTS && order < MAX_SLAB_ORDER) {
@@ -90,10 +119,7 @@ public final class SlabAllocator {
         ram.write32(descriptor + ORDER, order);
         ram.write32(descriptor + FIRST_OBJECT, headerSize(objects, alignment));
         ram.write32(descriptor + FLAGS, FLAG_ACTIVE);
-        if (constructor != null) {
-            constructors.add(constructor);
-            ram.write32(descriptor + CTOR, constructors.size() - 1);
-        }
+        ram.write32(descriptor + CTOR, ctorField);
         return Optional.of(id);
     }
 
@@ -131,6 +157,35 @@ public final class SlabAllocator {
         return id >= 0 && id < KmemCache.describable(root) && KmemCache.of(root, id).active();
     }
 
+    /**
+     * True while the current slab of a guest-constructor cache has objects the constructor has not
+     * met: allocation waits until guest code constructed them (HC_CACHE_ALLOC is then -EBUSY), so
+     * at most one slab, the current one, is ever half constructed.
+     */
+    public boolean constructionPending(int id) {
+        KmemCache cache = cache(id);
+        long slab = cache.current();
+        return cache.guestConstructor().isPresent() && slab != 0
+                && frames.slabConstructed(slab / PAGE) < cache.objectsPerSlab();
+    }
+
+    /**
+     * The next object of the current slab that the guest constructor has not met, counted as met
+     * from now on; empty when none is left. Objects are handed out in index order, allocated and
+     * free alike: a slab's objects are constructed once, when the slab is populated (Bonwick).
+     */
+    public Optional<VirtAddr> nextToConstruct(int id) {
+        if (!constructionPending(id)) {
+            return Optional.empty();
+        }
+        KmemCache cache = cache(id);
+        long slab = cache.current();
+        requireSlab(cache, slab, "current slab");
+        int index = frames.slabConstructed(slab / PAGE);
+        frames.setSlabConstructed(slab / PAGE, index + 1);
+        return Optional.of(root.toVirtual(PhysAddr.of(slab + cache.firstObject() + (long) index * cache.stride())));
+    }
+
     /** Allocates one object; returns its direct-map address, or empty when out of memory. */
     public Optional<VirtAddr> allocate(int id, boolean zero) {
         long object = allocateObject(id, zero);
@@ -157,15 +212,15 @@ public final class SlabAllocator {
                     cache.name(), slab, object));
         }
         long objectPhys = physicalOrNone(object);
-        header.setFreelist(slab, ram.read64(objectPhys));
+        int freePointer = cache.freePointerOffset();
+        header.setFreelist(slab, ram.read64(objectPhys + freePointer));
         header.setAllocated(slab, index, true);
         header.setInuse(slab, header.inuse(slab) + 1);
         cache.addActive(1);
         if (zero) {
             ram.fill(objectPhys, cache.objectSize(), (byte) 0);
-        } else {
-            ram.write64(objectPhys, 0); // no freelist pointer leaks to the caller
         }
+        ram.write64(objectPhys + freePointer, 0); // no freelist pointer leaks to the caller
         return object;
     }
 
@@ -227,7 +282,7 @@ public final class SlabAllocator {
             return FreeResult.DOUBLE_FREE;
         }
         header.setAllocated(slab, index, false);
-        ram.write64(objectPhys, header.freelist(slab));
+        ram.write64(objectPhys + cache.freePointerOffset(), header.freelist(slab));
         header.setFreelist(slab, object);
         int inuse = header.inuse(slab) - 1;
         header.setInuse(slab, inuse);
@@ -356,13 +411,15 @@ public final class SlabAllocator {
         header.setList(slab, -1);
         long first = slab + cache.firstObject();
         ObjectConstructor ctor = constructor(cache);
+        int freePointer = cache.freePointerOffset();
+        frames.setSlabConstructed(slab / PAGE, 0); // guest constructors run later, see nextToConstruct
         for (int i = objects - 1; i >= 0; i--) {
             PhysAddr objectPhys = PhysAddr.of(first + (long) i * cache.stride());
             VirtAddr object = root.toVirtual(objectPhys);
             if (ctor != null) {
                 ctor.construct(ram, objectPhys, object, cache.objectSize());
             }
-            ram.write64(objectPhys.value(), header.freelist(slab));
+            ram.write64(objectPhys.value() + freePointer, header.freelist(slab));
             header.setFreelist(slab, object.value());
         }
         cache.addTotal(objects);
@@ -372,7 +429,10 @@ public final class SlabAllocator {
     /** The host constructor the descriptor names; the id comes from guest RAM, so it is checked. */
     private ObjectConstructor constructor(KmemCache cache) {
         int id = cache.ctor();
-        if (id < 0 || id >= constructors.size()) {
+        if (id < 0) {
+            return null; // a guest constructor: guest code runs it (nextToConstruct)
+        }
+        if (id >= constructors.size()) {
             throw new KernelPanic(String.format("cache %s: descriptor at %s names constructor %d, only 0..%d exist",
                     cache.name(), cache.phys(), id, constructors.size() - 1));
         }

@@ -167,7 +167,7 @@ public final class SlabChecker {
             if (header.isAllocated(slab, index)) {
                 problems.add(where + ": object " + index + " is on the freelist but marked allocated");
             }
-            object = ram.read64(phys);
+            object = ram.read64(phys + cache.freePointerOffset());
         }
         if (free.size() != objects - inuse) {
             problems.add(where + ": freelist holds " + free.size() + " objects, expected " + (objects - inuse));

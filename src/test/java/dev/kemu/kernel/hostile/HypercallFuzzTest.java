@@ -60,7 +60,7 @@ class HypercallFuzzTest {
     enum Source { TYPED, CONSTANT, RESULT, RESULT_PLUS_ONE, RESULT_PAGE_ALIGNED, RESULT_HIGH_BITS, KERNEL_STATE }
 
     /** What a service expects at an argument position. */
-    enum Kind { ORDER, SIZE, FLAGS, ADDRESS, CACHE_ID, SELECTOR, NAME, ZERO }
+    enum Kind { ORDER, SIZE, FLAGS, ADDRESS, CACHE_ID, SELECTOR, NAME, ZERO, USER_VA }
 
     private static final long[] ORDERS = {0, 0, 1, 2, 3, 10, 11};
     private static final long[] SIZES = {0, 1, 8, 20, 24, 32, 100, 2048, 2049, 4096, 4096, 8192, 10_000, 1 << 20, TWO_MIB};
@@ -88,8 +88,8 @@ class HypercallFuzzTest {
                 Tuple.of(1, Source.RESULT_HIGH_BITS), Tuple.of(2, Source.KERNEL_STATE));
         Arbitrary<Arg> arg = Combinators.combine(source, Arbitraries.integers().between(0, 1000)).as(Arg::new);
         Arbitrary<Integer> number = Arbitraries.frequencyOf(
-                Tuple.of(30, Arbitraries.integers().between(HC_FRAME_ALLOC, HC_VMA_RELEASE)),
-                Tuple.of(1, Arbitraries.of(HC_PROBE, HC_MM_INIT, 19, 63, 64, -1)));
+                Tuple.of(30, Arbitraries.integers().between(HC_FRAME_ALLOC, HC_CACHE_CTOR)),
+                Tuple.of(1, Arbitraries.of(HC_PROBE, HC_MM_INIT, 27, 63, 64, -1)));
         // Uniform lengths: jqwik's default favours very short lists, which never get deep into the allocators.
         return Combinators.combine(number, arg.list().ofSize(4)).as(Call::new).list().ofMinSize(1).ofMaxSize(60)
                 .withSizeDistribution(RandomDistribution.uniform());
@@ -140,6 +140,10 @@ class HypercallFuzzTest {
             case HC_CACHE_FREE -> new Kind[]{Kind.CACHE_ID, Kind.ADDRESS};
             case HC_CACHE_DESTROY -> new Kind[]{Kind.CACHE_ID};
             case HC_MM_STAT -> new Kind[]{Kind.SELECTOR};
+            case HC_SPACE_CREATE -> new Kind[]{};
+            case HC_SPACE_MAP, HC_SPACE_PROTECT -> new Kind[]{Kind.ADDRESS, Kind.USER_VA, Kind.SIZE, Kind.FLAGS};
+            case HC_SPACE_UNMAP -> new Kind[]{Kind.ADDRESS, Kind.USER_VA, Kind.SIZE};
+            case HC_CACHE_CTOR_NEXT, HC_CACHE_CTOR -> new Kind[]{Kind.CACHE_ID};
             default -> new Kind[]{Kind.ADDRESS}; // HC_TRANSLATE, HC_VFREE, HC_KFREE, HC_VMA_RELEASE, others
         };
         return position < kinds.length ? kinds[position] : Kind.ZERO;
@@ -164,6 +168,12 @@ class HypercallFuzzTest {
             case SELECTOR -> pick % 4;
             case NAME -> results.getFirst();
             case ZERO -> 0;
+            case USER_VA -> switch (pick % 5) {
+                case 0, 1 -> 0x40_0000L + (pick / 5) % 16 * 4096L; // a window the sequences share
+                case 2 -> 0;
+                case 3 -> 0x7fff_ffff_f000L;
+                default -> 0x40_0000L + (pick / 5) % 16 * 4096L + 8; // misaligned
+            };
         };
     }
 
