@@ -67,6 +67,22 @@ void kernel_main(uint32_t magic, uint32_t info) {
             }
             break;
         }
+        case 14:
+        case 15: { /* a copy of the RSDP: its signature, OEM id and revision, as a kernel checks them */
+            const char *rsdp = (const char *) body;
+            put_str(BOTH, t->type == 14 ? "mb2: acpi old rsdp " : "mb2: acpi new rsdp ");
+            for (int i = 0; i < 8; i++) {
+                put_char(BOTH, rsdp[i]);
+            }
+            put_str(BOTH, " oem ");
+            for (int i = 9; i < 15; i++) {
+                put_char(BOTH, rsdp[i]);
+            }
+            put_str(BOTH, " revision ");
+            put_dec(BOTH, (uint8_t) rsdp[15]);
+            put_char(BOTH, '\n');
+            break;
+        }
         default:
             put_str(BOTH, "mb2: tag ");
             put_dec(BOTH, t->type);

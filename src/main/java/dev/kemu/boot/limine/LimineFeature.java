@@ -47,7 +47,7 @@ public enum LimineFeature {
         return title;
     }
 
-    /** Whether kemu answers the request (RSDP only once the platform has ACPI tables, see AcpiRsdp). */
+    /** Whether kemu answers the request (RSDP when guest RAM holds the RSDP of kemu's ACPI tables, see AcpiRsdp). */
     public boolean answered() {
         return answered;
     }

@@ -26,7 +26,7 @@ public enum InfoTagType {
         return type;
     }
 
-    /** Whether kemu writes this tag (the ACPI tags once the platform's tables give an RSDP, see AcpiRsdp). */
+    /** Whether kemu writes this tag (the ACPI tags when guest RAM holds the RSDP of kemu's tables, see AcpiRsdp). */
     public boolean given() {
         return given;
     }

@@ -81,7 +81,7 @@ public final class Multiboot2Info {
         ram.write32(at, (int) (w.at - at));
         ram.write32(at + 4, 0);
         return rsdp.isPresent() ? Optional.empty() : Optional.of("the Multiboot 2 header asks for the ACPI RSDP "
-                + "tags (14, 15); kemu's firmware has no ACPI tables yet, so the kernel gets neither");
+                + "tags (14, 15); guest RAM holds no valid RSDP where kemu's firmware puts it, so the kernel gets neither");
     }
 
     /** A cursor over the tags, each started 8-byte aligned. */
