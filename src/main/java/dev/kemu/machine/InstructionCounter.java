@@ -4,37 +4,64 @@ import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.Unicorn;
 
 /**
- * Counts the instructions of a counted run with a code hook on every instruction and ends the
- * run when the budget is spent. The hook stays installed across counted runs, because adding
- * or removing a code hook makes Unicorn drop all translated code; an uncounted run removes it
- * and runs at full speed.
+ * Counts the instructions of a run with a code hook on every instruction, in quanta: the hook ends
+ * {@code uc_emu_start} before the instruction that would exceed the quantum's limit (the instruction
+ * budget left, or the instructions until the next device deadline), so a quantum runs exactly its limit
+ * and the count is exact however the quantum ends (a {@code hlt}, a device's stop request, an exception).
+ * The hook also remembers the address of the last instruction that ran, for the interrupt shadow and
+ * for telling a {@code hlt} apart. It stays installed while counting is needed, because adding or
+ * removing a code hook makes Unicorn drop all translated code; a run that needs no count (no budget,
+ * no interrupt hardware engaged) removes it and runs at full speed.
  */
 final class InstructionCounter {
     private final Unicorn engine;
     private final RunLoop runLoop;
     private HookHandle hook;
     private long budget;
-    private long instructions;
+    /** Instructions of this run before the current quantum, and in it so far. */
+    private long before, inQuantum;
+    private long limit;
+    private boolean limitHit;
+    private long lastAddress = -1;
 
     InstructionCounter(Unicorn engine, RunLoop runLoop) {
         this.engine = engine;
         this.runLoop = runLoop;
     }
 
-    /** Starts a run with {@code budget} instructions (0 = uncounted): resets the count, adds or removes the hook. */
+    /** Starts a run with {@code budget} instructions (0 = none): resets the count. */
     void arm(long budget) {
         this.budget = budget;
-        this.instructions = 0;
-        if (budget > 0 && hook == null) {
+        this.before = 0;
+        this.inQuantum = 0;
+    }
+
+    /** Starts a quantum of at most {@code quantum} instructions; counts only when {@code counting} (else full speed). */
+    void beginQuantum(boolean counting, long quantum) {
+        before += inQuantum;
+        inQuantum = 0;
+        limitHit = false;
+        lastAddress = -1;
+        limit = budget > 0 ? Math.min(quantum, budget - before) : quantum;
+        if (counting && hook == null) {
             hook = engine.hookCode(1, 0, this::countInstruction);
-        } else if (budget == 0 && hook != null) {
+        } else if (!counting && hook != null) {
             hook.remove();
             hook = null;
         }
     }
 
+    /** Ends the quantum under way before its next instruction (a device changed what is deliverable). */
+    void endQuantumEarly() {
+        limit = inQuantum;
+    }
+
     boolean counting() {
         return budget > 0;
+    }
+
+    boolean hooked() {
+        return hook != null;
     }
 
     long budget() {
@@ -43,25 +70,52 @@ final class InstructionCounter {
 
     /** Instructions executed so far in the current (or last) counted run. */
     long count() {
-        return instructions;
+        return before + inQuantum;
+    }
+
+    /** Instructions of the current quantum so far (0 when not counting). */
+    long inQuantum() {
+        return inQuantum;
+    }
+
+    /** Whether the quantum ended because its limit was reached (not on a hlt, an error or a stop request). */
+    boolean limitHit() {
+        return limitHit;
+    }
+
+    /** The address of the last instruction that ran in this quantum, or -1 (not counting, or none ran). */
+    long lastAddress() {
+        return lastAddress;
     }
 
     /** The count as a run reports it: -1 when the run was not counted. */
     long reported() {
-        return budget > 0 ? instructions : -1;
+        return budget > 0 ? count() : -1;
     }
 
     /** The hlt-at-end trick ran the hlt too; it does not count. */
     void uncountOne() {
-        instructions = Math.max(0, instructions - 1);
+        if (inQuantum > 0) {
+            inQuantum--;
+        } else {
+            before = Math.max(0, before - 1);
+        }
     }
 
     private void countInstruction(Unicorn uc, long address, int size) {
-        if (budget > 0 && ++instructions >= budget) {
-            // Unicorn's hook fires before the instruction: stopping here ends the run with
-            // exactly `budget` instructions counted.
-            runLoop.requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
-                    "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget, address));
+        if (inQuantum >= limit) {
+            // The hook runs before its instruction, and Unicorn checks for a stop right after it: the
+            // instruction at `address` does not run, so the quantum ran exactly `limit` instructions.
+            limitHit = true;
+            if (budget > 0 && before + inQuantum >= budget) {
+                runLoop.requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
+                        "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget, address));
+            } else {
+                uc.stop();
+            }
+            return;
         }
+        inQuantum++;
+        lastAddress = address;
     }
 }

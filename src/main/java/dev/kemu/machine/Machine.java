@@ -1,5 +1,7 @@
 package dev.kemu.machine;
 
+import dev.kemu.machine.devices.IoApic;
+import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.nativelib.AnonymousMemory;
 import dev.kemu.unicorn.Context;
 import dev.kemu.unicorn.HookHandle;
@@ -62,6 +64,7 @@ public final class Machine implements AutoCloseable {
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
     private Context segmentCaches;
+    private PcInterrupts interrupts;
 
     public Machine(long ramBytes) {
         if (ramBytes <= 0 || (ramBytes & 0xfff) != 0) {
@@ -237,6 +240,26 @@ public final class Machine implements AutoCloseable {
      */
     public void attachHypercalls(int port, HypercallHandler handler) {
         hypercalls.attach(port, handler);
+    }
+
+    /**
+     * Attaches a PC's interrupt hardware for this CPU ({@link PcInterrupts}: PIC pair, PIT with port 0x61,
+     * local APIC at 0xfee00000 and I/O APIC at 0xfec00000, the memory-mapped ones only when guest RAM ends
+     * below them), once; from then on runs deliver external interrupts in deterministic virtual time.
+     */
+    public PcInterrupts attachPcInterrupts() {
+        if (interrupts == null) {
+            PcInterrupts attached = new PcInterrupts();
+            attached.attach(bus, ram.size() <= IoApic.BASE.value());
+            runLoop.attach(attached);
+            interrupts = attached;
+        }
+        return interrupts;
+    }
+
+    /** The interrupt hardware, if {@link #attachPcInterrupts()} attached it. */
+    public java.util.Optional<PcInterrupts> interrupts() {
+        return java.util.Optional.ofNullable(interrupts);
     }
 
     // ---- exceptions -----------------------------------------------------------------------
