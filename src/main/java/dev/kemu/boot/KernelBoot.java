@@ -14,6 +14,7 @@ import dev.kemu.machine.RunResult;
 import dev.kemu.machine.devices.DebugConsole;
 import dev.kemu.machine.devices.ExitPort;
 import dev.kemu.machine.devices.Uart16550;
+import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.traps.TrapRouter;
 
 import java.util.List;
@@ -66,6 +67,7 @@ public final class KernelBoot implements AutoCloseable {
             machine.attach(ExitPort.PORT, new ExitPort());
             machine.bus().claimPorts(Uart16550.COM1, Uart16550.PORTS, com1);
             machine.bus().claimPorts(Uart16550.COM2, Uart16550.PORTS, com2);
+            com1.connectIrq(machine.attachPcInterrupts().isaIrq(PcInterrupts.COM1_IRQ));
             com1.receiveFrom(options.serialInput().open());
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             ImageLoader.load(machine.ram(), firmware);
@@ -142,6 +144,7 @@ public final class KernelBoot implements AutoCloseable {
             uart.reset();
             uart.clearOutput();
         }
+        machine.interrupts().ifPresent(PcInterrupts::reset);
         machine.bus().unclaimedPorts().clear();
     }
 

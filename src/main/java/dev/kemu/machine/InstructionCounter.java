@@ -22,7 +22,11 @@ final class InstructionCounter {
     private long before, inQuantum;
     private long limit;
     private boolean limitHit;
-    private long lastAddress = -1;
+    /** No instruction address (a higher-half address is negative as a long, so -1 is the only sentinel). */
+    static final long NONE = -1;
+    private long lastAddress = NONE;
+    private boolean watchInterruptFlag;
+    private Machine machine;
 
     InstructionCounter(Unicorn engine, RunLoop runLoop) {
         this.engine = engine;
@@ -41,7 +45,7 @@ final class InstructionCounter {
         before += inQuantum;
         inQuantum = 0;
         limitHit = false;
-        lastAddress = -1;
+        lastAddress = NONE;
         limit = budget > 0 ? Math.min(quantum, budget - before) : quantum;
         if (counting && hook == null) {
             hook = engine.hookCode(1, 0, this::countInstruction);
@@ -49,6 +53,37 @@ final class InstructionCounter {
             hook.remove();
             hook = null;
         }
+    }
+
+    /**
+     * While an interrupt waits for IF: end the quantum right after an instruction that can set IF (sti, popf,
+     * iret, sysret), recognised by its size and bytes (only instructions of 1 to 3 bytes are read).
+     */
+    void watchInterruptFlag(boolean watch) {
+        this.watchInterruptFlag = watch;
+    }
+
+    void readCodeWith(Machine machine) {
+        this.machine = machine;
+    }
+
+    private boolean setsInterruptFlag(long address, int size) {
+        if (size > 3 || machine == null) {
+            return false;
+        }
+        byte[] code = machine.readVirtual(address, size);
+        if (code.length < size) {
+            return false;
+        }
+        int first = code[0] & 0xff;
+        int last = code[size - 1] & 0xff;
+        boolean prefixed = size == 1 || first == 0x48 || first == 0x66;
+        return switch (last) {
+            case 0xfb -> size == 1; // sti
+            case 0x9d, 0xcf -> prefixed && size <= 2; // popf, iret (o16 / rex.w forms)
+            case 0x07 -> size >= 2 && (code[size - 2] & 0xff) == 0x0f; // sysret
+            default -> false;
+        };
     }
 
     /** Ends the quantum under way before its next instruction (a device changed what is deliverable). */
@@ -83,7 +118,7 @@ final class InstructionCounter {
         return limitHit;
     }
 
-    /** The address of the last instruction that ran in this quantum, or -1 (not counting, or none ran). */
+    /** The address of the last instruction that ran in this quantum, or {@link #NONE} (not counting, or none ran). */
     long lastAddress() {
         return lastAddress;
     }
@@ -117,5 +152,8 @@ final class InstructionCounter {
         }
         inQuantum++;
         lastAddress = address;
+        if (watchInterruptFlag && setsInterruptFlag(address, size)) {
+            limit = inQuantum; // this one runs; the next hook ends the quantum
+        }
     }
 }

@@ -12,14 +12,13 @@ import java.util.OptionalInt;
  * taken when RFLAGS.IF is set and the last instruction was not {@code sti}, {@code mov ss} or
  * {@code pop ss} (the one-instruction interrupt shadow), through the guest's IDT like an exception
  * but with no error code and the interrupted instruction as the return address ({@link ExceptionDelivery}).
- * While an interrupt is pending but blocked (IF clear), quanta shrink to 1, 2, 4, ... up to
- * {@value #MAX_BLOCKED_STEP} instructions, so an {@code sti}, {@code popf} or {@code iret} that opens the
- * window is noticed within that many instructions (deterministically) without a check per instruction.
+ * While an interrupt is pending but blocked by a clear IF, the instruction counter also watches for the
+ * instructions that can set IF ({@code sti}, {@code popf}, {@code iret}, {@code sysret}) and ends the
+ * quantum right after one, so the interrupt is taken at the first boundary where the CPU would take it.
  * A {@code hlt} with IF set sleeps: virtual time jumps to the next device deadline until something is
  * deliverable.
  */
 final class InterruptPoint {
-    static final int MAX_BLOCKED_STEP = 256;
     /** Wake-ups without anything deliverable after which a sleeping hlt is declared stuck. */
     static final int MAX_FRUITLESS_WAKEUPS = 1_000_000;
     private static final long RFLAGS_IF = 1L << 9;
@@ -29,7 +28,6 @@ final class InterruptPoint {
     private final Unicorn engine;
     private final InstructionCounter counter;
     private long rip;
-    private int blockedStep;
 
     InterruptPoint(RunLoop loop, Machine machine, Unicorn engine, InstructionCounter counter) {
         this.loop = loop;
@@ -46,14 +44,20 @@ final class InterruptPoint {
     /** Delivers what is deliverable at {@code rip}; returns the instructions the next quantum may run. */
     long beforeQuantum(PcInterrupts interrupts, long rip) {
         this.rip = rip;
+        counter.watchInterruptFlag(false);
         if (interrupts.pending()) {
-            if ((engine.regRead(X86Reg.RFLAGS) & RFLAGS_IF) == 0 || shadowed(rip)) {
-                blockedStep = Math.min(MAX_BLOCKED_STEP, Math.max(1, blockedStep * 2));
-                return Math.min(blockedStep, untilDeadline(interrupts));
+            if (shadowed(rip)) {
+                return 1; // the instruction after sti / mov ss runs first
+            }
+            if ((engine.regRead(X86Reg.RFLAGS) & RFLAGS_IF) == 0) {
+                counter.watchInterruptFlag(true);
+                return untilDeadline(interrupts);
             }
             deliver(interrupts);
+            if (interrupts.pending()) {
+                counter.watchInterruptFlag(true); // the handler runs with IF clear (an interrupt gate) or set
+            }
         }
-        blockedStep = 0;
         return untilDeadline(interrupts);
     }
 
@@ -64,7 +68,7 @@ final class InterruptPoint {
     /** The last instruction that ran opened an interrupt shadow (sti, mov ss, pop ss) ending at {@code rip}. */
     private boolean shadowed(long rip) {
         long last = counter.lastAddress();
-        if (last < 0) {
+        if (last == InstructionCounter.NONE) {
             return false;
         }
         byte[] code = machine.readVirtual(last, 2);

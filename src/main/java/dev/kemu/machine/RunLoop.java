@@ -49,6 +49,7 @@ final class RunLoop {
         this.engine = engine;
         this.counter = new InstructionCounter(engine, this);
         this.interruptPoint = new InterruptPoint(this, machine, engine, counter);
+        counter.readCodeWith(machine);
         this.pcMap = new PcPhysicalMap(machine.ram().size());
         engine.hookMemEvent(HookType.MEM_UNMAPPED, (uc, type, address, size, value) -> {
             recordUnmapped(type, address, size);
@@ -164,7 +165,7 @@ final class RunLoop {
             if (counter.limitHit() || (quantumEndRequested && !haltedJustNow(rip))) {
                 continue; // a deadline, or a device asked for a check: interrupts are looked at next
             }
-            if (!haltedJustNow(rip) || !interrupts.engaged() || !interruptPoint.sleep(interrupts, rip - 1)) {
+            if (!haltedJustNow(rip) || !interruptPoint.sleep(interrupts, rip - 1)) {
                 break; // a hlt that ends the run, or Unicorn stopped for another reason: classified below
             }
         }
@@ -193,7 +194,7 @@ final class RunLoop {
     private boolean haltedJustNow(long rip) {
         long last = counter.lastAddress();
         if (counter.hooked()) {
-            return last >= 0 && last == rip - 1 && hltAt(last);
+            return last != InstructionCounter.NONE && last == rip - 1 && hltAt(last);
         }
         return hltAt(rip - 1);
     }

@@ -21,6 +21,7 @@ public final class DualPic implements PortDevice {
     /** {@code changed} runs whenever the INTR output may have changed (the CPU then re-checks). */
     public DualPic(Runnable changed) {
         this.changed = changed;
+        reset();
     }
 
     /** The input line of ISA IRQ {@code irq} (0-15). */
@@ -83,9 +84,13 @@ public final class DualPic implements PortDevice {
         return (port & 1) == 0 ? chip.readCommand() : chip.readData();
     }
 
+    /**
+     * The state a PC BIOS leaves (SeaBIOS under QEMU): master at vectors 0x08-0x0f, slave at 0x70-0x77,
+     * every IRQ masked but the cascade. A kernel remaps and unmasks what it wants.
+     */
     public void reset() {
-        master.reset();
-        slave.reset();
+        master.reset(0x08, 0xff & ~(1 << CASCADE));
+        slave.reset(0x70, 0xff);
     }
 
     /** The slave's INT output drives the master's IR2; then the CPU re-checks. */

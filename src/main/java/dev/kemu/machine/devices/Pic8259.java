@@ -106,8 +106,11 @@ final class Pic8259 {
         return imr;
     }
 
-    void reset() {
-        irr = isr = imr = lines = vectorBase = initStep = 0;
+    /** As a BIOS leaves the chip: initialised with {@code base}, every input in {@code mask} masked. */
+    void reset(int base, int mask) {
+        irr = isr = lines = initStep = 0;
+        vectorBase = base;
+        imr = mask;
         icw4Wanted = single = autoEoi = readIsr = false;
     }
 }

@@ -61,11 +61,11 @@ public final class PcInterrupts {
         IrqLine picLine = pic.line(irq);
         IrqLine ioApicPin = ioApic.pin(irq == 0 ? PIT_GSI : irq);
         return high -> {
-            if (high) {
-                engage();
-            }
             picLine.set(high);
             ioApicPin.set(high);
+            if (high && pending()) {
+                engage(); // an unmasked request: the run loop must look at interrupts from now on
+            }
         };
     }
 
@@ -76,6 +76,9 @@ public final class PcInterrupts {
 
     /** Something deliverable may have appeared: the run loop re-checks after the current instruction. */
     public void changed() {
+        if (!engaged && pending()) {
+            engaged = true;
+        }
         endQuantum.run();
     }
 
@@ -154,6 +157,7 @@ public final class PcInterrupts {
 
     /** Every device back to its power-on state (the harness does this between tests; time keeps running). */
     public void reset() {
+        engaged = false;
         pic.reset();
         pit.reset();
         apic.reset();
