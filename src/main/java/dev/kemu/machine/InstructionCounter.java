@@ -27,6 +27,8 @@ final class InstructionCounter {
     private long lastAddress = NONE;
     private boolean watchInterruptFlag;
     private Machine machine;
+    /** Told each quantum's count when the quantum is folded into the run's (the virtual clock). */
+    private java.util.function.LongConsumer retired = n -> { };
 
     InstructionCounter(Unicorn engine, RunLoop runLoop) {
         this.engine = engine;
@@ -35,13 +37,20 @@ final class InstructionCounter {
 
     /** Starts a run with {@code budget} instructions (0 = none): resets the count. */
     void arm(long budget) {
+        retired.accept(inQuantum);
         this.budget = budget;
         this.before = 0;
         this.inQuantum = 0;
     }
 
+    /** Where each finished quantum's instructions go once they stop being "in flight" ({@link #inQuantum()}). */
+    void retireTo(java.util.function.LongConsumer clock) {
+        this.retired = clock;
+    }
+
     /** Starts a quantum of at most {@code quantum} instructions; counts only when {@code counting} (else full speed). */
     void beginQuantum(boolean counting, long quantum) {
+        retired.accept(inQuantum);
         before += inQuantum;
         inQuantum = 0;
         limitHit = false;

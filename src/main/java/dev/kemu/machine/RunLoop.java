@@ -101,6 +101,7 @@ final class RunLoop {
     void attach(PcInterrupts interrupts) {
         this.interrupts = interrupts;
         interrupts.clock().countingWith(counter::inQuantum);
+        counter.retireTo(interrupts.clock()::retire);
         interrupts.onChange(this::endQuantum);
     }
 
@@ -150,10 +151,6 @@ final class RunLoop {
                 throw withPosition(e); // a hook's own exception, rethrown by Unicorn.start as it was
             } catch (Error e) {
                 throw withPosition(e);
-            } finally {
-                if (interrupts != null) {
-                    interrupts.clock().retire(counter.inQuantum());
-                }
             }
             if (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;

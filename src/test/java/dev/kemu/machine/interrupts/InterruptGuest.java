@@ -48,6 +48,44 @@ final class InterruptGuest {
                 """.formatted(0x30 | (mode << 1), count);
     }
 
+    /**
+     * Maps the I/O APIC's and the local APIC's 2 MiB regions (uncached) into the last GiB of the higher
+     * half through a page directory of the test's own (kemu's memory services map RAM only): RBP =
+     * the I/O APIC at V0xffffffffc0000000, RBX = the local APIC at V0xffffffffc0200000. Uses RAX, RCX, RDX, RSI.
+     */
+    static final String MAP_APICS = """
+                mov rax, cr3
+                movabs rcx, 0xffffffff80000000          # the higher half maps physical 0..1 GiB here
+                and rax, -4096
+                mov rdx, [rax + rcx + 511 * 8]          # PML4[511] -> PDPT
+                movabs rsi, 0x000ffffffffff000
+                and rdx, rsi
+                lea rsi, [rip + apic_pd]
+                sub rsi, rcx
+                or rsi, 3
+                mov [rdx + rcx + 511 * 8], rsi          # PDPT[511] -> apic_pd
+                mov eax, 0xfec00000 | 0x93              # 2 MiB, present, writable, cache disabled
+                mov [rip + apic_pd], rax
+                mov eax, 0xfee00000 | 0x93
+                mov [rip + apic_pd + 8], rax
+                mov rax, cr3
+                mov cr3, rax
+                movabs rbp, 0xffffffffc0000000
+                movabs rbx, 0xffffffffc0200000
+                jmp 9f
+                .section .bss
+                .align 4096
+            apic_pd: .skip 4096
+                .section .text
+            9:
+            """;
+
+    /** SVR: software-enabled, spurious vector 0xff; timer divide by 1. */
+    static final String ENABLE_APIC = """
+                mov dword ptr [rbx + 0xf0], 0x1ff
+                mov dword ptr [rbx + 0x3e0], 0xb
+            """;
+
     /** What one boot came to, with the interrupt hardware's own figures. */
     record Outcome(BootReport report, long virtualNanos, long interrupts, String serial) {
         long gpr(int index) {
