@@ -10,6 +10,7 @@ import dev.kemu.unicorn.Mmr;
 import dev.kemu.unicorn.Prot;
 import dev.kemu.unicorn.RegisterBatch;
 import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.X86Insn;
 import dev.kemu.unicorn.X86Reg;
 
 import java.util.BitSet;
@@ -25,6 +26,7 @@ import java.util.OptionalLong;
  * use; its methods are thin delegates. One thread at a time.
  */
 public final class Machine implements AutoCloseable {
+    private static final int TSC_AUX = 0xc000_0103;
     private static final int[] STATE_REGISTERS = {X86Reg.RIP, X86Reg.RFLAGS, X86Reg.CR0, X86Reg.CR2, X86Reg.CR3,
             X86Reg.CR4, X86Reg.CS, X86Reg.SS};
 
@@ -252,9 +254,22 @@ public final class Machine implements AutoCloseable {
             PcInterrupts attached = new PcInterrupts();
             attached.attach(bus, ram.size() <= IoApic.BASE.value());
             runLoop.attach(attached);
+            engine.hookSkippable(X86Insn.RDTSC, uc -> readTimeStamp(attached, false));
+            engine.hookSkippable(X86Insn.RDTSCP, uc -> readTimeStamp(attached, true));
             interrupts = attached;
         }
         return interrupts;
+    }
+
+    /** RDTSC(P) from the virtual clock: EDX:EAX (and ECX = IA32_TSC_AUX for RDTSCP); the CPU skips its own. */
+    private boolean readTimeStamp(PcInterrupts attached, boolean withAux) {
+        long tsc = attached.timeStampCounter().read();
+        engine.regWrite(X86Reg.RAX, tsc & 0xffff_ffffL);
+        engine.regWrite(X86Reg.RDX, tsc >>> 32);
+        if (withAux) {
+            engine.regWrite(X86Reg.RCX, engine.readMsr(TSC_AUX) & 0xffff_ffffL);
+        }
+        return true;
     }
 
     /** The interrupt hardware, if {@link #attachPcInterrupts()} attached it. */

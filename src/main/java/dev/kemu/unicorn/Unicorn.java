@@ -444,6 +444,14 @@ public final class Unicorn implements AutoCloseable {
         return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, 1, 0, -1);
     }
 
+    /** A hook on CPUID, RDTSC or RDTSCP (Unicorn 2.1.3+ for the RDTSC pair); the hook's true skips the instruction. */
+    public HookHandle hookSkippable(X86Insn instruction, Hooks.SkippableInstruction hook) {
+        if (instruction != X86Insn.CPUID && instruction != X86Insn.RDTSC && instruction != X86Insn.RDTSCP) {
+            throw new IllegalArgumentException("hookSkippable takes CPUID, RDTSC or RDTSCP, not " + instruction);
+        }
+        return addHook(HookType.INSN, new Upcalls.Skippable(this, hook), Upcalls.Shape.SKIPPABLE, 1, 0, instruction.id);
+    }
+
     public HookHandle hookInvalidInstruction(Hooks.InvalidInstruction hook) {
         return addHook(HookType.INSN_INVALID, new Upcalls.Invalid(this, hook), Upcalls.Shape.INVALID, 1, 0, -1);
     }

@@ -32,6 +32,7 @@ public final class PcInterrupts {
     private final LocalApic apic;
     private final IoApic ioApic;
     private final List<TimedDevice> timers;
+    private final TimeStampCounter tsc = new TimeStampCounter(clock, this::engage);
     private Runnable endQuantum = () -> { };
     private boolean engaged;
     private long delivered;
@@ -96,6 +97,11 @@ public final class PcInterrupts {
 
     public VirtualClock clock() {
         return clock;
+    }
+
+    /** What RDTSC reads: the virtual clock at 1 GHz. */
+    public TimeStampCounter timeStampCounter() {
+        return tsc;
     }
 
     /** The earliest device deadline (virtual ns), or {@link TimedDevice#NEVER}. */
