@@ -48,7 +48,8 @@ public final class LocalApic implements MmioDevice, TimedDevice {
 
     /**
      * The APIC of the CPU with {@code apicId}. {@code changed} runs whenever a deliverable interrupt may
-     * have appeared; {@code engaged} when the timer starts (virtual time must advance from then on).
+     * have appeared; {@code engaged} when the timer is (re)programmed (virtual time must advance from then on,
+     * and its next deadline may be sooner than the run loop planned for).
      */
     public LocalApic(int apicId, VirtualClock clock, Runnable changed, Runnable engaged) {
         this.apicId = apicId;
@@ -225,12 +226,18 @@ public final class LocalApic implements MmioDevice, TimedDevice {
                 divide = v & 0xb;
                 int code = (divide & 3) | ((divide >> 1) & 4);
                 shift = (code + 1) & 7;
+                if (initialCount != 0) {
+                    engaged.run();
+                }
             }
             default -> {
                 if (register >= LVT_TIMER && register <= LVT_ERROR) {
                     int index = (register - LVT_TIMER) >> 4;
-                    lvt[index] = enabled() ? v | 0 : v | MASKED; // software-disabled: masks stay set
+                    lvt[index] = enabled() ? v : v | MASKED; // software-disabled: masks stay set
                     lvt[index] &= index == 0 ? 0x0003_10ff : 0x0001_f7ff;
+                    if (index == 0 && initialCount != 0) {
+                        engaged.run(); // one-shot or periodic: the next deadline may move
+                    }
                     changed.run();
                 }
             }

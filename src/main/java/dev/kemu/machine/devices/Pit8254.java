@@ -26,7 +26,7 @@ public final class Pit8254 implements PortDevice, TimedDevice {
     private final Runnable engaged;
     private int portB;
 
-    /** {@code engaged} runs when the guest first programs a counter: virtual time must advance from then on. */
+    /** {@code engaged} runs whenever a counter starts counting: virtual time must advance, the next deadline may move. */
     public Pit8254(VirtualClock clock, IrqLine irq0, Runnable engaged) {
         this.clock = clock;
         this.irq0 = irq0;

@@ -75,19 +75,21 @@ public final class PcInterrupts {
         this.endQuantum = endQuantum;
     }
 
-    /** Something deliverable may have appeared: the run loop re-checks after the current instruction. */
+    /**
+     * Something deliverable may have appeared: if so, the run loop checks after the current instruction.
+     * (A change that leaves nothing pending, such as an EOI with nothing else waiting, costs no stop.)
+     */
     public void changed() {
-        if (!engaged && pending()) {
+        if (pending()) {
             engaged = true;
+            endQuantum.run();
         }
-        endQuantum.run();
     }
 
+    /** A timer was (re)programmed: virtual time matters from now on, and the next deadline may be sooner. */
     private void engage() {
-        if (!engaged) {
-            engaged = true;
-            endQuantum.run(); // from here on the run loop counts instructions
-        }
+        engaged = true;
+        endQuantum.run();
     }
 
     /** Whether virtual time matters yet (a timer was programmed, or an interrupt line raised). */
