@@ -8,24 +8,25 @@ import dev.kemu.unicorn.Unicorn;
  * {@code uc_emu_start} before the instruction that would exceed the quantum's limit (the instruction
  * budget left, or the instructions until the next device deadline), so a quantum runs exactly its limit
  * and the count is exact however the quantum ends (a {@code hlt}, a device's stop request, an exception).
- * The hook also remembers the address of the last instruction that ran, for the interrupt shadow and
- * for telling a {@code hlt} apart. It stays installed while counting is needed, because adding or
+ * The hook is native ({@code kemu_count_hook} in native/kemu_hooks.c: no Java call per instruction)
+ * when libkemu_hooks is built, a Java hook otherwise; both keep the quantum's state in one
+ * {@link CounterBlock}. The hook also remembers the last instruction that ran, for the interrupt shadow
+ * and for telling a {@code hlt} apart. It stays installed while counting is needed, because adding or
  * removing a code hook makes Unicorn drop all translated code; a run that needs no count (no budget,
  * no interrupt hardware engaged) removes it and runs at full speed.
  */
-final class InstructionCounter {
-    private final Unicorn engine;
-    private final RunLoop runLoop;
-    private HookHandle hook;
-    private long budget;
-    /** Instructions of this run before the current quantum, and in it so far. */
-    private long before, inQuantum;
-    private long limit;
-    private boolean limitHit;
+final class InstructionCounter implements AutoCloseable {
     /** No instruction address (a higher-half address is negative as a long, so -1 is the only sentinel). */
     static final long NONE = -1;
-    private long lastAddress = NONE;
-    private boolean watchInterruptFlag;
+
+    private final Unicorn engine;
+    private final RunLoop runLoop;
+    private final CounterBlock quantum;
+    private HookHandle hook;
+    private boolean nativeHook;
+    private long budget;
+    /** Instructions of this run before the current quantum. */
+    private long before;
     private Machine machine;
     /** Told each quantum's count when the quantum is folded into the run's (the virtual clock). */
     private java.util.function.LongConsumer retired = n -> { };
@@ -33,14 +34,16 @@ final class InstructionCounter {
     InstructionCounter(Unicorn engine, RunLoop runLoop) {
         this.engine = engine;
         this.runLoop = runLoop;
+        this.quantum = new CounterBlock(engine, this::watched);
+        quantum.setLastAddress(NONE);
     }
 
     /** Starts a run with {@code budget} instructions (0 = none): resets the count. */
     void arm(long budget) {
-        retired.accept(inQuantum);
+        retired.accept(quantum.inQuantum());
         this.budget = budget;
         this.before = 0;
-        this.inQuantum = 0;
+        quantum.setInQuantum(0);
     }
 
     /** Where each finished quantum's instructions go once they stop being "in flight" ({@link #inQuantum()}). */
@@ -48,20 +51,43 @@ final class InstructionCounter {
         this.retired = clock;
     }
 
-    /** Starts a quantum of at most {@code quantum} instructions; counts only when {@code counting} (else full speed). */
-    void beginQuantum(boolean counting, long quantum) {
-        retired.accept(inQuantum);
-        before += inQuantum;
-        inQuantum = 0;
-        limitHit = false;
-        lastAddress = NONE;
-        limit = budget > 0 ? Math.min(quantum, budget - before) : quantum;
+    void readCodeWith(Machine machine) {
+        this.machine = machine;
+    }
+
+    /** Starts a quantum of at most {@code limit} instructions; counts only when {@code counting} (else full speed). */
+    void beginQuantum(boolean counting, long limit) {
+        long ran = quantum.inQuantum();
+        retired.accept(ran);
+        before += ran;
+        quantum.setInQuantum(0);
+        quantum.setLimitHit(false);
+        quantum.setLastAddress(NONE);
+        quantum.setLimit(budget > 0 ? Math.min(limit, budget - before) : limit);
         if (counting && hook == null) {
-            hook = engine.hookCode(1, 0, this::countInstruction);
+            hook = quantum.hookNative();
+            nativeHook = hook != null;
+            if (hook == null) {
+                hook = engine.hookCode(1, 0, this::countInstruction);
+            }
         } else if (!counting && hook != null) {
             hook.remove();
             hook = null;
         }
+    }
+
+    /** After uc_emu_start returned: a quantum that ended at the budget ends the run. */
+    void endQuantum() {
+        if (quantum.limitHit() && budget > 0 && before + quantum.inQuantum() >= budget) {
+            runLoop.requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
+                    "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget,
+                    engine.regRead(dev.kemu.unicorn.X86Reg.RIP)));
+        }
+    }
+
+    /** Ends the quantum under way before its next instruction (a device changed what is deliverable). */
+    void endQuantumEarly() {
+        quantum.setLimit(quantum.inQuantum());
     }
 
     /**
@@ -69,11 +95,14 @@ final class InstructionCounter {
      * iret, sysret), recognised by its size and bytes (only instructions of 1 to 3 bytes are read).
      */
     void watchInterruptFlag(boolean watch) {
-        this.watchInterruptFlag = watch;
+        quantum.setWatching(watch);
     }
 
-    void readCodeWith(Machine machine) {
-        this.machine = machine;
+    /** A short instruction about to run while watching: if it can set IF, it is the quantum's last. */
+    private void watched(long address, int size) {
+        if (setsInterruptFlag(address, size)) {
+            quantum.setLimit(quantum.inQuantum()); // counted already: it runs, the next one stops
+        }
     }
 
     private boolean setsInterruptFlag(long address, int size) {
@@ -95,11 +124,6 @@ final class InstructionCounter {
         };
     }
 
-    /** Ends the quantum under way before its next instruction (a device changed what is deliverable). */
-    void endQuantumEarly() {
-        limit = inQuantum;
-    }
-
     boolean counting() {
         return budget > 0;
     }
@@ -108,28 +132,33 @@ final class InstructionCounter {
         return hook != null;
     }
 
+    /** Whether the counting hook is the native one (for tests and the benchmark's notes). */
+    boolean nativeHook() {
+        return hook != null && nativeHook;
+    }
+
     long budget() {
         return budget;
     }
 
     /** Instructions executed so far in the current (or last) counted run. */
     long count() {
-        return before + inQuantum;
+        return before + quantum.inQuantum();
     }
 
     /** Instructions of the current quantum so far (0 when not counting). */
     long inQuantum() {
-        return inQuantum;
+        return quantum.inQuantum();
     }
 
     /** Whether the quantum ended because its limit was reached (not on a hlt, an error or a stop request). */
     boolean limitHit() {
-        return limitHit;
+        return quantum.limitHit();
     }
 
     /** The address of the last instruction that ran in this quantum, or {@link #NONE} (not counting, or none ran). */
     long lastAddress() {
-        return lastAddress;
+        return quantum.lastAddress();
     }
 
     /** The count as a run reports it: -1 when the run was not counted. */
@@ -139,30 +168,32 @@ final class InstructionCounter {
 
     /** The hlt-at-end trick ran the hlt too; it does not count. */
     void uncountOne() {
-        if (inQuantum > 0) {
-            inQuantum--;
+        long ran = quantum.inQuantum();
+        if (ran > 0) {
+            quantum.setInQuantum(ran - 1);
         } else {
             before = Math.max(0, before - 1);
         }
     }
 
+    /** The Java hook, when the native one is not built: the same steps as kemu_count_hook. */
     private void countInstruction(Unicorn uc, long address, int size) {
-        if (inQuantum >= limit) {
-            // The hook runs before its instruction, and Unicorn checks for a stop right after it: the
-            // instruction at `address` does not run, so the quantum ran exactly `limit` instructions.
-            limitHit = true;
-            if (budget > 0 && before + inQuantum >= budget) {
-                runLoop.requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
-                        "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget, address));
-            } else {
-                uc.stop();
-            }
+        long ran = quantum.inQuantum();
+        if (ran >= quantum.limit()) {
+            quantum.setLimitHit(true);
+            uc.stop();
             return;
         }
-        inQuantum++;
-        lastAddress = address;
-        if (watchInterruptFlag && setsInterruptFlag(address, size)) {
-            limit = inQuantum; // this one runs; the next hook ends the quantum
+        quantum.setInQuantum(ran + 1);
+        quantum.setLastAddress(address);
+        if (quantum.watching() && size <= 3) {
+            watched(address, size);
         }
+    }
+
+    /** After the engine closed. */
+    @Override
+    public void close() {
+        quantum.close();
     }
 }

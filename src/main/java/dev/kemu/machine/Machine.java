@@ -404,6 +404,7 @@ public final class Machine implements AutoCloseable {
     public void close() {
         engine.close(); // first: no hook may run once what it uses is freed
         hypercalls.close();
+        runLoop.close();
         exceptions.close();
         if (segmentCaches != null) {
             segmentCaches.close();

@@ -70,6 +70,11 @@ final class RunLoop {
         unmapped = new UnmappedAccess(kind, PhysAddr.of(address), size, rip, pcMap.describe(address));
     }
 
+    /** After the engine closed: frees the counter's native block. */
+    void close() {
+        counter.close();
+    }
+
     long instructionCount() {
         return counter.count();
     }
@@ -152,6 +157,7 @@ final class RunLoop {
             } catch (Error e) {
                 throw withPosition(e);
             }
+            counter.endQuantum();
             if (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;
             }

@@ -413,6 +413,27 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
+     * A code hook on every instruction implemented in native code: {@code callback} has Unicorn's
+     * {@code uc_cb_hookcode_t} signature and gets {@code userData}; {@code targetId} as for
+     * {@link #hookPortOutNative}. Adding or removing it drops all translated code, like any code hook.
+     */
+    public HookHandle hookCodeNative(MemorySegment callback, MemorySegment userData, long targetId) {
+        MemorySegment out = scratch;
+        try {
+            call(() -> (int) lib.hookAdd.invokeExact(handle, out, HookType.CODE, callback, userData, 1L, 0L),
+                    "uc_hook_add(native code hook)");
+        } catch (RuntimeException e) {
+            if (targetId != 0) {
+                UpcallTargets.unregister(targetId);
+            }
+            throw e;
+        }
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), targetId);
+        hooks.add(hook);
+        return hook;
+    }
+
+    /**
      * The exception for a libunicorn call that native code outside this binding made and saw
      * fail with {@code ucErr}: Unicorn's error name and text, and {@code call}.
      */
