@@ -49,6 +49,33 @@ class PicPitInterruptTest {
     }
 
     @Test
+    void pitMode3_squareWave_alsoInterruptsOncePerPeriod() {
+        InterruptGuest.Outcome run = InterruptGuest.boot(dir, FIVE_TICKS.replace(InterruptGuest.pitChannel0(2, 1000),
+                InterruptGuest.pitChannel0(3, 1000)));
+        assertEquals(StopReason.EXIT_PORT, run.report().run().reason(), run.report().run().detail());
+        assertEquals(5, run.interrupts());
+        long fiveTicks = 5 * 1000 * 1_000_000_000L / Pit8254.HZ;
+        assertTrue(run.virtualNanos() >= fiveTicks && run.virtualNanos() < fiveTicks + 1_000_000, run.virtualNanos() + " ns");
+    }
+
+    @Test
+    void interruptWithoutAGate_stopsTheRunNamingTheVector() {
+        InterruptGuest.Outcome run = InterruptGuest.boot(dir, GuestTraps.gate(0x21, "unused")
+                + InterruptGuest.remapPic(0xfe, 0xff) + InterruptGuest.pitChannel0(2, 100) + """
+                    sti
+                1:  hlt
+                    jmp 1b
+                unused:
+                    iretq
+                """ + GuestTraps.IDT_DATA);
+        assertEquals(StopReason.UNHANDLED_EXCEPTION, run.report().run().reason());
+        assertEquals(0x20, run.report().run().vector());
+        String detail = run.report().run().detail();
+        assertTrue(detail.startsWith("external interrupt vector 32 (0x20) at RIP 0x"), detail);
+        assertTrue(detail.contains("kemu stops here instead"), detail);
+    }
+
+    @Test
     void sameGuest_sameCountsAndTimeOnEveryRun() {
         InterruptGuest.Outcome first = InterruptGuest.boot(dir, FIVE_TICKS);
         for (int i = 0; i < 3; i++) {
