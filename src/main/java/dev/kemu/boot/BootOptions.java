@@ -11,10 +11,11 @@ import java.util.Objects;
  * How to boot: guest RAM size, kernel command line, the limits that stop a runaway guest,
  * what happens to faults demand paging does not resolve, how many recent basic blocks
  * fault reports show (0 = no block trace, the default), the boot modules the loader hands to the
- * kernel, and what COM1 receives.
+ * kernel, what COM1 receives, and how many CPUs the machine has (CPUID, the ACPI MADT and fw_cfg agree on it).
  */
 public record BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout,
-                          FaultPolicy onFault, int traceBlocks, List<MultibootModule> modules, SerialSource serialInput) {
+                          FaultPolicy onFault, int traceBlocks, List<MultibootModule> modules, SerialSource serialInput,
+                          int cpus) {
     public static final long DEFAULT_RAM = 64L << 20;
     public static final long DEFAULT_BUDGET = 10_000_000;
     /** The kernel is loaded at 1 MiB; below 2 MiB there is no room for it and the memory map above it. */
@@ -24,6 +25,8 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
      * 4 GiB; 3 GiB keeps the two apart (real PCs leave that gap for PCI too).
      */
     public static final long MAX_RAM = 3L << 30;
+    /** xAPIC IDs are 8 bits and 0xff is the broadcast ID: 255 CPUs at most (QEMU's limit without x2APIC too). */
+    public static final int MAX_CPUS = 255;
 
     public BootOptions {
         if (ramBytes < MIN_RAM || ramBytes > MAX_RAM || (ramBytes & 0xfff) != 0) {
@@ -41,12 +44,21 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
         }
         modules = List.copyOf(modules);
         Objects.requireNonNull(serialInput, "serial input (SerialSource.none() for none)");
+        if (cpus < 1 || cpus > MAX_CPUS) {
+            throw new IllegalArgumentException(cpus + " CPUs: a machine has 1 to " + MAX_CPUS + " CPUs (xAPIC IDs 0-254)");
+        }
+    }
+
+    /** The options for one CPU. */
+    public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout, FaultPolicy onFault,
+                       int traceBlocks, List<MultibootModule> modules, SerialSource serialInput) {
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, 1);
     }
 
     /** The options without boot modules and without serial input (how most boots start). */
     public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout, FaultPolicy onFault,
                        int traceBlocks) {
-        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, List.of(), SerialSource.none());
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, List.of(), SerialSource.none(), 1);
     }
 
     public static BootOptions defaults() {
@@ -54,35 +66,41 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     }
 
     public BootOptions withRam(long bytes) {
-        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput);
+        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus);
     }
 
     public BootOptions withBudget(long instructions) {
-        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules, serialInput);
+        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules, serialInput, cpus);
     }
 
     public BootOptions withTimeout(Duration limit) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules, serialInput);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules, serialInput, cpus);
     }
 
     public BootOptions withCommandLine(String text) {
-        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput);
+        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus);
     }
 
     public BootOptions withFaultPolicy(FaultPolicy policy) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules, serialInput);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules, serialInput, cpus);
     }
 
     public BootOptions withBlockTrace(int blocks) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules, serialInput);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules, serialInput, cpus);
     }
 
     public BootOptions withModules(List<MultibootModule> list) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list, serialInput);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list, serialInput, cpus);
     }
 
     /** COM1 receives from {@code source} (its LSR.DR is set while a byte of it waits). */
     public BootOptions withSerialInput(SerialSource source) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, source);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, source, cpus);
+    }
+
+    /** A machine with {@code count} CPUs (1 to {@link #MAX_CPUS}). */
+    public BootOptions withCpus(int count) {
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput,
+                count);
     }
 }

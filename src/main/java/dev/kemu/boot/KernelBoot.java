@@ -1,5 +1,6 @@
 package dev.kemu.boot;
 
+import dev.kemu.boot.acpi.AcpiTables;
 import dev.kemu.debug.FaultAnalyzer;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.elf.ElfImage;
@@ -13,8 +14,10 @@ import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.devices.DebugConsole;
 import dev.kemu.machine.devices.ExitPort;
+import dev.kemu.machine.devices.FwCfg;
 import dev.kemu.machine.devices.Uart16550;
 import dev.kemu.machine.interrupts.PcInterrupts;
+import dev.kemu.machine.smp.CpuSet;
 import dev.kemu.traps.TrapRouter;
 
 import java.util.List;
@@ -41,6 +44,8 @@ public final class KernelBoot implements AutoCloseable {
     private final FaultAnalyzer analyzer;
     private final TrapRouter faults;
     private final BootOptions options;
+    private AcpiTables.Placement acpi;
+    private CpuSet cpus;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
         this(ElfImage.read(images.firmware()), MultibootKernel.read(images.kernel()), options);
@@ -70,15 +75,22 @@ public final class KernelBoot implements AutoCloseable {
             com1.connectIrq(machine.attachPcInterrupts().isaIrq(PcInterrupts.COM1_IRQ));
             com1.receiveFrom(options.serialInput().open());
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
+            machine.bus().claimPorts(FwCfg.SELECTOR_PORT, FwCfg.PORTS, new FwCfg(options.ramBytes(), options.cpus()));
             ImageLoader.load(machine.ram(), firmware);
             ImageLoader.loadKernel(machine.ram(), kernel, MultibootInfo.ADDRESS, firmware.physicalEnd());
             List<MemoryMapEntry> map = MultibootInfo.pcMemoryMap(options.ramBytes());
             MultibootModules.Directory modules = MultibootModules.load(machine.ram(), kernel.physicalEnd(),
                     MultibootInfo.usableEnd(map), options.modules());
             MultibootInfo.write(machine.ram(), map, options.commandLine(), modules);
+            acpi = AcpiTables.write(machine.ram(), options.cpus()); // in ranges the map above reserves
             machine.ram().write32(firmware.symbols().address("fw_kernel_entry"), (int) kernel.entry());
             machine.ram().write32(firmware.symbols().address("fw_boot_info"), (int) MultibootInfo.ADDRESS);
+            cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
+            cpus.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
         } catch (RuntimeException e) {
+            if (cpus != null) {
+                cpus.close();
+            }
             machine.close();
             throw e;
         }
@@ -86,6 +98,19 @@ public final class KernelBoot implements AutoCloseable {
 
     public Machine machine() {
         return machine;
+    }
+
+    /**
+     * The machine's CPUs: cpu0 is {@link #machine()}, the others wait for INIT and STARTUP IPIs. {@link #run()}
+     * runs cpu0 only until the local APIC (which sends those IPIs) is connected to this set's router.
+     */
+    public CpuSet cpus() {
+        return cpus;
+    }
+
+    /** Where the loader put the ACPI tables; {@code acpi().rsdp()} is the RSDP a kernel's scan finds. */
+    public AcpiTables.Placement acpi() {
+        return acpi;
     }
 
     public ElfImage kernel() {
@@ -231,6 +256,7 @@ public final class KernelBoot implements AutoCloseable {
     @Override
     public void close() {
         analyzer.close();
+        cpus.close();
         machine.close();
     }
 }

@@ -26,7 +26,8 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  */
 public final class Capstone implements AutoCloseable {
     private static final int CS_ARCH_X86 = 3, CS_MODE_64 = 1 << 3;
-    private static final int CS_OPT_DETAIL = 2;
+    private static final int CS_OPT_DETAIL = 2, CS_OPT_MODE = 3;
+    private static final int CS_MODE_16 = 1 << 1, CS_MODE_32 = 1 << 2;
     private static final long CS_OPT_ON = 3;
     /** The one major version whose {@code cs_detail} layout {@link X86Detail} describes. */
     private static final int DETAIL_MAJOR = 4;
@@ -179,6 +180,29 @@ public final class Capstone implements AutoCloseable {
     }
 
     /** Decodes up to {@code count} instructions of {@code code}, which starts at {@code address}. */
+    /**
+     * Decodes from now on as code of {@code bits} (16, 32 or 64) bits, as the CPU runs a protected-mode or
+     * real-mode kernel: the same bytes mean other instructions (0x48 is {@code dec eax} outside 64-bit mode).
+     */
+    public void codeSize(int bits) {
+        long mode = switch (bits) {
+            case 16 -> CS_MODE_16;
+            case 32 -> CS_MODE_32;
+            case 64 -> CS_MODE_64;
+            default -> throw new IllegalArgumentException("x86 code is 16, 32 or 64-bit, not " + bits);
+        };
+        int status;
+        try {
+            status = (int) n.option.invokeExact(handle, CS_OPT_MODE, mode);
+        } catch (Throwable t) {
+            throw new NativeLibraryException("cs_option(CS_OPT_MODE) failed in " + n.source, t);
+        }
+        if (status != 0) {
+            throw new NativeLibraryException("cs_option(CS_OPT_MODE, " + bits + "-bit) failed with cs_err " + status
+                    + " in " + n.source);
+        }
+    }
+
     public List<Instruction> disassemble(byte[] code, long address, int count) {
         List<Instruction> result = new ArrayList<>();
         if (code.length == 0) {

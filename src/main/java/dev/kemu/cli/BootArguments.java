@@ -71,6 +71,10 @@ final class BootArguments {
     }
 
     /** The boot options, or a usage error naming the option, what is wrong with it and what to use. */
+    @Option(names = "--cpus", paramLabel = "N", defaultValue = "1",
+            description = "CPUs in the machine, 1 to 255 (default: ${DEFAULT-VALUE}); CPUID, the ACPI MADT and fw_cfg say so.")
+    String cpus;
+
     BootOptions options() {
         long maxMiB = BootOptions.MAX_RAM >> 20, minMiB = BootOptions.MIN_RAM >> 20;
         if (ramMiB > maxMiB) {
@@ -107,7 +111,22 @@ final class BootArguments {
             }
         }
         return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks, bootModules,
-                serialSource());
+                serialSource(), cpuCount());
+    }
+
+    /** {@code --cpus}, parsed here so that a wrong value gets a sentence saying what is allowed. */
+    private int cpuCount() {
+        int count;
+        try {
+            count = Integer.parseInt(cpus.trim());
+        } catch (NumberFormatException e) {
+            throw usage("--cpus " + cpus + ": not a number; give the number of CPUs, 1 to " + BootOptions.MAX_CPUS);
+        }
+        if (count < 1 || count > BootOptions.MAX_CPUS) {
+            throw usage("--cpus " + count + ": a machine has 1 to " + BootOptions.MAX_CPUS
+                    + " CPUs (each needs its own xAPIC ID; 255 is the broadcast ID)");
+        }
+        return count;
     }
 
     /** COM1's input, a usage error when the file is not there. */

@@ -20,7 +20,9 @@ import java.util.concurrent.Callable;
                 "ADDRESS is hex (0x...), decimal, a kernel symbol (kmain) or a symbol with an offset (kmain+0x10). "
                         + "The regions are the kernel image's ELF sections (.text, .rodata, .data, .bss) and, when the "
                         + "kernel initialised kemu's memory services, the direct map, the vmalloc area and the VMAs. The "
-                        + "walk uses the final CR3 and shows each level's table, index, entry and flags, and where it stops."})
+                        + "walk uses the final CR3 and paging mode (32-bit paging, PAE, 4-level or 5-level) and shows each "
+                        + "level's table, index, entry and flags, and where it stops; a recursive (self-referencing) "
+                        + "top-level entry is named with the window where it makes the tables appear."})
 final class ExplainCommand implements Callable<Integer> {
     @Mixin
     BootArguments arguments = new BootArguments();
@@ -42,6 +44,7 @@ final class ExplainCommand implements Callable<Integer> {
             List<String> regions = analyzer.regionsOf(va, ImageSections.read(boot.kernel().path()));
             System.out.println("region: " + (regions.isEmpty() ? "none that kemu knows" : String.join("; ", regions)));
             FaultReport.Walk walk = analyzer.explain(va);
+            analyzer.pagingNotes(va).forEach(System.out::println);
             System.out.print(walk.text());
             analyzer.vmasAround(va).ifPresent(vmas -> System.out.println("vma: " + vmas.text()));
         }

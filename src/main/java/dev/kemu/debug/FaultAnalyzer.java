@@ -15,6 +15,7 @@ import dev.kemu.machine.ExceptionVector;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageFaultCode;
 import dev.kemu.machine.PageWalk;
+import dev.kemu.machine.PagingFormat;
 import dev.kemu.machine.PagingMode;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
@@ -118,13 +119,16 @@ public final class FaultAnalyzer implements AutoCloseable {
             PageWalk pageWalk = machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(cr2), faulting, PagingMode.of(cpu));
             walk = walkOf(pageWalk);
             vmas = vmasAround(cr2).orElse(null);
-            reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2));
+            reason = PageFaultReason.of(pageWalk, errorCode, guardPrefix(cr2)) + recursiveWindow(cpu, cr2);
         } else if (exception.is(ExceptionVector.GP) && !code.isEmpty()) {
             OptionalLong target = effectiveAddress(code.getFirst(), cpu);
-            if (target.isPresent() && !VirtAddr.of(target.getAsLong()).isCanonical()) {
+            // Canonical addresses exist only in long mode: bits 63..47 (63..56 with LA57) all equal.
+            int top = PagingFormat.of(cpu) == PagingFormat.FIVE_LEVEL ? 56 : 47;
+            long high = target.orElse(0) >> top;
+            if (target.isPresent() && cpu.longModeActive() && high != 0 && high != -1) {
                 address = hex(target.getAsLong());
-                reason = "non-canonical address " + address + " (bits 63..47 must all equal bit 47): the CPU raises #GP, "
-                        + "not #PF, and no page walk happens";
+                reason = "non-canonical address " + address + " (bits 63.." + top + " must all equal bit " + top
+                        + "): the CPU raises #GP, not #PF, and no page walk happens";
             } else {
                 reason = "general protection fault (a segment, privilege or canonical-address check failed)";
             }
@@ -181,24 +185,26 @@ public final class FaultAnalyzer implements AutoCloseable {
     }
 
     private FaultReport.Walk walkOf(PageWalk walk) {
+        PagingFormat format = walk.format();
         List<FaultReport.Level> levels = walk.levels().stream().map(l -> new FaultReport.Level(l.tableName(),
-                l.table().toString(), l.index(), l.entryAddress().toString(), hex(l.entry().raw()), l.entry().flagString()))
-                .toList();
+                l.table().toString(), l.index(), l.entryAddress().toString(), l.entryBytes() == 4 ? l.rawHex()
+                : hex(l.entry().raw()), walk.flags(l))).toList();
+        String address = format.format(walk.address().value());
         OptionalLong reached = reachedPage(walk);
         if (reached.isEmpty()) {
-            return new FaultReport.Walk(walk.address().toString(), walk.cr3().toString(), levels, null, null,
-                    walk.stopReason());
+            return new FaultReport.Walk(address, walk.cr3().toString(), levels, null, null, walk.stopReason(),
+                    format.title());
         }
-        long pageSize = 1L << (12 + 9 * (walk.levels().getLast().level() - 1));
-        return new FaultReport.Walk(walk.address().toString(), walk.cr3().toString(), levels,
-                PhysAddr.of(reached.getAsLong()).toString(), PageWalk.sizeName(pageSize), null);
+        long pageSize = walk.levels().isEmpty() ? 4096 : format.pageSize(walk.levels().getLast().level());
+        return new FaultReport.Walk(address, walk.cr3().toString(), levels, PhysAddr.of(reached.getAsLong()).toString(),
+                PageWalk.sizeName(pageSize), null, format.title());
     }
 
     /**
      * The physical address the walk reached: also for an access the page's rights deny (the page
      * exists, the reason says what it lacks); none when an entry was missing or had a reserved bit.
      */
-    private static OptionalLong reachedPage(PageWalk walk) {
+    private OptionalLong reachedPage(PageWalk walk) {
         if (walk.verdict() instanceof AccessVerdict.Allowed allowed) {
             return OptionalLong.of(allowed.physical().value());
         }
@@ -206,14 +212,50 @@ public final class FaultAnalyzer implements AutoCloseable {
                 || fault.cause() == AccessVerdict.Cause.RESERVED_BIT) {
             return OptionalLong.empty();
         }
-        PageWalk.Level leaf = walk.levels().getLast();
-        long offsetMask = (1L << (12 + 9 * (leaf.level() - 1))) - 1;
-        return OptionalLong.of((leaf.entry().address().value() & ~offsetMask) | (walk.address().value() & offsetMask));
+        // The same walk as the supervisor read that every present, well-formed page allows.
+        PageWalk read = machine.pageWalker().walk(walk.cr3().value(), walk.address(), Access.SUPERVISOR_READ,
+                PagingMode.HOST.withFormat(walk.format()));
+        return read.physical().map(p -> OptionalLong.of(p.value())).orElse(OptionalLong.empty());
     }
 
-    /** The walk of any address with the current CR3 (for {@code kemu explain}). */
+    /**
+     * The walk of any address as a supervisor read, with the CPU's current CR3 and in its current paging
+     * mode (for {@code kemu explain} and the gdb monitor).
+     */
     public FaultReport.Walk explain(long address) {
-        return walkOf(machine.pageWalker().walk(machine.cpu().cr3(), VirtAddr.of(address)));
+        return walkOf(currentWalk(address));
+    }
+
+    private PageWalk currentWalk(long address) {
+        CpuState cpu = machine.cpu();
+        return machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(address), Access.SUPERVISOR_READ, hostView(cpu));
+    }
+
+    private static PagingMode hostView(CpuState cpu) {
+        return PagingMode.hostView(cpu.cr0(), cpu.cr4(), cpu.efer());
+    }
+
+    /** "; V0x... lies in a recursive window: the page table for ..." when it does, else "". */
+    private String recursiveWindow(CpuState cpu, long address) {
+        PagingFormat format = PagingFormat.of(cpu);
+        return RecursiveMappings.find(machine.ram(), cpu.cr3(), format).explain(address)
+                .map(what -> "; " + format.format(address) + " lies in a recursive window: it is " + what).orElse("");
+    }
+
+    /**
+     * What the paging structures say of {@code address} beyond its walk: the CPU's paging mode, each
+     * recursive (self-referencing) top-level entry and where it makes the tables appear, and which table
+     * the address shows when it lies in such a window.
+     */
+    public List<String> pagingNotes(long address) {
+        CpuState cpu = machine.cpu();
+        PagingFormat format = PagingFormat.of(cpu);
+        List<String> notes = new ArrayList<>();
+        notes.add("paging: " + format.title() + (format == PagingFormat.NONE ? "" : ", CR3 " + PhysAddr.of(cpu.cr3())));
+        RecursiveMappings recursive = RecursiveMappings.find(machine.ram(), cpu.cr3(), format);
+        notes.addAll(recursive.describe());
+        recursive.explain(address).ifPresent(what -> notes.add("this address: " + what));
+        return notes;
     }
 
     /**
@@ -250,11 +292,23 @@ public final class FaultAnalyzer implements AutoCloseable {
             if (capstone == null) {
                 capstone = new Disassembler();
             }
-            return capstone.disassemble(bytes, cpu.rip(), 3);
+            return capstone.disassemble(bytes, cpu.rip(), 3, codeBits(cpu));
         } catch (NativeLibraryException e) {
             capstoneProblem = e.getMessage();
             return List.of();
         }
+    }
+
+    /**
+     * 64 while EFER.LMA is set, else 32 or 16 from the D bit of the CS descriptor the CPU runs with. In long
+     * mode the descriptor cache is not consulted: a fresh 64-bit engine runs 64-bit code with L clear in it
+     * (see CodeSegmentCacheTest), so compatibility-mode code is disassembled as 64-bit.
+     */
+    private int codeBits(CpuState cpu) {
+        if (cpu.longModeActive()) {
+            return 64;
+        }
+        return machine.codeSegment().defaultSize32() ? 32 : 16;
     }
 
     private List<String> lines(List<Disassembler.Instruction> code, long rip) {

@@ -20,13 +20,17 @@ public record FaultReport(int vector, String exception, String address, String a
                           Walk walk, Vmas vmas, Map<String, String> registers, List<String> recentBlocks,
                           String outcome) {
 
-    /** The page walk of the faulting address. */
-    public record Walk(String address, String cr3, List<Level> levels, String physical, String pageSize, String stopped) {
+    /**
+     * The page walk of the faulting address in the CPU's paging mode ({@code mode}: "32-bit paging", "PAE",
+     * "4-level", "5-level" or "no paging"), whose terms the levels use (PD and PT of 1024 entries in 32-bit paging).
+     */
+    public record Walk(String address, String cr3, List<Level> levels, String physical, String pageSize, String stopped,
+                       String mode) {
         /** One line per level, then where the walk ended. */
         public String text() {
-            StringBuilder t = new StringBuilder("page walk of " + address + " (CR3 " + cr3 + ")\n");
+            StringBuilder t = new StringBuilder("page walk of " + address + " (" + mode + ", CR3 " + cr3 + ")\n");
             for (Level l : levels) {
-                t.append(String.format("  %-4s %s[%3d] @ %s = %s [%s]%n", l.table(), l.tableAddress(), l.index(),
+                t.append(String.format("  %-4s %s[%4d] @ %s = %s [%s]%n", l.table(), l.tableAddress(), l.index(),
                         l.entryAddress(), l.entry(), l.flags()));
             }
             t.append(physical != null ? "  -> " + physical + " (" + pageSize + " page)\n" : "  stopped: " + stopped + "\n");
@@ -70,8 +74,8 @@ public record FaultReport(int vector, String exception, String address, String a
     private FaultReport forTools() {
         Walk plainWalk = walk == null ? null : new Walk(plain(walk.address()), plain(walk.cr3()),
                 walk.levels().stream().map(l -> new Level(l.table(), plain(l.tableAddress()), l.index(),
-                        plain(l.entryAddress()), l.entry(), l.flags())).toList(),
-                plain(walk.physical()), walk.pageSize(), walk.stopped());
+                        plain(l.entryAddress()), plain(l.entry()), l.flags())).toList(),
+                plain(walk.physical()), walk.pageSize(), walk.stopped(), walk.mode());
         List<String> bits = errorBits.equals(List.of("none")) ? List.of() : errorBits;
         return new FaultReport(vector, exception, plain(address), access, mode, errorCode, bits, reason, plain(rip),
                 ripSymbol, ripSource, disassembly, plainWalk, vmas, registers, recentBlocks, outcome);
@@ -83,8 +87,13 @@ public record FaultReport(int vector, String exception, String address, String a
         return slash >= 0 ? source.substring(slash + 1) : source;
     }
 
+    /** {@code 0x} and hex without leading zeros: the text form pads 32-bit addresses and entries to 8 digits. */
     private static String plain(String address) {
-        return address != null && address.matches("[VP]0x\\p{XDigit}+") ? address.substring(1) : address;
+        if (address == null || !address.matches("[VP]?0x\\p{XDigit}+")) {
+            return address;
+        }
+        String digits = address.substring(address.indexOf('x') + 1);
+        return "0x" + Long.toHexString(Long.parseUnsignedLong(digits, 16));
     }
 
     public String text() {

@@ -6,6 +6,7 @@ import dev.kemu.debug.MemoryReport;
 import dev.kemu.elf.AddressExpression;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
+import dev.kemu.machine.PagingFormat;
 import dev.kemu.machine.Snapshot;
 
 import java.util.HashMap;
@@ -78,7 +79,8 @@ final class MonitorCommands {
 
     private String explain(String what) {
         long va = address(what);
-        return boot.faultAnalyzer().explain(va).text()
+        return String.join("", boot.faultAnalyzer().pagingNotes(va).stream().map(note -> note + "\n").toList())
+                + boot.faultAnalyzer().explain(va).text()
                 + boot.faultAnalyzer().vmasAround(va).map(vmas -> "vma: " + vmas.text() + "\n").orElse("")
                 + "symbol: " + boot.symbols().symbolize(va) + "\n";
     }
@@ -100,7 +102,7 @@ final class MonitorCommands {
         FaultReport.Level last = walk.levels().getLast();
         long entry = Long.parseUnsignedLong(last.entryAddress().replaceFirst("^[PV]?0x", ""), 16);
         return String.format("%s %s[%d] @ %s: %s%n", last.table(), last.tableAddress(), last.index(), last.entryAddress(),
-                describe(control.lastWrite(entry, 8), "never written since the debugging session began"));
+                describe(control.lastWrite(entry, walk.mode().equals(PagingFormat.BITS_32.title()) ? 4 : 8), "never written since the debugging session began"));
     }
 
     private String lastWrite(String what) {

@@ -21,8 +21,18 @@ public final class Disassembler implements AutoCloseable {
 
     // Operands are decoded where the loaded libcapstone's cs_detail layout is known (4.x); text everywhere.
     private final Capstone capstone = Capstone.operandDetailSupported() ? Capstone.withOperands() : new Capstone();
+    private int codeBits = 64;
 
-    /** Decodes up to {@code count} instructions of {@code code}, which starts at {@code address}. */
+    /** Decodes {@code code} as {@code bits}-bit code (16, 32 or 64: what the CPU's CS selects). */
+    public List<Instruction> disassemble(byte[] code, long address, int count, int bits) {
+        if (bits != codeBits) {
+            capstone.codeSize(bits);
+            codeBits = bits;
+        }
+        return disassemble(code, address, count);
+    }
+
+    /** Decodes up to {@code count} instructions of {@code code}, which starts at {@code address}, in the last code size (64-bit at first). */
     public List<Instruction> disassemble(byte[] code, long address, int count) {
         return capstone.disassemble(code, address, count).stream()
                 .map(i -> new Instruction(i.address(), i.bytes(), i.mnemonic(), i.operands(), i.memory().map(m ->

@@ -8,13 +8,15 @@ final class FaultReasons {
 
     static String describe(AccessVerdict.Cause cause, List<PageWalk.Level> levels, Access access, PagingMode mode) {
         PageWalk.Level last = levels.getLast();
+        List<PageWalk.Level> withRights = mode.format() == PagingFormat.PAE
+                ? levels.stream().filter(l -> l.level() != 3).toList() : levels; // a PAE PDPTE has no W or U
         return switch (cause) {
             case NOT_PRESENT -> String.format("%s entry %d not present", last.tableName(), last.index());
             case RESERVED_BIT -> reservedBit(last, mode);
             case USER_ACCESS_TO_SUPERVISOR_PAGE -> "user-mode access to a supervisor page: U clear in the "
-                    + culprit(levels, e -> !e.user());
+                    + culprit(withRights, e -> !e.user());
             case WRITE_TO_READ_ONLY -> "write to a read-only page" + (access.user() ? "" : " with CR0.WP set")
-                    + ": W clear in the " + culprit(levels, e -> !e.writable());
+                    + ": W clear in the " + culprit(withRights, e -> !e.writable());
             case FETCH_FROM_NO_EXECUTE -> "instruction fetch from a no-execute page: NX set in the "
                     + culprit(levels, PageTableEntry::noExecute);
             case SMEP -> "supervisor instruction fetch from a user page with CR4.SMEP set (U set at every level, last "
@@ -27,8 +29,23 @@ final class FaultReasons {
     private static String reservedBit(PageWalk.Level level, PagingMode mode) {
         long raw = level.entry().raw();
         String entry = level.tableName() + " entry " + level.index() + " (" + where(level) + ")";
-        if (level.level() == 4 && level.entry().huge()) {
-            return "PS bit set in a PML4 entry (reserved): " + entry;
+        PagingFormat format = mode.format();
+        if (level.level() >= 4 && level.entry().huge()) {
+            return "PS bit set in a " + level.tableName() + " entry (reserved): " + entry;
+        }
+        if (format == PagingFormat.BITS_32) {
+            long bits = raw & LegacyPaging.largePageReserved(mode.maxPhysAddrBits());
+            return String.format("reserved bit %d set in the %s: in a 4 MiB page (PS with CR4.PSE) bit 21 and the PSE-36 "
+                    + "bits naming address bits at or above MAXPHYADDR (%d bits) must be zero",
+                    Long.numberOfTrailingZeros(bits), entry, mode.maxPhysAddrBits());
+        }
+        if (format == PagingFormat.PAE && level.level() == 3 && (raw & LegacyPaging.PDPTE_RESERVED) != 0) {
+            return String.format("reserved bit %d set in the %s: bits 63..52 of a PAE PDPTE are reserved (it has no NX)",
+                    63 - Long.numberOfLeadingZeros(raw & LegacyPaging.PDPTE_RESERVED), entry);
+        }
+        if (format == PagingFormat.PAE && (raw & LegacyPaging.PAE_HIGH_RESERVED) != 0 && level.level() < 3) {
+            return String.format("reserved bit %d set in the %s: bits 62..52 of a PAE entry are reserved",
+                    63 - Long.numberOfLeadingZeros(raw & LegacyPaging.PAE_HIGH_RESERVED), entry);
         }
         long aboveMaxPhys = mode.reservedBits() & PageTableEntry.ADDRESS_MASK & raw;
         if (aboveMaxPhys != 0) {
@@ -38,7 +55,7 @@ final class FaultReasons {
         if (!mode.noExecuteEnabled() && level.entry().noExecute()) {
             return "NX bit set while EFER.NXE is clear (then bit 63 is reserved) in the " + entry;
         }
-        long pageSize = 1L << (12 + 9 * (level.level() - 1));
+        long pageSize = format.pageSize(level.level());
         return String.format("reserved bit set in the %s: address bits %d..13 of a %s page must be zero", entry,
                 Long.numberOfTrailingZeros(pageSize) - 1, PageWalk.sizeName(pageSize));
     }

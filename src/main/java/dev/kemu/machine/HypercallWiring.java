@@ -27,6 +27,11 @@ final class HypercallWiring implements AutoCloseable {
         }
     }
 
+    /** True when the native trampoline takes every {@code out} (the hypercall port is not a bus device then). */
+    boolean nativeTrampoline() {
+        return nativeOut != null;
+    }
+
     /** Serves the hypercall ABI on {@code port} with {@code handler}. */
     void attach(int port, HypercallHandler handler) {
         hypercalls = handler;

@@ -13,6 +13,8 @@ final class JavaHypercallDevice implements PortDevice {
     private final HypercallHandler handler;
     private final RegisterBlock[] blocks = new RegisterBlock[ARGUMENTS.length + 1];
     private final long[] args = new long[ARGUMENTS.length];
+    /** The machine the cached register blocks read: several CPUs share this device, each with its own engine. */
+    private Machine blocksOf;
 
     JavaHypercallDevice(HypercallHandler handler) {
         this.handler = handler;
@@ -23,6 +25,10 @@ final class JavaHypercallDevice implements PortDevice {
         int number = value & 0xff;
         int count = Math.max(0, Math.min(ARGUMENTS.length, handler.arity(number)));
         java.util.Arrays.fill(args, count, args.length, 0);
+        if (machine != blocksOf) {
+            java.util.Arrays.fill(blocks, null);
+            blocksOf = machine;
+        }
         if (count > 0) {
             RegisterBlock block = blocks[count];
             if (block == null) {

@@ -53,6 +53,8 @@ public final class Machine implements AutoCloseable {
     }
 
     private final AnonymousMemory hostMemory;
+    /** False for a machine built by {@link #sharingRam}: the bootstrap machine frees the RAM. */
+    private final boolean ownsRam;
     private final GuestRam ram;
     private final Unicorn engine;
     private final DeviceBus bus;
@@ -69,17 +71,38 @@ public final class Machine implements AutoCloseable {
     private PcInterrupts interrupts;
 
     public Machine(long ramBytes) {
+        this(newRam(ramBytes), null);
+    }
+
+    private static AnonymousMemory newRam(long ramBytes) {
         if (ramBytes <= 0 || (ramBytes & 0xfff) != 0) {
             throw new IllegalArgumentException("guest RAM size must be a positive multiple of 4 KiB, got " + ramBytes);
         }
-        this.hostMemory = new AnonymousMemory(ramBytes);
-        this.ram = new GuestRam(hostMemory.segment());
+        return new AnonymousMemory(ramBytes);
+    }
+
+    /**
+     * Another CPU of {@code bootstrap}'s machine: its own engine (so its own registers, TLB and translated
+     * code) over the same host-owned guest RAM, with its port I/O going to {@code bootstrap}'s devices
+     * (each device is called with this machine, so it reads this CPU's registers). Memory-mapped devices
+     * stay in the engine that claimed them. The RAM belongs to {@code bootstrap}: close this machine first.
+     * Used by {@link dev.kemu.machine.smp.CpuSet}.
+     */
+    public static Machine sharingRam(Machine bootstrap) {
+        return new Machine(bootstrap.hostMemory, bootstrap);
+    }
+
+    private Machine(AnonymousMemory memory, Machine bootstrap) {
+        this.hostMemory = memory;
+        this.ownsRam = bootstrap == null;
+        this.ram = bootstrap == null ? new GuestRam(hostMemory.segment()) : bootstrap.ram;
+        long ramBytes = hostMemory.segment().byteSize();
         Unicorn opened = null;
         try {
             // Everything that can fail is in here: a missing library or a refused map must not leak guest RAM.
             opened = Unicorn.openX86_64();
             this.engine = opened;
-            this.bus = new DeviceBus(this, engine, ramBytes);
+            this.bus = bootstrap == null ? new DeviceBus(this, engine, ramBytes) : bootstrap.bus;
             this.runLoop = new RunLoop(this, engine);
             this.exceptions = new ExceptionControl(this, engine, runLoop);
             engine.memMapPtr(0, hostMemory.segment(), Prot.ALL);
@@ -95,7 +118,9 @@ public final class Machine implements AutoCloseable {
             if (opened != null) {
                 opened.close();
             }
-            hostMemory.close();
+            if (ownsRam) {
+                hostMemory.close();
+            }
             throw e;
         }
     }
@@ -241,6 +266,9 @@ public final class Machine implements AutoCloseable {
      * (native/kemu_hooks.c) the registers move in C around one upcall, otherwise in Java.
      */
     public void attachHypercalls(int port, HypercallHandler handler) {
+        if (!ownsRam && nativeOutMissing() && bus.device(port) != null) {
+            return; // the bootstrap CPU's Java hypercall device is on the shared bus and serves this CPU too
+        }
         hypercalls.attach(port, handler);
     }
 
@@ -275,6 +303,10 @@ public final class Machine implements AutoCloseable {
     /** The interrupt hardware, if {@link #attachPcInterrupts()} attached it. */
     public java.util.Optional<PcInterrupts> interrupts() {
         return java.util.Optional.ofNullable(interrupts);
+    }
+
+    private boolean nativeOutMissing() {
+        return !hypercalls.nativeTrampoline();
     }
 
     // ---- exceptions -----------------------------------------------------------------------
@@ -409,6 +441,8 @@ public final class Machine implements AutoCloseable {
         if (segmentCaches != null) {
             segmentCaches.close();
         }
-        hostMemory.close();
+        if (ownsRam) {
+            hostMemory.close();
+        }
     }
 }

@@ -2,10 +2,12 @@ package dev.kemu.machine;
 
 /**
  * The control bits that change what a page walk allows: CR0.WP, EFER.NXE, CR4.SMEP, CR4.SMAP
- * with RFLAGS.AC, and the CPU's physical-address width (bits above it are reserved in entries).
+ * with RFLAGS.AC, and the CPU's physical-address width (bits above it are reserved in entries);
+ * and which tables it walks: the {@link PagingFormat} and, for 32-bit paging, CR4.PSE.
  */
 public record PagingMode(boolean writeProtect, boolean noExecuteEnabled, boolean smep, boolean smap,
-                         boolean alignmentCheck, int maxPhysAddrBits) {
+                         boolean alignmentCheck, int maxPhysAddrBits, PagingFormat format,
+                         boolean pageSizeExtensions) {
     public static final long CR4_SMEP = 1L << 20, CR4_SMAP = 1L << 21;
     public static final long RFLAGS_AC = 1L << 18;
     /**
@@ -26,6 +28,27 @@ public record PagingMode(boolean writeProtect, boolean noExecuteEnabled, boolean
         }
     }
 
+    /** 4-level paging with these controls. */
+    public PagingMode(boolean writeProtect, boolean noExecuteEnabled, boolean smep, boolean smap,
+                      boolean alignmentCheck, int maxPhysAddrBits) {
+        this(writeProtect, noExecuteEnabled, smep, smap, alignmentCheck, maxPhysAddrBits, PagingFormat.FOUR_LEVEL, true);
+    }
+
+    /**
+     * What a debugger sees of a CPU with these control registers: its paging mode, CR4.PSE and EFER.NXE
+     * (which decide what the tables mean), without the checks only a real access meets (CR0.WP, SMEP, SMAP).
+     */
+    public static PagingMode hostView(long cr0, long cr4, long efer) {
+        return new PagingMode(false, (efer & CpuState.EFER_NXE) != 0, false, false, false, EMULATED_MAX_PHYS_ADDR,
+                PagingFormat.of(cr0, cr4, efer), (cr4 & PagingFormat.CR4_PSE) != 0);
+    }
+
+    /** The same controls walking {@code newFormat}'s tables. */
+    public PagingMode withFormat(PagingFormat newFormat) {
+        return new PagingMode(writeProtect, noExecuteEnabled, smep, smap, alignmentCheck, maxPhysAddrBits, newFormat,
+                pageSizeExtensions);
+    }
+
     /**
      * The mode of a CPU state (its CR0, CR4, EFER and RFLAGS) on the emulated CPU. Unicorn's default
      * model (Haswell) has SMEP but no SMAP: a guest {@code mov cr4} drops SMAP, but a host-side
@@ -37,7 +60,8 @@ public record PagingMode(boolean writeProtect, boolean noExecuteEnabled, boolean
 
     public static PagingMode of(long cr0, long cr4, long efer, long rflags) {
         return new PagingMode((cr0 & CpuState.CR0_WP) != 0, (efer & CpuState.EFER_NXE) != 0, (cr4 & CR4_SMEP) != 0,
-                (cr4 & CR4_SMAP) != 0, (rflags & RFLAGS_AC) != 0, EMULATED_MAX_PHYS_ADDR);
+                (cr4 & CR4_SMAP) != 0, (rflags & RFLAGS_AC) != 0, EMULATED_MAX_PHYS_ADDR,
+                PagingFormat.of(cr0, cr4, efer), (cr4 & PagingFormat.CR4_PSE) != 0);
     }
 
     /** Entry bits that are reserved at every level: address bits above MAXPHYADDR, and NX while NXE is clear. */
@@ -46,9 +70,13 @@ public record PagingMode(boolean writeProtect, boolean noExecuteEnabled, boolean
         return aboveMaxPhys | (noExecuteEnabled ? 0 : PageTableEntry.NO_EXECUTE);
     }
 
-    /** The controls packed for {@link PageWalker}'s allocation-free core. */
+    /**
+     * The controls packed for {@link PageWalker}'s allocation-free core. EFER.NXE does nothing in 32-bit
+     * paging (its 4-byte entries have no NX bit, and a fetch's #PF sets I/D only under SMEP there).
+     */
     int bits() {
-        return (writeProtect ? PageWalker.WP : 0) | (noExecuteEnabled ? PageWalker.NXE : 0) | (smep ? PageWalker.SMEP : 0)
+        boolean nxe = noExecuteEnabled && format != PagingFormat.BITS_32;
+        return (writeProtect ? PageWalker.WP : 0) | (nxe ? PageWalker.NXE : 0) | (smep ? PageWalker.SMEP : 0)
                 | (smap && !alignmentCheck ? PageWalker.SMAP_ACTIVE : 0);
     }
 }

@@ -9,12 +9,14 @@ import java.util.Arrays;
 import java.util.OptionalLong;
 
 /**
- * Guest-virtual memory as the CPU sees it right now: addresses are translated with the
- * current CR0.PG and CR3 (identity while paging is off) by the machine's one page walker,
- * then read from or written to guest RAM directly, without a native call per byte.
+ * Guest-virtual memory as the CPU sees it right now: addresses are translated in the CPU's
+ * current paging mode (CR0.PG, CR4.PAE, EFER.LMA, CR4.LA57; identity while paging is off) with its
+ * CR3 by the machine's one page walker, then read from or written to guest RAM directly, without a
+ * native call per byte.
  */
 public final class VirtualMemoryView {
     private static final int PAGE = 4096;
+    private static final PagingMode NO_PAGING = PagingMode.hostView(0, 0, 0);
 
     private final Unicorn engine;
     private final GuestRam ram;
@@ -26,13 +28,20 @@ public final class VirtualMemoryView {
         this.walker = walker;
     }
 
-    private boolean pagingOn() {
-        return (engine.regRead(X86Reg.CR0) & CpuState.CR0_PG) != 0;
+    /** The CPU's paging mode and the controls that decide what its tables mean ({@link PagingMode#hostView}). */
+    public PagingMode mode() {
+        long cr0 = engine.regRead(X86Reg.CR0);
+        if ((cr0 & CpuState.CR0_PG) == 0) {
+            return NO_PAGING;
+        }
+        return PagingMode.hostView(cr0, engine.regRead(X86Reg.CR4), engine.readMsr(X86Reg.MSR_EFER));
     }
 
     /** The physical address behind {@code address}, or -1 when it is not mapped or outside RAM. */
     public long physical(long address) {
-        long physical = pagingOn() ? walker.translate(engine.regRead(X86Reg.CR3), address) : address;
+        PagingMode mode = mode();
+        long physical = mode.format() == PagingFormat.NONE ? address
+                : walker.translate(engine.regRead(X86Reg.CR3), address, mode);
         return physical >= 0 && ram.contains(physical, 1) ? physical : -1;
     }
 
@@ -63,8 +72,9 @@ public final class VirtualMemoryView {
     /** Writes 8 bytes at {@code address} if the page tables allow a write there; false otherwise. */
     public boolean write64(long address, long value) {
         long physical = address;
-        if (pagingOn()) {
-            PageWalk walk = walker.walk(engine.regRead(X86Reg.CR3), VirtAddr.of(address));
+        PagingMode mode = mode();
+        if (mode.format() != PagingFormat.NONE) {
+            PageWalk walk = walker.walk(engine.regRead(X86Reg.CR3), VirtAddr.of(address), Access.SUPERVISOR_READ, mode);
             if (!walk.writable() || (address & 0xfff) > PAGE - 8) {
                 return false; // unmapped, read-only, or split over two pages (not needed by its callers)
             }

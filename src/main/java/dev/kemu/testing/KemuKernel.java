@@ -19,7 +19,7 @@ import java.lang.annotation.Target;
  * The kernel boots once per thread until execution first reaches {@link #snapshotAt()}; every test
  * starts from that moment. Without this annotation the extension reads {@code kemu.properties} from the
  * test class path ({@code kemu.kernel.image}, {@code kemu.kernel.snapshotAt}, {@code kemu.kernel.ramMiB},
- * {@code kemu.kernel.cmdline}), and without either it boots kemu's bundled kernel.
+ * {@code kemu.kernel.cmdline}, {@code kemu.kernel.cpus}), and without either it boots kemu's bundled kernel.
  */
 @Documented
 @Inherited
@@ -40,4 +40,10 @@ public @interface KemuKernel {
 
     /** The kernel command line in the Multiboot information. */
     String commandLine() default "kemu";
+
+    /**
+     * CPUs in the machine, 1 to 255: CPUID, the ACPI MADT and fw_cfg say so, and the APs wait for INIT and
+     * STARTUP IPIs ({@code KernelBoot.cpus()}).
+     */
+    int cpus() default 1;
 }

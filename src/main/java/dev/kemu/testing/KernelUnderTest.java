@@ -10,9 +10,9 @@ import java.util.Properties;
 
 /**
  * A kernel of the user's own that the test harness boots: its ELF (an absolute path), where the snapshot
- * is taken, guest RAM and command line. Read from {@link KemuKernel} or from {@code kemu.properties}.
+ * is taken, guest RAM, command line and CPU count. Read from {@link KemuKernel} or from {@code kemu.properties}.
  */
-public record KernelUnderTest(Path image, SnapshotPoint snapshotAt, long ramBytes, String commandLine) {
+public record KernelUnderTest(Path image, SnapshotPoint snapshotAt, long ramBytes, String commandLine, int cpus) {
     public static final String PROPERTIES = "kemu.properties";
 
     public KernelUnderTest {
@@ -21,11 +21,20 @@ public record KernelUnderTest(Path image, SnapshotPoint snapshotAt, long ramByte
                     + "the tests run, or fix the path (relative paths are resolved against the project directory "
                     + ProjectFiles.directory() + ")");
         }
+        if (cpus < 1 || cpus > dev.kemu.boot.BootOptions.MAX_CPUS) {
+            throw new IllegalArgumentException("a kernel under test with " + cpus + " CPUs: give 1 to "
+                    + dev.kemu.boot.BootOptions.MAX_CPUS);
+        }
+    }
+
+    /** One CPU. */
+    public KernelUnderTest(Path image, SnapshotPoint snapshotAt, long ramBytes, String commandLine) {
+        this(image, snapshotAt, ramBytes, commandLine, 1);
     }
 
     static KernelUnderTest of(KemuKernel annotation) {
         return new KernelUnderTest(ProjectFiles.resolve(annotation.image()), SnapshotPoint.parse(annotation.snapshotAt()),
-                (long) annotation.ramMiB() << 20, annotation.commandLine());
+                (long) annotation.ramMiB() << 20, annotation.commandLine(), annotation.cpus());
     }
 
     /** The kernel named by {@code kemu.properties} on {@code loader}'s class path, if there is such a file. */
@@ -48,9 +57,16 @@ public record KernelUnderTest(Path image, SnapshotPoint snapshotAt, long ramByte
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(PROPERTIES + ": kemu.kernel.ramMiB=" + ram + " is not a number of MiB", e);
             }
+            String cpus = properties.getProperty("kemu.kernel.cpus", "1").strip();
+            int cpuCount;
+            try {
+                cpuCount = Integer.parseInt(cpus);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(PROPERTIES + ": kemu.kernel.cpus=" + cpus + " is not a number of CPUs", e);
+            }
             return Optional.of(new KernelUnderTest(ProjectFiles.resolve(image.strip()),
                     SnapshotPoint.parse(properties.getProperty("kemu.kernel.snapshotAt", "kernel_main")),
-                    ramMiB << 20, properties.getProperty("kemu.kernel.cmdline", "kemu")));
+                    ramMiB << 20, properties.getProperty("kemu.kernel.cmdline", "kemu"), cpuCount));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + PROPERTIES + " from the test class path", e);
         }

@@ -28,7 +28,7 @@ final class UserKernelBoot {
     static Booted boot(KernelUnderTest kernel, BootOptions options) {
         ElfImage firmware = ElfImage.read(KernelSources.defaults().buildFirmware());
         KernelBoot boot = new KernelBoot(firmware, MultibootKernel.read(kernel.image()),
-                options.withRam(kernel.ramBytes()).withCommandLine(kernel.commandLine()));
+                options.withRam(kernel.ramBytes()).withCommandLine(kernel.commandLine()).withCpus(kernel.cpus()));
         try {
             HarnessReserve reserve = HarnessReserve.carve(boot.machine().ram());
             long start = firmware.symbols().address("fw_entry");

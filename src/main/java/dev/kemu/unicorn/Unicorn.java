@@ -21,6 +21,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 public final class Unicorn implements AutoCloseable {
     private static final int UC_ARCH_X86 = 4;
     private static final int UC_MODE_64 = 1 << 3;
+    private static final int UC_MODE_16 = 1 << 1;
     private static final int CTL_WRITE = 1 << 30;
     private static final int CTL_READ = 2 << 30;
     private static final int CTL_CPU_MODEL = 7, CTL_TB_REMOVE_CACHE = 9, CTL_TB_FLUSH = 10, CTL_TLB_FLUSH = 11;
@@ -45,11 +46,24 @@ public final class Unicorn implements AutoCloseable {
 
     /** Opens an engine in x86-64 mode (the CPU starts in long mode with paging off). */
     public static Unicorn openX86_64() {
+        return open(UC_MODE_64, "UC_MODE_64");
+    }
+
+    /**
+     * Opens an x86 engine that starts in real mode, as a CPU does after reset; its code can switch it to
+     * protected and long mode itself. Unicorn computes EIP for {@link #start} as {@code begin - 16 * CS}
+     * in this mode (whatever mode the CPU has reached): callers add {@code 16 * CS} to the RIP they resume at.
+     */
+    public static Unicorn openX86_16() {
+        return open(UC_MODE_16, "UC_MODE_16");
+    }
+
+    private static Unicorn open(int mode, String modeName) {
         UnicornNative lib = UnicornNative.get();
         try (Arena local = Arena.ofConfined()) {
             MemorySegment out = local.allocate(ADDRESS);
-            int err = (int) lib.open.invokeExact(UC_ARCH_X86, UC_MODE_64, out);
-            check(lib, err, "uc_open(UC_ARCH_X86, UC_MODE_64)");
+            int err = (int) lib.open.invokeExact(UC_ARCH_X86, mode, out);
+            check(lib, err, "uc_open(UC_ARCH_X86, " + modeName + ")");
             return new Unicorn(lib, out.get(ADDRESS, 0));
         } catch (UnicornException e) {
             throw e;
@@ -380,6 +394,11 @@ public final class Unicorn implements AutoCloseable {
 
     public HookHandle hookPortOut(Hooks.PortOut hook) {
         return addHook(HookType.INSN, new Upcalls.PortOut(this, hook), Upcalls.Shape.OUT, 1, 0, X86Insn.OUT.id);
+    }
+
+    /** A hook on every {@code cpuid}; it costs nothing on other instructions. */
+    public HookHandle hookCpuid(Hooks.Cpuid hook) {
+        return addHook(HookType.INSN, new Upcalls.Cpuid(this, hook), Upcalls.Shape.CPUID, 1, 0, X86Insn.CPUID.id);
     }
 
     public HookHandle hookSyscall(X86Insn instruction, Hooks.Syscall hook) {

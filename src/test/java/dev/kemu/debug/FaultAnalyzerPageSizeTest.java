@@ -1,6 +1,7 @@
 package dev.kemu.debug;
 
 import dev.kemu.elf.SymbolTable;
+import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
 import dev.kemu.unicorn.X86Reg;
@@ -26,6 +27,9 @@ class FaultAnalyzerPageSizeTest {
             machine.ram().write64(PD + 8, 0x20_0000L | RW | PageTableEntry.HUGE);     // V0x200000: 2 MiB page
             machine.ram().write64(PT + 8 * 5, 0x9000 | RW);                          // V0x5000: 4 KiB page
             machine.setRegister(X86Reg.CR3, PML4);
+            // explain walks in the CPU's mode: 4-level paging (Unicorn's engine starts with EFER.LME and LMA).
+            machine.setRegister(X86Reg.CR4, machine.register(X86Reg.CR4) | CpuState.CR4_PAE);
+            machine.setRegister(X86Reg.CR0, machine.register(X86Reg.CR0) | CpuState.CR0_PG);
 
             assertEquals("1 GiB", analyzer.explain(0x4000_1234L).pageSize());
             assertEquals("2 MiB", analyzer.explain(0x21_2345L).pageSize());

@@ -59,17 +59,16 @@ class GdbProtocolTest {
         try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
              RspTestClient gdb = new RspTestClient(stub.port())) {
             long kmain = stub.boot().symbols().address("kmain");
-            gdb.request("Z0," + Long.toHexString(kmain) + ",1");
-            gdb.request("c");
-            String bytes = gdb.request("m" + Long.toHexString(kmain) + ",8");
+            gdb.continueTo(kmain);
+            String bytes = gdb.memory(kmain, 8);
             long physical = stub.boot().machine().physical(kmain);
             assertEquals(RspPackets.hex(stub.boot().machine().ram().read(physical, 8)), bytes);
-            assertEquals("E14", gdb.request("m" + Long.toHexString(0xffff_9000_0000_0000L) + ",8"));
+            assertEquals("E14", gdb.memory(0xffff_9000_0000_0000L, 8));
             assertEquals("OK", gdb.request("M" + Long.toHexString(kmain + 0x1000) + ",2:abcd"));
-            assertEquals("abcd", gdb.request("m" + Long.toHexString(kmain + 0x1000) + ",2"));
+            assertEquals("abcd", gdb.memory(kmain + 0x1000, 2));
             // X carries binary data with '}' escapes: 0x23 ('#') is sent as '}' 0x03
             assertEquals("OK", gdb.request("X" + Long.toHexString(kmain + 0x1000) + ",2:}\u0003A"));
-            assertEquals("2341", gdb.request("m" + Long.toHexString(kmain + 0x1000) + ",2"));
+            assertEquals("2341", gdb.memory(kmain + 0x1000, 2));
         }
     }
 

@@ -51,8 +51,7 @@ class ReverseExecutionTest {
              RspTestClient gdb = new RspTestClient(stub.port())) {
             assertTrue(gdb.request("qSupported").contains("ReverseStep+"));
             long spin = stub.boot().symbols().address("spin");
-            gdb.request("Z0," + Long.toHexString(spin) + ",1");
-            gdb.request("c");
+            gdb.continueTo(spin);
             gdb.request("z0," + Long.toHexString(spin) + ",1");
             List<String> states = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
@@ -88,14 +87,13 @@ class ReverseExecutionTest {
              RspTestClient gdb = new RspTestClient(stub.port())) {
             long second = stub.boot().symbols().address("second_store");
             long cell = stub.boot().symbols().address("cell");
-            gdb.request("Z0," + Long.toHexString(second) + ",1");
-            gdb.request("c");
-            assertEquals(RspPackets.littleEndianHex(7, 8), gdb.request("m" + Long.toHexString(cell) + ",8"));
+            gdb.continueTo(second);
+            assertEquals(RspPackets.littleEndianHex(7, 8), gdb.memory(cell, 8));
             gdb.request("bs"); // before the first store
-            assertEquals(RspPackets.littleEndianHex(0, 8), gdb.request("m" + Long.toHexString(cell) + ",8"));
+            assertEquals(RspPackets.littleEndianHex(0, 8), gdb.memory(cell, 8));
             gdb.request("s");
             gdb.request("s"); // the second store ran
-            assertEquals(RspPackets.littleEndianHex(9, 8), gdb.request("m" + Long.toHexString(cell) + ",8"));
+            assertEquals(RspPackets.littleEndianHex(9, 8), gdb.memory(cell, 8));
             String output = monitor(gdb, "last-write cell");
             assertTrue(output.contains("second_store") && output.contains("0x7 -> 0x9"), output);
         }
@@ -107,8 +105,7 @@ class ReverseExecutionTest {
              RspTestClient gdb = new RspTestClient(stub.port())) {
             long spin = stub.boot().symbols().address("spin");
             long second = stub.boot().symbols().address("second_store");
-            gdb.request("Z0," + Long.toHexString(second) + ",1");
-            gdb.request("c");
+            gdb.continueTo(second);
             String raxAtEnd = reg(gdb, "rax");
             gdb.request("Z0," + Long.toHexString(spin) + ",1");
             assertTrue(gdb.request("bc").contains("swbreak"));

@@ -36,8 +36,7 @@ public final class ReverseStepCost {
         try (StubUnderTest stub = new StubUnderTest(images);
              RspTestClient gdb = new RspTestClient(stub.port())) {
             long end = stub.boot().symbols().address("after_loop");
-            gdb.request("Z0," + Long.toHexString(end) + ",1");
-            gdb.request("c");
+            gdb.continueTo(end);
             gdb.sendRaw(new String(RspPackets.frame("qRcmd," + RspPackets.hex("time")), java.nio.charset.StandardCharsets.ISO_8859_1));
             gdb.readByte();
             time = Long.parseLong(new String(RspPackets.unhex(gdb.readPacket().substring(1)), java.nio.charset.StandardCharsets.UTF_8)

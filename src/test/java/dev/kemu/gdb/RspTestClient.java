@@ -30,6 +30,20 @@ final class RspTestClient implements AutoCloseable {
         return readReply();
     }
 
+    /** Inserts a software breakpoint at {@code address} and continues: the stop reply. */
+    String continueTo(long address) throws IOException {
+        String inserted = request("Z0," + Long.toHexString(address) + ",1");
+        if (!inserted.equals("OK")) {
+            throw new AssertionError("Z0 at 0x" + Long.toHexString(address) + " was refused: " + inserted);
+        }
+        return request("c");
+    }
+
+    /** The hex reply of {@code m}: {@code length} bytes at the virtual {@code address}. */
+    String memory(long address, int length) throws IOException {
+        return request("m" + Long.toHexString(address) + "," + Integer.toHexString(length));
+    }
+
     /** A reply packet, skipping console output ({@code O...}) packets. */
     String readReply() throws IOException {
         while (true) {

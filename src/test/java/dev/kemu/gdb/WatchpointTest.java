@@ -41,8 +41,7 @@ class WatchpointTest {
              RspTestClient gdb = new RspTestClient(stub.port())) {
             long kmain = stub.boot().symbols().address("kmain");
             long cell = stub.boot().symbols().address("cell");
-            gdb.request("Z0," + Long.toHexString(kmain) + ",1");
-            gdb.request("c");
+            gdb.continueTo(kmain);
             assertEquals("OK", gdb.request("Z2," + Long.toHexString(cell) + ",4"));
             assertTrue(gdb.request("s").startsWith("T05"), "lea");
             String reply = gdb.request("s");
@@ -56,12 +55,11 @@ class WatchpointTest {
              RspTestClient gdb = new RspTestClient(stub.port())) {
             long wide = stub.boot().symbols().address("wide_store");
             long cell = stub.boot().symbols().address("cell");
-            gdb.request("Z0," + Long.toHexString(wide) + ",1");
-            gdb.request("c");
+            gdb.continueTo(wide);
             assertEquals("OK", gdb.request("Z2," + Long.toHexString(cell) + ",4"));
             String reply = gdb.request("c");
             assertTrue(reply.contains("watch:" + Long.toHexString(cell)), "an 8-byte store at cell-4 reaches cell: " + reply);
-            assertEquals(RspPackets.littleEndianHex(0xffffffffL, 4), gdb.request("m" + Long.toHexString(cell) + ",4"));
+            assertEquals(RspPackets.littleEndianHex(0xffffffffL, 4), gdb.memory(cell, 4));
         }
     }
 }

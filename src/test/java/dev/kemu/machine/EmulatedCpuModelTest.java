@@ -28,4 +28,20 @@ class EmulatedCpuModelTest {
             assertTrue(mode.writeProtect() && mode.noExecuteEnabled());
         }
     }
+
+    /**
+     * 5-level paging: Unicorn's default model does not offer LA57 (CPUID.(EAX=7,ECX=0):ECX[16]), so no kernel kemu
+     * boots can turn it on; {@link FiveLevelPagingMmuPropertyTest} checks the 5-level walk on the Icelake-Server model.
+     */
+    @Test
+    void cpuid7_reportsNoLa57() {
+        try (Machine machine = new Machine(1 << 20)) {
+            // mov eax, 7 ; xor ecx, ecx ; cpuid ; hlt
+            machine.ram().write(0x1000, new byte[]{(byte) 0xB8, 7, 0, 0, 0, 0x31, (byte) 0xC9, 0x0F, (byte) 0xA2,
+                    (byte) 0xF4});
+            RunResult result = machine.run(0x1000, RunLimits.budget(10));
+            assertEquals(StopReason.HALTED, result.reason(), result.detail());
+            assertEquals(0, result.cpu().gprs()[1] & (1L << 16), "CPUID.7.0:ECX = 0x" + Long.toHexString(result.cpu().gprs()[1]));
+        }
+    }
 }

@@ -71,7 +71,7 @@ class PageWalkerTest {
     void describe_listsEveryLevelWithEntryAddressAndFlags() {
         try (Arena arena = Arena.ofConfined()) {
             String text = new PageWalker(ramWithTables(arena)).walk(PML4, VirtAddr.of(0x5123)).describe();
-            assertTrue(text.contains("PT   P0x4000[  5] @ P0x4028 = 0x8000000000009005 [P RO U NX]"), text);
+            assertTrue(text.contains("PT   P0x4000[   5] @ P0x4028 = 0x8000000000009005 [P RO U NX]"), text);
             assertTrue(text.contains("-> P0x9123 (4 KiB page, read-only, user, no-execute)"), text);
         }
     }

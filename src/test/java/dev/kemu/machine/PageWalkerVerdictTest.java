@@ -14,11 +14,16 @@ class PageWalkerVerdictTest {
     private static final long PML4 = 0x1000, PDPT = 0x2000, PD = 0x3000, PT = 0x4000;
     private static final long P = PageTableEntry.PRESENT, W = PageTableEntry.WRITABLE, U = PageTableEntry.USER,
             PS = PageTableEntry.HUGE, NX = PageTableEntry.NO_EXECUTE;
-    private static final PagingMode NXE_WP = PagingMode.of(CpuState.CR0_WP, 0, CpuState.EFER_NXE, 0);
+    private static final PagingMode NXE_WP = longMode(CpuState.CR0_WP, 0, CpuState.EFER_NXE, 0);
     private static final Access SUPERVISOR_WRITE = Access.of(Access.Kind.WRITE, Access.Mode.SUPERVISOR),
             SUPERVISOR_FETCH = Access.of(Access.Kind.FETCH, Access.Mode.SUPERVISOR),
             USER_READ = Access.of(Access.Kind.READ, Access.Mode.USER),
             USER_WRITE = Access.of(Access.Kind.WRITE, Access.Mode.USER);
+
+    /** The mode of a CPU in 4-level paging (CR0.PG, CR4.PAE, EFER.LMA) with these other control bits. */
+    private static PagingMode longMode(long cr0, long cr4, long efer, long rflags) {
+        return PagingMode.of(cr0 | CpuState.CR0_PG, cr4 | CpuState.CR4_PAE, efer | CpuState.EFER_LMA, rflags);
+    }
 
     /** V0x5000 -> 4 KiB page at P0x9000 with {@code leaf} flags; upper levels P W U. */
     private static AccessVerdict verdict(long leaf, long va, Access access, PagingMode mode) {
@@ -39,9 +44,9 @@ class PageWalkerVerdictTest {
     @Test
     void writeToReadOnlyPage_faultsFromRing3Always_fromRing0OnlyWithWp() {
         long readOnly = 0x9000 | P | U;
-        assertEquals(0x7, errorCode(verdict(readOnly, 0x5008, USER_WRITE, PagingMode.of(0, 0, 0, 0))));
+        assertEquals(0x7, errorCode(verdict(readOnly, 0x5008, USER_WRITE, longMode(0, 0, 0, 0))));
         assertEquals(0x3, errorCode(verdict(readOnly, 0x5008, SUPERVISOR_WRITE, NXE_WP)));
-        AccessVerdict withoutWp = verdict(readOnly, 0x5008, SUPERVISOR_WRITE, PagingMode.of(0, 0, 0, 0));
+        AccessVerdict withoutWp = verdict(readOnly, 0x5008, SUPERVISOR_WRITE, longMode(0, 0, 0, 0));
         assertEquals(PhysAddr.of(0x9008), assertInstanceOf(AccessVerdict.Allowed.class, withoutWp).physical());
     }
 
@@ -57,16 +62,16 @@ class PageWalkerVerdictTest {
         long noExecute = 0x9000 | P | W | NX;
         assertEquals(0x11, errorCode(verdict(noExecute, 0x5000, SUPERVISOR_FETCH, NXE_WP)));
         // Without EFER.NXE bit 63 is reserved, whatever the access; I/D is then set only under SMEP.
-        assertEquals(0x9, errorCode(verdict(noExecute, 0x5000, SUPERVISOR_FETCH, PagingMode.of(0, 0, 0, 0))));
-        assertEquals(0x9, errorCode(verdict(noExecute, 0x5000, Access.SUPERVISOR_READ, PagingMode.of(0, 0, 0, 0))));
+        assertEquals(0x9, errorCode(verdict(noExecute, 0x5000, SUPERVISOR_FETCH, longMode(0, 0, 0, 0))));
+        assertEquals(0x9, errorCode(verdict(noExecute, 0x5000, Access.SUPERVISOR_READ, longMode(0, 0, 0, 0))));
         assertEquals(0x19, errorCode(verdict(noExecute, 0x5000, SUPERVISOR_FETCH,
-                PagingMode.of(0, PagingMode.CR4_SMEP, 0, 0))));
+                longMode(0, PagingMode.CR4_SMEP, 0, 0))));
     }
 
     @Test
     void notPresent_hasNoPBit_andIgnoresReservedBitsOfThatEntry() {
         assertEquals(0x6, errorCode(verdict(0x9000 | W | PS | 1L << 45, 0x5000, USER_WRITE, NXE_WP)));
-        assertEquals(0x0, errorCode(verdict(0, 0x5000, SUPERVISOR_FETCH, PagingMode.of(0, 0, 0, 0))));
+        assertEquals(0x0, errorCode(verdict(0, 0x5000, SUPERVISOR_FETCH, longMode(0, 0, 0, 0))));
     }
 
     @Test
@@ -82,14 +87,14 @@ class PageWalkerVerdictTest {
     @Test
     void smep_refusesSupervisorFetchFromUserPage_smap_refusesDataAccessUnlessAc() {
         long user = 0x9000 | P | W | U;
-        PagingMode smep = PagingMode.of(0, PagingMode.CR4_SMEP, CpuState.EFER_NXE, 0);
+        PagingMode smep = longMode(0, PagingMode.CR4_SMEP, CpuState.EFER_NXE, 0);
         assertEquals(0x11, errorCode(verdict(user, 0x5000, SUPERVISOR_FETCH, smep)));
         assertInstanceOf(AccessVerdict.Allowed.class, verdict(user, 0x5000, Access.SUPERVISOR_READ, smep));
-        PagingMode smap = PagingMode.of(0, PagingMode.CR4_SMAP, CpuState.EFER_NXE, 0);
+        PagingMode smap = longMode(0, PagingMode.CR4_SMAP, CpuState.EFER_NXE, 0);
         assertEquals(0x3, errorCode(verdict(user, 0x5000, SUPERVISOR_WRITE, smap)));
         assertEquals(AccessVerdict.Cause.SMAP, ((AccessVerdict.PageFault) verdict(user, 0x5000, Access.SUPERVISOR_READ,
                 smap)).cause());
-        PagingMode smapWithAc = PagingMode.of(0, PagingMode.CR4_SMAP, CpuState.EFER_NXE, PagingMode.RFLAGS_AC);
+        PagingMode smapWithAc = longMode(0, PagingMode.CR4_SMAP, CpuState.EFER_NXE, PagingMode.RFLAGS_AC);
         assertInstanceOf(AccessVerdict.Allowed.class, verdict(user, 0x5000, SUPERVISOR_WRITE, smapWithAc));
         assertInstanceOf(AccessVerdict.Allowed.class, verdict(user, 0x5000, SUPERVISOR_FETCH, smap));
     }

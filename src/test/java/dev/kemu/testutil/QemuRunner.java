@@ -50,9 +50,15 @@ public final class QemuRunner {
 
     /** Boots {@code kernel} with {@code -append commandLine} (none when null) and waits for QEMU to exit. */
     public static GuestOutput boot(Path kernel, Path workDir, String commandLine) {
+        return boot(kernel, workDir, commandLine, new String[0]);
+    }
+
+    /** As above, with more QEMU options (e.g. {@code -smp 2}) after the usual ones. */
+    public static GuestOutput boot(Path kernel, Path workDir, String commandLine, String... options) {
         Path serial = workDir.resolve("qemu-serial.out"), debugConsole = workDir.resolve("qemu-debugcon.out");
         Path log = workDir.resolve("qemu.log");
-        List<String> command = command(kernel, serial, debugConsole, commandLine);
+        List<String> command = new ArrayList<>(command(kernel, serial, debugConsole, commandLine));
+        command.addAll(List.of(options));
         try {
             Process qemu = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!qemu.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
