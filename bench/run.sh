@@ -46,9 +46,9 @@ if [[ -x "$OUT/pyvenv/bin/python" ]] && "$OUT/pyvenv/bin/python" -c "import unic
 fi
 
 say "JMH: engine and kernel paths"
-"$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main 'dev.kemu.bench.(Engine|Kernel|Spaces)Benchmark' \
+"$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main 'dev.kemu.bench.(Engine|Kernel|Spaces|Interrupt)Benchmark' \
     -rf json -rff "$OUT/jmh.json" > "$OUT/jmh.log"
-grep -E "^(Engine|Kernel|Spaces)Benchmark" "$OUT/jmh.log" >&2 || true
+grep -E "^(Engine|Kernel|Spaces|Interrupt)Benchmark" "$OUT/jmh.log" >&2 || true
 
 say "guest tests per second through the JUnit 5 extension"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond 5 | tee "$OUT/tests.txt"

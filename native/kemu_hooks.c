@@ -81,3 +81,52 @@ void kemu_out_dispatch_hook(void *uc, uint32_t port, int size, uint32_t value, s
         fail(d, KEMU_CALL_REG_WRITE, err);
     }
 }
+
+/*
+ * kemu's instruction counter: a code hook on every instruction that counts in C, so a run that needs
+ * virtual time (interrupts, an instruction budget) pays no Java upcall per instruction. The hook runs
+ * before its instruction and Unicorn checks for a stop right after it, so stopping here means the
+ * instruction at `address` does not run: a quantum runs exactly `limit` instructions. While Java
+ * waits for IF (an interrupt is pending), instructions of 1 to 3 bytes (sti, popf, iret, sysret are
+ * among them) go to Java, which may end the quantum after them by lowering `limit`.
+ */
+typedef int (*emu_stop_fn)(void *uc);
+typedef void (*watch_fn)(uint64_t receiver, uint64_t address, uint32_t size);
+
+/* Mirrored by the StructLayout in dev.kemu.machine.NativeCounter, checked against the table below. */
+struct kemu_counter {
+    uint64_t in_quantum;    /* instructions of the quantum so far */
+    uint64_t limit;         /* the quantum ends before the instruction past this many */
+    uint64_t last_address;  /* the last instruction that ran */
+    emu_stop_fn stop;       /* uc_emu_stop */
+    watch_fn watch;         /* Java: a short instruction while an interrupt waits for IF */
+    uint64_t receiver;      /* which machine the Java side belongs to */
+    int32_t watching;       /* 1 while an interrupt waits for IF */
+    int32_t limit_hit;      /* set when the quantum ended at its limit */
+};
+
+const uint32_t kemu_counter_layout[] = {
+    sizeof(struct kemu_counter),
+    offsetof(struct kemu_counter, in_quantum),
+    offsetof(struct kemu_counter, limit),
+    offsetof(struct kemu_counter, last_address),
+    offsetof(struct kemu_counter, stop),
+    offsetof(struct kemu_counter, watch),
+    offsetof(struct kemu_counter, receiver),
+    offsetof(struct kemu_counter, watching),
+    offsetof(struct kemu_counter, limit_hit),
+};
+const uint32_t kemu_counter_layout_length = sizeof(kemu_counter_layout) / sizeof(kemu_counter_layout[0]);
+
+void kemu_count_hook(void *uc, uint64_t address, uint32_t size, struct kemu_counter *c) {
+    if (c->in_quantum >= c->limit) {
+        c->limit_hit = 1;
+        c->stop(uc);
+        return;
+    }
+    c->in_quantum++;
+    c->last_address = address;
+    if (c->watching && size <= 3) {
+        c->watch(c->receiver, address, size);
+    }
+}

@@ -16,6 +16,7 @@ import dev.kemu.machine.devices.DebugConsole;
 import dev.kemu.machine.devices.ExitPort;
 import dev.kemu.machine.devices.FwCfg;
 import dev.kemu.machine.devices.Uart16550;
+import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.machine.smp.CpuSet;
 import dev.kemu.traps.TrapRouter;
 
@@ -74,6 +75,7 @@ public final class KernelBoot implements AutoCloseable {
             machine.attach(ExitPort.PORT, new ExitPort());
             machine.bus().claimPorts(Uart16550.COM1, Uart16550.PORTS, com1);
             machine.bus().claimPorts(Uart16550.COM2, Uart16550.PORTS, com2);
+            com1.connectIrq(machine.attachPcInterrupts().isaIrq(PcInterrupts.COM1_IRQ));
             com1.receiveFrom(options.serialInput().open());
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             machine.bus().claimPorts(FwCfg.SELECTOR_PORT, FwCfg.PORTS, new FwCfg(options.ramBytes(), options.cpus()));
@@ -174,6 +176,7 @@ public final class KernelBoot implements AutoCloseable {
             uart.reset();
             uart.clearOutput();
         }
+        machine.interrupts().ifPresent(PcInterrupts::reset);
         machine.bus().unclaimedPorts().clear();
     }
 

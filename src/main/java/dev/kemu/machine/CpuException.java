@@ -18,15 +18,32 @@ public final class CpuException {
     private final long rip;
     private final int cpl;
     private final Machine machine;
+    private final boolean external;
     private IdtGate.Lookup gate;
 
     CpuException(int vector, OptionalInt errorCode, long cr2, long rip, int cpl, Machine machine) {
+        this(vector, errorCode, cr2, rip, cpl, machine, false);
+    }
+
+    private CpuException(int vector, OptionalInt errorCode, long cr2, long rip, int cpl, Machine machine,
+                         boolean external) {
+        this.external = external;
         this.vector = vector;
         this.errorCode = errorCode;
         this.cr2 = cr2;
         this.rip = rip;
         this.cpl = cpl;
         this.machine = machine;
+    }
+
+    /** An external interrupt taken at the boundary before {@code rip}: no error code, no CR2, whatever the vector. */
+    static CpuException external(int vector, long rip, int cpl, Machine machine) {
+        return new CpuException(vector, OptionalInt.empty(), 0, rip, cpl, machine, true);
+    }
+
+    /** Whether this is an external interrupt (from the PIC or the APIC), not an exception the CPU raised. */
+    public boolean external() {
+        return external;
     }
 
     /** The vector number; compare with the names in {@link ExceptionVector}. */

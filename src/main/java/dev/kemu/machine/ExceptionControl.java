@@ -101,12 +101,14 @@ final class ExceptionControl implements AutoCloseable {
         }
     }
 
-    /** Unicorn ends the run after this hook whatever it returns; true keeps it from reporting UC_ERR_INSN_INVALID. */
+    /**
+     * True keeps Unicorn from reporting UC_ERR_INSN_INVALID; Unicorn 2.1 then goes on emulating in the same
+     * uc_emu_start at the RIP the handler set (cpu-exec.c, cpu_handle_exception), so a handled #UD needs no
+     * restart. (Restarting after the run ended used to re-run past a closing hlt: issue 12's #UD bug.)
+     */
     private boolean onInvalidInstruction(Unicorn uc) {
         CpuException exception = capture(ExceptionVector.UD);
-        if (handler.onException(machine, exception) == ExceptionOutcome.RESUME) {
-            runLoop.resumeAfterTrap();
-        } else {
+        if (handler.onException(machine, exception) != ExceptionOutcome.RESUME) {
             runLoop.stopOn(exception);
         }
         return true;

@@ -10,8 +10,9 @@ import java.util.OptionalLong;
 
 /**
  * Delivers an exception to the guest's own handler the way the CPU would, from inside the hook
- * that reported it (Unicorn itself never uses the guest IDT; after a #UD {@link Machine#run}
- * restarts emulation at the handler). Long mode: the 16-byte gate, the stack from the gate's
+ * that reported it (Unicorn itself never uses the guest IDT; a handled #UD runs on in the same
+ * emulation; an external interrupt comes from the run loop between quanta,
+ * {@link CpuException#external()}, with no error code). Long mode: the 16-byte gate, the stack from the gate's
  * IST entry or, from CPL 3, the TSS's RSP0, aligned to 16, and SS, RSP, RFLAGS, CS, RIP and the
  * error code pushed. Protected mode: the 8-byte gate, from CPL 3 the TSS's SS0:ESP0 and the old
  * SS:ESP pushed first, then EFLAGS, CS, EIP and the error code. Either way CR2 is set for a
@@ -136,7 +137,7 @@ public final class ExceptionDelivery {
 
     private static void enterHandler(Machine machine, CpuState cpu, IdtGate gate, CpuException exception, long sp) {
         Unicorn uc = machine.engine();
-        if (exception.is(ExceptionVector.PF)) {
+        if (exception.is(ExceptionVector.PF) && !exception.external()) {
             uc.regWrite(X86Reg.CR2, exception.cr2());
         }
         long rflags = cpu.rflags() & ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);

@@ -4,37 +4,137 @@ import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.Unicorn;
 
 /**
- * Counts the instructions of a counted run with a code hook on every instruction and ends the
- * run when the budget is spent. The hook stays installed across counted runs, because adding
- * or removing a code hook makes Unicorn drop all translated code; an uncounted run removes it
- * and runs at full speed.
+ * Counts the instructions of a run with a code hook on every instruction, in quanta: the hook ends
+ * {@code uc_emu_start} before the instruction that would exceed the quantum's limit (the instruction
+ * budget left, or the instructions until the next device deadline), so a quantum runs exactly its limit
+ * and the count is exact however the quantum ends (a {@code hlt}, a device's stop request, an exception).
+ * The hook is native ({@code kemu_count_hook} in native/kemu_hooks.c: no Java call per instruction)
+ * when libkemu_hooks is built, a Java hook otherwise; both keep the quantum's state in one
+ * {@link CounterBlock}. The hook also remembers the last instruction that ran, for the interrupt shadow
+ * and for telling a {@code hlt} apart. It stays installed while counting is needed, because adding or
+ * removing a code hook makes Unicorn drop all translated code; a run that needs no count (no budget,
+ * no interrupt hardware engaged) removes it and runs at full speed.
  */
-final class InstructionCounter {
+final class InstructionCounter implements AutoCloseable {
+    /** No instruction address (a higher-half address is negative as a long, so -1 is the only sentinel). */
+    static final long NONE = -1;
+
     private final Unicorn engine;
     private final RunLoop runLoop;
+    private final CounterBlock quantum;
     private HookHandle hook;
+    private boolean nativeHook;
     private long budget;
-    private long instructions;
+    /** Instructions of this run before the current quantum. */
+    private long before;
+    private Machine machine;
+    /** Told each quantum's count when the quantum is folded into the run's (the virtual clock). */
+    private java.util.function.LongConsumer retired = n -> { };
 
     InstructionCounter(Unicorn engine, RunLoop runLoop) {
         this.engine = engine;
         this.runLoop = runLoop;
+        this.quantum = new CounterBlock(engine, this::watched);
+        quantum.setLastAddress(NONE);
     }
 
-    /** Starts a run with {@code budget} instructions (0 = uncounted): resets the count, adds or removes the hook. */
+    /** Starts a run with {@code budget} instructions (0 = none): resets the count. */
     void arm(long budget) {
+        retired.accept(quantum.inQuantum());
         this.budget = budget;
-        this.instructions = 0;
-        if (budget > 0 && hook == null) {
-            hook = engine.hookCode(1, 0, this::countInstruction);
-        } else if (budget == 0 && hook != null) {
+        this.before = 0;
+        quantum.setInQuantum(0);
+    }
+
+    /** Where each finished quantum's instructions go once they stop being "in flight" ({@link #inQuantum()}). */
+    void retireTo(java.util.function.LongConsumer clock) {
+        this.retired = clock;
+    }
+
+    void readCodeWith(Machine machine) {
+        this.machine = machine;
+    }
+
+    /** Starts a quantum of at most {@code limit} instructions; counts only when {@code counting} (else full speed). */
+    void beginQuantum(boolean counting, long limit) {
+        long ran = quantum.inQuantum();
+        retired.accept(ran);
+        before += ran;
+        quantum.setInQuantum(0);
+        quantum.setLimitHit(false);
+        quantum.setLastAddress(NONE);
+        quantum.setLimit(budget > 0 ? Math.min(limit, budget - before) : limit);
+        if (counting && hook == null) {
+            hook = quantum.hookNative();
+            nativeHook = hook != null;
+            if (hook == null) {
+                hook = engine.hookCode(1, 0, this::countInstruction);
+            }
+        } else if (!counting && hook != null) {
             hook.remove();
             hook = null;
         }
     }
 
+    /** After uc_emu_start returned: a quantum that ended at the budget ends the run. */
+    void endQuantum() {
+        if (quantum.limitHit() && budget > 0 && before + quantum.inQuantum() >= budget) {
+            runLoop.requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
+                    "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget,
+                    engine.regRead(dev.kemu.unicorn.X86Reg.RIP)));
+        }
+    }
+
+    /** Ends the quantum under way before its next instruction (a device changed what is deliverable). */
+    void endQuantumEarly() {
+        quantum.setLimit(quantum.inQuantum());
+    }
+
+    /**
+     * While an interrupt waits for IF: end the quantum right after an instruction that can set IF (sti, popf,
+     * iret, sysret), recognised by its size and bytes (only instructions of 1 to 3 bytes are read).
+     */
+    void watchInterruptFlag(boolean watch) {
+        quantum.setWatching(watch);
+    }
+
+    /** A short instruction about to run while watching: if it can set IF, it is the quantum's last. */
+    private void watched(long address, int size) {
+        if (setsInterruptFlag(address, size)) {
+            quantum.setLimit(quantum.inQuantum()); // counted already: it runs, the next one stops
+        }
+    }
+
+    private boolean setsInterruptFlag(long address, int size) {
+        if (size > 3 || machine == null) {
+            return false;
+        }
+        byte[] code = machine.readVirtual(address, size);
+        if (code.length < size) {
+            return false;
+        }
+        int first = code[0] & 0xff;
+        int last = code[size - 1] & 0xff;
+        boolean prefixed = size == 1 || first == 0x48 || first == 0x66;
+        return switch (last) {
+            case 0xfb -> size == 1; // sti
+            case 0x9d, 0xcf -> prefixed && size <= 2; // popf, iret (o16 / rex.w forms)
+            case 0x07 -> size >= 2 && (code[size - 2] & 0xff) == 0x0f; // sysret
+            default -> false;
+        };
+    }
+
     boolean counting() {
         return budget > 0;
+    }
+
+    boolean hooked() {
+        return hook != null;
+    }
+
+    /** Whether the counting hook is the native one (for tests and the benchmark's notes). */
+    boolean nativeHook() {
+        return hook != null && nativeHook;
     }
 
     long budget() {
@@ -43,25 +143,57 @@ final class InstructionCounter {
 
     /** Instructions executed so far in the current (or last) counted run. */
     long count() {
-        return instructions;
+        return before + quantum.inQuantum();
+    }
+
+    /** Instructions of the current quantum so far (0 when not counting). */
+    long inQuantum() {
+        return quantum.inQuantum();
+    }
+
+    /** Whether the quantum ended because its limit was reached (not on a hlt, an error or a stop request). */
+    boolean limitHit() {
+        return quantum.limitHit();
+    }
+
+    /** The address of the last instruction that ran in this quantum, or {@link #NONE} (not counting, or none ran). */
+    long lastAddress() {
+        return quantum.lastAddress();
     }
 
     /** The count as a run reports it: -1 when the run was not counted. */
     long reported() {
-        return budget > 0 ? instructions : -1;
+        return budget > 0 ? count() : -1;
     }
 
     /** The hlt-at-end trick ran the hlt too; it does not count. */
     void uncountOne() {
-        instructions = Math.max(0, instructions - 1);
+        long ran = quantum.inQuantum();
+        if (ran > 0) {
+            quantum.setInQuantum(ran - 1);
+        } else {
+            before = Math.max(0, before - 1);
+        }
     }
 
+    /** The Java hook, when the native one is not built: the same steps as kemu_count_hook. */
     private void countInstruction(Unicorn uc, long address, int size) {
-        if (budget > 0 && ++instructions >= budget) {
-            // Unicorn's hook fires before the instruction: stopping here ends the run with
-            // exactly `budget` instructions counted.
-            runLoop.requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
-                    "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget, address));
+        long ran = quantum.inQuantum();
+        if (ran >= quantum.limit()) {
+            quantum.setLimitHit(true);
+            uc.stop();
+            return;
         }
+        quantum.setInQuantum(ran + 1);
+        quantum.setLastAddress(address);
+        if (quantum.watching() && size <= 3) {
+            watched(address, size);
+        }
+    }
+
+    /** After the engine closed. */
+    @Override
+    public void close() {
+        quantum.close();
     }
 }

@@ -1,5 +1,7 @@
 package dev.kemu.machine;
 
+import dev.kemu.machine.devices.IoApic;
+import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.nativelib.AnonymousMemory;
 import dev.kemu.unicorn.Context;
 import dev.kemu.unicorn.HookHandle;
@@ -8,6 +10,7 @@ import dev.kemu.unicorn.Mmr;
 import dev.kemu.unicorn.Prot;
 import dev.kemu.unicorn.RegisterBatch;
 import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.X86Insn;
 import dev.kemu.unicorn.X86Reg;
 
 import java.util.BitSet;
@@ -23,6 +26,7 @@ import java.util.OptionalLong;
  * use; its methods are thin delegates. One thread at a time.
  */
 public final class Machine implements AutoCloseable {
+    private static final int TSC_AUX = 0xc000_0103;
     private static final int[] STATE_REGISTERS = {X86Reg.RIP, X86Reg.RFLAGS, X86Reg.CR0, X86Reg.CR2, X86Reg.CR3,
             X86Reg.CR4, X86Reg.CS, X86Reg.SS};
 
@@ -64,6 +68,7 @@ public final class Machine implements AutoCloseable {
     private final RegisterBatch gprBatch;
     private final long[] stateValues = new long[STATE_REGISTERS.length];
     private Context segmentCaches;
+    private PcInterrupts interrupts;
 
     public Machine(long ramBytes) {
         this(newRam(ramBytes), null);
@@ -267,6 +272,39 @@ public final class Machine implements AutoCloseable {
         hypercalls.attach(port, handler);
     }
 
+    /**
+     * Attaches a PC's interrupt hardware for this CPU ({@link PcInterrupts}: PIC pair, PIT with port 0x61,
+     * local APIC at 0xfee00000 and I/O APIC at 0xfec00000, the memory-mapped ones only when guest RAM ends
+     * below them), once; from then on runs deliver external interrupts in deterministic virtual time.
+     */
+    public PcInterrupts attachPcInterrupts() {
+        if (interrupts == null) {
+            PcInterrupts attached = new PcInterrupts();
+            attached.attach(bus, ram.size() <= IoApic.BASE.value());
+            runLoop.attach(attached);
+            engine.hookSkippable(X86Insn.RDTSC, uc -> readTimeStamp(attached, false));
+            engine.hookSkippable(X86Insn.RDTSCP, uc -> readTimeStamp(attached, true));
+            interrupts = attached;
+        }
+        return interrupts;
+    }
+
+    /** RDTSC(P) from the virtual clock: EDX:EAX (and ECX = IA32_TSC_AUX for RDTSCP); the CPU skips its own. */
+    private boolean readTimeStamp(PcInterrupts attached, boolean withAux) {
+        long tsc = attached.timeStampCounter().read();
+        engine.regWrite(X86Reg.RAX, tsc & 0xffff_ffffL);
+        engine.regWrite(X86Reg.RDX, tsc >>> 32);
+        if (withAux) {
+            engine.regWrite(X86Reg.RCX, engine.readMsr(TSC_AUX) & 0xffff_ffffL);
+        }
+        return true;
+    }
+
+    /** The interrupt hardware, if {@link #attachPcInterrupts()} attached it. */
+    public java.util.Optional<PcInterrupts> interrupts() {
+        return java.util.Optional.ofNullable(interrupts);
+    }
+
     private boolean nativeOutMissing() {
         return !hypercalls.nativeTrampoline();
     }
@@ -398,6 +436,7 @@ public final class Machine implements AutoCloseable {
     public void close() {
         engine.close(); // first: no hook may run once what it uses is freed
         hypercalls.close();
+        runLoop.close();
         exceptions.close();
         if (segmentCaches != null) {
             segmentCaches.close();

@@ -1,5 +1,6 @@
 package dev.kemu.machine;
 
+import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.unicorn.HookType;
 import dev.kemu.unicorn.UcError;
 import dev.kemu.unicorn.Unicorn;
@@ -13,8 +14,11 @@ import java.util.Optional;
 
 /**
  * The run loop: one {@link Machine#run} from start to {@link RunResult}. It applies the
- * instruction budget and the wall-clock limit, starts Unicorn again after a handled #UD (which
- * ends {@code uc_emu_start}), and classifies why the guest stopped. Hooks and devices end a run
+ * instruction budget and the wall-clock limit, runs in quanta when interrupt hardware is engaged
+ * (until the next device deadline, then delivers what is pending at that instruction boundary, and lets
+ * a {@code hlt} with interrupts enabled sleep until the next deadline; see {@link InterruptPoint}), and
+ * classifies why the guest stopped. A #UD the guest handles needs no restart: Unicorn 2.1 continues
+ * in the same {@code uc_emu_start} when the invalid-instruction hook returns true. Hooks and devices end a run
  * through {@link #requestStop}; the first reason wins. An access to memory with nothing behind
  * it is recorded by an unmapped-memory hook (which costs nothing until it fires), so that the
  * engine's bare {@code UC_ERR_READ_UNMAPPED} becomes an {@link UnmappedAccess} naming the
@@ -32,8 +36,10 @@ final class RunLoop {
     private int exitCode;
     private int vector = -1;
     private String stopDetail = "";
-    /** Set when a handled #UD redirected RIP: Unicorn ends uc_emu_start after it, so run() starts again there. */
-    private boolean resumeAfterTrap;
+    /** Set when a device asked for an interrupt check: the quantum under way ends after its instruction. */
+    private boolean quantumEndRequested;
+    private PcInterrupts interrupts;
+    private final InterruptPoint interruptPoint;
     /** The first access of this run that found no memory; Unicorn then ends the run with UC_ERR_*_UNMAPPED. */
     private UnmappedAccess unmapped;
     private final PcPhysicalMap pcMap;
@@ -42,6 +48,8 @@ final class RunLoop {
         this.machine = machine;
         this.engine = engine;
         this.counter = new InstructionCounter(engine, this);
+        this.interruptPoint = new InterruptPoint(this, machine, engine, counter);
+        counter.readCodeWith(machine);
         this.pcMap = new PcPhysicalMap(machine.ram().size());
         engine.hookMemEvent(HookType.MEM_UNMAPPED, (uc, type, address, size, value) -> {
             recordUnmapped(type, address, size);
@@ -60,6 +68,11 @@ final class RunLoop {
         };
         long rip = kind == Access.Kind.FETCH ? address : engine.regRead(X86Reg.RIP);
         unmapped = new UnmappedAccess(kind, PhysAddr.of(address), size, rip, pcMap.describe(address));
+    }
+
+    /** After the engine closed: frees the counter's native block. */
+    void close() {
+        counter.close();
     }
 
     long instructionCount() {
@@ -83,9 +96,27 @@ final class RunLoop {
                 ExceptionVector.describe(exception.vector()), exception.rip()));
     }
 
-    /** A handled #UD moved RIP to the guest's handler: emulation starts again there. */
-    void resumeAfterTrap() {
-        resumeAfterTrap = true;
+    /** The run ends because external interrupt {@code vector} had no usable gate. */
+    void stopOnUndeliverable(int vector, String detail) {
+        this.vector = vector;
+        requestStop(StopReason.UNHANDLED_EXCEPTION, 0, detail);
+    }
+
+    /** The interrupt hardware of this machine, once attached; null on a bare machine. */
+    void attach(PcInterrupts interrupts) {
+        this.interrupts = interrupts;
+        interrupts.clock().countingWith(counter::inQuantum);
+        counter.retireTo(interrupts.clock()::retire);
+        interrupts.onChange(this::endQuantum);
+    }
+
+    /** A device changed what may be deliverable: end the quantum after the current instruction. */
+    private void endQuantum() {
+        quantumEndRequested = true;
+        counter.endQuantumEarly();
+        if (!counter.hooked()) {
+            engine.stop(); // not counting yet: Unicorn stops at the end of the translated block
+        }
     }
 
     RunResult run(long startRip, long endRip, RunLimits limits) {
@@ -102,7 +133,18 @@ final class RunLoop {
         UnicornException engineError = null;
         long rip = startRip;
         while (true) {
-            resumeAfterTrap = false;
+            long quantum = Long.MAX_VALUE;
+            boolean engaged = interrupts != null && interrupts.engaged();
+            if (engaged) {
+                interrupts.advance();
+                quantum = interruptPoint.beforeQuantum(interrupts, rip);
+                if (stopReason != null) {
+                    break;
+                }
+                rip = interruptPoint.rip();
+            }
+            counter.beginQuantum(limits.instructionBudget() > 0 || engaged, quantum);
+            quantumEndRequested = false;
             try {
                 engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), 0);
             } catch (UnicornException e) {
@@ -115,10 +157,20 @@ final class RunLoop {
             } catch (Error e) {
                 throw withPosition(e);
             }
-            if (!resumeAfterTrap || stopReason != null || engineError != null || outOfTime(limits, started)) {
+            counter.endQuantum();
+            if (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;
             }
-            rip = engine.regRead(X86Reg.RIP); // the guest's #UD handler
+            rip = engine.regRead(X86Reg.RIP);
+            if (endRip != 0 && (rip == endRip || haltAtEnd && rip == endRip + 1 && counter.lastAddress() == endRip)) {
+                break;
+            }
+            if (counter.limitHit() || (quantumEndRequested && !haltedJustNow(rip))) {
+                continue; // a deadline, or a device asked for a check: interrupts are looked at next
+            }
+            if (!haltedJustNow(rip) || !interruptPoint.sleep(interrupts, rip - 1)) {
+                break; // a hlt that ends the run, or Unicorn stopped for another reason: classified below
+            }
         }
         Duration wall = Duration.ofNanos(System.nanoTime() - started);
         if (haltAtEnd && stopReason == null && engine.regRead(X86Reg.RIP) == endRip + 1) {
@@ -139,6 +191,15 @@ final class RunLoop {
                 counter.counting() ? counter.count() : "uncounted", stopDetail);
         return new RunResult(stopReason, cpu, counter.reported(), exitCode, vector, wall, stopDetail,
                 Optional.<Throwable>ofNullable(engineError));
+    }
+
+    /** Whether the quantum ended on a hlt that just ran (the last counted instruction, when counting). */
+    private boolean haltedJustNow(long rip) {
+        long last = counter.lastAddress();
+        if (counter.hooked()) {
+            return last != InstructionCounter.NONE && last == rip - 1 && hltAt(last);
+        }
+        return hltAt(rip - 1);
     }
 
     private <T extends Throwable> T withPosition(T failure) {

@@ -61,6 +61,12 @@ public final class Hooks {
         boolean onEvent(Unicorn uc, int type, long address, int size, long value);
     }
 
+    /** CPUID, RDTSC or RDTSCP about to run: true means the hook did its work (set the registers) and the CPU skips it. */
+    @FunctionalInterface
+    public interface SkippableInstruction {
+        boolean onInstruction(Unicorn uc);
+    }
+
     /** An invalid instruction; return true to continue, false to stop with {@link UcError#INSN_INVALID}. */
     @FunctionalInterface
     public interface InvalidInstruction {

@@ -432,6 +432,27 @@ public final class Unicorn implements AutoCloseable {
     }
 
     /**
+     * A code hook on every instruction implemented in native code: {@code callback} has Unicorn's
+     * {@code uc_cb_hookcode_t} signature and gets {@code userData}; {@code targetId} as for
+     * {@link #hookPortOutNative}. Adding or removing it drops all translated code, like any code hook.
+     */
+    public HookHandle hookCodeNative(MemorySegment callback, MemorySegment userData, long targetId) {
+        MemorySegment out = scratch;
+        try {
+            call(() -> (int) lib.hookAdd.invokeExact(handle, out, HookType.CODE, callback, userData, 1L, 0L),
+                    "uc_hook_add(native code hook)");
+        } catch (RuntimeException e) {
+            if (targetId != 0) {
+                UpcallTargets.unregister(targetId);
+            }
+            throw e;
+        }
+        HookHandle hook = new HookHandle(this, out.get(JAVA_LONG, 0), targetId);
+        hooks.add(hook);
+        return hook;
+    }
+
+    /**
      * The exception for a libunicorn call that native code outside this binding made and saw
      * fail with {@code ucErr}: Unicorn's error name and text, and {@code call}.
      */
@@ -461,6 +482,14 @@ public final class Unicorn implements AutoCloseable {
     /** Unmapped or protection events; {@code types} is a mask of {@link HookType#MEM_UNMAPPED} / MEM_PROT bits. */
     public HookHandle hookMemEvent(int types, Hooks.MemEvent hook) {
         return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, 1, 0, -1);
+    }
+
+    /** A hook on CPUID, RDTSC or RDTSCP (Unicorn 2.1.3+ for the RDTSC pair); the hook's true skips the instruction. */
+    public HookHandle hookSkippable(X86Insn instruction, Hooks.SkippableInstruction hook) {
+        if (instruction != X86Insn.CPUID && instruction != X86Insn.RDTSC && instruction != X86Insn.RDTSCP) {
+            throw new IllegalArgumentException("hookSkippable takes CPUID, RDTSC or RDTSCP, not " + instruction);
+        }
+        return addHook(HookType.INSN, new Upcalls.Skippable(this, hook), Upcalls.Shape.SKIPPABLE, 1, 0, instruction.id);
     }
 
     public HookHandle hookInvalidInstruction(Hooks.InvalidInstruction hook) {

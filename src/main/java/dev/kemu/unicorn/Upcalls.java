@@ -47,6 +47,8 @@ final class Upcalls {
         MEM_EVENT("memEvent", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
                 JAVA_LONG)),
         INVALID("invalid", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_LONG)),
+        // int (*)(uc_engine*, void* user_data): uc_cb_insn_cpuid_t, also for RDTSC/RDTSCP; nonzero skips the instruction
+        SKIPPABLE("skippable", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG)),
         // uint64_t (*)(uc_engine*, uint64_t offset, unsigned size, void* user_data)
         MMIO_READ("mmioRead", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG)),
         // void (*)(uc_engine*, uint64_t offset, unsigned size, uint64_t value, void* user_data)
@@ -131,6 +133,10 @@ final class Upcalls {
 
     static boolean invalid(long uc, long id) {
         return target(id) instanceof Invalid t && t.call();
+    }
+
+    static int skippable(long uc, long id) {
+        return target(id) instanceof Skippable t && t.call() ? 1 : 0;
     }
 
     /** A load from an MMIO region whose target is gone reads as all ones, like an unclaimed bus. */
@@ -231,6 +237,17 @@ final class Upcalls {
         boolean call() {
             try {
                 return hook.onInvalid(engine);
+            } catch (Throwable t) {
+                engine.hookFailed(t);
+                return false;
+            }
+        }
+    }
+
+    record Skippable(Unicorn engine, Hooks.SkippableInstruction hook) {
+        boolean call() {
+            try {
+                return hook.onInstruction(engine);
             } catch (Throwable t) {
                 engine.hookFailed(t);
                 return false;

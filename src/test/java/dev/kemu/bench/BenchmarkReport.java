@@ -109,6 +109,20 @@ public final class BenchmarkReport {
                     vsC, emptyHook.median));
         }
 
+        Figure tick = jmh.get("timerInterruptRoundTrip");
+        if (tick != null) {
+            row("timer interrupt round trip: hlt sleeps to the PIT deadline, delivery through the IDT, handler with EOI, "
+                    + "iretq (booted kernel; docs/interrupts.md)", tick, "ns", null, "none (absolute)", Double.NaN,
+                    "measured", true, "");
+        }
+        Figure withTimer = jmh.get("computeLoopWithTimer1kHz");
+        Figure withoutTimer = jmh.get("computeLoopInterruptsOff");
+        if (withTimer != null && withoutTimer != null) {
+            row("compute loop per instruction with a 1 kHz virtual timer interrupting it", withTimer, "ns", withoutTimer,
+                    "the same loop, no interrupt hardware programmed", withTimer.median / withoutTimer.median,
+                    "measured", true, "the difference is the native counting hook on every instruction");
+        }
+
         Figure fault = jmh.get("demandPagingFault");
         Figure faultC = plain.get("page_fault_ns");
         row("demand-paging #PF round trip incl. the #DF workaround", fault, "ns", faultC, "C handler doing the same",

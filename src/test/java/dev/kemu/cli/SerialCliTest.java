@@ -80,8 +80,8 @@ class SerialCliTest {
     }
 
     @Test
-    void apicReadInKmain_stopsNamingTheRegisterAndTheSymbol_withoutUcEmuStart() {
-        // As a kernel does before it uses its local APIC: map 0xfee00000 (here a 2 MiB page at the same address).
+    void hpetReadInKmain_stopsNamingTheRegisterAndTheSymbol_withoutUcEmuStart() {
+        // As a kernel does before it uses its HPET (kemu has none): map 0xfed00000 (here in a 2 MiB page at the same address).
         String kernel = TestKernels.withKmain(dir, """
                     mov rcx, 0xffffffff80000000
                     mov rdx, cr3
@@ -94,12 +94,12 @@ class SerialCliTest {
                     sub rax, rcx
                     or rax, 3
                     mov qword ptr [rip + apic_pdpt + 3 * 8], rax
-                    mov eax, 0xfee00083
-                    mov qword ptr [rip + apic_pd + 0x1f7 * 8], rax
+                    mov eax, 0xfec00083
+                    mov qword ptr [rip + apic_pd + 0x1f6 * 8], rax
                     mov rax, cr3
                     mov cr3, rax
-                    mov eax, 0xfee00020
-                apic_read:
+                    mov eax, 0xfed000f0
+                hpet_read:
                     mov eax, dword ptr [rax]
                     xor eax, eax
                     out EXIT_PORT, al
@@ -111,8 +111,8 @@ class SerialCliTest {
                 """).kernel().toString();
         CliRun run = CliRun.of("boot", "--kernel", kernel);
         assertEquals(ExitStatus.BOOT_FAILED, run.exit(), run.all());
-        assertTrue(run.err().contains("emulation error in stage 'kmain' at apic_read: 4-byte read of P0xfee00020 "
-                + "(local APIC ID register), which kemu does not emulate"), run.all());
+        assertTrue(run.err().contains("emulation error in stage 'kmain' at hpet_read: 4-byte read of P0xfed000f0 "
+                + "(HPET main counter), which kemu does not emulate"), run.all());
         assertFalse(run.all().contains("uc_emu_start"), run.all());
     }
 }

@@ -28,8 +28,11 @@ import java.util.function.IntConsumer;
  * THRE and TEMT. Received bytes come from a {@link SerialInput}; LSR.DR is set while one is
  * waiting, and RBR reads them in order (0 when there is none). In loopback (MCR bit 4) THR
  * feeds the receiver instead of the output and MSR mirrors the MCR outputs, as on the chip.
- * There is no interrupt line (kemu has no PIC), but IIR names the interrupt that would be
- * pending, so a driver that polls IIR sees what it would under QEMU. Accesses wider than a
+ * IIR names the pending interrupt as QEMU's serial_update_irq does, and the interrupt line
+ * ({@link #connectIrq}: COM1's IRQ 4 on a PC) is high exactly while IIR would name one (level
+ * semantics: reading IIR acknowledges THR empty, reading RBR empties received data). As QEMU, the line is
+ * not gated by MCR.OUT2. Input that arrives while the guest touches no register is noticed at its
+ * next register access. Accesses wider than a
  * byte are split into byte accesses of consecutive ports, as QEMU does ({@code max_access_size = 1}).
  */
 public final class Uart16550 implements PortDevice {
@@ -52,6 +55,8 @@ public final class Uart16550 implements PortDevice {
     private final ByteArrayOutputStream output = new ByteArrayOutputStream();
     private final SerialInput loopback = SerialInput.none();
     private IntConsumer echo = b -> { };
+    private dev.kemu.machine.interrupts.IrqLine irq = high -> { };
+    private boolean irqHigh;
     private SerialInput input = SerialInput.none();
 
     private int divisor, ier, fcr, lcr, mcr, scr;
@@ -87,6 +92,23 @@ public final class Uart16550 implements PortDevice {
         scr = 0;
         thrInterruptPending = false;
         loopback.clear();
+        updateIrq();
+    }
+
+    /** The interrupt line this UART drives (COM1: ISA IRQ 4); unconnected until then. */
+    public void connectIrq(dev.kemu.machine.interrupts.IrqLine line) {
+        this.irq = java.util.Objects.requireNonNull(line, "an interrupt line");
+        irqHigh = false;
+        updateIrq();
+    }
+
+    /** Drives the line as IIR would read now (without IIR's acknowledging side effect). */
+    private void updateIrq() {
+        boolean high = (ier & IER_RDI) != 0 && receiving().available() || (ier & IER_THRI) != 0 && thrInterruptPending;
+        if (high != irqHigh) {
+            irqHigh = high;
+            irq.set(high);
+        }
     }
 
     /** Where received bytes come from from now on. */
@@ -125,6 +147,7 @@ public final class Uart16550 implements PortDevice {
                 writeRegister(offset, (value >>> (8 * i)) & 0xff);
             }
         }
+        updateIrq();
     }
 
     @Override
@@ -135,6 +158,7 @@ public final class Uart16550 implements PortDevice {
             int b = offset >= 0 && offset < PORTS ? readRegister(offset) : 0xff;
             value |= b << (8 * i);
         }
+        updateIrq();
         return value;
     }
 

@@ -1,0 +1,181 @@
+package dev.kemu.machine;
+
+import dev.kemu.nativelib.NativeLibraryException;
+import dev.kemu.nativelib.NativeLibraryLocator;
+import dev.kemu.unicorn.HookHandle;
+import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.UpcallTargets;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.VarHandle;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The state of the current quantum, {@code struct kemu_counter} of native/kemu_hooks.c, in native
+ * memory that the counting hook and Java share: with the native hook ({@code kemu_count_hook}) the
+ * engine counts in C and Java reads the block between quanta without a native call; without the
+ * library a Java code hook does the same work on the same block (an upcall per instruction).
+ */
+final class CounterBlock implements AutoCloseable {
+    private static final String HOOK_SYMBOL = "kemu_count_hook";
+    static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            JAVA_LONG.withName("in_quantum"),
+            JAVA_LONG.withName("limit"),
+            JAVA_LONG.withName("last_address"),
+            ADDRESS.withName("stop"),
+            ADDRESS.withName("watch"),
+            JAVA_LONG.withName("receiver"),
+            JAVA_INT.withName("watching"),
+            JAVA_INT.withName("limit_hit")).withName("kemu_counter");
+    private static final VarHandle IN_QUANTUM = field("in_quantum"), LIMIT = field("limit"),
+            LAST_ADDRESS = field("last_address"), STOP = field("stop"), WATCH = field("watch"),
+            RECEIVER = field("receiver"), WATCHING = field("watching"), LIMIT_HIT = field("limit_hit");
+    private static final Object LOCK = new Object();
+    private static volatile MemorySegment hookFunction;
+    private static volatile MemorySegment watchStub;
+    private static volatile boolean unavailable;
+
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment block = arena.allocate(LAYOUT);
+    private final Unicorn engine;
+    private final WatchedInstruction watchTarget;
+
+    /** A block for {@code engine}; {@code watch} gets (address, size) of short instructions while watching. */
+    CounterBlock(Unicorn engine, WatchedInstruction watch) {
+        this.engine = engine;
+        this.watchTarget = watch;
+    }
+
+    /** Called with a short instruction (1-3 bytes) about to run while an interrupt waits for IF. */
+    @FunctionalInterface
+    interface WatchedInstruction {
+        void check(long address, int size);
+    }
+
+    private static VarHandle field(String name) {
+        return LAYOUT.varHandle(groupElement(name));
+    }
+
+    long inQuantum() {
+        return (long) IN_QUANTUM.get(block, 0L);
+    }
+
+    void setInQuantum(long value) {
+        IN_QUANTUM.set(block, 0L, value);
+    }
+
+    long limit() {
+        return (long) LIMIT.get(block, 0L);
+    }
+
+    void setLimit(long value) {
+        LIMIT.set(block, 0L, value);
+    }
+
+    long lastAddress() {
+        return (long) LAST_ADDRESS.get(block, 0L);
+    }
+
+    void setLastAddress(long value) {
+        LAST_ADDRESS.set(block, 0L, value);
+    }
+
+    boolean watching() {
+        return (int) WATCHING.get(block, 0L) != 0;
+    }
+
+    void setWatching(boolean value) {
+        WATCHING.set(block, 0L, value ? 1 : 0);
+    }
+
+    boolean limitHit() {
+        return (int) LIMIT_HIT.get(block, 0L) != 0;
+    }
+
+    void setLimitHit(boolean value) {
+        LIMIT_HIT.set(block, 0L, value ? 1 : 0);
+    }
+
+    /** Adds the native counting hook, or returns null when libkemu_hooks is not built (the caller uses Java). */
+    HookHandle hookNative() {
+        MemorySegment function = function();
+        if (function == null) {
+            return null;
+        }
+        STOP.set(block, 0L, Unicorn.nativeFunction("uc_emu_stop"));
+        WATCH.set(block, 0L, watchStub());
+        long id = UpcallTargets.register(watchTarget);
+        RECEIVER.set(block, 0L, id);
+        return engine.hookCodeNative(function, block, id);
+    }
+
+    private static MemorySegment watchStub() {
+        MemorySegment stub = watchStub;
+        if (stub == null) {
+            synchronized (LOCK) {
+                if (watchStub == null) {
+                    watchStub = Unicorn.staticUpcall(CounterBlock.class, "watched",
+                            FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT));
+                }
+                stub = watchStub;
+            }
+        }
+        return stub;
+    }
+
+    /** Upcall from C; must not throw. */
+    private static void watched(long id, long address, int size) {
+        try {
+            if (UpcallTargets.target(id) instanceof WatchedInstruction target) {
+                target.check(address, size);
+            }
+        } catch (Throwable ignored) {
+            // a guest page that cannot be read holds no sti: nothing to do
+        }
+    }
+
+    private static MemorySegment function() {
+        if (unavailable) {
+            return null;
+        }
+        MemorySegment function = hookFunction;
+        if (function == null) {
+            synchronized (LOCK) {
+                if (hookFunction != null || unavailable) {
+                    return hookFunction;
+                }
+                NativeLibraryLocator.Located located;
+                try {
+                    located = NativeOutHook.LOCATOR.load(Arena.global());
+                    SymbolLookup library = located.lookup();
+                    function = library.find(HOOK_SYMBOL).orElseThrow(() -> new NativeLibraryException(
+                            "libkemu_hooks at " + located.source() + " lacks " + HOOK_SYMBOL
+                                    + "; run `make natives` to rebuild it"));
+                    NativeDispatchLayout.check(library, located.source(), LAYOUT);
+                    hookFunction = function;
+                } catch (NativeLibraryException why) {
+                    unavailable = true;
+                    LoggerFactory.getLogger(CounterBlock.class).info(
+                            "native instruction counter unavailable, counting with a Java hook: {}", why.getMessage());
+                    return null;
+                }
+            }
+        }
+        return function;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
