@@ -60,6 +60,8 @@ kmain:
     call console_puts
 
 .Lprobe:
+    call smp_demo
+
     mov eax, HC_PROBE
     out HYPERCALL_PORT, al
     cmp eax, KEMU_MAGIC
