@@ -18,6 +18,7 @@ import dev.kemu.machine.devices.FwCfg;
 import dev.kemu.machine.devices.Uart16550;
 import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.machine.smp.CpuSet;
+import dev.kemu.machine.smp.SmpRunResult;
 import dev.kemu.traps.TrapRouter;
 
 import java.util.List;
@@ -209,12 +210,24 @@ public final class KernelBoot implements AutoCloseable {
     }
 
     /** Runs from the firmware entry until the guest stops, observing each stage. */
+    /**
+     * Several CPUs: the set's round-robin turns (docs/smp.md) until the exit port, a fault, or every CPU halted;
+     * the stop of the CPU that ended the run, with the instructions of all of them and its name.
+     */
+    private RunResult runAllCpus() {
+        long started = System.nanoTime();
+        SmpRunResult run = cpus.run(firstInstruction(), options.instructionBudget());
+        RunResult last = run.last();
+        return new RunResult(last.reason(), last.cpu(), run.totalInstructions(), last.exitCode(), last.vector(),
+                java.time.Duration.ofNanos(System.nanoTime() - started), run.detail(), last.cause());
+    }
+
     public BootReport run() {
         StageLandmarks landmarks = StageLandmarks.of(firmware, kernel, handoff);
         try (BootObserver observer = new BootObserver(machine, landmarks, options.instructionBudget() > 0,
                 event -> rememberKernelMode(landmarks, event))) {
-            RunResult result = machine.run(firstInstruction(),
-                    new RunLimits(options.instructionBudget(), options.timeout()));
+            RunResult result = cpus.count() > 1 ? runAllCpus()
+                    : machine.run(firstInstruction(), new RunLimits(options.instructionBudget(), options.timeout()));
             List<StageEvent> stages = observer.events();
             return new BootReport(stages, console.text(), result, failure(observer, landmarks, result), faults.reports(),
                     faults.demandPagedFaults(), deviceActivity());

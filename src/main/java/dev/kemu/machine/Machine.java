@@ -69,6 +69,8 @@ public final class Machine implements AutoCloseable {
     private final long[] stateValues = new long[STATE_REGISTERS.length];
     private Context segmentCaches;
     private PcInterrupts interrupts;
+    /** Devices mapped in this engine only ({@link #claimMemoryOnThisCpu}); the bus's claims are the bootstrap engine's. */
+    private final java.util.List<dev.kemu.unicorn.MmioRegion> ownRegions = new java.util.ArrayList<>();
 
     public Machine(long ramBytes) {
         this(newRam(ramBytes), null);
@@ -281,12 +283,16 @@ public final class Machine implements AutoCloseable {
         if (interrupts == null) {
             PcInterrupts attached = new PcInterrupts();
             attached.attach(bus, ram.size() <= IoApic.BASE.value());
-            runLoop.attach(attached);
-            engine.hookSkippable(X86Insn.RDTSC, uc -> readTimeStamp(attached, false));
-            engine.hookSkippable(X86Insn.RDTSCP, uc -> readTimeStamp(attached, true));
-            interrupts = attached;
+            attachInterrupts(attached);
         }
         return interrupts;
+    }
+
+    private void attachInterrupts(PcInterrupts attached) {
+        runLoop.attach(attached);
+        engine.hookSkippable(X86Insn.RDTSC, uc -> readTimeStamp(attached, false));
+        engine.hookSkippable(X86Insn.RDTSCP, uc -> readTimeStamp(attached, true));
+        interrupts = attached;
     }
 
     /** RDTSC(P) from the virtual clock: EDX:EAX (and ECX = IA32_TSC_AUX for RDTSCP); the CPU skips its own. */
@@ -298,6 +304,32 @@ public final class Machine implements AutoCloseable {
             engine.regWrite(X86Reg.RCX, engine.readMsr(TSC_AUX) & 0xffff_ffffL);
         }
         return true;
+    }
+
+    /**
+     * Attaches an application processor's interrupt hardware, once: its own local APIC with {@code apicId},
+     * and the I/O APIC of {@code bootstrap} (the bootstrap CPU's {@link #attachPcInterrupts()}), so that its
+     * runs deliver what its APIC accepts, in its own virtual time (docs/smp.md).
+     */
+    public PcInterrupts attachApInterrupts(int apicId, PcInterrupts bootstrap) {
+        if (interrupts == null) {
+            PcInterrupts attached = new PcInterrupts(apicId);
+            if (ram.size() <= IoApic.BASE.value()) {
+                attached.attachApplicationProcessor(this, bootstrap);
+            }
+            attachInterrupts(attached);
+        }
+        return interrupts;
+    }
+
+    /**
+     * Puts {@code device} behind {@code [first, first + size)} in this CPU's engine only, called with this
+     * machine: what differs per CPU at one address (a local APIC) on a machine {@link #sharingRam} another,
+     * whose {@link #bus()} maps devices in the bootstrap CPU's engine.
+     */
+    public void claimMemoryOnThisCpu(PhysAddr first, long size, MmioDevice device) {
+        ownRegions.add(engine.mmioMap(first.value(), size, (uc, offset, width) -> device.read(this, offset, width),
+                (uc, offset, width, value) -> device.write(this, offset, width, value)));
     }
 
     /** The interrupt hardware, if {@link #attachPcInterrupts()} attached it. */
@@ -435,6 +467,7 @@ public final class Machine implements AutoCloseable {
     @Override
     public void close() {
         engine.close(); // first: no hook may run once what it uses is freed
+        ownRegions.forEach(dev.kemu.unicorn.MmioRegion::close);
         hypercalls.close();
         runLoop.close();
         exceptions.close();

@@ -70,6 +70,11 @@ public final class LocalApic implements MmioDevice, TimedDevice {
         this.router = router;
     }
 
+    /** This APIC's logical ID in the flat model: LDR bits 24-31, as the guest set them. */
+    public int logicalId() {
+        return ldr >>> 24;
+    }
+
     /** How logical (flat) destinations match other CPUs: their LDR's bits 24-31 by APIC ID (default: only this one's). */
     public void setLogicalIds(IntUnaryOperator logicalIdOf) {
         this.logicalIdOf = logicalIdOf;

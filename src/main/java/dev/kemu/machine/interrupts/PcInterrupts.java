@@ -1,6 +1,7 @@
 package dev.kemu.machine.interrupts;
 
 import dev.kemu.machine.DeviceBus;
+import dev.kemu.machine.Machine;
 
 import dev.kemu.machine.devices.DualPic;
 import dev.kemu.machine.devices.IoApic;
@@ -38,8 +39,17 @@ public final class PcInterrupts {
     private long delivered;
 
     public PcInterrupts() {
+        this(0);
+    }
+
+    /**
+     * The hardware as the CPU with {@code apicId} sees it. An application processor's set ({@link
+     * #attachApplicationProcessor}) uses only its local APIC; its PIC and PIT are never reached, because
+     * port I/O from every CPU goes to the bootstrap CPU's devices.
+     */
+    public PcInterrupts(int apicId) {
         this.pic = new DualPic(this::changed);
-        this.apic = new LocalApic(0, clock, this::changed, this::engage);
+        this.apic = new LocalApic(apicId, clock, this::changed, this::engage);
         this.ioApic = new IoApic(apic);
         this.pit = new Pit8254(clock, isaIrq(0), this::engage);
         this.timers = List.of(pit, apic);
@@ -55,6 +65,15 @@ public final class PcInterrupts {
             bus.claimMemory(LocalApic.BASE, LocalApic.SIZE, apic);
             bus.claimMemory(IoApic.BASE, IoApic.SIZE, ioApic);
         }
+    }
+
+    /**
+     * An application processor's view, in its own engine: its local APIC at 0xfee00000 and the bootstrap CPU's
+     * I/O APIC (one chip for the whole machine) at 0xfec00000; no ports.
+     */
+    public void attachApplicationProcessor(Machine cpu, PcInterrupts bootstrap) {
+        cpu.claimMemoryOnThisCpu(LocalApic.BASE, LocalApic.SIZE, apic);
+        cpu.claimMemoryOnThisCpu(IoApic.BASE, IoApic.SIZE, bootstrap.ioApic);
     }
 
     /** The line of ISA IRQ {@code irq}: PIC input and I/O APIC pin together. */

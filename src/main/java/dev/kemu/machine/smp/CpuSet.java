@@ -5,7 +5,9 @@ import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.StopReason;
+import dev.kemu.machine.devices.LocalApic;
 import dev.kemu.machine.interrupts.IpiRouter;
+import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.unicorn.Context;
 import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.X86Reg;
@@ -41,6 +43,7 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
     /** Instructions per turn: small enough that a CPU spinning on a flag sees another CPU's store soon. */
     public static final long QUANTUM = 10_000;
     private static final Logger log = LoggerFactory.getLogger(CpuSet.class);
+    private static final long RFLAGS_IF = 1L << 9;
 
     private final List<Cpu> cpus = new ArrayList<>();
     private final Queue<Runnable> pendingIpis = new ArrayDeque<>();
@@ -106,10 +109,37 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
                 cpus.add(cpu);
                 reset(cpu);
             }
+            bootstrap.interrupts().ifPresent(this::connectLocalApics);
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Gives every application processor its own local APIC (ID = CPU index) beside the bootstrap CPU's
+     * I/O APIC, and makes this set the router of every APIC: INIT and STARTUP reach the CPUs, a fixed IPI
+     * (or an I/O APIC message) lands in its target's IRR and wakes it from hlt, and flat logical
+     * destinations match each APIC's own LDR.
+     */
+    private void connectLocalApics(PcInterrupts bootstrapInterrupts) {
+        for (Cpu cpu : cpus) {
+            PcInterrupts own = cpu.ownsMachine ? cpu.machine.attachApInterrupts(cpu.id, bootstrapInterrupts)
+                    : bootstrapInterrupts;
+            own.localApic().setRouter(this);
+            own.localApic().setLogicalIds(id -> id >= 0 && id < cpus.size() ? localApic(id).logicalId() : 0);
+        }
+        connectFixedIpis((target, source, vector) -> {
+            localApic(target).accept(vector);
+            Cpu cpu = cpus.get(target);
+            if (cpu.state == CpuState.HALTED && (cpu.machine.register(X86Reg.RFLAGS) & RFLAGS_IF) != 0) {
+                cpu.state = CpuState.RUNNING; // its run loop delivers the vector before anything else runs
+            }
+        });
+    }
+
+    private LocalApic localApic(int id) {
+        return cpus.get(id).machine.interrupts().orElseThrow().localApic();
     }
 
     public int count() {
