@@ -1,6 +1,7 @@
 # The CPUs a PC's firmware lists: the ACPI RSDP (found by the usual scan of the EBDA's first
 # KiB and of P0xe0000..P0xfffff on 16-byte boundaries), its RSDT, and the MADT's enabled
-# Processor Local APIC entries. Everything is read through the image alias (first GiB).
+# Processor Local APIC entries. Everything is read through the image alias (first GiB); tables above
+# it (a machine with more RAM, whose firmware puts them at its top) count as absent.
 
 .intel_syntax noprefix
 .include "kemu.inc"
@@ -18,6 +19,7 @@
 .set LOCAL_APIC_ID, 3
 .set LOCAL_APIC_FLAGS, 4
 .set LOCAL_APIC_ENABLED, 1
+.set IMAGE_ALIAS_SIZE, 0x40000000            # boot.S maps physical 0..1 GiB at KERNEL_VMA
 
 .section .text, "ax"
 .code64
@@ -35,6 +37,8 @@ acpi_cpus:
     test rax, rax
     jz .Lnone
     mov ebx, [rax + RSDP_RSDT]
+    cmp rbx, IMAGE_ALIAS_SIZE - 0x10000
+    jae .Lnone                               # beyond the image alias: kmain reaches only the first GiB
     movabs rax, KERNEL_VMA
     add rbx, rax                             # RSDT
     mov ecx, [rbx + SDT_LENGTH]
@@ -44,9 +48,12 @@ acpi_cpus:
     cmp rdx, rcx
     jae .Lnone
     mov r8d, [rdx]
+    cmp r8, IMAGE_ALIAS_SIZE - 0x10000
+    jae .Lskip_table                         # a table beyond the first GiB: not readable here
     add r8, rax
     cmp dword ptr [r8], MADT_SIGNATURE
     je .Lmadt
+.Lskip_table:
     add rdx, 4
     jmp .Lnext_table
 .Lmadt:

@@ -8,6 +8,7 @@
 
 .set APIC_PD_FIRST, (IOAPIC_PHYS - MMIO_WINDOW_PHYS) >> 21   # 2 MiB slot of the IOAPIC
 .set IDT_ENTRIES, 256
+.set PTE_ADDRESS_MASK, 0x000ffffffffff000
 .set GATE_INTERRUPT, 0x8E00                  # present, DPL 0, 64-bit interrupt gate
 .set PIC_MASTER_DATA, 0x21                   # interrupt mask registers of the 8259A pair
 .set PIC_SLAVE_DATA, 0xA1
@@ -23,11 +24,16 @@ apic_map:
     mov [rdi + APIC_PD_FIRST * 8], rax
     add rax, 0x200000
     mov [rdi + APIC_PD_FIRST * 8 + 8], rax
-    movabs rax, KERNEL_VMA
-    sub rdi, rax
+    movabs rcx, KERNEL_VMA
+    sub rdi, rcx
     or rdi, PTE_PRESENT | PTE_WRITABLE
-    movabs rax, offset boot_pdpt_high + KERNEL_VMA
-    mov [rax + 511 * 8], rdi                 # shared by kernel_pml4, which copied slot 511 of boot_pml4
+    # The kernel half's last PDPT, found from CR3 as the MMU finds it (PML4 slot 511), through the image alias.
+    movabs rdx, PTE_ADDRESS_MASK
+    mov rax, cr3
+    and rax, rdx
+    mov rax, [rax + rcx + 511 * 8]
+    and rax, rdx
+    mov [rax + rcx + 511 * 8], rdi           # every CPU's PML4 shares this PDPT
     mov rax, cr3
     mov cr3, rax
     ret
@@ -46,6 +52,7 @@ apic_timer_demo:
     push rbx
     mov edx, edi
     mov r8d, esi                             # idt_set_gate takes rsi
+    mov [rip + apic_ticks_wanted], r8
     mov rdi, VECTOR_APIC_TIMER
     lea rsi, [rip + apic_timer_isr]
     call idt_set_gate
@@ -73,10 +80,15 @@ apic_timer_demo:
     pop rbx
     ret
 
+# Counts up to the number asked for: on a busy host QEMU may have the next tick pending when the last
+# one wanted returns, and it would be taken before the cli after the hlt.
 apic_timer_isr:
     push rax
-    lock inc qword ptr [rip + apic_ticks]
-    movabs rax, LAPIC_VA
+    mov rax, [rip + apic_ticks]
+    cmp rax, [rip + apic_ticks_wanted]
+    jae 1f
+    inc qword ptr [rip + apic_ticks]
+1:  movabs rax, LAPIC_VA
     mov dword ptr [rax + LAPIC_EOI], 0
     pop rax
     iretq
@@ -107,6 +119,7 @@ idtr:
     .quad idt
 .global apic_ticks
 apic_ticks: .quad 0
+apic_ticks_wanted: .quad 0
 
 .section .bss, "aw", @nobits
 .align 4096

@@ -238,7 +238,7 @@ ap_trampoline_end:
 
 .section .rodata, "a"
 msg_cpus:      .asciz "kmain: CPUs in the ACPI MADT: "
-msg_no_madt:   .asciz "kmain: no ACPI MADT, so one CPU and no local APIC demo\n"
+msg_no_madt:   .asciz "kmain: no ACPI MADT in the first GiB, so one CPU and no local APIC demo\n"
 msg_ap:        .asciz "kmain: AP with APIC ID "
 msg_ap_end:    .asciz " in long mode on the BSP's page tables\n"
 msg_ap_silent: .asciz "kmain: no word from the AP with APIC ID "

@@ -134,6 +134,9 @@ class BootStagesTest {
         assertTrue(report.console().startsWith("""
                 kmain: hello from the higher half
                 kmain: memory map: %d KiB usable in 2 ranges
+                kmain: CPUs in the ACPI MADT: 1
+                kmain: shared counter after the APs: 0
+                kmain: 10 local APIC timer interrupts
                 kmain: kemu services present
                 """.formatted(usableKiB)), report.console());
         assertTrue(report.console().endsWith("kmain: done, halting\n"), report.console());
