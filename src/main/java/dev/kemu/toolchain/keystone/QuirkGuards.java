@@ -33,6 +33,14 @@ final class QuirkGuards {
     }
 
     static List<Diagnostic> check(List<Statement> statements) {
+        return check(statements, Set.of());
+    }
+
+    /**
+     * The same, where {@code externals} are symbols of another object supplied as {@code name = value}
+     * lines: GNU as reads a bare one as a load from it (it is no constant to GNU), so it is refused.
+     */
+    static List<Diagnostic> check(List<Statement> statements, Set<String> externals) {
         Set<String> constants = new HashSet<>();
         for (Statement s : statements) {
             if (s.isAssignment()) {
@@ -41,7 +49,7 @@ final class QuirkGuards {
         }
         List<Diagnostic> problems = new ArrayList<>();
         for (Statement s : statements) {
-            String problem = problem(s, constants);
+            String problem = problem(s, constants, externals);
             if (problem != null) {
                 problems.add(new Diagnostic(s.file(), s.line(), problem));
             }
@@ -49,7 +57,7 @@ final class QuirkGuards {
         return problems;
     }
 
-    private static String problem(Statement s, Set<String> constants) {
+    private static String problem(Statement s, Set<String> constants, Set<String> externals) {
         String head = s.head();
         String operands = s.operands();
         if (SECTION_DIRECTIVES.contains(head)) {
@@ -112,7 +120,7 @@ final class QuirkGuards {
                 for (String operand : operands.split(",")) {
                     String bare = operand.strip();
                     if (IDENTIFIER.matcher(bare).matches() && !REGISTERS.contains(bare.toLowerCase(Locale.ROOT))
-                            && !constants.contains(bare)) {
+                            && (!constants.contains(bare) || externals.contains(bare))) {
                         return "bare symbol `" + bare + "` in `" + s.text() + "`: GNU as loads from it, Keystone"
                                 + " takes its address; write `[" + bare + "]` for the load, `lea reg, [" + bare
                                 + "]` for the address, or define it with `" + bare + " = value`";
@@ -138,7 +146,11 @@ final class QuirkGuards {
         return false;
     }
 
-    private static String assignedName(Statement s) {
+    static boolean isRegister(String lowerCaseName) {
+        return REGISTERS.contains(lowerCaseName);
+    }
+
+    static String assignedName(Statement s) {
         String text = s.text();
         if (text.startsWith(".")) {
             return s.operands().split("[,\\s]")[0];
