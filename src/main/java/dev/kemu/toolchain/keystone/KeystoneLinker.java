@@ -47,6 +47,8 @@ public final class KeystoneLinker {
         for (Source source : sources) {
             split.addAll(SourceSplitter.split(source.text(), source.file()));
         }
+        // one flat image has no symbol bindings; and Keystone leaves a global label's value unrelocated
+        split.removeIf(s -> s.head().equals(".global") || s.head().equals(".globl"));
         split = LocalLabels.respell(MacroExpander.expand(split));
         String file = sources.isEmpty() ? "snippet" : sources.getFirst().file();
         List<Diagnostic> problems = new ArrayList<>();
@@ -70,7 +72,18 @@ public final class KeystoneLinker {
             }
         }
         KeystoneAssembler.Labelled first = assembler.assembleLabelled(statements, file, address, externalValues.keySet());
-        if (ripTargets.isEmpty()) {
+        boolean padded = false;
+        for (int i = 0; i + 1 < statements.size(); i++) {
+            Statement from = statements.get(i);
+            if (from.isLabel() && from.text().startsWith(LocalLabels.PREFIX + "pad") && from.text().endsWith(".from:")) {
+                String pad = from.text().substring(0, from.text().length() - ".from:".length());
+                long length = first.labels().get(pad + ".to") - first.labels().get(pad + ".from");
+                Statement align = statements.get(i + 1);
+                statements.set(i + 1, new Statement(align.file(), align.line(), CodeFill.directive((int) length), align.bits()));
+                padded = true;
+            }
+        }
+        if (ripTargets.isEmpty() && !padded) {
             return linked(first);
         }
         for (Map.Entry<Integer, String> target : ripTargets.entrySet()) {

@@ -121,6 +121,12 @@ final class QuirkGuards {
                     String bare = operand.strip();
                     if (IDENTIFIER.matcher(bare).matches() && !REGISTERS.contains(bare.toLowerCase(Locale.ROOT))
                             && (!constants.contains(bare) || externals.contains(bare))) {
+                        if (externals.contains(bare)) {
+                            return "bare symbol `" + bare + "` in `" + s.text() + "`: `" + bare + "` is the kernel's"
+                                    + " (not a constant), so GNU as loads from it and Keystone would take its value;"
+                                    + " write `[rip + " + bare + "]` for the load, `lea reg, [rip + " + bare + "]` for"
+                                    + " the address";
+                        }
                         return "bare symbol `" + bare + "` in `" + s.text() + "`: GNU as loads from it, Keystone"
                                 + " takes its address; write `[" + bare + "]` for the load, `lea reg, [" + bare
                                 + "]` for the address, or define it with `" + bare + " = value`";

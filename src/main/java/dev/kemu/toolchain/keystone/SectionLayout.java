@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * ({@code *(.text*) *(.rodata*) *(.data*) *(.bss*)}): Keystone traps on section directives, so the
  * statements of each section are gathered in the order GNU as creates the sections, and each
  * section starts at its alignment (the largest {@code .align} in it, as GNU as records it), padded
- * with zeros as ld pads between input sections. Alignment inside data sections is padded with
+ * with the NOPs ld pads with between input sections of an executable output section ({@link CodeFill}). Alignment inside data sections is padded with
  * zeros too (GNU as pads with NOPs only in code sections); the {@code .code16/32/64} mode in force
  * at each statement, in source order, is restated where the stream moves it.
  */
@@ -60,7 +60,11 @@ final class SectionLayout {
                     Statement first = body.getFirst();
                     long alignment = alignment(body);
                     if (!out.isEmpty() && alignment > 1) {
-                        out.add(new Statement(first.file(), first.line(), ".balign " + alignment + ", 0", first.bits()));
+                        // measured between the two labels, then respelled in ld's NOPs (CodeFill)
+                        String pad = LocalLabels.PREFIX + "pad" + out.size();
+                        out.add(new Statement(first.file(), first.line(), pad + ".from:", first.bits()));
+                        out.add(new Statement(first.file(), first.line(), ".balign " + alignment, first.bits()));
+                        out.add(new Statement(first.file(), first.line(), pad + ".to:", first.bits()));
                     }
                     out.add(new Statement(first.file(), first.line(), ".code" + first.bits(), first.bits()));
                     out.addAll(body);

@@ -1,0 +1,116 @@
+package dev.kemu.testing;
+
+import dev.kemu.boot.KernelSources;
+import dev.kemu.toolchain.AssemblyException;
+import dev.kemu.toolchain.Diagnostic;
+import dev.kemu.toolchain.keystone.KeystoneModule;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The Keystone snippet path against the GNU one it replaces as the default: the same snippet, linked at
+ * the harness's code address against kemu's kernel, must give the same bytes, the same end and the same
+ * labels, for every construct the harness's tests use (sections, alignment, kemu.inc's macros and
+ * constants, numeric and .L local labels, kernel calls, RIP-relative kernel symbols, mode switches).
+ */
+class KeystoneSnippetDifferentialTest {
+    private static Path kernel;
+    @TempDir
+    static Path cache;
+
+    @BeforeAll
+    static void kernel() {
+        assumeTrue(KeystoneModule.available(), () -> KeystoneModule.unavailableReason().orElse(""));
+        kernel = KernelSources.defaults().build().kernel();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "lea rax, [rdi + 3]",
+        "    call my_memcpy\n    jmp 2f\nmy_memcpy:\n    xor eax, eax\n    ret\n2:\n",
+        "1:  dec rcx\n    jnz 1b\n    jmp 1f\n    nop\n1:  nop\n",
+        ".Lloop:\n    dec rcx\n    jnz .Lloop\n    lea rax, [rip + .Lafter]\n.Lafter:\n",
+        "    mov rdi, 2\n    call console_put_dec\n    jmp kernel_halt\n",
+        "    lea rdx, [rip + console_put_dec]\n    mov byte ptr [rip + console_put_dec], 0xc3\n"
+            + "    mov rax, qword ptr [rip + kmain]\n    cmp dword ptr [rip + console_putc], 0x12345\n",
+        "    mov rax, [rbx + console_putc]\n    mov ecx, 5\n",
+        "    nop\n    nop\n    nop\n.data\n.p2align 4\n.byte 7\n",
+        "    nop\n.data\n.p2align 4\n.byte 7\n.section .rodata\n.p2align 5\n.quad 9\n",
+        "    mov rdi, 64\n    xor esi, esi\n    HYPERCALL HC_KMALLOC\n    JUMP_IF_ERROR .Lfail\n    mov rbx, rax\n.Lfail:\n",
+        "    mov rax, [rip + value]\n    lea rsi, [rip + message]\n    ret\n"
+            + ".section .data\n    .byte 1\n    .align 8\nvalue: .quad 0x1122334455667788\n"
+            + ".section .rodata\nmessage: .asciz \"hello\"\n.text\n    nop\n",
+        "    nop\n.data\n.p2align 4\ntable: .quad console_put_dec, kmain\n.bss\nbuffer: .zero 24\n.text\n    lea rax, [rip + buffer]\n",
+        "    .balign 16\nentry:\n    nop\n    .align 8\n    int3\n",
+        "push 0x18\nlea rax, [rip + compat]\npush rax\nretfq\n.code32\ncompat:\n    mov eax, 1\n    hlt\n",
+        "    mov eax, KEMU_MAGIC\n    mov ecx, HC_VMMAP\n    out DEBUGCON_PORT, al\n",
+    })
+    void keystoneSnippet_equalsTheGnuLinkedOne(String source) {
+        SnippetAssembler.Snippet gnu = assembler(SnippetToolchain.GNU).assemble(source, TestMachine.CODE_VA);
+        SnippetAssembler.Snippet keystone = assembler(SnippetToolchain.KEYSTONE).assemble(source, TestMachine.CODE_VA);
+        assertEquals(HexFormat.of().formatHex(gnu.image()), HexFormat.of().formatHex(keystone.image()), source);
+        assertEquals(gnu.codeEnd(), keystone.codeEnd(), source);
+        assertEquals(labels(gnu), labels(keystone), source);
+    }
+
+    @Test
+    void bareKernelSymbolOperand_isRefusedAtTheSnippetsLine_notAssembledAsAnImmediate() {
+        AssemblyException error = assertThrows(AssemblyException.class, () -> assembler(SnippetToolchain.KEYSTONE)
+                .assemble("    nop\n    mov rax, console_put_dec\n    movabs rbx, console_putc\n", TestMachine.CODE_VA));
+        // GNU as loads from both (movabs: 48 a1, a load from a 64-bit address); Keystone would give the value
+        assertEquals(2, error.diagnostics().size(), error.getMessage());
+        Diagnostic first = error.diagnostics().getFirst();
+        assertEquals(SnippetAssembler.INLINE + ":2", first.file() + ":" + first.line(), error.getMessage());
+        assertTrue(first.message().contains("[rip + console_put_dec]"), first.message());
+    }
+
+    @Test
+    void syntaxErrorAfterTheMacroPrelude_namesTheSnippetsOwnLine() {
+        AssemblyException error = assertThrows(AssemblyException.class, () -> assembler(SnippetToolchain.KEYSTONE)
+                .assemble("    HYPERCALL HC_PROBE\n    nop\n    mov rax, qword ptr [rbx + rcx * 3]\n", "my_test.S", TestMachine.CODE_VA));
+        Diagnostic first = error.diagnostics().getFirst();
+        assertEquals("my_test.S:3", first.file() + ":" + first.line(), error.getMessage());
+    }
+
+    @Test
+    void undefinedSymbol_isAnErrorAtItsLine() {
+        AssemblyException error = assertThrows(AssemblyException.class, () -> assembler(SnippetToolchain.KEYSTONE)
+                .assemble("    nop\n    call no_such_routine\n", TestMachine.CODE_VA));
+        assertEquals(2, error.diagnostics().getFirst().line(), error.getMessage());
+    }
+
+    @Test
+    void sectionTheLinkerScriptDoesNotPlace_isRefusedWithTheSectionsItDoes() {
+        AssemblyException error = assertThrows(AssemblyException.class, () -> assembler(SnippetToolchain.KEYSTONE)
+                .assemble("    nop\n.section .init\n    nop\n", TestMachine.CODE_VA));
+        assertTrue(error.getMessage().contains("snippet:2") && error.getMessage().contains(".rodata*"), error.getMessage());
+    }
+
+    private static SnippetAssembler assembler(SnippetToolchain toolchain) {
+        return new SnippetAssembler(kernel, cache, 100, toolchain);
+    }
+
+    private static Map<Long, String> labels(SnippetAssembler.Snippet snippet) {
+        Map<Long, String> labels = new TreeMap<>();
+        for (int offset = 0; offset <= snippet.image().length; offset++) {
+            long address = TestMachine.CODE_VA + offset;
+            long at = offset;
+            snippet.symbols().containing(address).filter(s -> s.address() == address)
+                    .ifPresent(s -> labels.put(at, s.name()));
+        }
+        return labels;
+    }
+}
