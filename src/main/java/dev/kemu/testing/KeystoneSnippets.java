@@ -36,7 +36,7 @@ final class KeystoneSnippets {
     }
 
     SnippetAssembler.Snippet assemble(String source, String origin, long address) {
-        KeystoneLinker.Linked linked = linker.link(List.of(
+        KeystoneLinker.Linked linked = linker.link(origin, List.of(
                 new KeystoneLinker.Source(prelude + "\n.code64\n", preludeFile),
                 new KeystoneLinker.Source(source, origin),
                 new KeystoneLinker.Source(SnippetAssembler.END, "<kemu snippet end>")), address, this::kernelSymbol);

@@ -8,9 +8,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.TreeMap;
@@ -55,6 +61,8 @@ class KeystoneSnippetDifferentialTest {
             + ".section .rodata\nmessage: .asciz \"hello\"\n.text\n    nop\n",
         "    nop\n.data\n.p2align 4\ntable: .quad console_put_dec, kmain\n.bss\nbuffer: .zero 24\n.text\n    lea rax, [rip + buffer]\n",
         "    .balign 16\nentry:\n    nop\n    .align 8\n    int3\n",
+        "    lea rax, [rip + sled]\n    call rax\n    jmp .Lover\n    .org 0x3e\nsled:\n    .zero 8\n.Lover:\n    ret\n",
+        "    jmp .Lfar\n    .org 0x90\n.Lfar:\n    nop\n.data\n.p2align 3\nword: .quad 1\n",
         "push 0x18\nlea rax, [rip + compat]\npush rax\nretfq\n.code32\ncompat:\n    mov eax, 1\n    hlt\n",
         "    mov eax, KEMU_MAGIC\n    mov ecx, HC_VMMAP\n    out DEBUGCON_PORT, al\n",
     })
@@ -64,6 +72,23 @@ class KeystoneSnippetDifferentialTest {
         assertEquals(HexFormat.of().formatHex(gnu.image()), HexFormat.of().formatHex(keystone.image()), source);
         assertEquals(gnu.codeEnd(), keystone.codeEnd(), source);
         assertEquals(labels(gnu), labels(keystone), source);
+    }
+
+    /** The repository's guest files: kernel-asm/tests and the fuzz corpus's programs. */
+    static Stream<Path> guestFiles() throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (String dir : List.of("kernel-asm/tests", "src/test/resources/fuzz-corpus/programs")) {
+            try (Stream<Path> listed = Files.list(ProjectFiles.resolve(dir))) {
+                listed.filter(f -> f.toString().endsWith(".S")).sorted().forEach(files::add);
+            }
+        }
+        return files.stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("guestFiles")
+    void keystoneAssembledGuestFile_equalsTheGnuLinkedOne(Path file) throws IOException {
+        keystoneSnippet_equalsTheGnuLinkedOne(Files.readString(file));
     }
 
     @Test

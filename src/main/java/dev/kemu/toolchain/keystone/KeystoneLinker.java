@@ -41,8 +41,11 @@ public final class KeystoneLinker {
 
     private final KeystoneAssembler assembler = new KeystoneAssembler();
 
-    /** Assembles and lays out {@code sources} at {@code address}; {@code externals} gives other symbols' addresses. */
-    public Linked link(List<Source> sources, long address, Function<String, OptionalLong> externals) {
+    /**
+     * Assembles and lays out {@code sources} at {@code address}; {@code externals} gives other symbols' addresses;
+     * {@code name} is what the error summaries call the whole (each message names its own source's file and line).
+     */
+    public Linked link(String name, List<Source> sources, long address, Function<String, OptionalLong> externals) {
         List<Statement> split = new ArrayList<>();
         for (Source source : sources) {
             split.addAll(SourceSplitter.split(source.text(), source.file()));
@@ -50,57 +53,83 @@ public final class KeystoneLinker {
         // one flat image has no symbol bindings; and Keystone leaves a global label's value unrelocated
         split.removeIf(s -> s.head().equals(".global") || s.head().equals(".globl"));
         split = LocalLabels.respell(MacroExpander.expand(split));
-        String file = sources.isEmpty() ? "snippet" : sources.getFirst().file();
+        String file = name;
         List<Diagnostic> problems = new ArrayList<>();
-        List<Statement> laidOut = SectionLayout.layOut(split, problems);
+        SectionLayout.Layout layout = SectionLayout.layOut(split, problems);
         if (!problems.isEmpty()) {
             throw new AssemblyException("Keystone cannot lay out " + file + " as written", problems);
         }
-        Map<String, Long> externalValues = externalsOf(laidOut, externals);
+        Map<String, Long> externalValues = externalsOf(layout.statements(), externals);
         List<Statement> statements = new ArrayList<>();
-        externalValues.forEach((name, value) -> statements.add(
-                new Statement(file, 0, name + " = 0x" + Long.toHexString(value), 64)));
-        Map<Integer, String> ripTargets = new LinkedHashMap<>(); // index of the end label -> external name
-        for (Statement s : laidOut) {
+        externalValues.forEach((symbol, value) -> statements.add(
+                new Statement(file, 0, symbol + " = 0x" + Long.toHexString(value), 64)));
+        // what depends on addresses: index of a statement -> its rule (a RIP-relative external, a gap)
+        Map<Integer, String> ripTargets = new LinkedHashMap<>();
+        Map<Integer, SectionLayout.Gap> gaps = new LinkedHashMap<>();
+        for (Statement s : layout.statements()) {
             Matcher rip = RIP_EXTERNAL.matcher(s.text());
             if (rip.find() && externalValues.containsKey(rip.group(1)) && !s.head().startsWith(".")) {
-                statements.add(new Statement(s.file(), s.line(), rip.replaceFirst("[rip + 0]"), s.bits()));
-                ripTargets.put(statements.size(), rip.group(1));
+                statements.add(new Statement(s.file(), s.line(), rip.replaceFirst(RIP_PLACEHOLDER), s.bits()));
+                ripTargets.put(statements.size() - 1, rip.group(1));
                 statements.add(new Statement(s.file(), s.line(), INTERNAL + "rip" + ripTargets.size() + ":", s.bits()));
             } else {
+                if (s.isLabel() && layout.gaps().containsKey(name(s))) {
+                    gaps.put(statements.size() + 1, layout.gaps().get(name(s)));
+                }
                 statements.add(s);
             }
         }
-        KeystoneAssembler.Labelled first = assembler.assembleLabelled(statements, file, address, externalValues.keySet());
-        boolean padded = false;
-        for (int i = 0; i + 1 < statements.size(); i++) {
-            Statement from = statements.get(i);
-            if (from.isLabel() && from.text().startsWith(LocalLabels.PREFIX + "pad") && from.text().endsWith(".from:")) {
-                String pad = from.text().substring(0, from.text().length() - ".from:".length());
-                long length = first.labels().get(pad + ".to") - first.labels().get(pad + ".from");
-                Statement align = statements.get(i + 1);
-                statements.set(i + 1, new Statement(align.file(), align.line(), CodeFill.directive((int) length), align.bits()));
-                padded = true;
+        List<Statement> current = new ArrayList<>(statements);
+        Set<String> externalNames = externalValues.keySet();
+        // Each pass fixes what depends on the addresses the last pass gave; a gap's length can move later
+        // code (a branch across it may grow), so passes repeat until nothing changes.
+        for (int pass = 0; pass < MAX_PASSES; pass++) {
+            KeystoneAssembler.Labelled result = assembler.assembleLabelled(current, file, address, externalNames);
+            List<Statement> next = new ArrayList<>(statements);
+            for (Map.Entry<Integer, String> target : ripTargets.entrySet()) {
+                int i = target.getKey();
+                long end = result.labels().get(name(statements.get(i + 1)));
+                next.set(i, ripResolved(statements.get(i), target.getValue(), externalValues.get(target.getValue()) - end, file));
             }
-        }
-        if (ripTargets.isEmpty() && !padded) {
-            return linked(first);
-        }
-        for (Map.Entry<Integer, String> target : ripTargets.entrySet()) {
-            Statement end = statements.get(target.getKey());
-            Statement at = statements.get(target.getKey() - 1);
-            long displacement = externalValues.get(target.getValue()) - first.labels().get(end.text().substring(0, end.text().length() - 1));
-            if (displacement != (int) displacement) {
-                throw new AssemblyException("Keystone cannot link " + file, List.of(new Diagnostic(at.file(), at.line(),
-                        "`" + target.getValue() + "` is more than 2 GiB from the snippet, out of reach of `[rip + "
-                                + target.getValue() + "]`; load its address with `movabs reg, " + target.getValue() + "`")));
+            for (Map.Entry<Integer, SectionLayout.Gap> gap : gaps.entrySet()) {
+                int i = gap.getKey();
+                long length = gap.getValue().length(result.labels().get(name(statements.get(i - 1))), address);
+                Statement at = statements.get(i);
+                if (length < 0) {
+                    Statement origin = gap.getValue().origin();
+                    throw new AssemblyException("Keystone cannot lay out " + file, List.of(new Diagnostic(origin.file(),
+                            origin.line(), "`" + origin.text() + "` would move the location backwards (by " + -length
+                                    + " bytes)")));
+                }
+                next.set(i, new Statement(at.file(), at.line(), gap.getValue().codeFill() ? CodeFill.directive((int) length)
+                        : length == 0 ? ".byte" : ".zero " + length, at.bits()));
             }
-            String spelled = displacement < 0 ? "[rip - 0x" + Long.toHexString(-displacement) + "]"
-                    : "[rip + 0x" + Long.toHexString(displacement) + "]";
-            statements.set(target.getKey() - 1, new Statement(at.file(), at.line(), at.text().replace("[rip + 0]", spelled),
-                    at.bits()));
+            if (next.equals(current)) {
+                return linked(result);
+            }
+            current = next;
         }
-        return linked(assembler.assembleLabelled(statements, file, address, externalValues.keySet()));
+        throw new AssemblyException("Keystone cannot lay out " + file, List.of(new Diagnostic(file, 0,
+                "the addresses did not settle after " + MAX_PASSES + " passes (alignment or .org against branches"
+                        + " that grow across them)")));
+    }
+
+    private static final int MAX_PASSES = 6;
+    private static final String RIP_PLACEHOLDER = "[rip + 0]";
+
+    private static Statement ripResolved(Statement at, String target, long displacement, String file) {
+        if (displacement != (int) displacement) {
+            throw new AssemblyException("Keystone cannot link " + file, List.of(new Diagnostic(at.file(), at.line(),
+                    "`" + target + "` is more than 2 GiB from the snippet, out of reach of `[rip + " + target
+                            + "]`; load its address with `movabs reg, " + target + "`")));
+        }
+        String spelled = displacement < 0 ? "[rip - 0x" + Long.toHexString(-displacement) + "]"
+                : "[rip + 0x" + Long.toHexString(displacement) + "]";
+        return new Statement(at.file(), at.line(), at.text().replace(RIP_PLACEHOLDER, spelled), at.bits());
+    }
+
+    private static String name(Statement label) {
+        return label.text().substring(0, label.text().length() - 1);
     }
 
     private static Linked linked(KeystoneAssembler.Labelled labelled) {

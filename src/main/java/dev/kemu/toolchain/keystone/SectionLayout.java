@@ -28,8 +28,25 @@ final class SectionLayout {
     private SectionLayout() {
     }
 
+    /**
+     * A stretch of fill whose length depends on where it lands: to {@code alignment} (absolute, as ld
+     * aligns a section) or to {@code org} bytes from the image start ({@code .org} in the first section).
+     * It is a label named {@code marker}, then a {@code .byte} placeholder the linker fills.
+     */
+    record Gap(long alignment, long org, boolean codeFill, Statement origin) {
+        /** The fill's length when the marker lands at {@code at}, {@code base} being the image's start. */
+        long length(long at, long base) {
+            return alignment > 0 ? Math.floorMod(-at, alignment) : base + org - at;
+        }
+    }
+
+    /** The statements in link order, with the gaps between their markers and placeholders. */
+    record Layout(List<Statement> statements, Map<String, Gap> gaps) {
+    }
+
     /** The statements in link order, or the problems (a section the linker script does not place). */
-    static List<Statement> layOut(List<Statement> statements, List<Diagnostic> problems) {
+    static Layout layOut(List<Statement> statements, List<Diagnostic> problems) {
+        Map<String, Gap> gaps = new LinkedHashMap<>();
         Map<String, List<Statement>> sections = new LinkedHashMap<>();
         Deque<String> stack = new ArrayDeque<>();
         String current = ".text";
@@ -50,6 +67,18 @@ final class SectionLayout {
                 continue;
             }
             List<Statement> section = sections.computeIfAbsent(current, k -> new ArrayList<>());
+            if (s.head().equals(".org")) {
+                Long org = number(s.operands().split(",")[0]);
+                if (!current.equals(".text") || !sections.keySet().iterator().next().equals(current) || org == null
+                        || s.operands().contains(",")) {
+                    problems.add(new Diagnostic(s.file(), s.line(), "`" + s.text() + "`: kemu's Keystone backend takes "
+                            + "`.org` only as a number, without a fill, in .text (the first section); write `.zero` "
+                            + "or `.fill` with the count, or use GNU as"));
+                    continue;
+                }
+                addGap(section, gaps, new Gap(0, org, false, s));
+                continue;
+            }
             boolean code = current.startsWith(".text");
             section.add(code ? s : zeroFilled(s));
         }
@@ -60,18 +89,32 @@ final class SectionLayout {
                     Statement first = body.getFirst();
                     long alignment = alignment(body);
                     if (!out.isEmpty() && alignment > 1) {
-                        // measured between the two labels, then respelled in ld's NOPs (CodeFill)
-                        String pad = LocalLabels.PREFIX + "pad" + out.size();
-                        out.add(new Statement(first.file(), first.line(), pad + ".from:", first.bits()));
-                        out.add(new Statement(first.file(), first.line(), ".balign " + alignment, first.bits()));
-                        out.add(new Statement(first.file(), first.line(), pad + ".to:", first.bits()));
+                        addGap(out, gaps, new Gap(alignment, 0, true, first)); // ld's NOPs (CodeFill), not Keystone's
                     }
                     out.add(new Statement(first.file(), first.line(), ".code" + first.bits(), first.bits()));
                     out.addAll(body);
                 }
             });
         }
-        return out;
+        return new Layout(out, gaps);
+    }
+
+    static final String GAP = LocalLabels.PREFIX + "gap";
+
+    private static void addGap(List<Statement> to, Map<String, Gap> gaps, Gap gap) {
+        Statement at = gap.origin();
+        String marker = GAP + gaps.size();
+        gaps.put(marker, gap);
+        to.add(new Statement(at.file(), at.line(), marker + ":", at.bits()));
+        to.add(new Statement(at.file(), at.line(), ".byte", at.bits()));
+    }
+
+    private static Long number(String text) {
+        try {
+            return Long.decode(text.strip());
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /** The section {@code s} switches to, or null when it is no section directive. */
