@@ -24,7 +24,10 @@ final class KeystoneSnippets {
     private final String preludeFile;
     private final KeystoneLinker linker = new KeystoneLinker();
 
-    KeystoneSnippets(Path kernelElf, Path includeDir) {
+    private final int bits;
+
+    KeystoneSnippets(Path kernelElf, Path includeDir, int bits) {
+        this.bits = bits;
         this.kernelSymbols = ElfImage.read(kernelElf).symbols();
         Path inc = includeDir.resolve("kemu.inc");
         try {
@@ -37,7 +40,7 @@ final class KeystoneSnippets {
 
     SnippetAssembler.Snippet assemble(String source, String origin, long address) {
         KeystoneLinker.Linked linked = linker.link(origin, List.of(
-                new KeystoneLinker.Source(prelude + "\n.code64\n", preludeFile),
+                new KeystoneLinker.Source(prelude + "\n.code" + bits + "\n", preludeFile),
                 new KeystoneLinker.Source(source, origin),
                 new KeystoneLinker.Source(SnippetAssembler.END, "<kemu snippet end>")), address, this::kernelSymbol);
         List<Symbol> symbols = new ArrayList<>();

@@ -49,10 +49,16 @@ public final class SnippetAssembler {
     private final SnippetCache disk;
     private final Path includeDir;
     private final SnippetToolchain toolchain;
+    private final int bits;
     private KeystoneSnippets keystone;
 
     public SnippetAssembler(Path kernelElf) {
-        this(kernelElf, ProjectFiles.resolve("target/kemu-snippets"), DISK_ENTRIES);
+        this(kernelElf, 64);
+    }
+
+    /** Snippets in {@code bits}-bit code (64, or 32 for a 32-bit protected-mode kernel). */
+    public SnippetAssembler(Path kernelElf, int bits) {
+        this(kernelElf, ProjectFiles.resolve("target/kemu-snippets"), DISK_ENTRIES, SnippetToolchain.configured(), bits);
     }
 
     SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries) {
@@ -60,6 +66,14 @@ public final class SnippetAssembler {
     }
 
     SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries, SnippetToolchain toolchain) {
+        this(kernelElf, cacheDir, diskEntries, toolchain, 64);
+    }
+
+    SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries, SnippetToolchain toolchain, int bits) {
+        if (bits != 32 && bits != 64) {
+            throw new IllegalArgumentException("snippets are 32- or 64-bit code, not " + bits + "-bit");
+        }
+        this.bits = bits;
         this.toolchain = toolchain;
         this.kernelElf = kernelElf;
         this.disk = new SnippetCache(cacheDir, diskEntries);
@@ -86,9 +100,9 @@ public final class SnippetAssembler {
      */
     public Snippet assemble(String source, String origin, long address) {
         if (toolchain == SnippetToolchain.KEYSTONE) {
-            return cachedInMemory("keystone\n" + origin + "\n" + source, address, () -> keystone().assemble(source, origin, address));
+            return cachedInMemory("keystone" + bits + "\n" + origin + "\n" + source, address, () -> keystone().assemble(source, origin, address));
         }
-        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code64\n"
+        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code" + bits + "\n"
                 + "# 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + source
                 + "\n# 1 \"<kemu snippet end>\"\n" + END;
         return cached(text, null, address);
@@ -105,7 +119,7 @@ public final class SnippetAssembler {
 
     private synchronized KeystoneSnippets keystone() {
         if (keystone == null) {
-            keystone = new KeystoneSnippets(kernelElf, includeDir);
+            keystone = new KeystoneSnippets(kernelElf, includeDir, bits);
         }
         return keystone;
     }
@@ -133,6 +147,10 @@ public final class SnippetAssembler {
      * {@code long kemu_test(void)}; messages name {@code origin} and the source's own lines ({@code #line}).
      */
     public Snippet assembleC(String cSource, String origin, long address) {
+        if (bits != 64) {
+            throw new UnsupportedOperationException("guest code in C runs only on 64-bit kernels so far (gcc -m64, "
+                    + "linked with GNU ld); on this 32-bit kernel write the test's guest code in 32-bit assembly");
+        }
         String stub = ".intel_syntax noprefix\n.section .text, \"ax\"\n.code64\n    call " + C_ENTRY
                 + "\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
         String c = "#line 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + cSource + "\n";

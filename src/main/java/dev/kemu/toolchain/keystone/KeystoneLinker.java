@@ -47,8 +47,14 @@ public final class KeystoneLinker {
      */
     public Linked link(String name, List<Source> sources, long address, Function<String, OptionalLong> externals) {
         List<Statement> split = new ArrayList<>();
+        int bits = 64; // the code mode carries from one source into the next, as in one GNU source
         for (Source source : sources) {
-            split.addAll(SourceSplitter.split(source.text(), source.file()));
+            List<Statement> part = SourceSplitter.split(source.text(), source.file(), bits);
+            if (!part.isEmpty()) {
+                bits = part.getLast().isCodeMode() ? Integer.parseInt(part.getLast().head().substring(".code".length()))
+                        : part.getLast().bits();
+            }
+            split.addAll(part);
         }
         // one flat image has no symbol bindings; and Keystone leaves a global label's value unrelocated
         split.removeIf(s -> s.head().equals(".global") || s.head().equals(".globl"));
