@@ -74,6 +74,24 @@ class KeystoneSnippetDifferentialTest {
         assertEquals(labels(gnu), labels(keystone), source);
     }
 
+    /** 32-bit snippets (a protected-mode kernel's), placed low as the harness places them there. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "    mov eax, ecx\n    pushad\n    popad\n    inc eax\n",
+        "    mov ecx, 3\n    xor eax, eax\n1:  add eax, dword ptr [table + ecx * 4 - 4]\n    loop 1b\n"
+            + ".data\n.align 4\ntable: .long 100, 20, 3\n",
+        "    push 0\n    push 2\n    call .Lf\n    add esp, 8\n    jmp .Lend\n.Lf:\n    mov eax, [esp + 4]\n    ret\n.Lend:\n",
+        "    HYPERCALL HC_PROBE\n    cmp eax, KEMU_MAGIC\n    sete al\n",
+    })
+    void keystone32BitSnippet_equalsTheGnuLinkedOne(String source) {
+        long address = 0x3fe0000;
+        SnippetAssembler.Snippet gnu = new SnippetAssembler(kernel, cache, 100, SnippetToolchain.GNU, 32).assemble(source, address);
+        SnippetAssembler.Snippet keystone = new SnippetAssembler(kernel, cache, 100, SnippetToolchain.KEYSTONE, 32)
+                .assemble(source, address);
+        assertEquals(HexFormat.of().formatHex(gnu.image()), HexFormat.of().formatHex(keystone.image()), source);
+        assertEquals(gnu.codeEnd(), keystone.codeEnd(), source);
+    }
+
     /** The repository's guest files: kernel-asm/tests and the fuzz corpus's programs. */
     static Stream<Path> guestFiles() throws IOException {
         List<Path> files = new ArrayList<>();
