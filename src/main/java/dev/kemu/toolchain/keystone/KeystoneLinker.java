@@ -4,6 +4,7 @@ import dev.kemu.toolchain.AssemblyException;
 import dev.kemu.toolchain.Diagnostic;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -58,7 +59,7 @@ public final class KeystoneLinker {
         }
         // one flat image has no symbol bindings; and Keystone leaves a global label's value unrelocated
         split.removeIf(s -> s.head().equals(".global") || s.head().equals(".globl"));
-        split = LocalLabels.respell(MacroExpander.expand(split));
+        split = unusedConstantsDropped(LocalLabels.respell(MacroExpander.expand(split)));
         String file = name;
         List<Diagnostic> problems = new ArrayList<>();
         SectionLayout.Layout layout = SectionLayout.layOut(split, problems);
@@ -118,6 +119,56 @@ public final class KeystoneLinker {
         throw new AssemblyException("Keystone cannot lay out " + file, List.of(new Diagnostic(file, 0,
                 "the addresses did not settle after " + MAX_PASSES + " passes (alignment or .org against branches"
                         + " that grow across them)")));
+    }
+
+    /**
+     * The statements without the {@code name = value} constants nothing refers to (most of kemu.inc for a
+     * given snippet): they emit no bytes, and Keystone's interpreted run costs by the statement.
+     */
+    private static List<Statement> unusedConstantsDropped(List<Statement> statements) {
+        Map<Integer, String> constants = new LinkedHashMap<>();
+        for (int i = 0; i < statements.size(); i++) {
+            if (statements.get(i).isAssignment()) {
+                constants.put(i, QuirkGuards.assignedName(statements.get(i)));
+            }
+        }
+        Set<String> used = new HashSet<>();
+        List<String> work = new ArrayList<>();
+        for (int i = 0; i < statements.size(); i++) {
+            if (!constants.containsKey(i)) {
+                work.addAll(namesIn(statements.get(i).text()));
+            }
+        }
+        Map<String, List<String>> dependsOn = new HashMap<>();
+        constants.forEach((i, name) -> dependsOn.computeIfAbsent(name, k -> new ArrayList<>())
+                .addAll(namesIn(valueOf(statements.get(i)))));
+        while (!work.isEmpty()) {
+            String name = work.removeLast();
+            if (used.add(name)) {
+                work.addAll(dependsOn.getOrDefault(name, List.of()));
+            }
+        }
+        List<Statement> kept = new ArrayList<>();
+        for (int i = 0; i < statements.size(); i++) {
+            if (!constants.containsKey(i) || used.contains(constants.get(i))) {
+                kept.add(statements.get(i));
+            }
+        }
+        return kept;
+    }
+
+    private static List<String> namesIn(String text) {
+        List<String> names = new ArrayList<>();
+        Matcher matcher = IDENTIFIER.matcher(STRING.matcher(text).replaceAll("\"\""));
+        while (matcher.find()) {
+            names.add(matcher.group());
+        }
+        return names;
+    }
+
+    private static String valueOf(Statement assignment) {
+        String text = assignment.text();
+        return text.startsWith(".") ? text.substring(text.indexOf(',') + 1) : text.substring(text.indexOf('=') + 1);
     }
 
     private static final int MAX_PASSES = 6;
