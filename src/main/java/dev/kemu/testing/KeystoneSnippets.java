@@ -6,6 +6,11 @@ import dev.kemu.elf.SymbolTable;
 import dev.kemu.toolchain.keystone.KeystoneLinker;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,6 +53,38 @@ final class KeystoneSnippets {
         long end = linked.labels().get(SnippetAssembler.END_LABEL);
         return new SnippetAssembler.Snippet(linked.image(), (int) (end - address), new SymbolTable(symbols));
     }
+
+    private static String codeStamp;
+
+    /**
+     * A digest of the classes that turn a snippet into bytes on this path, part of every cache key: a
+     * kemu whose Keystone linking changed never reads snippets an older one cached.
+     */
+    static synchronized String codeStamp() {
+        if (codeStamp == null) {
+            try {
+                MessageDigest digest = MessageDigest.getInstance("SHA-256");
+                for (String name : STAMPED) {
+                    try (InputStream in = KeystoneSnippets.class.getResourceAsStream("/" + name + ".class")) {
+                        if (in != null) {
+                            digest.update(in.readAllBytes());
+                        }
+                    }
+                }
+                codeStamp = HexFormat.of().formatHex(digest.digest()).substring(0, 16);
+            } catch (IOException | NoSuchAlgorithmException e) {
+                throw new IllegalStateException("cannot stamp the snippet assembler's classes", e);
+            }
+        }
+        return codeStamp;
+    }
+
+    private static final List<String> STAMPED = List.of("dev/kemu/testing/KeystoneSnippets",
+            "dev/kemu/toolchain/keystone/KeystoneLinker", "dev/kemu/toolchain/keystone/KeystoneAssembler",
+            "dev/kemu/toolchain/keystone/SectionLayout", "dev/kemu/toolchain/keystone/LocalLabels",
+            "dev/kemu/toolchain/keystone/MacroExpander", "dev/kemu/toolchain/keystone/CodeFill",
+            "dev/kemu/toolchain/keystone/QuirkGuards", "dev/kemu/toolchain/keystone/SourceSplitter",
+            "dev/kemu/toolchain/keystone/Statement");
 
     private OptionalLong kernelSymbol(String name) {
         return kernelSymbols.find(name).map(s -> OptionalLong.of(s.address())).orElse(OptionalLong.empty());

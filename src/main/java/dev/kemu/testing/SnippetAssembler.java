@@ -28,8 +28,8 @@ import java.util.Optional;
  * kernel's symbols ({@code --just-symbols}), so snippets can call kernel routines. Results are
  * cached by content in memory and as linked ELF files under {@code target/kemu-snippets/}
  * (both bounded, least recently used first out), so a suite pays for the toolchain once per
- * distinct snippet, not once per run (Keystone's snippets are cached in memory only: assembling one costs
- * less than forking). The snippet's own labels come with it, for fault reports. Guest code in C is always
+ * distinct snippet, not once per run (Keystone's too, in {@code target/kemu-snippets-keystone/}: a JVM whose
+ * snippets are all cached never starts Keystone's module). The snippet's own labels come with it, for fault reports. Guest code in C is always
  * compiled by gcc and linked by GNU ld.
  */
 public final class SnippetAssembler {
@@ -47,6 +47,7 @@ public final class SnippetAssembler {
 
     private final Path kernelElf;
     private final SnippetCache disk;
+    private final SnippetCache keystoneDisk;
     private final Path includeDir;
     private final SnippetToolchain toolchain;
     private final int bits;
@@ -77,6 +78,9 @@ public final class SnippetAssembler {
         this.toolchain = toolchain;
         this.kernelElf = kernelElf;
         this.disk = new SnippetCache(cacheDir, diskEntries);
+        // a sibling, not a subdirectory: the GNU cache's pruning deletes what it does not know
+        this.keystoneDisk = new SnippetCache(cacheDir.resolveSibling(cacheDir.getFileName() + "-keystone"), diskEntries,
+                KeystoneSnippetFile.SUFFIX);
         this.includeDir = KernelSources.defaults().includeDir();
     }
 
@@ -125,14 +129,19 @@ public final class SnippetAssembler {
     }
 
     private Snippet cachedInMemory(String text, long address, java.util.function.Supplier<Snippet> build) {
-        String key = sha256(FORMAT + "\n" + text + "@" + Long.toHexString(address) + "#" + kernelStamp());
+        String key = sha256(FORMAT + "\n" + KeystoneSnippets.codeStamp() + "\n" + text + "@" + Long.toHexString(address)
+                + "#" + kernelStamp());
         synchronized (MEMORY) {
             Snippet cached = MEMORY.get(key);
             if (cached != null) {
                 return cached;
             }
         }
-        Snippet snippet = build.get();
+        Snippet snippet = KeystoneSnippetFile.read(keystoneDisk, key).orElseGet(() -> {
+            Snippet built = build.get();
+            KeystoneSnippetFile.write(keystoneDisk, key, built);
+            return built;
+        });
         synchronized (MEMORY) {
             MEMORY.put(key, snippet);
         }

@@ -110,6 +110,26 @@ class KeystoneSnippetDifferentialTest {
     }
 
     @Test
+    void keystoneSnippetFromTheDiskCache_equalsTheAssembledOne(@TempDir Path dir) {
+        String source = "    call my_label\nmy_label:\n    HYPERCALL HC_PROBE\n.data\nx: .quad kmain\n";
+        SnippetAssembler.Snippet built = new SnippetAssembler(kernel, dir.resolve("c"), 10, SnippetToolchain.KEYSTONE)
+                .assemble(source, "cached.S", TestMachine.CODE_VA);
+        java.util.Optional<SnippetAssembler.Snippet> read = java.util.Optional.empty();
+        try (Stream<Path> files = Files.list(dir.resolve("c-keystone"))) {
+            Path file = files.filter(f -> f.toString().endsWith(KeystoneSnippetFile.SUFFIX)).findFirst().orElseThrow();
+            String key = file.getFileName().toString().replace(KeystoneSnippetFile.SUFFIX, "");
+            read = KeystoneSnippetFile.read(new SnippetCache(dir.resolve("c-keystone"), 10, KeystoneSnippetFile.SUFFIX), key);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        SnippetAssembler.Snippet cached = read.orElseThrow();
+        assertEquals(HexFormat.of().formatHex(built.image()), HexFormat.of().formatHex(cached.image()));
+        assertEquals(built.codeEnd(), cached.codeEnd());
+        assertEquals(labels(built), labels(cached));
+        assertEquals(TestMachine.CODE_VA + 5, cached.symbols().address("my_label"));
+    }
+
+    @Test
     void bareKernelSymbolOperand_isRefusedAtTheSnippetsLine_notAssembledAsAnImmediate() {
         AssemblyException error = assertThrows(AssemblyException.class, () -> assembler(SnippetToolchain.KEYSTONE)
                 .assemble("    nop\n    mov rax, console_put_dec\n    movabs rbx, console_putc\n", TestMachine.CODE_VA));
