@@ -28,6 +28,9 @@ final class QuirkGuards {
             "jmp", "call", "loop", "loope", "loopne", "loopz", "loopnz", "jecxz", "jrcxz", "jcxz", "ljmp", "lcall");
     private static final Set<String> PREFIXES = Set.of("rep", "repe", "repz", "repne", "repnz", "lock");
     private static final Set<String> REGISTERS = registers();
+    private static final Pattern NAME_IN_EXPRESSION = Pattern.compile("(?<![\\w.$])[A-Za-z_.$][\\w.$]*");
+    private static final Pattern SEGMENT_FROM_16_BIT = Pattern.compile(
+            "(?i)(cs|ds|es|fs|gs|ss)\\s*,\\s*(ax|bx|cx|dx|si|di|sp|bp|r(?:[89]|1[0-5])w)");
 
     private QuirkGuards() {
     }
@@ -113,6 +116,17 @@ final class QuirkGuards {
                     + " value as a constant (`name = value`) and use `name`";
         }
         if (!head.startsWith(".") && !s.isAssignment() && !s.isLabel()) {
+            String leading = leadingOperatorExpression(operands);
+            if (leading != null) {
+                return "`" + leading + "` in `" + s.text() + "`: Keystone reads an immediate expression that does not"
+                        + " start with its symbol (`~NAME`, `-NAME`, `1 + NAME`) as a memory operand at that value;"
+                        + " give it a name first (`NAME_MASK = " + leading + "`) and use the name";
+            }
+            if (head.equals("mov") && s.bits() != 16 && SEGMENT_FROM_16_BIT.matcher(operands).matches()) {
+                return "`" + s.text() + "`: Keystone gives a segment register load from a 16-bit register a 0x66"
+                        + " prefix that GNU as leaves out; write the 32-bit register (`mov ds, eax`), the same"
+                        + " instruction in both";
+            }
             if (INCOMPLETE.matcher(operands).matches() || count(operands, '[') != count(operands, ']')) {
                 return "incomplete operand in `" + s.text() + "` (Keystone would silently assemble a shorter one)";
             }
@@ -131,6 +145,27 @@ final class QuirkGuards {
                                 + " takes its address; write `[" + bare + "]` for the load, `lea reg, [" + bare
                                 + "]` for the address, or define it with `" + bare + " = value`";
                     }
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first operand outside brackets that is an expression over a symbol but does not start with the
+     * symbol ({@code ~MASK}, {@code -X}, {@code 4 + X}), or null.
+     */
+    private static String leadingOperatorExpression(String operands) {
+        for (String operand : operands.split(",")) {
+            String bare = operand.strip();
+            if (bare.contains("[") || bare.isEmpty() || bare.contains("'") || bare.contains("\"")) {
+                continue;
+            }
+            Matcher name = NAME_IN_EXPRESSION.matcher(bare);
+            while (name.find()) {
+                if (!REGISTERS.contains(name.group().toLowerCase(Locale.ROOT)) && name.start() > 0
+                        && !bare.substring(0, name.start()).matches("(?i)(byte|word|dword|qword|short|near|far)\\s+")) {
+                    return bare;
                 }
             }
         }
