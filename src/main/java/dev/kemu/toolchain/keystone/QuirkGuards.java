@@ -161,12 +161,11 @@ final class QuirkGuards {
             if (bare.contains("[") || bare.isEmpty() || bare.contains("'") || bare.contains("\"")) {
                 continue;
             }
+            // only the first name matters: `F | G`, `F + ~G` are right, `~F`, `1 + F` are loads from F
             Matcher name = NAME_IN_EXPRESSION.matcher(bare);
-            while (name.find()) {
-                if (!REGISTERS.contains(name.group().toLowerCase(Locale.ROOT)) && name.start() > 0
-                        && !bare.substring(0, name.start()).matches("(?i)(byte|word|dword|qword|short|near|far)\\s+")) {
-                    return bare;
-                }
+            if (name.find() && !REGISTERS.contains(name.group().toLowerCase(Locale.ROOT)) && name.start() > 0
+                    && !bare.substring(0, name.start()).matches("(?i)(byte|word|dword|qword|short|near|far)\\s+")) {
+                return bare;
             }
         }
         return null;

@@ -108,6 +108,7 @@ class KeystoneAssemblerTest {
         assertEquals("2581000000", hex(keystone.assemble(".code32\nF = 0x80\nand eax, F + 1\n", "e.S", 0)));
         assertEquals("257fffffff", hex(keystone.assemble(".code32\nF = 0x80\nG = ~F\nand eax, G\n", "e.S", 0)));
         assertEquals("257fffffff", hex(keystone.assemble(".code32\nand eax, ~0x80\n", "e.S", 0)));
+        assertEquals("480d81000000", hex(keystone.assemble("F = 0x80\nG = 1\nor rax, F | G\n", "e.S", 0)));
         assertEquals("b061", hex(keystone.assemble("mov al, 'a'\n", "e.S", 0)));
         assertEquals("8ed8", hex(keystone.assemble(".code32\nmov ds, eax\n", "e.S", 0)));
     }
