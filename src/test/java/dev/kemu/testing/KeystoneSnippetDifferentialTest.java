@@ -65,6 +65,7 @@ class KeystoneSnippetDifferentialTest {
         "    jmp .Lfar\n    .org 0x90\n.Lfar:\n    nop\n.data\n.p2align 3\nword: .quad 1\n",
         "push 0x18\nlea rax, [rip + compat]\npush rax\nretfq\n.code32\ncompat:\n    mov eax, 1\n    hlt\n",
         "    mov eax, KEMU_MAGIC\n    mov ecx, HC_VMMAP\n    out DEBUGCON_PORT, al\n",
+        "    mov ax, 0x10\n    mov ds, ax\n    mov ss, ax\n    mov fs, r9w\n",
     })
     void keystoneSnippet_equalsTheGnuLinkedOne(String source) {
         SnippetAssembler.Snippet gnu = assembler(SnippetToolchain.GNU).assemble(source, TestMachine.CODE_VA);
@@ -85,8 +86,8 @@ class KeystoneSnippetDifferentialTest {
     })
     void keystone32BitSnippet_equalsTheGnuLinkedOne(String source) {
         long address = 0x3fe0000;
-        SnippetAssembler.Snippet gnu = new SnippetAssembler(kernel, cache, 100, SnippetToolchain.GNU, 32).assemble(source, address);
-        SnippetAssembler.Snippet keystone = new SnippetAssembler(kernel, cache, 100, SnippetToolchain.KEYSTONE, 32)
+        SnippetAssembler.Snippet gnu = new SnippetAssembler(kernel, cache.resolve("snippets"), 100, SnippetToolchain.GNU, 32).assemble(source, address);
+        SnippetAssembler.Snippet keystone = new SnippetAssembler(kernel, cache.resolve("snippets"), 100, SnippetToolchain.KEYSTONE, 32)
                 .assemble(source, address);
         assertEquals(HexFormat.of().formatHex(gnu.image()), HexFormat.of().formatHex(keystone.image()), source);
         assertEquals(gnu.codeEnd(), keystone.codeEnd(), source);
@@ -163,7 +164,7 @@ class KeystoneSnippetDifferentialTest {
     }
 
     private static SnippetAssembler assembler(SnippetToolchain toolchain) {
-        return new SnippetAssembler(kernel, cache, 100, toolchain);
+        return new SnippetAssembler(kernel, cache.resolve("snippets"), 100, toolchain);
     }
 
     private static Map<Long, String> labels(SnippetAssembler.Snippet snippet) {

@@ -60,6 +60,7 @@ public final class KeystoneLinker {
         // one flat image has no symbol bindings; and Keystone leaves a global label's value unrelocated
         split.removeIf(s -> s.head().equals(".global") || s.head().equals(".globl"));
         split = unusedConstantsDropped(LocalLabels.respell(MacroExpander.expand(split)));
+        split.replaceAll(QuirkGuards::segmentLoadWidened);
         String file = name;
         List<Diagnostic> problems = new ArrayList<>();
         SectionLayout.Layout layout = SectionLayout.layOut(split, problems);

@@ -186,6 +186,20 @@ final class QuirkGuards {
         return false;
     }
 
+    /**
+     * {@code mov ds, ax} respelled {@code mov ds, eax}: the same instruction (8e d8), which GNU as emits for
+     * both and Keystone only for the second; other statements unchanged.
+     */
+    static Statement segmentLoadWidened(Statement s) {
+        Matcher load = SEGMENT_FROM_16_BIT.matcher(s.operands());
+        if (!s.head().equals("mov") || s.bits() == 16 || !load.matches()) {
+            return s;
+        }
+        String source = load.group(2).toLowerCase(Locale.ROOT);
+        String wide = source.startsWith("r") ? source.substring(0, source.length() - 1) + "d" : "e" + source;
+        return new Statement(s.file(), s.line(), "mov " + load.group(1) + ", " + wide, s.bits());
+    }
+
     static boolean isRegister(String lowerCaseName) {
         return REGISTERS.contains(lowerCaseName);
     }
