@@ -53,6 +53,9 @@ grep -E "^(Engine|Kernel|Spaces|Interrupt)Benchmark" "$OUT/jmh.log" >&2 || true
 say "guest tests per second through the JUnit 5 extension"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond 5 | tee "$OUT/tests.txt"
 
+say "assembling one distinct snippet: Keystone in process against GNU as + ld"
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SnippetAssemblyCost 400 40 | tee "$OUT/assembly.txt"
+
 say "resident memory, 64 MiB and 1 GiB guests (fixed, pre-touched heap so GC does not move RSS)"
 : > "$OUT/footprint.txt"
 for mib in 64 1024; do

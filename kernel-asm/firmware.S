@@ -25,6 +25,11 @@
 .intel_syntax noprefix
 .include "kemu.inc"
 
+# Spelled so that Keystone assembles the same bytes as GNU as (FirmwareStubDifferentialTest): a named
+# mask, since Keystone reads `~CR0_PG` as a memory operand, and `mov ds, eax` (8e d8, as GNU gives
+# `mov ds, ax` too), since Keystone adds a 0x66 prefix to `mov ds, ax`.
+.set CR0_PG_CLEAR, ~CR0_PG
+
 .set FW_CODE64, 0x08
 .set FW_DATA64, 0x10
 .set FW_CODE32, 0x18
@@ -75,7 +80,7 @@ fw_entry:
 fw_compat:
     # Compatibility mode: clearing CR0.PG leaves IA-32e mode (LMA drops).
     mov eax, cr0
-    and eax, ~CR0_PG
+    and eax, CR0_PG_CLEAR
     mov cr0, eax
     mov ecx, MSR_EFER           # EFER = 0: LME (and everything else) off
     xor eax, eax
@@ -85,11 +90,11 @@ fw_compat:
     mov cr3, eax
 
     mov ax, FW_DATA32
-    mov ds, ax
-    mov es, ax
-    mov fs, ax
-    mov gs, ax
-    mov ss, ax
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    mov gs, eax
+    mov ss, eax
     push 2                      # only the reserved bit 1
     popfd
 

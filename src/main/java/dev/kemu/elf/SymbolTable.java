@@ -30,6 +30,11 @@ public final class SymbolTable {
         }
     }
 
+    /** Every symbol, by address. */
+    public List<Symbol> all() {
+        return byAddress;
+    }
+
     public static SymbolTable empty() {
         return new SymbolTable(List.of());
     }

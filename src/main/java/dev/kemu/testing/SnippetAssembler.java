@@ -23,11 +23,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Assembles a test's guest code with GNU as and links it at a fixed address against the
+ * Assembles a test's guest code with Keystone in process ({@link KeystoneSnippets}), or with GNU as
+ * (the {@link SnippetToolchain} chosen), and links it at a fixed address against the
  * kernel's symbols ({@code --just-symbols}), so snippets can call kernel routines. Results are
  * cached by content in memory and as linked ELF files under {@code target/kemu-snippets/}
  * (both bounded, least recently used first out), so a suite pays for the toolchain once per
- * distinct snippet, not once per run. The snippet's own labels come with it, for fault reports.
+ * distinct snippet, not once per run (Keystone's too, in {@code target/kemu-snippets-keystone/}: a JVM whose
+ * snippets are all cached never starts Keystone's module). The snippet's own labels come with it, for fault reports. Guest code in C is always
+ * compiled by gcc and linked by GNU ld.
  */
 public final class SnippetAssembler {
     /** Distinct snippets kept on disk; a suite has a few hundred, a fuzzing session many thousands. */
@@ -44,15 +47,40 @@ public final class SnippetAssembler {
 
     private final Path kernelElf;
     private final SnippetCache disk;
+    private final SnippetCache keystoneDisk;
     private final Path includeDir;
+    private final SnippetToolchain toolchain;
+    private final int bits;
+    private KeystoneSnippets keystone;
 
     public SnippetAssembler(Path kernelElf) {
-        this(kernelElf, ProjectFiles.resolve("target/kemu-snippets"), DISK_ENTRIES);
+        this(kernelElf, 64);
+    }
+
+    /** Snippets in {@code bits}-bit code (64, or 32 for a 32-bit protected-mode kernel). */
+    public SnippetAssembler(Path kernelElf, int bits) {
+        this(kernelElf, ProjectFiles.resolve("target/kemu-snippets"), DISK_ENTRIES, SnippetToolchain.configured(), bits);
     }
 
     SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries) {
+        this(kernelElf, cacheDir, diskEntries, SnippetToolchain.configured());
+    }
+
+    SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries, SnippetToolchain toolchain) {
+        this(kernelElf, cacheDir, diskEntries, toolchain, 64);
+    }
+
+    SnippetAssembler(Path kernelElf, Path cacheDir, int diskEntries, SnippetToolchain toolchain, int bits) {
+        if (bits != 32 && bits != 64) {
+            throw new IllegalArgumentException("snippets are 32- or 64-bit code, not " + bits + "-bit");
+        }
+        this.bits = bits;
+        this.toolchain = toolchain;
         this.kernelElf = kernelElf;
         this.disk = new SnippetCache(cacheDir, diskEntries);
+        // a sibling, not a subdirectory: the GNU cache's pruning deletes what it does not know
+        this.keystoneDisk = new SnippetCache(cacheDir.resolveSibling(cacheDir.getFileName() + "-keystone"), diskEntries,
+                KeystoneSnippetFile.SUFFIX);
         this.includeDir = KernelSources.defaults().includeDir();
     }
 
@@ -75,10 +103,49 @@ public final class SnippetAssembler {
      * numbers: a line marker after kemu's prelude resets GNU as's file and line.
      */
     public Snippet assemble(String source, String origin, long address) {
-        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code64\n"
+        if (toolchain == SnippetToolchain.KEYSTONE) {
+            return cachedInMemory("keystone" + bits + "\n" + origin + "\n" + source, address, () -> keystone().assemble(source, origin, address));
+        }
+        String text = ".intel_syntax noprefix\n.include \"kemu.inc\"\n.section .text, \"ax\"\n.code" + bits + "\n"
                 + "# 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + source
-                + "\n# 1 \"<kemu snippet end>\"\n.section .text, \"ax\"\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
+                + "\n# 1 \"<kemu snippet end>\"\n" + END;
         return cached(text, null, address);
+    }
+
+    /** The snippet's end: the harness stops there, so a snippet ends when it falls through its last instruction. */
+    static final String END_LABEL = "kemu_snippet_end";
+    static final String END = ".section .text, \"ax\"\n.global " + END_LABEL + "\n" + END_LABEL + ":\n    hlt\n";
+
+    /** The toolchain assembling this machine's assembly snippets. */
+    public SnippetToolchain toolchain() {
+        return toolchain;
+    }
+
+    private synchronized KeystoneSnippets keystone() {
+        if (keystone == null) {
+            keystone = new KeystoneSnippets(kernelElf, includeDir, bits);
+        }
+        return keystone;
+    }
+
+    private Snippet cachedInMemory(String text, long address, java.util.function.Supplier<Snippet> build) {
+        String key = sha256(FORMAT + "\n" + KeystoneSnippets.codeStamp() + "\n" + text + "@" + Long.toHexString(address)
+                + "#" + kernelStamp());
+        synchronized (MEMORY) {
+            Snippet cached = MEMORY.get(key);
+            if (cached != null) {
+                return cached;
+            }
+        }
+        Snippet snippet = KeystoneSnippetFile.read(keystoneDisk, key).orElseGet(() -> {
+            Snippet built = build.get();
+            KeystoneSnippetFile.write(keystoneDisk, key, built);
+            return built;
+        });
+        synchronized (MEMORY) {
+            MEMORY.put(key, snippet);
+        }
+        return snippet;
     }
 
     /** The function C calls to run guest code in C; what it returns lands in RAX. */
@@ -89,6 +156,10 @@ public final class SnippetAssembler {
      * {@code long kemu_test(void)}; messages name {@code origin} and the source's own lines ({@code #line}).
      */
     public Snippet assembleC(String cSource, String origin, long address) {
+        if (bits != 64) {
+            throw new UnsupportedOperationException("guest code in C runs only on 64-bit kernels so far (gcc -m64, "
+                    + "linked with GNU ld); on this 32-bit kernel write the test's guest code in 32-bit assembly");
+        }
         String stub = ".intel_syntax noprefix\n.section .text, \"ax\"\n.code64\n    call " + C_ENTRY
                 + "\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
         String c = "#line 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + cSource + "\n";

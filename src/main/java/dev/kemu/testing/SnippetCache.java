@@ -16,7 +16,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The on-disk cache of linked snippets: one {@code KEY.elf} per distinct snippet, at most
+ * The on-disk cache of linked snippets: one {@code KEY.elf} (GNU-linked; {@code KEY.ks} for Keystone's,
+ * in a directory of their own) per distinct snippet, at most
  * {@code maxEntries} of them. A hit refreshes the file's modification time, and when a store
  * goes past the limit the least recently used quarter is deleted, so a long fuzzing session
  * cannot fill the disk (it once reached 87 MB after 3,130 snippets). Several threads and JVMs
@@ -29,8 +30,14 @@ final class SnippetCache {
 
     private final Path dir;
     private final int maxEntries;
+    private final String suffix;
 
     SnippetCache(Path dir, int maxEntries) {
+        this(dir, maxEntries, ".elf");
+    }
+
+    SnippetCache(Path dir, int maxEntries, String suffix) {
+        this.suffix = suffix;
         if (maxEntries < 1) {
             throw new IllegalArgumentException("the snippet cache must hold at least one entry, got " + maxEntries);
         }
@@ -76,7 +83,7 @@ final class SnippetCache {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path file : files) {
                 String name = file.getFileName().toString();
-                if (name.endsWith(".elf")) {
+                if (name.endsWith(suffix)) {
                     entries.add(file);
                 } else if (name.endsWith(".bin") || modifiedBefore(file, staleBefore)) {
                     deleteTree(file); // .bin: the format before symbols were cached; the rest: crashed builds
@@ -94,7 +101,7 @@ final class SnippetCache {
     }
 
     private Path entry(String key) {
-        return dir.resolve(key + ".elf");
+        return dir.resolve(key + suffix);
     }
 
     private static boolean modifiedBefore(Path file, Instant limit) {

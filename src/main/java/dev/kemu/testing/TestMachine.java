@@ -50,6 +50,9 @@ public final class TestMachine implements AutoCloseable {
     private final KernelMemory memory;
     private final SnippetAssembler assembler;
     private final long codePhys;
+    /** Where snippets run and where the stack starts: {@link #CODE_VA} / {@link #STACK_VA}, or identity-mapped reserve of a 32-bit kernel. */
+    private final long codeVa;
+    private final long stackTop;
     private final Snapshot snapshot;
     private final RegisterBlock startRegisters;
     private final RunWatchdog watchdog;
@@ -114,6 +117,8 @@ public final class TestMachine implements AutoCloseable {
         memory = parts.memory();
         assembler = parts.assembler();
         codePhys = parts.codePhys();
+        codeVa = parts.codeVa();
+        stackTop = parts.stackTop();
         snapshot = parts.snapshot();
         startRegisters = parts.startRegisters();
     }
@@ -124,11 +129,18 @@ public final class TestMachine implements AutoCloseable {
      * (its boot stops at the snapshot point, not at the end).
      */
     private record Parts(KernelBoot boot, BootReport bootReport, KernelMemory memory, SnippetAssembler assembler,
-                         long codePhys, Snapshot snapshot, RegisterBlock startRegisters) {
+                         long codePhys, long codeVa, long stackTop, Snapshot snapshot, RegisterBlock startRegisters) {
         static Parts build(KernelUnderTest kernel, BootOptions options) {
             UserKernelBoot.Booted booted = UserKernelBoot.boot(kernel, options);
             KernelBoot boot = booted.boot();
             try {
+                if (booted.mode() == UserKernelBoot.Mode.PROTECTED_32) {
+                    // no paging: the reserve is where the snippet runs, addressed physically through flat segments
+                    long codePhys = booted.reserve().take(CODE_SIZE);
+                    long stackPhys = booted.reserve().take(STACK_SIZE);
+                    return snapshotted(boot, null, null, new SnippetAssembler(kernel.image(), 32), codePhys, codePhys,
+                            stackPhys + STACK_SIZE - 8, true);
+                }
                 KernelMemory memory = boot.services().memory().orElse(null);
                 long codePhys;
                 if (memory != null) {
@@ -137,7 +149,8 @@ public final class TestMachine implements AutoCloseable {
                 } else {
                     codePhys = mapHarnessAreas(boot, booted.reserve());
                 }
-                return snapshotted(boot, null, memory, new SnippetAssembler(kernel.image()), codePhys, true);
+                return snapshotted(boot, null, memory, new SnippetAssembler(kernel.image()), codePhys, CODE_VA,
+                        STACK_VA + STACK_SIZE - 8, true);
             } catch (RuntimeException e) {
                 boot.close();
                 throw e;
@@ -158,14 +171,15 @@ public final class TestMachine implements AutoCloseable {
         }
 
         private static Parts snapshotted(KernelBoot boot, BootReport bootReport, KernelMemory memory,
-                                         SnippetAssembler assembler, long codePhys, boolean snapshots) {
+                                         SnippetAssembler assembler, long codePhys, long codeVa, long stackTop,
+                                         boolean snapshots) {
             RegisterBlock startRegisters = boot.machine().registers(X86Reg.RSP, X86Reg.RBP);
-            startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
+            startRegisters.write(new long[]{stackTop, 0});
             Snapshot snapshot = snapshots ? Snapshot.take(boot.machine()) : null;
             if (snapshot != null) {
                 snapshot.leaveTranslationsOf(codePhys, CODE_SIZE); // run() drops them when the snippet changes
             }
-            return new Parts(boot, bootReport, memory, assembler, codePhys, snapshot, startRegisters);
+            return new Parts(boot, bootReport, memory, assembler, codePhys, codeVa, stackTop, snapshot, startRegisters);
         }
 
         static Parts build(BootOptions options, boolean snapshots) {
@@ -180,7 +194,8 @@ public final class TestMachine implements AutoCloseable {
                         "kmain did not initialise the memory services (HC_MM_INIT)"));
                 long codePhys = mapArea(memory, CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
                 mapArea(memory, STACK_VA, STACK_SIZE, PageTableEntry.WRITABLE | PageTableEntry.NO_EXECUTE);
-                return snapshotted(boot, bootReport, memory, new SnippetAssembler(images.kernel()), codePhys, snapshots);
+                return snapshotted(boot, bootReport, memory, new SnippetAssembler(images.kernel()), codePhys, CODE_VA,
+                        STACK_VA + STACK_SIZE - 8, snapshots);
             } catch (RuntimeException e) {
                 boot.close();
                 throw e;
@@ -198,6 +213,14 @@ public final class TestMachine implements AutoCloseable {
             }
         }
         return phys;
+    }
+
+    /**
+     * Where snippets are loaded and start: {@link #CODE_VA}, or for a 32-bit protected-mode kernel (no paging)
+     * the physical address of the harness's reserve, where its 32-bit snippets run.
+     */
+    public long codeAddress() {
+        return codeVa;
     }
 
     public Machine machine() {
@@ -236,7 +259,7 @@ public final class TestMachine implements AutoCloseable {
         }
         long pages = snapshot != null ? snapshot.restore() : 0;
         if (snapshot == null) {
-            startRegisters.write(new long[]{STACK_VA + STACK_SIZE - 8, 0});
+            startRegisters.write(new long[]{stackTop, 0});
         }
         boot.console().clear();
         boot.resetDevices();
@@ -286,12 +309,12 @@ public final class TestMachine implements AutoCloseable {
 
     /** The same with assembler messages naming {@code origin} (the file the source came from). */
     public GuestRun run(String source, String origin, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
-        return run(assembler.assemble(source, origin, CODE_VA), source, registers, budget, wallClockLimit);
+        return run(assembler.assemble(source, origin, codeVa), source, registers, budget, wallClockLimit);
     }
 
     /** Runs guest code in C: its {@code long kemu_test(void)}, whose result lands in RAX. */
     public GuestRun runC(String source, String origin, Map<Integer, Long> registers, long budget, Duration wallClockLimit) {
-        return run(assembler.assembleC(source, origin, CODE_VA), source, registers, budget, wallClockLimit);
+        return run(assembler.assembleC(source, origin, codeVa), source, registers, budget, wallClockLimit);
     }
 
     private GuestRun run(SnippetAssembler.Snippet snippet, String source, Map<Integer, Long> registers, long budget,
@@ -306,15 +329,15 @@ public final class TestMachine implements AutoCloseable {
             // The host wrote code behind Unicorn's back: drop what it translated from the old bytes.
             // The same snippet again needs nothing: the bytes, and so the translations, are the same.
             int length = loaded == null ? (int) CODE_SIZE : Math.max(snippet.image().length, loaded.image().length);
-            machine().codeChanged(CODE_VA, CODE_VA + length);
+            machine().codeChanged(codeVa, codeVa + length);
             loaded = snippet;
             boot.faultAnalyzer().loadedCodeSymbols(snippet.symbols()); // reports name the snippet's labels
             loadedArea = MemorySegment.ofArray(java.util.Arrays.copyOf(snippet.image(), (int) CODE_SIZE));
         }
         registers.forEach((register, value) -> machine().setRegister(register, value));
         // No Unicorn timeout: Unicorn starts a timer thread per timed run (~0.1 ms); the watchdog reuses one thread.
-        long end = CODE_VA + snippet.codeEnd();
-        RunResult result = watchdog.run(() -> machine().run(CODE_VA, end, new RunLimits(budget, Duration.ZERO)),
+        long end = codeVa + snippet.codeEnd();
+        RunResult result = watchdog.run(() -> machine().run(codeVa, end, new RunLimits(budget, Duration.ZERO)),
                 wallClockLimit, () -> machine().requestStop(StopReason.TIMEOUT, 0,
                         "wall-clock limit of " + wallClockLimit + " passed (" + RunWatchdog.PROPERTY + ")"),
                 "the snippet\n" + source.indent(4));

@@ -23,8 +23,16 @@ final class UserKernelBoot {
 
     private UserKernelBoot() {}
 
-    /** The booted kernel, stopped at its snapshot point, and the RAM kept for the harness. */
-    record Booted(KernelBoot boot, HarnessReserve reserve) {}
+    /** The booted kernel, stopped at its snapshot point, the RAM kept for the harness, and the CPU mode snippets run in. */
+    record Booted(KernelBoot boot, HarnessReserve reserve, Mode mode) {}
+
+    /** The CPU mode at the snapshot point, which decides how snippets are placed and assembled. */
+    enum Mode {
+        /** 64-bit code with 4-level paging: snippets at TestMachine.CODE_VA, mapped into the kernel's tables. */
+        LONG_MODE,
+        /** 32-bit protected mode without paging: 32-bit snippets at their physical address. */
+        PROTECTED_32
+    }
 
     static Booted boot(KernelUnderTest kernel, BootOptions options) {
         ElfImage firmware = ElfImage.read(KernelSources.defaults().buildFirmware());
@@ -48,9 +56,9 @@ final class UserKernelBoot {
                         + " instructions" + consoleOf(boot)
                         + (boot.faults().reports().isEmpty() ? "" : "\n" + boot.faults().reports().getLast().text()));
             }
-            requireLongModePaging(kernel, result.cpu());
+            Mode mode = modeOf(kernel, result.cpu());
             boot.machine().rememberKernelMode(); // for faults later taken in ring 3
-            return new Booted(boot, reserve);
+            return new Booted(boot, reserve, mode);
         } catch (RuntimeException e) {
             boot.close();
             throw e;
@@ -71,13 +79,17 @@ final class UserKernelBoot {
         }
     }
 
-    private static void requireLongModePaging(KernelUnderTest kernel, CpuState cpu) {
-        if (!cpu.longModeActive() || !cpu.pagingEnabled()) {
-            throw new IllegalStateException(String.format("the kernel %s is not in 64-bit mode with paging at its "
-                    + "snapshot point %s (CR0=0x%x, EFER=0x%x): kemu's snippets run as 64-bit code; take the "
-                    + "snapshot later, once the kernel runs in long mode", kernel.image(), kernel.snapshotAt(),
-                    cpu.cr0(), cpu.efer()));
+    private static Mode modeOf(KernelUnderTest kernel, CpuState cpu) {
+        if (cpu.longModeActive() && cpu.pagingEnabled()) {
+            return Mode.LONG_MODE;
         }
+        if (cpu.protectedMode() && !cpu.pagingEnabled() && !cpu.longModeActive()) {
+            return Mode.PROTECTED_32;
+        }
+        throw new IllegalStateException(String.format("the kernel %s is neither in 64-bit mode with paging nor in "
+                + "32-bit protected mode without paging at its snapshot point %s (CR0=0x%x, EFER=0x%x): kemu's snippets "
+                + "run in one of those two; take the snapshot where the kernel is in one (32-bit paging is not "
+                + "supported for snippets)", kernel.image(), kernel.snapshotAt(), cpu.cr0(), cpu.efer()));
     }
 
     private static String consoleOf(KernelBoot boot) {

@@ -1,7 +1,10 @@
 package dev.kemu.testing;
 
 import dev.kemu.boot.KernelSources;
+import dev.kemu.toolchain.keystone.KeystoneModule;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -15,27 +18,34 @@ import java.util.UUID;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The snippet cache on disk stays bounded, drops the least recently used entries first and leaves no build debris. */
 class SnippetCacheTest {
     @TempDir
     Path dir;
 
-    @Test
-    void manyDistinctSnippets_leaveAtMostTheLimit_andNoBuildDirectories() throws IOException {
+    @ParameterizedTest
+    @EnumSource(SnippetToolchain.class)
+    void manyDistinctSnippets_leaveAtMostTheLimit_andNoBuildDirectories(SnippetToolchain toolchain) throws IOException {
+        assumeTrue(toolchain == SnippetToolchain.GNU || KeystoneModule.available(),
+                () -> KeystoneModule.unavailableReason().orElse(""));
         Path kernel = KernelSources.defaults().build().kernel();
-        SnippetAssembler assembler = new SnippetAssembler(kernel, dir, 4);
+        SnippetAssembler assembler = new SnippetAssembler(kernel, dir.resolve("snippets"), 4, toolchain);
         String nonce = UUID.randomUUID().toString(); // distinct from every snippet other tests cached in memory
         for (int i = 0; i < 10; i++) {
             SnippetAssembler.Snippet snippet = assembler.assemble("    mov eax, " + i + " # " + nonce, 0x1000);
             assertTrue(snippet.image().length > 0);
         }
+        // Keystone's snippets go to a sibling directory: the GNU cache's pruning deletes what it does not know
+        Path cacheDir = dir.resolve(toolchain == SnippetToolchain.GNU ? "snippets" : "snippets-keystone");
+        String suffix = toolchain == SnippetToolchain.GNU ? ".elf" : KeystoneSnippetFile.SUFFIX;
         List<Path> left;
-        try (var files = Files.list(dir)) {
+        try (var files = Files.list(cacheDir)) {
             left = files.toList();
         }
-        assertTrue(left.size() <= 4, left.toString());
-        assertTrue(left.stream().allMatch(p -> p.getFileName().toString().endsWith(".elf")), left.toString());
+        assertTrue(!left.isEmpty() && left.size() <= 4, left.toString());
+        assertTrue(left.stream().allMatch(p -> p.getFileName().toString().endsWith(suffix)), left.toString());
     }
 
     @Test

@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Predicate;
 
@@ -51,27 +53,52 @@ public final class KeystoneAssembler implements Assembler {
         if (!problems.isEmpty()) {
             throw new AssemblyException("Keystone cannot assemble " + file + " as written", problems);
         }
-        // .L labels stay out of the symbol table, as with GNU as.
-        List<Statement> labels = statements.stream().filter(Statement::isLabel)
-                .filter(l -> !l.text().startsWith(".L")).toList();
-        // Label offsets come out exactly when their values are appended as .quad after the code.
-        List<Statement> withOffsets = new ArrayList<>(statements);
-        for (Statement label : labels) {
-            withOffsets.add(new Statement(file, label.line(), ".quad " + name(label), 64));
-        }
-        byte[] all = assembleChecked(withOffsets, file, 0);
-        int codeLength = all.length - 8 * labels.size();
-        ByteBuffer offsets = ByteBuffer.wrap(all, codeLength, 8 * labels.size()).order(ByteOrder.LITTLE_ENDIAN);
+        Labelled labelled = labelled(statements, file, 0);
         Set<String> globals = globals(statements);
         List<RelocatableElfWriter.Symbol> symbols = new ArrayList<>();
-        for (Statement label : labels) {
-            symbols.add(new RelocatableElfWriter.Symbol(name(label), offsets.getLong(), globals.contains(name(label))));
-        }
+        labelled.labels().forEach((name, offset) -> {
+            if (!name.startsWith(".L")) { // .L labels stay out of the symbol table, as with GNU as
+                symbols.add(new RelocatableElfWriter.Symbol(name, offset, globals.contains(name)));
+            }
+        });
         try {
-            Files.write(object, RelocatableElfWriter.write(Arrays.copyOf(all, codeLength), symbols));
+            Files.write(object, RelocatableElfWriter.write(labelled.code(), symbols));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write object file " + object, e);
         }
+    }
+
+    /** Code and the address of every label in it (in source order). */
+    record Labelled(byte[] code, Map<String, Long> labels) {
+    }
+
+    /**
+     * Guards (with {@code externals} supplied as {@code name = value} statements, see
+     * {@link QuirkGuards#check(List, Set)}), then assembles {@code statements} at {@code address}.
+     */
+    Labelled assembleLabelled(List<Statement> statements, String file, long address, Set<String> externals) {
+        List<Diagnostic> problems = QuirkGuards.check(statements, externals);
+        if (!problems.isEmpty()) {
+            throw new AssemblyException("Keystone cannot assemble " + file + " as written", problems);
+        }
+        return labelled(statements, file, address);
+    }
+
+    private Labelled labelled(List<Statement> statements, String file, long address) {
+        List<Statement> labels = statements.stream().filter(Statement::isLabel).toList();
+        // Label addresses come out exactly when their values are appended as .quad after the code.
+        List<Statement> withAddresses = new ArrayList<>(statements);
+        for (Statement label : labels) {
+            withAddresses.add(new Statement(file, label.line(), ".quad " + name(label), 64));
+        }
+        byte[] all = assembleChecked(withAddresses, file, address);
+        int codeLength = all.length - 8 * labels.size();
+        ByteBuffer values = ByteBuffer.wrap(all, codeLength, 8 * labels.size()).order(ByteOrder.LITTLE_ENDIAN);
+        Map<String, Long> addresses = new LinkedHashMap<>();
+        for (Statement label : labels) {
+            addresses.put(name(label), values.getLong());
+        }
+        return new Labelled(Arrays.copyOf(all, codeLength), addresses);
     }
 
     private byte[] assembleChecked(List<Statement> statements, String file, long address) {

@@ -28,11 +28,22 @@ final class QuirkGuards {
             "jmp", "call", "loop", "loope", "loopne", "loopz", "loopnz", "jecxz", "jrcxz", "jcxz", "ljmp", "lcall");
     private static final Set<String> PREFIXES = Set.of("rep", "repe", "repz", "repne", "repnz", "lock");
     private static final Set<String> REGISTERS = registers();
+    private static final Pattern NAME_IN_EXPRESSION = Pattern.compile("(?<![\\w.$])[A-Za-z_.$][\\w.$]*");
+    private static final Pattern SEGMENT_FROM_16_BIT = Pattern.compile(
+            "(?i)(cs|ds|es|fs|gs|ss)\\s*,\\s*(ax|bx|cx|dx|si|di|sp|bp|r(?:[89]|1[0-5])w)");
 
     private QuirkGuards() {
     }
 
     static List<Diagnostic> check(List<Statement> statements) {
+        return check(statements, Set.of());
+    }
+
+    /**
+     * The same, where {@code externals} are symbols of another object supplied as {@code name = value}
+     * lines: GNU as reads a bare one as a load from it (it is no constant to GNU), so it is refused.
+     */
+    static List<Diagnostic> check(List<Statement> statements, Set<String> externals) {
         Set<String> constants = new HashSet<>();
         for (Statement s : statements) {
             if (s.isAssignment()) {
@@ -41,7 +52,7 @@ final class QuirkGuards {
         }
         List<Diagnostic> problems = new ArrayList<>();
         for (Statement s : statements) {
-            String problem = problem(s, constants);
+            String problem = problem(s, constants, externals);
             if (problem != null) {
                 problems.add(new Diagnostic(s.file(), s.line(), problem));
             }
@@ -49,7 +60,7 @@ final class QuirkGuards {
         return problems;
     }
 
-    private static String problem(Statement s, Set<String> constants) {
+    private static String problem(Statement s, Set<String> constants, Set<String> externals) {
         String head = s.head();
         String operands = s.operands();
         if (SECTION_DIRECTIVES.contains(head)) {
@@ -105,6 +116,17 @@ final class QuirkGuards {
                     + " value as a constant (`name = value`) and use `name`";
         }
         if (!head.startsWith(".") && !s.isAssignment() && !s.isLabel()) {
+            String leading = leadingOperatorExpression(operands);
+            if (leading != null) {
+                return "`" + leading + "` in `" + s.text() + "`: Keystone reads an immediate expression that does not"
+                        + " start with its symbol (`~NAME`, `-NAME`, `1 + NAME`) as a memory operand at that value;"
+                        + " give it a name first (`NAME_MASK = " + leading + "`) and use the name";
+            }
+            if (head.equals("mov") && s.bits() != 16 && SEGMENT_FROM_16_BIT.matcher(operands).matches()) {
+                return "`" + s.text() + "`: Keystone gives a segment register load from a 16-bit register a 0x66"
+                        + " prefix that GNU as leaves out; write the 32-bit register (`mov ds, eax`), the same"
+                        + " instruction in both";
+            }
             if (INCOMPLETE.matcher(operands).matches() || count(operands, '[') != count(operands, ']')) {
                 return "incomplete operand in `" + s.text() + "` (Keystone would silently assemble a shorter one)";
             }
@@ -112,12 +134,38 @@ final class QuirkGuards {
                 for (String operand : operands.split(",")) {
                     String bare = operand.strip();
                     if (IDENTIFIER.matcher(bare).matches() && !REGISTERS.contains(bare.toLowerCase(Locale.ROOT))
-                            && !constants.contains(bare)) {
+                            && (!constants.contains(bare) || externals.contains(bare))) {
+                        if (externals.contains(bare)) {
+                            return "bare symbol `" + bare + "` in `" + s.text() + "`: `" + bare + "` is the kernel's"
+                                    + " (not a constant), so GNU as loads from it and Keystone would take its value;"
+                                    + " write `[rip + " + bare + "]` for the load, `lea reg, [rip + " + bare + "]` for"
+                                    + " the address";
+                        }
                         return "bare symbol `" + bare + "` in `" + s.text() + "`: GNU as loads from it, Keystone"
                                 + " takes its address; write `[" + bare + "]` for the load, `lea reg, [" + bare
                                 + "]` for the address, or define it with `" + bare + " = value`";
                     }
                 }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The first operand outside brackets that is an expression over a symbol but does not start with the
+     * symbol ({@code ~MASK}, {@code -X}, {@code 4 + X}), or null.
+     */
+    private static String leadingOperatorExpression(String operands) {
+        for (String operand : operands.split(",")) {
+            String bare = operand.strip();
+            if (bare.contains("[") || bare.isEmpty() || bare.contains("'") || bare.contains("\"")) {
+                continue;
+            }
+            // only the first name matters: `F | G`, `F + ~G` are right, `~F`, `1 + F` are loads from F
+            Matcher name = NAME_IN_EXPRESSION.matcher(bare);
+            if (name.find() && !REGISTERS.contains(name.group().toLowerCase(Locale.ROOT)) && name.start() > 0
+                    && !bare.substring(0, name.start()).matches("(?i)(byte|word|dword|qword|short|near|far)\\s+")) {
+                return bare;
             }
         }
         return null;
@@ -138,7 +186,25 @@ final class QuirkGuards {
         return false;
     }
 
-    private static String assignedName(Statement s) {
+    /**
+     * {@code mov ds, ax} respelled {@code mov ds, eax}: the same instruction (8e d8), which GNU as emits for
+     * both and Keystone only for the second; other statements unchanged.
+     */
+    static Statement segmentLoadWidened(Statement s) {
+        Matcher load = SEGMENT_FROM_16_BIT.matcher(s.operands());
+        if (!s.head().equals("mov") || s.bits() == 16 || !load.matches()) {
+            return s;
+        }
+        String source = load.group(2).toLowerCase(Locale.ROOT);
+        String wide = source.startsWith("r") ? source.substring(0, source.length() - 1) + "d" : "e" + source;
+        return new Statement(s.file(), s.line(), "mov " + load.group(1) + ", " + wide, s.bits());
+    }
+
+    static boolean isRegister(String lowerCaseName) {
+        return REGISTERS.contains(lowerCaseName);
+    }
+
+    static String assignedName(Statement s) {
         String text = s.text();
         if (text.startsWith(".")) {
             return s.operands().split("[,\\s]")[0];

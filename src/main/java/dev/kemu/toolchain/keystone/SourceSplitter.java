@@ -14,9 +14,13 @@ final class SourceSplitter {
     }
 
     static List<Statement> split(String source, String file) {
+        return split(source, file, 64);
+    }
+
+    /** The same, in {@code bits}-bit code until a {@code .code16/32/64} says otherwise. */
+    static List<Statement> split(String source, String file, int bits) {
         List<Statement> statements = new ArrayList<>();
         String[] lines = source.split("\\R", -1);
-        int bits = 64;
         for (int i = 0; i < lines.length; i++) {
             for (String piece : pieces(lines[i])) {
                 String text = piece.strip().replaceAll("\\s+", " ");

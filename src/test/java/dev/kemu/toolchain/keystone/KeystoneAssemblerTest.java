@@ -96,6 +96,25 @@ class KeystoneAssemblerTest {
         assertRejected("mov eax, [rbx+\n", 1, "incomplete operand");
         assertRejected("nop\n1: dec ecx\njnz 1b\n", 2, "`.L` name");
         assertRejected("msg = 0x1010\nlea rdi, [rip + msg]\n", 2, "movabs reg, msg");
+        // Keystone: `and eax, ~F` is `23 05 ...` (and eax, [F]), GNU: `25 ...` (and eax, ~F)
+        assertRejected("F = 0x80\nnop\nand eax, ~F\n", 3, "NAME_MASK = ~F");
+        assertRejected("F = 0x80\nmov eax, 1 + F\n", 2, "NAME_MASK = 1 + F");
+        assertRejected(".code32\nmov ds, ax\n", 2, "mov ds, eax");
+    }
+
+    @Test
+    void immediateExpressions_thatKeystoneReadsRight_stillAssemble() {
+        // starting with the symbol, or a named mask, or numbers only: the immediate GNU as gives
+        assertEquals("2581000000", hex(keystone.assemble(".code32\nF = 0x80\nand eax, F + 1\n", "e.S", 0)));
+        assertEquals("257fffffff", hex(keystone.assemble(".code32\nF = 0x80\nG = ~F\nand eax, G\n", "e.S", 0)));
+        assertEquals("257fffffff", hex(keystone.assemble(".code32\nand eax, ~0x80\n", "e.S", 0)));
+        assertEquals("480d81000000", hex(keystone.assemble("F = 0x80\nG = 1\nor rax, F | G\n", "e.S", 0)));
+        assertEquals("b061", hex(keystone.assemble("mov al, 'a'\n", "e.S", 0)));
+        assertEquals("8ed8", hex(keystone.assemble(".code32\nmov ds, eax\n", "e.S", 0)));
+    }
+
+    private static String hex(byte[] bytes) {
+        return java.util.HexFormat.of().formatHex(bytes);
     }
 
     @Test
