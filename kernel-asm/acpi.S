@@ -19,6 +19,8 @@
 .set LOCAL_APIC_ID, 3
 .set LOCAL_APIC_FLAGS, 4
 .set LOCAL_APIC_ENABLED, 1
+.set LOCAL_APIC_ENTRY, 8
+.set MAX_TABLE, 0x10000                      # the 64 KiB margin kept below the alias's end
 .set IMAGE_ALIAS_SIZE, 0x40000000            # boot.S maps physical 0..1 GiB at KERNEL_VMA
 
 .section .text, "ax"
@@ -42,6 +44,8 @@ acpi_cpus:
     movabs rax, KERNEL_VMA
     add rbx, rax                             # RSDT
     mov ecx, [rbx + SDT_LENGTH]
+    cmp rcx, MAX_TABLE
+    ja .Lnone                                # a length no firmware writes: do not walk off the alias
     add rcx, rbx                             # its end
     lea rdx, [rbx + SDT_HEADER]              # 32-bit table pointers follow the header
 .Lnext_table:
@@ -58,12 +62,15 @@ acpi_cpus:
     jmp .Lnext_table
 .Lmadt:
     mov ecx, [r8 + SDT_LENGTH]
+    cmp rcx, MAX_TABLE
+    ja .Lnone
     add rcx, r8                              # end of the MADT
+    sub rcx, LOCAL_APIC_ENTRY                # an entry is read only when all of it lies inside
     lea rdx, [r8 + MADT_ENTRIES]
     xor eax, eax                             # CPUs found
 .Lnext_entry:
     cmp rdx, rcx
-    jae .Ldone
+    ja .Ldone                                # past the last place a whole local APIC entry fits
     cmp byte ptr [rdx], MADT_LOCAL_APIC
     jne .Lskip
     test dword ptr [rdx + LOCAL_APIC_FLAGS], LOCAL_APIC_ENABLED

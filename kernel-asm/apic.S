@@ -84,6 +84,7 @@ apic_timer_demo:
 # one wanted returns, and it would be taken before the cli after the hlt.
 apic_timer_isr:
     push rax
+    inc qword ptr [rip + apic_interrupts]    # every one taken (tests read it), the line prints apic_ticks
     mov rax, [rip + apic_ticks]
     cmp rax, [rip + apic_ticks_wanted]
     jae 1f
@@ -120,6 +121,8 @@ idtr:
 .global apic_ticks
 apic_ticks: .quad 0
 apic_ticks_wanted: .quad 0
+.global apic_interrupts
+apic_interrupts: .quad 0
 
 .section .bss, "aw", @nobits
 .align 4096

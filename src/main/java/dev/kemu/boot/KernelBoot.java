@@ -177,7 +177,9 @@ public final class KernelBoot implements AutoCloseable {
             uart.reset();
             uart.clearOutput();
         }
-        machine.interrupts().ifPresent(PcInterrupts::reset);
+        for (int cpu = 0; cpu < cpus.count(); cpu++) {
+            cpus.machine(cpu).interrupts().ifPresent(PcInterrupts::reset);
+        }
         machine.bus().unclaimedPorts().clear();
     }
 
@@ -209,19 +211,19 @@ public final class KernelBoot implements AutoCloseable {
         return machine.run(firstInstruction(), symbols.address(symbol), RunLimits.UNCOUNTED);
     }
 
-    /** Runs from the firmware entry until the guest stops, observing each stage. */
     /**
      * Several CPUs: the set's round-robin turns (docs/smp.md) until the exit port, a fault, or every CPU halted;
      * the stop of the CPU that ended the run, with the instructions of all of them and its name.
      */
     private RunResult runAllCpus() {
         long started = System.nanoTime();
-        SmpRunResult run = cpus.run(firstInstruction(), options.instructionBudget());
+        SmpRunResult run = cpus.run(firstInstruction(), options.instructionBudget(), options.timeout());
         RunResult last = run.last();
         return new RunResult(last.reason(), last.cpu(), run.totalInstructions(), last.exitCode(), last.vector(),
                 java.time.Duration.ofNanos(System.nanoTime() - started), run.detail(), last.cause());
     }
 
+    /** Runs from the firmware entry until the guest stops, observing each stage. */
     public BootReport run() {
         StageLandmarks landmarks = StageLandmarks.of(firmware, kernel, handoff);
         try (BootObserver observer = new BootObserver(machine, landmarks, options.instructionBudget() > 0,

@@ -156,11 +156,7 @@ public final class SnippetAssembler {
      * {@code long kemu_test(void)}; messages name {@code origin} and the source's own lines ({@code #line}).
      */
     public Snippet assembleC(String cSource, String origin, long address) {
-        if (bits != 64) {
-            throw new UnsupportedOperationException("guest code in C runs only on 64-bit kernels so far (gcc -m64, "
-                    + "linked with GNU ld); on this 32-bit kernel write the test's guest code in 32-bit assembly");
-        }
-        String stub = ".intel_syntax noprefix\n.section .text, \"ax\"\n.code64\n    call " + C_ENTRY
+        String stub = ".intel_syntax noprefix\n.section .text, \"ax\"\n.code" + bits + "\n    call " + C_ENTRY
                 + "\n.global kemu_snippet_end\nkemu_snippet_end:\n    hlt\n";
         String c = "#line 1 \"" + origin.replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n" + cSource + "\n";
         return cached(stub, c, address);
@@ -198,19 +194,36 @@ public final class SnippetAssembler {
             Path elf = work.resolve("snippet.elf");
             List<Path> objects = new ArrayList<>();
             objects.add(work.resolve("snippet.o"));
-            new GnuAssembler().assemble(source, List.of(includeDir), objects.getFirst());
+            // ld takes symbols from an ELF32 kernel only into an i386 output: then the snippet is i386 objects
+            // (and its C gcc -m32); against an ELF64 kernel, 32-bit code is .code32 in x86-64 objects.
+            boolean i386 = kernelIsElf32();
+            (i386 ? GnuAssembler.i386() : new GnuAssembler()).assemble(source, List.of(includeDir), objects.getFirst());
             if (cText != null) {
+                if (bits == 32 && !i386) {
+                    throw new UnsupportedOperationException("32-bit guest code in C needs the kernel as an ELF32 "
+                            + "(i386) file, which gcc -m32 output can link against; " + kernelElf + " is ELF64");
+                }
                 Path cSource = work.resolve("snippet.c");
                 Files.writeString(cSource, cText);
                 objects.add(work.resolve("snippet_c.o"));
-                new CCompiler().compile(cSource, List.of(), List.of(), objects.getLast());
+                (i386 ? CCompiler.i386() : new CCompiler()).compile(cSource, List.of(), List.of(), objects.getLast());
             }
-            new GnuLinker("ld", List.of("--just-symbols=" + kernelElf)).link(objects, script, elf);
+            List<String> linkArguments = i386 ? List.of("-m", "elf_i386", "--just-symbols=" + kernelElf)
+                    : List.of("--just-symbols=" + kernelElf);
+            new GnuLinker("ld", linkArguments).link(objects, script, elf);
             Snippet snippet = snippetOf(ElfImage.read(elf), address);
             disk.store(key, elf, work);
             return snippet;
         } catch (IOException e) {
             throw new UncheckedIOException("assembling a snippet in " + disk.dir(), e);
+        }
+    }
+
+    /** Whether the kernel snippets link against is an ELF32 file ({@code EI_CLASS} = 1). */
+    private boolean kernelIsElf32() throws IOException {
+        try (var in = Files.newInputStream(kernelElf)) {
+            byte[] ident = in.readNBytes(5);
+            return ident.length == 5 && ident[4] == 1;
         }
     }
 

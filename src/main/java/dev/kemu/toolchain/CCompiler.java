@@ -14,23 +14,37 @@ public final class CCompiler {
     /** What every compile gets; the kernel author's own flags come after. */
     public static final List<String> KERNEL_FLAGS = List.of("-m64", "-ffreestanding", "-mno-red-zone",
             "-mcmodel=kernel", "-fno-pic", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-nostdlib", "-O2");
+    /** The same for a 32-bit protected-mode kernel: i386 code, which has no red zone and no code models. */
+    public static final List<String> KERNEL_FLAGS_32 = List.of("-m32", "-ffreestanding", "-fno-pic",
+            "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-nostdlib", "-O2");
     // "tests/add.c:3:5: error: expected ';' before '}' token"
     private static final Pattern LOCATED = Pattern.compile("^(.+?):(\\d+):(?:\\d+:)? (?:fatal )?error: (.*)$");
 
     private final String executable;
+    private final List<String> kernelFlags;
 
     public CCompiler() {
         this("gcc");
     }
 
     public CCompiler(String executable) {
+        this(executable, KERNEL_FLAGS);
+    }
+
+    private CCompiler(String executable, List<String> kernelFlags) {
         this.executable = executable;
+        this.kernelFlags = kernelFlags;
+    }
+
+    /** gcc for guest code of a 32-bit kernel ({@link #KERNEL_FLAGS_32}). */
+    public static CCompiler i386() {
+        return new CCompiler("gcc", KERNEL_FLAGS_32);
     }
 
     /** Compiles {@code source} into {@code object}, searching {@code includeDirs} for headers. */
     public void compile(Path source, List<Path> includeDirs, List<String> extraFlags, Path object) {
         List<String> command = new ArrayList<>(List.of(executable));
-        command.addAll(KERNEL_FLAGS);
+        command.addAll(kernelFlags);
         command.addAll(extraFlags);
         for (Path dir : includeDirs) {
             command.add("-I");

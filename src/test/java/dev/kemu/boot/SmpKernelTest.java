@@ -65,6 +65,25 @@ class SmpKernelTest {
         assertEquals(platformLines(qemu.debugConsole()), platformLines(boot(cpus).console()), qemu.describe());
     }
 
+    @ParameterizedTest(name = "--cpus {0}")
+    @ValueSource(ints = {1, 2})
+    void theBsp_takesExactlyTheTimerInterruptsItWaitsFor_noneTwice(int cpus) {
+        try (KernelBoot boot = new KernelBoot(TestKernels.defaultKernel(), BootOptions.defaults().withCpus(cpus))) {
+            assertTrue(boot.run().console().contains("kmain: 10 local APIC timer interrupts\n"));
+            long taken = boot.machine().ram().read64(boot.machine().physical(boot.symbols().address("apic_interrupts")));
+            assertEquals(10, taken, "the ISR's own count: the line is capped for QEMU, this one is not");
+        }
+    }
+
+    @Test
+    void theTimeout_endsARunOfSeveralCpus() {
+        BootOptions options = BootOptions.defaults().withCpus(2).withTimeout(java.time.Duration.ofNanos(1000));
+        try (KernelBoot boot = new KernelBoot(TestKernels.defaultKernel(), options)) {
+            BootReport report = boot.run();
+            assertEquals(dev.kemu.machine.StopReason.TIMEOUT, report.run().reason(), report.run().detail());
+        }
+    }
+
     @Test
     void twoCpusWithInterrupts_runTheSameWayEveryTime() {
         BootReport first = boot(2);

@@ -75,9 +75,28 @@ class ProtectedModeSnippetTest {
     }
 
     @Test
-    void guestCodeInC_onA32BitKernel_isRefusedWithTheReason(Guest guest) {
-        UnsupportedOperationException error = assertThrows(UnsupportedOperationException.class,
-                () -> guest.runC("long kemu_test(void) { return 1; }"));
-        assertTrue(error.getMessage().contains("32-bit"), error.getMessage());
+    void guestCodeInC_onA32BitKernel_isCompiledWithM32_andCallsTheKernel(Guest guest) {
+        GuestRun run = guest.runC("""
+                #include <stdint.h>
+                void put_dec(int where, uint64_t value); /* the kernel's, cdecl: where, then the 64-bit value */
+                static const int table[4] = {1, 20, 300, 4000};
+                long kemu_test(void) {
+                    int sum = 0;
+                    for (int i = 0; i < 4; i++)
+                        sum += table[i];
+                    put_dec(2, sum);
+                    return sizeof(long) * 1000000 + sum;
+                }
+                """);
+        assertTrue(run.completed(), run.describe());
+        assertEquals("4321", run.console(), run.describe());
+        assertEquals(4_004_321L, run.rax() & 0xffffffffL, "sizeof(long) is 4: gcc -m32 " + run.describe());
+    }
+
+    @Test
+    void aCError_onA32BitKernel_namesTheLine(Guest guest) {
+        AssemblyException error = assertThrows(AssemblyException.class,
+                () -> guest.runC("long kemu_test(void) {\n    return undefined_name;\n}\n"));
+        assertEquals(2, error.diagnostics().getFirst().line(), error.getMessage());
     }
 }

@@ -16,7 +16,7 @@ import dev.kemu.machine.interrupts.IrqLine;
  * <p>An unmasked entry sends its vector on each rising edge of its input, to the APIC ID in bits 56-63
  * (physical mode; 0xff = all CPUs) or to the CPUs whose logical ID matches (logical mode), through the
  * {@link IpiRouter} of the local APIC. Not emulated: level-triggered entries (treated as edge: no
- * remote IRR, no EOI broadcast), lowest-priority arbitration (delivered as fixed), NMI/SMI/INIT/ExtINT modes.
+ * remote IRR, no EOI broadcast), lowest-priority arbitration (the lowest APIC ID addressed takes it), NMI/SMI/INIT/ExtINT modes.
  */
 public final class IoApic implements MmioDevice {
     public static final PhysAddr BASE = PhysAddr.of(0xfec0_0000L);
@@ -62,11 +62,12 @@ public final class IoApic implements MmioDevice {
         int vector = (int) entry & 0xff;
         int destination = (int) (entry >>> 56);
         boolean logical = (entry & (1 << 11)) != 0;
+        boolean lowestPriority = ((entry >> 8) & 7) == 1;
         if (!logical && destination == apic.apicId()) {
             apic.accept(vector);
             return;
         }
-        apic.sendFromIoApic(vector, destination, logical);
+        apic.sendFromIoApic(vector, destination, logical, lowestPriority);
     }
 
     @Override

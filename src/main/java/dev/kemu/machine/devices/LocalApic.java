@@ -263,7 +263,12 @@ public final class LocalApic implements MmioDevice, TimedDevice {
                 continue;
             }
             switch (mode) {
-                case DELIVERY_FIXED, DELIVERY_LOWEST -> router.fixed(apicId, target, vector);
+                case DELIVERY_FIXED -> router.fixed(apicId, target, vector);
+                case DELIVERY_LOWEST -> {
+                    // One processor of those addressed takes it (SDM 10.6.2.4); with equal priorities, the lowest ID.
+                    router.fixed(apicId, target, vector);
+                    return;
+                }
                 case DELIVERY_INIT -> {
                     if (((icrLow >> 14) & 3) != 2) { // not the INIT level de-assert
                         router.init(apicId, target);
@@ -275,13 +280,19 @@ public final class LocalApic implements MmioDevice, TimedDevice {
         }
     }
 
-    /** An IOAPIC message to {@code destination} (physical ID, 0xff = all, or flat logical), through the router. */
-    void sendFromIoApic(int vector, int destination, boolean logical) {
+    /**
+     * An IOAPIC message to {@code destination} (physical ID, 0xff = all, or flat logical), through the router;
+     * in lowest-priority mode only one of the CPUs addressed takes it, the lowest APIC ID (equal priorities).
+     */
+    void sendFromIoApic(int vector, int destination, boolean logical, boolean lowestPriority) {
         for (int target : router.apicIds()) {
             boolean hit = logical ? (logicalIdOf.applyAsInt(target) & destination) != 0
                     : destination == 0xff || destination == target;
             if (hit) {
                 router.fixed(apicId, target, vector);
+                if (lowestPriority) {
+                    return;
+                }
             }
         }
     }

@@ -126,13 +126,20 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
         for (Cpu cpu : cpus) {
             PcInterrupts own = cpu.ownsMachine ? cpu.machine.attachApInterrupts(cpu.id, bootstrapInterrupts)
                     : bootstrapInterrupts;
-            own.localApic().setRouter(this);
+            if (cpus.size() > 1) { // one CPU keeps its own router: INIT and STARTUP to itself are ignored, not queued
+                own.localApic().setRouter(this);
+            }
             own.localApic().setLogicalIds(id -> id >= 0 && id < cpus.size() ? localApic(id).logicalId() : 0);
         }
         connectFixedIpis((target, source, vector) -> {
-            localApic(target).accept(vector);
             Cpu cpu = cpus.get(target);
-            if (cpu.state == CpuState.HALTED && (cpu.machine.register(X86Reg.RFLAGS) & RFLAGS_IF) != 0) {
+            if (cpu.state == CpuState.WAIT_FOR_STARTUP) {
+                return; // a CPU waiting for STARTUP takes only INIT and STARTUP (SDM vol. 3, wait-for-SIPI)
+            }
+            localApic(target).accept(vector);
+            // HLT ends when an interrupt is delivered: IF set and the vector deliverable past TPR and ISR.
+            if (cpu.state == CpuState.HALTED && (cpu.machine.register(X86Reg.RFLAGS) & RFLAGS_IF) != 0
+                    && cpu.machine.interrupts().orElseThrow().pending()) {
                 cpu.state = CpuState.RUNNING; // its run loop delivers the vector before anything else runs
             }
         });
@@ -234,6 +241,8 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
 
     /** INIT: the power-on context, then the reset ROM's walk into real mode, halted waiting for STARTUP. */
     private void reset(Cpu cpu) {
+        // INIT puts the local APIC in its power-on state too, its ID kept (SDM vol. 3, 10.4.7.3).
+        cpu.machine.interrupts().ifPresent(interrupts -> interrupts.localApic().reset());
         cpu.machine.engine().contextRestore(cpu.powerOn);
         cpu.machine.flushTlb();
         cpu.machine.engine().flushTranslationCache();
@@ -252,6 +261,12 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
      * waiting, or {@code budget} instructions (all CPUs together, 0 = no limit) have run.
      */
     public SmpRunResult run(long bootstrapRip, long budget) {
+        return run(bootstrapRip, budget, java.time.Duration.ZERO);
+    }
+
+    /** As above, and ending with {@link StopReason#TIMEOUT} once {@code timeout} of wall-clock time passed (zero: none). */
+    public SmpRunResult run(long bootstrapRip, long budget, java.time.Duration timeout) {
+        long started = System.nanoTime();
         Cpu bsp = cpus.getFirst();
         bsp.rip = bootstrapRip;
         bsp.state = CpuState.RUNNING;
@@ -271,7 +286,12 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
                 if (slice <= 0) {
                     return result(lastCpu, last, "the budget of " + budget + " instructions for all CPUs is spent");
                 }
-                last = turn(cpu, slice);
+                java.time.Duration left = timeout.isZero() ? java.time.Duration.ZERO
+                        : timeout.minusNanos(System.nanoTime() - started);
+                if (!timeout.isZero() && (left.isNegative() || left.isZero())) {
+                    return timedOut(lastCpu, last, timeout);
+                }
+                last = turn(cpu, slice, left);
                 lastCpu = cpu;
                 anyRan = true;
                 executed += Math.max(0, last.instructions());
@@ -289,12 +309,18 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
         }
     }
 
-    private RunResult turn(Cpu cpu, long slice) {
+    private SmpRunResult timedOut(Cpu cpu, RunResult last, java.time.Duration timeout) {
+        RunResult stopped = new RunResult(StopReason.TIMEOUT, cpu.machine.cpu(), last == null ? 0 : last.instructions(),
+                0, -1, timeout, "wall-clock limit of " + timeout.toMillis() + " ms reached");
+        return result(cpu, stopped, cpu.name() + ": wall-clock limit of " + timeout.toMillis() + " ms reached");
+    }
+
+    private RunResult turn(Cpu cpu, long slice, java.time.Duration timeout) {
         if (otherCpuRanSince(cpu)) {
             cpu.machine.engine().flushTranslationCache(); // another engine may have written code this one translated
         }
         cpu.lastTurn = ++turn;
-        RunResult result = cpu.machine.run(cpu.rip, RunLimits.budget(slice));
+        RunResult result = cpu.machine.run(cpu.rip, new RunLimits(slice, timeout));
         cpu.rip = cpu.machine.register(X86Reg.RIP);
         cpu.instructions += Math.max(0, result.instructions());
         return result;
