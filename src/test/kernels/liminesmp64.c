@@ -1,7 +1,8 @@
 /* A Limine-protocol kernel that takes its application processors from the SMP response (PROTOCOL.md, base
  * revision 2): it prints the response, starts every AP by writing its goto_address, and each AP prints what it
  * received (its info struct in RDI, its stack, the other registers and flags), counts itself in with lock xadd and
- * halts. The BSP waits for the count, prints it and exits through isa-debug-exit. */
+ * halts. The BSP waits for the count, prints it and exits through isa-debug-exit. With "parked" on its command line
+ * it writes no goto_address and checks, after a while, that no AP has left its parking place. */
 #include "console.h"
 #include "limine.h"
 
@@ -12,6 +13,7 @@ __attribute__((used, section(".limine_requests")))
 static volatile uint64_t base_revision[3] = { 0xf9562b2d5c95a6c8, 0x6a7b384944536bdc, 2 };
 LIMINE_REQUEST(smp, 0x95a67b819a1b857e, 0xa0b61b723b6a73e0);
 LIMINE_REQUEST(hhdm, 0x48dcf1cb8ad2b852, 0x63984e959a98244b);
+LIMINE_REQUEST(kernel_file, 0xad97e90e83f1ed67, 0x31eb5d1c5ff23b69);
 __attribute__((used, section(".limine_requests_end")))
 static volatile uint64_t requests_end[2] = { 0xadc0e0531bb10d03, 0x9572709f31764c62 };
 
@@ -95,6 +97,14 @@ void kmain(void) {
     put_str(BOTH, "\nliminesmp64: cpu_count ");
     put_dec(BOTH, r->cpu_count);
     put_char(BOTH, '\n');
+    const char *cmdline = kernel_file.response ? kernel_file.response->kernel_file->cmdline : "";
+    if (cmdline[0] == 'p') {
+        for (int spin = 0; spin < 100000; spin++) {
+            __asm__ volatile("pause");
+        }
+        put_str(BOTH, reported ? "liminesmp64: an AP left its parking place\n" : "liminesmp64: the APs stayed parked\n");
+        debug_exit(0x17);
+    }
     uint64_t aps = 0;
     for (uint64_t i = 0; i < r->cpu_count; i++) {
         struct smp_info *cpu = r->cpus[i];
