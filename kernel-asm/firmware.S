@@ -211,7 +211,8 @@ fw_ap_trampoline:
     cli
     xor ax, ax
     mov ds, ax
-    lgdt [fw_gdtr]
+    .byte 0x0f, 0x01, 0x16      # lgdt [fw_gdtr] (16-bit address; Keystone would add a 0x66 prefix)
+    .word fw_gdtr
     mov eax, cr0
     or eax, CR0_PE
     mov cr0, eax
