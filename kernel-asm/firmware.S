@@ -48,6 +48,7 @@
 .set LAPIC_ICR_HIGH, 0x310
 .set ICR_INIT, 0x4500           # INIT, level assert
 .set ICR_STARTUP, 0x4600        # STARTUP; the vector is the trampoline's page number
+.set ICR_SEND_PENDING, 0x1000   # delivery status
 .set AP_SLOT_BYTES, 24          # fw_limine_ap_table: u64 lapic_id, u64 info (HHDM), u64 stack top (HHDM)
 .set SMP_INFO_GOTO, 16          # struct limine_smp_info: u32 processor_id, u32 lapic_id, u64 reserved, goto, arg
 
@@ -188,8 +189,10 @@ fw_limine_start_aps:
     shl eax, 24
     mov [rdi + LAPIC_ICR_HIGH], eax
     mov dword ptr [rdi + LAPIC_ICR_LOW], ICR_INIT
+    call fw_lapic_wait_idle
     mov [rdi + LAPIC_ICR_HIGH], eax
     mov [rdi + LAPIC_ICR_LOW], edx
+    call fw_lapic_wait_idle
     add rsi, AP_SLOT_BYTES
     dec rcx
     jnz 1b
@@ -198,6 +201,13 @@ fw_limine_start_aps:
     cmp [rip + fw_limine_aps_parked], rcx
     jne 2b
 3:  ret
+
+# Until the local APIC has sent the IPI (ICR delivery status idle).
+fw_lapic_wait_idle:
+    pause
+    test dword ptr [rdi + LAPIC_ICR_LOW], ICR_SEND_PENDING
+    jnz fw_lapic_wait_idle
+    ret
 
 # An AP after STARTUP: real mode at CS:IP = (fw_ap_trampoline >> 4):0000, so the
 # trampoline sits on a page boundary below 1 MiB. It reaches long mode through
