@@ -21,6 +21,13 @@
 # entered in long mode with paging on, through page tables, a GDT and a stack
 # the host built in guest RAM (bootloader-reclaimable memory). The host fills
 # fw_limine_cr3, fw_limine_gdtr, fw_limine_rsp and fw_limine_kernel_entry.
+#
+# When the kernel asks for the other CPUs (Limine's SMP request) the host also
+# fills fw_limine_ap_count and fw_limine_ap_table: before the handoff the
+# bootstrap CPU starts each AP with INIT and STARTUP IPIs through its local
+# APIC, as Limine does; the AP walks from real mode into long mode on the same
+# page tables and GDT (fw_ap_trampoline), parks spinning on its goto_address,
+# and the bootstrap CPU waits until every AP has parked.
 
 .intel_syntax noprefix
 .include "kemu.inc"
@@ -36,6 +43,14 @@
 .set FW_DATA32, 0x20
 .set LIMINE_CODE64, 0x28        # the Limine GDT the host writes: null, 16-, 32-, 64-bit code/data pairs
 .set LIMINE_DATA64, 0x30
+.set LAPIC_BASE, 0xfee00000     # the xAPIC window (IA32_APIC_BASE's reset value)
+.set LAPIC_ICR_LOW, 0x300
+.set LAPIC_ICR_HIGH, 0x310
+.set ICR_INIT, 0x4500           # INIT, level assert
+.set ICR_STARTUP, 0x4600        # STARTUP; the vector is the trampoline's page number
+.set ICR_SEND_PENDING, 0x1000   # delivery status
+.set AP_SLOT_BYTES, 24          # fw_limine_ap_table: u64 lapic_id, u64 info (HHDM), u64 stack top (HHDM)
+.set SMP_INFO_GOTO, 16          # struct limine_smp_info: u32 processor_id, u32 lapic_id, u64 reserved, goto, arg
 
 .section .text, "ax"
 .code64
@@ -135,6 +150,7 @@ fw_limine_entry:
     mov fs, ax
     mov gs, ax
     mov ss, ax
+    call fw_limine_start_aps
     mov rsp, [rip + fw_limine_rsp]
     push 2                      # IF, DF (and VM) clear
     popfq
@@ -157,6 +173,138 @@ fw_limine_entry:
 .global fw_limine_handoff
 fw_limine_handoff:
     jmp qword ptr [rip + fw_limine_kernel_entry]
+
+# The SMP request: INIT and STARTUP to every AP of fw_limine_ap_table, then wait
+# until all of them have parked (a real loader waits for each AP to report in).
+fw_limine_start_aps:
+    mov rcx, [rip + fw_limine_ap_count]
+    test rcx, rcx
+    jz 3f
+    mov rsi, [rip + fw_limine_ap_table]
+    mov edi, LAPIC_BASE
+    lea rdx, [rip + fw_ap_trampoline]
+    shr edx, 12
+    or edx, ICR_STARTUP
+1:  mov eax, [rsi]
+    shl eax, 24
+    mov [rdi + LAPIC_ICR_HIGH], eax
+    mov dword ptr [rdi + LAPIC_ICR_LOW], ICR_INIT
+    call fw_lapic_wait_idle
+    mov [rdi + LAPIC_ICR_HIGH], eax
+    mov [rdi + LAPIC_ICR_LOW], edx
+    call fw_lapic_wait_idle
+    add rsi, AP_SLOT_BYTES
+    dec rcx
+    jnz 1b
+    mov rcx, [rip + fw_limine_ap_count]
+2:  pause
+    cmp [rip + fw_limine_aps_parked], rcx
+    jne 2b
+3:  ret
+
+# Until the local APIC has sent the IPI (ICR delivery status idle).
+fw_lapic_wait_idle:
+    pause
+    test dword ptr [rdi + LAPIC_ICR_LOW], ICR_SEND_PENDING
+    jnz fw_lapic_wait_idle
+    ret
+
+# An AP after STARTUP: real mode at CS:IP = (fw_ap_trampoline >> 4):0000, so the
+# trampoline sits on a page boundary below 1 MiB. It reaches long mode through
+# fw_gdt (all below 64 KiB, addressed with DS = 0), then takes the protocol's GDT
+# and page tables, its stack and info struct from its slot (found by its APIC
+# ID), sets IF clear and spins on goto_address.
+.code16
+.align 4096
+.global fw_ap_trampoline
+fw_ap_trampoline:
+    cli
+    xor ax, ax
+    mov ds, ax
+    .byte 0x0f, 0x01, 0x16      # lgdt [fw_gdtr] (16-bit address; Keystone would add a 0x66 prefix)
+    .word fw_gdtr
+    mov eax, cr0
+    or eax, CR0_PE
+    mov cr0, eax
+    .byte 0x66, 0xea            # ljmp FW_CODE32:fw_ap_protected (32-bit offset)
+    .long fw_ap_protected
+    .word FW_CODE32
+.code32
+fw_ap_protected:
+    mov ax, FW_DATA32
+    mov ds, eax
+    mov es, eax
+    mov ss, eax
+    mov eax, [fw_limine_cr3]
+    mov cr3, eax
+    mov eax, cr4
+    or eax, CR4_PAE
+    mov cr4, eax
+    mov ecx, MSR_EFER
+    rdmsr
+    or eax, EFER_LME | EFER_NXE
+    wrmsr
+    mov eax, cr0
+    or eax, CR0_PG | CR0_WP | CR0_PE
+    mov cr0, eax
+    .byte 0xea                  # ljmp FW_CODE64:fw_ap_long_mode
+    .long fw_ap_long_mode
+    .word FW_CODE64
+.code64
+fw_ap_long_mode:
+    mov eax, 1
+    cpuid
+    shr ebx, 24                 # this CPU's initial APIC ID
+    mov rsi, [rip + fw_limine_ap_table]
+    mov rcx, [rip + fw_limine_ap_count]
+1:  cmp [rsi], rbx
+    je 2f
+    add rsi, AP_SLOT_BYTES
+    dec rcx
+    jnz 1b
+5:  cli                         # not in the table: never started by the loader
+    hlt
+    jmp 5b
+2:  mov rsp, [rsi + 16]
+    mov rdi, [rsi + 8]
+    lgdt [rip + fw_limine_gdtr]
+    push LIMINE_CODE64
+    lea rax, [rip + 3f]
+    push rax
+    retfq
+3:  mov ax, LIMINE_DATA64
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    push 2                      # IF, DF (and VM) clear
+    popfq
+    lock inc qword ptr [rip + fw_limine_aps_parked]
+.global fw_limine_ap_parked
+fw_limine_ap_parked:
+    pause
+    mov rax, [rdi + SMP_INFO_GOTO]
+    test rax, rax
+    jz fw_limine_ap_parked
+    push 0                      # the invalid return address, as at the BSP's entry
+    xor eax, eax
+    xor ebx, ebx
+    xor ecx, ecx
+    xor edx, edx
+    xor esi, esi
+    xor ebp, ebp
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    xor r11d, r11d
+    xor r12d, r12d
+    xor r13d, r13d
+    xor r14d, r14d
+    xor r15d, r15d
+.global fw_limine_ap_goto
+fw_limine_ap_goto:
+    jmp qword ptr [rdi + SMP_INFO_GOTO]   # RDI = this CPU's struct limine_smp_info
 
 .section .data, "aw"
 .align 16
@@ -183,6 +331,10 @@ fw_boot_magic:   .long MULTIBOOT_BOOTLOADER_MAGIC   # EAX at the handoff
 fw_limine_cr3:          .quad 0 # physical address of the PML4 the host built
 fw_limine_rsp:          .quad 0 # the stack top (a higher-half direct-map address)
 fw_limine_kernel_entry: .quad 0 # the kernel's virtual entry point
+.global fw_limine_ap_count, fw_limine_ap_table, fw_limine_aps_parked
+fw_limine_ap_count:     .quad 0 # APs to start (0: no SMP request, or one CPU)
+fw_limine_ap_table:     .quad 0 # physical address of the APs' slots (AP_SLOT_BYTES each)
+fw_limine_aps_parked:   .quad 0 # APs spinning on goto_address so far
 .align 16
 .skip 6
 fw_limine_gdtr:         .word 0 # limit and 64-bit base of the protocol's GDT

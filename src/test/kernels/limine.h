@@ -35,7 +35,12 @@ struct memmap_request { REQUEST_HEAD(struct memmap_response); };
 struct module_request { REQUEST_HEAD(struct module_response); };
 struct kernel_file_request { REQUEST_HEAD(struct kernel_file_response); };
 struct stack_size_request { REQUEST_HEAD(struct response_header); uint64_t stack_size; };
-struct smp_request { REQUEST_HEAD(struct response_header); uint64_t flags; };
+struct smp_info {
+    uint32_t processor_id, lapic_id; uint64_t reserved;
+    void (*volatile goto_address)(struct smp_info *); uint64_t extra_argument;
+};
+struct smp_response { uint64_t revision; uint32_t flags, bsp_lapic_id; uint64_t cpu_count; struct smp_info **cpus; };
+struct smp_request { REQUEST_HEAD(struct smp_response); uint64_t flags; };
 struct framebuffer_request { REQUEST_HEAD(struct response_header); };
 struct entry_point_request { REQUEST_HEAD(struct response_header); void (*entry)(void); };
 

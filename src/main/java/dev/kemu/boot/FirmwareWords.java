@@ -33,6 +33,15 @@ public final class FirmwareWords {
         ram.write64(address(firmware, "fw_limine_kernel_entry"), entry.value());
     }
 
+    /**
+     * The Limine SMP start: before the jump the bootstrap CPU starts the {@code count} APs of the slot table at
+     * {@code table} (lapic_id, info, stack top per AP) and waits until each has parked on its goto_address.
+     */
+    public static void limineApStart(GuestRam ram, ElfImage firmware, PhysAddr table, int count) {
+        ram.write64(address(firmware, "fw_limine_ap_table"), table.value());
+        ram.write64(address(firmware, "fw_limine_ap_count"), count);
+    }
+
     private static long address(ElfImage firmware, String word) {
         return firmware.symbols().find(word).orElseThrow(() -> new IllegalStateException(firmware.path()
                 + ": kemu's firmware has no configuration word '" + word + "'; rebuild it from kernel-asm/firmware.S"))

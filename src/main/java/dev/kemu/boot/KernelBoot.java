@@ -1,6 +1,7 @@
 package dev.kemu.boot;
 
 import dev.kemu.boot.acpi.AcpiTables;
+import dev.kemu.boot.limine.LimineKernel;
 import dev.kemu.debug.FaultAnalyzer;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.elf.ElfImage;
@@ -140,6 +141,11 @@ public final class KernelBoot implements AutoCloseable {
      * state there is the protocol's handoff.
      */
     public RunResult runToKernelEntry() {
+        if (loaded instanceof LimineKernel limine && limine.startsApplicationProcessors(cpus.count())) {
+            throw new IllegalStateException("runToKernelEntry runs the bootstrap CPU alone, but with " + cpus.count()
+                    + " CPUs and an SMP request the firmware waits for the APs to park before the Limine entry; "
+                    + "use run() or boot with one CPU");
+        }
         return machine.run(firstInstruction(), handoff.kernelEntry(), RunLimits.UNCOUNTED);
     }
 

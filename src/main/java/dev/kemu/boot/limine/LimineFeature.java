@@ -15,7 +15,7 @@ public enum LimineFeature {
     HHDM("HHDM", 0x48dcf1cb8ad2b852L, 0x63984e959a98244bL, true),
     FRAMEBUFFER("framebuffer", 0x9d5827dcd881dd75L, 0xa3148604f6fab11bL, false),
     PAGING_MODE("paging mode", 0x95c1a0edab0944cbL, 0xa4e5cb3842f7488aL, true),
-    SMP("SMP", 0x95a67b819a1b857eL, 0xa0b61b723b6a73e0L, false),
+    SMP("SMP", 0x95a67b819a1b857eL, 0xa0b61b723b6a73e0L, true),
     MEMORY_MAP("memory map", 0x67cf3d9d378a806fL, 0xe304acdfc50c3c62L, true),
     ENTRY_POINT("entry point", 0x13d86c035a1cd3e1L, 0x2b0caa89d8f3026aL, true),
     KERNEL_FILE("kernel file", 0xad97e90e83f1ed67L, 0x31eb5d1c5ff23b69L, true),

@@ -31,7 +31,7 @@ import java.util.TreeMap;
  *   physical                          what
  *   P0x8000 .. firmware end           kemu's firmware stub                 bootloader reclaimable
  *   P0x100000 ..                      kernel, modules, kernel file copy    kernel and modules
- *   next page ..                      responses, page tables, GDT, stack   bootloader reclaimable
+ *   next page ..                      responses, page tables, GDT, stacks  bootloader reclaimable
  *   virtual
  *   V0x1000 .. 4 GiB                  identity map (base revisions 0-2)
  *   HHDM_OFFSET .. + 4 GiB            direct map of all memory-map entries (all below 4 GiB in kemu)
@@ -90,6 +90,14 @@ public record LimineKernel(ElfImage image, byte[] file, LimineRequests requests,
         return BootProtocol.LIMINE;
     }
 
+    /**
+     * Whether kemu's firmware starts the APs and waits for them to park before the entry (an SMP request with
+     * several CPUs): then the bootstrap CPU alone cannot reach the kernel entry.
+     */
+    public boolean startsApplicationProcessors(int cpus) {
+        return cpus > 1 && requests.find(LimineFeature.SMP).isPresent();
+    }
+
     public long physicalBase() {
         return PHYSICAL_BASE;
     }
@@ -116,7 +124,8 @@ public record LimineKernel(ElfImage image, byte[] file, LimineRequests requests,
                 .orElse(64L * 1024);
         PhysAddr stack = arena.allocate(ReclaimableArena.align(stackSize, PAGE), PAGE);
         VirtAddr stackTop = arena.virtual(stack.plus(ReclaimableArena.align(stackSize, PAGE)));
-        List<String> notes = new ArrayList<>(LimineResponses.answer(this, ram, arena, files, pc, firmware));
+        List<String> notes = new ArrayList<>(LimineResponses.answer(this, ram, arena, files, pc, firmware,
+                options.cpus(), stackSize));
         FirmwareWords.longModeHandoff(ram, firmware, tables.pml4(), arena.virtual(gdt), LimineGdt.LIMIT, stackTop,
                 VirtAddr.of(entry));
         return Handoff.longMode(entry, notes);

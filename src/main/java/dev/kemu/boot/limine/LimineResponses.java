@@ -1,6 +1,7 @@
 package dev.kemu.boot.limine;
 
 import dev.kemu.boot.AcpiRsdp;
+import dev.kemu.boot.FirmwareWords;
 import dev.kemu.boot.MemoryMapEntry;
 import dev.kemu.boot.MultibootInfo;
 import dev.kemu.elf.ElfImage;
@@ -30,6 +31,7 @@ import java.util.Optional;
  *   module            u64 revision (0: internal modules not honoured), u64 module_count, limine_file **modules
  *   RSDP              u64 revision, void *address
  *   kernel address    u64 revision, u64 physical_base, u64 virtual_base
+ *   SMP               see LimineSmp (the APs are started and parked by kemu's firmware before the entry)
  *   limine_file       u64 revision, void *address, u64 size, char *path, char *cmdline, u32 media_type,
  *                     u32 unused, u32 tftp_ip, u32 tftp_port, u32 partition_index, u32 mbr_disk_id,
  *                     3 x 16-byte UUIDs (112 bytes, all zero after cmdline: kemu loads from no disk)
@@ -43,7 +45,7 @@ final class LimineResponses {
     private LimineResponses() {}
 
     static List<String> answer(LimineKernel kernel, GuestRam ram, ReclaimableArena arena, LimineFiles files,
-                               List<MemoryMapEntry> pc, ElfImage firmware) {
+                               List<MemoryMapEntry> pc, ElfImage firmware, int cpus, long stackSize) {
         List<String> notes = new ArrayList<>();
         kernel.requests().baseRevision().ifPresent(tag -> {
             if (tag.revision() <= LimineKernel.MAX_BASE_REVISION) {
@@ -87,6 +89,12 @@ final class LimineResponses {
                         ram.write64(array.value() + 8L * i, file(ram, arena, files.modules().get(i)).value());
                     }
                     yield Optional.of(quads(ram, arena, 0, files.modules().size(), arena.virtual(array).value()));
+                }
+                case SMP -> {
+                    LimineSmp.Answer smp = LimineSmp.answer(ram, arena, cpus, stackSize, request.member(0));
+                    FirmwareWords.limineApStart(ram, firmware, smp.apTable(), smp.apCount());
+                    notes.addAll(smp.notes());
+                    yield Optional.of(smp.response());
                 }
                 case RSDP -> AcpiRsdp.rsdpAddress(ram).map(rsdp -> quads(ram, arena, 0, arena.virtual(rsdp).value()));
                 case MEMORY_MAP -> {
