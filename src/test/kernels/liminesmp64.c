@@ -14,6 +14,7 @@ static volatile uint64_t base_revision[3] = { 0xf9562b2d5c95a6c8, 0x6a7b38494453
 LIMINE_REQUEST(smp, 0x95a67b819a1b857e, 0xa0b61b723b6a73e0);
 LIMINE_REQUEST(hhdm, 0x48dcf1cb8ad2b852, 0x63984e959a98244b);
 LIMINE_REQUEST(kernel_file, 0xad97e90e83f1ed67, 0x31eb5d1c5ff23b69);
+LIMINE_REQUEST(memmap, 0x67cf3d9d378a806f, 0xe304acdfc50c3c62); /* the JUnit harness carves its areas from it */
 __attribute__((used, section(".limine_requests_end")))
 static volatile uint64_t requests_end[2] = { 0xadc0e0531bb10d03, 0x9572709f31764c62 };
 

@@ -43,7 +43,10 @@ final class UserKernelBoot {
             long start = boot.firstInstruction();
             RunLimits limits = new RunLimits(options.instructionBudget(), options.timeout());
             RunResult result = switch (kernel.snapshotAt()) {
-                case SnapshotPoint.AtSymbol symbol -> boot.machine().run(start, address(boot, kernel, symbol), limits);
+                // Several CPUs take their turns until cpu0 arrives (a Limine kernel's APs are started before its entry).
+                case SnapshotPoint.AtSymbol symbol -> boot.cpus().count() > 1
+                        ? boot.cpus().run(start, address(boot, kernel, symbol), limits.instructionBudget(), limits.timeout()).last()
+                        : boot.machine().run(start, address(boot, kernel, symbol), limits);
                 case SnapshotPoint.AfterPortWrite port -> runToPortWrite(boot.machine(), start, port.port(), limits);
             };
             boolean arrived = kernel.snapshotAt() instanceof SnapshotPoint.AtSymbol

@@ -266,6 +266,14 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
 
     /** As above, and ending with {@link StopReason#TIMEOUT} once {@code timeout} of wall-clock time passed (zero: none). */
     public SmpRunResult run(long bootstrapRip, long budget, java.time.Duration timeout) {
+        return run(bootstrapRip, 0, budget, timeout);
+    }
+
+    /**
+     * As above, and ending with {@link StopReason#REACHED_END} when cpu0 is about to execute {@code bootstrapEnd}
+     * (0: no end), the others having run their turns until then: a snapshot point of a machine with several CPUs.
+     */
+    public SmpRunResult run(long bootstrapRip, long bootstrapEnd, long budget, java.time.Duration timeout) {
         long started = System.nanoTime();
         Cpu bsp = cpus.getFirst();
         bsp.rip = bootstrapRip;
@@ -291,7 +299,7 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
                 if (!timeout.isZero() && (left.isNegative() || left.isZero())) {
                     return timedOut(lastCpu, last, timeout);
                 }
-                last = turn(cpu, slice, left);
+                last = turn(cpu, cpu == bsp ? bootstrapEnd : 0, slice, left);
                 lastCpu = cpu;
                 anyRan = true;
                 executed += Math.max(0, last.instructions());
@@ -315,12 +323,12 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
         return result(cpu, stopped, cpu.name() + ": wall-clock limit of " + timeout.toMillis() + " ms reached");
     }
 
-    private RunResult turn(Cpu cpu, long slice, java.time.Duration timeout) {
+    private RunResult turn(Cpu cpu, long end, long slice, java.time.Duration timeout) {
         if (otherCpuRanSince(cpu)) {
             cpu.machine.engine().flushTranslationCache(); // another engine may have written code this one translated
         }
         cpu.lastTurn = ++turn;
-        RunResult result = cpu.machine.run(cpu.rip, new RunLimits(slice, timeout));
+        RunResult result = cpu.machine.run(cpu.rip, end, new RunLimits(slice, timeout));
         cpu.rip = cpu.machine.register(X86Reg.RIP);
         cpu.instructions += Math.max(0, result.instructions());
         return result;
