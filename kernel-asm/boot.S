@@ -58,16 +58,7 @@ _start:
 
     mov eax, offset boot_pml4
     mov cr3, eax
-    mov eax, cr4
-    or eax, CR4_PAE
-    mov cr4, eax
-    mov ecx, MSR_EFER
-    rdmsr
-    or eax, EFER_LME | EFER_NXE           # NXE: page tables may use the no-execute bit
-    wrmsr
-    mov eax, cr0
-    or eax, CR0_PG | CR0_WP | CR0_PE
-    mov cr0, eax
+    ENABLE_LONG_MODE_PAGING
 .global boot_paging_on
 boot_paging_on:
     lgdt [boot_gdtr]

@@ -208,16 +208,7 @@ ap_protected_mode:
     mov ss, ax
     mov eax, offset boot_pml4                 # boot.S's tables: identity first GiB and the higher half
     mov cr3, eax
-    mov eax, cr4
-    or eax, CR4_PAE
-    mov cr4, eax
-    mov ecx, MSR_EFER
-    rdmsr
-    or eax, EFER_LME | EFER_NXE
-    wrmsr
-    mov eax, cr0
-    or eax, CR0_PG | CR0_WP | CR0_PE
-    mov cr0, eax
+    ENABLE_LONG_MODE_PAGING
     .byte 0xea                                # ljmp 0x18:ap_long_mode
     .long AP_TRAMPOLINE_PHYS + ap_long_mode - ap_trampoline
     .word TRAMPOLINE_CODE64
