@@ -85,12 +85,25 @@ public final class KernelBoot implements AutoCloseable {
             this.handoff = kernel.load(machine.ram(), firmware, options);
             cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
             cpus.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
+            serveFaultsOnEveryCpu();
         } catch (RuntimeException e) {
             if (cpus != null) {
                 cpus.close();
             }
             machine.close();
             throw e;
+        }
+    }
+
+    /** With several CPUs every one routes its faults through the trap router, and every report names its CPU. */
+    private void serveFaultsOnEveryCpu() {
+        if (cpus.count() == 1) {
+            return; // one CPU: reports name none, as before --cpus existed
+        }
+        analyzer.nameCpu("cpu0");
+        for (int id = 1; id < cpus.count(); id++) {
+            Machine ap = cpus.machine(id);
+            faults.serveCpu(ap, analyzer.forCpu(ap, "cpu" + id));
         }
     }
 
