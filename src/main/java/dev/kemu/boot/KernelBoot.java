@@ -48,6 +48,8 @@ public final class KernelBoot implements AutoCloseable {
     private final BootOptions options;
     private AcpiTables.Placement acpi;
     private CpuSet cpus;
+    /** The CPU whose stop ended the last run (0 with one CPU). */
+    private int stoppedCpu;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
         this(images, options, Optional.empty());
@@ -230,6 +232,7 @@ public final class KernelBoot implements AutoCloseable {
     private RunResult runAllCpus() {
         long started = System.nanoTime();
         SmpRunResult run = cpus.run(firstInstruction(), options.instructionBudget());
+        stoppedCpu = run.cpu();
         RunResult last = run.last();
         return new RunResult(last.reason(), last.cpu(), run.totalInstructions(), last.exitCode(), last.vector(),
                 java.time.Duration.ofNanos(System.nanoTime() - started), run.detail(), last.cause());
@@ -239,6 +242,9 @@ public final class KernelBoot implements AutoCloseable {
         StageLandmarks landmarks = StageLandmarks.of(firmware, kernel, handoff);
         try (BootObserver observer = new BootObserver(machine, landmarks, options.instructionBudget() > 0,
                 event -> rememberKernelMode(landmarks, event))) {
+            if (cpus.count() > 1) {
+                observer.nameCpu("cpu0"); // the stages are the bootstrap CPU's
+            }
             RunResult result = cpus.count() > 1 ? runAllCpus()
                     : machine.run(firstInstruction(), new RunLimits(options.instructionBudget(), options.timeout()));
             List<StageEvent> stages = observer.events();
@@ -260,6 +266,9 @@ public final class KernelBoot implements AutoCloseable {
 
     private Optional<String> failure(BootObserver observer, StageLandmarks landmarks, RunResult result) {
         String where = observer.lastStage().map(s -> "in stage '" + s.title() + "'").orElse("before the firmware handoff");
+        if (cpus.count() > 1) {
+            where = "on cpu" + stoppedCpu + " (cpu0 " + where + ")"; // the stages are the bootstrap CPU's
+        }
         String rip = symbols.symbolize(result.cpu().rip());
         // A kernel with a kmain must get there; one without must at least have been entered.
         BootStage goal = landmarks.kmain().isPresent() ? BootStage.KMAIN : handoff.state().entryStage();
