@@ -147,7 +147,7 @@ public record FaultReport(int vector, String exception, String address, String a
             t.append('\n');
         }
         if (!recentBlocks.isEmpty()) {
-            t.append("recent blocks (oldest first)\n");
+            t.append(cpu == null ? "recent blocks (oldest first)\n" : "recent blocks on " + cpu + " (oldest first)\n");
             recentBlocks.forEach(b -> t.append("  ").append(b).append('\n'));
         }
         return t.toString();

@@ -32,6 +32,7 @@ class ApFaultTest {
     void aPageFaultOnCpu1WithoutAnIdt_stopsTheRunWithAReportNamingCpu1() {
         try (SmpGuest guest = new SmpGuest(2);
              FaultAnalyzer analyzer = new FaultAnalyzer(guest.bsp, SymbolTable.empty(), Optional::empty)) {
+            analyzer.traceBlocks(8);
             TrapRouter router = serveBoth(guest, analyzer, FaultPolicy.AUTO);
             guest.loadAp("""
                         mov rax, 0x40000000
@@ -54,6 +55,11 @@ class ApFaultTest {
             assertTrue(report.text().lines().findFirst().orElseThrow().endsWith("on cpu1 ==="), report.text());
             assertTrue(report.json().contains("\"cpu\":\"cpu1\""), report.json());
             assertTrue(report.outcome().contains("no gate for vector 14"), report.outcome());
+            // cpu1's own blocks: the trampoline's last block, then the faulting routine at AP_CODE.
+            assertTrue(report.text().contains("recent blocks on cpu1 (oldest first)\n"), report.text());
+            assertEquals("0x20000", report.recentBlocks().getLast(), report.recentBlocks().toString());
+            assertTrue(report.recentBlocks().stream().noneMatch(block -> block.startsWith("0x1")),
+                    "no block of cpu0's code at 0x10000: " + report.recentBlocks());
         }
     }
 
