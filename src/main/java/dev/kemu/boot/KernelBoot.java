@@ -267,7 +267,8 @@ public final class KernelBoot implements AutoCloseable {
     private Optional<String> failure(BootObserver observer, StageLandmarks landmarks, RunResult result) {
         String where = observer.lastStage().map(s -> "in stage '" + s.title() + "'").orElse("before the firmware handoff");
         if (cpus.count() > 1) {
-            where = "on cpu" + stoppedCpu + " (cpu0 " + where + ")"; // the stages are the bootstrap CPU's
+            // The stages are the bootstrap CPU's: an AP's stop says where cpu0 was.
+            where = stoppedCpu == 0 ? "on cpu0 " + where : "on cpu" + stoppedCpu + " (cpu0 " + where + ")";
         }
         String rip = symbols.symbolize(result.cpu().rip());
         // A kernel with a kmain must get there; one without must at least have been entered.
