@@ -1,6 +1,9 @@
 package dev.kemu.boot;
 
+import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
+import dev.kemu.machine.ExceptionVector;
+import dev.kemu.machine.StopReason;
 import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,5 +70,27 @@ class CpuNamesTest {
         }
         assertTrue(report.failure().orElseThrow().startsWith("triple fault in stage 'kmain'"), report.failure().get());
         assertEquals(null, report.faults().getFirst().cpu());
+    }
+
+    /** KernelBoot serves every CPU's faults: cpu1, started by the test at a ud2 in low memory, stops the run. */
+    @Test
+    void withTwoCpus_aFaultOnCpu1_stopsTheBootWithAReportNamingCpu1() {
+        BootReport report;
+        try (KernelBoot boot = new KernelBoot(TestKernels.defaultKernel(),
+                BootOptions.defaults().withCpus(2).withFaultPolicy(FaultPolicy.STOP))) {
+            boot.machine().ram().write(0x6000, new byte[]{0x0f, 0x0b}); // ud2 at the STARTUP vector 6's page
+            boot.cpus().startup(0, 1, 0x06);
+            boot.cpus().deliverPendingIpis();
+            report = boot.run();
+        }
+        assertEquals(StopReason.UNHANDLED_EXCEPTION, report.run().reason(), report.run().detail());
+        assertEquals(ExceptionVector.UD, report.run().vector());
+        assertTrue(report.run().detail().startsWith("cpu1: "), report.run().detail());
+        String failure = report.failure().orElseThrow();
+        // "triple fault": the reset ROM leaves cpu1 with an IDTR limit of 0 (not the 0xffff of a real INIT).
+        assertTrue(failure.contains(" on cpu1 (cpu0 in stage '"), failure);
+        FaultReport fault = report.faults().getLast();
+        assertEquals("cpu1", fault.cpu());
+        assertEquals("guest stopped (--on-fault=stop)", fault.outcome());
     }
 }
