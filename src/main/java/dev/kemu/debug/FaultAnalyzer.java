@@ -61,6 +61,11 @@ public final class FaultAnalyzer implements AutoCloseable {
         otherCpus.forEach(other -> other.traceBlocks(blocks));
     }
 
+    /** The CPU this analyzer names in its reports ("cpu1"), or null on a machine with one CPU. */
+    public String cpuName() {
+        return cpuName;
+    }
+
     /** Names this analyzer's CPU in its reports ("cpu0"); a machine with several CPUs names every one. */
     public void nameCpu(String name) {
         this.cpuName = name;

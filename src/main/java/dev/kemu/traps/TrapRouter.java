@@ -51,6 +51,8 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     private TripleFault tripleFault;
     /** The analyzer of each other CPU this router serves ({@link #serveCpu}); the bootstrap CPU uses {@code analyzer}. */
     private final Map<Machine, FaultAnalyzer> cpuAnalyzers = new IdentityHashMap<>();
+    /** The name of the CPU whose exception is being routed (null with one CPU), for the trace line. */
+    private String faultingCpu;
     /** The double-fault rules end any chain within four steps; this only guards against a modelling error. */
     private static final int MAX_NESTED_DELIVERIES = 8;
 
@@ -121,6 +123,8 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     @Override
     public ExceptionOutcome onException(Machine machine, CpuException exception) {
         boolean again = replaying.getAsBoolean();
+        FaultAnalyzer cpuAnalyzer = cpuAnalyzers.getOrDefault(machine, analyzer);
+        faultingCpu = cpuAnalyzer.cpuName();
         if (resolvedByKernel(exception)) {
             demandPagedFaults += again ? 0 : 1;
             machine.finishException();
@@ -129,7 +133,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         }
         // Past the cap, faults are only counted: a guest faulting in a loop must not pay for reports.
         FaultReport report = faults.hasRoom() && !again
-                ? cpuAnalyzers.getOrDefault(machine, analyzer).analyze(exception) : null;
+                ? cpuAnalyzer.analyze(exception) : null;
         if (debugger.test(exception)) {
             return stop(exception, report, "stopped for the debugger before delivery");
         }
@@ -222,7 +226,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
 
     private void traced(CpuException exception, String outcome) {
         if (tracing.getAsBoolean()) {
-            trace.accept(traceLine(exception, outcome));
+            trace.accept(faultingCpu == null ? traceLine(exception, outcome) : faultingCpu + " " + traceLine(exception, outcome));
         }
     }
 
