@@ -56,6 +56,9 @@ say "guest tests per second through the JUnit 5 extension"
 say "assembling one distinct snippet: Keystone in process against GNU as + ld"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SnippetAssemblyCost 400 40 | tee "$OUT/assembly.txt"
 
+say "several CPUs: a 2-CPU boot of kemu's kernel against a 1-CPU boot, and one turn switch"
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SmpCost 7 | tee "$OUT/smp.txt"
+
 say "resident memory, 64 MiB and 1 GiB guests (fixed, pre-touched heap so GC does not move RSS)"
 : > "$OUT/footprint.txt"
 for mib in 64 1024; do

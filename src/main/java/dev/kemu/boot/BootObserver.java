@@ -51,6 +51,7 @@ public final class BootObserver implements AutoCloseable {
     private long blocksSinceStage;
     private long entry;
     private long lastCr3 = -1;
+    private String cpuName;
 
     /**
      * {@code counting}: whether the run has an instruction budget (without one the machine counts nothing);
@@ -66,6 +67,11 @@ public final class BootObserver implements AutoCloseable {
         for (long kmain : landmarks.kmainAddresses()) { // two for an ELF32 of a 64-bit kernel (see ElfImage)
             codeHooks.add(machine.onInstructionAt(kmain, this::onKmain));
         }
+    }
+
+    /** Names the observed CPU in every stage line from now on ("cpu0"): the machine has several CPUs. */
+    public void nameCpu(String name) {
+        this.cpuName = name;
     }
 
     private void onHandoff() {
@@ -164,7 +170,7 @@ public final class BootObserver implements AutoCloseable {
     private void record(BootStage stage, CpuState cpu) {
         CodeSegment code = machine.codeSegment();
         StageEvent event = new StageEvent(stage, cpu, code, counting ? machine.instructionCount() : -1,
-                stage.violations(cpu, code, landmarks.entryState()));
+                stage.violations(cpu, code, landmarks.entryState()), cpuName);
         reached.put(stage, event);
         blocksSinceStage = 0;
         log.trace("boot stage reached: {}", event.line());

@@ -49,6 +49,8 @@ public final class KernelBoot implements AutoCloseable {
     private final BootOptions options;
     private AcpiTables.Placement acpi;
     private CpuSet cpus;
+    /** The CPU whose stop ended the last run (0 with one CPU). */
+    private int stoppedCpu;
 
     public KernelBoot(KernelSources.BuiltImages images, BootOptions options) {
         this(images, options, Optional.empty());
@@ -86,12 +88,25 @@ public final class KernelBoot implements AutoCloseable {
             this.handoff = kernel.load(machine.ram(), firmware, options);
             cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
             cpus.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
+            serveFaultsOnEveryCpu();
         } catch (RuntimeException e) {
             if (cpus != null) {
                 cpus.close();
             }
             machine.close();
             throw e;
+        }
+    }
+
+    /** With several CPUs every one routes its faults through the trap router, and every report names its CPU. */
+    private void serveFaultsOnEveryCpu() {
+        if (cpus.count() == 1) {
+            return; // one CPU: reports name none, as before --cpus existed
+        }
+        analyzer.nameCpu("cpu0");
+        for (int id = 1; id < cpus.count(); id++) {
+            Machine ap = cpus.machine(id);
+            faults.serveCpu(ap, analyzer.forCpu(ap, "cpu" + id));
         }
     }
 
@@ -224,6 +239,7 @@ public final class KernelBoot implements AutoCloseable {
     private RunResult runAllCpus() {
         long started = System.nanoTime();
         SmpRunResult run = cpus.run(firstInstruction(), options.instructionBudget(), options.timeout());
+        stoppedCpu = run.cpu();
         RunResult last = run.last();
         return new RunResult(last.reason(), last.cpu(), run.totalInstructions(), last.exitCode(), last.vector(),
                 java.time.Duration.ofNanos(System.nanoTime() - started), run.detail(), last.cause());
@@ -234,6 +250,9 @@ public final class KernelBoot implements AutoCloseable {
         StageLandmarks landmarks = StageLandmarks.of(firmware, kernel, handoff);
         try (BootObserver observer = new BootObserver(machine, landmarks, options.instructionBudget() > 0,
                 event -> rememberKernelMode(landmarks, event))) {
+            if (cpus.count() > 1) {
+                observer.nameCpu("cpu0"); // the stages are the bootstrap CPU's
+            }
             RunResult result = cpus.count() > 1 ? runAllCpus()
                     : machine.run(firstInstruction(), new RunLimits(options.instructionBudget(), options.timeout()));
             List<StageEvent> stages = observer.events();
@@ -255,6 +274,10 @@ public final class KernelBoot implements AutoCloseable {
 
     private Optional<String> failure(BootObserver observer, StageLandmarks landmarks, RunResult result) {
         String where = observer.lastStage().map(s -> "in stage '" + s.title() + "'").orElse("before the firmware handoff");
+        if (cpus.count() > 1) {
+            // The stages are the bootstrap CPU's: an AP's stop says where cpu0 was.
+            where = stoppedCpu == 0 ? "on cpu0 " + where : "on cpu" + stoppedCpu + " (cpu0 " + where + ")";
+        }
         String rip = symbols.symbolize(result.cpu().rip());
         // A kernel with a kmain must get there; one without must at least have been entered.
         BootStage goal = landmarks.kmain().isPresent() ? BootStage.KMAIN : handoff.state().entryStage();

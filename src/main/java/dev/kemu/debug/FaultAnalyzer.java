@@ -38,6 +38,11 @@ public final class FaultAnalyzer implements AutoCloseable {
     /** Symbols of guest code loaded after boot (a test snippet), looked up before the kernel's. */
     private SymbolTable loadedCode = SymbolTable.empty();
     private BlockTrace trace;
+    private int traceCapacity;
+    /** The CPU's name in reports ("cpu1") when the machine has several; null with one CPU (reports as before). */
+    private String cpuName;
+    /** The analyzers of the other CPUs ({@link #forCpu}), which follow this one's trace and loaded-code settings. */
+    private final List<FaultAnalyzer> otherCpus = new ArrayList<>();
     private Disassembler capstone;
     private String capstoneProblem;
 
@@ -51,12 +56,38 @@ public final class FaultAnalyzer implements AutoCloseable {
     public void traceBlocks(int blocks) {
         if (trace == null && blocks > 0) {
             trace = new BlockTrace(machine, blocks);
+            traceCapacity = blocks;
         }
+        otherCpus.forEach(other -> other.traceBlocks(blocks));
+    }
+
+    /** The CPU this analyzer names in its reports ("cpu1"), or null on a machine with one CPU. */
+    public String cpuName() {
+        return cpuName;
+    }
+
+    /** Names this analyzer's CPU in its reports ("cpu0"); a machine with several CPUs names every one. */
+    public void nameCpu(String name) {
+        this.cpuName = name;
+    }
+
+    /**
+     * The analyzer of another CPU's machine ({@code name}, e.g. "cpu1") with this one's symbols and memory
+     * services; it traces blocks when this one does and sees the same loaded code, and closes with it.
+     */
+    public FaultAnalyzer forCpu(Machine cpuMachine, String name) {
+        FaultAnalyzer other = new FaultAnalyzer(cpuMachine, symbols, memory);
+        other.cpuName = name;
+        other.loadedCode = loadedCode;
+        other.traceBlocks(traceCapacity);
+        otherCpus.add(other);
+        return other;
     }
 
     /** Names the addresses of guest code loaded after boot (a test snippet) by {@code symbols} from now on. */
     public void loadedCodeSymbols(SymbolTable symbols) {
         this.loadedCode = symbols;
+        otherCpus.forEach(other -> other.loadedCodeSymbols(symbols));
     }
 
     /**
@@ -91,6 +122,7 @@ public final class FaultAnalyzer implements AutoCloseable {
         if (trace != null) {
             trace.clear();
         }
+        otherCpus.forEach(FaultAnalyzer::clearTrace);
     }
 
     /** The recorded blocks, oldest first, symbolized (empty when tracing is off). */
@@ -138,7 +170,7 @@ public final class FaultAnalyzer implements AutoCloseable {
         return new FaultReport(vector, ExceptionVector.describe(vector), address, access, mode, Math.max(errorCode, 0),
                 errorBits(vector, errorCode), reason, hex(cpu.rip()), symbolOnly(cpu.rip()),
                 sourceLine(cpu.rip()).map(SourceLine::toString).orElse(null), lines(code, cpu.rip()),
-                walk, vmas, registers(cpu), recentBlocks(), "");
+                walk, vmas, registers(cpu), recentBlocks(), "", cpuName);
     }
 
     private OptionalLong effectiveAddress(Disassembler.Instruction insn, CpuState cpu) {
@@ -353,6 +385,8 @@ public final class FaultAnalyzer implements AutoCloseable {
 
     @Override
     public void close() {
+        otherCpus.forEach(FaultAnalyzer::close);
+        otherCpus.clear();
         if (capstone != null) {
             capstone.close();
         }

@@ -1,5 +1,6 @@
 package dev.kemu.debug;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -18,7 +19,16 @@ public record FaultReport(int vector, String exception, String address, String a
                           List<String> errorBits, String reason, String rip, String ripSymbol, String ripSource,
                           List<String> disassembly,
                           Walk walk, Vmas vmas, Map<String, String> registers, List<String> recentBlocks,
-                          String outcome) {
+                          String outcome, @JsonInclude(JsonInclude.Include.NON_NULL) String cpu) {
+
+    /** A report of a machine with one CPU, which names none. */
+    public FaultReport(int vector, String exception, String address, String access, String mode, int errorCode,
+                       List<String> errorBits, String reason, String rip, String ripSymbol, String ripSource,
+                       List<String> disassembly, Walk walk, Vmas vmas, Map<String, String> registers,
+                       List<String> recentBlocks, String outcome) {
+        this(vector, exception, address, access, mode, errorCode, errorBits, reason, rip, ripSymbol, ripSource,
+                disassembly, walk, vmas, registers, recentBlocks, outcome, null);
+    }
 
     /**
      * The page walk of the faulting address in the CPU's paging mode ({@code mode}: "32-bit paging", "PAE",
@@ -58,7 +68,7 @@ public record FaultReport(int vector, String exception, String address, String a
 
     public FaultReport withOutcome(String newOutcome) {
         return new FaultReport(vector, exception, address, access, mode, errorCode, errorBits, reason, rip, ripSymbol,
-                ripSource, disassembly, walk, vmas, registers, recentBlocks, newOutcome);
+                ripSource, disassembly, walk, vmas, registers, recentBlocks, newOutcome, cpu);
     }
 
     /** One line of JSON: addresses as {@code 0x...} (the field says whether physical or virtual), nulls for what does not apply. */
@@ -78,7 +88,7 @@ public record FaultReport(int vector, String exception, String address, String a
                 plain(walk.physical()), walk.pageSize(), walk.stopped(), walk.mode());
         List<String> bits = errorBits.equals(List.of("none")) ? List.of() : errorBits;
         return new FaultReport(vector, exception, plain(address), access, mode, errorCode, bits, reason, plain(rip),
-                ripSymbol, ripSource, disassembly, plainWalk, vmas, registers, recentBlocks, outcome);
+                ripSymbol, ripSource, disassembly, plainWalk, vmas, registers, recentBlocks, outcome, cpu);
     }
 
     /** {@code kernel.c:42} of {@code /home/me/os/kernel.c:42}. */
@@ -102,7 +112,11 @@ public record FaultReport(int vector, String exception, String address, String a
         if (ripSource != null) {
             t.append(" (").append(shortSource(ripSource)).append(')');
         }
-        t.append(" (RIP ").append(rip).append(") ===\n");
+        t.append(" (RIP ").append(rip).append(')');
+        if (cpu != null) {
+            t.append(" on ").append(cpu);
+        }
+        t.append(" ===\n");
         if (address != null) {
             t.append("address   ").append(address);
             t.append(access != null && mode != null ? " (" + access + ", " + mode + ")\n" : "\n");
@@ -133,7 +147,7 @@ public record FaultReport(int vector, String exception, String address, String a
             t.append('\n');
         }
         if (!recentBlocks.isEmpty()) {
-            t.append("recent blocks (oldest first)\n");
+            t.append(cpu == null ? "recent blocks (oldest first)\n" : "recent blocks on " + cpu + " (oldest first)\n");
             recentBlocks.forEach(b -> t.append("  ").append(b).append('\n'));
         }
         return t.toString();

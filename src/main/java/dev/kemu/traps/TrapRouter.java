@@ -17,6 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
@@ -47,6 +49,10 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     private Predicate<CpuException> debugger = exception -> false;
     private BooleanSupplier replaying = () -> false;
     private TripleFault tripleFault;
+    /** The analyzer of each other CPU this router serves ({@link #serveCpu}); the bootstrap CPU uses {@code analyzer}. */
+    private final Map<Machine, FaultAnalyzer> cpuAnalyzers = new IdentityHashMap<>();
+    /** The name of the CPU whose exception is being routed (null with one CPU), for the trace line. */
+    private String faultingCpu;
     /** The double-fault rules end any chain within four steps; this only guards against a modelling error. */
     private static final int MAX_NESTED_DELIVERIES = 8;
 
@@ -98,6 +104,15 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         this.replaying = replaying;
     }
 
+    /**
+     * Routes the exceptions of another CPU's machine too, under the same policy, kernel services and report
+     * log, with {@code cpuAnalyzer} (which names that CPU) building its reports: an AP faults as the BSP does.
+     */
+    public void serveCpu(Machine cpuMachine, FaultAnalyzer cpuAnalyzer) {
+        cpuAnalyzers.put(cpuMachine, cpuAnalyzer);
+        cpuMachine.setExceptionHandler(this);
+    }
+
     /** Forgets the reports and counts (the test harness calls this between tests). */
     public void clear() {
         faults.clear();
@@ -108,6 +123,8 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     @Override
     public ExceptionOutcome onException(Machine machine, CpuException exception) {
         boolean again = replaying.getAsBoolean();
+        FaultAnalyzer cpuAnalyzer = cpuAnalyzers.getOrDefault(machine, analyzer);
+        faultingCpu = cpuAnalyzer.cpuName();
         if (resolvedByKernel(exception)) {
             demandPagedFaults += again ? 0 : 1;
             machine.finishException();
@@ -116,7 +133,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         }
         // Past the cap, faults are only counted: a guest faulting in a loop must not pay for reports.
         FaultReport report = faults.hasRoom() && !again
-                ? analyzer.analyze(exception) : null;
+                ? cpuAnalyzer.analyze(exception) : null;
         if (debugger.test(exception)) {
             return stop(exception, report, "stopped for the debugger before delivery");
         }
@@ -209,7 +226,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
 
     private void traced(CpuException exception, String outcome) {
         if (tracing.getAsBoolean()) {
-            trace.accept(traceLine(exception, outcome));
+            trace.accept(faultingCpu == null ? traceLine(exception, outcome) : faultingCpu + " " + traceLine(exception, outcome));
         }
     }
 

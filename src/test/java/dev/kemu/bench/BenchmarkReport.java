@@ -55,7 +55,7 @@ public final class BenchmarkReport {
     }
 
     private void load() throws IOException {
-        for (String file : List.of("c.txt", "python.txt", "tests.txt", "footprint.txt", "gdb.txt", "assembly.txt")) {
+        for (String file : List.of("c.txt", "python.txt", "tests.txt", "footprint.txt", "gdb.txt", "assembly.txt", "smp.txt")) {
             Path path = dir.resolve(file);
             if (!Files.exists(path)) {
                 continue;
@@ -185,6 +185,7 @@ public final class BenchmarkReport {
                     + "the spread of the samples before reading much into this.", bootRatio));
         }
 
+        smpRows();
         snippetAssemblyRow();
         wholeProcessRow();
         footprintRows();
@@ -247,6 +248,26 @@ public final class BenchmarkReport {
             misses.add(String.format(Locale.ROOT, "**gdb %s**: %.2f ms against QEMU's %.2f ms. Each session is a new JVM, "
                     + "so the figure includes warming up the stub's code; every instruction of a gdb session pays the "
                     + "counting hook that reverse execution needs.", figure, kemu.median, qemu.median));
+        }
+    }
+
+    /** Issue 13's figures for several CPUs (SmpCost): a 2-CPU boot against a 1-CPU one, and one turn switch. */
+    private void smpRows() {
+        Figure one = plain.get("smp_boot1_ms"), two = plain.get("smp_boot2_ms");
+        Figure oneInsns = plain.get("smp_boot1_insns"), twoInsns = plain.get("smp_boot2_insns");
+        if (one == null || two == null || oneInsns == null || twoInsns == null) {
+            rows.add("| boot of kemu's kernel with --cpus 2 against --cpus 1 | not measured | | | measured | skipped |");
+        } else {
+            row("boot of kemu's kernel with --cpus 2 (APs up through INIT-SIPI-SIPI, 10 timer ticks; KernelBoot.run)",
+                    two, "ms", one, "--cpus 1", two.median / one.median, "measured", true,
+                    String.format(Locale.ROOT, "%.0f instructions over both CPUs against %.0f (deterministic)",
+                            twoInsns.median, oneInsns.median));
+        }
+        Figure turn = plain.get("smp_turn_switch_us");
+        if (turn != null) {
+            row("one turn switch between two CPUs (translation-cache flush included; docs/smp.md)", turn, "us", null,
+                    "none (absolute)", Double.NaN, "measured", true,
+                    "100- against 10,000,000-instruction turns over the same 2-instruction loops");
         }
     }
 

@@ -63,6 +63,25 @@ class TrapRouterTest {
     }
 
     @Test
+    void withTwoCpus_theTraceLineNamesTheCpuThatFaulted() {
+        List<String> lines = new ArrayList<>();
+        try (KernelBoot boot = new KernelBoot(TestKernels.defaultKernel(), BootOptions.defaults().withCpus(2))) {
+            TrapRouter router = new TrapRouter(boot.services()::memory, boot.faultAnalyzer(), FaultPolicy.STOP,
+                    () -> true, lines::add);
+            boot.machine().setExceptionHandler(router);
+            router.serveCpu(boot.cpus().machine(1), boot.faultAnalyzer().forCpu(boot.cpus().machine(1), "cpu1"));
+            boot.machine().ram().write(0x6000, new byte[]{0x0f, 0x0b}); // cpu1 starts at a ud2 (STARTUP vector 6)
+            boot.cpus().startup(0, 1, 0x06);
+            boot.cpus().deliverPendingIpis();
+            BootReport report = boot.run();
+            assertEquals(StopReason.UNHANDLED_EXCEPTION, report.run().reason(), report.run().detail());
+            assertEquals(1, lines.size(), lines.toString());
+            assertTrue(lines.getFirst().startsWith("cpu1 trap #UD (vector 6) address=0x0 rip=0x0 cpl=0: guest stopped"),
+                    lines.getFirst());
+        }
+    }
+
+    @Test
     void cpuException_carriesVectorErrorCodeCr2RipCplAndWhetherTheIdtHasAGate() {
         List<String> seen = new ArrayList<>();
         try (KernelBoot boot = new KernelBoot(TestKernels.withKmain(dir, """

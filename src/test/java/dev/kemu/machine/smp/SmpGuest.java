@@ -18,7 +18,7 @@ import dev.kemu.machine.PortDevice;
 final class SmpGuest implements AutoCloseable {
     static final int VECTOR = 8;
     static final long TRAMPOLINE = 0x8000, AP_ENTRY = 0x8fe0, CR3_MAILBOX = 0x8ff0, COUNTER = 0x8ff8, PER_CPU = 0x9000;
-    static final long BSP_CODE = 0x10000, AP_CODE = 0x20000, PML4 = 0x30000, PDPT = 0x31000, PD = 0x32000;
+    static final long BSP_CODE = 0x10000, AP_CODE = 0x20000, PML4 = 0x30000, PDPT = 0x31000, PD = 0x32000, APIC_PD = 0x33000;
     /** The stand-in ICR: a 32-bit out of target | command << 8 | vector << 16 (command 1 INIT, 2 STARTUP). */
     static final int ICR_PORT = 0x600;
 
@@ -30,7 +30,18 @@ final class SmpGuest implements AutoCloseable {
     }
 
     SmpGuest(int count, long quantum) {
+        this(count, quantum, false);
+    }
+
+    /**
+     * {@code apics}: the PC interrupt hardware on the BSP before the CPU set is made, so that every CPU has its
+     * local APIC at 0xfee00000 (identity-mapped with a 2 MiB page at the PD that P0x33000 holds), routed by the set.
+     */
+    SmpGuest(int count, long quantum, boolean apics) {
         bsp = new Machine(16 << 20);
+        if (apics) {
+            bsp.attachPcInterrupts();
+        }
         cpus = new CpuSet(bsp, count, quantum);
         bsp.attach(ICR_PORT, new PortDevice() {
             @Override
@@ -48,6 +59,10 @@ final class SmpGuest implements AutoCloseable {
         bsp.ram().write64(PDPT, PD | 3);
         for (int i = 0; i < 512; i++) {
             bsp.ram().write64(PD + 8L * i, (long) i << 21 | 0x83);
+        }
+        if (apics) {
+            bsp.ram().write64(PDPT + 8 * 3, APIC_PD | 3);
+            bsp.ram().write64(APIC_PD + 8 * ((0xfee0_0000L >>> 21) & 511), 0xfee0_0000L | 0x93); // PS, PCD, RW, P
         }
         bsp.ram().write(TRAMPOLINE, FlatBinary.assemble(TRAMPOLINE_SOURCE, TRAMPOLINE));
         bsp.ram().write64(AP_ENTRY, AP_CODE);
