@@ -1,23 +1,16 @@
 package dev.kemu.bench;
 
-import dev.kemu.machine.StopReason;
-import dev.kemu.testing.GuestRun;
-import dev.kemu.testing.TestMachine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class InterruptBenchmark {
+public class InterruptBenchmark extends GuestCodeBenchmark {
     static final int TICKS = 1000;
     static final int LOOP = 1_000_000;
 
@@ -84,25 +77,6 @@ public class InterruptBenchmark {
             bench_idt: .skip 256 * 16
             """;
 
-    private TestMachine machine;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        machine = new TestMachine(0);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        machine.close();
-    }
-
-    private GuestRun run(String code) {
-        GuestRun run = machine.run(code, Map.of(), 0);
-        if (run.stopReason() != StopReason.REACHED_END) {
-            throw new IllegalStateException(run.describe());
-        }
-        return run;
-    }
 
     /** One timer interrupt: hlt sleeps to the PIT deadline, delivery through the IDT, handler with EOI, iretq. */
     @Benchmark

@@ -1,23 +1,16 @@
 package dev.kemu.bench;
 
-import dev.kemu.machine.StopReason;
-import dev.kemu.testing.GuestRun;
-import dev.kemu.testing.TestMachine;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -33,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 7, time = 1)
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
-public class SpacesBenchmark {
+public class SpacesBenchmark extends GuestCodeBenchmark {
     static final int PAGES = 1000;
 
     private static final String FILL = """
@@ -70,40 +63,21 @@ public class SpacesBenchmark {
                 mov cr3, rbx
             """.formatted(PAGES);
 
-    private TestMachine machine;
-
-    @Setup(Level.Trial)
-    public void setUp() {
-        machine = new TestMachine(0);
-    }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        machine.close();
-    }
-
-    private long run(String code) {
-        GuestRun run = machine.run(code, Map.of(), 0);
-        if (run.stopReason() != StopReason.REACHED_END) {
-            throw new IllegalStateException(run.describe());
-        }
-        return run.rax();
-    }
 
     @Benchmark
     @OperationsPerInvocation(PAGES)
     public long spaceFill() {
-        return run(FILL);
+        return run(FILL).rax();
     }
 
     @Benchmark
     public long spaceFork() {
-        return run(FILL + FORK);
+        return run(FILL + FORK).rax();
     }
 
     @Benchmark
     @OperationsPerInvocation(PAGES)
     public long spaceCowFault() {
-        return run(FILL + FORK + CHILD_WRITES);
+        return run(FILL + FORK + CHILD_WRITES).rax();
     }
 }
