@@ -38,7 +38,9 @@ public final class WhatIs {
         } else {
             long va = target.address();
             lines.add("address: " + target);
-            lines.add("symbol: " + analyzer.symbolize(va));
+            String symbol = analyzer.symbolize(va);
+            lines.add("symbol: " + (symbol.equals("0x" + Long.toHexString(va)) ? "none (no kernel or snippet symbol covers it)"
+                    : symbol));
             List<String> regions = analyzer.regionsOf(va, kernelSections);
             lines.add("region: " + (regions.isEmpty() ? "none that kemu knows" : String.join("; ", regions)));
             pa = translate(machine, va);

@@ -14,8 +14,12 @@ public record WhatIsTarget(long address, boolean physical) {
         if (t.length() > 1 && (t.charAt(0) == 'P' || t.charAt(0) == 'p' || t.charAt(0) == 'V' || t.charAt(0) == 'v')
                 && t.substring(1).toLowerCase().startsWith("0x")) {
             boolean physical = Character.toUpperCase(t.charAt(0)) == 'P';
-            AddressExpression number = AddressExpression.parse(t.substring(1));
-            return new WhatIsTarget(number.offset(), physical);
+            try {
+                return new WhatIsTarget(Long.parseUnsignedLong(t.substring(3).replace("_", ""), 16), physical);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("not an address: '" + text + "' (after " + t.substring(0, 3)
+                        + " come up to 16 hex digits, e.g. P0x201000 for a physical or V0xffff800000201000 for a virtual address)");
+            }
         }
         return new WhatIsTarget(AddressExpression.parse(t).resolve(symbols, imageName), false);
     }
