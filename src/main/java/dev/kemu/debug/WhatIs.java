@@ -2,12 +2,9 @@ package dev.kemu.debug;
 
 import dev.kemu.elf.ImageSections;
 import dev.kemu.kernel.mm.KernelMemory;
-import dev.kemu.machine.Access;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.Machine;
-import dev.kemu.machine.PagingMode;
 import dev.kemu.machine.PhysAddr;
-import dev.kemu.machine.VirtAddr;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -43,12 +40,13 @@ public final class WhatIs {
                     : symbol));
             List<String> regions = analyzer.regionsOf(va, kernelSections);
             lines.add("region: " + (regions.isEmpty() ? "none that kemu knows" : String.join("; ", regions)));
-            pa = translate(machine, va);
+            // The analyzer's walk, in the CPU's paging mode (none, 32-bit, PAE, 4- or 5-level) as explain shows it.
+            FaultReport.Walk walk = analyzer.explain(va);
+            pa = physicalOf(walk);
             CpuState cpu = machine.cpu();
             if (pa.isPresent()) {
-                lines.add(String.format("physical: P0x%x (through CR3 %s)", pa.get(), PhysAddr.of(cpu.cr3())));
+                lines.add(String.format("physical: P0x%x (%s, CR3 %s)", pa.get(), walk.mode(), PhysAddr.of(cpu.cr3())));
             } else {
-                FaultReport.Walk walk = analyzer.explain(va);
                 lines.add("physical: none: not mapped under CR3 " + PhysAddr.of(cpu.cr3()) + " ("
                         + (walk.stopped() != null ? walk.stopped() : "the walk found no page") + ")");
             }
@@ -70,10 +68,11 @@ public final class WhatIs {
         return String.join("\n", lines(target, machine, analyzer, kernelSections, memory)) + "\n";
     }
 
-    /** The physical address a supervisor read of {@code va} reaches in the CPU's current paging mode. */
-    private static Optional<Long> translate(Machine machine, long va) {
-        CpuState cpu = machine.cpu();
-        return machine.pageWalker().walk(cpu.cr3(), VirtAddr.of(va), Access.SUPERVISOR_READ,
-                PagingMode.hostView(cpu.cr0(), cpu.cr4(), cpu.efer())).physical().map(PhysAddr::value);
+    /** The physical address the walk reached ("P0x..."), empty when it stopped. */
+    private static Optional<Long> physicalOf(FaultReport.Walk walk) {
+        if (walk.physical() == null || !walk.physical().startsWith("P0x")) {
+            return Optional.empty();
+        }
+        return Optional.of(Long.parseUnsignedLong(walk.physical().substring(3), 16));
     }
 }
