@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 /** {@code ./kemu <command>}: the entry point. */
 @Command(name = "kemu", mixinStandardHelpOptions = true, version = "kemu 0.1.0",
         description = "x86-64 kernel lab on the Unicorn Engine.",
-        subcommands = {BootCommand.class, ExplainCommand.class, AsmCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {BootCommand.class, ExplainCommand.class, WhatIsCommand.class, AsmCommand.class, VersionCommand.class, CommandLine.HelpCommand.class})
 public final class KemuCli {
 
     @Option(names = {"-v", "--verbose"}, description = "More log output: -v for debug, -vv for trace (a line per "

@@ -19,6 +19,7 @@ final class MonitorCommands {
     private static final String HELP = """
             kemu monitor commands:
               explain ADDR|SYMBOL   the page walk of a virtual address, its VMA and symbol
+              whatis ADDR|SYMBOL    frame type and owner, slab object and its state, region, VMA (P0x... = physical)
               fault                 the report of the last fault
               mm                    physical map, slabinfo, VMAs (when kemu's memory services run)
               tlb                   every mapped range of the current CR3, with flags
@@ -47,6 +48,9 @@ final class MonitorCommands {
             return switch (words[0].toLowerCase(Locale.ROOT)) {
                 case "", "help" -> HELP;
                 case "explain" -> explain(argument(words, 1, "explain ADDR|SYMBOL"));
+                case "whatis" -> dev.kemu.debug.WhatIs.text(dev.kemu.debug.WhatIsTarget.parse(argument(words, 1,
+                        "whatis ADDR|SYMBOL"), boot.symbols(), "the kernel or the firmware"), machine, boot.faultAnalyzer(),
+                        dev.kemu.elf.ImageSections.read(boot.kernel().path()), boot.services().memory());
                 case "fault" -> fault();
                 case "last-write" -> lastWrite(argument(words, 1, "last-write ADDR|SYMBOL"));
                 case "time" -> String.format("instruction %,d since the session began%n", control.now());

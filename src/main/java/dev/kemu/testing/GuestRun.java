@@ -127,6 +127,22 @@ public final class GuestRun {
         return physical;
     }
 
+    /**
+     * Everything kemu knows about {@code address} after this run ({@code kemu whatis}): "V0x..", "P0x..", hex or
+     * a kernel symbol; labelled lines such as {@code frame:}, {@code owner:}, {@code object:}.
+     */
+    public String whatis(String address) {
+        var boot = machine.boot();
+        var target = dev.kemu.debug.WhatIsTarget.parse(address, boot.symbols(), boot.kernel().path().toString());
+        return dev.kemu.debug.WhatIs.text(target, machine.machine(), boot.faultAnalyzer(),
+                dev.kemu.elf.ImageSections.read(boot.kernel().path()), boot.services().memory());
+    }
+
+    /** {@link #whatis(String)} of a virtual address. */
+    public String whatis(long address) {
+        return whatis(String.format("V0x%x", address));
+    }
+
     /** A description for failure messages: how the run ended, the fault report and the recent trace. */
     public String describe() {
         StringBuilder text = new StringBuilder("guest run: " + result.reason() + " (" + result.detail() + ") at "

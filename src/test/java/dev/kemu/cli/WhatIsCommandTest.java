@@ -1,0 +1,84 @@
+package dev.kemu.cli;
+
+import dev.kemu.debug.CKernel;
+import dev.kemu.elf.ElfImage;
+import dev.kemu.testutil.TestKernels;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code kemu whatis}: symbols, frames and owners after a boot of kemu's kernel and of a kernel of its own. */
+class WhatIsCommandTest {
+    @TempDir
+    static Path dir;
+    static CKernel cKernel;
+    static ElfImage defaultKernel;
+
+    @BeforeAll
+    static void build() {
+        cKernel = CKernel.build(dir, "whatis_kernel.c", CKernel.FAULTING_SOURCE, 0);
+        defaultKernel = ElfImage.read(TestKernels.defaultKernel().kernel());
+    }
+
+    private static String line(String out, String label) {
+        Matcher m = Pattern.compile("(?m)^" + label + ": (.*)$").matcher(out);
+        assertTrue(m.find(), "no '" + label + ":' line in\n" + out);
+        return m.group(1);
+    }
+
+    @Test
+    void bssSymbol_isAKernelImageFrameInBss() {
+        CliRun run = CliRun.of("whatis", "kernel_stack+0x10");
+        assertEquals(0, run.exit(), run.all());
+        long expected = defaultKernel.symbols().address("kernel_stack") + 0x10;
+        assertEquals("V0x" + Long.toHexString(expected), line(run.out(), "address"));
+        assertEquals("kernel_stack+0x10", line(run.out(), "symbol"));
+        assertTrue(line(run.out(), "region").startsWith("kernel image section .bss [V0x"), run.out());
+        assertTrue(line(run.out(), "physical").startsWith("P0x"), run.out());
+        assertTrue(line(run.out(), "frame").endsWith(", kernel image"), run.out());
+    }
+
+    @Test
+    void physicalAddress_namesItsDirectMapAddressAndFrame() {
+        CliRun run = CliRun.of("whatis", "P0x201000");
+        assertEquals(0, run.exit(), run.all());
+        assertEquals("P0x201000", line(run.out(), "address"));
+        assertEquals("V0xffff800000201000 in the direct map", line(run.out(), "virtual"));
+        assertTrue(line(run.out(), "frame").startsWith("P0x201000 (frame 0x201), "), run.out());
+        assertFalse(run.out().contains("\nsymbol: "), run.out());
+    }
+
+    @Test
+    void cKernelWithoutMemoryServices_saysSoAndKeepsSymbolAndWalk() {
+        CliRun run = CliRun.of("whatis", "kmain", "--kernel", cKernel.images().kernel().toString());
+        assertEquals(0, run.exit(), run.all());
+        assertTrue(line(run.out(), "symbol").startsWith("kmain"), run.out());
+        assertTrue(line(run.out(), "region").startsWith("kernel image section .text [V0x"), run.out());
+        assertTrue(line(run.out(), "physical").startsWith("P0x"), run.out());
+        assertTrue(line(run.out(), "frame").startsWith("unknown: the kernel did not initialise kemu's memory services"),
+                run.out());
+        assertFalse(run.out().contains("owner:"), run.out());
+    }
+
+    @Test
+    void unknownSymbol_isAUsageErrorNamingIt() {
+        CliRun run = CliRun.of("whatis", "no_such_symbol");
+        assertEquals(ExitStatus.USAGE, run.exit(), run.all());
+        assertTrue(run.err().contains("no symbol 'no_such_symbol' in "), run.all());
+    }
+
+    @Test
+    void physicalPrefixWithoutHex_isAUsageError() {
+        CliRun run = CliRun.of("whatis", "P0xzz");
+        assertEquals(ExitStatus.USAGE, run.exit(), run.all());
+        assertTrue(run.err().contains("P0xzz"), run.all());
+    }
+}
