@@ -90,7 +90,9 @@ public final class PageWalker {
     private long resolve(long cr3, long va, int access, int controls, long reserved, PagingFormat format,
                          List<PageWalk.Level> levels) {
         return switch (format) {
-            case NONE -> va;
+            // Without paging the linear address is the physical one, and 32 bits wide: a wider one reaches nothing
+            // (and, as a long, would read as a fault).
+            case NONE -> (va >>> 32) == 0 ? va : FAULT | (long) WIDER_THAN_32_BITS << 16;
             case BITS_32 -> legacy.resolve32(cr3, va, access, controls, levels);
             case PAE -> legacy.resolvePae(cr3, va, access, controls, reserved, levels);
             case FOUR_LEVEL -> resolve(cr3, va, access, controls, reserved, levels);

@@ -19,6 +19,20 @@ class PagingFormatWalkTest {
     }
 
     @Test
+    void withoutPaging_anAddressWiderThan32Bits_reachesNothing_andIsNoFault() {
+        try (Arena arena = Arena.ofConfined()) {
+            PagingMode mode = PagingMode.of(CpuState.CR0_PE, 0, CpuState.EFER_LMA, 0x2); // a fresh engine: LMA, no PG
+            PageWalker walker = new PageWalker(ram(arena));
+            AccessVerdict higherHalf = walker.walk(0, VirtAddr.of(0xffff_ffff_8010_0000L), Access.SUPERVISOR_READ, mode)
+                    .verdict();
+            assertTrue(higherHalf instanceof AccessVerdict.NonCanonical, higherHalf.toString());
+            assertTrue(higherHalf.reason().contains("wider than 32 bits"), higherHalf.reason());
+            assertEquals(new AccessVerdict.Allowed(PhysAddr.of(0x7000), 4096),
+                    walker.walk(0, VirtAddr.of(0x7000), Access.SUPERVISOR_READ, mode).verdict());
+        }
+    }
+
+    @Test
     void of_choosesTheModeFromCr0Cr4AndEfer() {
         assertEquals(PagingFormat.NONE, PagingFormat.of(CpuState.CR0_PE, CpuState.CR4_PAE, CpuState.EFER_LMA));
         assertEquals(PagingFormat.BITS_32, PagingFormat.of(CR0_PAGING, PagingFormat.CR4_PSE, 0));
