@@ -65,4 +65,45 @@ class SpaceFaultReportGuestTest {
                     + "space 1 of 1: id \\d+, PML4 P0x" + Long.toHexString(pml4) + ", 1 VMA\n.*"), memory);
         }
     }
+
+    @Test
+    void forkAndCopyOnWrite_areCountedByKind_andRaiseNoReport() throws Exception {
+        String body = """
+                    push rdi
+                    movabs rsi, offset kernel_phys_start
+                    movabs rdx, offset kernel_phys_end
+                    HYPERCALL HC_MM_INIT
+                    pop rdi
+                    HYPERCALL HC_SPACE_CREATE
+                    mov r12, rax
+                    mov rdi, r12
+                    mov esi, 0x400000
+                    mov edx, 4096
+                    mov r10d, 6                        # W | U
+                    HYPERCALL HC_SPACE_MAP
+                    mov rbx, cr3
+                    mov cr3, r12
+                    mov r8, [0x400000]                 # the zero page
+                    mov qword ptr [0x400000], 0x11     # a zeroed frame of its own
+                    mov cr3, rbx
+                    mov rdi, r12
+                    HYPERCALL HC_SPACE_CLONE
+                    mov cr3, rax
+                    mov qword ptr [0x400000], 0x22     # copy-on-write: the child's copy
+                    mov cr3, r12
+                    mov qword ptr [0x400000], 0x44     # the last reference: the parent takes its frame over
+                    mov cr3, rbx
+                    xor eax, eax
+                    out EXIT_PORT, al
+                    ret
+                """;
+        try (KernelBoot boot = new KernelBoot(TestKernels.withKmain(dir, body), BootOptions.defaults())) {
+            BootReport report = boot.run();
+
+            assertEquals(java.util.List.of(), report.faults(), report.run().detail());
+            assertEquals("1 zero-filled, 1 zero page mapped, 1 copy-on-write copy, 1 copy-on-write take-over",
+                    boot.faults().resolvedFaults().summary());
+            assertEquals(4, report.demandPagedFaults());
+        }
+    }
 }
