@@ -71,6 +71,7 @@ final class BootCommand implements Callable<Integer> {
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         BootReport report;
         String memory = "";
+        String resolvedKinds;
         SymbolTable symbols;
         SerialOutput serial = SerialOutput.of(arguments);
         try (serial; KernelBoot boot = new KernelBoot(images, options, arguments.protocol())) {
@@ -81,6 +82,7 @@ final class BootCommand implements Callable<Integer> {
                     Machine.engineVersion().replaceFirst(" from .*", ""));
             boot.loaderNotes().forEach(note -> human.println("note: " + note));
             report = boot.run();
+            resolvedKinds = boot.faults().resolvedFaults().summary();
             if (memoryReport) {
                 memory = boot.services().memory().map(MemoryReport::of)
                         .orElse("(the guest never initialised the memory services)\n");
@@ -101,6 +103,9 @@ final class BootCommand implements Callable<Integer> {
         serial.show(report.devices(), human);
         human.println("--- summary ---");
         human.println(summary(report));
+        if (report.demandPagedFaults() > 0) {
+            human.println("resolved page faults: " + resolvedKinds);
+        }
         if (!report.devices().unclaimedPorts().isEmpty()) {
             human.println("unclaimed ports (read as all ones, writes dropped): " + String.join(", ",
                     report.devices().unclaimedPorts().stream().map(Object::toString).toList()));

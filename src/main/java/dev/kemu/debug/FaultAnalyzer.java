@@ -137,10 +137,11 @@ public final class FaultAnalyzer implements AutoCloseable {
         int errorCode = exception.errorCodeOrMinusOne();
         List<Disassembler.Instruction> code = disassemble(cpu);
         String address = null, access = null, mode = null, reason;
+        Long cr2 = null;
         FaultReport.Walk walk = null;
         FaultReport.Vmas vmas = null;
         if (exception.is(ExceptionVector.PF)) {
-            long cr2 = exception.cr2();
+            cr2 = exception.cr2();
             Access faulting = accessOf(errorCode, cr2, exception.rip());
             address = hex(cr2);
             access = faulting.kind() == Access.Kind.FETCH ? "instruction fetch"
@@ -170,7 +171,8 @@ public final class FaultAnalyzer implements AutoCloseable {
         return new FaultReport(vector, ExceptionVector.describe(vector), address, access, mode, Math.max(errorCode, 0),
                 errorBits(vector, errorCode), reason, hex(cpu.rip()), symbolOnly(cpu.rip()),
                 sourceLine(cpu.rip()).map(SourceLine::toString).orElse(null), lines(code, cpu.rip()),
-                walk, vmas, registers(cpu), recentBlocks(), "", cpuName);
+                walk, vmas, registers(cpu), recentBlocks(), "", cpuName,
+                FaultSpace.of(memory.get(), cpu.cr3(), cr2).orElse(null));
     }
 
     private OptionalLong effectiveAddress(Disassembler.Instruction insn, CpuState cpu) {

@@ -19,7 +19,17 @@ public record FaultReport(int vector, String exception, String address, String a
                           List<String> errorBits, String reason, String rip, String ripSymbol, String ripSource,
                           List<String> disassembly,
                           Walk walk, Vmas vmas, Map<String, String> registers, List<String> recentBlocks,
-                          String outcome, @JsonInclude(JsonInclude.Include.NON_NULL) String cpu) {
+                          String outcome, @JsonInclude(JsonInclude.Include.NON_NULL) String cpu,
+                          @JsonInclude(JsonInclude.Include.NON_NULL) Space space) {
+
+    /** A report that names no address space (the kernel does not use kemu's spaces). */
+    public FaultReport(int vector, String exception, String address, String access, String mode, int errorCode,
+                       List<String> errorBits, String reason, String rip, String ripSymbol, String ripSource,
+                       List<String> disassembly, Walk walk, Vmas vmas, Map<String, String> registers,
+                       List<String> recentBlocks, String outcome, String cpu) {
+        this(vector, exception, address, access, mode, errorCode, errorBits, reason, rip, ripSymbol, ripSource,
+                disassembly, walk, vmas, registers, recentBlocks, outcome, cpu, null);
+    }
 
     /** A report of a machine with one CPU, which names none. */
     public FaultReport(int vector, String exception, String address, String access, String mode, int errorCode,
@@ -27,7 +37,20 @@ public record FaultReport(int vector, String exception, String address, String a
                        List<String> disassembly, Walk walk, Vmas vmas, Map<String, String> registers,
                        List<String> recentBlocks, String outcome) {
         this(vector, exception, address, access, mode, errorCode, errorBits, reason, rip, ripSymbol, ripSource,
-                disassembly, walk, vmas, registers, recentBlocks, outcome, null);
+                disassembly, walk, vmas, registers, recentBlocks, outcome, null, null);
+    }
+
+    /**
+     * The address space CR3 selected at the fault: {@code name} "space 2 of 3, PML4 P0x..." (counted oldest
+     * first; {@code id} its creation serial) or "kernel address space"; for a #PF in a space's user half,
+     * what kemu's fault handler found ({@code handler}, a {@code SpaceFault.Resolution} in lower case such as
+     * "access_denied", and {@code handling} in words), else null.
+     */
+    public record Space(String name, String pml4, Integer id, String handler, String handling) {
+        /** "space 2 of 3, PML4 P0x...: the VMA's flags forbid the access (...)" */
+        public String text() {
+            return handling == null ? name : name + ": kemu's fault handler found " + handling;
+        }
     }
 
     /**
@@ -68,7 +91,7 @@ public record FaultReport(int vector, String exception, String address, String a
 
     public FaultReport withOutcome(String newOutcome) {
         return new FaultReport(vector, exception, address, access, mode, errorCode, errorBits, reason, rip, ripSymbol,
-                ripSource, disassembly, walk, vmas, registers, recentBlocks, newOutcome, cpu);
+                ripSource, disassembly, walk, vmas, registers, recentBlocks, newOutcome, cpu, space);
     }
 
     /** One line of JSON: addresses as {@code 0x...} (the field says whether physical or virtual), nulls for what does not apply. */
@@ -88,7 +111,9 @@ public record FaultReport(int vector, String exception, String address, String a
                 plain(walk.physical()), walk.pageSize(), walk.stopped(), walk.mode());
         List<String> bits = errorBits.equals(List.of("none")) ? List.of() : errorBits;
         return new FaultReport(vector, exception, plain(address), access, mode, errorCode, bits, reason, plain(rip),
-                ripSymbol, ripSource, disassembly, plainWalk, vmas, registers, recentBlocks, outcome, cpu);
+                ripSymbol, ripSource, disassembly, plainWalk, vmas, registers, recentBlocks, outcome, cpu,
+                space == null ? null : new Space(space.name(), plain(space.pml4()), space.id(), space.handler(),
+                        space.handling()));
     }
 
     /** {@code kernel.c:42} of {@code /home/me/os/kernel.c:42}. */
@@ -124,6 +149,9 @@ public record FaultReport(int vector, String exception, String address, String a
         t.append(String.format("error     0x%x%s%n", errorCode,
                 errorBits.isEmpty() || errorBits.equals(List.of("none")) ? "" : " " + errorBits));
         t.append("reason    ").append(reason).append('\n');
+        if (space != null) {
+            t.append("space     ").append(space.text()).append('\n');
+        }
         if (outcome != null && !outcome.isEmpty()) {
             t.append("outcome   ").append(outcome).append('\n');
         }

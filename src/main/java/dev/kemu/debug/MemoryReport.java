@@ -1,12 +1,15 @@
 package dev.kemu.debug;
 
+import dev.kemu.kernel.mm.AddressSpace;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.kernel.mm.PhysicalMemory;
 import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.slab.SlabInfo;
 
-/** The memory manager's state as text: physical map, slabinfo, VMAs, and the checkers' verdict. */
+import java.util.List;
+
+/** The memory manager's state as text: physical map, zones, address spaces, slabinfo, VMAs, and the checkers' verdict. */
 public final class MemoryReport {
     private MemoryReport() {}
 
@@ -16,6 +19,9 @@ public final class MemoryReport {
             text.append(range).append('\n');
         }
         text.append(String.format("free frames: %d of %d%n", memory.root().freeFrames(), memory.root().frameCount()));
+        text.append("--- zones ---\n");
+        memory.pages().usage().forEach(zone -> text.append(zone).append('\n'));
+        text.append("--- address spaces ---\n").append(spaceLines(memory));
         text.append("--- slabinfo ---\n").append(SlabInfo.table(memory.slabs().info()));
         text.append("--- vmas ---\n");
         for (Vma vma : memory.areas().vmas()) {
@@ -24,6 +30,19 @@ public final class MemoryReport {
         text.append("--- metadata check ---\n");
         var problems = memory.check();
         text.append(problems.isEmpty() ? "consistent\n" : String.join("\n", problems) + "\n");
+        return text.toString();
+    }
+
+    /** One line per space, oldest first ("space 1 of 2: id 1, PML4 P0x..., 1 VMA"), after the kernel's. */
+    static String spaceLines(KernelMemory memory) {
+        List<AddressSpace> spaces = memory.spaces().all().reversed();
+        StringBuilder text = new StringBuilder("kernel address space: PML4 " + memory.root().pml4() + "\n");
+        for (int i = 0; i < spaces.size(); i++) {
+            AddressSpace space = spaces.get(i);
+            int vmas = memory.spaces().vmas(space).size();
+            text.append(String.format("space %d of %d: id %d, PML4 %s, %d VMA%s%n", i + 1, spaces.size(), space.id(),
+                    space.pml4(), vmas, vmas == 1 ? "" : "s"));
+        }
         return text.toString();
     }
 }

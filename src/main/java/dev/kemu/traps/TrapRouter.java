@@ -4,6 +4,7 @@ import dev.kemu.debug.FaultAnalyzer;
 import dev.kemu.debug.FaultLog;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
+import dev.kemu.debug.ResolvedFaults;
 import dev.kemu.kernel.mm.DemandPaging;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.machine.CpuException;
@@ -45,6 +46,8 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     private final BooleanSupplier tracing;
     private final Consumer<String> trace;
     private long demandPagedFaults;
+    /** The resolved faults by kind (zero page, copy-on-write, ...), for the summary. */
+    private final ResolvedFaults resolvedFaults = new ResolvedFaults();
     /** A debugger that stops the guest at a fault before the policy acts on it (gdb stub); none by default. */
     private Predicate<CpuException> debugger = exception -> false;
     private BooleanSupplier replaying = () -> false;
@@ -92,6 +95,11 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         return demandPagedFaults;
     }
 
+    /** The faults counted by {@link #demandPagedFaults()}, by kind. */
+    public ResolvedFaults resolvedFaults() {
+        return resolvedFaults;
+    }
+
     /**
      * Lets a debugger see every exception the kernel services did not resolve, before the fault
      * policy: when {@code stopHere} answers true the run stops at the faulting instruction (with a
@@ -117,6 +125,7 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     public void clear() {
         faults.clear();
         demandPagedFaults = 0;
+        resolvedFaults.clear();
         tripleFault = null;
     }
 
@@ -126,7 +135,10 @@ public final class TrapRouter implements Machine.ExceptionHandler {
         FaultAnalyzer cpuAnalyzer = cpuAnalyzers.getOrDefault(machine, analyzer);
         faultingCpu = cpuAnalyzer.cpuName();
         if (resolvedByKernel(exception)) {
-            demandPagedFaults += again ? 0 : 1;
+            if (!again) {
+                demandPagedFaults++;
+                resolvedFaults.record(memory.get(), exception.cr2());
+            }
             machine.finishException();
             traced(exception, "demand-paged");
             return ExceptionOutcome.RESUME;
