@@ -31,15 +31,6 @@ public final class Hooks {
         void onOut(Unicorn uc, int port, int size, int value);
     }
 
-    /**
-     * A {@code cpuid} instruction, before it runs: return true when the hook has written EAX, EBX, ECX and
-     * EDX itself (Unicorn then skips the instruction's own result), false to let the emulated CPU answer.
-     */
-    @FunctionalInterface
-    public interface Cpuid {
-        boolean onCpuid(Unicorn uc);
-    }
-
     /** A {@code syscall} or {@code sysenter} instruction. */
     @FunctionalInterface
     public interface Syscall {

@@ -396,11 +396,6 @@ public final class Unicorn implements AutoCloseable {
         return addHook(HookType.INSN, new Upcalls.PortOut(this, hook), Upcalls.Shape.OUT, 1, 0, X86Insn.OUT.id);
     }
 
-    /** A hook on every {@code cpuid}; it costs nothing on other instructions. */
-    public HookHandle hookCpuid(Hooks.Cpuid hook) {
-        return addHook(HookType.INSN, new Upcalls.Cpuid(this, hook), Upcalls.Shape.CPUID, 1, 0, X86Insn.CPUID.id);
-    }
-
     public HookHandle hookSyscall(X86Insn instruction, Hooks.Syscall hook) {
         if (instruction != X86Insn.SYSCALL && instruction != X86Insn.SYSENTER) {
             throw new IllegalArgumentException("hookSyscall takes SYSCALL or SYSENTER, not " + instruction);
@@ -484,7 +479,10 @@ public final class Unicorn implements AutoCloseable {
         return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, 1, 0, -1);
     }
 
-    /** A hook on CPUID, RDTSC or RDTSCP (Unicorn 2.1.3+ for the RDTSC pair); the hook's true skips the instruction. */
+    /**
+     * A hook on CPUID, RDTSC or RDTSCP (Unicorn 2.1.3+ for the RDTSC pair), firing on that instruction only; the
+     * hook's true means it set the result registers and the CPU skips its own.
+     */
     public HookHandle hookSkippable(X86Insn instruction, Hooks.SkippableInstruction hook) {
         if (instruction != X86Insn.CPUID && instruction != X86Insn.RDTSC && instruction != X86Insn.RDTSCP) {
             throw new IllegalArgumentException("hookSkippable takes CPUID, RDTSC or RDTSCP, not " + instruction);

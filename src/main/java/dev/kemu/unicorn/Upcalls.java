@@ -41,8 +41,6 @@ final class Upcalls {
         IN("portIn", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_LONG)),
         OUT("portOut", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG)),
         SYSCALL("syscall", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG)),
-        // int (*uc_cb_insn_cpuid_t)(uc_engine*, void* user_data): nonzero = the hook set the result
-        CPUID("cpuid", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG)),
         MEM("memAccess", FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG)),
         MEM_EVENT("memEvent", FunctionDescriptor.of(JAVA_BOOLEAN, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG,
                 JAVA_LONG)),
@@ -115,10 +113,6 @@ final class Upcalls {
         if (target(id) instanceof Syscall t) {
             t.call();
         }
-    }
-
-    static int cpuid(long uc, long id) {
-        return target(id) instanceof Cpuid t && t.call() ? 1 : 0;
     }
 
     static void memAccess(long uc, int type, long address, int size, long value, long id) {
@@ -197,17 +191,6 @@ final class Upcalls {
                 hook.onSyscall(engine);
             } catch (Throwable t) {
                 engine.hookFailed(t);
-            }
-        }
-    }
-
-    record Cpuid(Unicorn engine, Hooks.Cpuid hook) {
-        boolean call() {
-            try {
-                return hook.onCpuid(engine);
-            } catch (Throwable t) {
-                engine.hookFailed(t);
-                return false;
             }
         }
     }

@@ -2,6 +2,7 @@ package dev.kemu.machine.smp;
 
 import dev.kemu.machine.Machine;
 import dev.kemu.unicorn.HookHandle;
+import dev.kemu.unicorn.X86Insn;
 import dev.kemu.unicorn.Unicorn;
 import dev.kemu.unicorn.X86Reg;
 
@@ -42,7 +43,7 @@ public final class CpuIdentity {
             throw new IllegalArgumentException("APIC ID " + apicId + " of " + cpus + " CPUs: IDs run from 0 to N-1, N <= 255");
         }
         CpuIdentity identity = new CpuIdentity(apicId, cpus);
-        return machine.engine().hookCpuid(identity::answer);
+        return machine.engine().hookSkippable(X86Insn.CPUID, identity::answer);
     }
 
     /** The registers this CPU's {@code cpuid} returns for {@code leaf}/{@code subleaf} with CR4 = {@code cr4}, or null for the model's own answer. */
