@@ -32,4 +32,12 @@ record CliRun(int exit, String out, String err) {
     String all() {
         return "exit " + exit + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
     }
+
+    /** The text after {@code label: } on the first stdout line that starts with it (explain's and whatis's shape). */
+    String labelled(String label) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + java.util.regex.Pattern.quote(label)
+                + ": (.*)$").matcher(out);
+        org.junit.jupiter.api.Assertions.assertTrue(m.find(), "no '" + label + ":' line in\n" + out);
+        return m.group(1);
+    }
 }

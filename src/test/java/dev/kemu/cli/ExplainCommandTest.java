@@ -29,20 +29,14 @@ class ExplainCommandTest {
         defaultKernel = ElfImage.read(TestKernels.defaultKernel().kernel());
     }
 
-    private static String line(String out, String label) {
-        Matcher m = Pattern.compile("(?m)^" + label + ": (.*)$").matcher(out);
-        assertTrue(m.find(), "no '" + label + ":' line in\n" + out);
-        return m.group(1);
-    }
-
     @Test
     void symbolWithOffset_isResolvedFromTheKernelsSymbolTable() {
         CliRun run = CliRun.of("explain", "kernel_stack+0x10");
         assertEquals(0, run.exit(), run.all());
         long expected = defaultKernel.symbols().address("kernel_stack") + 0x10;
-        assertEquals("V0x" + Long.toHexString(expected), line(run.out(), "address"));
-        assertEquals("kernel_stack+0x10", line(run.out(), "symbol"));
-        assertTrue(line(run.out(), "region").startsWith("kernel image section .bss [V0x"), run.out());
+        assertEquals("V0x" + Long.toHexString(expected), run.labelled("address"));
+        assertEquals("kernel_stack+0x10", run.labelled("symbol"));
+        assertTrue(run.labelled("region").startsWith("kernel image section .bss [V0x"), run.out());
         assertTrue(run.out().contains("page walk of V0x" + Long.toHexString(expected)), run.out());
     }
 
@@ -50,19 +44,19 @@ class ExplainCommandTest {
     void readOnlyDataSymbol_liesInRodata() {
         CliRun run = CliRun.of("explain", "hex_digits");
         assertEquals(0, run.exit(), run.all());
-        assertEquals("hex_digits", line(run.out(), "symbol"));
-        assertTrue(line(run.out(), "region").startsWith("kernel image section .rodata [V0x"), run.out());
+        assertEquals("hex_digits", run.labelled("symbol"));
+        assertTrue(run.labelled("region").startsWith("kernel image section .rodata [V0x"), run.out());
     }
 
     @Test
     void directMapAndVmalloc_areNamedWhenTheKernelUsesTheMemoryServices() {
         CliRun direct = CliRun.of("explain", "0xffff800000201000");
         assertEquals(0, direct.exit(), direct.all());
-        assertTrue(line(direct.out(), "region").contains("direct map of RAM [V0xffff800000000000, V0xffff800004000000): "
+        assertTrue(direct.labelled("region").contains("direct map of RAM [V0xffff800000000000, V0xffff800004000000): "
                 + "physical P0x201000"), direct.out());
         assertTrue(direct.out().contains("\nvma: "), direct.out());
         CliRun vmalloc = CliRun.of("explain", "0xffffc90000000000");
-        assertTrue(line(vmalloc.out(), "region").contains("vmalloc area [V0xffffc90000000000, "), vmalloc.out());
+        assertTrue(vmalloc.labelled("region").contains("vmalloc area [V0xffffc90000000000, "), vmalloc.out());
     }
 
     @Test
@@ -70,11 +64,11 @@ class ExplainCommandTest {
         assumeTrue(CKernel.addr2lineInstalled(), "addr2line (GNU binutils) is not installed: no source lines to check");
         CliRun run = CliRun.of("explain", "kmain", "--kernel", cKernel.images().kernel().toString());
         assertEquals(0, run.exit(), run.all());
-        Matcher symbol = Pattern.compile("kmain \\(dwarf_kernel\\.c:(\\d+)\\)").matcher(line(run.out(), "symbol"));
+        Matcher symbol = Pattern.compile("kmain \\(dwarf_kernel\\.c:(\\d+)\\)").matcher(run.labelled("symbol"));
         assertTrue(symbol.matches(), run.out());
         int sourceLine = Integer.parseInt(symbol.group(1));
         assertTrue(sourceLine >= cKernel.lineOf("void kmain") && sourceLine <= cKernel.lineOf("read_unmapped(7)"), run.out());
-        assertTrue(line(run.out(), "region").startsWith("kernel image section .text [V0x"), run.out());
+        assertTrue(run.labelled("region").startsWith("kernel image section .text [V0x"), run.out());
         assertFalse(run.out().contains("vma"), run.out());
     }
 
@@ -82,7 +76,7 @@ class ExplainCommandTest {
     void cKernelWithoutMemoryServices_directMapAddressIsNotKemusDirectMap() {
         CliRun run = CliRun.of("explain", "0xffff800000201000", "--kernel", cKernel.images().kernel().toString());
         assertEquals(0, run.exit(), run.all());
-        assertEquals("none that kemu knows", line(run.out(), "region"));
+        assertEquals("none that kemu knows", run.labelled("region"));
         assertFalse(run.out().contains("vma"), run.out());
         assertFalse(run.out().contains("memory services"), run.out());
     }

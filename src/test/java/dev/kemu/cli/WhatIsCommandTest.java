@@ -8,8 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -28,31 +26,25 @@ class WhatIsCommandTest {
         defaultKernel = ElfImage.read(TestKernels.defaultKernel().kernel());
     }
 
-    private static String line(String out, String label) {
-        Matcher m = Pattern.compile("(?m)^" + label + ": (.*)$").matcher(out);
-        assertTrue(m.find(), "no '" + label + ":' line in\n" + out);
-        return m.group(1);
-    }
-
     @Test
     void bssSymbol_isAKernelImageFrameInBss() {
         CliRun run = CliRun.of("whatis", "kernel_stack+0x10");
         assertEquals(0, run.exit(), run.all());
         long expected = defaultKernel.symbols().address("kernel_stack") + 0x10;
-        assertEquals("V0x" + Long.toHexString(expected), line(run.out(), "address"));
-        assertEquals("kernel_stack+0x10", line(run.out(), "symbol"));
-        assertTrue(line(run.out(), "region").startsWith("kernel image section .bss [V0x"), run.out());
-        assertTrue(line(run.out(), "physical").startsWith("P0x"), run.out());
-        assertTrue(line(run.out(), "frame").endsWith(", kernel image"), run.out());
+        assertEquals("V0x" + Long.toHexString(expected), run.labelled("address"));
+        assertEquals("kernel_stack+0x10", run.labelled("symbol"));
+        assertTrue(run.labelled("region").startsWith("kernel image section .bss [V0x"), run.out());
+        assertTrue(run.labelled("physical").startsWith("P0x"), run.out());
+        assertTrue(run.labelled("frame").endsWith(", kernel image"), run.out());
     }
 
     @Test
     void physicalAddress_namesItsDirectMapAddressAndFrame() {
         CliRun run = CliRun.of("whatis", "P0x201000");
         assertEquals(0, run.exit(), run.all());
-        assertEquals("P0x201000", line(run.out(), "address"));
-        assertEquals("V0xffff800000201000 in the direct map", line(run.out(), "virtual"));
-        assertTrue(line(run.out(), "frame").startsWith("P0x201000 (frame 0x201), "), run.out());
+        assertEquals("P0x201000", run.labelled("address"));
+        assertEquals("V0xffff800000201000 in the direct map", run.labelled("virtual"));
+        assertTrue(run.labelled("frame").startsWith("P0x201000 (frame 0x201), "), run.out());
         assertFalse(run.out().contains("\nsymbol: "), run.out());
     }
 
@@ -60,10 +52,10 @@ class WhatIsCommandTest {
     void cKernelWithoutMemoryServices_saysSoAndKeepsSymbolAndWalk() {
         CliRun run = CliRun.of("whatis", "kmain", "--kernel", cKernel.images().kernel().toString());
         assertEquals(0, run.exit(), run.all());
-        assertTrue(line(run.out(), "symbol").startsWith("kmain"), run.out());
-        assertTrue(line(run.out(), "region").startsWith("kernel image section .text [V0x"), run.out());
-        assertTrue(line(run.out(), "physical").startsWith("P0x"), run.out());
-        assertTrue(line(run.out(), "frame").startsWith("unknown: the kernel did not initialise kemu's memory services"),
+        assertTrue(run.labelled("symbol").startsWith("kmain"), run.out());
+        assertTrue(run.labelled("region").startsWith("kernel image section .text [V0x"), run.out());
+        assertTrue(run.labelled("physical").startsWith("P0x"), run.out());
+        assertTrue(run.labelled("frame").startsWith("unknown: the kernel did not initialise kemu's memory services"),
                 run.out());
         assertFalse(run.out().contains("owner:"), run.out());
     }
