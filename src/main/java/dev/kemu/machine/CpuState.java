@@ -11,6 +11,7 @@ public record CpuState(long rip, long rflags, long cr0, long cr2, long cr3, long
     public static final long CR0_PE = 1, CR0_WP = 1L << 16, CR0_PG = 1L << 31;
     public static final long CR4_PAE = 1L << 5;
     public static final long EFER_LME = 1L << 8, EFER_LMA = 1L << 10, EFER_NXE = 1L << 11;
+    public static final long RFLAGS_IF = 1L << 9;
 
     public boolean pagingEnabled() {
         return (cr0 & CR0_PG) != 0;

@@ -25,7 +25,7 @@ import java.util.OptionalLong;
  * guest's registers are unchanged then, except CR2 for a #PF, which the CPU sets when it raises it.
  */
 public final class ExceptionDelivery {
-    private static final long RFLAGS_IF = 1L << 9, RFLAGS_TF = 1L << 8, RFLAGS_NT = 1L << 14, RFLAGS_RF = 1L << 16,
+    private static final long RFLAGS_IF = CpuState.RFLAGS_IF, RFLAGS_TF = 1L << 8, RFLAGS_NT = 1L << 14, RFLAGS_RF = 1L << 16,
             RFLAGS_VM = 1L << 17;
     /** TSS offsets: 64-bit RSP0 and IST1; 32-bit ESP0 and SS0. */
     private static final int TSS64_RSP0 = 4, TSS64_IST1 = 0x24, TSS32_ESP0 = 4, TSS32_SS0 = 8;

@@ -21,7 +21,6 @@ import java.util.OptionalInt;
 final class InterruptPoint {
     /** Wake-ups without anything deliverable after which a sleeping hlt is declared stuck. */
     static final int MAX_FRUITLESS_WAKEUPS = 1_000_000;
-    private static final long RFLAGS_IF = 1L << 9;
 
     private final RunLoop loop;
     private final Machine machine;
@@ -49,7 +48,7 @@ final class InterruptPoint {
             if (shadowed(rip)) {
                 return 1; // the instruction after sti / mov ss runs first
             }
-            if ((engine.regRead(X86Reg.RFLAGS) & RFLAGS_IF) == 0) {
+            if ((engine.regRead(X86Reg.RFLAGS) & CpuState.RFLAGS_IF) == 0) {
                 counter.watchInterruptFlag(true);
                 return untilDeadline(interrupts);
             }
@@ -104,7 +103,7 @@ final class InterruptPoint {
      * after stopping the run when nothing can ever wake the CPU.
      */
     boolean sleep(PcInterrupts interrupts, long hltAddress) {
-        if ((engine.regRead(X86Reg.RFLAGS) & RFLAGS_IF) == 0) {
+        if ((engine.regRead(X86Reg.RFLAGS) & CpuState.RFLAGS_IF) == 0) {
             return false;
         }
         for (int wakeups = 0; !interrupts.pending(); wakeups++) {

@@ -43,7 +43,6 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
     /** Instructions per turn: small enough that a CPU spinning on a flag sees another CPU's store soon. */
     public static final long QUANTUM = 10_000;
     private static final Logger log = LoggerFactory.getLogger(CpuSet.class);
-    private static final long RFLAGS_IF = 1L << 9;
 
     private final List<Cpu> cpus = new ArrayList<>();
     private final Queue<Runnable> pendingIpis = new ArrayDeque<>();
@@ -138,7 +137,7 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
             }
             localApic(target).accept(vector);
             // HLT ends when an interrupt is delivered: IF set and the vector deliverable past TPR and ISR.
-            if (cpu.state == CpuState.HALTED && (cpu.machine.register(X86Reg.RFLAGS) & RFLAGS_IF) != 0
+            if (cpu.state == CpuState.HALTED && (cpu.machine.register(X86Reg.RFLAGS) & dev.kemu.machine.CpuState.RFLAGS_IF) != 0
                     && cpu.machine.interrupts().orElseThrow().pending()) {
                 cpu.state = CpuState.RUNNING; // its run loop delivers the vector before anything else runs
             }
