@@ -1,9 +1,36 @@
 /* Trap and system-call entry of process64: every way into the kernel builds one frame (struct
  * frame in process64.c) on the kernel stack, the C code may replace it with another process's
- * saved frame, and every way out is the iretq at return_to_user. */
+ * saved frame, and return_to_user leaves into whatever frame is there: with sysretq when the frame
+ * is one a syscall made (RCX = RIP and R11 = RFLAGS, which is all sysretq restores), otherwise
+ * (a process's first entry) with iretq. */
 .set USER_CS, 0x23
 .set USER_SS, 0x1b
 .set SYSCALL_VECTOR, 0x80               /* the frame's vector for a syscall (not an IDT vector) */
+
+.set FRAME_R11, 4 * 8                 /* offsets in struct frame */
+.set FRAME_RCX, 12 * 8
+.set FRAME_VECTOR, 15 * 8
+.set FRAME_RIP, 17 * 8
+.set FRAME_RFLAGS, 19 * 8
+.set FRAME_RSP, 20 * 8
+
+.macro POP_REGISTERS
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+.endm
 
 .section .text
 .code64
@@ -61,21 +88,20 @@ trap_common:
     cld
     call trap
 return_to_user:
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
+    cmpq $SYSCALL_VECTOR, FRAME_VECTOR(%rsp)
+    jne 1f
+    mov FRAME_RCX(%rsp), %rax
+    cmp FRAME_RIP(%rsp), %rax
+    jne 1f
+    mov FRAME_R11(%rsp), %rax
+    cmp FRAME_RFLAGS(%rsp), %rax
+    jne 1f
+    POP_REGISTERS
+    incq sysret_returns(%rip)           /* counted for the kernel's last line */
+    mov FRAME_RSP - FRAME_VECTOR(%rsp), %rsp /* the user stack; IF stays clear until sysretq */
+    sysretq
+1:  POP_REGISTERS
+    incq iret_returns(%rip)
     add $16, %rsp                       /* vector and error code */
     iretq
 
@@ -104,3 +130,6 @@ isr_table:
 kernel_stack:   .skip 16384
 kernel_stack_top:
 user_rsp:       .skip 8
+.global sysret_returns, iret_returns
+sysret_returns: .skip 8
+iret_returns:   .skip 8

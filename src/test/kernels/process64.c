@@ -114,6 +114,7 @@ struct table_pointer {
 
 extern const uint64_t isr_table[32];
 extern char kernel_end[], kernel_stack_top[];
+extern uint64_t sysret_returns, iret_returns; /* counted by process64.S */
 void syscall_entry(void);
 __attribute__((noreturn)) void resume(struct frame *frame);
 
@@ -285,7 +286,11 @@ static void finish(void) {
     say_dec(killed);
     say(" killed; free frames ");
     say_dec((uint64_t) hypercall(HC_MM_STAT, 0, 0, 0, 0));
-    say("\n");
+    say("\nprocess64: returns to ring 3: ");
+    say_dec(sysret_returns);
+    say(" by sysretq, ");
+    say_dec(iret_returns);
+    say(" by iretq\n");
     debug_exit((uint32_t) (exited << 4 | killed));
 }
 
