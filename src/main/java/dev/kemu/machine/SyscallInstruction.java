@@ -1,6 +1,7 @@
 package dev.kemu.machine;
 
 import dev.kemu.unicorn.Unicorn;
+import dev.kemu.unicorn.UnicornException;
 import dev.kemu.unicorn.X86Insn;
 import dev.kemu.unicorn.X86Reg;
 
@@ -15,7 +16,9 @@ import dev.kemu.unicorn.X86Reg;
  * <p>Departures, each stopping the run with a message instead of a silent wrong answer: a syscall
  * with EFER.SCE clear or outside 64-bit mode (the CPU raises #UD), and one whose STAR CS differs from
  * the code segment of the remembered kernel mode (kemu enters CPL 0 through that mode's CS cache,
- * see {@link PrivilegeState}).
+ * see {@link PrivilegeState}). SS is loaded from the GDT entry STAR names rather than set to the fixed
+ * flat descriptor the CPU uses, so that entry must be a ring-0 data segment. A syscall at CPL 0 keeps
+ * CS and SS as they are.
  */
 final class SyscallInstruction {
     static final int MSR_STAR = 0xc000_0081, MSR_LSTAR = 0xc000_0082, MSR_FMASK = 0xc000_0084;
@@ -60,7 +63,14 @@ final class SyscallInstruction {
                 return;
             }
             machine.enterKernelMode(PrivilegeState.KernelStack.NULL_SELECTOR);
-            machine.setRegister(X86Reg.SS, kernelCs + 8); // now at CPL 0: the GDT's flat kernel data segment
+            try {
+                machine.setRegister(X86Reg.SS, kernelCs + 8); // now at CPL 0: the GDT's kernel data segment
+            } catch (UnicornException e) {
+                stop(rip, String.format("the GDT entry of SS 0x%x (STAR[47:32] + 8) is not a present writable ring-0 "
+                        + "data segment, which kemu loads in its place of the CPU's fixed flat SS (%s)", kernelCs + 8,
+                        e.getMessage()));
+                return;
+            }
         }
         long rflags = machine.register(X86Reg.RFLAGS);
         long next = rip + SYSCALL_LENGTH;
