@@ -411,6 +411,21 @@ void trap(struct frame *frame) {
         end_process(frame, STATUS_KILLED);
         return;
     }
+    if (frame->vector == VECTOR_PF && current && read_cr2() < USER_TOP) {
+        /* A system call touched a user address in no VMA (e.g. write's buffer). Linux would return -EFAULT
+         * through its exception table; this example kills the caller, ending the syscall's own frame. */
+        struct frame *caller = (struct frame *) ((uint64_t) kernel_stack_top - sizeof(struct frame));
+        say("process64: pid ");
+        say_dec(current->pid);
+        say(": system call ");
+        say_dec(caller->rax);
+        say(" faulted on user address ");
+        say_hex(read_cr2());
+        say("\n");
+        killed++;
+        end_process(caller, STATUS_KILLED);
+        resume(caller);
+    }
     say("process64: exception ");
     say_dec(frame->vector);
     say(" in the kernel at rip ");

@@ -131,6 +131,28 @@ class ProcessKernelTest {
         }
     }
 
+    /** A system call reading a user buffer in no VMA faults in ring 0; the kernel kills the caller, not itself. */
+    @Test
+    void aWriteFromABufferInNoVma_faultsInTheKernel_whichKillsTheCallerAndGoesOn() {
+        try (KernelBoot boot = boot(List.of(new MultibootModule(TestKernelBuild.kernel("user-badbuf.elf"), "badbuf"),
+                new MultibootModule(TestKernelBuild.kernel("user-null.elf"), "null")))) {
+            BootReport report = boot.run();
+            assertTrue(report.console().contains("badbuf: writing from an unmapped buffer\n"
+                    + "process64: pid 1: system call 1 faulted on user address 0x10000000\n"
+                    + "process64: pid 1 killed, status 139\n"
+                    + "null: reading through a NULL pointer\n"), report.console());
+            assertTrue(!report.console().contains("the write returned"), report.console());
+            assertEquals(0x02, report.run().exitCode(), report.console());
+
+            FaultReport kernelFault = report.faults().getFirst();
+            assertEquals("0x10000000", kernelFault.address());
+            assertEquals("supervisor", kernelFault.mode(), "the kernel's read of the buffer, in ring 0");
+            assertEquals(0, Long.decode(kernelFault.registers().get("cs")) & 3);
+            assertTrue(kernelFault.space().name().startsWith("space 1 of 2, "), kernelFault.space().name());
+            assertEquals(List.of(), boot.services().memory().orElseThrow().spaces().all());
+        }
+    }
+
     private static String freeFrames(BootReport report) {
         Matcher m = Pattern.compile("killed; free frames (\\d+)\n").matcher(report.console());
         return m.find() ? m.group(1) : "(none printed)";
