@@ -111,6 +111,7 @@ public final class Machine implements AutoCloseable {
             this.hypercalls = new HypercallWiring(this, engine, bus);
             engine.hookPortIn((uc, port, size) -> bus.in(this, port, size));
             exceptions.install();
+            SyscallInstruction.install(this, engine);
             this.dirtyPages = new DirtyPageTracking(engine, ram);
             this.walker = new PageWalker(ram);
             this.virtualMemory = new VirtualMemoryView(engine, ram, walker);
