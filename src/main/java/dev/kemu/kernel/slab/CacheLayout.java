@@ -12,11 +12,12 @@ package dev.kemu.kernel.slab;
  *   +44  u32 objects_per_slab
  *   +48  u32 slab_order         a slab is 2^order frames
  *   +52  u32 first_object       offset of object 0 from the slab's start
- *   +56  u32 flags              1 = in use
+ *   +56  u32 flags              bit 0 = in use; --slub-debug modes: 0x100 F, 0x200 Z, 0x400 P, 0x800 U
+ *                               (the object slot's layout follows from them: {@link ObjectSlot})
  *   +60  u32 ctor               0 = none; 1..0x7fffffff a host constructor id; bit 31 set: a guest
  *                               constructor, the low half of its kernel-image address (the top
  *                               2 GiB, so the u32 sign-extends to it, as -mcmodel=kernel)
- *                               Caches with a constructor keep the free pointer after the object
+ *                               Caches with a constructor (or P) keep the free pointer after the object
  *                               (at object_size rounded up to 8), so freed objects stay constructed.
  *   +64  u64 partial list head  physical address of a slab header, 0 = empty list
  *   +72  u64 full list head
