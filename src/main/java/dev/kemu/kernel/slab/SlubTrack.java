@@ -17,6 +17,18 @@ public record SlubTrack(long addr, long when, int cpu, int pid) {
     public static final int SIZE = 24, ADDR = 0, WHEN = 8, CPU = 16, PID = 20;
     public static final int ALLOC = 0, FREE = 1;
 
+    /**
+     * The {@link #ALLOC} or {@link #FREE} track of the object whose slot starts at {@code objectPhys},
+     * or empty when the cache was not created with --slub-debug=U.
+     */
+    public static java.util.Optional<SlubTrack> of(KmemCache cache, long objectPhys, int which) {
+        if ((cache.debugFlags() & SlubDebug.TRACK) == 0) {
+            return java.util.Optional.empty();
+        }
+        long at = objectPhys + ObjectSlot.of(cache).track() + (long) which * SIZE;
+        return at + SIZE <= cache.ram().size() ? java.util.Optional.of(read(cache.ram(), at)) : java.util.Optional.empty();
+    }
+
     static SlubTrack read(GuestRam ram, long at) {
         return new SlubTrack(ram.read64(at + ADDR), ram.read64(at + WHEN), ram.read32(at + CPU), ram.read32(at + PID));
     }

@@ -15,16 +15,16 @@ import java.util.List;
  * Kernel memory over plain memory (as MmFixture) with --slub-debug modes, a fake caller for the
  * U tracks and the reports collected: a "guest" whose instructions are Java writes into RAM.
  */
-final class SlubFixture implements AutoCloseable {
+public final class SlubFixture implements AutoCloseable {
     static final long RAM = 16L << 20;
     private final Arena arena = Arena.ofConfined();
-    final GuestRam ram;
-    final KernelMemory memory;
-    final List<SlubReport> reports = new ArrayList<>();
+    public final GuestRam ram;
+    public final KernelMemory memory;
+    public final List<SlubReport> reports = new ArrayList<>();
     long rip = 0xffff_ffff_8010_0000L;
     long instructions;
 
-    SlubFixture(String modes) {
+    public SlubFixture(String modes) {
         ram = new GuestRam(arena.allocate(RAM, 4096));
         memory = KernelMemory.initialize(ram, PhysAddr.of(0x10000), List.of(new PhysRange(PhysAddr.of(0x2000),
                 PhysAddr.of(RAM), FrameType.FREE)), List.of(), PhysAddr.of(0x1000), () -> {}, SlubDebug.parse(modes));
@@ -45,27 +45,27 @@ final class SlubFixture implements AutoCloseable {
     }
 
     /** kmalloc from a "call site": the RIP the track records. */
-    VirtAddr kmalloc(long size, long fromRip) {
+    public VirtAddr kmalloc(long size, long fromRip) {
         rip = fromRip;
         instructions += 100;
         return memory.kmalloc().allocate(size, false).orElseThrow();
     }
 
-    dev.kemu.kernel.mm.FreeResult kfree(VirtAddr object, long fromRip) {
+    public dev.kemu.kernel.mm.FreeResult kfree(VirtAddr object, long fromRip) {
         rip = fromRip;
         instructions += 100;
         return memory.kmalloc().free(object);
     }
 
-    long phys(VirtAddr virtual) {
+    public long phys(VirtAddr virtual) {
         return memory.root().physicalOf(virtual).orElseThrow().value();
     }
 
-    void write8(VirtAddr virtual, long offset, int value) {
+    public void write8(VirtAddr virtual, long offset, int value) {
         ram.write8(phys(virtual) + offset, value);
     }
 
-    int read8(VirtAddr virtual, long offset) {
+    public int read8(VirtAddr virtual, long offset) {
         return ram.read8(phys(virtual) + offset);
     }
 
