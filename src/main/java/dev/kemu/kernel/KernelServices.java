@@ -80,8 +80,8 @@ public final class KernelServices {
         serve(port, HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
-        serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
-                : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
+        serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : !new Gfp(a[1]).valid() ? EINVAL
+                : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], new Gfp(a[1]))));
         serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
@@ -315,7 +315,8 @@ public final class KernelServices {
             return refused;
         }
         boolean constructed = memory.slabs().cache((int) id).guestConstructor().isPresent();
-        if ((flags & ~ALLOC_FLAGS) != 0 || (constructed && (flags & ALLOC_ZERO) != 0)) {
+        // A cache's slabs have one zone: a zone modifier here is Linux's GFP_SLAB_BUG_MASK case, refused.
+        if ((flags & ~(ALLOC_FLAGS | Gfp.ATOMIC)) != 0 || (constructed && (flags & ALLOC_ZERO) != 0)) {
             return EINVAL; // zeroing would undo the constructor (Linux refuses __GFP_ZERO with a ctor too)
         }
         if (memory.slabs().constructionPending((int) id)) {
@@ -346,7 +347,8 @@ public final class KernelServices {
             return EINVAL;
         }
         long kmallocFirst = root.kmallocFirstCache();
-        boolean internal = id == root.vmAreaCache() || (id >= kmallocFirst && id < kmallocFirst + KMALLOC_CACHES);
+        boolean internal = id == root.vmAreaCache() || (id >= kmallocFirst && id < kmallocFirst + KMALLOC_CACHES)
+                || memory.slabs().cache((int) id).isKmalloc();
         return internal ? EPERM : 0;
     }
 

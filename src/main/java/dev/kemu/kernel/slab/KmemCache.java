@@ -94,6 +94,15 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
         return (int) offset;
     }
 
+    /** The zone its slabs come from: {@link CacheLayout#ZONE_ANY}, {@link CacheLayout#ZONE_DMA} or {@link CacheLayout#ZONE_DMA32}. */
+    public int zone() {
+        return (ram.read32(phys.value() + FLAGS) >>> FLAG_ZONE_SHIFT) & 3;
+    }
+
+    public boolean isKmalloc() {
+        return (ram.read32(phys.value() + FLAGS) & FLAG_KMALLOC) != 0;
+    }
+
     /** The --slub-debug modes the cache was created with ({@link SlubDebug#CONSISTENCY} ... bits), 0 = none. */
     public int debugFlags() {
         return ram.read32(phys.value() + FLAGS) & SlubDebug.ALL;

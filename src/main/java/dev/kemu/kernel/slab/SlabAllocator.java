@@ -135,6 +135,15 @@ public final class SlabAllocator {
     }
 
     private Optional<Integer> create(String name, int objectSize, int align, int ctorField) {
+        return create(name, objectSize, align, ctorField, 0);
+    }
+
+    /** A kmalloc size-class cache whose slabs come from {@code zone} ({@link CacheLayout#ZONE_ANY} ...). */
+    Optional<Integer> createKmalloc(String name, int size, int zone) {
+        return create(name, size, size, 0, FLAG_KMALLOC | zone << FLAG_ZONE_SHIFT);
+    }
+
+    private Optional<Integer> create(String name, int objectSize, int align, int ctorField, int extraFlags) {
         if (objectSize <= 0 || objectSize > (PAGE << MAX_SLAB_ORDER) / 2 || align < 0 || Integer.bitCount(Math.max(align, 1)) != 1
                 || align > PAGE) {
             return Optional.empty();
@@ -164,7 +173,7 @@ public final class SlabAllocator {
         ram.write32(descriptor + PER_SLAB, objects);
         ram.write32(descriptor + ORDER, order);
         ram.write32(descriptor + FIRST_OBJECT, headerSize(objects, alignment));
-        ram.write32(descriptor + FLAGS, FLAG_ACTIVE | debug);
+        ram.write32(descriptor + FLAGS, FLAG_ACTIVE | extraFlags | debug);
         ram.write32(descriptor + CTOR, ctorField);
         return Optional.of(id);
     }
@@ -457,7 +466,7 @@ public final class SlabAllocator {
     }
 
     private long grow(KmemCache cache) {
-        Optional<PhysAddr> block = buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
+        Optional<PhysAddr> block = allocateSlabFrames(cache);
         if (block.isEmpty()) {
             return 0;
         }
@@ -491,6 +500,27 @@ public final class SlabAllocator {
         }
         cache.addTotal(objects);
         return slab;
+    }
+
+    /** A slab's frames: the first free block of any zone, or of the cache's zone (DMA32 falls back to DMA). */
+    private Optional<PhysAddr> allocateSlabFrames(KmemCache cache) {
+        int zone = cache.zone();
+        if (zone == ZONE_ANY) {
+            return buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
+        }
+        return zoneBlock(buddy, cache.slabOrder(), FrameType.SLAB, zone == ZONE_DMA ? dev.kemu.kernel.mm.Gfp.DMA
+                : dev.kemu.kernel.mm.Gfp.DMA32);
+    }
+
+    /** {@code 2^order} frames from the zonelist of the zone modifier {@code gfpZone} (no reserve: the kernel's own). */
+    static Optional<PhysAddr> zoneBlock(BuddyAllocator buddy, int order, FrameType type, long gfpZone) {
+        for (dev.kemu.kernel.mm.Zone zone : new dev.kemu.kernel.mm.Gfp(gfpZone).zonelist()) {
+            Optional<PhysAddr> block = buddy.allocateWithin(order, type, false, zone.startPfn(), zone.endPfn());
+            if (block.isPresent()) {
+                return block;
+            }
+        }
+        return Optional.empty();
     }
 
     /** The host constructor the descriptor names; the id comes from guest RAM, so it is checked. */
