@@ -9,6 +9,8 @@ import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
 import dev.kemu.debug.MemoryReport;
 import dev.kemu.elf.SymbolTable;
+import dev.kemu.kernel.slab.SlubDebug;
+import dev.kemu.kernel.slab.SlubReport;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunResult;
 import picocli.CommandLine.Command;
@@ -22,6 +24,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
@@ -46,6 +49,12 @@ final class BootCommand implements Callable<Integer> {
     @Option(names = "--mm", description = "After the run, print the physical memory map, slabinfo and the VMAs.")
     boolean memoryReport;
 
+    @Option(names = "--slub-debug", paramLabel = "MODES",
+            description = "Slab debug modes as Linux's slub_debug: letters F (consistency checks on alloc and free), "
+                    + "Z (red zones), P (poisoning), U (alloc/free sites), optionally ,CACHE,... to limit them "
+                    + "(e.g. FZPU or FZ,kmalloc-32). Findings are printed after the run (docs/slub-debug.md).")
+    String slubDebug;
+
     @Option(names = "--fault-format", paramLabel = "FORMAT", defaultValue = "text",
             description = "Fault reports as text or json (one object per line on stdout, the rest on stderr; "
                     + "schema in docs/fault-report.md).")
@@ -66,12 +75,19 @@ final class BootCommand implements Callable<Integer> {
             return gdb.serve(arguments, spec.commandLine().getErr());
         }
         BootOptions options = arguments.options();
+        SlubDebug slubModes;
+        try {
+            slubModes = slubDebug == null ? SlubDebug.OFF : SlubDebug.parse(slubDebug);
+        } catch (IllegalArgumentException e) {
+            throw arguments.usage(e.getMessage());
+        }
         KernelSources.BuiltImages images = arguments.images();
         // With JSON, stdout carries nothing but reports, so that `kemu boot --fault-format json | jq .` works.
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         BootReport report;
         String memory = "";
         String resolvedKinds;
+        List<SlubReport> slubReports;
         SymbolTable symbols;
         SerialOutput serial = SerialOutput.of(arguments);
         try (serial; KernelBoot boot = new KernelBoot(images, options, arguments.protocol())) {
@@ -81,7 +97,9 @@ final class BootCommand implements Callable<Integer> {
                     options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
             boot.loaderNotes().forEach(note -> human.println("note: " + note));
+            boot.services().slubDebug(slubModes);
             report = boot.run();
+            slubReports = slubDebug == null ? List.of() : boot.services().validateSlabs();
             resolvedKinds = boot.faults().resolvedFaults().summary();
             if (memoryReport) {
                 memory = boot.services().memory().map(MemoryReport::of)
@@ -112,6 +130,10 @@ final class BootCommand implements Callable<Integer> {
         }
         if (options.onFault() != FaultPolicy.STOP) {
             writeReports(report, json, json ? spec.commandLine().getOut() : human);
+        }
+        if (slubDebug != null) {
+            slubReports.forEach(r -> human.print(r.text()));
+            human.printf("slub debug (%s): %d report(s)%n", slubDebug, slubReports.size());
         }
         human.print(memory);
         human.flush();

@@ -16,6 +16,11 @@ final class FrameFacts {
     private FrameFacts() {}
 
     static void describe(KernelMemory memory, long pa, List<String> lines) {
+        describe(memory, pa, lines, rip -> String.format("0x%x", rip));
+    }
+
+    /** {@link #describe} with slab alloc/free sites (--slub-debug=U) named by {@code symbolizer}. */
+    static void describe(KernelMemory memory, long pa, List<String> lines, java.util.function.LongFunction<String> symbolizer) {
         MmRoot root = memory.root();
         FrameTable frames = FrameTable.of(root);
         long pfn = pa / PAGE;
@@ -33,7 +38,7 @@ final class FrameFacts {
         FrameType type = FrameType.of(code);
         lines.add(String.format("frame: P0x%x (frame 0x%x), %s%s", pfn * PAGE, pfn, type.label(), blockOf(frames, pfn, type)));
         switch (type) {
-            case SLAB -> SlabObjectFacts.describe(root, frames, pfn, pa, lines);
+            case SLAB -> SlabObjectFacts.describe(root, frames, pfn, pa, lines, symbolizer);
             case PAGE_TABLE -> lines.add("owner: " + pageTableOwner(memory, pfn * PAGE) + String.format(
                     ", %d present entries%s", frames.tag(pfn), frames.isPinned(pfn) ? ", pinned (shared kernel half)" : ""));
             case ANONYMOUS -> lines.add(String.format("owner: a private page of an address space's anonymous VMA, mapped by "

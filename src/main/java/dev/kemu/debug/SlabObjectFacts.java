@@ -4,11 +4,13 @@ import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.kernel.slab.KmemCache;
 import dev.kemu.kernel.slab.SlabHeader;
+import dev.kemu.kernel.slab.SlubTrack;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
 
 import java.util.List;
+import java.util.function.LongFunction;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 
@@ -18,11 +20,12 @@ import static dev.kemu.kernel.mm.MmLayout.PAGE;
  * Everything is guest memory, so each pointer is bounded before it is followed.
  */
 final class SlabObjectFacts {
-    static final String SITES_NOT_RECORDED = "not recorded (needs --slub-debug=U, issue 17)";
+    static final String SITES_NOT_RECORDED = "not recorded (the cache was created without --slub-debug=U)";
 
     private SlabObjectFacts() {}
 
-    static void describe(MmRoot root, FrameTable frames, long pfn, long pa, List<String> lines) {
+    static void describe(MmRoot root, FrameTable frames, long pfn, long pa, List<String> lines,
+                         LongFunction<String> symbolizer) {
         GuestRam ram = root.ram();
         long head = frames.headOf(pfn);
         long slab = head * PAGE;
@@ -63,8 +66,16 @@ final class SlabObjectFacts {
         }
         lines.add(String.format("object: index %d at %s (P0x%x), offset +0x%x%s: %s", index,
                 root.toVirtual(PhysAddr.of(objectPhys)), objectPhys, within, padding, state));
-        lines.add("allocated at: " + SITES_NOT_RECORDED);
-        lines.add("freed at: " + SITES_NOT_RECORDED);
+        lines.add("allocated at: " + site(cache, objectPhys, SlubTrack.ALLOC, symbolizer));
+        lines.add("freed at: " + site(cache, objectPhys, SlubTrack.FREE, symbolizer));
+    }
+
+    /** A --slub-debug=U track as "symbol (RIP 0x..., instruction N, cpu C)". */
+    private static String site(KmemCache cache, long objectPhys, int which, LongFunction<String> symbolizer) {
+        return SlubTrack.of(cache, objectPhys, which)
+                .map(t -> t.recorded() ? String.format("%s (RIP 0x%x, instruction %d, cpu %d)", symbolizer.apply(t.addr()),
+                        t.addr(), t.when(), t.cpu()) : "never (no such call since the slab was made)")
+                .orElse(SITES_NOT_RECORDED);
     }
 
     /** Where {@code objectPhys} is on the slab's freelist (0 = first), or -1 when it is not on it. */

@@ -55,7 +55,7 @@ public final class WhatIs {
             lines.add("frame: unknown: the kernel did not initialise kemu's memory services, so guest RAM holds no frame "
                     + "table, slabs or VMAs kemu can read");
         } else if (pa.isPresent()) {
-            FrameFacts.describe(memory.get(), pa.get(), lines);
+            FrameFacts.describe(memory.get(), pa.get(), lines, analyzer::symbolize);
         }
         if (!target.physical()) {
             analyzer.vmasAround(target.address()).ifPresent(vmas -> lines.add("vma: " + vmas.text()));

@@ -23,7 +23,7 @@ final class Errno {
             case FREED -> 0;
             case IN_USE -> EBUSY;
             case NOT_PAGE_ALIGNED, OUTSIDE_RAM, DOUBLE_FREE, NOT_ALLOCATED, NOT_BLOCK_START, WRONG_ORDER, WRONG_TYPE,
-                 WRONG_CACHE, NOT_AN_OBJECT -> EINVAL;
+                 WRONG_CACHE, NOT_AN_OBJECT, CORRUPTED -> EINVAL;
         };
     }
 

@@ -12,6 +12,8 @@ import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.kernel.slab.CacheLayout;
+import dev.kemu.kernel.slab.SlubDebug;
+import dev.kemu.kernel.slab.SlubReport;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.PageTableEntry;
@@ -56,6 +58,8 @@ public final class KernelServices {
     private final LongFunction<String> symbolizer;
     private final BoundedLog<InvalidFree> invalidFrees = new BoundedLog<>();
     private final BoundedLog<MetadataCorruption> corruptions = new BoundedLog<>();
+    private final BoundedLog<SlubReport> slubReports = new BoundedLog<>();
+    private SlubDebug slubDebug = SlubDebug.OFF;
     private KernelMemory memory;
 
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
@@ -76,8 +80,8 @@ public final class KernelServices {
         serve(port, HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
-        serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : (a[1] & ~ALLOC_FLAGS) != 0 ? EINVAL
-                : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], (a[1] & ALLOC_ZERO) != 0)));
+        serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : !new Gfp(a[1]).valid() ? EINVAL
+                : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], new Gfp(a[1]))));
         serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(VirtAddr.of(a[0]))) : ENODEV);
         serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
@@ -139,10 +143,36 @@ public final class KernelServices {
         return invalidFrees.dropped();
     }
 
+    /**
+     * The --slub-debug modes the kmalloc caches (and caches created later) get; takes effect at
+     * HC_MM_INIT, so set it before the guest runs. {@link IllegalStateException} once it ran.
+     */
+    public void slubDebug(SlubDebug modes) {
+        if (memory != null) {
+            throw new IllegalStateException("--slub-debug must be chosen before the guest initialises its memory"
+                    + " services (HC_MM_INIT); they already are");
+        }
+        this.slubDebug = modes;
+    }
+
+    /** Slab debug findings (red zone, poison, double free), oldest first, at most {@value BoundedLog#MAX_ENTRIES}. */
+    public List<SlubReport> slubReports() {
+        return slubReports.entries();
+    }
+
+    /** Runs the end-of-run validation of every debug cache; its findings join {@link #slubReports()}. */
+    public List<SlubReport> validateSlabs() {
+        if (memory != null) {
+            memory.slabs().validateDebugCaches();
+        }
+        return slubReports();
+    }
+
     /** Forgets the refused-free reports (the test harness calls this between tests). */
     public void clearReports() {
         invalidFrees.clear();
         corruptions.clear();
+        slubReports.clear();
     }
 
     private boolean ready() {
@@ -170,7 +200,12 @@ public final class KernelServices {
         List<PhysRange> used = new ArrayList<>(map.bootPages());
         used.add(new PhysRange(PhysAddr.of(kernelStart), PhysAddr.of(kernelEnd), FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
-        memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb);
+        memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb,
+                slubDebug);
+        memory.slabs().reportDebugTo(new HypercallSite(machine), symbolizer, report -> {
+            log.warn("slub debug:\n{}", report.text());
+            slubReports.add(() -> report);
+        });
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
         memory.activeSpaceFrom(() -> machine.register(X86Reg.CR3));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
@@ -280,7 +315,8 @@ public final class KernelServices {
             return refused;
         }
         boolean constructed = memory.slabs().cache((int) id).guestConstructor().isPresent();
-        if ((flags & ~ALLOC_FLAGS) != 0 || (constructed && (flags & ALLOC_ZERO) != 0)) {
+        // A cache's slabs have one zone: a zone modifier here is Linux's GFP_SLAB_BUG_MASK case, refused.
+        if ((flags & ~(ALLOC_FLAGS | Gfp.ATOMIC)) != 0 || (constructed && (flags & ALLOC_ZERO) != 0)) {
             return EINVAL; // zeroing would undo the constructor (Linux refuses __GFP_ZERO with a ctor too)
         }
         if (memory.slabs().constructionPending((int) id)) {
@@ -311,7 +347,8 @@ public final class KernelServices {
             return EINVAL;
         }
         long kmallocFirst = root.kmallocFirstCache();
-        boolean internal = id == root.vmAreaCache() || (id >= kmallocFirst && id < kmallocFirst + KMALLOC_CACHES);
+        boolean internal = id == root.vmAreaCache() || (id >= kmallocFirst && id < kmallocFirst + KMALLOC_CACHES)
+                || memory.slabs().cache((int) id).isKmalloc();
         return internal ? EPERM : 0;
     }
 

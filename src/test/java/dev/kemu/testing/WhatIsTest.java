@@ -56,7 +56,7 @@ class WhatIsTest {
                 .matcher(line(out, "object"));
         assertTrue(m.matches(), out);
         assertEquals(object, Long.parseUnsignedLong(m.group(2), 16), out);
-        assertTrue(line(out, "allocated at").startsWith("not recorded (needs --slub-debug=U"), out);
+        assertTrue(line(out, "allocated at").startsWith("not recorded (the cache was created without --slub-debug=U)"), out);
         assertTrue(line(out, "region").contains("direct map of RAM"), out);
     }
 

@@ -15,7 +15,8 @@ public enum FreeResult {
     WRONG_TYPE("the memory belongs to another allocator"),
     WRONG_CACHE("the object belongs to another cache"),
     NOT_AN_OBJECT("the address is not the start of an object in its slab"),
-    IN_USE("the cache still has live objects");
+    IN_USE("the cache still has live objects"),
+    CORRUPTED("the object's red zone or padding was overwritten (see the slub debug report); not freed");
 
     private final String reason;
 

@@ -2,6 +2,7 @@ package dev.kemu.kernel.mm;
 
 import dev.kemu.kernel.slab.Kmalloc;
 import dev.kemu.kernel.slab.SlabAllocator;
+import dev.kemu.kernel.slab.SlubDebug;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.PageWalker;
@@ -56,6 +57,12 @@ public final class KernelMemory {
      */
     public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
                                           PhysAddr pml4Address, PageTables.TlbFlush tlb) {
+        return initialize(ram, rootPhys, usable, used, pml4Address, tlb, SlubDebug.OFF);
+    }
+
+    /** {@link #initialize} with --slub-debug modes for the caches it creates (and those created later). */
+    public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
+                                          PhysAddr pml4Address, PageTables.TlbFlush tlb, SlubDebug slubDebug) {
         long pml4 = pml4Address.value();
         List<Long> tableFrames = new PageWalker(ram).tables(pml4);
         List<PhysRange> allUsed = new ArrayList<>(used);
@@ -80,6 +87,7 @@ public final class KernelMemory {
         for (long pa = ram.size() & -(2L << 20); pa < ram.size(); pa += PAGE) {
             memory.tables.map(VirtAddr.of(DIRECT_MAP_BASE + pa), PhysAddr.of(pa), PageSize.SIZE_4K, directMapFlags);
         }
+        memory.slabs.debugNewCaches(slubDebug);
         Kmalloc.createCaches(memory.slabs);
         VirtualAreas.initialize(root, memory.slabs);
         return memory;

@@ -203,6 +203,7 @@ public final class VirtualAreas {
         long node = slabs.allocate(root.get32(ROOT_VM_AREA_CACHE), false).map(VirtAddr::value).orElse(0L);
         if (node != 0) {
             write(node, start, end, flags, kind);
+            ram.write64(phys(node) + N_NEXT, 0); // a new object's bytes are undefined (0x6b under --slub-debug=P)
         }
         return node;
     }

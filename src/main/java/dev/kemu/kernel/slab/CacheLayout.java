@@ -12,11 +12,13 @@ package dev.kemu.kernel.slab;
  *   +44  u32 objects_per_slab
  *   +48  u32 slab_order         a slab is 2^order frames
  *   +52  u32 first_object       offset of object 0 from the slab's start
- *   +56  u32 flags              1 = in use
+ *   +56  u32 flags              bit 0 = in use; bit 1 = a kmalloc size class; bits 16-17 the slabs'
+ *                               zone (0 any, 1 DMA, 2 DMA32); --slub-debug modes: 0x100 F, 0x200 Z, 0x400 P, 0x800 U
+ *                               (the object slot's layout follows from them: {@link ObjectSlot})
  *   +60  u32 ctor               0 = none; 1..0x7fffffff a host constructor id; bit 31 set: a guest
  *                               constructor, the low half of its kernel-image address (the top
  *                               2 GiB, so the u32 sign-extends to it, as -mcmodel=kernel)
- *                               Caches with a constructor keep the free pointer after the object
+ *                               Caches with a constructor (or P) keep the free pointer after the object
  *                               (at object_size rounded up to 8), so freed objects stay constructed.
  *   +64  u64 partial list head  physical address of a slab header, 0 = empty list
  *   +72  u64 full list head
@@ -35,6 +37,10 @@ public final class CacheLayout {
             ORDER = 48, FIRST_OBJECT = 52, FLAGS = 56, CTOR = 60, PARTIAL = 64, FULL = 72, EMPTY = 80,
             NR_PARTIAL = 88, NR_FULL = 92, NR_EMPTY = 96, ACTIVE = 104, TOTAL = 112, CURRENT = 120;
     public static final int FLAG_ACTIVE = 1;
+    /** A kmalloc size-class cache of any zone: kfree takes its objects, the cache calls refuse it. */
+    public static final int FLAG_KMALLOC = 2;
+    /** Bits 16-17: the zone the cache's slabs come from: 0 any (first free block), 1 DMA, 2 DMA32 (then DMA). */
+    public static final int FLAG_ZONE_SHIFT = 16, ZONE_ANY = 0, ZONE_DMA = 1, ZONE_DMA32 = 2;
 
     public static final int LIST_PARTIAL = 0, LIST_FULL = 1, LIST_EMPTY = 2, LIST_CURRENT = 3;
 

@@ -3,6 +3,7 @@ package dev.kemu.kernel.slab;
 import dev.kemu.kernel.mm.BuddyAllocator;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
+import dev.kemu.kernel.mm.Gfp;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.machine.PhysAddr;
@@ -36,7 +37,7 @@ public final class Kmalloc {
         int first = -1;
         for (int shift = KMALLOC_MIN_SHIFT; shift <= KMALLOC_MAX_SHIFT; shift++) {
             int size = 1 << shift;
-            int id = slabs.create("kmalloc-" + size, size, size, null)
+            int id = slabs.createKmalloc("kmalloc-" + size, size, ZONE_ANY)
                     .orElseThrow(() -> new IllegalStateException("cannot create kmalloc-" + size));
             if (first < 0) {
                 first = id;
@@ -52,6 +53,25 @@ public final class Kmalloc {
      * when out of memory (or {@code size} is negative or above the largest buddy block).
      */
     public Optional<VirtAddr> allocate(long size, boolean zero) {
+        return allocate(size, zero, ZONE_ANY);
+    }
+
+    /**
+     * kmalloc(size, gfp): {@link Gfp#DMA} or {@link Gfp#DMA32} take the object from the
+     * {@code dma-kmalloc-N} / {@code dma32-kmalloc-N} caches (created on first use, as Linux's
+     * per-type kmalloc caches), whose slabs come from that zone; large requests take pages from it.
+     * GFP_ATOMIC changes nothing: kemu never sleeps, and the kernel's own allocations keep no reserve.
+     * Invalid flags ({@link Gfp#valid}) are the caller's bug.
+     */
+    public Optional<VirtAddr> allocate(long size, Gfp gfp) {
+        if (!gfp.valid()) {
+            throw new IllegalArgumentException(String.format("GFP flags 0x%x are not valid", gfp.bits()));
+        }
+        int zone = (gfp.bits() & Gfp.DMA) != 0 ? ZONE_DMA : (gfp.bits() & Gfp.DMA32) != 0 ? ZONE_DMA32 : ZONE_ANY;
+        return allocate(size, gfp.zero(), zone);
+    }
+
+    private Optional<VirtAddr> allocate(long size, boolean zero, int zone) {
         if (size == 0) {
             return Optional.of(VirtAddr.of(ZERO_SIZE_PTR));
         }
@@ -60,7 +80,11 @@ public final class Kmalloc {
         }
         if (size <= 1 << KMALLOC_MAX_SHIFT) {
             int shift = Math.max(KMALLOC_MIN_SHIFT, 64 - Long.numberOfLeadingZeros(size - 1));
-            long object = slabs.allocateObject(root.kmallocFirstCache() + shift - KMALLOC_MIN_SHIFT, zero);
+            int id = zone == ZONE_ANY ? root.kmallocFirstCache() + shift - KMALLOC_MIN_SHIFT : zoneCache(1 << shift, zone);
+            if (id < 0) {
+                return Optional.empty();
+            }
+            long object = slabs.allocateObject(id, zero);
             return object == 0 ? Optional.empty() : Optional.of(VirtAddr.of(object));
         }
         long pages = (size + PAGE - 1) / PAGE;
@@ -68,7 +92,28 @@ public final class Kmalloc {
         if (order > MmLayout.MAX_ORDER) {
             return Optional.empty();
         }
-        return buddy.allocate(order, FrameType.HEAP, zero).map(root::toVirtual);
+        if (zone == ZONE_ANY) {
+            return buddy.allocate(order, FrameType.HEAP, zero).map(root::toVirtual);
+        }
+        Optional<PhysAddr> block = SlabAllocator.zoneBlock(buddy, order, FrameType.HEAP, zone == ZONE_DMA ? Gfp.DMA : Gfp.DMA32);
+        block.ifPresent(b -> {
+            if (zero) {
+                root.ram().fill(b.value(), PAGE << order, (byte) 0);
+            }
+        });
+        return block.map(root::toVirtual);
+    }
+
+    /** The size class's cache of {@code zone}, found in the cache table or created; -1 when the table is full. */
+    private int zoneCache(int size, int zone) {
+        for (int id = 0; id < KmemCache.describable(root); id++) {
+            KmemCache cache = KmemCache.of(root, id);
+            if (cache.active() && cache.isKmalloc() && cache.zone() == zone && cache.objectSize() == size) {
+                return id;
+            }
+        }
+        String name = (zone == ZONE_DMA ? "dma-kmalloc-" : "dma32-kmalloc-") + size;
+        return slabs.createKmalloc(name, size, zone).orElse(-1);
     }
 
     /** kfree: frees what {@link #allocate} returned; anything but FREED left everything untouched. */
@@ -100,7 +145,8 @@ public final class Kmalloc {
      */
     private boolean isKmallocCache(int id) {
         int first = root.kmallocFirstCache();
-        return id >= first && id <= first + KMALLOC_MAX_SHIFT - KMALLOC_MIN_SHIFT;
+        return (id >= first && id <= first + KMALLOC_MAX_SHIFT - KMALLOC_MIN_SHIFT)
+                || (slabs.isActive(id) && slabs.cache(id).isKmalloc());
     }
 
     /** Usable size of the allocation at {@code address} (its size class or whole pages), or empty if it is none. */

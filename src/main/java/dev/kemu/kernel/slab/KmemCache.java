@@ -80,16 +80,32 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
      * when a constructor's state must survive the free (SLUB moves its free pointer the same way).
      */
     public int freePointerOffset() {
-        if (ctor() == 0) {
+        int ctor = ctor();
+        int debug = debugFlags();
+        if (ctor == 0 && (debug & SlubDebug.POISON) == 0) {
             return 0;
         }
-        long offset = (Integer.toUnsignedLong(objectSize()) + 7) & -8L;
-        if (offset + 8 > Integer.toUnsignedLong(stride())) {
+        long offset = ObjectSlot.of(objectSize(), ctor != 0, debug).freePointer();
+        if (objectSize() <= 0 || offset + 8 > Integer.toUnsignedLong(stride())) {
             // Guest RAM holds the descriptor: a bad size must not send the free pointer outside the object's slot.
             throw new dev.kemu.kernel.mm.KernelPanic(String.format("cache %s: descriptor at %s has object size %d and"
                     + " stride %d, no room for the free pointer after the object", name(), phys(), objectSize(), stride()));
         }
         return (int) offset;
+    }
+
+    /** The zone its slabs come from: {@link CacheLayout#ZONE_ANY}, {@link CacheLayout#ZONE_DMA} or {@link CacheLayout#ZONE_DMA32}. */
+    public int zone() {
+        return (ram.read32(phys.value() + FLAGS) >>> FLAG_ZONE_SHIFT) & 3;
+    }
+
+    public boolean isKmalloc() {
+        return (ram.read32(phys.value() + FLAGS) & FLAG_KMALLOC) != 0;
+    }
+
+    /** The --slub-debug modes the cache was created with ({@link SlubDebug#CONSISTENCY} ... bits), 0 = none. */
+    public int debugFlags() {
+        return ram.read32(phys.value() + FLAGS) & SlubDebug.ALL;
     }
 
     public long listHead(int list) {

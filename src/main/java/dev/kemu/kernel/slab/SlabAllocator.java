@@ -41,6 +41,9 @@ public final class SlabAllocator {
     /** The direct map of RAM, fixed when the memory manager is set up: objects convert without a boxed address. */
     private final long directMapBase;
     private final long ramBytes;
+    private final SlubDebugger debugger;
+    /** The debug modes caches created from now on get (--slub-debug); host configuration, not kernel state. */
+    private SlubDebug debugPolicy = SlubDebug.OFF;
 
     public SlabAllocator(MmRoot root, BuddyAllocator buddy) {
         this.root = root;
@@ -52,6 +55,48 @@ public final class SlabAllocator {
         this.directMapBase = root.directMapBase().value();
         this.ramBytes = root.ramBytes();
         constructors.add(null); // id 0 = no constructor
+        this.debugger = new SlubDebugger(root);
+    }
+
+    /** The --slub-debug modes for caches created after this call (kmalloc's at HC_MM_INIT). */
+    public void debugNewCaches(SlubDebug policy) {
+        this.debugPolicy = policy;
+    }
+
+    /** Where debug reports go, and who the alloc/free sites are (U). */
+    public void reportDebugTo(CallSite site, java.util.function.LongFunction<String> symbolizer,
+                              java.util.function.Consumer<SlubReport> sink) {
+        debugger.reportTo(site, symbolizer, sink);
+    }
+
+    /**
+     * Checks every object of every debug cache (Linux's validate_slab_cache): red zones, poison
+     * and padding; each broken pattern goes to the report sink. Returns the objects reported.
+     */
+    public int validateDebugCaches() {
+        int bad = 0;
+        for (int id = 0; id < KmemCache.describable(root); id++) {
+            KmemCache cache = KmemCache.of(root, id);
+            if (cache.active() && cache.debugFlags() != 0) {
+                bad += debugger.validate(cache, slabsOf(cache));
+            }
+        }
+        return bad;
+    }
+
+    /** The slabs of a cache: current first, then partial, full, empty; each list bounded by its count. */
+    public List<Long> slabsOf(KmemCache cache) {
+        List<Long> slabs = new ArrayList<>();
+        if (isSlabAddress(cache.current())) {
+            slabs.add(cache.current());
+        }
+        for (int list = LIST_PARTIAL; list <= LIST_EMPTY; list++) {
+            int left = cache.listCount(list);
+            for (long slab = cache.listHead(list); slab != 0 && left-- > 0 && isSlabAddress(slab); slab = header.next(slab)) {
+                slabs.add(slab);
+            }
+        }
+        return slabs;
     }
 
     public MmRoot root() {
@@ -90,6 +135,15 @@ public final class SlabAllocator {
     }
 
     private Optional<Integer> create(String name, int objectSize, int align, int ctorField) {
+        return create(name, objectSize, align, ctorField, 0);
+    }
+
+    /** A kmalloc size-class cache whose slabs come from {@code zone} ({@link CacheLayout#ZONE_ANY} ...). */
+    Optional<Integer> createKmalloc(String name, int size, int zone) {
+        return create(name, size, size, 0, FLAG_KMALLOC | zone << FLAG_ZONE_SHIFT);
+    }
+
+    private Optional<Integer> create(String name, int objectSize, int align, int ctorField, int extraFlags) {
         if (objectSize <= 0 || objectSize > (PAGE << MAX_SLAB_ORDER) / 2 || align < 0 || Integer.bitCount(Math.max(align, 1)) != 1
                 || align > PAGE) {
             return Optional.empty();
@@ -99,8 +153,9 @@ public final class SlabAllocator {
             return Optional.empty();
         }
         int alignment = Math.max(8, align);
-        // With a constructor the free pointer lives after the object (CacheLayout), 8 more bytes.
-        int footprint = ctorField == 0 ? objectSize : ((objectSize + 7) & -8) + 8;
+        int debug = debugPolicy.flagsFor(name);
+        // With a constructor or debug modes the free pointer, red zone and tracks follow the object (ObjectSlot).
+        int footprint = ObjectSlot.of(objectSize, ctorField != 0, debug).end();
         int stride = (footprint + alignment - 1) & -alignment;
         int order = 0;
         int objects = objectsFor(order, stride, alignment);
@@ -118,7 +173,7 @@ public final class SlabAllocator {
         ram.write32(descriptor + PER_SLAB, objects);
         ram.write32(descriptor + ORDER, order);
         ram.write32(descriptor + FIRST_OBJECT, headerSize(objects, alignment));
-        ram.write32(descriptor + FLAGS, FLAG_ACTIVE);
+        ram.write32(descriptor + FLAGS, FLAG_ACTIVE | extraFlags | debug);
         ram.write32(descriptor + CTOR, ctorField);
         return Optional.of(id);
     }
@@ -217,6 +272,9 @@ public final class SlabAllocator {
         header.setAllocated(slab, index, true);
         header.setInuse(slab, header.inuse(slab) + 1);
         cache.addActive(1);
+        if (cache.debugFlags() != 0) {
+            debugger.onAlloc(cache, slab, objectPhys); // checks the free patterns before anything overwrites them
+        }
         if (zero) {
             ram.fill(objectPhys, cache.objectSize(), (byte) 0);
         }
@@ -278,8 +336,18 @@ public final class SlabAllocator {
         if (index < 0) {
             return FreeResult.NOT_AN_OBJECT;
         }
+        boolean debug = cache.debugFlags() != 0;
         if (!header.isAllocated(slab, index)) {
+            if (debug) {
+                debugger.reportDoubleFree(cache, slab, objectPhys);
+            }
             return FreeResult.DOUBLE_FREE;
+        }
+        if (debug) {
+            if (!debugger.checkFree(cache, slab, objectPhys)) {
+                return FreeResult.CORRUPTED;
+            }
+            debugger.onFreed(cache, objectPhys);
         }
         header.setAllocated(slab, index, false);
         ram.write64(objectPhys + cache.freePointerOffset(), header.freelist(slab));
@@ -398,7 +466,7 @@ public final class SlabAllocator {
     }
 
     private long grow(KmemCache cache) {
-        Optional<PhysAddr> block = buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
+        Optional<PhysAddr> block = allocateSlabFrames(cache);
         if (block.isEmpty()) {
             return 0;
         }
@@ -412,10 +480,18 @@ public final class SlabAllocator {
         long first = slab + cache.firstObject();
         ObjectConstructor ctor = constructor(cache);
         int freePointer = cache.freePointerOffset();
+        boolean debug = cache.debugFlags() != 0;
+        ObjectSlot slot = ObjectSlot.of(cache);
+        if (debug) {
+            debugger.padSlab(cache, slab);
+        }
         frames.setSlabConstructed(slab / PAGE, 0); // guest constructors run later, see nextToConstruct
         for (int i = objects - 1; i >= 0; i--) {
             PhysAddr objectPhys = PhysAddr.of(first + (long) i * cache.stride());
             VirtAddr object = root.toVirtual(objectPhys);
+            if (debug) {
+                debugger.initSlot(cache, slot, objectPhys.value(), cache.stride());
+            }
             if (ctor != null) {
                 ctor.construct(ram, objectPhys, object, cache.objectSize());
             }
@@ -424,6 +500,27 @@ public final class SlabAllocator {
         }
         cache.addTotal(objects);
         return slab;
+    }
+
+    /** A slab's frames: the first free block of any zone, or of the cache's zone (DMA32 falls back to DMA). */
+    private Optional<PhysAddr> allocateSlabFrames(KmemCache cache) {
+        int zone = cache.zone();
+        if (zone == ZONE_ANY) {
+            return buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
+        }
+        return zoneBlock(buddy, cache.slabOrder(), FrameType.SLAB, zone == ZONE_DMA ? dev.kemu.kernel.mm.Gfp.DMA
+                : dev.kemu.kernel.mm.Gfp.DMA32);
+    }
+
+    /** {@code 2^order} frames from the zonelist of the zone modifier {@code gfpZone} (no reserve: the kernel's own). */
+    static Optional<PhysAddr> zoneBlock(BuddyAllocator buddy, int order, FrameType type, long gfpZone) {
+        for (dev.kemu.kernel.mm.Zone zone : new dev.kemu.kernel.mm.Gfp(gfpZone).zonelist()) {
+            Optional<PhysAddr> block = buddy.allocateWithin(order, type, false, zone.startPfn(), zone.endPfn());
+            if (block.isPresent()) {
+                return block;
+            }
+        }
+        return Optional.empty();
     }
 
     /** The host constructor the descriptor names; the id comes from guest RAM, so it is checked. */
