@@ -4,6 +4,7 @@ import dev.kemu.boot.BootOptions;
 import dev.kemu.boot.BootReport;
 import dev.kemu.boot.KernelBoot;
 import dev.kemu.boot.KernelSources;
+import dev.kemu.boot.PageTableHistory;
 import dev.kemu.boot.StageEvent;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.debug.FaultReport;
@@ -59,6 +60,11 @@ final class BootCommand implements Callable<Integer> {
             description = "Fault reports as text or json (one object per line on stdout, the rest on stderr; "
                     + "schema in docs/fault-report.md).")
     String faultFormat;
+
+    @Option(names = "--pt-history",
+            description = "When the last fault's page walk ends at an entry, name the instruction that last wrote that "
+                    + "entry (the boot runs a second time with a write hook on that entry only).")
+    boolean pageTableHistory;
 
     @Option(names = "--report", paramLabel = "FILE",
             description = "Write the fault reports to FILE instead of the standard output.")
@@ -134,6 +140,11 @@ final class BootCommand implements Callable<Integer> {
         if (slubDebug != null) {
             slubReports.forEach(r -> human.print(r.text()));
             human.printf("slub debug (%s): %d report(s)%n", slubDebug, slubReports.size());
+        }
+        if (pageTableHistory) {
+            PageTableHistory.explain(images, options, arguments.protocol(), report.faults()).ifPresentOrElse(human::print,
+                    () -> human.println("page-table history: " + (report.faults().isEmpty() ? "no fault report"
+                            : "the last fault's walk ended at no entry") + ", so there is no entry to trace"));
         }
         human.print(memory);
         human.flush();

@@ -27,11 +27,6 @@ final class GdbOptions {
 
     /** Boots under the stub; the exit status is the guest's (QEMU's rule) when it ended, else 0. */
     int serve(BootArguments arguments, PrintWriter messages) {
-        if (arguments.options().cpus() > 1) {
-            // The stub runs and stops cpu0 alone: the other CPUs would never take a turn (threads = CPUs is not built yet).
-            throw arguments.usage("--gdb with --cpus " + arguments.options().cpus() + ": the gdb stub debugs one CPU so "
-                    + "far (the others would never run); boot with --cpus 1 to debug, or without --gdb to run every CPU");
-        }
         try (KernelBoot boot = new KernelBoot(arguments.images(), arguments.options(), arguments.protocol());
              GdbServer server = new GdbServer(port == null ? GdbServer.DEFAULT_PORT : port)) {
             Optional<Long> waitFor = Optional.ofNullable(waitSymbol).map(symbol -> {

@@ -18,6 +18,8 @@ import java.util.Optional;
  * one fixed x86-64 layout, memory through the current page tables, stepping, breakpoints and
  * watchpoints without patching the guest, Ctrl-C, and kemu's monitor commands. Every packet gets
  * an answer; a malformed one an error reply ({@code E01}), an unknown one the empty reply.
+ * Threads are CPUs ({@link CpuThreads}): registers and memory are the selected thread's CPU's (its
+ * CR3), and a stop reply names the CPU that stopped.
  */
 public final class GdbStub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GdbStub.class);
@@ -26,24 +28,33 @@ public final class GdbStub implements AutoCloseable {
 
     private final KernelBoot boot;
     private final Machine machine;
+    private final CpuThreads threads;
+    /** The CPU (0-based) gdb reads registers and memory of ({@code Hg}), and the one {@code s} steps ({@code Hc}). */
+    private int generalCpu;
+    private int stepCpu = CpuThreads.ANY;
     private final TargetDescription target = new TargetDescription();
     private final RunControl control;
     private final MonitorCommands monitor;
     private final java.util.Optional<Machine.Subscription> kernelMode;
     private StopEvent lastStop = StopEvent.signal(StopEvent.SIGTRAP, "");
     /** The plain registers of the layout, read with one native call for the {@code g} packet. */
-    private final dev.kemu.machine.RegisterBlock plainBlock;
+    private final dev.kemu.machine.RegisterBlock[] plainBlocks;
     private final long[] plainValues;
 
     /** Ready to debug {@code boot} from {@code firstInstruction}; the guest does not run until gdb says so. */
     public GdbStub(KernelBoot boot, long firstInstruction) {
         this.boot = boot;
         this.machine = boot.machine();
-        this.control = new RunControl(machine, boot.faults(), firstInstruction);
+        this.control = new RunControl(boot.cpus(), boot.faults(), firstInstruction);
+        this.threads = new CpuThreads(boot.cpus());
         this.monitor = new MonitorCommands(boot, control);
-        this.plainBlock = machine.registers(target.registers().stream().filter(r -> r.kind() == GdbRegister.Kind.PLAIN)
-                .mapToInt(GdbRegister::unicornId).toArray());
-        this.plainValues = new long[plainBlock.size()];
+        int[] plain = target.registers().stream().filter(r -> r.kind() == GdbRegister.Kind.PLAIN)
+                .mapToInt(GdbRegister::unicornId).toArray();
+        this.plainBlocks = new dev.kemu.machine.RegisterBlock[threads.count()];
+        for (int cpu = 0; cpu < plainBlocks.length; cpu++) {
+            plainBlocks[cpu] = boot.cpus().machine(cpu).registers(plain);
+        }
+        this.plainValues = new long[plain.length];
         this.kernelMode = boot.symbols().find("kmain").map(kmain -> machine.onInstructionAt(kmain.address(),
                 machine::rememberKernelMode));
     }
@@ -111,7 +122,14 @@ public final class GdbStub implements AutoCloseable {
                 channel.stopAcknowledging();
                 return true;
             }
-            Optional<StopEvent> stop = execution(text);
+            Optional<StopEvent> stop;
+            try {
+                stop = execution(text);
+            } catch (IllegalArgumentException refused) { // e.g. reverse execution on several CPUs: say why
+                channel.send("O" + RspPackets.hex("kemu: " + refused.getMessage() + "\n"));
+                channel.send("E03");
+                return true;
+            }
             if (stop.isPresent()) {
                 reportStop(channel, stop.get());
                 return true;
@@ -136,12 +154,18 @@ public final class GdbStub implements AutoCloseable {
         return true;
     }
 
+    /** The selected thread's CPU: registers and memory (through its own page tables) are its. */
+    private Machine selected() {
+        return boot.cpus().machine(generalCpu);
+    }
+
     private void reportStop(RspChannel channel, StopEvent stop) throws IOException {
         lastStop = stop;
+        generalCpu = control.stoppedCpu(); // gdb switches to the thread of the stop reply
         if (!stop.note().isEmpty()) {
             channel.send("O" + RspPackets.hex("kemu: " + stop.note() + "\n"));
         }
-        channel.send(stop.reply());
+        channel.send(stop.reply(CpuThreads.threadOf(control.stoppedCpu())));
     }
 
     /** The packets that run the guest: {@code s c vCont;...}; empty for every other packet. */
@@ -153,19 +177,10 @@ public final class GdbStub implements AutoCloseable {
             return Optional.of(control.reverseContinue());
         }
         if (text.startsWith("vCont;")) {
-            String action = text.substring(6).split("[;:]")[0];
-            if (action.isEmpty()) {
-                throw new MalformedPacketException("vCont without an action");
-            }
-            return switch (action.charAt(0)) {
-                case 's', 'S' -> Optional.of(control.step());
-                case 'c', 'C' -> Optional.of(control.resume());
-                case 't' -> Optional.of(StopEvent.signal(0, ""));
-                default -> throw new MalformedPacketException("vCont action '" + action + "' is not supported");
-            };
+            return Optional.of(vCont(text.substring(6)));
         }
         if (text.startsWith("s") || text.startsWith("S")) {
-            return Optional.of(control.step());
+            return Optional.of(control.step(stepCpu == CpuThreads.ANY ? generalCpu : stepCpu));
         }
         if (text.equals("c") || text.startsWith("c") && text.length() > 1 && Character.digit(text.charAt(1), 16) >= 0
                 || text.startsWith("C")) {
@@ -174,12 +189,39 @@ public final class GdbStub implements AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * {@code vCont;ACTION[:THREAD];...}: all-stop, so a step of one thread (gdb sends {@code s:2;c}) runs
+     * that CPU alone for one instruction; otherwise every CPU continues.
+     */
+    private StopEvent vCont(String actions) {
+        if (actions.isEmpty()) {
+            throw new MalformedPacketException("vCont without an action");
+        }
+        Character kind = null;
+        for (String action : actions.split(";")) {
+            if (action.isEmpty()) {
+                throw new MalformedPacketException("vCont with an empty action");
+            }
+            char verb = Character.toLowerCase(action.charAt(0));
+            if (verb != 's' && verb != 'c' && verb != 't') {
+                throw new MalformedPacketException("vCont action '" + action + "' is not supported");
+            }
+            int colon = action.indexOf(':');
+            int cpu = colon < 0 ? CpuThreads.ANY : threads.cpuOf(action.substring(colon + 1));
+            if (verb == 's') {
+                return control.step(cpu == CpuThreads.ANY ? generalCpu : cpu);
+            }
+            kind = kind == null ? verb : kind;
+        }
+        return kind == 'c' ? control.resume() : StopEvent.signal(0, "");
+    }
+
     private String reply(String text) {
         if (text.isEmpty()) {
             return "";
         }
         if (text.equals("?")) {
-            return lastStop.reply();
+            return lastStop.reply(CpuThreads.threadOf(control.stoppedCpu()));
         }
         if (text.startsWith("qSupported")) {
             return SUPPORTED;
@@ -195,7 +237,8 @@ public final class GdbStub implements AutoCloseable {
             case 'm' -> readMemory(text.substring(1));
             case 'M' -> edited(writeMemory(text.substring(1)));
             case 'Z', 'z' -> breakpoint(text.charAt(0) == 'Z', text.substring(1));
-            case 'H', 'T' -> "OK"; // one thread (one CPU) until the PC platform adds more
+            case 'H' -> selectThread(text);
+            case 'T' -> { threads.cpuOf(text.substring(1)); yield "OK"; } // alive: every CPU exists for the whole session
             case 'q' -> query(text);
             case 'v' -> text.equals("vCont?") ? "vCont;c;C;s;S" : "";
             default -> "";
@@ -210,21 +253,36 @@ public final class GdbStub implements AutoCloseable {
         return reply;
     }
 
-    private static String query(String text) {
+    /** {@code Hg THREAD} (registers and memory) or {@code Hc THREAD} (what {@code s} steps). */
+    private String selectThread(String text) {
+        if (text.length() < 3 || text.charAt(1) != 'g' && text.charAt(1) != 'c') {
+            throw new MalformedPacketException("H packet '" + text + "': expected Hg or Hc and a thread id");
+        }
+        int cpu = threads.cpuOf(text.substring(2));
+        if (text.charAt(1) == 'g') {
+            generalCpu = cpu == CpuThreads.ANY ? generalCpu : cpu;
+        } else {
+            stepCpu = cpu;
+        }
+        return "OK";
+    }
+
+    private String query(String text) {
         if (text.equals("qAttached")) {
             return "1";
         }
         if (text.equals("qC")) {
-            return "QC1";
+            return "QC" + Integer.toHexString(CpuThreads.threadOf(control.stoppedCpu()));
         }
         if (text.equals("qfThreadInfo")) {
-            return "m1";
+            return threads.list();
         }
         if (text.equals("qsThreadInfo")) {
             return "l";
         }
-        if (text.startsWith("qThreadExtraInfo")) {
-            return RspPackets.hex("CPU 0");
+        if (text.startsWith("qThreadExtraInfo,")) {
+            int cpu = threads.cpuOf(text.substring("qThreadExtraInfo,".length()));
+            return RspPackets.hex(threads.extraInfo(cpu == CpuThreads.ANY ? generalCpu : cpu));
         }
         if (text.startsWith("qSymbol")) {
             return "OK";
@@ -252,7 +310,8 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String readRegisters() {
-        plainBlock.read(plainValues);
+        Machine machine = selected();
+        plainBlocks[generalCpu].read(plainValues);
         StringBuilder out = new StringBuilder();
         int plain = 0;
         for (GdbRegister register : target.registers()) {
@@ -263,6 +322,7 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String writeRegisters(String hex) {
+        Machine machine = selected();
         byte[] bytes = RspPackets.unhex(hex);
         int at = 0;
         for (GdbRegister register : target.registers()) {
@@ -276,7 +336,7 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String readRegister(String number) {
-        return target.register((int) RspPackets.number(number)).map(r -> r.read(machine)).orElse("E45");
+        return target.register((int) RspPackets.number(number)).map(r -> r.read(selected())).orElse("E45");
     }
 
     private String writeRegister(String assignment) {
@@ -288,13 +348,13 @@ public final class GdbStub implements AutoCloseable {
         if (register.isEmpty()) {
             return "E45";
         }
-        register.get().write(machine, RspPackets.unhex(assignment.substring(eq + 1)));
+        register.get().write(selected(), RspPackets.unhex(assignment.substring(eq + 1)));
         return "OK";
     }
 
     private String readMemory(String request) {
         long[] range = addressAndLength(request);
-        byte[] bytes = machine.readVirtual(range[0], (int) Math.min(range[1], 0x10000));
+        byte[] bytes = selected().readVirtual(range[0], (int) Math.min(range[1], 0x10000));
         return bytes.length == 0 && range[1] > 0 ? "E14" : RspPackets.hex(bytes);
     }
 
@@ -308,7 +368,7 @@ public final class GdbStub implements AutoCloseable {
         if (data.length != range[1]) {
             throw new MalformedPacketException("M packet announces " + range[1] + " bytes and carries " + data.length);
         }
-        return GuestMemoryWriter.write(machine, range[0], data) ? "OK" : "E14";
+        return GuestMemoryWriter.write(selected(), range[0], data) ? "OK" : "E14";
     }
 
     private String writeBinary(byte[] payload) {
@@ -321,7 +381,7 @@ public final class GdbStub implements AutoCloseable {
         if (data.length != range[1]) {
             throw new MalformedPacketException("X packet announces " + range[1] + " bytes and carries " + data.length);
         }
-        return data.length == 0 || GuestMemoryWriter.write(machine, range[0], data) ? "OK" : "E14";
+        return data.length == 0 || GuestMemoryWriter.write(selected(), range[0], data) ? "OK" : "E14";
     }
 
     private String breakpoint(boolean insert, String request) {

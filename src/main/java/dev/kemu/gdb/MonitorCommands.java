@@ -103,6 +103,9 @@ final class MonitorCommands {
         if (walk == null || walk.levels().isEmpty()) {
             return "";
         }
+        if (control.cpuCount() > 1) {
+            return "who last wrote the entry: needs --cpus 1 (kemu's history records one CPU's instructions)\n";
+        }
         FaultReport.Level last = walk.levels().getLast();
         long entry = Long.parseUnsignedLong(last.entryAddress().replaceFirst("^[PV]?0x", ""), 16);
         return String.format("%s %s[%d] @ %s: %s%n", last.table(), last.tableAddress(), last.index(), last.entryAddress(),
@@ -144,6 +147,7 @@ final class MonitorCommands {
     }
 
     private String snapshot(String name) {
+        control.requireOneCpu("monitor snapshot"); // a snapshot holds cpu0's registers only
         Snapshot old = snapshots.put(name, Snapshot.take(machine));
         if (old != null) {
             old.close();

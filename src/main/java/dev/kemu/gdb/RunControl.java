@@ -6,6 +6,7 @@ import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.StopReason;
+import dev.kemu.machine.smp.CpuSet;
 import dev.kemu.traps.TrapRouter;
 import dev.kemu.unicorn.X86Reg;
 
@@ -26,6 +27,12 @@ import java.util.Optional;
  * before the breakpoints' hooks at the same address), which gives each moment a time; the
  * {@link Timeline} restores the checkpoint before a moment and executes the rest again. An
  * instruction that a hook or a fault stopped before it ran is not counted.
+ *
+ * <p>Several CPUs (gdb's threads, see {@link CpuThreads}): all-stop. Forwards, the CPUs take their
+ * round-robin turns here, one at a time, and the first that stops for a breakpoint, a watchpoint, a
+ * fault or the exit port stops them all (the others are between two of their instructions); the next
+ * continue goes on from that CPU. Breakpoints and watchpoints are hooked on every CPU. Backwards is one
+ * CPU's: the history holds cpu0's instructions only, so it is refused with several.
  */
 final class RunControl implements AutoCloseable {
     enum Mode { FORWARD, REPLAY, RECORDING }
@@ -37,10 +44,15 @@ final class RunControl implements AutoCloseable {
     private static final int MAX_ACCESS = 64;
 
     private final Machine machine;
+    private final CpuSet cpus;
     private final TrapRouter traps;
-    /** One code hook per address ever used: gdb removes and re-inserts every breakpoint at each stop,
+    /** One code hook per address ever used and CPU: gdb removes and re-inserts every breakpoint at each stop,
      * and adding or removing a Unicorn hook drops all translated code, so removal only deactivates. */
-    private final Map<Long, Machine.Subscription> breakpointHooks = new LinkedHashMap<>();
+    private final Map<Long, List<Machine.Subscription>> breakpointHooks = new LinkedHashMap<>();
+    /** The CPU (0-based) that stopped last: the thread of the stop reply, and where a continue goes on. */
+    private int stoppedCpu;
+    /** The CPU whose watchpoint hook saw the access (its next instruction stops). */
+    private Machine watchedOn;
     private final java.util.Set<Long> breakpoints = new java.util.HashSet<>();
     /** The breakpoints gdb asked for as hardware ones (Z1): their hits are reported as {@code hwbreak}. */
     private final java.util.Set<Long> hardware = new java.util.HashSet<>();
@@ -72,8 +84,9 @@ final class RunControl implements AutoCloseable {
     private boolean exited;
     private boolean halted;
 
-    RunControl(Machine machine, TrapRouter traps, long firstInstruction) {
-        this.machine = machine;
+    RunControl(CpuSet cpus, TrapRouter traps, long firstInstruction) {
+        this.machine = cpus.machine(0);
+        this.cpus = cpus;
         this.traps = traps;
         machine.setRegister(X86Reg.RIP, firstInstruction);
         traps.interceptUnresolved(this::stopsAt, this::replaying);
@@ -84,7 +97,7 @@ final class RunControl implements AutoCloseable {
     private void onInstruction(long rip) {
         now++;
         lastInstruction = rip;
-        if (mode == Mode.FORWARD && watchHit != null) {
+        if (mode == Mode.FORWARD && watchHit != null && watchedOn == machine) {
             cancel("watchpoint"); // the access happened in the previous instruction
             return;
         }
@@ -107,9 +120,36 @@ final class RunControl implements AutoCloseable {
     }
 
     private void cancel(String why) {
+        cancel(machine, why);
+    }
+
+    /** Stops the run of {@code cpu} (the machine whose hook is running) before its current instruction. */
+    private void cancel(Machine cpu, String why) {
         if (!cancelled) {
             cancelled = true;
-            machine.requestStop(StopReason.HOST_REQUEST, 0, why);
+            cpu.requestStop(StopReason.HOST_REQUEST, 0, why);
+        }
+    }
+
+    /** How many CPUs (gdb threads) the machine has. */
+    int cpuCount() {
+        return cpus.count();
+    }
+
+    /** The CPU that stopped last (0-based): the thread a stop reply names. */
+    int stoppedCpu() {
+        return stoppedCpu;
+    }
+
+    private boolean severalCpus() {
+        return cpus.count() > 1;
+    }
+
+    /** Refuses what the history cannot do with several CPUs: it records cpu0 alone. */
+    void requireOneCpu(String what) {
+        if (severalCpus()) {
+            throw new IllegalArgumentException(what + " needs --cpus 1: kemu's history records one CPU's "
+                    + "instructions (this machine has " + cpus.count() + " CPUs)");
         }
     }
 
@@ -156,7 +196,14 @@ final class RunControl implements AutoCloseable {
 
     /** A breakpoint; {@code hardwareKind} only changes how a hit is reported (both are code hooks). */
     void insertBreakpoint(long address, boolean hardwareKind) {
-        breakpointHooks.computeIfAbsent(address, at -> machine.onInstructionAt(at, () -> onBreakpoint(at)));
+        breakpointHooks.computeIfAbsent(address, at -> {
+            List<Machine.Subscription> hooks = new ArrayList<>();
+            for (int id = 0; id < cpus.count(); id++) {
+                Machine cpu = cpus.machine(id);
+                hooks.add(cpu.onInstructionAt(at, () -> onBreakpoint(cpu, at)));
+            }
+            return hooks;
+        });
         breakpoints.add(address);
         if (hardwareKind) {
             hardware.add(address);
@@ -203,7 +250,7 @@ final class RunControl implements AutoCloseable {
         guestEdited();
     }
 
-    private void onBreakpoint(long address) {
+    private void onBreakpoint(Machine cpu, long address) {
         if (!breakpoints.contains(address)) {
             return;
         }
@@ -211,17 +258,25 @@ final class RunControl implements AutoCloseable {
             recorded.add(new Hit(now - 1, hitReason(address)));
         } else if (mode == Mode.FORWARD && !stepping) {
             breakpointHit = address;
-            cancel("breakpoint");
+            cancel(cpu, "breakpoint");
         }
     }
 
     /** Executes one instruction (breakpoints at the current one do not fire). */
     StopEvent step() {
-        return forward(true);
+        return step(0);
+    }
+
+    /** Executes one instruction of CPU {@code cpu} (0-based); the other CPUs do not run. */
+    StopEvent step(int cpu) {
+        return severalCpus() ? forwardCpus(cpu) : forward(true);
     }
 
     /** Runs until something stops the guest; first steps off a breakpoint at the current instruction. */
     StopEvent resume() {
+        if (severalCpus()) {
+            return resumeCpus();
+        }
         if (breakpoints.contains(rip())) {
             StopEvent first = forward(true);
             if (!first.plainStep()) {
@@ -232,6 +287,90 @@ final class RunControl implements AutoCloseable {
             }
         }
         return forward(false);
+    }
+
+    // ---- several CPUs -----------------------------------------------------------------------
+
+    /** All-stop continue: steps the CPU that stopped off a breakpoint, then the turns go on from it. */
+    private StopEvent resumeCpus() {
+        Machine current = cpus.machine(stoppedCpu);
+        long at = current.register(X86Reg.RIP);
+        if (breakpoints.contains(at) && cpus.state(stoppedCpu) == dev.kemu.machine.smp.CpuState.RUNNING) {
+            StopEvent first = forwardCpus(stoppedCpu);
+            if (!first.plainStep()) {
+                return first;
+            }
+        }
+        return forwardCpus(-1);
+    }
+
+    /**
+     * Runs CPU {@code only} for one instruction, or ({@code only} = -1) every CPU in turns of
+     * {@link CpuSet#QUANTUM} from {@link #stoppedCpu} on until one stops; the reply's thread is that CPU.
+     */
+    private StopEvent forwardCpus(int only) {
+        if (exited) {
+            return StopEvent.exit(0, "the guest has already ended");
+        }
+        if (halted) {
+            exited = true;
+            return StopEvent.exit(0, "every CPU halted with nothing left to run");
+        }
+        boolean singleStep = only >= 0;
+        if (interruptRequested && !singleStep) {
+            interruptRequested = false;
+            return StopEvent.signal(StopEvent.SIGINT, "");
+        }
+        if (singleStep && cpus.state(only) != dev.kemu.machine.smp.CpuState.RUNNING) {
+            stoppedCpu = only;
+            return StopEvent.signal(StopEvent.SIGTRAP, "cpu" + only + " " + CpuThreads.describe(cpus.state(only))
+                    + ": it executes nothing until an IPI starts or wakes it; `continue` runs the other CPUs");
+        }
+        passing = heldFault;
+        heldFault = null;
+        stepping = singleStep;
+        List<Machine.Subscription> watchHooks = new ArrayList<>();
+        for (int id = 0; id < cpus.count(); id++) {
+            watchHooks.addAll(armWatchpoints(cpus.machine(id)));
+        }
+        try {
+            int cpu = singleStep ? only : stoppedCpu;
+            int idleTurns = 0;
+            while (true) {
+                breakpointHit = null;
+                watchHit = null;
+                cancelled = false;
+                if (!singleStep && interruptWaiting.getAsBoolean()) {
+                    stoppedCpu = cpu;
+                    return StopEvent.signal(StopEvent.SIGINT, "");
+                }
+                Optional<RunResult> turn = cpus.takeTurn(cpu, singleStep ? 1 : CpuSet.QUANTUM);
+                if (turn.isPresent()) {
+                    idleTurns = 0;
+                    RunResult result = turn.get();
+                    if (cpu == 0 && cancelled) {
+                        now--; // the counting hook counted the instruction a hook stopped before
+                    }
+                    boolean endOfTurn = result.reason() == StopReason.BUDGET_EXHAUSTED
+                            || cpus.state(cpu) == dev.kemu.machine.smp.CpuState.HALTED && result.reason() != StopReason.EXIT_PORT;
+                    if (singleStep || !endOfTurn || watchHit != null) {
+                        stoppedCpu = cpu;
+                        return endOfTurn && watchHit == null ? StopEvent.signal(StopEvent.SIGTRAP, "")
+                                : classify(result, singleStep);
+                    }
+                } else if (++idleTurns >= cpus.count()) {
+                    halted = true;
+                    return StopEvent.signal(StopEvent.SIGTRAP, "every CPU is halted or waiting for STARTUP; "
+                            + "`continue` ends the session");
+                }
+                cpu = (cpu + 1) % cpus.count();
+            }
+        } finally {
+            stepping = false;
+            passing = null;
+            interruptRequested = false;
+            watchHooks.forEach(Machine.Subscription::close);
+        }
     }
 
     private StopEvent forward(boolean singleStep) {
@@ -296,6 +435,7 @@ final class RunControl implements AutoCloseable {
 
     /** Goes back one instruction. */
     StopEvent reverseStep() {
+        requireOneCpu("reverse-stepi");
         if (now <= timeline.origin()) {
             return StopEvent.withReason(StopEvent.SIGTRAP, "replaylog:begin;", "no earlier moment recorded");
         }
@@ -305,6 +445,7 @@ final class RunControl implements AutoCloseable {
 
     /** Goes back to the last breakpoint or watchpoint hit before now, or to the beginning of the history. */
     StopEvent reverseContinue() {
+        requireOneCpu("reverse-continue");
         long present = now;
         Optional<Hit> hit = lastHitBefore(present);
         if (hit.isEmpty()) {
@@ -376,6 +517,7 @@ final class RunControl implements AutoCloseable {
      * hook there; the machine is back at the present afterwards.
      */
     Optional<LastWrite> lastWrite(long physical, int length) {
+        requireOneCpu("last-write");
         long present = now;
         CpuException held = heldFault;
         boolean wasHalted = halted, wasExited = exited;
@@ -424,21 +566,36 @@ final class RunControl implements AutoCloseable {
     // ---- watchpoints ----------------------------------------------------------------------
 
     private List<Machine.Subscription> armWatchpoints() {
+        return armWatchpoints(machine);
+    }
+
+    /**
+     * Hooks the watchpoints on {@code cpu}, through its own page tables. An application processor has no
+     * counting hook to stop its next instruction after a hit, so it gets one while watchpoints are armed.
+     */
+    private List<Machine.Subscription> armWatchpoints(Machine cpu) {
         List<Machine.Subscription> hooks = new ArrayList<>();
+        if (cpu != machine && !watchpoints.isEmpty()) {
+            hooks.add(cpu.onEachInstruction(rip -> {
+                if (watchHit != null && watchedOn == cpu) {
+                    cancel(cpu, "watchpoint");
+                }
+            }));
+        }
         for (Watchpoint watchpoint : watchpoints) {
             for (long va = watchpoint.address(); va < watchpoint.address() + watchpoint.length(); ) {
                 long end = Math.min((va | 0xfff) + 1, watchpoint.address() + watchpoint.length());
-                long physical = machine.physical(va);
+                long physical = cpu.physical(va);
                 if (physical >= 0) {
                     long virtualBase = va - physical;
                     long first = physical, last = physical + (end - va) - 1;
                     // Unicorn matches an access by its first byte: start early enough for a wide store
                     // that begins below the range and reaches into it, then keep only overlapping ones.
-                    hooks.add(machine.onMemoryAccess(Math.max(0, first - MAX_ACCESS + 1), last,
+                    hooks.add(cpu.onMemoryAccess(Math.max(0, first - MAX_ACCESS + 1), last,
                             watchpoint.kind() != Watchpoint.Kind.WRITE, watchpoint.kind() != Watchpoint.Kind.READ,
                             (write, address, size, value) -> {
                                 if (address + size > first) {
-                                    onWatched(watchpoint, write, virtualBase + Math.max(address, first));
+                                    onWatched(cpu, watchpoint, write, virtualBase + Math.max(address, first));
                                 }
                             }));
                 }
@@ -448,7 +605,7 @@ final class RunControl implements AutoCloseable {
         return hooks;
     }
 
-    private void onWatched(Watchpoint watchpoint, boolean write, long address) {
+    private void onWatched(Machine cpu, Watchpoint watchpoint, boolean write, long address) {
         if (!watchpoint.kind().matches(write)) {
             return;
         }
@@ -458,6 +615,7 @@ final class RunControl implements AutoCloseable {
         } else if (mode == Mode.FORWARD && watchHit == null) {
             watchHit = watchpoint;
             watchHitAddress = address;
+            watchedOn = cpu;
         }
     }
 
@@ -515,7 +673,7 @@ final class RunControl implements AutoCloseable {
     /** Removes every hook of the session and frees its checkpoints; the machine runs at full speed again. */
     @Override
     public void close() {
-        breakpointHooks.values().forEach(Machine.Subscription::close);
+        breakpointHooks.values().forEach(hooks -> hooks.forEach(Machine.Subscription::close));
         breakpointHooks.clear();
         breakpoints.clear();
         counting.close();

@@ -24,11 +24,11 @@ record StopEvent(int signal, String reason, boolean exited, int exitStatus, Stri
         return !exited && signal == SIGTRAP && reason.isEmpty() && note.isEmpty();
     }
 
-    /** The reply packet: {@code T05thread:01;swbreak:;} or {@code W03}. */
-    String reply() {
+    /** The reply packet for a stop of thread {@code thread}: {@code T05thread:01;swbreak:;} or {@code W03}. */
+    String reply(int thread) {
         if (exited) {
             return String.format("W%02x", exitStatus & 0xff);
         }
-        return String.format("T%02xthread:01;%s", signal, reason);
+        return String.format("T%02xthread:%02x;%s", signal, thread, reason);
     }
 }

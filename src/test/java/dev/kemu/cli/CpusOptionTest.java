@@ -33,10 +33,4 @@ class CpusOptionTest {
         CliRun run = usageError("boot", "--cpus", "two");
         assertTrue(run.err().contains("--cpus two: not a number; give the number of CPUs, 1 to 255"), run.all());
     }
-
-    @Test
-    void gdbWithSeveralCpus_isRefused_sayingWhatWorks() {
-        CliRun run = usageError("boot", "--cpus", "2", "--gdb=0");
-        assertTrue(run.err().contains("--gdb with --cpus 2: the gdb stub debugs one CPU so far"), run.all());
-    }
 }

@@ -80,6 +80,18 @@ final class RspTestClient implements AutoCloseable {
         out.flush();
     }
 
+    /** The output of {@code monitor command} (one {@code O} packet, then {@code OK}). */
+    String monitor(String command) throws IOException {
+        sendRaw(new String(RspPackets.frame("qRcmd," + RspPackets.hex(command)), StandardCharsets.ISO_8859_1));
+        readByte(); // '+'
+        String output = readPacket();
+        String ok = readPacket();
+        if (!output.startsWith("O") || !ok.equals("OK")) {
+            throw new AssertionError("monitor " + command + " answered " + output + ", then " + ok);
+        }
+        return new String(RspPackets.unhex(output.substring(1)), StandardCharsets.UTF_8);
+    }
+
     int readByte() throws IOException {
         return in.read();
     }

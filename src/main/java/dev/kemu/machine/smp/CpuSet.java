@@ -316,6 +316,26 @@ public final class CpuSet implements IpiRouter, AutoCloseable {
         }
     }
 
+    /**
+     * One turn of CPU {@code id} of at most {@code slice} instructions, from the RIP its machine holds now (a
+     * debugger may have moved it), then the IPIs it sent; a {@code hlt} takes it out of the rotation as in
+     * {@link #run}. For a debugger that drives the rotation itself (all-stop: it stops every CPU between turns).
+     * Empty when the CPU is not {@link CpuState#RUNNING}.
+     */
+    public java.util.Optional<RunResult> takeTurn(int id, long slice) {
+        Cpu cpu = cpu(id);
+        if (cpu.state != CpuState.RUNNING) {
+            return java.util.Optional.empty();
+        }
+        cpu.rip = cpu.machine.register(X86Reg.RIP);
+        RunResult last = turn(cpu, 0, slice, java.time.Duration.ZERO);
+        deliverPendingIpis();
+        if (last.reason() == StopReason.HALTED || haltedInRealMode(cpu, last.reason())) {
+            cpu.state = CpuState.HALTED;
+        }
+        return java.util.Optional.of(last);
+    }
+
     private SmpRunResult timedOut(Cpu cpu, RunResult last, java.time.Duration timeout) {
         RunResult stopped = new RunResult(StopReason.TIMEOUT, cpu.machine.cpu(), last == null ? 0 : last.instructions(),
                 0, -1, timeout, "wall-clock limit of " + timeout.toMillis() + " ms reached");

@@ -1,0 +1,57 @@
+package dev.kemu.byok;
+
+import dev.kemu.testutil.GuestOutput;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code kemu boot --pt-history} on {@code badpte64} (PT entry 5 written read-only by a loop in kernel_main):
+ * the fault report is followed by the instruction that last wrote the entry its walk ended at.
+ */
+class PageTableHistoryKernelTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theWrongEntry_isTracedToTheStoreInTheLoopThatWroteIt_withOldAndNewValue() throws Exception {
+        Path kernel = TestKernelBuild.kernel("badpte64.elf");
+        GuestOutput run = KemuCommand.boot(kernel, dir, null, "--pt-history");
+        String out = run.toolOutput();
+        Matcher entry = Pattern.compile("W clear in the PT entry 5 \\(at (P0x[0-9a-f]+) = (0x[0-9a-f]+)\\)").matcher(out);
+        assertTrue(entry.find(), run::describe);
+        Matcher history = Pattern.compile("page-table history: PT P0x[0-9a-f]+\\[5\\] @ " + entry.group(1)
+                + ": last written at kernel_main\\+0x[0-9a-f]+ \\(badpte64.c:(\\d+)\\), instruction ([0-9,]+): "
+                + "0x0 -> (0x[0-9a-f]+)").matcher(out);
+        assertTrue(history.find(), run::describe);
+        assertEquals(lineOf("window_pt[page] = "), Integer.parseInt(history.group(1)), "the store of the loop: " + out);
+        assertEquals(entry.group(2), history.group(3), "the value it wrote is the one the walk found: " + out);
+        long instruction = Long.parseLong(history.group(2).replace(",", ""));
+        Matcher total = Pattern.compile(", (\\d+) instructions,").matcher(out);
+        assertTrue(total.find() && instruction > 0 && instruction < Long.parseLong(total.group(1)),
+                "written before the faulting instruction: " + out);
+    }
+
+    @Test
+    void withoutTheOption_theBootRunsOnceAndNamesNoWriter() {
+        GuestOutput run = KemuCommand.boot(TestKernelBuild.kernel("badpte64.elf"), dir, null);
+        assertFalse(run.toolOutput().contains("page-table history"), run::describe);
+    }
+
+    private static int lineOf(String marker) throws Exception {
+        List<String> lines = Files.readAllLines(TestKernelBuild.source("badpte64.c"));
+        List<Integer> found = IntStream.range(0, lines.size()).filter(i -> lines.get(i).contains(marker)).boxed().toList();
+        assertEquals(1, found.size(), "badpte64.c must contain '" + marker + "' exactly once");
+        return found.getFirst() + 1;
+    }
+}
