@@ -111,23 +111,23 @@ if command -v qemu-system-x86_64 >/dev/null; then
     echo "identical $(echo "$kemu_lines" | wc -l) lines before the services probe" > "$OUT/fidelity.txt"
     qemu-system-x86_64 -version | head -1 >> "$OUT/versions.txt"
     ALTERNATE=("$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.AlternatingProcesses)
-    "${ALTERNATE[@]}" "$OUT/whole.rounds" "$PROCESS_ROUNDS" 1 "kemu:1::./kemu boot" "qemu:1::${QEMU[*]}"
+    "${ALTERNATE[@]}" "$OUT/whole.rounds" "$PROCESS_ROUNDS" 1 "kemu|1||./kemu boot" "qemu|1||${QEMU[*]}"
 
     say "a boot that stops with a fault report against the same boot without a fault"
     SIEVE=target/test-kernels/sieve32.elf
     KEMU_SIEVE="./kemu boot --kernel=$SIEVE --ram=96 --budget=0"
-    "${ALTERNATE[@]}" "$OUT/fault.rounds" "$PROCESS_ROUNDS" 1 "fault:4:=== #UD:$KEMU_SIEVE --cmdline=fault" \
-        "plain:1:sieve32: empty run:$KEMU_SIEVE --cmdline=empty"
+    "${ALTERNATE[@]}" "$OUT/fault.rounds" "$PROCESS_ROUNDS" 1 "fault|4|=== #UD|$KEMU_SIEVE --cmdline=fault" \
+        "plain|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty"
 
     say "a user's compute-bound kernel (sieve32) and its 1 kHz timer, kemu against QEMU TCG, same image and flags"
     QEMU_SIEVE="qemu-system-x86_64 -kernel $SIEVE -m 96M -display none -no-reboot -debugcon stdio -serial none"
     QEMU_SIEVE+=" -device isa-debug-exit,iobase=0xf4,iosize=0x04 -append"
     "${ALTERNATE[@]}" "$OUT/guest.rounds" "$GUEST_ROUNDS" 0 \
-        "kemu_sieve:1:3957809 primes:$KEMU_SIEVE --cmdline=" "qemu_sieve:1:3957809 primes:$QEMU_SIEVE ''" \
-        "kemu_empty:1:sieve32: empty run:$KEMU_SIEVE --cmdline=empty" "qemu_empty:1:sieve32: empty run:$QEMU_SIEVE empty" \
-        "kemu_small:1:1077871 primes:$KEMU_SIEVE --cmdline=small" "qemu_small:1:1077871 primes:$QEMU_SIEVE small" \
-        "kemu_timer:1:1077871 primes:$KEMU_SIEVE '--cmdline=small timer'" \
-        "qemu_timer:1:1077871 primes:$QEMU_SIEVE 'small timer'"
+        "kemu_sieve|1|3957809 primes|$KEMU_SIEVE --cmdline=" "qemu_sieve|1|3957809 primes|$QEMU_SIEVE ''" \
+        "kemu_empty|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty" "qemu_empty|1|sieve32: empty run|$QEMU_SIEVE empty" \
+        "kemu_small|1|1077871 primes|$KEMU_SIEVE --cmdline=small" "qemu_small|1|1077871 primes|$QEMU_SIEVE small" \
+        "kemu_timer|1|1077871 primes|$KEMU_SIEVE '--cmdline=small timer'" \
+        "qemu_timer|1|1077871 primes|$QEMU_SIEVE 'small timer'"
     load "after the whole processes" >> "$OUT/load.txt"
 else
     say "qemu-system-x86_64 is not installed; the QEMU comparison is skipped"

@@ -17,15 +17,15 @@ import java.util.Locale;
  * {@code FILE}: a header of the names, then one line of wall times (ms) per round, for
  * {@link BenchmarkReport}.
  *
- * <p>Usage: {@code AlternatingProcesses FILE ROUNDS WARMUPS NAME:STATUS:EXPECTED:COMMAND...}; a
+ * <p>Usage: {@code AlternatingProcesses FILE ROUNDS WARMUPS NAME|STATUS|EXPECTED|COMMAND...}; a
  * COMMAND runs under {@code bash -c}, EXPECTED may be empty.
  */
 public final class AlternatingProcesses {
     record Command(String name, int status, String expected, String shell) {
         static Command parse(String spec) {
-            String[] parts = spec.split(":", 4);
+            String[] parts = spec.split("\\|", 4);
             if (parts.length != 4 || !parts[1].matches("[0-9]+")) {
-                throw new IllegalArgumentException("not NAME:STATUS:EXPECTED:COMMAND: " + spec);
+                throw new IllegalArgumentException("not NAME|STATUS|EXPECTED|COMMAND: " + spec);
             }
             return new Command(parts[0], Integer.parseInt(parts[1]), parts[2], parts[3]);
         }
@@ -58,7 +58,7 @@ public final class AlternatingProcesses {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 4) {
-            System.err.println("usage: AlternatingProcesses FILE ROUNDS WARMUPS NAME:STATUS:EXPECTED:COMMAND...");
+            System.err.println("usage: AlternatingProcesses FILE ROUNDS WARMUPS NAME|STATUS|EXPECTED|COMMAND...");
             System.exit(2);
         }
         Path file = Path.of(args[0]);

@@ -389,7 +389,9 @@ public final class BenchmarkReport {
         }
         boolean met = kemu.median <= Math.max(qemu.median, 0);
         row(name, kemu, "ms", qemu, "qemu-system-x86_64 -s -S", qemu.median > 0 ? kemu.median / qemu.median : Double.NaN,
-                "<= QEMU's stub", met, "per operation: a session's time minus that of the same session without it");
+                ">= QEMU's rate (<= its time)", met, String.format(Locale.ROOT, "%.0f against %.0f per second; per "
+                        + "operation: a session's time minus that of the same session without it, sessions interleaved",
+                        1000 / kemu.median, 1000 / qemu.median));
         if (!met) {
             misses.add(String.format(Locale.ROOT, "**gdb %s**: %.2f ms against QEMU's %.2f ms. Each session is a new JVM, "
                     + "so the figure includes warming up the stub's code; every instruction of a gdb session pays the "
@@ -465,7 +467,8 @@ public final class BenchmarkReport {
 
                 - machine: %s
                 - versions: %s
-                - harnesses: JMH 1.37 driven one short iteration per round in one JVM (InterleavedRounds), against
+                - harnesses: JMH 1.37 driven per round in one JVM (InterleavedRounds: a short warm-up and one
+                  measured iteration, no fork), against
                   bench/c/kemu_bench.c started once per figure and round (gcc -O2, same libunicorn, same guest
                   code bench/guest/loops.S); whole processes alternated by AlternatingProcesses; Unicorn's
                   Python binding; host instructions of the C driver counted by bench/instructions.sh
@@ -486,6 +489,20 @@ public final class BenchmarkReport {
 
                 ## How the figures are taken
 
+                - Interleaving: `InterleavedRounds` runs, per round, each JMH benchmark (in its own JVM, which stays
+                  warm across rounds) next to the C driver started for the same figure, swapping which goes first
+                  every round; `AlternatingProcesses` does the same for whole processes (kemu, QEMU), rotating
+                  the order. A run that exits with the wrong status or lacks its expected output stops the bench.
+                - Host instructions (bench/instructions.sh): the C driver's count with 4 repetitions minus that
+                  with 2, over the work of the 2; `perf stat -e instructions` when the machine has the hardware
+                  counter, else valgrind's callgrind (which one is in the versions line). The JVM side is not
+                  counted: callgrind slows a JVM beyond use and perf has no counter here.
+                - sieve32 (src/test/kernels/sieve32.c): the same image and flags under `./kemu boot --ram=96
+                  --budget=0` and `qemu-system-x86_64 -m 96M` (TCG), the command line picking the variant; the
+                  guest part is a run minus the same round's `empty` run (start-up, load, exit). The 1 kHz timer
+                  rows sieve 16 MiB with and without `timer`.
+                - Fault report: sieve32 `fault` (prints, then `ud2` with no IDT: kemu stops with its report)
+                  against sieve32 `empty` (prints and exits), both whole `./kemu boot` processes.
                 - Raw emulation: 50 M iterations of a 10-instruction loop, no instruction counting (kemu counts
                   instructions only when a run has a budget).
                 - Hypercall: 2 M iterations of `out 0xE6` with service 1 = rdi + rsi; kemu's native trampoline

@@ -22,10 +22,11 @@ import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 
 /**
- * The ratios of BENCHMARKS.md from interleaved rounds: in every round each figure's kemu side (one
- * short JMH iteration in this JVM, which stays warm across rounds) and its reference (the C driver
- * started for that one figure, or a second JMH benchmark) run back to back, the order swapped every
- * round (A B, B A, ...), so drift on a shared machine lands on both sides of a pair. Writes
+ * The ratios of BENCHMARKS.md from interleaved rounds: in every round each figure's kemu side (a
+ * short JMH warm-up iteration, which pays the new trial state's one-time costs such as assembling
+ * a snippet, and one measured iteration, in this JVM, which stays warm across rounds) and its
+ * reference (the C driver started for that one figure, or a second JMH benchmark) run back to back,
+ * the order swapped every round (A B, B A, ...), so drift on a shared machine lands on both sides. Writes
  * {@code interleaved.rounds}: a header of column names, then one line of samples per round, which
  * {@link BenchmarkReport} turns into each side's min / median and the median ratio of the pairs.
  *
@@ -116,7 +117,7 @@ public final class InterleavedRounds {
             ChainedOptionsBuilder options = new OptionsBuilder()
                     .include("dev\\.kemu\\.bench\\." + benchmark.replace(".", "\\.") + "$")
                     .forks(0)
-                    .warmupIterations(warmUp ? 2 : 0)
+                    .warmupIterations(warmUp ? 2 : 1)
                     .warmupTime(TimeValue.milliseconds(iterationMillis))
                     .measurementIterations(1)
                     .measurementTime(TimeValue.milliseconds(iterationMillis))
