@@ -115,7 +115,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
 
     say "a boot that stops with a fault report against the same boot without a fault"
     SIEVE=target/test-kernels/sieve32.elf
-    KEMU_SIEVE="./kemu boot --kernel=$SIEVE --ram=96 --budget=0"
+    KEMU_SIEVE="./kemu boot --kernel=$SIEVE --ram=96 --budget=0 --timeout=0"
     "${ALTERNATE[@]}" "$OUT/fault.rounds" "$PROCESS_ROUNDS" 1 "fault|4|=== #UD|$KEMU_SIEVE --cmdline=fault" \
         "plain|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty"
 

@@ -13,7 +13,8 @@ import java.util.Locale;
  * Whole processes timed in interleaved rounds: every round runs each command once, starting one
  * further along each round (A B C, B C A, ...), so that drift on a shared machine lands on every
  * command alike. Each run must end with its expected exit status and print its expected text, or
- * the benchmark stops naming the command: a figure of a run that went wrong is no figure. Writes
+ * it is run once more (the failure printed); a second failure stops the benchmark naming the
+ * command: a figure of a run that went wrong is no figure. Writes
  * {@code FILE}: a header of the names, then one line of wall times (ms) per round, for
  * {@link BenchmarkReport}.
  *
@@ -56,6 +57,19 @@ public final class AlternatingProcesses {
 
     private AlternatingProcesses() {}
 
+    /**
+     * One run, and a second one when the first went wrong: the failure is printed (it is a finding
+     * about kemu or the reference, not noise), and a second failure stops the bench.
+     */
+    private static double runOrRetry(Command command) {
+        try {
+            return command.run();
+        } catch (IllegalStateException first) {
+            System.err.println("bench: RUN FAILED, retrying once: " + first.getMessage());
+            return command.run();
+        }
+    }
+
     public static void main(String[] args) throws IOException {
         if (args.length < 4) {
             System.err.println("usage: AlternatingProcesses FILE ROUNDS WARMUPS NAME|STATUS|EXPECTED|COMMAND...");
@@ -74,7 +88,7 @@ public final class AlternatingProcesses {
             int first = Math.floorMod(round, commands.size());
             for (int k = 0; k < commands.size(); k++) {
                 int index = (first + k) % commands.size();
-                times[index] = commands.get(index).run();
+                times[index] = runOrRetry(commands.get(index));
             }
             if (round >= 0) {
                 List<String> values = new ArrayList<>();
