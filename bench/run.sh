@@ -3,7 +3,7 @@
 # reference measured in the same run (C driver on the same libunicorn, Unicorn's Python
 # binding, QEMU), then writes BENCHMARKS.md. Every ratio comes from interleaved rounds (kemu and
 # its reference alternate inside one run). About 5 minutes on a quiet 2-core machine;
-# BENCH_QUICK=1 is a smoke run (fewer, shorter rounds) that checks the pipeline in about two.
+# BENCH_QUICK=1 is a smoke run (fewer, shorter rounds) that checks the pipeline in a few minutes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/target/bench"
@@ -11,10 +11,11 @@ mkdir -p "$OUT"
 cd "$ROOT"
 say() { echo "bench: $*" >&2; }
 if [[ ${BENCH_QUICK:-0} == 1 ]]; then
-    ROUNDS=2 ITERATION_MS=150 PROCESS_ROUNDS=1 GUEST_ROUNDS=1 REPS=1 JMH_QUICK=(-wi 1 -i 2 -w 200ms -r 200ms)
+    ROUNDS=2 ITERATION_MS=150 PROCESS_ROUNDS=1 GUEST_ROUNDS=1 REPS=1 JMH_OPTIONS=(-wi 1 -i 2 -w 200ms -r 200ms)
     export GDB_ROUNDS=1 GDB_STEPS=50 GDB_HITS=3
 else
-    ROUNDS=5 ITERATION_MS=300 PROCESS_ROUNDS=6 GUEST_ROUNDS=3 REPS=5 JMH_QUICK=()
+    ROUNDS=5 ITERATION_MS=300 PROCESS_ROUNDS=5 GUEST_ROUNDS=3 REPS=5 JMH_OPTIONS=(-wi 3 -i 5 -w 500ms -r 500ms)
+    export GDB_ROUNDS=${GDB_ROUNDS:-3}
 fi
 load() { echo "$1: load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 load "start" > "$OUT/load.txt"
@@ -62,7 +63,7 @@ if [[ -x "$OUT/pyvenv/bin/python" ]] && "$OUT/pyvenv/bin/python" -c "import unic
 fi
 
 say "JMH: the figures without a reference (the ratios came from the interleaved rounds)"
-"$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main "${JMH_QUICK[@]}" \
+"$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main "${JMH_OPTIONS[@]}" \
     'dev.kemu.bench.(EngineBenchmark.emptyOutHook|KernelBenchmark.kmallocKfreePair|InterruptBenchmark.timerInterruptRoundTrip|SpacesBenchmark.*)$' \
     -rf json -rff "$OUT/jmh.json" > "$OUT/jmh.log"
 grep -E "^(Engine|Kernel|Spaces|Interrupt)Benchmark" "$OUT/jmh.log" >&2 || true

@@ -331,11 +331,11 @@ public final class BenchmarkReport {
                         Figure.of(kemuEmpty).median, Figure.of(qemuEmpty).median));
         if (sieve.median > 1.0) {
             misses.add(String.format(Locale.ROOT, "**Compute-bound kernel**: the sieve's guest part takes %.2fx QEMU's "
-                    + "(goal 1.0x). Unicorn 2.1 is QEMU 5's TCG with hook checks compiled into every translated block "
-                    + "and memory access helper, and kemu adds the hooks its services need (ports, interrupts, the "
-                    + "exit port); the raw-loop row above shows the engine alone. Where it goes is the next step "
-                    + "(perf is not available on this virtual machine): compare against the C driver running the same "
-                    + "image with no hooks.", sieve.median));
+                    + "(goal 1.0x). Not diagnosed yet (perf has no hardware counter on this machine). Candidates: "
+                    + "Unicorn 2.1's TCG is QEMU 5's, against the reference's newer QEMU, and checks for hooks in "
+                    + "every translated block; and the hooks `./kemu boot` registers (ports, interrupts, unmapped "
+                    + "memory). The raw-loop row above is the engine alone. What would tell them apart: the C driver "
+                    + "running the same image with no hooks, and a callgrind profile of that run.", sieve.median));
         }
         double[] kemuTimer = column("guest.kemu_timer"), kemuSmall = column("guest.kemu_small");
         double[] qemuTimer = column("guest.qemu_timer"), qemuSmall = column("guest.qemu_small");
