@@ -84,13 +84,20 @@ for mib in 64 1024; do
         | tee -a "$OUT/footprint.txt"
 done
 
+ALTERNATE=("$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.AlternatingProcesses)
+SIEVE=target/test-kernels/sieve32.elf
+KEMU_SIEVE="./kemu boot --kernel=$SIEVE --ram=96 --budget=0 --timeout=0"
+say "a boot that stops with a fault report against the same boot without a fault (kemu only)"
+rm -f "$OUT/whole.rounds" "$OUT/fault.rounds" "$OUT/guest.rounds" "$OUT/fidelity.txt"
+"${ALTERNATE[@]}" "$OUT/fault.rounds" "$PROCESS_ROUNDS" 1 "fault|4|=== #UD|$KEMU_SIEVE --cmdline=fault" \
+    "plain|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty"
+
 say "whole process: ./kemu boot against qemu-system-x86_64 -kernel"
 if ! command -v qemu-system-x86_64 >/dev/null && [[ $(id -u) == 0 ]]; then
     apt-get install -y -q qemu-system-x86 >/dev/null 2>&1 || true
 fi
 QEMU=(qemu-system-x86_64 -kernel "$OUT/kernel32.elf" -m 64M -display none -no-reboot
       -debugcon "file:$OUT/qemu-console.txt" -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-rm -f "$OUT/whole.rounds" "$OUT/fault.rounds" "$OUT/guest.rounds" "$OUT/fidelity.txt"
 # The kernel writes 0 to the exit port when its demo passed: status 1 under QEMU's rule (README).
 boot_status=0
 ./kemu boot > "$OUT/kemu-boot.txt" 2>/dev/null || boot_status=$?
@@ -111,14 +118,8 @@ if command -v qemu-system-x86_64 >/dev/null; then
     fi
     echo "identical $(echo "$kemu_lines" | wc -l) lines before the services probe" > "$OUT/fidelity.txt"
     qemu-system-x86_64 -version | head -1 >> "$OUT/versions.txt"
-    ALTERNATE=("$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.AlternatingProcesses)
     "${ALTERNATE[@]}" "$OUT/whole.rounds" "$PROCESS_ROUNDS" 1 "kemu|1||./kemu boot" "qemu|1||${QEMU[*]}"
 
-    say "a boot that stops with a fault report against the same boot without a fault"
-    SIEVE=target/test-kernels/sieve32.elf
-    KEMU_SIEVE="./kemu boot --kernel=$SIEVE --ram=96 --budget=0 --timeout=0"
-    "${ALTERNATE[@]}" "$OUT/fault.rounds" "$PROCESS_ROUNDS" 1 "fault|4|=== #UD|$KEMU_SIEVE --cmdline=fault" \
-        "plain|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty"
 
     say "a user's compute-bound kernel (sieve32) and its 1 kHz timer, kemu against QEMU TCG, same image and flags"
     QEMU_SIEVE="qemu-system-x86_64 -kernel $SIEVE -m 96M -display none -no-reboot -debugcon stdio -serial none"
