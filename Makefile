@@ -22,8 +22,9 @@ fuzz: natives
 install:
 	scripts/mvn.sh -q install -DskipTests
 
+# BENCH_QUICK=1: fewer, shorter rounds, a smoke run of the whole pipeline.
 bench: natives
-	bench/run.sh
+	BENCH_QUICK=$(BENCH_QUICK) bench/run.sh
 
 build: natives
 	scripts/mvn.sh -q compile

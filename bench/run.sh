@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
 # `make bench`: every figure of BENCHMARKS.md in one run on this machine, each next to its
 # reference measured in the same run (C driver on the same libunicorn, Unicorn's Python
-# binding, QEMU), then writes BENCHMARKS.md. Takes about 10 minutes.
+# binding, QEMU), then writes BENCHMARKS.md. Every ratio comes from interleaved rounds (kemu and
+# its reference alternate inside one run). About 5 minutes on a quiet 2-core machine;
+# BENCH_QUICK=1 is a smoke run (fewer, shorter rounds) that checks the pipeline in a few minutes.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT="$ROOT/target/bench"
 mkdir -p "$OUT"
 cd "$ROOT"
 say() { echo "bench: $*" >&2; }
+if [[ ${BENCH_QUICK:-0} == 1 ]]; then
+    ROUNDS=2 ITERATION_MS=150 PROCESS_ROUNDS=1 GUEST_ROUNDS=1 REPS=1 JMH_OPTIONS=(-wi 1 -i 2 -w 200ms -r 200ms)
+    export GDB_ROUNDS=1 GDB_STEPS=50 GDB_HITS=3
+else
+    ROUNDS=5 ITERATION_MS=300 PROCESS_ROUNDS=5 GUEST_ROUNDS=3 REPS=5 JMH_OPTIONS=(-wi 3 -i 5 -w 500ms -r 500ms)
+    export GDB_ROUNDS=${GDB_ROUNDS:-3}
+fi
+load() { echo "$1: load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+load "start" > "$OUT/load.txt"
 
 scripts/natives.sh
 JAVA_HOME=$(scripts/find-jdk.sh)
@@ -21,6 +32,7 @@ JVM=(--enable-native-access=ALL-UNNAMED -Dkemu.home="$ROOT" -Dorg.slf4j.simpleLo
 as --64 -o "$OUT/loops.o" bench/guest/loops.S
 ld -Ttext=0x10000 -e 0x10000 --oformat=binary -o "$OUT/loops.bin" "$OUT/loops.o"
 ./kemu version > "$OUT/versions.txt"
+make -s -C src/test/kernels OUT="$ROOT/target/test-kernels" "$ROOT/target/test-kernels/sieve32.elf"
 KERNEL=target/kernel/default/kernel.elf
 FIRMWARE=target/kernel/firmware.elf
 objcopy -O binary "$FIRMWARE" "$OUT/firmware.bin"
@@ -28,12 +40,17 @@ objcopy -O binary "$KERNEL" "$OUT/kernel.bin"
 objcopy -O elf32-i386 "$KERNEL" "$OUT/kernel32.elf"
 sym() { nm "$1" | awk -v s="$2" '$3 == s { print $1 }'; }
 
-say "C reference driver"
+say "C reference driver against kemu, interleaved rounds (JMH per round in one JVM, the C driver per figure)"
 UC="$ROOT/.native/unicorn"
 gcc -O2 -I "$UC/include" -o "$OUT/kemu_bench" bench/c/kemu_bench.c -L "$UC/lib" -l:libunicorn.so.2 -Wl,-rpath,"$UC/lib"
-"$OUT/kemu_bench" "$OUT/loops.bin" "$OUT/firmware.bin" "$OUT/kernel.bin" "$(sym $FIRMWARE fw_entry)" \
-    "$(sym $FIRMWARE fw_kernel_entry)" "$(sym $FIRMWARE fw_boot_info)" \
-    "$(readelf -h $KERNEL | awk '/Entry point/ { sub("0x", "", $4); print $4 }')" "$(sym $KERNEL kmain)" | tee "$OUT/c.txt"
+DRIVER=("$OUT/kemu_bench" "$OUT/loops.bin" "$OUT/firmware.bin" "$OUT/kernel.bin" "$(sym $FIRMWARE fw_entry)"
+    "$(sym $FIRMWARE fw_kernel_entry)" "$(sym $FIRMWARE fw_boot_info)"
+    "$(readelf -h $KERNEL | awk '/Entry point/ { sub("0x", "", $4); print $4 }')" "$(sym $KERNEL kmain)")
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.InterleavedRounds "$OUT" "$ROUNDS" "$ITERATION_MS" "${DRIVER[@]}" > /dev/null
+load "after the interleaved rounds" >> "$OUT/load.txt"
+
+say "host instructions of the C driver (counted, not timed)"
+bench/instructions.sh "$OUT" "${DRIVER[@]}" || say "the instruction counts failed (see above); they are left out"
 
 say "Python binding (unicorn $(cat .native/unicorn/VERSION) from pip)"
 rm -f "$OUT/python.txt"
@@ -45,19 +62,20 @@ if [[ -x "$OUT/pyvenv/bin/python" ]] && "$OUT/pyvenv/bin/python" -c "import unic
     "$OUT/pyvenv/bin/python" bench/python/hypercall.py "$OUT/loops.bin" | tee "$OUT/python.txt"
 fi
 
-say "JMH: engine and kernel paths"
-"$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main 'dev.kemu.bench.(Engine|Kernel|Spaces|Interrupt)Benchmark' \
+say "JMH: the figures without a reference (the ratios came from the interleaved rounds)"
+"$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main "${JMH_OPTIONS[@]}" \
+    'dev.kemu.bench.(EngineBenchmark.emptyOutHook|KernelBenchmark.kmallocKfreePair|InterruptBenchmark.timerInterruptRoundTrip|SpacesBenchmark.*)$' \
     -rf json -rff "$OUT/jmh.json" > "$OUT/jmh.log"
 grep -E "^(Engine|Kernel|Spaces|Interrupt)Benchmark" "$OUT/jmh.log" >&2 || true
 
 say "guest tests per second through the JUnit 5 extension"
-"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond 5 | tee "$OUT/tests.txt"
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" | tee "$OUT/tests.txt"
 
 say "assembling one distinct snippet: Keystone in process against GNU as + ld"
-"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SnippetAssemblyCost 400 40 | tee "$OUT/assembly.txt"
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SnippetAssemblyCost $((REPS * 80)) $((REPS * 8)) | tee "$OUT/assembly.txt"
 
 say "several CPUs: a 2-CPU boot of kemu's kernel against a 1-CPU boot, and one turn switch"
-"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SmpCost 7 | tee "$OUT/smp.txt"
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SmpCost $((REPS + 2)) | tee "$OUT/smp.txt"
 
 say "resident memory, 64 MiB and 1 GiB guests (fixed, pre-touched heap so GC does not move RSS)"
 : > "$OUT/footprint.txt"
@@ -66,16 +84,20 @@ for mib in 64 1024; do
         | tee -a "$OUT/footprint.txt"
 done
 
+ALTERNATE=("$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.AlternatingProcesses)
+SIEVE=target/test-kernels/sieve32.elf
+KEMU_SIEVE="./kemu boot --kernel=$SIEVE --ram=96 --budget=0 --timeout=0"
+say "a boot that stops with a fault report against the same boot without a fault (kemu only)"
+rm -f "$OUT/whole.rounds" "$OUT/fault.rounds" "$OUT/guest.rounds" "$OUT/fidelity.txt"
+"${ALTERNATE[@]}" "$OUT/fault.rounds" "$PROCESS_ROUNDS" 1 "fault|4|=== #UD|$KEMU_SIEVE --cmdline=fault" \
+    "plain|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty"
+
 say "whole process: ./kemu boot against qemu-system-x86_64 -kernel"
 if ! command -v qemu-system-x86_64 >/dev/null && [[ $(id -u) == 0 ]]; then
     apt-get install -y -q qemu-system-x86 >/dev/null 2>&1 || true
 fi
-if ! command -v hyperfine >/dev/null && [[ $(id -u) == 0 ]]; then
-    apt-get install -y -q hyperfine >/dev/null 2>&1 || true
-fi
 QEMU=(qemu-system-x86_64 -kernel "$OUT/kernel32.elf" -m 64M -display none -no-reboot
       -debugcon "file:$OUT/qemu-console.txt" -device isa-debug-exit,iobase=0xf4,iosize=0x04)
-rm -f "$OUT/whole.json" "$OUT/fidelity.txt"
 # The kernel writes 0 to the exit port when its demo passed: status 1 under QEMU's rule (README).
 boot_status=0
 ./kemu boot > "$OUT/kemu-boot.txt" 2>/dev/null || boot_status=$?
@@ -96,13 +118,19 @@ if command -v qemu-system-x86_64 >/dev/null; then
     fi
     echo "identical $(echo "$kemu_lines" | wc -l) lines before the services probe" > "$OUT/fidelity.txt"
     qemu-system-x86_64 -version | head -1 >> "$OUT/versions.txt"
-    if command -v hyperfine >/dev/null; then
-        hyperfine --warmup 2 --runs 10 -i --export-json "$OUT/whole.json" \
-            -n kemu "./kemu boot" -n qemu "${QEMU[*]}" >&2
-        hyperfine --version >> "$OUT/versions.txt"
-    else
-        say "hyperfine is not installed; the whole-process figure is skipped"
-    fi
+    "${ALTERNATE[@]}" "$OUT/whole.rounds" "$PROCESS_ROUNDS" 1 "kemu|1||./kemu boot" "qemu|1||${QEMU[*]}"
+
+
+    say "a user's compute-bound kernel (sieve32) and its 1 kHz timer, kemu against QEMU TCG, same image and flags"
+    QEMU_SIEVE="qemu-system-x86_64 -kernel $SIEVE -m 96M -display none -no-reboot -debugcon stdio -serial none"
+    QEMU_SIEVE+=" -device isa-debug-exit,iobase=0xf4,iosize=0x04 -append"
+    "${ALTERNATE[@]}" "$OUT/guest.rounds" "$GUEST_ROUNDS" 0 \
+        "kemu_sieve|1|3957809 primes|$KEMU_SIEVE --cmdline=" "qemu_sieve|1|3957809 primes|$QEMU_SIEVE ''" \
+        "kemu_empty|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty" "qemu_empty|1|sieve32: empty run|$QEMU_SIEVE empty" \
+        "kemu_small|1|1077871 primes|$KEMU_SIEVE --cmdline=small" "qemu_small|1|1077871 primes|$QEMU_SIEVE small" \
+        "kemu_timer|1|1077871 primes|$KEMU_SIEVE '--cmdline=small timer'" \
+        "qemu_timer|1|1077871 primes|$QEMU_SIEVE 'small timer'"
+    load "after the whole processes" >> "$OUT/load.txt"
 else
     say "qemu-system-x86_64 is not installed; the QEMU comparison is skipped"
 fi
@@ -112,6 +140,9 @@ bench/gdb.sh "$OUT" "$KERNEL" "$OUT/kernel32.elf" || say "the gdb figures failed
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.gdb.ReverseStepCost "$OUT/gdb.txt" || say "the reverse-stepi figure failed (see above)"
 
 say "writing BENCHMARKS.md"
-{ uname -srm; lscpu | sed -n 's/^Model name: *//p'; nproc; free -h | awk '/Mem:/ { print $2 }'; } > "$OUT/machine.txt"
+load "end" >> "$OUT/load.txt"
+"$JAVA" -version 2>&1 | head -1 >> "$OUT/versions.txt"
+{ uname -srm; lscpu | sed -n 's/^Model name: *//p'; echo "$(nproc) cores"; free -h | awk '/Mem:/ { print $2 " RAM" }'
+  paste -sd';' "$OUT/load.txt"; } > "$OUT/machine.txt"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.BenchmarkReport "$OUT" "$ROOT/BENCHMARKS.md"
 say "done: BENCHMARKS.md"

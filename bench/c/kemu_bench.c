@@ -2,9 +2,14 @@
  * kemu's C reference driver: the same libunicorn and the same guest code as the Java side,
  * so every ratio in BENCHMARKS.md compares like with like. Prints one line per figure:
  *   <name> <min> <median> <unit>
- * over REPS repetitions after a warm-up.
+ * over REPS repetitions after a warm-up. With FIGURE and REPS after the addresses it runs that one
+ * figure (raw, hypercall, page_fault, cow_restore, boot) REPS times after its warm-up: the form
+ * bench/run.sh's interleaved rounds (dev.kemu.bench.InterleavedRounds) start once per round.
+ * KEMU_BENCH_ITERATIONS overrides the raw and hypercall loop counts, so that a count of host
+ * instructions (valgrind --tool=callgrind, bench/instructions.sh) can difference two lengths.
  *
  * usage: kemu_bench loops.bin firmware.bin kernel.bin fw_entry fw_kernel_entry fw_boot_info kernel_entry kmain
+ *        [FIGURE REPS]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,7 +18,7 @@
 #include <time.h>
 #include <unicorn/unicorn.h>
 
-#define REPS 7
+static int REPS = 7;
 #define CODE 0x10000ULL
 #define CHECK(call) do { uc_err e_ = (call); if (e_ != UC_ERR_OK) { \
     fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, uc_strerror(e_)); exit(1); } } while (0)
@@ -49,6 +54,12 @@ static void *read_file(const char *path, size_t *size) {
 
 static void *loops; static size_t loops_size;
 
+/* The loop count of a figure: its default, or KEMU_BENCH_ITERATIONS when set. */
+static uint64_t iterations_or(uint64_t fallback) {
+    const char *text = getenv("KEMU_BENCH_ITERATIONS");
+    return text && *text ? strtoull(text, 0, 10) : fallback;
+}
+
 static uc_engine *loop_engine(void) {
     uc_engine *uc;
     CHECK(uc_open(UC_ARCH_X86, UC_MODE_64, &uc));
@@ -59,7 +70,7 @@ static uc_engine *loop_engine(void) {
 
 /* ---- raw emulation ---------------------------------------------------------------------- */
 static void bench_raw(void) {
-    const uint64_t iterations = 50000000ULL; /* 10 instructions each */
+    const uint64_t iterations = iterations_or(50000000ULL); /* 10 instructions each */
     double mips[REPS + 1];
     uc_engine *uc = loop_engine();
     for (int r = 0; r <= REPS; r++) {
@@ -85,7 +96,7 @@ static void on_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void 
 }
 
 static void bench_hypercall(void) {
-    const uint64_t calls = 2000000;
+    const uint64_t calls = iterations_or(2000000);
     double ns[REPS + 1];
     uc_engine *uc = loop_engine();
     uc_hook hook;
@@ -251,20 +262,32 @@ static void bench_boot(const char *fw_path, const char *kernel_path, uint64_t fw
 }
 
 int main(int argc, char **argv) {
-    if (argc != 9) {
+    if (argc != 9 && argc != 11) {
         fprintf(stderr, "usage: %s loops.bin firmware.bin kernel.bin fw_entry fw_kernel_entry fw_boot_info "
-                "kernel_entry kmain (addresses in hex)\n", argv[0]);
+                "kernel_entry kmain (addresses in hex) [FIGURE REPS]\n", argv[0]);
         return 2;
+    }
+    const char *only = argc == 11 ? argv[9] : NULL;
+    if (only) {
+        REPS = atoi(argv[10]);
+        if (REPS < 1) { fprintf(stderr, "REPS must be at least 1, not '%s'\n", argv[10]); return 2; }
     }
     loops = read_file(argv[1], &loops_size);
     unsigned major, minor;
     uc_version(&major, &minor);
-    printf("libunicorn %u.%u\n", major, minor);
-    bench_raw();
-    bench_hypercall();
-    bench_page_faults();
-    bench_cow_restore();
-    bench_boot(argv[2], argv[3], strtoull(argv[4], 0, 16), strtoull(argv[5], 0, 16), strtoull(argv[6], 0, 16),
-               strtoull(argv[7], 0, 16), strtoull(argv[8], 0, 16));
+    if (!only) printf("libunicorn %u.%u\n", major, minor);
+    int known = 0;
+#define FIGURE(name) (!only || (strcmp(only, name) == 0 && (known = 1)))
+    if (FIGURE("raw")) bench_raw();
+    if (FIGURE("hypercall")) bench_hypercall();
+    if (FIGURE("page_fault")) bench_page_faults();
+    if (FIGURE("cow_restore")) bench_cow_restore();
+    if (FIGURE("boot"))
+        bench_boot(argv[2], argv[3], strtoull(argv[4], 0, 16), strtoull(argv[5], 0, 16), strtoull(argv[6], 0, 16),
+                   strtoull(argv[7], 0, 16), strtoull(argv[8], 0, 16));
+    if (only && !known) {
+        fprintf(stderr, "unknown figure '%s': one of raw, hypercall, page_fault, cow_restore, boot\n", only);
+        return 2;
+    }
     return 0;
 }
