@@ -145,10 +145,10 @@ final class AllocatedObjects {
 
     /**
      * The tracked object {@code value} points into (its first byte or any byte inside), as a direct-map
-     * address, a vmalloc address, or a physical address (the alias kemu's identity-mapped kernel may hold);
-     * empty when it points into none.
+     * address, a vmalloc address, or (when {@code aliases} counts them) a physical address; empty when it
+     * points into none.
      */
-    Optional<TrackedObject> pointedAt(long value) {
+    Optional<TrackedObject> pointedAt(long value, PhysicalAliases aliases) {
         if (Long.compareUnsigned(value - directMap, ramBytes) < 0) {
             return atPhysical(value - directMap);
         }
@@ -156,7 +156,8 @@ final class AllocatedObjects {
         if (area != null && Long.compareUnsigned(value - area.getKey(), area.getValue().size()) < 0) {
             return Optional.of(area.getValue());
         }
-        return Long.compareUnsigned(value, ramBytes) < 0 ? atPhysical(value) : Optional.empty();
+        return aliases == PhysicalAliases.COUNTED && Long.compareUnsigned(value, ramBytes) < 0 ? atPhysical(value)
+                : Optional.empty();
     }
 
     private Optional<TrackedObject> atPhysical(long pa) {

@@ -32,14 +32,22 @@ public final class LeakScan {
     private final Set<TrackedObject> referenced = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Deque<TrackedObject> grey = new ArrayDeque<>();
 
-    private LeakScan(KernelMemory memory) {
+    private final PhysicalAliases aliases;
+
+    private LeakScan(KernelMemory memory, PhysicalAliases aliases) {
         this.ram = memory.root().ram();
+        this.aliases = aliases;
         this.objects = AllocatedObjects.of(memory);
     }
 
-    /** The objects allocated now that nothing in {@code roots}, nor any object reachable from them, points into. */
+    /** {@link #run(KernelMemory, ScanRoots, AllocationSites, PhysicalAliases)} with virtual pointers only, as kmemleak. */
     public static LeakReport run(KernelMemory memory, ScanRoots roots, AllocationSites sites) {
-        LeakScan scan = new LeakScan(memory);
+        return run(memory, roots, sites, PhysicalAliases.IGNORED);
+    }
+
+    /** The objects allocated now that nothing in {@code roots}, nor any object reachable from them, points into. */
+    public static LeakReport run(KernelMemory memory, ScanRoots roots, AllocationSites sites, PhysicalAliases aliases) {
+        LeakScan scan = new LeakScan(memory, aliases);
         scan.scanRoots(memory, roots);
         while (!scan.grey.isEmpty()) {
             scan.grey.pop().bytes().forEach(bytes -> scan.scanPhysical(bytes.start(), bytes.length()));
@@ -95,7 +103,7 @@ public final class LeakScan {
     }
 
     private void mark(long value) {
-        objects.pointedAt(value).ifPresent(object -> {
+        objects.pointedAt(value, aliases).ifPresent(object -> {
             if (referenced.add(object)) {
                 grey.push(object);
             }

@@ -38,7 +38,11 @@ class LeakScanTest {
     }
 
     private List<Long> leaked(ScanRoots roots) {
-        return LeakScan.run(mm.memory, roots, AllocationSites.NOT_RECORDED).leaks().stream()
+        return leaked(roots, PhysicalAliases.IGNORED);
+    }
+
+    private List<Long> leaked(ScanRoots roots, PhysicalAliases aliases) {
+        return LeakScan.run(mm.memory, roots, AllocationSites.NOT_RECORDED, aliases).leaks().stream()
                 .map(o -> o.address().value()).toList();
     }
 
@@ -69,14 +73,20 @@ class LeakScanTest {
     }
 
     @Test
-    void interiorAndPhysicalPointers_keepTheirObjects_butAPointerPastTheObjectDoesNot() {
+    void interiorPointer_keepsItsObject_butAPointerPastTheObjectDoesNot() {
         long inner = kmalloc(64);
-        long alias = kmalloc(64);
         long past = kmalloc(64);
         mm.ram.write64(data, inner + 40);
-        mm.ram.write64(data + 8, phys(alias));
         mm.ram.write64(data + 16, past + 64); // one past the end is the next object, which is not allocated
         assertEquals(List.of(past), leaked(roots()));
+    }
+
+    @Test
+    void physicalAddress_keepsItsObjectOnlyWhenPhysicalAliasesCount() {
+        long alias = kmalloc(64);
+        mm.ram.write64(data + 8, phys(alias) + 8);
+        assertEquals(List.of(alias), leaked(roots()));
+        assertEquals(List.of(), leaked(roots(), PhysicalAliases.COUNTED));
     }
 
     @Test
