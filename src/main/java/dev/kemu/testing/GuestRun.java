@@ -5,6 +5,8 @@ import dev.kemu.debug.leaks.AllocationSites;
 import dev.kemu.debug.leaks.LeakReport;
 import dev.kemu.debug.leaks.LeakScan;
 import dev.kemu.debug.leaks.ScanRoots;
+import dev.kemu.debug.svg.MemorySvg;
+import dev.kemu.debug.svg.VirtualRegion;
 import dev.kemu.kernel.InvalidFree;
 import dev.kemu.kernel.MetadataCorruption;
 import dev.kemu.kernel.mm.KernelMemory;
@@ -164,6 +166,15 @@ public final class GuestRun {
         if (!report.isEmpty()) {
             throw new AssertionError(report.text());
         }
+    }
+
+    /** The memory picture after this run, as {@code kemu boot --mm-svg} draws it (docs/memory-pictures.md). */
+    public String memorySvg() {
+        return MemorySvg.render(machine.memory(), VirtualRegion.kernelImage(machine.boot().kernel()));
+    }
+
+    boolean usesMemoryServices() {
+        return machine.usesMemoryServices();
     }
 
     /** A description for failure messages: how the run ended, the fault report and the recent trace. */

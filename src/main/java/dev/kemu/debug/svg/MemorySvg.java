@@ -49,7 +49,7 @@ public final class MemorySvg {
         List<VirtualRegion> vmalloc = VirtualLayout.vmallocArea(memory);
         int physicalTop = 50;
         int virtualTop = physicalTop + rows * ROW + 40;
-        int slabTop = virtualTop + 130;
+        int slabTop = virtualTop + 160;
         int legendTop = slabTop + caches.size() * ROW + 40;
         // The legend is drawn last but sized now: one entry per frame class present, plus the virtual kinds.
         StripFrames strip = new StripFrames(frames, perRow);
@@ -59,7 +59,7 @@ public final class MemorySvg {
                 memory.root().freeFrames()), "heading");
         physical(svg, strip, physicalTop, perRow);
         virtual(svg, overview, virtualTop, "virtual", "virtual address space (segmented log scale)");
-        virtual(svg, vmalloc, virtualTop + 60, "vmalloc", "vmalloc area (segmented log scale)");
+        virtual(svg, vmalloc, virtualTop + 75, "vmalloc", "vmalloc area (segmented log scale)");
         slabs(svg, caches, slabTop);
         legend(svg, legendTop);
         return svg.finish();
