@@ -53,11 +53,7 @@ public final class LeakScan {
             scan.grey.pop().bytes().forEach(bytes -> scan.scanPhysical(bytes.start(), bytes.length()));
         }
         List<TrackedObject> leaks = scan.objects.all().stream().filter(o -> !scan.referenced.contains(o)).toList();
-        return new LeakReport(leaks, scan.objects.all().size(), ram(memory), sites);
-    }
-
-    private static GuestRam ram(KernelMemory memory) {
-        return memory.root().ram();
+        return new LeakReport(leaks, scan.objects.all().size(), scan.ram, sites);
     }
 
     private void scanRoots(KernelMemory memory, ScanRoots roots) {
