@@ -55,6 +55,14 @@ final class BootCommand implements Callable<Integer> {
                     + "Z (red zones), P (poisoning), U (alloc/free sites), optionally ,CACHE,... to limit them "
                     + "(e.g. FZPU or FZ,kmalloc-32). Findings are printed after the run (docs/slub-debug.md).")
     String slubDebug;
+    @Option(names = "--leaks", description = "After the run, report allocated objects no pointer in guest RAM reaches "
+            + "(a kmemleak-style scan, docs/leaks.md).")
+    boolean leaks;
+
+    @Option(names = "--mm-svg", paramLabel = "FILE",
+            description = "After the run, draw physical memory, the virtual address space and the slab caches "
+                    + "into the SVG file FILE (docs/memory-pictures.md).")
+    Path memorySvg;
 
     @Option(names = "--fault-format", paramLabel = "FORMAT", defaultValue = "text",
             description = "Fault reports as text or json (one object per line on stdout, the rest on stderr; "
@@ -109,7 +117,13 @@ final class BootCommand implements Callable<Integer> {
             resolvedKinds = boot.faults().resolvedFaults().summary();
             if (memoryReport) {
                 memory = boot.services().memory().map(MemoryReport::of)
-                        .orElse("(the guest never initialised the memory services)\n");
+                        .orElse(MemoryOutputs.NO_MEMORY_SERVICES);
+            }
+            if (leaks) {
+                memory += MemoryOutputs.leaks(boot);
+            }
+            if (memorySvg != null) {
+                memory += MemoryOutputs.writeSvg(boot, memorySvg, arguments);
             }
         }
         for (StageEvent event : report.stages()) {

@@ -1,6 +1,12 @@
 package dev.kemu.testing;
 
 import dev.kemu.debug.FaultReport;
+import dev.kemu.debug.leaks.AllocationSites;
+import dev.kemu.debug.leaks.LeakReport;
+import dev.kemu.debug.leaks.LeakScan;
+import dev.kemu.debug.leaks.ScanRoots;
+import dev.kemu.debug.svg.MemorySvg;
+import dev.kemu.debug.svg.VirtualRegion;
 import dev.kemu.kernel.InvalidFree;
 import dev.kemu.kernel.MetadataCorruption;
 import dev.kemu.kernel.mm.KernelMemory;
@@ -141,6 +147,34 @@ public final class GuestRun {
     /** {@link #whatis(String)} of a virtual address. */
     public String whatis(long address) {
         return whatis(String.format("V0x%x", address));
+    }
+
+    /**
+     * kmemleak's scan of guest RAM after this run ({@code kemu boot --leaks}, docs/leaks.md): the objects still
+     * allocated that no pointer in the kernel's data, this run's registers and stack, or any object they reach
+     * points into.
+     */
+    public LeakReport leaks() {
+        CpuState cpu = result.cpu();
+        ScanRoots roots = ScanRoots.builder(cpu.cr3()).kernelData(machine.boot().kernel()).cpu(cpu, 0).build();
+        return LeakScan.run(machine.memory(), roots, AllocationSites.NOT_RECORDED);
+    }
+
+    /** Fails, with each leak in kmemleak's shape, when {@link #leaks} finds any. */
+    public void assertNoLeaks() {
+        LeakReport report = leaks();
+        if (!report.isEmpty()) {
+            throw new AssertionError(report.text());
+        }
+    }
+
+    /** The memory picture after this run, as {@code kemu boot --mm-svg} draws it (docs/memory-pictures.md). */
+    public String memorySvg() {
+        return MemorySvg.render(machine.memory(), VirtualRegion.kernelImage(machine.boot().kernel()));
+    }
+
+    boolean usesMemoryServices() {
+        return machine.usesMemoryServices();
     }
 
     /** A description for failure messages: how the run ended, the fault report and the recent trace. */

@@ -18,7 +18,8 @@ import java.util.Optional;
  * {@link KemuKernel} on the test class or by {@code kemu.properties} on the test class path.
  * Machines are made once per thread and kernel (tests may run in parallel, one engine per
  * thread) and kept in the root store, which closes them after the run. A failing test's
- * message gets the last run's fault report and recent trace appended.
+ * message gets the last run's fault report and recent trace appended, and its memory picture is written
+ * next to the surefire reports ({@link FailurePicture}).
  */
 public final class KemuExtension implements ParameterResolver, TestExecutionExceptionHandler {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KemuExtension.class);
@@ -85,7 +86,10 @@ public final class KemuExtension implements ParameterResolver, TestExecutionExce
         if (guest == null || guest.lastRun() == null || !(throwable instanceof AssertionError)) {
             throw throwable;
         }
-        AssertionError detailed = new AssertionError(throwable.getMessage() + "\n" + guest.lastRun().describe(), throwable);
+        String picture = FailurePicture.write(guest.lastRun(), context.getRequiredTestClass().getSimpleName(),
+                context.getRequiredTestMethod().getName()).map(line -> line + "\n").orElse("");
+        AssertionError detailed = new AssertionError(throwable.getMessage() + "\n" + guest.lastRun().describe() + picture,
+                throwable);
         detailed.setStackTrace(throwable.getStackTrace());
         throw detailed;
     }
