@@ -1,7 +1,7 @@
 package dev.kemu.cli;
 
 import dev.kemu.boot.KernelBoot;
-import dev.kemu.debug.leaks.AllocationSites;
+import dev.kemu.debug.leaks.SlubAllocationSites;
 import dev.kemu.debug.leaks.LeakScan;
 import dev.kemu.debug.leaks.ScanRoots;
 import dev.kemu.debug.svg.MemorySvg;
@@ -30,7 +30,8 @@ final class MemoryOutputs {
         for (int id = 0; id < boot.cpus().count(); id++) {
             roots.cpu(boot.cpus().machine(id).cpu(), 0);
         }
-        return "--- leaks ---\n" + LeakScan.run(memory.get(), roots.build(), AllocationSites.NOT_RECORDED).text();
+        return "--- leaks ---\n" + LeakScan.run(memory.get(), roots.build(),
+                new SlubAllocationSites(memory.get(), boot.faultAnalyzer()::symbolize)).text();
     }
 
     /** Writes the memory picture to {@code file}; returns the line to print, or throws what the user must fix. */

@@ -70,12 +70,8 @@ final class SlabObjectFacts {
         lines.add("freed at: " + site(cache, objectPhys, SlubTrack.FREE, symbolizer));
     }
 
-    /** A --slub-debug=U track as "symbol (RIP 0x..., instruction N, cpu C)". */
     private static String site(KmemCache cache, long objectPhys, int which, LongFunction<String> symbolizer) {
-        return SlubTrack.of(cache, objectPhys, which)
-                .map(t -> t.recorded() ? String.format("%s (RIP 0x%x, instruction %d, cpu %d)", symbolizer.apply(t.addr()),
-                        t.addr(), t.when(), t.cpu()) : "never (no such call since the slab was made)")
-                .orElse(SITES_NOT_RECORDED);
+        return SlubSites.of(cache, objectPhys, which, symbolizer).orElse(SITES_NOT_RECORDED);
     }
 
     /** Where {@code objectPhys} is on the slab's freelist (0 = first), or -1 when it is not on it. */

@@ -1,7 +1,7 @@
 package dev.kemu.testing;
 
 import dev.kemu.debug.FaultReport;
-import dev.kemu.debug.leaks.AllocationSites;
+import dev.kemu.debug.leaks.SlubAllocationSites;
 import dev.kemu.debug.leaks.LeakReport;
 import dev.kemu.debug.leaks.LeakScan;
 import dev.kemu.debug.leaks.ScanRoots;
@@ -157,7 +157,8 @@ public final class GuestRun {
     public LeakReport leaks() {
         CpuState cpu = result.cpu();
         ScanRoots roots = ScanRoots.builder(cpu.cr3()).kernelData(machine.boot().kernel()).cpu(cpu, 0).build();
-        return LeakScan.run(machine.memory(), roots, AllocationSites.NOT_RECORDED);
+        return LeakScan.run(machine.memory(), roots,
+                new SlubAllocationSites(machine.memory(), machine.boot().faultAnalyzer()::symbolize));
     }
 
     /** Fails, with each leak in kmemleak's shape, when {@link #leaks} finds any. */
