@@ -7,6 +7,9 @@
 .include "apic.inc"
 
 .set APIC_PD_FIRST, (IOAPIC_PHYS - MMIO_WINDOW_PHYS) >> 21   # 2 MiB slot of the IOAPIC
+# The slot's byte offset named once: Keystone drops the scale of `[reg + NAME * 8]` (it takes NAME alone),
+# so a scaled constant inside brackets is spelled as a constant of its own, the same bytes in both assemblers.
+.set APIC_PD_OFFSET, APIC_PD_FIRST * 8
 .set IDT_ENTRIES, 256
 .set PTE_ADDRESS_MASK, 0x000ffffffffff000
 .set GATE_INTERRUPT, 0x8E00                  # present, DPL 0, 64-bit interrupt gate
@@ -21,9 +24,9 @@
 apic_map:
     lea rdi, [rip + mmio_pd]
     mov eax, IOAPIC_PHYS | PTE_PRESENT | PTE_WRITABLE | PTE_HUGE | PTE_WRITE_THROUGH | PTE_CACHE_DISABLE
-    mov [rdi + APIC_PD_FIRST * 8], rax
+    mov [rdi + APIC_PD_OFFSET], rax
     add rax, 0x200000
-    mov [rdi + APIC_PD_FIRST * 8 + 8], rax
+    mov [rdi + APIC_PD_OFFSET + 8], rax
     movabs rcx, KERNEL_VMA
     sub rdi, rcx
     or rdi, PTE_PRESENT | PTE_WRITABLE

@@ -61,8 +61,14 @@ _start:
     ENABLE_LONG_MODE_PAGING
 .global boot_paging_on
 boot_paging_on:
-    lgdt [boot_gdtr]
-    ljmp BOOT_CODE_SELECTOR, offset long_mode_entry
+    # lgdt [boot_gdtr] and ljmp BOOT_CODE_SELECTOR:long_mode_entry, as bytes: in 32-bit code Keystone
+    # gives lgdt a 0x66 prefix (a 24-bit base) and makes the far jump a 16-bit one (docs/keystone.md);
+    # these are GNU as's bytes for both instructions, so either assembler builds the same boot path.
+    .byte 0x0f, 0x01, 0x15                  # lgdt [disp32]
+    .long boot_gdtr
+    .byte 0xea                              # ljmp ptr16:32
+    .long long_mode_entry
+    .word BOOT_CODE_SELECTOR
 
 no_multiboot:
     # Not started by a Multiboot loader: say so and stop.

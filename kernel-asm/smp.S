@@ -193,7 +193,10 @@ ap_trampoline:
     cli
     mov ax, cs
     mov ds, ax
-    lgdt [ap_trampoline_gdtr - ap_trampoline]
+    # lgdt [ap_trampoline_gdtr - ap_trampoline] as GNU as's bytes: Keystone gives a 16-bit lgdt a 0x66
+    # prefix (a 32-bit operand), so both assemblers build the same trampoline only when it is spelled out.
+    .byte 0x0f, 0x01, 0x16                    # lgdt [disp16]
+    .word ap_trampoline_gdtr - ap_trampoline
     mov eax, cr0
     or eax, CR0_PE
     mov cr0, eax

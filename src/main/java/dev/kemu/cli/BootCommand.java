@@ -14,6 +14,8 @@ import dev.kemu.kernel.slab.SlubDebug;
 import dev.kemu.kernel.slab.SlubReport;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunResult;
+import dev.kemu.toolchain.keystone.KeystoneImage;
+import dev.kemu.toolchain.keystone.KeystoneModule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -78,6 +80,12 @@ final class BootCommand implements Callable<Integer> {
             description = "Write the fault reports to FILE instead of the standard output.")
     Path reportFile;
 
+    @Option(names = "--assembler", paramLabel = "gnu|keystone", defaultValue = "gnu",
+            description = "Who assembles the kernel's code: gnu (as and ld, the default) or keystone (ld still links "
+                    + "the ELF; every code section is then assembled by Keystone at its link address and replaces "
+                    + "GNU's bytes; docs/keystone.md).")
+    String assembler;
+
     @Override
     public Integer call() {
         boolean json = switch (faultFormat.toLowerCase(Locale.ROOT)) {
@@ -96,6 +104,24 @@ final class BootCommand implements Callable<Integer> {
             throw arguments.usage(e.getMessage());
         }
         KernelSources.BuiltImages images = arguments.images();
+        List<String> assembled = switch (assembler.toLowerCase(Locale.ROOT)) {
+            case "gnu" -> List.of();
+            case "keystone" -> {
+                if (arguments.kernel != null) {
+                    throw arguments.usage("--assembler keystone assembles kernel-asm/; it cannot apply to --kernel "
+                            + arguments.kernel + " (drop one of the two)");
+                }
+                if (!KeystoneModule.available()) {
+                    throw arguments.usage("--assembler keystone: " + KeystoneModule.unavailableReason().orElseThrow());
+                }
+                KernelSources sources = KernelSources.defaults();
+                KeystoneImage.Result keystone = KeystoneImage.build(images.kernel(), sources.kernelFiles(),
+                        List.of(sources.includeDir()), images.kernel().resolveSibling("kernel-keystone.elf"));
+                images = new KernelSources.BuiltImages(images.firmware(), keystone.elf());
+                yield keystone.sections().stream().map(KeystoneImage.Section::describe).toList();
+            }
+            default -> throw arguments.usage("--assembler " + assembler + ": unknown assembler; use gnu or keystone");
+        };
         // With JSON, stdout carries nothing but reports, so that `kemu boot --fault-format json | jq .` works.
         PrintWriter human = json ? spec.commandLine().getErr() : spec.commandLine().getOut();
         BootReport report;
@@ -110,6 +136,7 @@ final class BootCommand implements Callable<Integer> {
             human.printf("kemu boot: %s (%s), %d MiB RAM, libunicorn %s%n", images.kernel(), boot.protocol(),
                     options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
+            assembled.forEach(line -> human.println("assembler: " + line));
             boot.loaderNotes().forEach(note -> human.println("note: " + note));
             boot.services().slubDebug(slubModes);
             report = boot.run();

@@ -29,6 +29,7 @@ final class QuirkGuards {
     private static final Set<String> PREFIXES = Set.of("rep", "repe", "repz", "repne", "repnz", "lock");
     private static final Set<String> REGISTERS = registers();
     private static final Pattern NAME_IN_EXPRESSION = Pattern.compile("(?<![\\w.$])[A-Za-z_.$][\\w.$]*");
+    private static final Pattern SCALED_NAME = Pattern.compile("(?<![\\w.$])([A-Za-z_.$][\\w.$]*)\\s*\\*");
     private static final Pattern SEGMENT_FROM_16_BIT = Pattern.compile(
             "(?i)(cs|ds|es|fs|gs|ss)\\s*,\\s*(ax|bx|cx|dx|si|di|sp|bp|r(?:[89]|1[0-5])w)");
 
@@ -101,6 +102,12 @@ final class QuirkGuards {
                     + " RIP-relative, GNU as absolute; put the address in a register (`mov rax, ADDRESS`, then `[rax]`)"
                     + " or write `[rip + label]` when RIP-relative is meant";
         }
+        String scaled = scaledNameInMemory(operands);
+        if (!head.startsWith(".") && scaled != null) {
+            return "`" + scaled + " * ...` inside brackets in `" + s.text() + "`: Keystone drops the scale and takes `"
+                    + scaled + "` alone (`[rdi + N * 8]` is `[rdi + N]`); name the product first (`N_OFFSET = N * 8`)"
+                    + " and write `[rdi + N_OFFSET]`, the same bytes in both assemblers";
+        }
         if (s.bits() != 64 && (head.equals("lgdt") || head.equals("lidt"))) {
             return "`" + head + "` in " + s.bits() + "-bit code gets a 0x66 prefix from Keystone; write it as"
                     + " bytes, e.g. `.byte 0x0f, 0x01, " + (head.equals("lgdt") ? "0x10" : "0x18")
@@ -166,6 +173,20 @@ final class QuirkGuards {
             if (name.find() && !REGISTERS.contains(name.group().toLowerCase(Locale.ROOT)) && name.start() > 0
                     && !bare.substring(0, name.start()).matches("(?i)(byte|word|dword|qword|short|near|far)\\s+")) {
                 return bare;
+            }
+        }
+        return null;
+    }
+
+    /** The first name other than a register multiplied inside a {@code [...]} ({@code [rdi + N * 8]}), or null. */
+    private static String scaledNameInMemory(String operands) {
+        Matcher memory = MEMORY.matcher(operands);
+        while (memory.find()) {
+            Matcher scaled = SCALED_NAME.matcher(memory.group(1));
+            while (scaled.find()) {
+                if (!REGISTERS.contains(scaled.group(1).toLowerCase(Locale.ROOT))) {
+                    return scaled.group(1);
+                }
             }
         }
         return null;

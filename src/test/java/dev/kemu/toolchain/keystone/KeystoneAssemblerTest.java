@@ -100,6 +100,8 @@ class KeystoneAssemblerTest {
         assertRejected("F = 0x80\nnop\nand eax, ~F\n", 3, "NAME_MASK = ~F");
         assertRejected("F = 0x80\nmov eax, 1 + F\n", 2, "NAME_MASK = 1 + F");
         assertRejected(".code32\nmov ds, ax\n", 2, "mov ds, eax");
+        // Keystone: `[rdi + N * 8]` is `48 89 47 10` ([rdi + N]), GNU: `48 89 87 80 00 00 00`
+        assertRejected("N = 0x10\nmov [rdi + N * 8], rax\n", 2, "N_OFFSET = N * 8");
     }
 
     @Test
@@ -111,6 +113,9 @@ class KeystoneAssemblerTest {
         assertEquals("480d81000000", hex(keystone.assemble("F = 0x80\nG = 1\nor rax, F | G\n", "e.S", 0)));
         assertEquals("b061", hex(keystone.assemble("mov al, 'a'\n", "e.S", 0)));
         assertEquals("8ed8", hex(keystone.assemble(".code32\nmov ds, eax\n", "e.S", 0)));
+        // a register scaled, or a named product, inside brackets: GNU's bytes
+        assertEquals("488944cf10", hex(keystone.assemble("N = 0x10\nmov [rdi + rcx * 8 + N], rax\n", "e.S", 0)));
+        assertEquals("48898780000000", hex(keystone.assemble("N = 0x80\nmov [rdi + N], rax\n", "e.S", 0)));
     }
 
     private static String hex(byte[] bytes) {
