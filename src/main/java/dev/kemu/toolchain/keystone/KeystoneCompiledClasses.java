@@ -63,7 +63,8 @@ final class KeystoneCompiledClasses {
         Path sum = checksumFile(jar);
         if (!Files.isRegularFile(jar)) {
             throw new Unusable("Keystone's compiled classes " + jar + " are missing; `scripts/mvn.sh compile` (or"
-                    + " make test) writes them once (about a minute)");
+                    + " make test) writes them once (about a minute), or, where kemu is a dependency, run"
+                    + " dev.kemu.toolchain.keystone.KeystoneCompile on kemu's class path with -Xmx2g");
         }
         try {
             if (!Files.isRegularFile(sum)) {
@@ -125,6 +126,7 @@ final class KeystoneCompiledClasses {
         Path tmp = Files.createTempFile(jar.toAbsolutePath().getParent(), jar.getFileName().toString(), ".tmp");
         try {
             Files.write(tmp, produced[0]);
+            tmp.toFile().setReadable(true, false);   // a temporary file is private; the jar is read like the module
             Files.move(tmp, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
