@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The compiled module is the same Keystone: the differential corpus (in runs of two dozen instructions), some
+ * The compiled module is the same Keystone: the differential corpus (in runs of 64 instructions), some
  * multi-statement sources and malformed input give the same bytes, statement count, error code and
  * console text on the compiled classes as on Chicory's interpreter, and a trap traps on both.
  */
@@ -28,7 +28,7 @@ class CompiledKeystoneEquivalenceTest {
             "jmp fwd\n.byte 1, 2, 3\n.align 16\nfwd: nop",
             ".quad 0x123456789abcdef0\n.long 7\n.word 3\n.ascii \"kemu\"",
             "movq2 rax, rbx", "jmp nowhere", "mov eax, [rbx+", "add eax, undefined_symbol", "");
-    private static final int CHUNK = 24;
+    private static final int CHUNK = 64;
     private static KeystoneEngine compiled;
     private static KeystoneEngine interpreted;
 
