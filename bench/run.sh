@@ -26,7 +26,8 @@ JAVA="$JAVA_HOME/bin/java"
 scripts/mvn.sh -q test-compile
 scripts/mvn.sh -q dependency:build-classpath -Dmdep.outputFile="$OUT/test-classpath.txt" -Dmdep.includeScope=test
 CP="$ROOT/target/test-classes:$ROOT/target/classes:$(cat "$OUT/test-classpath.txt")"
-JVM=(--enable-native-access=ALL-UNNAMED -Dkemu.home="$ROOT" -Dorg.slf4j.simpleLogger.defaultLogLevel=error)
+# -XX:-DontCompileHugeMethods as in surefire and ./kemu: Keystone's compiled module has methods over 8,000 bytes.
+JVM=(--enable-native-access=ALL-UNNAMED -XX:-DontCompileHugeMethods -Dkemu.home="$ROOT" -Dorg.slf4j.simpleLogger.defaultLogLevel=error)
 
 # Guest code and images shared by every driver.
 as --64 -o "$OUT/loops.o" bench/guest/loops.S
@@ -73,6 +74,9 @@ say "guest tests per second through the JUnit 5 extension"
 
 say "assembling one distinct snippet: Keystone in process against GNU as + ld"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SnippetAssemblyCost $((REPS * 80)) $((REPS * 8)) | tee "$OUT/assembly.txt"
+for assembler in keystone gnu; do   # guest tests per second when every test has a new snippet
+    "$JAVA" "${JVM[@]}" -Dkemu.assembler=$assembler -cp "$CP" dev.kemu.bench.TestsPerSecond 2 distinct | tee -a "$OUT/assembly.txt"
+done
 
 say "several CPUs: a 2-CPU boot of kemu's kernel against a 1-CPU boot, and one turn switch"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SmpCost $((REPS + 2)) | tee "$OUT/smp.txt"

@@ -2,6 +2,7 @@ package dev.kemu.cli;
 
 import dev.kemu.machine.Disassembler;
 import dev.kemu.machine.Machine;
+import dev.kemu.toolchain.keystone.KeystoneModule;
 import picocli.CommandLine.Command;
 
 import java.util.concurrent.Callable;
@@ -15,6 +16,7 @@ final class VersionCommand implements Callable<Integer> {
         System.out.println("kemu 0.1.0");
         System.out.println("libunicorn " + Machine.engineVersion());
         System.out.println("libcapstone from " + Disassembler.librarySource());
+        System.out.println("keystone " + KeystoneModule.describe());
         System.out.println("java " + Runtime.version());
         return 0;
     }

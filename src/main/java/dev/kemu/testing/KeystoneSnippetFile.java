@@ -53,10 +53,7 @@ final class KeystoneSnippetFile {
             throw new UncheckedIOException(e);
         }
         try {
-            Path work = cache.workDir(key);
-            Path file = work.resolve("snippet" + SUFFIX);
-            Files.write(file, bytes.toByteArray());
-            cache.store(key, file, work);
+            cache.store(key, bytes.toByteArray());
         } catch (IOException e) {
             throw new UncheckedIOException("caching a Keystone snippet in " + cache.dir(), e);
         }

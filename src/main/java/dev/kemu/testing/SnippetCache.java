@@ -69,11 +69,39 @@ final class SnippetCache {
         return Files.createTempDirectory(dir, key + ".work");
     }
 
-    /** Moves {@code built} into the cache as {@code key}, deletes {@code workDir}, and prunes. */
+    /**
+     * Moves {@code built} into the cache as {@code key}, deletes {@code workDir}, and prunes on the first
+     * store and then every {@link #pruneInterval()} stores: listing a directory of thousands of entries on
+     * every store cost more than assembling a snippet with Keystone's compiled module. Between prunes the
+     * directory may exceed the limit by that many entries per JVM.
+     */
     void store(String key, Path built, Path workDir) throws IOException {
         Files.move(built, entry(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         deleteTree(workDir);
-        prune();
+        if (storesSincePrune.getAndIncrement() % pruneInterval() == 0) {
+            prune();
+        }
+    }
+
+    /** Stores {@code bytes} as {@code key} through a temporary file in the cache itself (no build directory). */
+    void store(String key, byte[] bytes) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, key, ".tmp");
+        try {
+            Files.write(tmp, bytes);
+            Files.move(tmp, entry(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        if (storesSincePrune.getAndIncrement() % pruneInterval() == 0) {
+            prune();
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong storesSincePrune = new java.util.concurrent.atomic.AtomicLong();
+
+    private int pruneInterval() {
+        return Math.max(1, maxEntries / 16);
     }
 
     /** Deletes the least recently used entries beyond the limit, and stale left-overs of crashed builds. */

@@ -4,6 +4,8 @@ import dev.kemu.boot.KernelSources;
 import dev.kemu.testing.SnippetAssembler;
 import dev.kemu.testing.SnippetToolchain;
 import dev.kemu.testing.TestMachine;
+import dev.kemu.toolchain.keystone.KeystoneEngine;
+import dev.kemu.toolchain.keystone.KeystoneModule;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -11,7 +13,10 @@ import java.util.Arrays;
 /**
  * What one distinct new snippet costs to assemble and link against the kernel, Keystone in process
  * against GNU as + ld forked: every snippet differs (a counter in an immediate), so no cache answers.
- * Prints "snippet_keystone_cold_ms" (the first snippet of a JVM: module parse, instance, assembly),
+ * First the start-up of Keystone, step by step: "keystone_engine" (compiled classes or interpreter, and
+ * why), "keystone_parse_ms" (the module), "keystone_load_ms" (its compiled classes, checksum and JVM
+ * verification), "keystone_instance_ms" (one instance, constructors, {@code ks_open}; the median of 5).
+ * Then "snippet_keystone_cold_ms" (the first snippet of this JVM's assembler thread: its instance, assembly),
  * "snippet_keystone_ms" (min, median of the last quarter of {@code keystone} snippets) and
  * "snippet_gnu_ms" (min, median of {@code gnu} snippets).
  */
@@ -28,6 +33,24 @@ public final class SnippetAssemblyCost {
         int gnu = args.length > 1 ? Integer.parseInt(args[1]) : 40;
         Path kernel = KernelSources.defaults().build().kernel();
         long nonce = System.nanoTime() & 0xffffff; // distinct from earlier runs' snippets left in the disk cache
+
+        long started = System.nanoTime();
+        KeystoneModule.get();
+        double parse = (System.nanoTime() - started) / 1e6;
+        started = System.nanoTime();
+        KeystoneModule.Execution execution = KeystoneModule.execution();
+        double load = (System.nanoTime() - started) / 1e6;
+        double[] instance = new double[5];
+        for (int i = 0; i < instance.length; i++) {
+            started = System.nanoTime();
+            KeystoneEngine.create().close();
+            instance[i] = (System.nanoTime() - started) / 1e6;
+        }
+        System.out.println("keystone_engine " + (execution.isCompiled() ? "compiled" : "interpreter")
+                + " # " + execution.description());
+        print("keystone_parse_ms", new double[]{parse});
+        print("keystone_load_ms", new double[]{load});
+        print("keystone_instance_ms", instance);
 
         System.setProperty(SnippetToolchain.PROPERTY, "keystone");
         SnippetAssembler inProcess = new SnippetAssembler(kernel);
@@ -47,12 +70,19 @@ public final class SnippetAssemblyCost {
         print("snippet_keystone_cold_ms", cold);
         print("snippet_keystone_ms", late);
         print("snippet_gnu_ms", gnuTimes);
+        System.out.printf(java.util.Locale.ROOT, "snippet_gnu_over_keystone %.1f x (medians)%n", median(gnuTimes) / median(late));
     }
 
     private static double time(SnippetAssembler assembler, long value) {
         long started = System.nanoTime();
         assembler.assemble(SNIPPET.formatted(value), TestMachine.CODE_VA);
         return (System.nanoTime() - started) / 1e6;
+    }
+
+    private static double median(double[] samples) {
+        double[] sorted = samples.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static void print(String name, double[] samples) {

@@ -13,13 +13,18 @@ import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.r
 /**
  * Guest regression tests per second on one core: runs {@link TrivialGuestCases} through the
  * JUnit Platform launcher (discovery, extension, snapshot restore, snippet, assertion), one
- * warm-up run, then repetitions. Prints "tests_per_second min median".
+ * warm-up run, then repetitions. Prints "tests_per_second min median". With a second argument
+ * {@code distinct} it runs {@link DistinctSnippetGuestCases} (a new snippet in every test) and prints
+ * "tests_per_second_distinct_ASSEMBLER" (the snippet assembler in use: -Dkemu.assembler).
  */
 public final class TestsPerSecond {
     public static void main(String[] args) {
         int repetitions = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        boolean distinct = args.length > 1 && args[1].equals("distinct");
+        Class<?> cases = distinct ? DistinctSnippetGuestCases.class : TrivialGuestCases.class;
+        int expected = distinct ? DistinctSnippetGuestCases.REPETITIONS : TrivialGuestCases.REPETITIONS;
         Launcher launcher = LauncherFactory.create();
-        LauncherDiscoveryRequest request = request().selectors(selectClass(TrivialGuestCases.class)).build();
+        LauncherDiscoveryRequest request = request().selectors(selectClass(cases)).build();
         double[] rates = new double[repetitions];
         for (int run = -1; run < repetitions; run++) {
             SummaryGeneratingListener listener = new SummaryGeneratingListener();
@@ -27,8 +32,8 @@ public final class TestsPerSecond {
             launcher.execute(request, listener);
             double seconds = (System.nanoTime() - started) / 1e9;
             long passed = listener.getSummary().getTestsSucceededCount();
-            if (passed != TrivialGuestCases.REPETITIONS) {
-                throw new IllegalStateException(passed + " of " + TrivialGuestCases.REPETITIONS + " tests passed: "
+            if (passed != expected) {
+                throw new IllegalStateException(passed + " of " + expected + " tests passed: "
                         + listener.getSummary().getFailures());
             }
             if (run >= 0) {
@@ -36,6 +41,7 @@ public final class TestsPerSecond {
             }
         }
         Arrays.sort(rates);
-        System.out.printf("tests_per_second %.0f %.0f tests/s%n", rates[0], rates[repetitions / 2]);
+        String name = distinct ? "tests_per_second_distinct_" + System.getProperty("kemu.assembler", "default") : "tests_per_second";
+        System.out.printf("%s %.0f %.0f tests/s%n", name, rates[0], rates[repetitions / 2]);
     }
 }

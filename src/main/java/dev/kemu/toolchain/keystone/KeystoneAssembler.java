@@ -171,7 +171,7 @@ public final class KeystoneAssembler implements Assembler {
     private static KeystoneEngine.Result run(String source, long address) {
         KeystoneEngine engine = ENGINES.get();
         if (engine == null || engine.broken()) {
-            engine = new KeystoneEngine();
+            engine = KeystoneEngine.create();
             ENGINES.set(engine);
         }
         try {

@@ -44,10 +44,37 @@ public final class KeystoneEngine implements AutoCloseable {
     private final int handle;
     private boolean broken;
 
+    /** An engine on this JVM's {@link KeystoneModule#execution()}; see {@link #create()}. */
     public KeystoneEngine() {
-        instance = Instance.builder(KeystoneModule.get())
-                .withImportValues(host.imports(KeystoneModule.get()))
-                .build();
+        this(KeystoneModule.execution());
+    }
+
+    /**
+     * An engine on this JVM's execution; when compiled classes that loaded fail while the module starts
+     * (a class missing, a verify error), the JVM switches to the interpreter and the engine is made there.
+     */
+    public static KeystoneEngine create() {
+        KeystoneModule.Execution execution = KeystoneModule.execution();
+        if (!execution.isCompiled()) {
+            return new KeystoneEngine(execution);
+        }
+        try {
+            return new KeystoneEngine(execution);
+        } catch (KeystoneUnavailableException e) {
+            throw e;
+        } catch (RuntimeException | LinkageError e) {
+            return new KeystoneEngine(KeystoneModule.compiledFailed(e));
+        }
+    }
+
+    /** An engine on {@code execution}: its compiled classes, or the interpreter when it has none. */
+    KeystoneEngine(KeystoneModule.Execution execution) {
+        Instance.Builder builder = Instance.builder(KeystoneModule.get())
+                .withImportValues(host.imports(KeystoneModule.get()));
+        if (execution.isCompiled()) {
+            builder.withMachineFactory(execution.compiled());
+        }
+        instance = builder.build();
         memory = instance.memory();
         instance.export("v").apply();                       // __wasm_call_ctors, once
         ksAsm = instance.export("E");

@@ -42,6 +42,26 @@ public final class KeystoneLinker {
 
     private final KeystoneAssembler assembler = new KeystoneAssembler();
 
+    /** Sources this long (kemu.inc, the first source of every snippet) are split once, not per snippet. */
+    private static final int MEMO_MIN_CHARS = 1024;
+    private static final int MEMO_MAX_ENTRIES = 8;
+
+    private record SplitKey(String text, String file, int bits) {
+    }
+
+    private final Map<SplitKey, List<Statement>> splitMemo = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private List<Statement> split(Source source, int bits) {
+        if (source.text().length() < MEMO_MIN_CHARS) {
+            return SourceSplitter.split(source.text(), source.file(), bits);
+        }
+        if (splitMemo.size() >= MEMO_MAX_ENTRIES) {
+            splitMemo.clear();
+        }
+        return splitMemo.computeIfAbsent(new SplitKey(source.text(), source.file(), bits),
+                key -> List.copyOf(SourceSplitter.split(key.text(), key.file(), key.bits())));
+    }
+
     /**
      * Assembles and lays out {@code sources} at {@code address}; {@code externals} gives other symbols' addresses;
      * {@code name} is what the error summaries call the whole (each message names its own source's file and line).
@@ -50,7 +70,7 @@ public final class KeystoneLinker {
         List<Statement> split = new ArrayList<>();
         int bits = 64; // the code mode carries from one source into the next, as in one GNU source
         for (Source source : sources) {
-            List<Statement> part = SourceSplitter.split(source.text(), source.file(), bits);
+            List<Statement> part = split(source, bits);
             if (!part.isEmpty()) {
                 bits = part.getLast().isCodeMode() ? Integer.parseInt(part.getLast().head().substring(".code".length()))
                         : part.getLast().bits();

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 final class QuirkGuards {
     private static final Set<String> SECTION_DIRECTIVES = Set.of(
             ".text", ".data", ".bss", ".section", ".pushsection", ".popsection", ".previous", ".rodata");
+    private static final Pattern NAME_END = Pattern.compile("[,\\s]");
     private static final Pattern FAR_POINTER = Pattern.compile("(?i)^(?:far\\s+)?(0x[0-9a-f]+|\\d+)\\s*:\\s*(.+)$");
     private static final Pattern INCOMPLETE = Pattern.compile(".*[+\\-*,\\[]\\s*$");
     private static final Pattern MEMORY = Pattern.compile("\\[([^\\]]*)\\]");
@@ -228,7 +229,7 @@ final class QuirkGuards {
     static String assignedName(Statement s) {
         String text = s.text();
         if (text.startsWith(".")) {
-            return s.operands().split("[,\\s]")[0];
+            return NAME_END.split(s.operands(), 2)[0];
         }
         return text.substring(0, text.indexOf('=')).strip();
     }

@@ -1,6 +1,8 @@
 package dev.kemu.toolchain.keystone;
 
 import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * One assembly statement as Keystone sees it: a label, a directive or an instruction, with the
@@ -8,6 +10,12 @@ import java.util.Locale;
  * ({@code .code16/32/64}) in force there.
  */
 record Statement(String file, int line, String text, int bits) {
+    // Compiled once: these run over every statement of kemu.inc for every snippet.
+    private static final Pattern NUMERIC_LABEL = Pattern.compile("\\d+:");
+    private static final Pattern ASSIGNMENT = Pattern.compile("[A-Za-z_.$][\\w.$]*\\s*=.*");
+    private static final Pattern CODE_MODE = Pattern.compile("\\.code(16|32|64)");
+    private static final Set<String> PREFIXES = Set.of("rep", "repe", "repz", "repne", "repnz", "lock");
+
     /** {@code name:} alone. */
     boolean isLabel() {
         return text.endsWith(":") && text.indexOf(' ') < 0;
@@ -15,17 +23,17 @@ record Statement(String file, int line, String text, int bits) {
 
     /** {@code 1:}, a GNU numeric local label. */
     boolean isNumericLabel() {
-        return text.matches("\\d+:");
+        return NUMERIC_LABEL.matcher(text).matches();
     }
 
     /** {@code name = value}, {@code .set}/{@code .equ}: a constant, kept when bisecting. */
     boolean isAssignment() {
         String lower = text.toLowerCase(Locale.ROOT);
-        return text.matches("[A-Za-z_.$][\\w.$]*\\s*=.*") || lower.startsWith(".set ") || lower.startsWith(".equ ");
+        return ASSIGNMENT.matcher(text).matches() || lower.startsWith(".set ") || lower.startsWith(".equ ");
     }
 
     boolean isCodeMode() {
-        return text.toLowerCase(Locale.ROOT).matches("\\.code(16|32|64)");
+        return CODE_MODE.matcher(text.toLowerCase(Locale.ROOT)).matches();
     }
 
     /** The first word, lower case: the mnemonic or directive. */
@@ -42,7 +50,7 @@ record Statement(String file, int line, String text, int bits) {
 
     /** How many statements Keystone counts for this one: an instruction prefix counts extra. */
     int keystoneWeight() {
-        return java.util.Set.of("rep", "repe", "repz", "repne", "repnz", "lock").contains(head()) ? 2 : 1;
+        return PREFIXES.contains(head()) ? 2 : 1;
     }
 
     String where() {
