@@ -49,6 +49,9 @@ class GuestAbiTest {
             Map.entry("PTE_HUGE", PageTableEntry.HUGE),
             Map.entry("PTE_NX_HIGH", PageTableEntry.NO_EXECUTE >>> 32));
 
+    /** Hypercalls served for Java callers and test kernels that the assembly kernel does not call (yet). */
+    private static final List<String> JAVA_ONLY_HYPERCALLS = List.of("HC_FRAME_ALLOC_NODE");
+
     /** Guest-only constants, checked against the built kernel below. */
     private static final List<String> CHECKED_ON_THE_KERNEL = List.of("BOOT_CODE_SELECTOR", "BOOT_DATA_SELECTOR",
             "MULTIBOOT_HEADER_FLAGS");
@@ -118,7 +121,7 @@ class GuestAbiTest {
         TreeSet<String> asm = new TreeSet<>(assemblyConstants().keySet());
         TreeSet<String> java = new TreeSet<>(guestAbiConstants().keySet());
         asm.removeIf(name -> !name.startsWith("HC_"));
-        java.removeIf(name -> !name.startsWith("HC_"));
+        java.removeIf(name -> !name.startsWith("HC_") || JAVA_ONLY_HYPERCALLS.contains(name));
         assertEquals(java, asm, "hypercall numbers in GuestAbi and kemu.inc");
         assertEquals(27, asm.size(), "HC_PROBE, the 20 memory services and the 6 address-space services");
     }

@@ -56,13 +56,19 @@ public final class KernelMemory {
      */
     public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
                                           PhysAddr pml4Address, PageTables.TlbFlush tlb) {
+        return initialize(ram, rootPhys, usable, used, pml4Address, tlb, NumaTopology.single());
+    }
+
+    /** {@link #initialize} with RAM in the NUMA nodes of {@code topology} (what the SRAT says, {@link SratReader}). */
+    public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
+                                          PhysAddr pml4Address, PageTables.TlbFlush tlb, NumaTopology topology) {
         long pml4 = pml4Address.value();
         List<Long> tableFrames = new PageWalker(ram).tables(pml4);
         List<PhysRange> allUsed = new ArrayList<>(used);
         for (long table : tableFrames) {
             allUsed.add(new PhysRange(PhysAddr.of(table), PhysAddr.of(table + PAGE), FrameType.PAGE_TABLE));
         }
-        MmRoot root = PhysicalMemory.initialize(ram, rootPhys, usable, allUsed);
+        MmRoot root = PhysicalMemory.initialize(ram, rootPhys, usable, allUsed, topology);
         FrameTable frames = FrameTable.of(root);
         for (long table : tableFrames) {
             frames.setTag(table / PAGE, PageTables.presentEntries(ram, table));
