@@ -53,7 +53,7 @@ class NumaAllocationTest {
         return pairs;
     }
 
-    @Property(tries = 40)
+    @Property(tries = 12)
     void randomRequests_comeFromTheFirstNodeAndZoneWithABlock(
             @ForAll @IntRange(min = 2, max = 4) int nodes,
             @ForAll @Size(min = 1, max = 120) List<@IntRange(min = 0, max = 1_000_000) Integer> steps) {
@@ -120,11 +120,11 @@ class NumaAllocationTest {
         return false;
     }
 
-    @Property(tries = 50)
+    @Property(tries = 20)
     void fallback_visitsEveryNodeOnce_preferredFirst(@ForAll @IntRange(min = 1, max = 8) int nodes,
                                                      @ForAll @IntRange(min = 0, max = 7) int preferred) {
         int node = preferred % nodes;
-        try (MmFixture mm = new MmFixture(nodes * NODE_FRAMES * 4096, NumaTopology.equalNodes(nodes, NODE_FRAMES, 1))) {
+        try (MmFixture mm = new MmFixture(MmFixture.RAM, NumaTopology.equalNodes(nodes, MmFixture.RAM / 4096 / 8, 1))) {
             List<Integer> fallback = mm.root().nodes().fallback(node);
             List<Integer> reference = referenceZonelist(node, nodes, Gfp.KERNEL).stream()
                     .filter(p -> p[1] == Zone.DMA.ordinal()).map(p -> (int) p[0]).toList();

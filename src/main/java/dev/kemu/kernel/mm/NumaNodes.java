@@ -23,6 +23,7 @@ public record NumaNodes(MmRoot root) {
             count--; // a node wholly beyond RAM holds nothing
         }
         root.set32(ROOT_NODE_COUNT, count);
+        root.set32(ROOT_NODE_CPUS, topology.cpuNodes().size());
         for (int n = 0; n < MAX_NODES; n++) {
             long start = n < count ? topology.nodeStarts().get(n) : frames;
             long end = n + 1 < count ? topology.nodeStarts().get(n + 1) : frames;
@@ -42,6 +43,11 @@ public record NumaNodes(MmRoot root) {
                     MAX_NODES));
         }
         return count;
+    }
+
+    /** How many APIC IDs, from 0, the SRAT assigned to nodes (0 without an SRAT). */
+    public int cpusListed() {
+        return Math.min(CPU_NODE_ENTRIES, Math.max(0, root.get32(ROOT_NODE_CPUS)));
     }
 
     public long startPfn(int node) {
