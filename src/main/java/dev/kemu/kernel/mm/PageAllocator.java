@@ -99,8 +99,8 @@ public final class PageAllocator {
     public record ZoneUsage(int node, Zone zone, PhysAddr start, PhysAddr end, long managed, long free) {
         @Override
         public String toString() {
-            return String.format("zone %-6s node %d [%s, %s) %8d frames managed, %8d free (%d KiB)", zone.label(), node,
-                    start, end, managed, free, free * PAGE / 1024);
+            return String.format("zone %-6s %8d frames managed, %8d free (%d KiB), node %d [%s, %s)", zone.label(), managed,
+                    free, free * PAGE / 1024, node, start, end);
         }
     }
 }
