@@ -11,11 +11,12 @@ import java.util.Objects;
  * How to boot: guest RAM size, kernel command line, the limits that stop a runaway guest,
  * what happens to faults demand paging does not resolve, how many recent basic blocks
  * fault reports show (0 = no block trace, the default), the boot modules the loader hands to the
- * kernel, what COM1 receives, and how many CPUs the machine has (CPUID, the ACPI MADT and fw_cfg agree on it).
+ * kernel, what COM1 receives, and how many CPUs the machine has (CPUID, the ACPI MADT and fw_cfg agree on it) and in how many NUMA
+ * nodes its RAM lies (the ACPI SRAT says which).
  */
 public record BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout,
                           FaultPolicy onFault, int traceBlocks, List<MultibootModule> modules, SerialSource serialInput,
-                          int cpus) {
+                          int cpus, int numaNodes) {
     public static final long DEFAULT_RAM = 64L << 20;
     public static final long DEFAULT_BUDGET = 10_000_000;
     /** The kernel is loaded at 1 MiB; below 2 MiB there is no room for it and the memory map above it. */
@@ -27,6 +28,8 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     public static final long MAX_RAM = 3L << 30;
     /** xAPIC IDs are 8 bits and 0xff is the broadcast ID: 255 CPUs at most (QEMU's limit without x2APIC too). */
     public static final int MAX_CPUS = 255;
+    /** NUMA nodes {@code --numa} may ask for (as many proximity domains as kemu's mm root describes). */
+    public static final int MAX_NUMA_NODES = dev.kemu.boot.acpi.Srat.MAX_NODES;
 
     public BootOptions {
         if (ramBytes < MIN_RAM || ramBytes > MAX_RAM || (ramBytes & 0xfff) != 0) {
@@ -47,18 +50,19 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
         if (cpus < 1 || cpus > MAX_CPUS) {
             throw new IllegalArgumentException(cpus + " CPUs: a machine has 1 to " + MAX_CPUS + " CPUs (xAPIC IDs 0-254)");
         }
+        dev.kemu.boot.acpi.Srat.checkNodes(ramBytes, numaNodes);
     }
 
     /** The options for one CPU. */
     public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout, FaultPolicy onFault,
                        int traceBlocks, List<MultibootModule> modules, SerialSource serialInput) {
-        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, 1);
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, 1, 1);
     }
 
     /** The options without boot modules and without serial input (how most boots start). */
     public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout, FaultPolicy onFault,
                        int traceBlocks) {
-        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, List.of(), SerialSource.none(), 1);
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, List.of(), SerialSource.none(), 1, 1);
     }
 
     public static BootOptions defaults() {
@@ -66,41 +70,47 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     }
 
     public BootOptions withRam(long bytes) {
-        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus);
+        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
     }
 
     public BootOptions withBudget(long instructions) {
-        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules, serialInput, cpus);
+        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
     }
 
     public BootOptions withTimeout(Duration limit) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules, serialInput, cpus);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
     }
 
     public BootOptions withCommandLine(String text) {
-        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus);
+        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
     }
 
     public BootOptions withFaultPolicy(FaultPolicy policy) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules, serialInput, cpus);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules, serialInput, cpus, numaNodes);
     }
 
     public BootOptions withBlockTrace(int blocks) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules, serialInput, cpus);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules, serialInput, cpus, numaNodes);
     }
 
     public BootOptions withModules(List<MultibootModule> list) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list, serialInput, cpus);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list, serialInput, cpus, numaNodes);
     }
 
     /** COM1 receives from {@code source} (its LSR.DR is set while a byte of it waits). */
     public BootOptions withSerialInput(SerialSource source) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, source, cpus);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, source, cpus, numaNodes);
     }
 
     /** A machine with {@code count} CPUs (1 to {@link #MAX_CPUS}). */
     public BootOptions withCpus(int count) {
         return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput,
-                count);
+                count, numaNodes);
+    }
+
+    /** RAM split into {@code nodes} equal NUMA nodes (1 to {@link #MAX_NUMA_NODES}), which the ACPI SRAT describes. */
+    public BootOptions withNumaNodes(int nodes) {
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput,
+                cpus, nodes);
     }
 }

@@ -84,7 +84,7 @@ public final class KernelBoot implements AutoCloseable {
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             machine.bus().claimPorts(FwCfg.SELECTOR_PORT, FwCfg.PORTS, new FwCfg(options.ramBytes(), options.cpus()));
             ImageLoader.load(machine.ram(), firmware);
-            acpi = AcpiTables.write(machine.ram(), options.cpus()); // first: the loaders hand its RSDP over (AcpiRsdp)
+            acpi = AcpiTables.write(machine.ram(), options.cpus(), options.numaNodes()); // first: the loaders hand its RSDP over (AcpiRsdp)
             this.handoff = kernel.load(machine.ram(), firmware, options);
             cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
             cpus.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);

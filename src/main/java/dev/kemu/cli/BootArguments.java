@@ -91,6 +91,10 @@ final class BootArguments {
             description = "CPUs in the machine, 1 to 255 (default: ${DEFAULT-VALUE}); CPUID, the ACPI MADT and fw_cfg say so.")
     String cpus;
 
+    @Option(names = "--numa", paramLabel = "N", defaultValue = "1",
+            description = "NUMA nodes, 1 to 8 (default: ${DEFAULT-VALUE}): RAM split into N equal nodes, CPUs round-robin; the ACPI SRAT says so.")
+    int numaNodes;
+
     BootOptions options() {
         long maxMiB = BootOptions.MAX_RAM >> 20, minMiB = BootOptions.MIN_RAM >> 20;
         if (ramMiB > maxMiB) {
@@ -127,7 +131,7 @@ final class BootArguments {
             }
         }
         return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks, bootModules,
-                serialSource(), cpuCount());
+                serialSource(), cpuCount(), numaNodeCount());
     }
 
     /** {@code --cpus}, parsed here so that a wrong value gets a sentence saying what is allowed. */
@@ -143,6 +147,16 @@ final class BootArguments {
                     + " CPUs (each needs its own xAPIC ID; 255 is the broadcast ID)");
         }
         return count;
+    }
+
+    /** {@code --numa}: a usage error names the limit that the RAM or the node table sets. */
+    private int numaNodeCount() {
+        try {
+            dev.kemu.boot.acpi.Srat.checkNodes(ramMiB << 20, numaNodes);
+        } catch (IllegalArgumentException e) {
+            throw usage("--numa " + numaNodes + ": " + e.getMessage());
+        }
+        return numaNodes;
     }
 
     /** COM1's input, a usage error when the file is not there. */

@@ -5,13 +5,16 @@ import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.MmRoot;
+import dev.kemu.kernel.mm.NumaNodes;
+import dev.kemu.kernel.mm.Zone;
+import dev.kemu.machine.PhysAddr;
 
 import java.util.List;
 import java.util.Optional;
 
 import static dev.kemu.kernel.mm.MmLayout.PAGE;
 
-/** The {@code frame:} and {@code owner:} lines of {@code kemu whatis}: what the frame table in guest RAM says of a frame. */
+/** The {@code frame:}, {@code node:} and {@code owner:} lines of {@code kemu whatis}: what the frame table in guest RAM says of a frame. */
 final class FrameFacts {
     private FrameFacts() {}
 
@@ -37,6 +40,10 @@ final class FrameFacts {
         }
         FrameType type = FrameType.of(code);
         lines.add(String.format("frame: P0x%x (frame 0x%x), %s%s", pfn * PAGE, pfn, type.label(), blockOf(frames, pfn, type)));
+        NumaNodes nodes = root.nodes();
+        int node = nodes.nodeOf(pfn);
+        lines.add(String.format("node: %d of %d, zone %s (node %d holds [P0x%x, P0x%x))", node, nodes.count(),
+                Zone.of(PhysAddr.of(pfn * PAGE)).label(), node, nodes.startPfn(node) * PAGE, nodes.endPfn(node) * PAGE));
         switch (type) {
             case SLAB -> SlabObjectFacts.describe(root, frames, pfn, pa, lines, symbolizer);
             case PAGE_TABLE -> lines.add("owner: " + pageTableOwner(memory, pfn * PAGE) + String.format(

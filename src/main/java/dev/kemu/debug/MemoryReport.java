@@ -19,6 +19,7 @@ public final class MemoryReport {
             text.append(range).append('\n');
         }
         text.append(String.format("free frames: %d of %d%n", memory.root().freeFrames(), memory.root().frameCount()));
+        text.append(nodeLines(memory));
         text.append("--- zones ---\n");
         memory.pages().usage().forEach(zone -> text.append(zone).append('\n'));
         text.append("--- address spaces ---\n").append(spaceLines(memory));
@@ -30,6 +31,24 @@ public final class MemoryReport {
         text.append("--- metadata check ---\n");
         var problems = memory.check();
         text.append(problems.isEmpty() ? "consistent\n" : String.join("\n", problems) + "\n");
+        return text.toString();
+    }
+
+    /** "--- NUMA nodes ---" and one line per node: its frames and its CPUs (APIC IDs), as the ACPI SRAT said. */
+    static String nodeLines(KernelMemory memory) {
+        var nodes = memory.root().nodes();
+        StringBuilder text = new StringBuilder("--- NUMA nodes ---\n");
+        for (int node = 0; node < nodes.count(); node++) {
+            List<Integer> cpus = new java.util.ArrayList<>();
+            for (int apic = 0; apic < nodes.cpusListed(); apic++) {
+                if (nodes.nodeOfCpu(apic) == node) {
+                    cpus.add(apic);
+                }
+            }
+            text.append(String.format("node %d [P0x%x, P0x%x) %d MiB%s%n", node, nodes.startPfn(node) * 4096,
+                    nodes.endPfn(node) * 4096, (nodes.endPfn(node) - nodes.startPfn(node)) * 4096 >> 20,
+                    nodes.cpusListed() > 0 ? ", CPUs (APIC IDs) " + cpus : ", every CPU (no SRAT)"));
+        }
         return text.toString();
     }
 

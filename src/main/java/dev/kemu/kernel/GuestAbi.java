@@ -18,11 +18,17 @@ public final class GuestAbi {
             HC_MM_STAT = 16, HC_VMA_RESERVE = 17, HC_VMA_RELEASE = 18, HC_SPACE_CREATE = 19, HC_SPACE_DESTROY = 20,
             HC_SPACE_CLONE = 21, HC_SPACE_MAP = 22, HC_SPACE_UNMAP = 23, HC_SPACE_PROTECT = 24, HC_CACHE_CTOR_NEXT = 25,
             HC_CACHE_CTOR = 26;
+    /** alloc_pages_node (order, GFP flags, node or -1 for the calling CPU's); Java-side only so far (docs/ABI.md). */
+    public static final int HC_FRAME_ALLOC_NODE = 30;
 
     /** Flag bits of HC_FRAME_ALLOC, HC_CACHE_ALLOC and HC_KMALLOC. */
     public static final long ALLOC_ZERO = 1;
     /** HC_FRAME_ALLOC's GFP bits beyond ALLOC_ZERO (= __GFP_ZERO): zone modifiers and atomic. */
     public static final long GFP_DMA = 0x10, GFP_DMA32 = 0x20, GFP_ATOMIC = 0x40;
+    /** GFP bit: only the requested (or the calling CPU's) NUMA node, no fallback ({@code __GFP_THISNODE}). */
+    public static final long GFP_THISNODE = 0x80;
+    /** HC_FRAME_ALLOC_NODE's node argument meaning "the calling CPU's node" (Linux's NUMA_NO_NODE). */
+    public static final long NUMA_NO_NODE = -1;
     /** HC_VMMAP flag selecting a 2 MiB page (the PTE's PS bit). */
     public static final long MAP_HUGE = 1L << 7;
     /** HC_MM_STAT selectors. */
@@ -61,6 +67,7 @@ public final class GuestAbi {
             case HC_SPACE_PROTECT -> "HC_SPACE_PROTECT";
             case HC_CACHE_CTOR_NEXT -> "HC_CACHE_CTOR_NEXT";
             case HC_CACHE_CTOR -> "HC_CACHE_CTOR";
+            case HC_FRAME_ALLOC_NODE -> "HC_FRAME_ALLOC_NODE";
             default -> "HC_" + number;
         };
     }

@@ -8,9 +8,11 @@ import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MapResult;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
+import dev.kemu.kernel.mm.NumaTopology;
 import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.kernel.mm.PhysRange;
+import dev.kemu.kernel.mm.SratReader;
 import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.SlubDebug;
 import dev.kemu.kernel.slab.SlubReport;
@@ -66,7 +68,8 @@ public final class KernelServices {
         this.machine = machine;
         this.symbolizer = symbolizer;
         serve(port, HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
-        serve(port, HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1]) : ENODEV);
+        serve(port, HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1], NUMA_NO_NODE, m) : ENODEV);
+        serve(port, HC_FRAME_ALLOC_NODE, 3, (m, a) -> ready() ? frameAlloc(a[0], a[1], a[2], m) : ENODEV);
         serve(port, HC_FRAME_FREE, 2, (m, a) -> ready() ? frameFree(a[0], a[1]) : ENODEV);
         serve(port, HC_VMMAP, 3, (m, a) -> ready() ? vmmap(a[0], a[1], a[2]) : ENODEV);
         serve(port, HC_VMUNMAP, 2, (m, a) -> ready() ? vmunmap(a[0], a[1]) : ENODEV);
@@ -200,8 +203,13 @@ public final class KernelServices {
         List<PhysRange> used = new ArrayList<>(map.bootPages());
         used.add(new PhysRange(PhysAddr.of(kernelStart), PhysAddr.of(kernelEnd), FrameType.KERNEL_IMAGE));
         long cr3 = machine.register(X86Reg.CR3);
+        SratReader srat = new SratReader(ram);
+        NumaTopology topology = srat.read();
+        if (!srat.problem().isEmpty()) {
+            log.warn("mm_init: one NUMA node: {}", srat.problem());
+        }
         memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb,
-                slubDebug);
+                topology, slubDebug);
         memory.slabs().reportDebugTo(new HypercallSite(machine), symbolizer, report -> {
             log.warn("slub debug:\n{}", report.text());
             slubReports.add(() -> report);
@@ -231,13 +239,23 @@ public final class KernelServices {
         return root;
     }
 
-    /** get_free_pages: the flags are GFP bits (ALLOC_ZERO is __GFP_ZERO), docs/ABI.md. */
-    private long frameAlloc(long order, long flags) {
+    /**
+     * get_free_pages and alloc_pages_node: the flags are GFP bits (ALLOC_ZERO is __GFP_ZERO), the node is one
+     * of the SRAT's or NUMA_NO_NODE for the node of the CPU that called (its APIC ID in the SRAT), docs/ABI.md.
+     */
+    private long frameAlloc(long order, long flags, long node, Machine caller) {
         Gfp gfp = new Gfp(flags);
-        if (order < 0 || order > MmLayout.MAX_ORDER || !gfp.valid()) {
+        int nodes = memory.root().nodes().count();
+        if (order < 0 || order > MmLayout.MAX_ORDER || !gfp.valid() || node < NUMA_NO_NODE || node >= nodes) {
             return EINVAL;
         }
-        return Errno.physicalOrNoMemory(memory.pages().getFreePages((int) order, FrameType.ALLOCATED, gfp));
+        int preferred = node == NUMA_NO_NODE ? memory.root().nodes().nodeOfCpu(apicId(caller)) : (int) node;
+        return Errno.physicalOrNoMemory(memory.pages().allocPagesNode(preferred, (int) order, FrameType.ALLOCATED, gfp));
+    }
+
+    /** The APIC ID of the CPU {@code caller} runs, 0 for a machine without interrupt hardware. */
+    private static int apicId(Machine caller) {
+        return caller == null ? 0 : caller.interrupts().map(i -> i.localApic().apicId()).orElse(0);
     }
 
     private long frameFree(long phys, long order) {

@@ -5,6 +5,7 @@ import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
+import dev.kemu.kernel.mm.NumaTopology;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.PhysAddr;
@@ -33,9 +34,14 @@ public final class MmFixture implements AutoCloseable {
     }
 
     public MmFixture(long ramBytes) {
+        this(ramBytes, NumaTopology.single());
+    }
+
+    /** RAM in the NUMA nodes of {@code topology}. */
+    public MmFixture(long ramBytes, NumaTopology topology) {
         ram = new GuestRam(arena.allocate(ramBytes, 4096));
         memory = KernelMemory.initialize(ram, PhysAddr.of(ROOT), List.of(new PhysRange(PhysAddr.of(0x2000), PhysAddr.of(ramBytes), FrameType.FREE)),
-                List.of(), PhysAddr.of(PML4), () -> tlbFlushes++);
+                List.of(), PhysAddr.of(PML4), () -> tlbFlushes++, topology);
     }
 
     public MmRoot root() {

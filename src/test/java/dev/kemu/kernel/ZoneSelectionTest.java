@@ -112,7 +112,7 @@ class ZoneSelectionTest {
             assertEquals(Zone.DMA32, Zone.of(pages.getFreePages(2, FrameType.ALLOCATED, Gfp.KERNEL).orElseThrow()));
             assertEquals(Zone.DMA32, Zone.of(pages.getFreePages(2, FrameType.ALLOCATED, new Gfp(Gfp.DMA32)).orElseThrow()));
             assertFalse(new Gfp(Gfp.DMA | Gfp.DMA32).valid());
-            assertFalse(new Gfp(0x80).valid());
+            assertFalse(new Gfp(0x100).valid());
             assertEquals(List.of(Zone.NORMAL, Zone.DMA32, Zone.DMA), Gfp.KERNEL.zonelist());
         }
     }
@@ -123,5 +123,6 @@ class ZoneSelectionTest {
         assertEquals(GuestAbi.GFP_DMA, Gfp.DMA);
         assertEquals(GuestAbi.GFP_DMA32, Gfp.DMA32);
         assertEquals(GuestAbi.GFP_ATOMIC, Gfp.ATOMIC);
+        assertEquals(GuestAbi.GFP_THISNODE, Gfp.THISNODE);
     }
 }

@@ -9,8 +9,8 @@ import static dev.kemu.kernel.mm.MmLayout.*;
 
 /**
  * Buddy allocator of physical frames. Free blocks of {@code 2^order} frames sit in one
- * doubly linked list per order, threaded through their frame-table entries; the heads and
- * counts live in the mm root. All state is in guest RAM.
+ * doubly linked list per NUMA node, zone and order ({@link FreeLists}), threaded through their
+ * frame-table entries; the heads and counts live in the mm root. All state is in guest RAM.
  */
 public final class BuddyAllocator {
     private final GuestRam ram;
@@ -32,62 +32,64 @@ public final class BuddyAllocator {
     }
 
     /**
-     * Allocates {@code 2^order} contiguous frames for {@code type}, zeroed if asked.
+     * Allocates {@code 2^order} contiguous frames for {@code type}, zeroed if asked, from any node and zone:
+     * the smallest sufficient order first, nodes in number order, zones from NORMAL down.
      * Returns the block's physical address, or empty when no block is large enough.
      */
     public Optional<PhysAddr> allocate(int order, FrameType type, boolean zero) {
-        if (order < 0 || order > MAX_ORDER) {
-            throw new IllegalArgumentException("order must be 0.." + MAX_ORDER + ", got " + order);
-        }
-        if (type == FrameType.FREE || type == FrameType.RESERVED) {
-            throw new IllegalArgumentException("cannot allocate frames as " + type);
-        }
-        int found = order;
-        while (found <= MAX_ORDER && root.freeHead(found) == NONE) {
-            found++;
-        }
-        if (found > MAX_ORDER) {
-            return Optional.empty();
-        }
-        return Optional.of(take(found, Integer.toUnsignedLong(root.freeHead(found)), order, type, zero));
-    }
-
-    /**
-     * {@link #allocate} restricted to frames {@code [lowPfn, highPfn)} (a zone): the first free block
-     * of the smallest sufficient order that lies inside, split down to {@code order}. Buddy blocks
-     * are naturally aligned and at most 4 MiB, so none straddles the 16 MiB or 4 GiB zone bounds.
-     */
-    public Optional<PhysAddr> allocateWithin(int order, FrameType type, boolean zero, long lowPfn, long highPfn) {
-        if (order < 0 || order > MAX_ORDER) {
-            throw new IllegalArgumentException("order must be 0.." + MAX_ORDER + ", got " + order);
-        }
-        if (type == FrameType.FREE || type == FrameType.RESERVED) {
-            throw new IllegalArgumentException("cannot allocate frames as " + type);
-        }
+        checkRequest(order, type);
+        int nodes = root.nodes().count();
         for (int found = order; found <= MAX_ORDER; found++) {
-            int left = root.freeCount(found);
-            for (int at = root.freeHead(found); at != NONE; at = frames.next(Integer.toUnsignedLong(at))) {
-                if (left-- <= 0) {
-                    throw new KernelPanic(String.format("free list %d holds more blocks than it counts (%d)", found,
-                            root.freeCount(found)));
-                }
-                long pfn = Integer.toUnsignedLong(at);
-                if (pfn >= lowPfn && pfn + (1L << found) <= highPfn) {
-                    return Optional.of(take(found, pfn, order, type, zero));
+            for (int node = 0; node < nodes; node++) {
+                for (int z = Zone.values().length - 1; z >= 0; z--) {
+                    int list = FreeLists.index(node, Zone.values()[z], found);
+                    if (root.freeHead(list) != NONE) {
+                        return Optional.of(take(list, Integer.toUnsignedLong(root.freeHead(list)), order, type, zero));
+                    }
                 }
             }
         }
         return Optional.empty();
     }
 
-    /** Unlinks the free block {@code pfn} of order {@code found} and splits it down to {@code order}. */
-    private PhysAddr take(int found, long pfn, int order, FrameType type, boolean zero) {
-        unlink(found, pfn);
+    /**
+     * {@link #allocate} from one node's zone only (Linux's {@code rmqueue} on one {@code struct zone}): the
+     * smallest sufficient order of that node and zone, split down to {@code order}. Buddy blocks are naturally
+     * aligned and at most 4 MiB, so none straddles the 16 MiB or 4 GiB zone bounds, and merges stop at node
+     * bounds, so every free block lies in one node and one zone.
+     */
+    public Optional<PhysAddr> allocateFrom(int node, Zone zone, int order, FrameType type, boolean zero) {
+        checkRequest(order, type);
+        if (node < 0 || node >= root.nodes().count()) {
+            throw new IllegalArgumentException("node must be 0.." + (root.nodes().count() - 1) + ", got " + node);
+        }
+        for (int found = order; found <= MAX_ORDER; found++) {
+            int list = FreeLists.index(node, zone, found);
+            if (root.freeHead(list) != NONE) {
+                return Optional.of(take(list, Integer.toUnsignedLong(root.freeHead(list)), order, type, zero));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static void checkRequest(int order, FrameType type) {
+        if (order < 0 || order > MAX_ORDER) {
+            throw new IllegalArgumentException("order must be 0.." + MAX_ORDER + ", got " + order);
+        }
+        if (type == FrameType.FREE || type == FrameType.RESERVED) {
+            throw new IllegalArgumentException("cannot allocate frames as " + type);
+        }
+    }
+
+    /** Unlinks the free block {@code pfn} from {@code list} and splits it down to {@code order}. */
+    private PhysAddr take(int list, long pfn, int order, FrameType type, boolean zero) {
+        int found = FreeLists.order(list);
+        unlink(list, pfn);
         while (found > order) {
             found--;
             long buddy = pfn + (1L << found);
             frames.setHead(buddy, found, FrameType.FREE); // its tails are FREE already
-            push(found, buddy);
+            push(list - FreeLists.order(list) + found, buddy);
         }
         frames.markBlock(pfn, order, type);
         root.set(ROOT_FREE_FRAMES, root.freeFrames() - (1L << order));
@@ -157,49 +159,56 @@ public final class BuddyAllocator {
     private void release(long pfn, int order) {
         root.set(ROOT_FREE_FRAMES, root.freeFrames() + (1L << order));
         frames.markBlock(pfn, order, FrameType.FREE); // only the freed frames are rewritten
+        NumaNodes nodes = root.nodes();
+        int node = nodes.nodeOf(pfn);
         while (order < MAX_ORDER) {
             long buddy = pfn ^ (1L << order);
             if (buddy + (1L << order) > frames.frames() || frames.type(buddy) != FrameType.FREE
-                    || !frames.isHead(buddy) || frames.order(buddy) != order) {
+                    || !frames.isHead(buddy) || frames.order(buddy) != order || nodes.nodeOf(buddy) != node) {
                 break;
             }
-            unlink(order, buddy);
+            unlink(listOf(buddy, order), buddy);
             long head = Math.min(pfn, buddy);
             frames.setTail(Math.max(pfn, buddy), head);
             pfn = head;
             order++;
         }
         frames.setHead(pfn, order, FrameType.FREE);
-        push(order, pfn);
+        push(listOf(pfn, order), pfn);
     }
 
-    /** Adds a FREE-marked block to the front of its list. */
-    void push(int order, long pfn) {
-        int head = root.freeHead(order);
+    /** The free list a free block of {@code 2^order} frames at {@code pfn} belongs on. */
+    int listOf(long pfn, int order) {
+        return FreeLists.index(root.nodes().nodeOf(pfn), Zone.of(PhysAddr.of(pfn * PAGE)), order);
+    }
+
+    /** Adds a FREE-marked block to the front of free list {@code list} ({@link FreeLists#index}). */
+    void push(int list, long pfn) {
+        int head = root.freeHead(list);
         frames.setNext(pfn, head);
         frames.setPrev(pfn, NONE);
         if (head != NONE) {
             frames.setPrev(Integer.toUnsignedLong(head), (int) pfn);
         }
-        root.set32(ROOT_FREE_HEAD + 4 * order, (int) pfn);
-        root.set32(ROOT_FREE_COUNT + 4 * order, root.freeCount(order) + 1);
+        root.set32(ROOT_FREE_HEAD + 4 * list, (int) pfn);
+        root.set32(ROOT_FREE_COUNT + 4 * list, root.freeCount(list) + 1);
     }
 
-    private void unlink(int order, long pfn) {
+    private void unlink(int list, long pfn) {
         int next = frames.next(pfn);
         int prev = frames.prev(pfn);
         if (prev == NONE) {
-            if (root.freeHead(order) != (int) pfn) {
-                throw new KernelPanic(String.format("free list %d: frame 0x%x has no predecessor but the head is 0x%x",
-                        order, pfn, root.freeHead(order)));
+            if (root.freeHead(list) != (int) pfn) {
+                throw new KernelPanic(String.format("free list %s: frame 0x%x has no predecessor but the head is 0x%x",
+                        FreeLists.name(list), pfn, root.freeHead(list)));
             }
-            root.set32(ROOT_FREE_HEAD + 4 * order, next);
+            root.set32(ROOT_FREE_HEAD + 4 * list, next);
         } else {
             frames.setNext(Integer.toUnsignedLong(prev), next);
         }
         if (next != NONE) {
             frames.setPrev(Integer.toUnsignedLong(next), prev);
         }
-        root.set32(ROOT_FREE_COUNT + 4 * order, root.freeCount(order) - 1);
+        root.set32(ROOT_FREE_COUNT + 4 * list, root.freeCount(list) - 1);
     }
 }

@@ -1,5 +1,7 @@
 package dev.kemu.kernel.mm;
 
+import dev.kemu.machine.PhysAddr;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -63,26 +65,38 @@ public final class FrameChecker {
         if (cacheTable < 0 || cacheTable >= size) {
             problems.add(String.format("mm root %s: cache table P0x%x is outside RAM", root.phys(), cacheTable));
         }
+        int nodes = root.get32(ROOT_NODE_COUNT);
+        if (nodes < 1 || nodes > MAX_NODES) {
+            problems.add(String.format("mm root %s: counts %d NUMA nodes, expected 1..%d", root.phys(), nodes, MAX_NODES));
+        }
         return problems;
     }
 
     private static void checkFreeLists(MmRoot root, FrameTable table, Set<Long> listed, List<String> problems) {
         long freeFrames = 0;
-        for (int order = 0; order <= MAX_ORDER; order++) {
+        NumaNodes nodes = root.nodes();
+        for (int list = 0; list < FreeLists.COUNT; list++) {
+            int order = FreeLists.order(list);
+            String name = FreeLists.name(list);
             int count = 0;
             int prev = NONE;
-            for (int at = root.freeHead(order); at != NONE; at = table.next(Integer.toUnsignedLong(at))) {
+            for (int at = root.freeHead(list); at != NONE; at = table.next(Integer.toUnsignedLong(at))) {
                 long pfn = Integer.toUnsignedLong(at);
                 if (pfn >= table.frames() || count > table.frames()) {
-                    problems.add("free list " + order + " runs off the table or loops at frame " + pfn);
+                    problems.add("free list " + name + " runs off the table or loops at frame " + pfn);
                     break;
                 }
                 if (table.type(pfn) != FrameType.FREE || !table.isHead(pfn) || table.order(pfn) != order) {
-                    problems.add(String.format("free list %d holds frame 0x%x of type %s order %d head %s", order, pfn,
+                    problems.add(String.format("free list %s holds frame 0x%x of type %s order %d head %s", name, pfn,
                             table.type(pfn), table.order(pfn), table.isHead(pfn)));
                 }
+                if (nodes.nodeOf(pfn) != FreeLists.node(list) || Zone.of(PhysAddr.of(pfn * PAGE)) != FreeLists.zone(list)
+                        || nodes.nodeOf(pfn + (1L << order) - 1) != FreeLists.node(list)) {
+                    problems.add(String.format("free list %s holds block 0x%x of node %d zone %s", name, pfn,
+                            nodes.nodeOf(pfn), Zone.of(PhysAddr.of(pfn * PAGE))));
+                }
                 if (table.prev(pfn) != prev) {
-                    problems.add(String.format("free list %d: frame 0x%x prev is 0x%x, expected 0x%x", order, pfn,
+                    problems.add(String.format("free list %s: frame 0x%x prev is 0x%x, expected 0x%x", name, pfn,
                             table.prev(pfn), prev));
                 }
                 if ((pfn & ((1L << order) - 1)) != 0) {
@@ -91,7 +105,7 @@ public final class FrameChecker {
                 if (order < MAX_ORDER) {
                     long buddy = pfn ^ (1L << order);
                     if (buddy < table.frames() && table.type(buddy) == FrameType.FREE && table.isHead(buddy)
-                            && table.order(buddy) == order) {
+                            && table.order(buddy) == order && nodes.nodeOf(buddy) == nodes.nodeOf(pfn)) {
                         problems.add(String.format("free buddies 0x%x and 0x%x of order %d were not merged", pfn, buddy,
                                 order));
                     }
@@ -101,8 +115,8 @@ public final class FrameChecker {
                 prev = at;
                 count++;
             }
-            if (count != root.freeCount(order)) {
-                problems.add("free list " + order + " has " + count + " blocks, the root counts " + root.freeCount(order));
+            if (count != root.freeCount(list)) {
+                problems.add("free list " + name + " has " + count + " blocks, the root counts " + root.freeCount(list));
             }
         }
         if (freeFrames != root.freeFrames()) {

@@ -15,7 +15,9 @@ public record Gfp(long bits) {
     public static final long DMA32 = 0x20;
     /** Cannot sleep or reclaim; may use half of the reserve (Linux's ALLOC_HIGH). */
     public static final long ATOMIC = 0x40;
-    public static final long ALL = ZERO | DMA | DMA32 | ATOMIC;
+    /** Only the requested node ({@code __GFP_THISNODE}): no fallback to other nodes. */
+    public static final long THISNODE = 0x80;
+    public static final long ALL = ZERO | DMA | DMA32 | ATOMIC | THISNODE;
     public static final Gfp KERNEL = new Gfp(0);
 
     /** Valid flags: no unknown bit, at most one zone modifier. */
@@ -29,6 +31,10 @@ public record Gfp(long bits) {
 
     public boolean atomic() {
         return (bits & ATOMIC) != 0;
+    }
+
+    public boolean thisNode() {
+        return (bits & THISNODE) != 0;
     }
 
     /** The zones to try, in order: the highest the flags allow, then each lower one. */

@@ -57,19 +57,32 @@ public final class KernelMemory {
      */
     public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
                                           PhysAddr pml4Address, PageTables.TlbFlush tlb) {
-        return initialize(ram, rootPhys, usable, used, pml4Address, tlb, SlubDebug.OFF);
+        return initialize(ram, rootPhys, usable, used, pml4Address, tlb, NumaTopology.single(), SlubDebug.OFF);
     }
 
     /** {@link #initialize} with --slub-debug modes for the caches it creates (and those created later). */
     public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
                                           PhysAddr pml4Address, PageTables.TlbFlush tlb, SlubDebug slubDebug) {
+        return initialize(ram, rootPhys, usable, used, pml4Address, tlb, NumaTopology.single(), slubDebug);
+    }
+
+    /** {@link #initialize} with RAM in the NUMA nodes of {@code topology} (what the SRAT says, {@link SratReader}). */
+    public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
+                                          PhysAddr pml4Address, PageTables.TlbFlush tlb, NumaTopology topology) {
+        return initialize(ram, rootPhys, usable, used, pml4Address, tlb, topology, SlubDebug.OFF);
+    }
+
+    /** {@link #initialize} with both: the NUMA nodes of {@code topology} and the --slub-debug modes. */
+    public static KernelMemory initialize(GuestRam ram, PhysAddr rootPhys, List<PhysRange> usable, List<PhysRange> used,
+                                          PhysAddr pml4Address, PageTables.TlbFlush tlb, NumaTopology topology,
+                                          SlubDebug slubDebug) {
         long pml4 = pml4Address.value();
         List<Long> tableFrames = new PageWalker(ram).tables(pml4);
         List<PhysRange> allUsed = new ArrayList<>(used);
         for (long table : tableFrames) {
             allUsed.add(new PhysRange(PhysAddr.of(table), PhysAddr.of(table + PAGE), FrameType.PAGE_TABLE));
         }
-        MmRoot root = PhysicalMemory.initialize(ram, rootPhys, usable, allUsed);
+        MmRoot root = PhysicalMemory.initialize(ram, rootPhys, usable, allUsed, topology);
         FrameTable frames = FrameTable.of(root);
         for (long table : tableFrames) {
             frames.setTag(table / PAGE, PageTables.presentEntries(ram, table));

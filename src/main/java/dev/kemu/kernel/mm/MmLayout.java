@@ -21,9 +21,14 @@ package dev.kemu.kernel.mm;
  *   +104  u32  vm_area cache id                 +108 u32 first kmalloc cache id
  *   +112  u32  mm_space cache id + 1 (0 = no address space created yet)
  *   +116  u32  number of address spaces         +120 u64 address-space list head (direct-map va, 0 = none)
- *   +128  u32  free_head[order]  order 0..10    (frame numbers; NONE = 0xffffffff)
- *   +176  u32  free_count[order] order 0..10
+ *   +128  (unused since the free lists went per node and zone; formerly free_head/free_count per order)
  *   +224  u64  zero page physical address (0 = not allocated yet; the first read fault allocates it)
+ *   +0x200 u8  cpu_node[256]   NUMA node of each APIC ID (from the ACPI SRAT; 0 without one)
+ *   +0x300 u32 number of NUMA nodes, 1..8         +0x304 u32 CPUs cpu_node describes (0 = no SRAT: all in node 0)
+ *   +0x308 u64 node_start_pfn[8]   +0x348 u64 node_end_pfn[8] (exclusive); node n owns [start, end)
+ *   +0x400 u32 free_head[node][zone][order]   8 x 3 x 11 (frame numbers; NONE = 0xffffffff); zone 0 DMA,
+ *              1 DMA32, 2 NORMAL; list index (node * 3 + zone) * 11 + order ({@link FreeLists})
+ *   +0x820 u32 free_count[node][zone][order]  same indexing
  *
  * frame table entry (16 bytes per 4 KiB frame, indexed by frame number)
  *   +0  u8  type (FrameType ordinal)
@@ -47,7 +52,10 @@ public final class MmLayout {
             ROOT_HHDM = 40, ROOT_PML4 = 48, ROOT_VMALLOC_START = 56, ROOT_VMALLOC_END = 64, ROOT_FREE_AREAS = 72,
             ROOT_VMAS = 80, ROOT_CACHE_TABLE = 88, ROOT_CACHE_CAPACITY = 96, ROOT_EMPTY_SLAB_LIMIT = 100,
             ROOT_VM_AREA_CACHE = 104, ROOT_KMALLOC_FIRST = 108, ROOT_SPACE_CACHE = 112, ROOT_SPACE_COUNT = 116, ROOT_SPACES = 120,
-            ROOT_FREE_HEAD = 128, ROOT_FREE_COUNT = 176, ROOT_ZERO_PAGE = 224;
+            ROOT_ZERO_PAGE = 224, ROOT_CPU_NODE = 0x200, ROOT_NODE_COUNT = 0x300, ROOT_NODE_CPUS = 0x304, ROOT_NODE_START = 0x308,
+            ROOT_NODE_END = 0x348, ROOT_FREE_HEAD = 0x400, ROOT_FREE_COUNT = 0x820;
+    /** NUMA nodes the root describes; CPUs (APIC IDs) its cpu_node table covers. */
+    public static final int MAX_NODES = 8, CPU_NODE_ENTRIES = 256;
     public static final int ROOT_SIZE = 4096;
 
     public static final int FRAME_ENTRY = 16;

@@ -101,12 +101,19 @@ public record MmRoot(GuestRam ram, PhysAddr phys) {
         set32(ROOT_KMALLOC_FIRST, id);
     }
 
-    public int freeHead(int order) {
-        return get32(ROOT_FREE_HEAD + 4 * order);
+    /** Head of free list {@code list} ({@link FreeLists#index}). */
+    public int freeHead(int list) {
+        return get32(ROOT_FREE_HEAD + 4 * list);
     }
 
-    public int freeCount(int order) {
-        return get32(ROOT_FREE_COUNT + 4 * order);
+    /** Blocks on free list {@code list} ({@link FreeLists#index}). */
+    public int freeCount(int list) {
+        return get32(ROOT_FREE_COUNT + 4 * list);
+    }
+
+    /** The NUMA nodes and which CPU is in which. */
+    public NumaNodes nodes() {
+        return new NumaNodes(this);
     }
 
     /** Direct-map virtual address of a physical address. */

@@ -24,6 +24,12 @@ public final class PhysicalMemory {
      * @param used   ranges already in use (kernel image, boot data, page tables), with their type
      */
     public static MmRoot initialize(GuestRam ram, PhysAddr rootAddress, List<PhysRange> usable, List<PhysRange> used) {
+        return initialize(ram, rootAddress, usable, used, NumaTopology.single());
+    }
+
+    /** {@link #initialize} with RAM in the NUMA nodes of {@code topology}: free lists per node and zone. */
+    public static MmRoot initialize(GuestRam ram, PhysAddr rootAddress, List<PhysRange> usable, List<PhysRange> used,
+                                    NumaTopology topology) {
         if (!rootAddress.isPageAligned()) {
             throw new IllegalArgumentException("mm root " + rootAddress + " is not page aligned; place it on a 4 KiB boundary");
         }
@@ -47,9 +53,10 @@ public final class PhysicalMemory {
         root.set(ROOT_CACHE_TABLE, cacheTable);
         root.set32(ROOT_CACHE_CAPACITY, CACHE_CAPACITY);
         root.set32(ROOT_EMPTY_SLAB_LIMIT, EMPTY_SLABS_KEPT);
-        for (int order = 0; order <= MAX_ORDER; order++) {
-            root.set32(ROOT_FREE_HEAD + 4 * order, NONE);
+        for (int list = 0; list < FreeLists.COUNT; list++) {
+            root.set32(ROOT_FREE_HEAD + 4 * list, NONE);
         }
+        NumaNodes.write(root, topology, frames);
         FrameTable table = FrameTable.of(root);
         for (long pfn = 0; pfn < frames; pfn++) {
             table.markBlock(pfn, 0, FrameType.RESERVED);
@@ -74,6 +81,7 @@ public final class PhysicalMemory {
 
     private static void buildFreeLists(MmRoot root, FrameTable table) {
         BuddyAllocator buddy = new BuddyAllocator(root);
+        NumaNodes nodes = root.nodes();
         long free = 0;
         long pfn = 0;
         while (pfn < table.frames()) {
@@ -82,11 +90,13 @@ public final class PhysicalMemory {
                 continue;
             }
             int order = 0;
-            while (order < MAX_ORDER && (pfn & ((2L << order) - 1)) == 0 && allFree(table, pfn, 2L << order)) {
+            int node = nodes.nodeOf(pfn);
+            while (order < MAX_ORDER && (pfn & ((2L << order) - 1)) == 0 && allFree(table, pfn, 2L << order)
+                    && nodes.nodeOf(pfn + (2L << order) - 1) == node) {
                 order++;
             }
             table.markBlock(pfn, order, FrameType.FREE);
-            buddy.push(order, pfn);
+            buddy.push(buddy.listOf(pfn, order), pfn);
             free += 1L << order;
             pfn += 1L << order;
         }

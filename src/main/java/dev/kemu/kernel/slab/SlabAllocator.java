@@ -514,10 +514,13 @@ public final class SlabAllocator {
 
     /** {@code 2^order} frames from the zonelist of the zone modifier {@code gfpZone} (no reserve: the kernel's own). */
     static Optional<PhysAddr> zoneBlock(BuddyAllocator buddy, int order, FrameType type, long gfpZone) {
+        int nodes = buddy.root().nodes().count();
         for (dev.kemu.kernel.mm.Zone zone : new dev.kemu.kernel.mm.Gfp(gfpZone).zonelist()) {
-            Optional<PhysAddr> block = buddy.allocateWithin(order, type, false, zone.startPfn(), zone.endPfn());
-            if (block.isPresent()) {
-                return block;
+            for (int node = 0; node < nodes; node++) { // any node: nodes in number order, as allocate()
+                Optional<PhysAddr> block = buddy.allocateFrom(node, zone, order, type, false);
+                if (block.isPresent()) {
+                    return block;
+                }
             }
         }
         return Optional.empty();
