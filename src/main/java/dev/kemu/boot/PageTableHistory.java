@@ -6,6 +6,7 @@ import dev.kemu.machine.Machine;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * "Who last wrote this page-table entry?" outside a gdb session ({@code kemu boot --pt-history}): boots
@@ -48,21 +49,22 @@ public final class PageTableHistory {
         int size = fault.walk().mode().equals(dev.kemu.machine.PagingFormat.BITS_32.title()) ? 4 : 8;
         String where = String.format("%s %s[%d] @ %s", level.table(), level.tableAddress(), level.index(),
                 level.entryAddress());
-        List<Write> writes = new ArrayList<>();
+        // Only the last write is reported, so only it is kept: a guest may rewrite the entry millions of times.
+        AtomicReference<Write> lastWrite = new AtomicReference<>();
         List<FaultReport> again2;
         String symbolized;
         boolean severalCpus;
         try (KernelBoot again = new KernelBoot(images, options, protocol)) {
             List<Machine.Subscription> hooks = new ArrayList<>();
             for (int cpu = 0; cpu < again.cpus().count(); cpu++) {
-                hooks.add(watch(cpu, again.cpus().machine(cpu), entry.get(), size, writes));
+                hooks.add(watch(cpu, again.cpus().machine(cpu), entry.get(), size, lastWrite));
             }
             try {
                 again2 = again.run().faults();
             } finally {
                 hooks.forEach(Machine.Subscription::close);
             }
-            symbolized = writes.isEmpty() ? "" : again.symbols().symbolize(writes.getLast().rip());
+            symbolized = lastWrite.get() == null ? "" : again.symbols().symbolize(lastWrite.get().rip());
             severalCpus = again.cpus().count() > 1;
         }
         String replayed = " (--pt-history: the boot ran again with a write hook on those " + size + " bytes)";
@@ -72,18 +74,18 @@ public final class PageTableHistory {
                     + "so its writes are not this fault's history%n", where, again2.size(),
                     again2.isEmpty() ? "-" : again2.getLast().rip(), reports.size(), fault.rip()));
         }
-        if (writes.isEmpty()) {
+        if (lastWrite.get() == null) {
             return Optional.of(String.format("page-table history: %s: never written by the guest (the value the "
                     + "loader or firmware left)%s%n", where, replayed));
         }
-        Write last = writes.getLast();
+        Write last = lastWrite.get();
         // With several CPUs a count is per turn of one CPU: the CPU is named instead.
         String when = severalCpus ? "by cpu" + last.cpu() : String.format("instruction %,d", last.instruction());
         return Optional.of(String.format("page-table history: %s: last written at %s, %s: 0x%x -> 0x%x%s%n",
                 where, symbolized, when, last.oldEntry(), last.newEntry(), replayed));
     }
 
-    private static Machine.Subscription watch(int id, Machine cpu, long entry, int size, List<Write> writes) {
+    private static Machine.Subscription watch(int id, Machine cpu, long entry, int size, AtomicReference<Write> lastWrite) {
         // Unicorn matches a store by its first byte: start 7 bytes early for a store that begins below the entry.
         return cpu.onMemoryAccess(Math.max(0, entry - 7), entry + size - 1, false, true, (write, address, bytes, value) -> {
             if (address + bytes <= entry || address >= entry + size) {
@@ -98,7 +100,7 @@ public final class PageTableHistory {
                     updated = updated & ~(0xffL << shift) | ((value >>> (i * 8)) & 0xff) << shift;
                 }
             }
-            writes.add(new Write(id, cpu.instructionCount(), cpu.register(dev.kemu.unicorn.X86Reg.RIP), old, updated));
+            lastWrite.set(new Write(id, cpu.instructionCount(), cpu.register(dev.kemu.unicorn.X86Reg.RIP), old, updated));
         });
     }
 }

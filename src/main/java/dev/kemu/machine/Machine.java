@@ -190,12 +190,26 @@ public final class Machine implements AutoCloseable {
      * (libunicorn 2.1.4 gives only the selector for CS in a 64-bit engine; see CodeSegmentCacheTest).
      */
     public CodeSegment codeSegment() {
+        return PrivilegeState.get().codeSegment(savedSegmentCaches());
+    }
+
+    /** The CPU runs 64-bit code now (long mode, not compatibility mode): see {@link PrivilegeState#runs64BitCode}. */
+    boolean runs64BitCode() {
+        return PrivilegeState.get().runs64BitCode(savedSegmentCaches());
+    }
+
+    private Context savedSegmentCaches() {
         if (segmentCaches == null) {
             segmentCaches = engine.contextSave();
         } else {
             engine.contextSave(segmentCaches);
         }
-        return PrivilegeState.get().codeSegment(segmentCaches);
+        return segmentCaches;
+    }
+
+    /** The GDT the CPU uses now (GDTR's base and limit). */
+    DescriptorTable gdt() {
+        return table(X86Reg.GDTR);
     }
 
     private DescriptorTable table(int register) {

@@ -21,6 +21,12 @@ import java.lang.foreign.ValueLayout;
 public final class PrivilegeState {
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final int SEGMENT_CACHE = 24, CS = 1, SS = 2;
+    /**
+     * The hflags bits that follow CPL, CS and SS (QEMU's HF_CPL, HF_CS32, HF_SS32, HF_ADDSEG, HF_CS64): only these
+     * come from the kernel context. The rest mirror CR0/CR4/EFER and interrupt state (TS, MP, EM, OSFXSR, SMAP,
+     * INHIBIT_IRQ, SMM) as they are now, which a copy from kmain's context would roll back.
+     */
+    private static final int HF_CS64 = 1 << 15, SEGMENT_HFLAGS = 0x3 | 1 << 4 | 1 << 5 | 1 << 6 | HF_CS64;
     private static volatile PrivilegeState calibrated;
 
     private final long segmentsOffset;
@@ -58,6 +64,14 @@ public final class PrivilegeState {
         return context.bytes().get(I32, segmentsOffset + CS * SEGMENT_CACHE) & 0xffff;
     }
 
+    /**
+     * Whether a saved context runs 64-bit code: QEMU's HF_CS64, which it sets from CS.L with EFER.LMA. Unicorn's own
+     * 64-bit start state has it without an L bit in the CS cache, so the flag, not the cache, is what the CPU obeys.
+     */
+    public boolean runs64BitCode(Context context) {
+        return (context.bytes().get(I32, hflagsOffset) & HF_CS64) != 0;
+    }
+
     /** The CS descriptor cache recorded in a saved context: what the CPU runs with, not the GDT entry in memory. */
     public CodeSegment codeSegment(Context context) {
         MemorySegment bytes = context.bytes();
@@ -78,7 +92,8 @@ public final class PrivilegeState {
     public void enterKernelMode(Unicorn engine, Context scratch, Context kernel, KernelStack stack) {
         engine.contextSave(scratch);
         MemorySegment now = scratch.bytes(), reference = kernel.bytes();
-        MemorySegment.copy(reference, hflagsOffset, now, hflagsOffset, 4);
+        int live = now.get(I32, hflagsOffset), kernelFlags = reference.get(I32, hflagsOffset);
+        now.set(I32, hflagsOffset, (live & ~SEGMENT_HFLAGS) | (kernelFlags & SEGMENT_HFLAGS));
         long cs = segmentsOffset + CS * SEGMENT_CACHE, ss = segmentsOffset + SS * SEGMENT_CACHE;
         MemorySegment.copy(reference, cs, now, cs, SEGMENT_CACHE);
         if (stack == KernelStack.KERNEL_SELECTOR) {

@@ -111,4 +111,49 @@ class SyscallInstructionTest {
                     + "CPL 0 through the code segment the kernel runs in", result.detail());
         }
     }
+
+    @Test
+    void prefixedSyscall_returnsPastItsPrefixes_andEntersLstarItself() {
+        try (Machine machine = new Machine(1 << 20)) {
+            machine.ram().write(0x1000, new byte[] {0x48, 0x0F, 0x05, (byte) 0xF4}); // rex.w syscall ; hlt
+            machine.ram().write(0x2000, ENTRY);
+            machine.setMsr(X86Reg.MSR_EFER, machine.msr(X86Reg.MSR_EFER) | SyscallInstruction.EFER_SCE);
+            machine.setMsr(SyscallInstruction.MSR_LSTAR, 0x2000);
+            machine.setMsr(SyscallInstruction.MSR_STAR, 0x0010_0008L << 32);
+
+            RunResult result = machine.run(0x1000, RunLimits.budget(100));
+
+            assertEquals(StopReason.HALTED, result.reason(), result.detail());
+            assertEquals(0x2004, result.cpu().rip(), "the whole entry ran: LSTAR itself, not a byte into it");
+            assertEquals(0x1003, result.cpu().rax(), "RCX: past the REX prefix and 0F 05");
+        }
+    }
+
+    @Test
+    void aRefusedSyscall_leavesRipOnTheSyscall_whereTheCpusUdWould() {
+        try (Machine machine = new Machine(1 << 20)) {
+            machine.ram().write(0x1000, CALLER);
+            machine.setMsr(X86Reg.MSR_EFER, machine.msr(X86Reg.MSR_EFER) & ~SyscallInstruction.EFER_SCE);
+
+            RunResult result = machine.run(0x1000, RunLimits.budget(100));
+
+            assertEquals(StopReason.HOST_REQUEST, result.reason(), result.detail());
+            assertEquals(0x1000, result.cpu().rip(), "stopped at the syscall, not past it");
+        }
+    }
+
+    @Test
+    void syscall_fromRing3_withANotPresentKernelSs_stopsInRing3BeforeAnythingChanges() {
+        try (Machine machine = ring0Machine(0x0010_0008L << 32)) {
+            machine.ram().write64(GDT + 0x10, FlatSegments.GDT[2] & ~(1L << 47)); // SS 0x10 not present
+
+            RunResult result = machine.run(AFTER_SEGMENTS, USER_CODE + USER.length, RunLimits.budget(100));
+
+            assertEquals(StopReason.HOST_REQUEST, result.reason(), result.detail());
+            assertTrue(result.detail().contains("the GDT entry of SS 0x10 (STAR[47:32] + 8) is not present"),
+                    result.detail());
+            assertEquals(USER_CODE, result.cpu().rip(), "on the syscall");
+            assertEquals(0x23, result.cpu().cs(), "still in ring 3: the refusal changed nothing");
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.kemu.debug.leaks;
 import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.kernel.mm.MmLayout;
 import dev.kemu.kernel.mm.MmRoot;
 import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.mm.VmaKind;
@@ -106,7 +107,20 @@ final class AllocatedObjects {
             return Optional.empty();
         }
         KmemCache cache = KmemCache.of(root, id);
-        return cache.active() && cache.stride() > 0 ? Optional.of(cache) : Optional.empty();
+        return cache.active() && laysOutInsideItsSlabs(cache) ? Optional.of(cache) : Optional.empty();
+    }
+
+    /**
+     * The descriptor is guest RAM: its objects must fit their stride and its slab, or the scan would read past
+     * the slab (and track up to 2^31 objects for one page) on a descriptor a bug overwrote.
+     */
+    private static boolean laysOutInsideItsSlabs(KmemCache cache) {
+        int order = cache.slabOrder();
+        if (order < 0 || order > 10 || cache.stride() <= 0 || cache.objectSize() <= 0
+                || cache.objectSize() > cache.stride() || cache.firstObject() < 0 || cache.objectsPerSlab() < 0) {
+            return false;
+        }
+        return cache.firstObject() + (long) cache.objectsPerSlab() * cache.stride() <= PAGE << order;
     }
 
     private boolean isKmalloc(int id) {
@@ -118,7 +132,10 @@ final class AllocatedObjects {
         PageWalker walker = new PageWalker(ram);
         long pml4 = root.pml4().value();
         for (Vma vma : vmas) {
-            if (vma.kind() != VmaKind.VMALLOC) {
+            // A node a bug overwrote could span 2^52 pages: only what lies in the vmalloc range is walked.
+            if (vma.kind() != VmaKind.VMALLOC || Long.compareUnsigned(vma.start().value(), MmLayout.VMALLOC_START) < 0
+                    || Long.compareUnsigned(vma.end().value(), MmLayout.VMALLOC_END) > 0
+                    || Long.compareUnsigned(vma.start().value(), vma.end().value()) >= 0) {
                 continue;
             }
             List<TrackedObject.PhysicalBytes> pages = new ArrayList<>();

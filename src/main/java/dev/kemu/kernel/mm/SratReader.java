@@ -20,6 +20,12 @@ public final class SratReader {
     private static final long RSDP_SIGNATURE = 0x2052545020445352L; // "RSD PTR " little-endian
     private static final int SRAT_SIGNATURE = 0x54415253; // "SRAT"
     private static final int SRAT_ENTRIES = 48;
+    /**
+     * The longest table (and RSDT/XSDT) read: guest RAM is untrusted, and every byte of a table is summed, so a
+     * bound keeps a hostile table list from costing more than a few milliseconds. QEMU's SRAT for 255 CPUs and
+     * 8 nodes is under 5 KiB.
+     */
+    static final long MAX_TABLE_BYTES = 64 << 10;
 
     private final GuestRam ram;
     private String problem = "";
@@ -51,8 +57,8 @@ public final class SratReader {
                 return NumaTopology.single();
             }
             if (type == 0 && length >= 16 && (ram.read32(at + 4) & 1) != 0) {
-                int domain = ram.read8(at + 2) | (ram.read8(at + 9) << 8) | (ram.read16(at + 10) << 16);
-                cpus.put(ram.read8(at + 3), domain);
+                long domain = ram.read8(at + 2) | (ram.read8(at + 9) << 8) | (Integer.toUnsignedLong(ram.read16(at + 10)) << 16);
+                cpus.put(ram.read8(at + 3), (int) Math.min(domain, Integer.MAX_VALUE));
             } else if (type == 1 && length >= 40 && (ram.read32(at + 28) & 1) != 0 && ram.read64(at + 16) != 0) {
                 int domain = ram.read32(at + 2);
                 long base = ram.read64(at + 8);
@@ -74,9 +80,15 @@ public final class SratReader {
             nodeStarts.add(node == 0 ? 0 : starts.get(node) / MmLayout.PAGE);
         }
         List<Integer> cpuNodes = new ArrayList<>();
+        for (var cpu : cpus.entrySet()) {
+            if (cpu.getValue() >= starts.size()) {
+                problem = String.format("the SRAT puts the CPU of APIC ID %d in proximity domain %d, which has no memory "
+                        + "affinity entry (kemu knows no memoryless nodes)", cpu.getKey(), cpu.getValue());
+                return NumaTopology.single();
+            }
+        }
         for (int apic = 0; apic <= (cpus.isEmpty() ? -1 : cpus.lastKey()); apic++) {
-            int node = cpus.getOrDefault(apic, 0);
-            cpuNodes.add(node < starts.size() ? node : 0);
+            cpuNodes.add(cpus.getOrDefault(apic, 0));
         }
         try {
             return new NumaTopology(nodeStarts, cpuNodes);
@@ -93,37 +105,42 @@ public final class SratReader {
         }
         for (long at = SCAN_START; at < SCAN_END; at += 16) {
             if (ram.read64(at) == RSDP_SIGNATURE && sumsToZero(at, 20)) {
-                return tables(at).stream().filter(t -> ram.read32(t) == SRAT_SIGNATURE).findFirst();
+                return listedSrat(at);
             }
         }
         return Optional.empty();
     }
 
-    /** The tables the XSDT (ACPI 2.0+) or else the RSDT lists, each inside RAM with a good checksum. */
-    private List<Long> tables(long rsdp) {
+    /** The first table the XSDT (ACPI 2.0+) or else the RSDT lists that is signed SRAT and whose checksum holds. */
+    private Optional<Long> listedSrat(long rsdp) {
         boolean xsdt = ram.read8(rsdp + 15) >= 2 && ram.read64(rsdp + 24) != 0;
         long root = xsdt ? ram.read64(rsdp + 24) : Integer.toUnsignedLong(ram.read32(rsdp + 16));
         int entryBytes = xsdt ? 8 : 4;
-        List<Long> tables = new ArrayList<>();
         if (!validTable(root)) {
-            return tables;
+            return Optional.empty();
         }
         long length = Integer.toUnsignedLong(ram.read32(root + 4));
         for (long at = root + 36; at + entryBytes <= root + length; at += entryBytes) {
             long table = xsdt ? ram.read64(at) : Integer.toUnsignedLong(ram.read32(at));
-            if (validTable(table)) {
-                tables.add(table);
+            // The signature first: only the SRAT's bytes are summed, however many tables are listed.
+            if (inRam(table, 36) && ram.read32(table) == SRAT_SIGNATURE && validTable(table)) {
+                return Optional.of(table);
             }
         }
-        return tables;
+        return Optional.empty();
+    }
+
+    /** {@code bytes} from {@code at} lie in RAM (written so that no sum overflows). */
+    private boolean inRam(long at, long bytes) {
+        return at > 0 && bytes <= ram.size() && at <= ram.size() - bytes;
     }
 
     private boolean validTable(long table) {
-        if (table <= 0 || table + 36 > ram.size()) {
+        if (!inRam(table, 36)) {
             return false;
         }
         long length = Integer.toUnsignedLong(ram.read32(table + 4));
-        return length >= 36 && table + length <= ram.size() && sumsToZero(table, length);
+        return length >= 36 && length <= MAX_TABLE_BYTES && inRam(table, length) && sumsToZero(table, length);
     }
 
     private boolean sumsToZero(long at, long length) {

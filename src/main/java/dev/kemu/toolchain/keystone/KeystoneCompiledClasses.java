@@ -123,15 +123,20 @@ final class KeystoneCompiledClasses {
             throw new IOException("Chicory's compiler produced no classes for the module (its digest is "
                     + module.digest() + ")");
         }
-        Path tmp = Files.createTempFile(jar.toAbsolutePath().getParent(), jar.getFileName().toString(), ".tmp");
+        // The jar first, its checksum last, each whole or not at all: a reader that sees the checksum sees the jar.
+        writeAtomically(jar, produced[0]);
+        writeAtomically(checksumFile(jar), (sha256(produced[0]) + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    private static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName().toString(), ".tmp");
         try {
-            Files.write(tmp, produced[0]);
+            Files.write(tmp, bytes);
             tmp.toFile().setReadable(true, false);   // a temporary file is private; the jar is read like the module
-            Files.move(tmp, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
         }
-        Files.writeString(checksumFile(jar), sha256(produced[0]) + "\n");
     }
 
     static String sha256(byte[] bytes) {

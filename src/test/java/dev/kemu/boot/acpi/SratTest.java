@@ -111,6 +111,42 @@ class SratTest {
         }
     }
 
+    /** Sets the checksum byte (offset 9) of the ACPI table at {@code table} so that its bytes sum to zero again. */
+    private static void fixChecksum(GuestRam ram, long table) {
+        int length = ram.read32(table + 4), sum = 0;
+        ram.write8(table + 9, 0);
+        for (int i = 0; i < length; i++) {
+            sum += ram.read8(table + i);
+        }
+        ram.write8(table + 9, (-sum) & 0xff);
+    }
+
+    @Test
+    void anXsdtEntryNearTheTopOfTheAddressSpace_isSkipped_notAHostError() {
+        try (Arena arena = Arena.ofConfined()) {
+            GuestRam ram = new GuestRam(arena.allocate(64L << 20));
+            AcpiTables.write(ram, 2, 2);
+            long xsdt = new AcpiReader(ram).findRsdp().orElseThrow().xsdt();
+            ram.write64(xsdt + 36, 0x7fff_ffff_ffff_ffe0L); // the MADT's slot: table + 36 overflows a long
+            fixChecksum(ram, xsdt);
+            SratReader kernel = new SratReader(ram);
+            assertEquals(2, kernel.read().count(), kernel.problem());
+        }
+    }
+
+    @Test
+    void aCpuInADomainWithoutMemory_fallsBackToOneNode_namingTheCpuAndDomain() {
+        try (Arena arena = Arena.ofConfined()) {
+            GuestRam ram = new GuestRam(arena.allocate(64L << 20));
+            long srat = AcpiTables.write(ram, 2, 2).srat().orElseThrow().value();
+            ram.write8(srat + 48 + 16 + 2, 5); // the second CPU entry's domain, low byte
+            fixChecksum(ram, srat);
+            SratReader kernel = new SratReader(ram);
+            assertEquals(NumaTopology.single(), kernel.read());
+            assertTrue(kernel.problem().contains("APIC ID 1 in proximity domain 5"), kernel.problem());
+        }
+    }
+
     @Test
     void tooManyNodes_orNodesTooSmall_areRefusedWithWhatToDo() {
         IllegalArgumentException many = assertThrows(IllegalArgumentException.class, () -> Srat.checkNodes(1L << 30, 9));

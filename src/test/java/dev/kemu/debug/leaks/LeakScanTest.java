@@ -47,6 +47,18 @@ class LeakScanTest {
     }
 
     @Test
+    void aCacheDescriptorABugOverwrote_isNotTrusted_andTheScanStaysInsideRam() {
+        long dropped = kmalloc(24);
+        int cache = mm.memory.root().kmallocFirstCache() + 2; // kmalloc-32
+        long descriptor = dev.kemu.kernel.slab.KmemCache.of(mm.root(), cache).phys().value();
+        int perSlab = mm.ram.read32(descriptor + dev.kemu.kernel.slab.CacheLayout.PER_SLAB);
+        mm.ram.write32(descriptor + dev.kemu.kernel.slab.CacheLayout.PER_SLAB, 0x7fff_ffff);
+        assertEquals(List.of(), leaked(roots()), "kmalloc-32's objects are skipped, not 2^31 of them tracked");
+        mm.ram.write32(descriptor + dev.kemu.kernel.slab.CacheLayout.PER_SLAB, perSlab);
+        assertEquals(List.of(dropped), leaked(roots()), "a sound descriptor again: the leak is found");
+    }
+
+    @Test
     void droppedKmalloc_isReported_andOneHeldInData_isNot() {
         long dropped = kmalloc(24);
         long kept = kmalloc(24);
