@@ -150,6 +150,17 @@ class KasanCliTest {
     }
 
     @Test
+    void kemusOwnKernel_bootsCleanUnderKasanAndSlubDebug_theDoubleFreeStaysASlubReport() {
+        CliRun run = CliRun.of("boot", "--kasan", "--slub-debug=FZPU");
+
+        String out = run.out();
+        assertTrue(out.contains("kmain: done, halting"), run.all());
+        assertTrue(out.contains("kasan: 0 report(s)"), run.all());
+        assertFalse(out.contains("BUG: KASAN"), run.all());
+        assertTrue(out.contains("BUG kmalloc-32 (Not tainted): Object already free"), run.all()); // mm_demo, on purpose
+    }
+
+    @Test
     void withoutKasan_nothingIsWatched() {
         String kernel = kernel("""
                     mov edi, 32
