@@ -57,6 +57,9 @@ final class BootCommand implements Callable<Integer> {
                     + "Z (red zones), P (poisoning), U (alloc/free sites), optionally ,CACHE,... to limit them "
                     + "(e.g. FZPU or FZ,kmalloc-32). Findings are printed after the run (docs/slub-debug.md).")
     String slubDebug;
+    @Option(names = "--kasan", description = "Catch guest accesses to freed slab objects, past their end and into "
+            + "vmalloc guard pages at the faulting instruction, in KASAN's report shape (docs/kasan.md).")
+    boolean kasan;
     @Option(names = "--leaks", description = "After the run, report allocated objects no pointer in guest RAM reaches "
             + "(a kmemleak-style scan, docs/leaks.md).")
     boolean leaks;
@@ -128,6 +131,7 @@ final class BootCommand implements Callable<Integer> {
         String memory = "";
         String resolvedKinds;
         List<SlubReport> slubReports;
+        List<dev.kemu.kernel.kasan.KasanReport> kasanReports;
         SymbolTable symbols;
         SerialOutput serial = SerialOutput.of(arguments);
         try (serial; KernelBoot boot = new KernelBoot(images, options, arguments.protocol())) {
@@ -139,7 +143,9 @@ final class BootCommand implements Callable<Integer> {
             assembled.forEach(line -> human.println("assembler: " + line));
             boot.loaderNotes().forEach(note -> human.println("note: " + note));
             boot.services().slubDebug(slubModes);
+            boot.services().kasan(kasan);
             report = boot.run();
+            kasanReports = boot.services().kasanReports();
             slubReports = slubDebug == null ? List.of() : boot.services().validateSlabs();
             resolvedKinds = boot.faults().resolvedFaults().summary();
             if (memoryReport) {
@@ -177,6 +183,10 @@ final class BootCommand implements Callable<Integer> {
         }
         if (options.onFault() != FaultPolicy.STOP) {
             writeReports(report, json, json ? spec.commandLine().getOut() : human);
+        }
+        if (kasan) {
+            kasanReports.forEach(r -> human.println(r.text()));
+            human.printf("kasan: %d report(s)%n", kasanReports.size());
         }
         if (slubDebug != null) {
             slubReports.forEach(r -> human.print(r.text()));

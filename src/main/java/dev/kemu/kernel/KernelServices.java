@@ -13,6 +13,8 @@ import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.kernel.mm.SratReader;
+import dev.kemu.kernel.kasan.Kasan;
+import dev.kemu.kernel.kasan.KasanReport;
 import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.SlubDebug;
 import dev.kemu.kernel.slab.SlubReport;
@@ -62,6 +64,9 @@ public final class KernelServices {
     private final BoundedLog<MetadataCorruption> corruptions = new BoundedLog<>();
     private final BoundedLog<SlubReport> slubReports = new BoundedLog<>();
     private SlubDebug slubDebug = SlubDebug.OFF;
+    private boolean kasanOn;
+    private Kasan kasan;
+    private final BoundedLog<KasanReport> kasanReports = new BoundedLog<>();
     private KernelMemory memory;
 
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
@@ -159,6 +164,30 @@ public final class KernelServices {
     }
 
     /** Slab debug findings (red zone, poison, double free), oldest first, at most {@value BoundedLog#MAX_ENTRIES}. */
+    /**
+     * --kasan: bad guest accesses to slab objects and vmalloc guard pages are reported at the faulting
+     * instruction ({@link #kasanReports()}); turns on red zones and alloc/free tracking (Z, U) for
+     * every cache. Like {@link #slubDebug}, it must be chosen before HC_MM_INIT.
+     */
+    public void kasan(boolean on) {
+        if (memory != null) {
+            throw new IllegalStateException("--kasan must be chosen before the guest initialises its memory (HC_MM_INIT)");
+        }
+        this.kasanOn = on;
+    }
+
+    /** The --kasan reports of this run, oldest first. */
+    public List<KasanReport> kasanReports() {
+        return kasanReports.entries();
+    }
+
+    /** A #PF no kernel service resolved: --kasan reports it when it hit a vmalloc guard page. */
+    public void unresolvedPageFault(long cr2, int errorCode, long rip) {
+        if (kasan != null) {
+            kasan.pageFault(cr2, errorCode, rip);
+        }
+    }
+
     public List<SlubReport> slubReports() {
         return slubReports.entries();
     }
@@ -176,6 +205,7 @@ public final class KernelServices {
         invalidFrees.clear();
         corruptions.clear();
         slubReports.clear();
+        kasanReports.clear();
     }
 
     private boolean ready() {
@@ -208,13 +238,23 @@ public final class KernelServices {
         if (!srat.problem().isEmpty()) {
             log.warn("mm_init: one NUMA node: {}", srat.problem());
         }
+        SlubDebug modes = kasanOn ? new SlubDebug(slubDebug.flags() | SlubDebug.RED_ZONE | SlubDebug.TRACK, List.of())
+                : slubDebug;
         memory = KernelMemory.initialize(ram, PhysAddr.of(root), map.usable(), used, PhysAddr.of(cr3), machine::flushTlb,
-                topology, slubDebug);
+                topology, modes);
         memory.slabs().reportDebugTo(new HypercallSite(machine), symbolizer, report -> {
             log.warn("slub debug:\n{}", report.text());
             slubReports.add(() -> report);
         });
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
+        if (kasanOn) {
+            kasan = new Kasan(machine, memory, symbolizer, report -> {
+                if (kasanReports.hasRoom()) {
+                    log.warn("kasan:\n{}", report.text());
+                }
+                kasanReports.add(() -> report);
+            });
+        }
         memory.activeSpaceFrom(() -> machine.register(X86Reg.CR3));
         log.debug("mm_init: root P0x{}, {} free frames", Long.toHexString(root), memory.root().freeFrames());
         return 0;

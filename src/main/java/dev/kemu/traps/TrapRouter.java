@@ -51,6 +51,8 @@ public final class TrapRouter implements Machine.ExceptionHandler {
     /** A debugger that stops the guest at a fault before the policy acts on it (gdb stub); none by default. */
     private Predicate<CpuException> debugger = exception -> false;
     private BooleanSupplier replaying = () -> false;
+    /** Told of each #PF the kernel services did not resolve (--kasan's vmalloc guard pages); none by default. */
+    private Consumer<CpuException> unresolvedPageFaults = exception -> {};
     private TripleFault tripleFault;
     /** The analyzer of each other CPU this router serves ({@link #serveCpu}); the bootstrap CPU uses {@code analyzer}. */
     private final Map<Machine, FaultAnalyzer> cpuAnalyzers = new IdentityHashMap<>();
@@ -209,12 +211,21 @@ public final class TrapRouter implements Machine.ExceptionHandler {
                 + " exceptions raised while delivering it: " + String.join("; ", problems));
     }
 
+    /** Sends every #PF the kernel services leave unresolved to {@code observer}, before the policy acts. */
+    public void onUnresolvedPageFault(Consumer<CpuException> observer) {
+        this.unresolvedPageFaults = observer;
+    }
+
     /** The kernel services' part: true when one of them fixed the cause and the instruction can restart. */
     private boolean resolvedByKernel(CpuException exception) {
-        return exception.is(ExceptionVector.PF) && memory.get()
+        boolean resolved = exception.is(ExceptionVector.PF) && memory.get()
                 .map(kernel -> kernel.demandPaging().handleFault(VirtAddr.of(exception.cr2()), exception.errorCodeOrMinusOne())
                         == DemandPaging.Outcome.MAPPED)
                 .orElse(false);
+        if (!resolved && exception.is(ExceptionVector.PF) && !replaying.getAsBoolean()) {
+            unresolvedPageFaults.accept(exception);
+        }
+        return resolved;
     }
 
     private ExceptionOutcome resume(Machine machine, CpuException exception, FaultReport report, String outcome) {

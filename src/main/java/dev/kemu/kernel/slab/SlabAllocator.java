@@ -44,6 +44,32 @@ public final class SlabAllocator {
     private final SlubDebugger debugger;
     /** The debug modes caches created from now on get (--slub-debug); host configuration, not kernel state. */
     private SlubDebug debugPolicy = SlubDebug.OFF;
+    private SlabWatcher watcher = SlabWatcher.NONE;
+
+    /** Told when a slab's frames join or leave a cache (--kasan watches exactly those pages). */
+    public interface SlabWatcher {
+        SlabWatcher NONE = new SlabWatcher() {
+            public void added(long slabPhys, long bytes) {}
+            public void removed(long slabPhys) {}
+        };
+
+        void added(long slabPhys, long bytes);
+
+        void removed(long slabPhys);
+    }
+
+    /** Sends slab arrivals and departures to {@code watcher}, starting with every slab that exists now. */
+    public void watchSlabs(SlabWatcher watcher) {
+        this.watcher = watcher;
+        for (int id = 0; id < KmemCache.describable(root); id++) {
+            if (isActive(id)) {
+                KmemCache cache = cache(id);
+                for (long slab : slabsOf(cache)) {
+                    watcher.added(slab, PAGE << cache.slabOrder());
+                }
+            }
+        }
+    }
 
     public SlabAllocator(MmRoot root, BuddyAllocator buddy) {
         this.root = root;
@@ -499,6 +525,7 @@ public final class SlabAllocator {
             header.setFreelist(slab, object.value());
         }
         cache.addTotal(objects);
+        watcher.added(slab, PAGE << cache.slabOrder());
         return slab;
     }
 
@@ -543,6 +570,7 @@ public final class SlabAllocator {
         unlink(cache, slab);
         cache.addTotal(-cache.objectsPerSlab());
         header.setMagic(slab, 0);
+        watcher.removed(slab);
         FreeResult result = buddy.free(PhysAddr.of(slab), cache.slabOrder(), FrameType.SLAB);
         if (result != FreeResult.FREED) {
             throw new KernelPanic(String.format("cache %s: releasing slab P0x%x failed: %s", cache.name(), slab,
