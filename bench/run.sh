@@ -65,9 +65,9 @@ fi
 
 say "JMH: the figures without a reference (the ratios came from the interleaved rounds)"
 "$JAVA" "${JVM[@]}" -cp "$CP" org.openjdk.jmh.Main "${JMH_OPTIONS[@]}" \
-    'dev.kemu.bench.(EngineBenchmark.emptyOutHook|KernelBenchmark.kmallocKfreePair|InterruptBenchmark.timerInterruptRoundTrip|SpacesBenchmark.*)$' \
+    'dev.kemu.bench.(EngineBenchmark.emptyOutHook|KernelBenchmark.kmallocKfreePair|InterruptBenchmark.timerInterruptRoundTrip|SpacesBenchmark.*|KasanBenchmark.*)$' \
     -rf json -rff "$OUT/jmh.json" > "$OUT/jmh.log"
-grep -E "^(Engine|Kernel|Spaces|Interrupt)Benchmark" "$OUT/jmh.log" >&2 || true
+grep -E "^(Engine|Kernel|Spaces|Interrupt|Kasan)Benchmark" "$OUT/jmh.log" >&2 || true
 
 say "guest tests per second through the JUnit 5 extension"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" | tee "$OUT/tests.txt"

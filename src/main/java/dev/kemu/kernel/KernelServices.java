@@ -1,5 +1,7 @@
 package dev.kemu.kernel;
 
+import dev.kemu.kernel.kasan.Kasan;
+import dev.kemu.kernel.kasan.KasanReport;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.Gfp;
@@ -13,8 +15,6 @@ import dev.kemu.kernel.mm.PageSize;
 import dev.kemu.kernel.mm.PageTables;
 import dev.kemu.kernel.mm.PhysRange;
 import dev.kemu.kernel.mm.SratReader;
-import dev.kemu.kernel.kasan.Kasan;
-import dev.kemu.kernel.kasan.KasanReport;
 import dev.kemu.kernel.slab.CacheLayout;
 import dev.kemu.kernel.slab.SlubDebug;
 import dev.kemu.kernel.slab.SlubReport;
