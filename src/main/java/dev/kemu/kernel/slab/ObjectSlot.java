@@ -1,5 +1,9 @@
 package dev.kemu.kernel.slab;
 
+import dev.kemu.kernel.mm.KernelPanic;
+
+import static dev.kemu.kernel.mm.MmLayout.PAGE;
+
 /**
  * Where the parts of one object's slot are, from the object size, whether the cache has a
  * constructor and its debug flags (the layout of Linux's slub.c, without the left red zone):
@@ -30,6 +34,17 @@ public record ObjectSlot(int objectSize, int redZoneEnd, int freePointer, int tr
     }
 
     static ObjectSlot of(KmemCache cache) {
-        return of(cache.objectSize(), cache.ctor() != 0, cache.debugFlags());
+        ObjectSlot slot = of(cache.objectSize(), cache.ctor() != 0, cache.debugFlags());
+        // The descriptor and its debug flags are guest RAM: a slot that does not fit its stride, or slots that do
+        // not fit the slab, would have the debugger write poison and tracks into the neighbours.
+        int order = cache.slabOrder();
+        if (cache.objectSize() <= 0 || slot.end() > cache.stride() || order < 0 || order > 10 || cache.firstObject() < 0
+                || cache.firstObject() + (long) cache.objectsPerSlab() * cache.stride() > (PAGE << order)) {
+            throw new KernelPanic(String.format("cache %s descriptor at %s: object size %d, debug flags 0x%x need %d "
+                            + "bytes a slot but the stride is %d (%d objects from +%d in an order-%d slab)", cache.name(),
+                    cache.phys(), cache.objectSize(), cache.debugFlags(), slot.end(), cache.stride(),
+                    cache.objectsPerSlab(), cache.firstObject(), order));
+        }
+        return slot;
     }
 }

@@ -112,17 +112,19 @@ public final class SlabAllocator {
 
     /** The slabs of a cache: current first, then partial, full, empty; each list bounded by its count. */
     public List<Long> slabsOf(KmemCache cache) {
-        List<Long> slabs = new ArrayList<>();
+        // Lists and counts are guest RAM: each slab is listed once, however the links loop or the counts lie.
+        java.util.LinkedHashSet<Long> slabs = new java.util.LinkedHashSet<>();
         if (isSlabAddress(cache.current())) {
             slabs.add(cache.current());
         }
         for (int list = LIST_PARTIAL; list <= LIST_EMPTY; list++) {
             int left = cache.listCount(list);
-            for (long slab = cache.listHead(list); slab != 0 && left-- > 0 && isSlabAddress(slab); slab = header.next(slab)) {
-                slabs.add(slab);
+            for (long slab = cache.listHead(list); slab != 0 && left-- > 0 && isSlabAddress(slab) && slabs.add(slab);
+                 slab = header.next(slab)) {
+                // added by the condition
             }
         }
-        return slabs;
+        return new ArrayList<>(slabs);
     }
 
     public MmRoot root() {
