@@ -28,7 +28,7 @@ import java.util.Optional;
  * target of a replay; that gives each moment a time, and the {@link Timeline} restores the checkpoint
  * before a moment and executes the rest again. An instruction that a breakpoint or a fault stopped
  * before it ran is not counted: whether the counter saw it first is told by the last address it
- * counted (Unicorn calls the code hooks of one address in the order they were added). A Ctrl-C is
+ * counted (the two hooks may run in either order). A Ctrl-C is
  * looked for between two runs, which last at most {@link #POLL_INTERVAL} instructions.
  *
  * <p>Several CPUs (gdb's threads, see {@link CpuThreads}): all-stop. Forwards, the CPUs take their
@@ -316,7 +316,7 @@ final class RunControl implements AutoCloseable {
                 breakpointHit = null;
                 watchHit = null;
                 cancelled = false;
-                hitCounted = false;
+                hitCounted = counted;
                 runBase = now;
                 if (!singleStep && interruptWaiting.getAsBoolean()) {
                     stoppedCpu = cpu;
