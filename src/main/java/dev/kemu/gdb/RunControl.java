@@ -316,7 +316,7 @@ final class RunControl implements AutoCloseable {
                 breakpointHit = null;
                 watchHit = null;
                 cancelled = false;
-                hitCounted = counted;
+                hitCounted = false;
                 runBase = now;
                 if (!singleStep && interruptWaiting.getAsBoolean()) {
                     stoppedCpu = cpu;
