@@ -23,10 +23,13 @@ import java.util.Optional;
  * pages behind their virtual range while the guest runs. A fault kemu's services do not resolve
  * stops here before the fault policy acts; the next run lets that same fault through.
  *
- * <p>Backwards: every instruction is counted (one code hook, the session's first, so it runs
- * before the breakpoints' hooks at the same address), which gives each moment a time; the
- * {@link Timeline} restores the checkpoint before a moment and executes the rest again. An
- * instruction that a hook or a fault stopped before it ran is not counted.
+ * <p>Backwards: every run has an instruction budget, so the machine's native counter counts every
+ * instruction (no Java call per instruction) and stops a run exactly at the next checkpoint or the
+ * target of a replay; that gives each moment a time, and the {@link Timeline} restores the checkpoint
+ * before a moment and executes the rest again. An instruction that a breakpoint or a fault stopped
+ * before it ran is not counted: whether the counter saw it first is told by the last address it
+ * counted (the two hooks may run in either order). A Ctrl-C is
+ * looked for between two runs, which last at most {@link #POLL_INTERVAL} instructions.
  *
  * <p>Several CPUs (gdb's threads, see {@link CpuThreads}): all-stop. Forwards, the CPUs take their
  * round-robin turns here, one at a time, and the first that stops for a breakpoint, a watchpoint, a
@@ -51,32 +54,29 @@ final class RunControl implements AutoCloseable {
     private final Map<Long, List<Machine.Subscription>> breakpointHooks = new LinkedHashMap<>();
     /** The CPU (0-based) that stopped last: the thread of the stop reply, and where a continue goes on. */
     private int stoppedCpu;
-    /** The CPU whose watchpoint hook saw the access (its next instruction stops). */
-    private Machine watchedOn;
     private final java.util.Set<Long> breakpoints = new java.util.HashSet<>();
     /** The breakpoints gdb asked for as hardware ones (Z1): their hits are reported as {@code hwbreak}. */
     private final java.util.Set<Long> hardware = new java.util.HashSet<>();
     private final List<Watchpoint> watchpoints = new ArrayList<>();
-    private final Machine.Subscription counting;
     private final Timeline timeline;
     private Mode mode = Mode.FORWARD;
     private boolean stepping;
     private Long breakpointHit;
+    /** The counter had counted the instruction of {@link #breakpointHit}, which did not run. */
+    private boolean hitCounted;
     private Watchpoint watchHit;
     private long watchHitAddress;
     private final List<Hit> recorded = new ArrayList<>();
-    /** A Ctrl-C was seen: the run stops at the next instruction. */
-    private boolean interruptRequested;
-    /** Instructions between two looks at the connection for a Ctrl-C (a system call each). */
-    private static final int POLL_INTERVAL = 1 << 14;
+    /** The most instructions between two looks at the connection for a Ctrl-C (a few milliseconds). */
+    private static final long POLL_INTERVAL = 1 << 20;
     private java.util.function.BooleanSupplier interruptWaiting = () -> false;
-    /** Instructions executed since the session began. */
+    /** Instructions executed since the session began (between runs; during one, see {@link #runTime()}). */
     private long now;
-    private long lastInstruction;
-    /** A hook stopped the run before the instruction it was called for: that one did not run. */
+    /** {@link #now} when the run under way began: the counter counts from there. */
+    private long runBase;
+    /** A breakpoint hook stopped the run before the instruction it was called for. */
     private boolean cancelled;
-    /** The run ends before instruction {@code stopAt + 1}: the counting hook stops it there. */
-    private long stopAt = Long.MAX_VALUE;
+    /** The last run ended at its instruction budget (a checkpoint, a replay's target or one step). */
     private boolean reachedTarget;
     /** The fault the guest stopped at; the next run lets it through ({@link #passing}). */
     private CpuException heldFault;
@@ -90,37 +90,12 @@ final class RunControl implements AutoCloseable {
         this.traps = traps;
         machine.setRegister(X86Reg.RIP, firstInstruction);
         traps.interceptUnresolved(this::stopsAt, this::replaying);
-        this.counting = machine.onEachInstruction(this::onInstruction);
         this.timeline = new Timeline(machine, 0);
     }
 
-    private void onInstruction(long rip) {
-        now++;
-        lastInstruction = rip;
-        if (mode == Mode.FORWARD && watchHit != null && watchedOn == machine) {
-            cancel("watchpoint"); // the access happened in the previous instruction
-            return;
-        }
-        if (now > stopAt) {
-            // Stopping here, with the hook every instruction already has, costs nothing extra: an
-            // instruction count given to uc_emu_start would add a hook and drop all translated code.
-            reachedTarget = true;
-            cancel("instruction " + stopAt + " reached");
-            return;
-        }
-        if (mode != Mode.FORWARD) {
-            return;
-        }
-        if ((now & (POLL_INTERVAL - 1)) == 0 && !stepping && interruptWaiting.getAsBoolean()) {
-            interruptRequested = true;
-        }
-        if (interruptRequested && !stepping) {
-            cancel("interrupted by the debugger");
-        }
-    }
-
-    private void cancel(String why) {
-        cancel(machine, why);
+    /** The time during a run of cpu0: instructions before the run and those the counter has counted in it. */
+    private long runTime() {
+        return runBase + machine.instructionCount();
     }
 
     /** Stops the run of {@code cpu} (the machine whose hook is running) before its current instruction. */
@@ -231,7 +206,7 @@ final class RunControl implements AutoCloseable {
         watchpoints.remove(watchpoint);
     }
 
-    /** How a run learns of a Ctrl-C: polled every {@link #POLL_INTERVAL} instructions. */
+    /** How a run learns of a Ctrl-C: polled between runs, at least every {@link #POLL_INTERVAL} instructions. */
     void pollInterruptsWith(java.util.function.BooleanSupplier interruptWaiting) {
         this.interruptWaiting = interruptWaiting;
     }
@@ -254,11 +229,16 @@ final class RunControl implements AutoCloseable {
         if (!breakpoints.contains(address)) {
             return;
         }
+        // The counter's hook, when added before this one, has counted this instruction already. Not
+        // otherwise: the counter last counted the instruction before (never this one, which stops at once).
+        boolean counted = cpu.lastCountedInstruction() == address;
         if (mode == Mode.RECORDING) {
-            recorded.add(new Hit(now - 1, hitReason(address)));
-        } else if (mode == Mode.FORWARD && !stepping) {
+            recorded.add(new Hit(runTime() - (counted ? 1 : 0), hitReason(address)));
+        } else if (mode == Mode.FORWARD && !stepping && !cancelled) {
             breakpointHit = address;
-            cancel(cpu, "breakpoint");
+            hitCounted = counted;
+            cancelled = true;
+            cpu.requestStop(StopReason.HOST_REQUEST, 0, "breakpoint");
         }
     }
 
@@ -317,10 +297,6 @@ final class RunControl implements AutoCloseable {
             return StopEvent.exit(0, "every CPU halted with nothing left to run");
         }
         boolean singleStep = only >= 0;
-        if (interruptRequested && !singleStep) {
-            interruptRequested = false;
-            return StopEvent.signal(StopEvent.SIGINT, "");
-        }
         if (singleStep && cpus.state(only) != dev.kemu.machine.smp.CpuState.RUNNING) {
             stoppedCpu = only;
             return StopEvent.signal(StopEvent.SIGTRAP, "cpu" + only + " " + CpuThreads.describe(cpus.state(only))
@@ -340,6 +316,8 @@ final class RunControl implements AutoCloseable {
                 breakpointHit = null;
                 watchHit = null;
                 cancelled = false;
+                hitCounted = false;
+                runBase = now;
                 if (!singleStep && interruptWaiting.getAsBoolean()) {
                     stoppedCpu = cpu;
                     return StopEvent.signal(StopEvent.SIGINT, "");
@@ -348,8 +326,8 @@ final class RunControl implements AutoCloseable {
                 if (turn.isPresent()) {
                     idleTurns = 0;
                     RunResult result = turn.get();
-                    if (cpu == 0 && cancelled) {
-                        now--; // the counting hook counted the instruction a hook stopped before
+                    if (cpu == 0) {
+                        now = runBase + Math.max(0, result.instructions()) - (uncounted(result) ? 1 : 0);
                     }
                     boolean endOfTurn = result.reason() == StopReason.BUDGET_EXHAUSTED
                             || cpus.state(cpu) == dev.kemu.machine.smp.CpuState.HALTED && result.reason() != StopReason.EXIT_PORT;
@@ -368,7 +346,6 @@ final class RunControl implements AutoCloseable {
         } finally {
             stepping = false;
             passing = null;
-            interruptRequested = false;
             watchHooks.forEach(Machine.Subscription::close);
         }
     }
@@ -381,54 +358,61 @@ final class RunControl implements AutoCloseable {
             exited = true;
             return StopEvent.exit(0, "the guest halted with nothing left to run");
         }
-        if (interruptRequested && !singleStep) {
-            interruptRequested = false;
-            return StopEvent.signal(StopEvent.SIGINT, "");
-        }
         passing = heldFault;
         heldFault = null;
         stepping = singleStep;
         List<Machine.Subscription> watchHooks = armWatchpoints();
         try {
             while (true) {
-                long target = singleStep ? now + 1 : timeline.nextCheckpointAfter(now);
+                long target = singleStep ? now + 1 : Math.min(timeline.nextCheckpointAfter(now), now + POLL_INTERVAL);
                 RunResult result = runTo(target);
                 if (reachedTarget && watchHit == null) {
                     timeline.reached(now);
-                    if (!singleStep) {
-                        continue; // a checkpoint's pause, not a stop
+                    if (singleStep) {
+                        return StopEvent.signal(StopEvent.SIGTRAP, "");
                     }
-                    return StopEvent.signal(StopEvent.SIGTRAP, "");
+                    if (interruptWaiting.getAsBoolean()) {
+                        return StopEvent.signal(StopEvent.SIGINT, "");
+                    }
+                    continue; // a checkpoint's pause, not a stop
                 }
                 return classify(result, singleStep);
             }
         } finally {
             stepping = false;
             passing = null;
-            interruptRequested = false;
             watchHooks.forEach(Machine.Subscription::close);
         }
     }
 
-    /** Runs until instruction time {@code target} at most, keeping {@link #now} exact. */
+    /** Runs until instruction time {@code target} at most (the native counter's budget), keeping {@link #now} exact. */
     private RunResult runTo(long target) {
         breakpointHit = null;
         watchHit = null;
         cancelled = false;
-        reachedTarget = false;
-        stopAt = target;
+        hitCounted = false;
+        runBase = now;
         RunResult result;
         try {
-            result = machine.run(rip(), RunLimits.UNCOUNTED);
+            result = machine.run(rip(), RunLimits.budget(target - now));
         } finally {
-            stopAt = Long.MAX_VALUE;
+            now = runTime();
         }
-        // Counted when its hook ran, but it did not execute (it runs again on the next start). A fault
-        // on fetching an instruction comes before that instruction's hook: nothing was counted for it.
-        if (cancelled || result.reason() == StopReason.UNHANDLED_EXCEPTION && lastInstruction == result.cpu().rip()) {
+        if (uncounted(result)) {
             now--;
         }
+        reachedTarget = result.reason() == StopReason.BUDGET_EXHAUSTED;
         return result;
+    }
+
+    /**
+     * Whether the counter counted an instruction that did not execute (it runs again on the next start):
+     * a breakpoint's, when the counter's hook came first, or one that faulted on a data access. A fault on
+     * fetching an instruction comes before that instruction's hooks: nothing was counted for it.
+     */
+    private boolean uncounted(RunResult result) {
+        return cancelled && hitCounted || result.reason() == StopReason.UNHANDLED_EXCEPTION
+                && machine.lastCountedInstruction() == result.cpu().rip();
     }
 
     // ---- backwards ------------------------------------------------------------------------
@@ -530,7 +514,7 @@ final class RunControl implements AutoCloseable {
                 try (Machine.Subscription hook = machine.onMemoryAccess(Math.max(0, physical - MAX_ACCESS + 1),
                         physical + length - 1, false, true, (write, address, size, value) -> {
                             if (address + size > physical) {
-                                writes.add(new LastWrite(now, lastInstruction, address, size,
+                                writes.add(new LastWrite(runTime(), machine.lastCountedInstruction(), address, size,
                                         machine.ram().contains(address, size) ? readValue(address, size) : 0, value));
                             }
                         })) {
@@ -570,18 +554,11 @@ final class RunControl implements AutoCloseable {
     }
 
     /**
-     * Hooks the watchpoints on {@code cpu}, through its own page tables. An application processor has no
-     * counting hook to stop its next instruction after a hit, so it gets one while watchpoints are armed.
+     * Hooks the watchpoints on {@code cpu}, through its own page tables; a hit stops that CPU before its
+     * next instruction (its run is counted, so the native counter stops it there).
      */
     private List<Machine.Subscription> armWatchpoints(Machine cpu) {
         List<Machine.Subscription> hooks = new ArrayList<>();
-        if (cpu != machine && !watchpoints.isEmpty()) {
-            hooks.add(cpu.onEachInstruction(rip -> {
-                if (watchHit != null && watchedOn == cpu) {
-                    cancel(cpu, "watchpoint");
-                }
-            }));
-        }
         for (Watchpoint watchpoint : watchpoints) {
             for (long va = watchpoint.address(); va < watchpoint.address() + watchpoint.length(); ) {
                 long end = Math.min((va | 0xfff) + 1, watchpoint.address() + watchpoint.length());
@@ -611,11 +588,11 @@ final class RunControl implements AutoCloseable {
         }
         String reason = String.format("%s:%x;", watchpoint.kind().stopReason(), address);
         if (mode == Mode.RECORDING) {
-            recorded.add(new Hit(now - 1, reason)); // backwards, stop before the access
+            recorded.add(new Hit(runTime() - 1, reason)); // backwards, stop before the access
         } else if (mode == Mode.FORWARD && watchHit == null) {
             watchHit = watchpoint;
             watchHitAddress = address;
-            watchedOn = cpu;
+            cpu.requestStopBeforeNextInstruction(StopReason.HOST_REQUEST, "watchpoint"); // the access completes
         }
     }
 
@@ -629,7 +606,7 @@ final class RunControl implements AutoCloseable {
         return switch (result.reason()) {
             case BUDGET_EXHAUSTED, REACHED_END -> StopEvent.signal(StopEvent.SIGTRAP, "");
             case HOST_REQUEST -> breakpointHit != null ? StopEvent.withReason(StopEvent.SIGTRAP, hitReason(breakpointHit), "")
-                    : StopEvent.signal(cancelled ? StopEvent.SIGINT : StopEvent.SIGTRAP, "");
+                    : StopEvent.signal(StopEvent.SIGTRAP, "");
             case UNHANDLED_EXCEPTION -> {
                 if (heldFault == null) { // let through, and the fault policy stopped it (no handler, triple fault)
                     yield StopEvent.signal(signalFor(result.vector()), result.detail()
@@ -676,7 +653,6 @@ final class RunControl implements AutoCloseable {
         breakpointHooks.values().forEach(hooks -> hooks.forEach(Machine.Subscription::close));
         breakpointHooks.clear();
         breakpoints.clear();
-        counting.close();
         timeline.close();
         traps.interceptUnresolved(exception -> false, () -> false);
     }

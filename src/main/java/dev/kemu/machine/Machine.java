@@ -479,6 +479,19 @@ public final class Machine implements AutoCloseable {
         runLoop.requestStop(reason, code, detail);
     }
 
+    /**
+     * Ends the current counted run before its next instruction, which is neither executed nor counted
+     * (the native counter stops there); for a memory hook, whose instruction completes first.
+     */
+    public void requestStopBeforeNextInstruction(StopReason reason, String detail) {
+        runLoop.requestStopBeforeNextInstruction(reason, detail);
+    }
+
+    /** The address of the last instruction the current (or last) counted run counted, or -1 when none did. */
+    public long lastCountedInstruction() {
+        return runLoop.lastCountedInstruction();
+    }
+
     @Override
     public void close() {
         engine.close(); // first: no hook may run once what it uses is freed

@@ -89,6 +89,26 @@ final class RunLoop {
         engine.stop();
     }
 
+    /**
+     * Ends the run before the next instruction: the counter's quantum ends where it is. No uc_emu_stop
+     * here: called from a memory hook on the first instruction of a run, it loses that instruction's store.
+     */
+    void requestStopBeforeNextInstruction(StopReason reason, String detail) {
+        counter.endQuantumEarly();
+        if (stopReason == null) {
+            stopReason = reason;
+            exitCode = 0;
+            stopDetail = detail;
+        }
+        if (!counter.hooked()) {
+            engine.stop(); // an uncounted run has no counter to stop at the next instruction
+        }
+    }
+
+    long lastCountedInstruction() {
+        return counter.lastAddress();
+    }
+
     /** The run ends on {@code exception}, which no one handled. */
     void stopOn(CpuException exception) {
         vector = exception.vector();
