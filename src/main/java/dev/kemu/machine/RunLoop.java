@@ -178,12 +178,21 @@ final class RunLoop {
                 throw withPosition(e);
             }
             counter.endQuantum();
-            if (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started)) {
+            boolean early = stopReason == null && engineError == null && earlyUnicornTimeout(limits, started);
+            if (!early && (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started))) {
                 break;
             }
             rip = engine.regRead(X86Reg.RIP);
             if (endRip != 0 && (rip == endRip || haltAtEnd && rip == endRip + 1 && counter.lastAddress() == endRip)) {
                 break;
+            }
+            if (early && !haltedJustNow(rip)) {
+                log.debug("Unicorn's timer stopped the run at RIP 0x{} before the wall-clock limit: resuming",
+                        Long.toHexString(rip));
+                continue; // not a stop anyone asked for: run on from the instruction boundary it left
+            }
+            if (interrupts == null) {
+                break; // that early stop came with a hlt: classified below
             }
             if (counter.limitHit() || (quantumEndRequested && !haltedJustNow(rip))) {
                 continue; // a deadline, or a device asked for a check: interrupts are looked at next
@@ -251,6 +260,19 @@ final class RunLoop {
             return 0; // no limit
         }
         return Math.max(1, (limits.timeout().toNanos() - (System.nanoTime() - started)) / 1000);
+    }
+
+    /**
+     * Unicorn's timer thread says the quantum timed out, but the wall-clock limit has not passed. Unicorn
+     * measures with a process-wide clock choice that every engine's initialisation resets (init_get_clock
+     * sets use_rt_clock to 0, then to 1): a timer thread that reads the clock in between takes
+     * gettimeofday for CLOCK_MONOTONIC and times out at once. kemu opens engines during runs (the lazy
+     * calibrations at the first boot stage, other machines' engines in parallel), so this happens under
+     * load. The microseconds passed to uc_emu_start are also rounded down, so a real expiry can come a
+     * little early too; either way the run goes on, and a real timeout is seen by {@link #outOfTime}.
+     */
+    private boolean earlyUnicornTimeout(RunLimits limits, long started) {
+        return !limits.timeout().isZero() && engine.timedOut() && !outOfTime(limits, started);
     }
 
     private static boolean outOfTime(RunLimits limits, long started) {

@@ -25,6 +25,8 @@ public final class Unicorn implements AutoCloseable {
     private static final int CTL_WRITE = 1 << 30;
     private static final int CTL_READ = 2 << 30;
     private static final int CTL_CPU_MODEL = 7, CTL_TB_REMOVE_CACHE = 9, CTL_TB_FLUSH = 10, CTL_TLB_FLUSH = 11;
+    /** uc_query_type UC_QUERY_TIMEOUT (unicorn.h): whether the last uc_emu_start timed out. */
+    private static final int UC_QUERY_TIMEOUT = 4;
     private static final int CTL_USE_EXITS = 4, CTL_EXITS = 6;
 
     private final UnicornNative lib;
@@ -360,6 +362,16 @@ public final class Unicorn implements AutoCloseable {
         } catch (Throwable t) {
             throw new UnicornException("uc_emu_stop failed", t);
         }
+    }
+
+    /**
+     * Whether the last {@link #start} ended because its {@code timeoutMicros} passed (uc_query
+     * UC_QUERY_TIMEOUT): Unicorn's timer thread then stopped the run without any hook knowing.
+     */
+    public boolean timedOut() {
+        MemorySegment out = scratch;
+        call(() -> (int) lib.query.invokeExact(handle, UC_QUERY_TIMEOUT, out), "uc_query(TIMEOUT)");
+        return out.get(JAVA_LONG, 0) != 0;
     }
 
     /**

@@ -53,6 +53,7 @@ final class UnicornNative {
     final MethodHandle regWriteBatch;
     final MethodHandle emuStart;
     final MethodHandle emuStop;
+    final MethodHandle query;
     final MethodHandle hookAdd;
     final MethodHandle hookAddInsn;
     final MethodHandle hookDel;
@@ -139,6 +140,7 @@ final class UnicornNative {
         emuStart = find(linker, lib, "uc_emu_start",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
         emuStop = find(linker, lib, "uc_emu_stop", FunctionDescriptor.of(JAVA_INT, ADDRESS), critical);
+        query = find(linker, lib, "uc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), critical);
         // uc_hook_add is variadic after `end`; the instruction id of UC_HOOK_INSN is the variadic argument.
         FunctionDescriptor hookAddFixed = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS,
                 JAVA_LONG, JAVA_LONG);

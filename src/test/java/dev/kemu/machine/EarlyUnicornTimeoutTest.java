@@ -1,0 +1,120 @@
+package dev.kemu.machine;
+
+import dev.kemu.unicorn.Unicorn;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Unicorn's timer thread can end a run long before its timeout: every engine's initialisation runs
+ * init_get_clock, which sets the process-wide use_rt_clock to 0 and back to 1, and a timer thread that
+ * reads the clock in between compares gettimeofday with its CLOCK_MONOTONIC start and times out at once.
+ * kemu's boot opened the lazy calibration engines inside the handoff hook, so under load a boot stopped
+ * there as HOST_REQUEST "emulation stopped". This test holds that window open from a code hook (it sets
+ * the flag, found through the library's symbol table, to 0 until the timer has fired) and checks that
+ * the run goes on to its hlt as if nothing had happened.
+ */
+class EarlyUnicornTimeoutTest {
+    // inc rax x4 ; hlt
+    private static final byte[] CODE = {0x48, (byte) 0xFF, (byte) 0xC0, 0x48, (byte) 0xFF, (byte) 0xC0, 0x48, (byte) 0xFF,
+            (byte) 0xC0, 0x48, (byte) 0xFF, (byte) 0xC0, (byte) 0xF4};
+
+    @Test
+    void run_whoseUnicornTimerFiresEarly_goesOnToTheGuestsOwnStop() throws Exception {
+        try (Machine machine = new Machine(1 << 20)) {
+            machine.ram().write(0x1000, CODE);
+            MemorySegment useRtClock = useRtClockFlag(); // after an engine's initialisation has set it
+            Boolean[] timedOut = {null};
+            try (Machine.Subscription ignored = machine.onInstructionAt(0x1006, () -> {
+                if (timedOut[0] == null) { // once: the resumed run calls the hook at 0x1006 again
+                    timedOut[0] = holdClockWindowOpen(machine.engine(), useRtClock);
+                }
+            })) {
+                RunResult result = machine.run(0x1000, new RunLimits(1000, Duration.ofSeconds(60)));
+                assertEquals(Boolean.TRUE, timedOut[0], "the test did not make Unicorn's timer fire (the race was not driven)");
+                assertEquals(StopReason.HALTED, result.reason(), result.detail());
+                assertEquals(4, result.cpu().rax(), "every inc ran exactly once");
+                assertEquals(5, result.instructions());
+                assertEquals(0x100d, result.cpu().rip());
+            }
+        }
+    }
+
+    /** Leaves use_rt_clock at 0 until Unicorn's timer thread has timed the run out (at most 10 s); restores it. */
+    private static boolean holdClockWindowOpen(Unicorn engine, MemorySegment useRtClock) {
+        useRtClock.set(ValueLayout.JAVA_INT, 0, 0);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!engine.timedOut() && System.nanoTime() < deadline) {
+                sleep(1);
+            }
+            return engine.timedOut();
+        } finally {
+            useRtClock.set(ValueLayout.JAVA_INT, 0, 1);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The address of libunicorn's local {@code use_rt_clock} in this process: its symbol-table value
+     * relative to the exported {@code uc_version}. Skips when nm or the symbol (a stripped library) is missing.
+     */
+    private static MemorySegment useRtClockFlag() throws IOException, InterruptedException {
+        Path library = loadedLibrary();
+        OptionalLong flag = symbol(library, "use_rt_clock");
+        OptionalLong version = symbol(library, "uc_version");
+        assumeTrue(flag.isPresent() && version.isPresent(),
+                "skipped: nm found no use_rt_clock/uc_version in " + library + " (stripped, or no nm on PATH)");
+        long base = Unicorn.nativeFunction("uc_version").address() - version.getAsLong();
+        MemorySegment segment = MemorySegment.ofAddress(base + flag.getAsLong()).reinterpret(4);
+        assertEquals(1, segment.get(ValueLayout.JAVA_INT, 0), "use_rt_clock should be 1 (CLOCK_MONOTONIC works)");
+        return segment;
+    }
+
+    private static Path loadedLibrary() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+            int slash = line.indexOf('/');
+            if (slash >= 0 && line.contains("libunicorn")) {
+                return Path.of(line.substring(slash));
+            }
+        }
+        assumeTrue(false, "skipped: libunicorn not found in /proc/self/maps");
+        return null;
+    }
+
+    private static OptionalLong symbol(Path library, String name) throws IOException, InterruptedException {
+        Process nm;
+        try {
+            nm = new ProcessBuilder("nm", library.toString()).redirectErrorStream(true).start();
+        } catch (IOException noNm) {
+            return OptionalLong.empty();
+        }
+        String output = new String(nm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        nm.waitFor();
+        for (String line : output.split("\n")) {
+            String[] fields = line.trim().split("\\s+");
+            if (fields.length == 3 && fields[2].equals(name)) {
+                return OptionalLong.of(Long.parseUnsignedLong(fields[0], 16));
+            }
+        }
+        return OptionalLong.empty();
+    }
+}
