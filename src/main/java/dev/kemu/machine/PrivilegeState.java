@@ -23,10 +23,12 @@ public final class PrivilegeState {
     private static final int SEGMENT_CACHE = 24, CS = 1, SS = 2;
     /**
      * The hflags bits that follow CPL, CS and SS (QEMU's HF_CPL, HF_CS32, HF_SS32, HF_ADDSEG, HF_CS64): only these
-     * come from the kernel context. The rest mirror CR0/CR4/EFER and interrupt state (TS, MP, EM, OSFXSR, SMAP,
-     * INHIBIT_IRQ, SMM) as they are now, which a copy from kmain's context would roll back.
+     * come from the kernel context. The rest mirror CR0/CR4/EFER (TS, MP, EM, OSFXSR, SMAP) and SMM as they are
+     * now, which a copy from kmain's context would roll back.
      */
     private static final int HF_CS64 = 1 << 15, SEGMENT_HFLAGS = 0x3 | 1 << 4 | 1 << 5 | 1 << 6 | HF_CS64;
+    /** QEMU's HF_INHIBIT_IRQ: the sti/mov-ss shadow, which ends when the CPU enters a handler. */
+    private static final int HF_INHIBIT_IRQ = 1 << 3;
     private static volatile PrivilegeState calibrated;
 
     private final long segmentsOffset;
@@ -93,7 +95,7 @@ public final class PrivilegeState {
         engine.contextSave(scratch);
         MemorySegment now = scratch.bytes(), reference = kernel.bytes();
         int live = now.get(I32, hflagsOffset), kernelFlags = reference.get(I32, hflagsOffset);
-        now.set(I32, hflagsOffset, (live & ~SEGMENT_HFLAGS) | (kernelFlags & SEGMENT_HFLAGS));
+        now.set(I32, hflagsOffset, (live & ~SEGMENT_HFLAGS & ~HF_INHIBIT_IRQ) | (kernelFlags & SEGMENT_HFLAGS));
         long cs = segmentsOffset + CS * SEGMENT_CACHE, ss = segmentsOffset + SS * SEGMENT_CACHE;
         MemorySegment.copy(reference, cs, now, cs, SEGMENT_CACHE);
         if (stack == KernelStack.KERNEL_SELECTOR) {
