@@ -68,10 +68,14 @@ class MemoryDebugModesTest {
 
     /** The debug flag bits of the cache called {@code name} in guest RAM. */
     static int debugFlags(KernelMemory memory, String name) {
+        return KmemCache.of(memory.root(), cacheId(memory, name)).debugFlags();
+    }
+
+    static int cacheId(KernelMemory memory, String name) {
         for (int id = 0; id < KmemCache.describable(memory.root()); id++) {
             KmemCache cache = KmemCache.of(memory.root(), id);
             if (cache.active() && cache.name().equals(name)) {
-                return cache.debugFlags();
+                return id;
             }
         }
         throw new AssertionError("no cache " + name);
@@ -169,6 +173,19 @@ class MemoryDebugModesTest {
             assertEquals(List.of(), clean.kasanReports());
             clean.assertNoMemoryErrors();
             assertEquals(1, completed(guest, READ_AFTER_KFREE).kasanReports().size(), "still watched after the restore");
+        }
+
+        @Test
+        void aSlabReleasedDuringOneRun_isWatchedAgainOnceTheRestoreBringsItBack(Guest guest) {
+            KernelMemory memory = completed(guest, "nop").memory();
+            int id = cacheId(memory, "kmalloc-32");
+            long slabs = memory.slabs().info().stream().filter(i -> i.name().equals("kmalloc-32"))
+                    .mapToLong(i -> i.totalObjects()).sum();
+            memory.slabs().shrink(id); // kmalloc-32's empty slab (the boot freed all it took) goes, and its hook
+            long after = memory.slabs().info().stream().filter(i -> i.name().equals("kmalloc-32"))
+                    .mapToLong(i -> i.totalObjects()).sum();
+            assertTrue(after < slabs, "shrink released a slab that the snapshot holds: " + slabs + " -> " + after);
+            assertEquals(1, completed(guest, READ_AFTER_KFREE).kasanReports().size());
         }
     }
 
