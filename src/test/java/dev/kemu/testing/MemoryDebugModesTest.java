@@ -226,6 +226,19 @@ class MemoryDebugModesTest {
         }
     }
 
+    @MemoryDebug(slub = "FZX")
+    static final class BadLetters {
+    }
+
+    @Test
+    void anUnknownSlubMode_isRefusedNamingTheAnnotationAndTheClass() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MemoryModes.of(BadLetters.class.getAnnotation(MemoryDebug.class), BadLetters.class));
+        assertTrue(e.getMessage().startsWith("@MemoryDebug(slub = \"FZX\") on " + BadLetters.class.getName() + ": "),
+                e.getMessage());
+        assertTrue(e.getMessage().contains("unknown mode 'X'"), e.getMessage());
+    }
+
     @Test
     void machinesAreKeptPerModeSet_equalModesShareOne() {
         KemuExtension.Machines machines = new KemuExtension.Machines();
