@@ -208,6 +208,16 @@ public final class KernelServices {
         kasanReports.clear();
     }
 
+    /**
+     * Guest RAM was just restored from a snapshot: host-side watchers of guest structures (--kasan's hooks
+     * on slab pages) follow the slabs that exist now.
+     */
+    public void snapshotRestored() {
+        if (kasan != null) {
+            kasan.slabsRestored();
+        }
+    }
+
     private boolean ready() {
         return memory != null;
     }

@@ -9,8 +9,10 @@ import dev.kemu.debug.svg.MemorySvg;
 import dev.kemu.debug.svg.VirtualRegion;
 import dev.kemu.kernel.InvalidFree;
 import dev.kemu.kernel.MetadataCorruption;
+import dev.kemu.kernel.kasan.KasanReport;
 import dev.kemu.kernel.mm.KernelMemory;
 import dev.kemu.kernel.slab.SlabInfo;
+import dev.kemu.kernel.slab.SlubReport;
 import dev.kemu.machine.CpuState;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.StopReason;
@@ -32,6 +34,8 @@ public final class GuestRun {
     private final List<FaultReport> faults;
     private final List<InvalidFree> invalidFrees;
     private final List<MetadataCorruption> corruptions;
+    private final List<KasanReport> kasanReports;
+    private List<SlubReport> slubReports;
     private List<String> recentBlocks;
 
     GuestRun(TestMachine machine, RunResult result) {
@@ -41,6 +45,7 @@ public final class GuestRun {
         this.faults = machine.boot().faults().reports();
         this.invalidFrees = machine.boot().services().invalidFrees();
         this.corruptions = machine.boot().services().metadataCorruptions();
+        this.kasanReports = machine.boot().services().kasanReports();
     }
 
     /** The last basic blocks executed, oldest first (formatted on the first call). */
@@ -167,6 +172,39 @@ public final class GuestRun {
         if (!report.isEmpty()) {
             throw new AssertionError(report.text());
         }
+    }
+
+    /**
+     * The SLUB debug reports of this run ({@link MemoryDebug#slub()}): those its frees and allocations found, then
+     * the end-of-run validation of every debug cache (as {@code kemu boot --slub-debug} does when the guest stops),
+     * which catches red zones overwritten on objects still allocated. Empty without the mode.
+     */
+    public List<SlubReport> slubReports() {
+        if (slubReports == null) {
+            slubReports = machine.usesMemoryServices() ? machine.boot().services().validateSlabs() : List.of();
+        }
+        return slubReports;
+    }
+
+    /** The KASAN reports of this run ({@link MemoryDebug#kasan()}), oldest first; empty without the mode. */
+    public List<KasanReport> kasanReports() {
+        return kasanReports;
+    }
+
+    /**
+     * Fails, listing each report as Linux prints it, when this run produced any SLUB debug or KASAN report. The
+     * modes alone fail nothing: a test that expects a report asserts on {@link #slubReports} / {@link #kasanReports}.
+     */
+    public void assertNoMemoryErrors() {
+        List<SlubReport> slub = slubReports();
+        if (slub.isEmpty() && kasanReports.isEmpty()) {
+            return;
+        }
+        StringBuilder text = new StringBuilder(String.format("memory errors: %d SLUB debug report(s), %d KASAN report(s)%n",
+                slub.size(), kasanReports.size()));
+        slub.forEach(r -> text.append(r.text()));
+        kasanReports.forEach(r -> text.append(r.text()).append('\n'));
+        throw new AssertionError(text.toString());
     }
 
     /** The memory picture after this run, as {@code kemu boot --mm-svg} draws it (docs/memory-pictures.md). */

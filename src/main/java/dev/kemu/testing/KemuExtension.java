@@ -16,25 +16,29 @@ import java.util.Optional;
  * JUnit 5 extension that gives each test a {@link Guest} on a machine restored from the
  * booted-kernel snapshot. The kernel is kemu's bundled one, or the user's own named by
  * {@link KemuKernel} on the test class or by {@code kemu.properties} on the test class path.
- * Machines are made once per thread and kernel (tests may run in parallel, one engine per
- * thread) and kept in the root store, which closes them after the run. A failing test's
+ * Machines are made once per thread, kernel and {@link MemoryDebug} modes (tests may run in parallel,
+ * one engine per thread; machines with different modes never share a snapshot) and kept in the root store, which closes them after the run. A failing test's
  * message gets the last run's fault report and recent trace appended, and its memory picture is written
  * next to the surefire reports ({@link FailurePicture}).
  */
 public final class KemuExtension implements ParameterResolver, TestExecutionExceptionHandler {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KemuExtension.class);
 
-    /** One TestMachine per thread and kernel (null: kemu's bundled kernel), closed with the root context. */
+    /** What a machine is booted from: the kernel (empty: kemu's bundled one) and the memory debug modes. */
+    record MachineKey(Optional<KernelUnderTest> kernel, MemoryModes modes) {
+    }
+
+    /** One TestMachine per thread and {@link MachineKey}, closed with the root context. */
     static final class Machines implements ExtensionContext.Store.CloseableResource {
-        private final ThreadLocal<Map<Optional<KernelUnderTest>, TestMachine>> perThread =
-                ThreadLocal.withInitial(HashMap::new);
+        private final ThreadLocal<Map<MachineKey, TestMachine>> perThread = ThreadLocal.withInitial(HashMap::new);
         private final List<TestMachine> all = new ArrayList<>();
 
-        TestMachine current(Optional<KernelUnderTest> kernel) {
-            TestMachine machine = perThread.get().get(kernel);
+        TestMachine current(MachineKey key) {
+            TestMachine machine = perThread.get().get(key);
             if (machine == null || machine.abandoned()) { // a run overran its wall-clock limit: start afresh
-                machine = kernel.map(TestMachine::new).orElseGet(TestMachine::new);
-                perThread.get().put(kernel, machine);
+                machine = key.kernel().map(kernel -> new TestMachine(kernel, key.modes()))
+                        .orElseGet(() -> new TestMachine(key.modes()));
+                perThread.get().put(key, machine);
                 synchronized (all) {
                     all.add(machine);
                 }
@@ -61,7 +65,7 @@ public final class KemuExtension implements ParameterResolver, TestExecutionExce
         Machines machines = context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(Machines.class,
                 key -> new Machines(), Machines.class);
         try {
-            Guest guest = new Guest(machines.current(kernelOf(context)));
+            Guest guest = new Guest(machines.current(new MachineKey(kernelOf(context), modesOf(context))));
             context.getStore(NAMESPACE).put(Guest.class, guest);
             return guest;
         } catch (RuntimeException e) {
@@ -78,6 +82,17 @@ public final class KemuExtension implements ParameterResolver, TestExecutionExce
             }
         }
         return KernelUnderTest.fromProperties(context.getRequiredTestClass().getClassLoader());
+    }
+
+    /** The memory debug modes the test class asks for: {@link MemoryDebug} on it or an enclosing class, else none. */
+    static MemoryModes modesOf(ExtensionContext context) {
+        for (Class<?> type = context.getRequiredTestClass(); type != null; type = type.getEnclosingClass()) {
+            MemoryDebug annotation = type.getAnnotation(MemoryDebug.class);
+            if (annotation != null) {
+                return MemoryModes.of(annotation, type);
+            }
+        }
+        return MemoryModes.NONE;
     }
 
     @Override

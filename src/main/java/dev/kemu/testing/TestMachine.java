@@ -91,23 +91,33 @@ public final class TestMachine implements AutoCloseable {
         this(harnessOptions().withRam(ramBytes), true);
     }
 
+    /** kemu's bundled kernel booted with the memory debug {@code modes} ({@link MemoryDebug}), snapshotted after. */
+    public TestMachine(MemoryModes modes) {
+        this(new RunWatchdog(), harnessOptions(), modes, true);
+    }
+
     /** A test machine booted from a kernel of the user's own, snapshotted at its {@link KernelUnderTest#snapshotAt()}. */
     public TestMachine(KernelUnderTest kernel) {
-        this(new RunWatchdog(), kernel);
+        this(kernel, MemoryModes.NONE);
+    }
+
+    /** The same with memory debug {@code modes}; they act only if the kernel calls HC_MM_INIT. */
+    public TestMachine(KernelUnderTest kernel, MemoryModes modes) {
+        this(new RunWatchdog(), kernel, modes);
     }
 
     private TestMachine(BootOptions options, boolean snapshots) {
-        this(new RunWatchdog(), options, snapshots);
+        this(new RunWatchdog(), options, MemoryModes.NONE, snapshots);
     }
 
     // Built on the runner thread that will run the guest: the engine's disassembler (a confined arena)
     // belongs to the thread that made it, and fault reports disassemble on the running thread.
-    private TestMachine(RunWatchdog watchdog, BootOptions options, boolean snapshots) {
-        this(watchdog, watchdog.onRunner(() -> Parts.build(options, snapshots)));
+    private TestMachine(RunWatchdog watchdog, BootOptions options, MemoryModes modes, boolean snapshots) {
+        this(watchdog, watchdog.onRunner(() -> Parts.build(options, modes, snapshots)));
     }
 
-    private TestMachine(RunWatchdog watchdog, KernelUnderTest kernel) {
-        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel, harnessOptions())));
+    private TestMachine(RunWatchdog watchdog, KernelUnderTest kernel, MemoryModes modes) {
+        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel, harnessOptions(), modes)));
     }
 
     private TestMachine(RunWatchdog watchdog, Parts parts) {
@@ -130,8 +140,8 @@ public final class TestMachine implements AutoCloseable {
      */
     private record Parts(KernelBoot boot, BootReport bootReport, KernelMemory memory, SnippetAssembler assembler,
                          long codePhys, long codeVa, long stackTop, Snapshot snapshot, RegisterBlock startRegisters) {
-        static Parts build(KernelUnderTest kernel, BootOptions options) {
-            UserKernelBoot.Booted booted = UserKernelBoot.boot(kernel, options);
+        static Parts build(KernelUnderTest kernel, BootOptions options, MemoryModes modes) {
+            UserKernelBoot.Booted booted = UserKernelBoot.boot(kernel, options, modes);
             KernelBoot boot = booted.boot();
             try {
                 if (booted.mode() == UserKernelBoot.Mode.PROTECTED_32) {
@@ -142,6 +152,11 @@ public final class TestMachine implements AutoCloseable {
                             stackPhys + STACK_SIZE - 8, true);
                 }
                 KernelMemory memory = boot.services().memory().orElse(null);
+                if (memory == null && modes.any()) {
+                    throw new IllegalStateException("@MemoryDebug (" + modes + ") needs kemu's memory services, but the"
+                            + " kernel " + kernel.image() + " made no HC_MM_INIT hypercall before its snapshot point ("
+                            + kernel.snapshotAt() + "); take the snapshot after HC_MM_INIT or drop @MemoryDebug");
+                }
                 long codePhys;
                 if (memory != null) {
                     codePhys = mapArea(memory, CODE_VA, CODE_SIZE, PageTableEntry.WRITABLE);
@@ -182,10 +197,11 @@ public final class TestMachine implements AutoCloseable {
             return new Parts(boot, bootReport, memory, assembler, codePhys, codeVa, stackTop, snapshot, startRegisters);
         }
 
-        static Parts build(BootOptions options, boolean snapshots) {
+        static Parts build(BootOptions options, MemoryModes modes, boolean snapshots) {
             KernelSources.BuiltImages images = KernelSources.defaults().build();
             KernelBoot boot = new KernelBoot(images, options);
             try {
+                modes.applyTo(boot.services());
                 BootReport bootReport = boot.run();
                 if (!bootReport.succeeded()) {
                     throw new IllegalStateException("the kernel did not boot for the test harness: " + bootReport.failure().get());
@@ -265,6 +281,7 @@ public final class TestMachine implements AutoCloseable {
         boot.resetDevices();
         boot.faults().clear();
         boot.services().clearReports();
+        boot.services().snapshotRestored();
         boot.faultAnalyzer().clearTrace();
         return pages;
     }

@@ -34,11 +34,12 @@ final class UserKernelBoot {
         PROTECTED_32
     }
 
-    static Booted boot(KernelUnderTest kernel, BootOptions options) {
+    static Booted boot(KernelUnderTest kernel, BootOptions options, MemoryModes modes) {
         ElfImage firmware = ElfImage.read(KernelSources.defaults().buildFirmware());
         KernelBoot boot = new KernelBoot(firmware, KernelImages.read(kernel.image(), Optional.empty()),
                 options.withRam(kernel.ramBytes()).withCommandLine(kernel.commandLine()).withCpus(kernel.cpus()));
         try {
+            modes.applyTo(boot.services());
             HarnessReserve reserve = HarnessReserve.carve(boot);
             long start = boot.firstInstruction();
             RunLimits limits = new RunLimits(options.instructionBudget(), options.timeout());

@@ -38,6 +38,8 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
     private final LongFunction<String> symbolizer;
     private final Consumer<KasanReport> sink;
     private final Map<Long, Machine.Subscription> hooks = new HashMap<>();
+    /** Whether a slab came or went since the hooks were last made from guest RAM ({@link #slabsRestored}). */
+    private boolean slabsChanged;
 
     public Kasan(Machine machine, KernelMemory memory, LongFunction<String> symbolizer, Consumer<KasanReport> sink) {
         this.machine = machine;
@@ -49,6 +51,20 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
         memory.slabs().watchSlabs(this);
     }
 
+    /**
+     * Guest RAM was restored (a test harness snapshot): slabs released since have come back and slabs made
+     * since are gone, so the hooks are redone from the slabs in RAM, unless none came or went since the last time.
+     */
+    public void slabsRestored() {
+        if (!slabsChanged) {
+            return;
+        }
+        hooks.values().forEach(Machine.Subscription::close);
+        hooks.clear();
+        memory.slabs().watchSlabs(this);
+        slabsChanged = false;
+    }
+
     /** How many slabs are watched now (each one memory hook). */
     public int watchedSlabs() {
         return hooks.size();
@@ -56,6 +72,7 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
 
     @Override
     public void added(long slabPhys, long bytes) {
+        slabsChanged = true;
         Machine.Subscription old = hooks.put(slabPhys, machine.onMemoryAccess(slabPhys, slabPhys + bytes - 1, true, true,
                 this::onSlabAccess));
         if (old != null) {
@@ -65,6 +82,7 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
 
     @Override
     public void removed(long slabPhys) {
+        slabsChanged = true;
         Machine.Subscription hook = hooks.remove(slabPhys);
         if (hook != null) {
             hook.close();
