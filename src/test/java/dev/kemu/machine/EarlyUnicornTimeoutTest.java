@@ -2,6 +2,7 @@ package dev.kemu.machine;
 
 import dev.kemu.unicorn.Unicorn;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -24,7 +25,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * there as HOST_REQUEST "emulation stopped". This test holds that window open from a code hook (it sets
  * the flag, found through the library's symbol table, to 0 until the timer has fired) and checks that
  * the run goes on to its hlt as if nothing had happened.
+ *
+ * <p>Isolated: the flag is process-wide, so while it is held at 0 every other engine's timer in this JVM would
+ * fire early too, and every engine another test opens would set it back to 1.
  */
+@Isolated
 class EarlyUnicornTimeoutTest {
     // inc rax x4 ; hlt
     private static final byte[] CODE = {0x48, (byte) 0xFF, (byte) 0xC0, 0x48, (byte) 0xFF, (byte) 0xC0, 0x48, (byte) 0xFF,
@@ -53,10 +58,10 @@ class EarlyUnicornTimeoutTest {
 
     /** Leaves use_rt_clock at 0 until Unicorn's timer thread has timed the run out (at most 10 s); restores it. */
     private static boolean holdClockWindowOpen(Unicorn engine, MemorySegment useRtClock) {
-        useRtClock.set(ValueLayout.JAVA_INT, 0, 0);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!engine.timedOut() && System.nanoTime() < deadline) {
+                useRtClock.set(ValueLayout.JAVA_INT, 0, 0); // again each time: an engine opened meanwhile resets it
                 sleep(1);
             }
             return engine.timedOut();
