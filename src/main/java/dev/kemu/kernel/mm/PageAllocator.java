@@ -47,15 +47,21 @@ public final class PageAllocator {
         if (!flags.valid()) {
             throw new IllegalArgumentException(String.format("GFP flags 0x%x are not valid", flags.bits()));
         }
-        NumaNodes nodes = buddy.root().nodes();
-        if (node < 0 || node >= nodes.count()) {
-            throw new IllegalArgumentException("node " + node + " does not exist; this machine has nodes 0.."
-                    + (nodes.count() - 1));
-        }
+        checkNode(node);
         long keep = flags.atomic() ? reserve() / 2 : reserve();
         if (buddy.root().freeFrames() - (1L << order) < keep) {
             return Optional.empty();
         }
+        return fromZonelist(node, order, type, flags);
+    }
+
+    /**
+     * {@link #allocPagesNode}'s zonelist walk without the atomic reserve: the kernel's own allocations (slabs of
+     * a zone's kmalloc caches, their large objects) keep none and never sleep.
+     */
+    public Optional<PhysAddr> fromZonelist(int node, int order, FrameType type, Gfp flags) {
+        checkNode(node);
+        NumaNodes nodes = buddy.root().nodes();
         List<Integer> tried = flags.thisNode() ? List.of(node) : nodes.fallback(node);
         for (int candidate : tried) {
             for (Zone zone : flags.zonelist()) {
@@ -66,6 +72,14 @@ public final class PageAllocator {
             }
         }
         return Optional.empty();
+    }
+
+    private void checkNode(int node) {
+        NumaNodes nodes = buddy.root().nodes();
+        if (node < 0 || node >= nodes.count()) {
+            throw new IllegalArgumentException("node " + node + " does not exist; this machine has nodes 0.."
+                    + (nodes.count() - 1));
+        }
     }
 
     /** One zeroed frame ({@code get_zeroed_page}). */

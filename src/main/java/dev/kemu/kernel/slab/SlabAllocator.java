@@ -4,8 +4,10 @@ import dev.kemu.kernel.mm.BuddyAllocator;
 import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
 import dev.kemu.kernel.mm.FreeResult;
+import dev.kemu.kernel.mm.Gfp;
 import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.MmRoot;
+import dev.kemu.kernel.mm.PageAllocator;
 import dev.kemu.machine.GuestRam;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.VirtAddr;
@@ -537,22 +539,13 @@ public final class SlabAllocator {
         if (zone == ZONE_ANY) {
             return buddy.allocate(cache.slabOrder(), FrameType.SLAB, false);
         }
-        return zoneBlock(buddy, cache.slabOrder(), FrameType.SLAB, zone == ZONE_DMA ? dev.kemu.kernel.mm.Gfp.DMA
-                : dev.kemu.kernel.mm.Gfp.DMA32);
+        return zoneBlock(buddy, cache.slabOrder(), FrameType.SLAB, zone == ZONE_DMA ? Gfp.DMA
+                : Gfp.DMA32);
     }
 
     /** {@code 2^order} frames from the zonelist of the zone modifier {@code gfpZone} (no reserve: the kernel's own). */
     static Optional<PhysAddr> zoneBlock(BuddyAllocator buddy, int order, FrameType type, long gfpZone) {
-        int nodes = buddy.root().nodes().count();
-        for (dev.kemu.kernel.mm.Zone zone : new dev.kemu.kernel.mm.Gfp(gfpZone).zonelist()) {
-            for (int node = 0; node < nodes; node++) { // any node: nodes in number order, as allocate()
-                Optional<PhysAddr> block = buddy.allocateFrom(node, zone, order, type, false);
-                if (block.isPresent()) {
-                    return block;
-                }
-            }
-        }
-        return Optional.empty();
+        return new PageAllocator(buddy).fromZonelist(0, order, type, new Gfp(gfpZone));
     }
 
     /** The host constructor the descriptor names; the id comes from guest RAM, so it is checked. */
