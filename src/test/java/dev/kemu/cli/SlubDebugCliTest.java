@@ -17,20 +17,7 @@ class SlubDebugCliTest {
 
     /** kmain: HC_MM_INIT, then {@code bug}; the exit port gets AL (0x7f when HC_MM_INIT failed). */
     private String kernel(String bug) {
-        return TestKernels.withKmain(dir, """
-                    movabs rsi, offset kernel_phys_start
-                    movabs rdx, offset kernel_phys_end
-                    HYPERCALL HC_MM_INIT
-                    test rax, rax
-                    jnz 2f
-                """ + bug + """
-                    out EXIT_PORT, al
-                1:  hlt
-                    jmp 1b
-                2:  mov al, 0x7f
-                    out EXIT_PORT, al
-                    jmp 1b
-                """).kernel().toString();
+        return TestKernels.withMemoryServices(dir, bug).toString();
     }
 
     @Test

@@ -27,6 +27,27 @@ public final class TestKernels {
                 """ + body)).build();
     }
 
+    /**
+     * kemu's kernel with a kmain that calls HC_MM_INIT and then runs {@code body}, whose AL goes to the exit port;
+     * 0x7f there means HC_MM_INIT failed. The shape of the crafted memory bugs the debug-mode tests run.
+     */
+    public static Path withMemoryServices(Path dir, String body) {
+        return withKmain(dir, """
+                    movabs rsi, offset kernel_phys_start
+                    movabs rdx, offset kernel_phys_end
+                    HYPERCALL HC_MM_INIT
+                    test rax, rax
+                    jnz 2f
+                """ + body + """
+                    out EXIT_PORT, al
+                1:  hlt
+                    jmp 1b
+                2:  mov al, 0x7f
+                    out EXIT_PORT, al
+                    jmp 1b
+                """).kernel();
+    }
+
     public static Path write(Path dir, String name, String text) {
         try {
             Path file = dir.resolve(name);
