@@ -71,6 +71,7 @@ grep -E "^(Engine|Kernel|Spaces|Interrupt|Kasan)Benchmark" "$OUT/jmh.log" >&2 ||
 
 say "guest tests per second through the JUnit 5 extension"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" | tee "$OUT/tests.txt"
+"$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" threads | tee -a "$OUT/tests.txt"
 
 say "assembling one distinct snippet: Keystone in process against GNU as + ld"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.SnippetAssemblyCost $((REPS * 80)) $((REPS * 8)) | tee "$OUT/assembly.txt"

@@ -12,8 +12,8 @@ import java.util.List;
  * A restorable state of a {@link Machine}: a copy of guest RAM, the CPU context, and the set
  * of page-table pages. Restoring puts back every page whose bytes differ from the copy among
  * the candidates: the pages written since the snapshot (guest stores through a write hook, host
- * writes through {@link GuestRam}) plus the page tables (the MMU sets accessed/dirty bits in them
- * without a store the hook sees); all of RAM when the tracker cannot vouch for its set (see
+ * writes through {@link GuestRam}) plus the page tables whose still-open entries changed (the MMU
+ * sets accessed/dirty bits without a store the hook sees; {@link MmuWritableEntries}); all of RAM when the tracker cannot vouch for its set (see
  * {@link DirtyPages}) or the guest left another page-table root in CR3. Then it drops Unicorn's
  * translated code of every page it put back, restores the CPU and flushes the TLB.
  */
@@ -26,17 +26,23 @@ public final class Snapshot implements AutoCloseable {
     private final Context cpu;
     private final long cr3;
     private final long[] pageTablePages;
+    private final MmuWritableEntries[] openEntries; // per page-table page: where the MMU may still write
     private final ChangedPages changed = new ChangedPages();
     private long fullScans;
     private long copied;
     private long keptFrom = -1, keptTo = -1; // pages whose translations the caller manages
 
-    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long cr3, long[] pageTablePages) {
+    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long cr3, long[] pageTablePages,
+                     boolean fourLevel) {
         this.machine = machine;
         this.copy = copy;
         this.cpu = cpu;
         this.cr3 = cr3;
         this.pageTablePages = pageTablePages;
+        this.openEntries = new MmuWritableEntries[pageTablePages.length];
+        for (int i = 0; i < pageTablePages.length; i++) {
+            openEntries[i] = MmuWritableEntries.of(copy.segment(), pageTablePages[i], fourLevel);
+        }
     }
 
     /** Takes a snapshot and starts tracking writes from here. */
@@ -56,8 +62,9 @@ public final class Snapshot implements AutoCloseable {
         }
         CpuState state = machine.cpu();
         List<Long> tables = state.pagingEnabled() ? machine.pageWalker().tables(state.cr3()) : List.of();
+        boolean fourLevel = PagingFormat.of(state) == PagingFormat.FOUR_LEVEL;
         Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(), state.cr3(),
-                tables.stream().mapToLong(Long::longValue).toArray());
+                tables.stream().mapToLong(Long::longValue).toArray(), fourLevel);
         snapshot.trackFromHere(machine.dirtyPages());
         return snapshot;
     }
@@ -83,8 +90,10 @@ public final class Snapshot implements AutoCloseable {
             fullScans++;
             restoreAll(ram, saved);
         } else {
-            for (long table : pageTablePages) {
-                dirty.mark(table, PAGE);
+            for (int i = 0; i < pageTablePages.length; i++) {
+                if (openEntries[i].mayDiffer(ram, saved, pageTablePages[i])) {
+                    dirty.mark(pageTablePages[i], PAGE);
+                }
             }
             dirty.forEach(page -> restorePage(ram, saved, page));
         }

@@ -5,7 +5,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
+import java.util.WeakHashMap;
 import java.util.Properties;
 
 /**
@@ -39,6 +41,22 @@ public record KernelUnderTest(Path image, SnapshotPoint snapshotAt, long ramByte
 
     /** The kernel named by {@code kemu.properties} on {@code loader}'s class path, if there is such a file. */
     static Optional<KernelUnderTest> fromProperties(ClassLoader loader) {
+        synchronized (FROM_PROPERTIES) { // every test asks; reading the resource and resolving the image each time costs
+            Optional<KernelUnderTest> known = FROM_PROPERTIES.get(loader);
+            if (known != null) {
+                return known;
+            }
+        }
+        Optional<KernelUnderTest> kernel = readProperties(loader); // a broken file throws, and is read again next time
+        synchronized (FROM_PROPERTIES) {
+            FROM_PROPERTIES.put(loader, kernel);
+        }
+        return kernel;
+    }
+
+    private static final Map<ClassLoader, Optional<KernelUnderTest>> FROM_PROPERTIES = new WeakHashMap<>();
+
+    private static Optional<KernelUnderTest> readProperties(ClassLoader loader) {
         try (InputStream in = loader.getResourceAsStream(PROPERTIES)) {
             if (in == null) {
                 return Optional.empty();

@@ -52,6 +52,21 @@ public final class SnippetAssembler {
     private final SnippetToolchain toolchain;
     private final int bits;
     private KeystoneSnippets keystone;
+    /**
+     * The same test's snippet again, found without hashing its text or reading the kernel's time stamp:
+     * a suite runs each snippet once per repetition. Per assembler, so per booted machine, whose
+     * kernel's symbols are the ones a snippet must link against even if the file is rebuilt meanwhile.
+     */
+    private final Map<RecentKey, Snippet> recent = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RecentKey, Snippet> eldest) {
+            return size() > RECENT_ENTRIES;
+        }
+    };
+    private static final int RECENT_ENTRIES = 256;
+
+    private record RecentKey(String source, String origin, long address) {
+    }
 
     public SnippetAssembler(Path kernelElf) {
         this(kernelElf, 64);
@@ -103,6 +118,21 @@ public final class SnippetAssembler {
      * numbers: a line marker after kemu's prelude resets GNU as's file and line.
      */
     public Snippet assemble(String source, String origin, long address) {
+        RecentKey key = new RecentKey(source, origin, address);
+        synchronized (recent) {
+            Snippet again = recent.get(key);
+            if (again != null) {
+                return again;
+            }
+        }
+        Snippet snippet = assembleOnce(source, origin, address);
+        synchronized (recent) {
+            recent.put(key, snippet);
+        }
+        return snippet;
+    }
+
+    private Snippet assembleOnce(String source, String origin, long address) {
         if (toolchain == SnippetToolchain.KEYSTONE) {
             return cachedInMemory("keystone" + bits + "\n" + origin + "\n" + source, address, () -> keystone().assemble(source, origin, address));
         }

@@ -257,6 +257,18 @@ public final class BenchmarkReport {
                         + "with the harness's hooks); the rest is JUnit's per-test bookkeeping.", tests.min,
                         tests.median));
             }
+            Figure two = plain.get("tests_per_second_2_threads");
+            if (two != null) {
+                double scaling = two.median / tests.median;
+                row("guest regression tests per second on two threads (the same cases, `@Execution(CONCURRENT)`)", two,
+                        "tests/s", tests, "one thread", scaling, ">= 1.8x one thread", scaling >= 1.8,
+                        "each thread has a machine of its own");
+                if (scaling < 1.8) {
+                    misses.add(String.format(Locale.ROOT, "**Tests on two threads** run %.2fx as many tests per second "
+                            + "as one (goal 1.8x). Both threads share the machine's %s cores with the JUnit launcher "
+                            + "and the JIT compiler.", scaling, Runtime.getRuntime().availableProcessors()));
+                }
+            }
         }
 
         Ratio boot = pairRow("boot to kmain in-process, warm JVM (new engine, 64 MiB, load, boot, close)",

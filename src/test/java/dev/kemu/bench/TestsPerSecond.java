@@ -15,13 +15,17 @@ import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.r
  * JUnit Platform launcher (discovery, extension, snapshot restore, snippet, assertion), one
  * warm-up run, then repetitions. Prints "tests_per_second min median". With a second argument
  * {@code distinct} it runs {@link DistinctSnippetGuestCases} (a new snippet in every test) and prints
- * "tests_per_second_distinct_ASSEMBLER" (the snippet assembler in use: -Dkemu.assembler).
+ * "tests_per_second_distinct_ASSEMBLER" (the snippet assembler in use: -Dkemu.assembler); with
+ * {@code threads} it runs {@link ConcurrentTrivialGuestCases} on two threads and prints
+ * "tests_per_second_2_threads".
  */
 public final class TestsPerSecond {
     public static void main(String[] args) {
         int repetitions = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         boolean distinct = args.length > 1 && args[1].equals("distinct");
-        Class<?> cases = distinct ? DistinctSnippetGuestCases.class : TrivialGuestCases.class;
+        boolean threads = args.length > 1 && args[1].equals("threads");
+        Class<?> cases = distinct ? DistinctSnippetGuestCases.class
+                : threads ? ConcurrentTrivialGuestCases.class : TrivialGuestCases.class;
         int expected = distinct ? DistinctSnippetGuestCases.REPETITIONS : TrivialGuestCases.REPETITIONS;
         Launcher launcher = LauncherFactory.create();
         LauncherDiscoveryRequest request = request().selectors(selectClass(cases)).build();
@@ -41,7 +45,8 @@ public final class TestsPerSecond {
             }
         }
         Arrays.sort(rates);
-        String name = distinct ? "tests_per_second_distinct_" + System.getProperty("kemu.assembler", "default") : "tests_per_second";
+        String name = distinct ? "tests_per_second_distinct_" + System.getProperty("kemu.assembler", "default")
+                : threads ? "tests_per_second_2_threads" : "tests_per_second";
         System.out.printf("%s %.0f %.0f tests/s%n", name, rates[0], rates[repetitions / 2]);
     }
 }
