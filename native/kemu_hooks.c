@@ -186,6 +186,11 @@ void kemu_block_count_hook(void *uc, uint64_t address, uint32_t size, struct kem
         c->stop(uc);
         return;
     }
+    if (address == c->block_address && size == c->block_size && c->block_instructions != 0
+            && c->in_quantum + c->block_instructions <= c->limit) {
+        c->in_quantum += c->block_instructions; /* the same block again (a loop): last_address and last_sets_if hold */
+        return;
+    }
     struct kemu_block_entry *e = &c->cache[(address ^ (address >> 12)) & c->cache_mask];
     if (e->address != address || e->size != size || e->generation != c->generation) {
         uint64_t decoded = c->decode(c->receiver, address, size);
