@@ -37,6 +37,8 @@ final class InstructionCounter implements AutoCloseable {
     private BlockInstructions blocks;
     /** The end address of a quantum's last instructions run on their own inside a block, or {@link #NONE}. */
     private long partialEnd = NONE;
+    /** The block at a crossing did not match its cached count once already (code rewritten in place). */
+    private boolean redecoded;
     private long budget;
     /** Instructions of this run before the current quantum. */
     private long before;
@@ -115,10 +117,18 @@ final class InstructionCounter implements AutoCloseable {
         long left = quantum.limit() - quantum.inQuantum();
         int[] offsets = blocks().offsets(quantum.blockAddress(), quantum.blockSize());
         if (quantum.blockAddress() != rip || left <= 0 || left >= offsets.length) {
+            if (!redecoded) { // the code changed since the block was cached: count it afresh, then split it
+                redecoded = true;
+                quantum.forgetBlocks();
+                return runEnd;
+            }
             throw new IllegalStateException(String.format("the block counter stopped before the block at 0x%x "
-                    + "(%d bytes, %d instructions decoded) with %d instructions left in the quantum, but RIP is 0x%x",
+                    + "(%d bytes, %d instructions decoded) with %d instructions left in the quantum, but RIP is 0x%x: "
+                    + "Capstone and Unicorn split this block differently; an instruction budget (--budget N) counts "
+                    + "per instruction instead",
                     quantum.blockAddress(), quantum.blockSize(), offsets.length, left, rip));
         }
+        redecoded = false;
         long end = rip + offsets[(int) left];
         engine.removeTranslationCache(end - 1, end);
         partialEnd = end;
