@@ -92,8 +92,28 @@ void kemu_out_dispatch_hook(void *uc, uint32_t port, int size, uint32_t value, s
  */
 typedef int (*emu_stop_fn)(void *uc);
 typedef void (*watch_fn)(uint64_t receiver, uint64_t address, uint32_t size);
+typedef uint64_t (*decode_fn)(uint64_t receiver, uint64_t address, uint32_t size);
 
-/* Mirrored by the StructLayout in dev.kemu.machine.NativeCounter, checked against the table below. */
+/*
+ * One translated block the block counter has seen: how many instructions it holds, where its last one
+ * starts, and whether that one can set IF (sti, popf, iret, sysret; each ends its block). Direct-mapped
+ * by address; `generation` lets Java forget every entry at once (a new run may hold other code there).
+ */
+struct kemu_block_entry {
+    uint64_t address;
+    uint32_t size;
+    uint32_t generation;
+    uint16_t instructions;
+    uint16_t last_offset;
+    uint32_t sets_if;
+};
+
+/* What decode returns: instructions, the last one's offset, and whether it can set IF, in one word. */
+#define KEMU_DECODED_INSTRUCTIONS(d) ((uint16_t) (d))
+#define KEMU_DECODED_LAST_OFFSET(d) ((uint16_t) ((d) >> 16))
+#define KEMU_DECODED_SETS_IF(d) ((uint32_t) ((d) >> 32) & 1)
+
+/* Mirrored by the StructLayout in dev.kemu.machine.CounterBlock, checked against the table below. */
 struct kemu_counter {
     uint64_t in_quantum;    /* instructions of the quantum so far */
     uint64_t limit;         /* the quantum ends before the instruction past this many */
@@ -103,6 +123,16 @@ struct kemu_counter {
     uint64_t receiver;      /* which machine the Java side belongs to */
     int32_t watching;       /* 1 while an interrupt waits for IF */
     int32_t limit_hit;      /* set when the quantum ended at its limit */
+    /* The block counter (kemu_block_count_hook) only: */
+    decode_fn decode;       /* Java: a block not cached yet, as KEMU_DECODED_* read it */
+    struct kemu_block_entry *cache;
+    uint32_t cache_mask;    /* entries - 1 (a power of two minus one) */
+    uint32_t generation;    /* entries of another generation are stale */
+    int32_t crossed;        /* set when the quantum stopped before a block that would run past the limit */
+    int32_t last_sets_if;   /* the last block counted in this quantum ended with sti, popf, iret or sysret */
+    uint64_t block_address; /* the last block counted */
+    uint32_t block_size;
+    uint32_t block_instructions;
 };
 
 const uint32_t kemu_counter_layout[] = {
@@ -115,6 +145,15 @@ const uint32_t kemu_counter_layout[] = {
     offsetof(struct kemu_counter, receiver),
     offsetof(struct kemu_counter, watching),
     offsetof(struct kemu_counter, limit_hit),
+    offsetof(struct kemu_counter, decode),
+    offsetof(struct kemu_counter, cache),
+    offsetof(struct kemu_counter, cache_mask),
+    offsetof(struct kemu_counter, generation),
+    offsetof(struct kemu_counter, crossed),
+    offsetof(struct kemu_counter, last_sets_if),
+    offsetof(struct kemu_counter, block_address),
+    offsetof(struct kemu_counter, block_size),
+    offsetof(struct kemu_counter, block_instructions),
 };
 const uint32_t kemu_counter_layout_length = sizeof(kemu_counter_layout) / sizeof(kemu_counter_layout[0]);
 
@@ -129,4 +168,51 @@ void kemu_count_hook(void *uc, uint64_t address, uint32_t size, struct kemu_coun
     if (c->watching && size <= 3) {
         c->watch(c->receiver, address, size);
     }
+}
+
+/*
+ * kemu's block counter: a block hook that adds a translated block's instructions at once, so virtual time
+ * costs one call per block instead of one per instruction (kemu_count_hook). Unicorn calls it before the
+ * block's first instruction and checks for a stop before running any of it, so stopping here means none
+ * of the block runs. A block that would run past `limit` is not entered: `crossed` asks Java to run the
+ * instructions left up to the limit on their own (with an end address inside the block). While an
+ * interrupt waits for IF, the quantum ends after a block whose last instruction can set IF: the same
+ * boundary kemu_count_hook's watch ends it at, since those instructions always end their block.
+ */
+void kemu_block_count_hook(void *uc, uint64_t address, uint32_t size, struct kemu_counter *c) {
+    if (c->in_quantum >= c->limit || (c->watching && c->last_sets_if)) {
+        c->limit = c->in_quantum;
+        c->limit_hit = 1;
+        c->stop(uc);
+        return;
+    }
+    if (address == c->block_address && size == c->block_size && c->block_instructions != 0
+            && c->in_quantum + c->block_instructions <= c->limit) {
+        c->in_quantum += c->block_instructions; /* the same block again (a loop): last_address and last_sets_if hold */
+        return;
+    }
+    struct kemu_block_entry *e = &c->cache[(address ^ (address >> 12)) & c->cache_mask];
+    if (e->address != address || e->size != size || e->generation != c->generation) {
+        uint64_t decoded = c->decode(c->receiver, address, size);
+        e->address = address;
+        e->size = size;
+        e->generation = c->generation;
+        e->instructions = KEMU_DECODED_INSTRUCTIONS(decoded) ? KEMU_DECODED_INSTRUCTIONS(decoded) : 1;
+        e->last_offset = KEMU_DECODED_LAST_OFFSET(decoded);
+        e->sets_if = KEMU_DECODED_SETS_IF(decoded);
+    }
+    if (c->in_quantum + e->instructions > c->limit) {
+        c->crossed = 1; /* the block is not counted: block_instructions 0 says so */
+        c->block_address = address;
+        c->block_size = size;
+        c->block_instructions = 0;
+        c->stop(uc);
+        return;
+    }
+    c->in_quantum += e->instructions;
+    c->last_address = address + e->last_offset;
+    c->last_sets_if = (int32_t) e->sets_if;
+    c->block_address = address;
+    c->block_size = size;
+    c->block_instructions = e->instructions;
 }

@@ -36,24 +36,56 @@ final class CounterBlock implements AutoCloseable {
             ADDRESS.withName("watch"),
             JAVA_LONG.withName("receiver"),
             JAVA_INT.withName("watching"),
-            JAVA_INT.withName("limit_hit")).withName("kemu_counter");
+            JAVA_INT.withName("limit_hit"),
+            ADDRESS.withName("decode"),
+            ADDRESS.withName("cache"),
+            JAVA_INT.withName("cache_mask"),
+            JAVA_INT.withName("generation"),
+            JAVA_INT.withName("crossed"),
+            JAVA_INT.withName("last_sets_if"),
+            JAVA_LONG.withName("block_address"),
+            JAVA_INT.withName("block_size"),
+            JAVA_INT.withName("block_instructions")).withName("kemu_counter");
+    /** {@code struct kemu_block_entry}: address, size, generation, instructions, last offset, sets IF. */
+    private static final long BLOCK_ENTRY_BYTES = 24;
+    /** Blocks the native cache holds (direct-mapped); a compute loop needs a few dozen. */
+    private static final int BLOCK_CACHE_ENTRIES = 4096;
     private static final VarHandle IN_QUANTUM = field("in_quantum"), LIMIT = field("limit"),
             LAST_ADDRESS = field("last_address"), STOP = field("stop"), WATCH = field("watch"),
-            RECEIVER = field("receiver"), WATCHING = field("watching"), LIMIT_HIT = field("limit_hit");
+            RECEIVER = field("receiver"), WATCHING = field("watching"), LIMIT_HIT = field("limit_hit"),
+            DECODE = field("decode"), CACHE = field("cache"), CACHE_MASK = field("cache_mask"),
+            GENERATION = field("generation"), CROSSED = field("crossed"), LAST_SETS_IF = field("last_sets_if"),
+            BLOCK_ADDRESS = field("block_address"), BLOCK_SIZE = field("block_size"),
+            BLOCK_INSTRUCTIONS = field("block_instructions");
+    private static final String BLOCK_HOOK_SYMBOL = "kemu_block_count_hook";
     private static final Object LOCK = new Object();
     private static volatile MemorySegment hookFunction;
     private static volatile MemorySegment watchStub;
+    private static volatile MemorySegment decodeStub;
+    private static volatile MemorySegment blockHookFunction;
     private static volatile boolean unavailable;
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment block = arena.allocate(LAYOUT);
     private final Unicorn engine;
     private final WatchedInstruction watchTarget;
+    private final BlockDecoder decodeTarget;
+    private boolean blockCacheAllocated;
 
-    /** A block for {@code engine}; {@code watch} gets (address, size) of short instructions while watching. */
-    CounterBlock(Unicorn engine, WatchedInstruction watch) {
+    /**
+     * A block for {@code engine}; {@code watch} gets (address, size) of short instructions while watching,
+     * {@code decode} the blocks the block counter meets for the first time.
+     */
+    CounterBlock(Unicorn engine, WatchedInstruction watch, BlockDecoder decode) {
         this.engine = engine;
         this.watchTarget = watch;
+        this.decodeTarget = decode;
+    }
+
+    /** A translated block the block counter has not cached: {@link BlockInstructions#describe}'s word. */
+    @FunctionalInterface
+    interface BlockDecoder {
+        long describe(long address, int size);
     }
 
     /** Called with a short instruction (1-3 bytes) about to run while an interrupt waits for IF. */
@@ -104,6 +136,93 @@ final class CounterBlock implements AutoCloseable {
 
     void setLimitHit(boolean value) {
         LIMIT_HIT.set(block, 0L, value ? 1 : 0);
+    }
+
+    boolean crossed() {
+        return (int) CROSSED.get(block, 0L) != 0;
+    }
+
+    void setCrossed(boolean value) {
+        CROSSED.set(block, 0L, value ? 1 : 0);
+    }
+
+    void setLastSetsInterruptFlag(boolean value) {
+        LAST_SETS_IF.set(block, 0L, value ? 1 : 0);
+    }
+
+    /** The last block the block counter counted: its address, size in bytes and instructions. */
+    long blockAddress() {
+        return (long) BLOCK_ADDRESS.get(block, 0L);
+    }
+
+    int blockSize() {
+        return (int) BLOCK_SIZE.get(block, 0L);
+    }
+
+    int blockInstructions() {
+        return (int) BLOCK_INSTRUCTIONS.get(block, 0L);
+    }
+
+    /** Forgets the last block counted (a new quantum, or a block already corrected). */
+    void clearBlock() {
+        BLOCK_SIZE.set(block, 0L, 0);
+        BLOCK_INSTRUCTIONS.set(block, 0L, 0);
+    }
+
+    /** Every cached block becomes stale: the code behind an address may differ from here on. */
+    void forgetBlocks() {
+        GENERATION.set(block, 0L, (int) GENERATION.get(block, 0L) + 1);
+    }
+
+    /**
+     * Adds the native block counter (kemu_block_count_hook), or returns null when libkemu_hooks is not built:
+     * the caller then counts per instruction.
+     */
+    HookHandle hookNativeBlocks() {
+        MemorySegment function = function();
+        if (function == null) {
+            return null;
+        }
+        MemorySegment blockHook = blockHookFunction;
+        if (!blockCacheAllocated) {
+            CACHE.set(block, 0L, arena.allocate(BLOCK_ENTRY_BYTES * BLOCK_CACHE_ENTRIES, 8));
+            CACHE_MASK.set(block, 0L, BLOCK_CACHE_ENTRIES - 1);
+            GENERATION.set(block, 0L, 1); // zeroed entries are generation 0: never a hit
+            blockCacheAllocated = true;
+        }
+        STOP.set(block, 0L, Unicorn.nativeFunction("uc_emu_stop"));
+        WATCH.set(block, 0L, watchStub());
+        DECODE.set(block, 0L, decodeStub());
+        long id = UpcallTargets.register(decodeTarget);
+        RECEIVER.set(block, 0L, id);
+        return engine.hookBlockNative(blockHook, block, id);
+    }
+
+    private static MemorySegment decodeStub() {
+        MemorySegment stub = decodeStub;
+        if (stub == null) {
+            synchronized (LOCK) {
+                if (decodeStub == null) {
+                    decodeStub = Unicorn.staticUpcall(CounterBlock.class, "decoded",
+                            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT));
+                }
+                stub = decodeStub;
+            }
+        }
+        return stub;
+    }
+
+    /** Upcall from C; must not throw (0 counts the block as one instruction). */
+    private static long decoded(long id, long address, int size) {
+        try {
+            if (UpcallTargets.target(id) instanceof BlockDecoder target) {
+                return target.describe(address, size);
+            }
+        } catch (Throwable unreadable) {
+            LoggerFactory.getLogger(CounterBlock.class).warn("block at 0x{} ({} bytes) could not be decoded: {}",
+                    Long.toHexString(address), size, unreadable.toString());
+        }
+        return 0;
     }
 
     /** Adds the native counting hook, or returns null when libkemu_hooks is not built (the caller uses Java). */
@@ -162,6 +281,9 @@ final class CounterBlock implements AutoCloseable {
                             "libkemu_hooks at " + located.source() + " lacks " + HOOK_SYMBOL
                                     + "; run `make natives` to rebuild it"));
                     NativeDispatchLayout.check(library, located.source(), LAYOUT);
+                    blockHookFunction = library.find(BLOCK_HOOK_SYMBOL).orElseThrow(() -> new NativeLibraryException(
+                            "libkemu_hooks at " + located.source() + " lacks " + BLOCK_HOOK_SYMBOL
+                                    + "; run `make natives` to rebuild it"));
                     hookFunction = function;
                 } catch (NativeLibraryException why) {
                     unavailable = true;

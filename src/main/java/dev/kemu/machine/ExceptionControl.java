@@ -120,6 +120,7 @@ final class ExceptionControl implements AutoCloseable {
             trapBatch = engine.batch(X86Reg.RIP, X86Reg.CS, X86Reg.CR2);
         }
         trapBatch.read(trapValues);
+        runLoop.exceptionAt(trapValues[0]);
         OptionalInt errorCode = OptionalInt.empty();
         if (ExceptionVector.hasErrorCode(number)) {
             Context context = scratch();

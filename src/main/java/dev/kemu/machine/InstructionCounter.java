@@ -4,7 +4,7 @@ import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.Unicorn;
 
 /**
- * Counts the instructions of a run with a code hook on every instruction, in quanta: the hook ends
+ * Counts the instructions of a run in quanta, with a code hook on every instruction: the hook ends
  * {@code uc_emu_start} before the instruction that would exceed the quantum's limit (the instruction
  * budget left, or the instructions until the next device deadline), so a quantum runs exactly its limit
  * and the count is exact however the quantum ends (a {@code hlt}, a device's stop request, an exception).
@@ -14,6 +14,15 @@ import dev.kemu.unicorn.Unicorn;
  * and for telling a {@code hlt} apart. It stays installed while counting is needed, because adding or
  * removing a code hook makes Unicorn drop all translated code; a run that needs no count (no budget,
  * no interrupt hardware engaged) removes it and runs at full speed.
+ *
+ * <p>A run that needs virtual time but no budget counts per translated block instead
+ * ({@code kemu_block_count_hook}): one native call per block, not per instruction, which keeps a 1 kHz
+ * timer's cost within a few percent of an uncounted run. Deadlines stay exact: a block that would run
+ * past the quantum's limit is not entered, and the instructions left run on their own up to an end
+ * address inside the block ({@link #crossedLimit}, {@link #partialEnd}); an exception in the middle of a
+ * block takes back the instructions after it ({@link #exceptionAt}). What a device asks for from a hook in
+ * the middle of a block is seen at the block's end, as QEMU TCG sees interrupts, and a device that reads
+ * the clock there reads it as of the block's end.
  */
 final class InstructionCounter implements AutoCloseable {
     /** No instruction address (a higher-half address is negative as a long, so -1 is the only sentinel). */
@@ -24,6 +33,12 @@ final class InstructionCounter implements AutoCloseable {
     private final CounterBlock quantum;
     private HookHandle hook;
     private boolean nativeHook;
+    private boolean blockHook;
+    private BlockInstructions blocks;
+    /** The end address of a quantum's last instructions run on their own inside a block, or {@link #NONE}. */
+    private long partialEnd = NONE;
+    /** The block at a crossing did not match its cached count once already (code rewritten in place). */
+    private boolean redecoded;
     private long budget;
     /** Instructions of this run before the current quantum. */
     private long before;
@@ -34,7 +49,7 @@ final class InstructionCounter implements AutoCloseable {
     InstructionCounter(Unicorn engine, RunLoop runLoop) {
         this.engine = engine;
         this.runLoop = runLoop;
-        this.quantum = new CounterBlock(engine, this::watched);
+        this.quantum = new CounterBlock(engine, this::watched, this::describeBlock);
         quantum.setLastAddress(NONE);
     }
 
@@ -44,6 +59,7 @@ final class InstructionCounter implements AutoCloseable {
         this.budget = budget;
         this.before = 0;
         quantum.setInQuantum(0);
+        quantum.forgetBlocks(); // another run may hold other code at the same addresses
     }
 
     /** Where each finished quantum's instructions go once they stop being "in flight" ({@link #inQuantum()}). */
@@ -64,20 +80,101 @@ final class InstructionCounter implements AutoCloseable {
         quantum.setLimitHit(false);
         quantum.setLastAddress(NONE);
         quantum.setLimit(budget > 0 ? Math.min(limit, budget - before) : limit);
+        quantum.setCrossed(false);
+        quantum.setLastSetsInterruptFlag(false);
+        quantum.clearBlock();
+        partialEnd = NONE;
+        boolean perBlock = counting && budget == 0;
+        if (hook != null && (!counting || perBlock != blockHook)) {
+            hook.remove();
+            hook = null;
+        }
         if (counting && hook == null) {
-            hook = quantum.hookNative();
+            hook = perBlock ? quantum.hookNativeBlocks() : null;
+            blockHook = hook != null;
+            if (hook == null) {
+                hook = quantum.hookNative();
+            }
             nativeHook = hook != null;
             if (hook == null) {
                 hook = engine.hookCode(1, 0, this::countInstruction);
             }
-        } else if (!counting && hook != null) {
-            hook.remove();
-            hook = null;
         }
+    }
+
+    /** The block counter stopped before a block that would run past the quantum's limit (none of it ran). */
+    boolean crossedLimit() {
+        return quantum.crossed();
+    }
+
+    /**
+     * After {@link #crossedLimit}: the end address to run the block at {@code rip} to, so that exactly the
+     * instructions left in the quantum run; {@code runEnd} instead when the run's own end address comes first.
+     * Drops the block's translation first: Unicorn honours an end address only in code it translates after.
+     */
+    long partialEnd(long rip, long runEnd) {
+        quantum.setCrossed(false);
+        long left = quantum.limit() - quantum.inQuantum();
+        int[] offsets = blocks().offsets(quantum.blockAddress(), quantum.blockSize());
+        if (quantum.blockAddress() != rip || left <= 0 || left >= offsets.length) {
+            if (!redecoded) { // the code changed since the block was cached: count it afresh, then split it
+                redecoded = true;
+                quantum.forgetBlocks();
+                return runEnd;
+            }
+            throw new IllegalStateException(String.format("the block counter stopped before the block at 0x%x "
+                    + "(%d bytes, %d instructions decoded) with %d instructions left in the quantum, but RIP is 0x%x: "
+                    + "Capstone and Unicorn split this block differently; an instruction budget (--budget N) counts "
+                    + "per instruction instead",
+                    quantum.blockAddress(), quantum.blockSize(), offsets.length, left, rip));
+        }
+        redecoded = false;
+        long end = rip + offsets[(int) left];
+        engine.removeTranslationCache(end - 1, end);
+        partialEnd = end;
+        return runEnd != 0 && runEnd > rip && runEnd < end ? runEnd : end;
+    }
+
+    /**
+     * An exception at {@code rip} interrupted the block under way: with the block counter, the block's
+     * instructions after the one at {@code rip} did not run (the one at {@code rip} counts, as it does per
+     * instruction).
+     */
+    void exceptionAt(long rip) {
+        if (!blockHook || hook == null) {
+            return;
+        }
+        int counted = quantum.blockInstructions();
+        long start = quantum.blockAddress();
+        if (counted <= 1 || Long.compareUnsigned(rip - start, quantum.blockSize()) >= 0) {
+            return;
+        }
+        int ran = blocks().ranThrough(start, quantum.blockSize(), rip);
+        if (ran > 0 && ran < counted) {
+            quantum.setInQuantum(quantum.inQuantum() - (counted - ran));
+            quantum.setLastAddress(rip);
+            quantum.setLastSetsInterruptFlag(false);
+        }
+        quantum.clearBlock();
+    }
+
+    private long describeBlock(long address, int size) {
+        return blocks().describe(address, size);
+    }
+
+    private BlockInstructions blocks() {
+        if (blocks == null) {
+            blocks = new BlockInstructions(machine);
+        }
+        return blocks;
     }
 
     /** After uc_emu_start returned: a quantum that ended at the budget ends the run. */
     void endQuantum() {
+        if (partialEnd != NONE && !quantum.limitHit() && quantum.inQuantum() == quantum.limit()
+                && engine.regRead(dev.kemu.unicorn.X86Reg.RIP) == partialEnd) {
+            quantum.setLimitHit(true); // the quantum's last instructions ran up to the end address inside their block
+        }
         if (quantum.limitHit() && budget > 0 && before + quantum.inQuantum() >= budget) {
             runLoop.requestStop(StopReason.BUDGET_EXHAUSTED, 0, String.format(
                     "instruction budget of %d exhausted at RIP 0x%x (runaway guest?)", budget,
@@ -109,8 +206,12 @@ final class InstructionCounter implements AutoCloseable {
         if (size > 3 || machine == null) {
             return false;
         }
-        byte[] code = machine.readVirtual(address, size);
-        if (code.length < size) {
+        return setsInterruptFlag(machine.readVirtual(address, size), size);
+    }
+
+    /** Whether the {@code size}-byte instruction {@code code} is sti, popf, iret or sysret (1 to 3 bytes only). */
+    static boolean setsInterruptFlag(byte[] code, int size) {
+        if (size < 1 || size > 3 || code.length < size) {
             return false;
         }
         int first = code[0] & 0xff;
@@ -195,5 +296,8 @@ final class InstructionCounter implements AutoCloseable {
     @Override
     public void close() {
         quantum.close();
+        if (blocks != null) {
+            blocks.close();
+        }
     }
 }

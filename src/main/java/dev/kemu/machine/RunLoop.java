@@ -105,6 +105,11 @@ final class RunLoop {
         }
     }
 
+    /** An exception is being taken at {@code rip}: the counter takes back what its block did not run. */
+    void exceptionAt(long rip) {
+        counter.exceptionAt(rip);
+    }
+
     long lastCountedInstruction() {
         return counter.lastAddress();
     }
@@ -166,7 +171,12 @@ final class RunLoop {
             counter.beginQuantum(limits.instructionBudget() > 0 || engaged, quantum);
             quantumEndRequested = false;
             try {
-                engine.start(rip, haltAtEnd ? 0 : endRip, remainingMicros(limits, started), 0);
+                long runEnd = haltAtEnd ? 0 : endRip;
+                engine.start(rip, runEnd, remainingMicros(limits, started), 0);
+                while (stopReason == null && counter.crossedLimit()) { // the deadline lies inside a block
+                    long at = engine.regRead(X86Reg.RIP);
+                    engine.start(at, counter.partialEnd(at, runEnd), remainingMicros(limits, started), 0);
+                }
             } catch (UnicornException e) {
                 if (e.error() == UcError.UNKNOWN) {
                     throw withPosition(e); // a hook failed (Unicorn.start wraps it): its exception is the cause

@@ -444,10 +444,23 @@ public final class Unicorn implements AutoCloseable {
      * {@link #hookPortOutNative}. Adding or removing it drops all translated code, like any code hook.
      */
     public HookHandle hookCodeNative(MemorySegment callback, MemorySegment userData, long targetId) {
+        return hookEverywhereNative(HookType.CODE, "code", callback, userData, targetId);
+    }
+
+    /**
+     * A block hook on every translated block implemented in native code, as {@link #hookCodeNative}: Unicorn
+     * calls it before a block's first instruction with the block's address and size in bytes.
+     */
+    public HookHandle hookBlockNative(MemorySegment callback, MemorySegment userData, long targetId) {
+        return hookEverywhereNative(HookType.BLOCK, "block", callback, userData, targetId);
+    }
+
+    private HookHandle hookEverywhereNative(int type, String kind, MemorySegment callback, MemorySegment userData,
+                                            long targetId) {
         MemorySegment out = scratch;
         try {
-            call(() -> (int) lib.hookAdd.invokeExact(handle, out, HookType.CODE, callback, userData, 1L, 0L),
-                    "uc_hook_add(native code hook)");
+            call(() -> (int) lib.hookAdd.invokeExact(handle, out, type, callback, userData, 1L, 0L),
+                    "uc_hook_add(native " + kind + " hook)");
         } catch (RuntimeException e) {
             if (targetId != 0) {
                 UpcallTargets.unregister(targetId);
