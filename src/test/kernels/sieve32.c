@@ -12,6 +12,7 @@
  */
 #include "pic32.h"
 #include "multiboot.h"
+#include "cmdline.h"
 
 #define SIEVE_BASE 0x1000000u
 #define TIMER_VECTOR 0x20
@@ -29,23 +30,6 @@ __asm__(".text\n"
         "    outb %al, $0x20\n"
         "    popl %eax\n"
         "    iret\n");
-
-/* Whether the command line holds WORD as a space-separated word. */
-static int has_word(const char *text, const char *word) {
-    for (const char *start = text; *start; start++) {
-        if (start != text && start[-1] != ' ') {
-            continue;
-        }
-        const char *a = start, *b = word;
-        while (*b && *a == *b) {
-            a++, b++;
-        }
-        if (!*b && (*a == 0 || *a == ' ')) {
-            return 1;
-        }
-    }
-    return 0;
-}
 
 /* PIC remapped to 0x20 with IRQ0 alone unmasked, PIT channel 0 in mode 2 at 1 kHz, interrupts on. */
 static void start_timer(void) {
