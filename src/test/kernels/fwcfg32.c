@@ -3,7 +3,7 @@
  * RSDT, then the local APICs, the IOAPIC and the interrupt source overrides). Prints on both consoles,
  * then exits with code 0. Only facts both QEMU+SeaBIOS and kemu define alike are printed (not the RSDP
  * revision, the fw_cfg ID's DMA bit or its file list, which differ by design). */
-#include "console.h"
+#include "acpi32.h"
 
 #define FW_CFG_SELECT 0x510
 #define FW_CFG_DATA 0x511
@@ -17,29 +17,6 @@ static uint64_t fw_cfg_read(uint16_t key, int bytes) {
         value |= (uint64_t) inb(FW_CFG_DATA) << (8 * i);
     }
     return value;
-}
-
-static int sums_to_zero(const uint8_t *bytes, uint32_t length) {
-    uint8_t sum = 0;
-    for (uint32_t i = 0; i < length; i++) {
-        sum += bytes[i];
-    }
-    return sum == 0;
-}
-
-static const uint8_t *find_rsdp_in(uint32_t from, uint32_t to) {
-    for (uint32_t at = from; at < to; at += 16) {
-        const char *p = (const char *) (uintptr_t) at;
-        if (p[0] == 'R' && p[1] == 'S' && p[2] == 'D' && p[3] == ' ' && p[4] == 'P' && p[5] == 'T' && p[6] == 'R'
-                && p[7] == ' ' && sums_to_zero((const uint8_t *) p, 20)) {
-            return (const uint8_t *) p;
-        }
-    }
-    return 0;
-}
-
-static uint32_t u32(const uint8_t *p) {
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t) p[3] << 24;
 }
 
 static void report_madt(const uint8_t *madt) {
@@ -90,13 +67,7 @@ void kernel_main(void) {
     put_dec(BOTH, fw_cfg_read(0x0003, 8) >> 20);
     put_str(BOTH, " MiB\n");
 
-    uint16_t ebda_segment;
-    __asm__ volatile("movw 0x40e, %0" : "=r"(ebda_segment)); /* the BDA's EBDA pointer, read where gcc cannot object */
-    uint32_t ebda = (uint32_t) ebda_segment << 4;
-    const uint8_t *rsdp = ebda ? find_rsdp_in(ebda, ebda + 1024) : 0;
-    if (!rsdp) {
-        rsdp = find_rsdp_in(0xe0000, 0x100000);
-    }
+    const uint8_t *rsdp = find_rsdp();
     if (!rsdp) {
         put_str(BOTH, "fwcfg32: no RSDP found\n");
         debug_exit(1);

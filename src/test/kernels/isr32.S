@@ -1,25 +1,9 @@
 /* Protected-mode exception entry stubs (vectors 0-31) and the instructions that fault on purpose. */
+#include "isr_stubs.h"
 .section .text
 .code32
 
-/* Vectors for which the CPU pushes an error code. */
-.macro STUB vector
-    .global isr\vector
-isr\vector:
-    .if (\vector == 8) || (\vector >= 10 && \vector <= 14) || (\vector == 17) || (\vector == 21) || (\vector == 29) || (\vector == 30)
-    .else
-    push $0                             /* no error code: keep the frame's shape */
-    .endif
-    push $\vector
-    jmp isr_common
-.endm
-
-.altmacro
-.set vector, 0
-.rept 32
-    STUB %vector
-    .set vector, vector + 1
-.endr
+ISR_STUBS isr_common
 
 /* Frame for exception_handler: edi..eax (pusha), vector, error code, then what the CPU pushed. */
 isr_common:
@@ -34,16 +18,7 @@ isr_common:
 
 .section .rodata
 .align 4
-.global isr_table
-.macro TABLE_ENTRY vector
-    .long isr\vector
-.endm
-isr_table:
-.set vector, 0
-.rept 32
-    TABLE_ENTRY %vector
-    .set vector, vector + 1
-.endr
+ISR_TABLE .long
 
 .section .text
 /* Each fault site is a function; its handler resumes at the matching *_resume label. */

@@ -1,24 +1,9 @@
 /* Long-mode exception entry stubs (vectors 0-31) and the instructions that fault on purpose. */
+#include "isr_stubs.h"
 .section .text
 .code64
 
-.macro STUB vector
-    .global isr\vector
-isr\vector:
-    .if (\vector == 8) || (\vector >= 10 && \vector <= 14) || (\vector == 17) || (\vector == 21) || (\vector == 29) || (\vector == 30)
-    .else
-    push $0                             /* no error code: keep the frame's shape */
-    .endif
-    push $\vector
-    jmp isr_common
-.endm
-
-.altmacro
-.set vector, 0
-.rept 32
-    STUB %vector
-    .set vector, vector + 1
-.endr
+ISR_STUBS isr_common
 
 /* Frame for exception_handler: the caller-saved registers, vector, error code, then the CPU's
  * frame. The CPU aligned RSP to 16 before its five pushes; 5 + 2 + 9 pushes keep it aligned. */
@@ -49,16 +34,7 @@ isr_common:
 
 .section .rodata
 .align 8
-.global isr_table
-.macro TABLE_ENTRY vector
-    .quad isr\vector
-.endm
-isr_table:
-.set vector, 0
-.rept 32
-    TABLE_ENTRY %vector
-    .set vector, vector + 1
-.endr
+ISR_TABLE .quad
 
 .section .text
 .global invalid_opcode, invalid_opcode_site, invalid_opcode_resume

@@ -31,41 +31,4 @@ acpi_request_end:
 .long 8
 header_end:
 
-.section .text
-.code32
-.global _start
-_start:
-    cli
-    mov $stack_top, %esp
-    lgdt gdt_pointer
-    ljmp $0x08, $reload_segments
-reload_segments:
-    mov $0x10, %cx
-    mov %cx, %ds
-    mov %cx, %es
-    mov %cx, %fs
-    mov %cx, %gs
-    mov %cx, %ss
-    push %ebx                           /* Multiboot 2 information */
-    push %eax                           /* the loader's magic */
-    call kernel_main
-halt:
-    cli
-    hlt
-    jmp halt
-
-.section .rodata
-.align 8
-gdt:
-    .quad 0
-    .quad 0x00cf9a000000ffff            /* 0x08: code, 4 GiB, ring 0 */
-    .quad 0x00cf92000000ffff            /* 0x10: data, 4 GiB, ring 0 */
-gdt_end:
-gdt_pointer:
-    .word gdt_end - gdt - 1
-    .long gdt
-
-.section .bss
-.align 16
-    .skip 16384
-stack_top:
+#include "boot32_entry.h"

@@ -5,27 +5,11 @@
  * and returns with iret. It prints what it saw and exits with the tick count, the same under QEMU
  * and kemu (nothing it prints depends on how fast the host is).
  */
-#include "console.h"
+#include "pic32.h"
 #include "multiboot.h"
 
-struct gate32 {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t zero;
-    uint8_t type_attributes;
-    uint16_t offset_high;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint32_t base;
-} __attribute__((packed));
-
-#define KERNEL_CODE 0x08
-#define INTERRUPT_GATE 0x8e
 #define TIMER_VECTOR 0x20
 #define TICKS 10
-#define PIT_HZ 1193182
 
 static struct gate32 idt[256];
 volatile uint32_t ticks;
@@ -45,26 +29,6 @@ __asm__(".text\n"
         "    popl %eax\n"
         "    iret\n");
 
-static void remap_pic(void) {
-    outb(0x20, 0x11);
-    outb(0xa0, 0x11);
-    outb(0x21, TIMER_VECTOR);
-    outb(0xa1, TIMER_VECTOR + 8);
-    outb(0x21, 0x04);
-    outb(0xa1, 0x02);
-    outb(0x21, 0x01);
-    outb(0xa1, 0x01);
-    outb(0x21, 0xfe); /* IRQ0 only */
-    outb(0xa1, 0xff);
-}
-
-static void start_pit(uint32_t hz) {
-    uint32_t count = PIT_HZ / hz;
-    outb(0x43, 0x34); /* channel 0, lobyte/hibyte, mode 2 */
-    outb(0x40, (uint8_t) count);
-    outb(0x40, (uint8_t) (count >> 8));
-}
-
 void kernel_main(uint32_t magic, const struct multiboot_info *info) {
     (void) info;
     serial_init();
@@ -72,11 +36,8 @@ void kernel_main(uint32_t magic, const struct multiboot_info *info) {
         put_str(BOTH, "pit32: not started by a Multiboot loader\n");
         debug_exit(0x7f);
     }
-    uint32_t handler = (uint32_t) timer_stub;
-    idt[TIMER_VECTOR] = (struct gate32) {(uint16_t) handler, KERNEL_CODE, 0, INTERRUPT_GATE, (uint16_t) (handler >> 16)};
-    struct idt_pointer pointer = {sizeof idt - 1, (uint32_t) idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer));
-    remap_pic();
+    load_timer_gate(idt, TIMER_VECTOR, timer_stub);
+    remap_pic(TIMER_VECTOR);
     start_pit(100);
     put_str(BOTH, "pit32: PIC at 0x20, PIT at 100 Hz, waiting for 10 ticks\n");
     __asm__ volatile("sti");

@@ -3,6 +3,7 @@
  * saved frame, and return_to_user leaves into whatever frame is there: with sysretq when the frame
  * is one a syscall made (RCX = RIP and R11 = RFLAGS, which is all sysretq restores), otherwise
  * (a process's first entry) with iretq. */
+#include "isr_stubs.h"
 .set USER_CS, 0x23
 .set USER_SS, 0x1b
 .set SYSCALL_VECTOR, 0x80               /* the frame's vector for a syscall (not an IDT vector) */
@@ -35,22 +36,7 @@
 .section .text
 .code64
 
-.macro STUB vector
-isr\vector:
-    .if (\vector == 8) || (\vector >= 10 && \vector <= 14) || (\vector == 17) || (\vector == 21) || (\vector == 29) || (\vector == 30)
-    .else
-    push $0                             /* no error code: keep the frame's shape */
-    .endif
-    push $\vector
-    jmp trap_common
-.endm
-
-.altmacro
-.set vector, 0
-.rept 32
-    STUB %vector
-    .set vector, vector + 1
-.endr
+ISR_STUBS trap_common
 
 /* syscall: RCX = user RIP, R11 = user RFLAGS, still on the user stack (IF masked by FMASK). The
  * frame gets what an interrupt from ring 3 would have pushed, so both leave through iretq. */
@@ -113,16 +99,7 @@ resume:
 
 .section .rodata
 .align 8
-.global isr_table
-.macro TABLE_ENTRY vector
-    .quad isr\vector
-.endm
-isr_table:
-.set vector, 0
-.rept 32
-    TABLE_ENTRY %vector
-    .set vector, vector + 1
-.endr
+ISR_TABLE .quad
 
 .section .bss
 .align 16

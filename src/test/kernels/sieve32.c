@@ -10,25 +10,12 @@
  *   fault    print, then ud2 with no IDT: a boot that stops with kemu's fault report
  * What it prints does not depend on how fast the host is (the tick count goes to COM1 only).
  */
-#include "console.h"
+#include "pic32.h"
 #include "multiboot.h"
+#include "cmdline.h"
 
 #define SIEVE_BASE 0x1000000u
-#define PIT_HZ 1193182
 #define TIMER_VECTOR 0x20
-
-struct gate32 {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t zero;
-    uint8_t type_attributes;
-    uint16_t offset_high;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint32_t base;
-} __attribute__((packed));
 
 static struct gate32 idt[256];
 volatile uint32_t ticks;
@@ -44,38 +31,11 @@ __asm__(".text\n"
         "    popl %eax\n"
         "    iret\n");
 
-/* Whether the command line holds WORD as a space-separated word. */
-static int has_word(const char *text, const char *word) {
-    for (const char *start = text; *start; start++) {
-        if (start != text && start[-1] != ' ') {
-            continue;
-        }
-        const char *a = start, *b = word;
-        while (*b && *a == *b) {
-            a++, b++;
-        }
-        if (!*b && (*a == 0 || *a == ' ')) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* PIC remapped to 0x20 with IRQ0 alone unmasked, PIT channel 0 in mode 2 at 1 kHz, interrupts on. */
 static void start_timer(void) {
-    uint32_t handler = (uint32_t) sieve_tick;
-    idt[TIMER_VECTOR] = (struct gate32) {(uint16_t) handler, 0x08, 0, 0x8e, (uint16_t) (handler >> 16)};
-    struct idt_pointer pointer = {sizeof idt - 1, (uint32_t) idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer));
-    outb(0x20, 0x11), outb(0xa0, 0x11);
-    outb(0x21, TIMER_VECTOR), outb(0xa1, TIMER_VECTOR + 8);
-    outb(0x21, 0x04), outb(0xa1, 0x02);
-    outb(0x21, 0x01), outb(0xa1, 0x01);
-    outb(0x21, 0xfe), outb(0xa1, 0xff);
-    uint32_t count = PIT_HZ / 1000;
-    outb(0x43, 0x34);
-    outb(0x40, (uint8_t) count);
-    outb(0x40, (uint8_t) (count >> 8));
+    load_timer_gate(idt, TIMER_VECTOR, sieve_tick);
+    remap_pic(TIMER_VECTOR);
+    start_pit(1000);
     __asm__ volatile("sti");
 }
 

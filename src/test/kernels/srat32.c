@@ -3,30 +3,7 @@
  * Affinity (APIC ID, proximity domain) and each Memory Affinity (domain, base, length), then exits with code 0.
  * Disabled entries are left out: QEMU pads the table with zeroed memory entries (flags 0) that kemu does not
  * write, and Linux ignores them too. */
-#include "console.h"
-
-static int sums_to_zero(const uint8_t *bytes, uint32_t length) {
-    uint8_t sum = 0;
-    for (uint32_t i = 0; i < length; i++) {
-        sum += bytes[i];
-    }
-    return sum == 0;
-}
-
-static const uint8_t *find_rsdp_in(uint32_t from, uint32_t to) {
-    for (uint32_t at = from; at < to; at += 16) {
-        const char *p = (const char *) (uintptr_t) at;
-        if (p[0] == 'R' && p[1] == 'S' && p[2] == 'D' && p[3] == ' ' && p[4] == 'P' && p[5] == 'T' && p[6] == 'R'
-                && p[7] == ' ' && sums_to_zero((const uint8_t *) p, 20)) {
-            return (const uint8_t *) p;
-        }
-    }
-    return 0;
-}
-
-static uint32_t u32(const uint8_t *p) {
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t) p[3] << 24;
-}
+#include "acpi32.h"
 
 static uint64_t u64(const uint8_t *p) {
     return u32(p) | (uint64_t) u32(p + 4) << 32;
@@ -62,13 +39,7 @@ static void report_srat(const uint8_t *srat) {
 
 void kernel_main(void) {
     serial_init();
-    uint16_t ebda_segment;
-    __asm__ volatile("movw 0x40e, %0" : "=r"(ebda_segment)); /* the BDA's EBDA pointer, read where gcc cannot object */
-    uint32_t ebda = (uint32_t) ebda_segment << 4;
-    const uint8_t *rsdp = ebda ? find_rsdp_in(ebda, ebda + 1024) : 0;
-    if (!rsdp) {
-        rsdp = find_rsdp_in(0xe0000, 0x100000);
-    }
+    const uint8_t *rsdp = find_rsdp();
     if (!rsdp) {
         put_str(BOTH, "srat32: no RSDP found\n");
         debug_exit(1);

@@ -43,6 +43,23 @@ class PageTableHistoryKernelTest {
     }
 
     @Test
+    void anEntryWrittenAThousandTimes_isTracedToItsLastWrite_whoseOldValueIsTheOneBefore() throws Exception {
+        GuestOutput run = KemuCommand.boot(TestKernelBuild.kernel("badpte64.elf"), dir, "rewrite", "--pt-history");
+        String out = run.toolOutput();
+        Matcher entry = Pattern.compile("W clear in the PT entry 5 \\(at (P0x[0-9a-f]+) = (0x[0-9a-f]+)\\)").matcher(out);
+        assertTrue(entry.find(), run::describe);
+        // badpte64 stores i << 12 for i = 1..1000 before its mapping loop: the first write would read 0x0 -> 0x1000.
+        Matcher history = Pattern.compile("page-table history: PT P0x[0-9a-f]+\\[5\\] @ " + entry.group(1)
+                + ": last written at kernel_main\\+0x[0-9a-f]+ \\(badpte64.c:(\\d+)\\), instruction [0-9,]+: "
+                + "(0x[0-9a-f]+) -> (0x[0-9a-f]+)").matcher(out);
+        assertTrue(history.find(), run::describe);
+        assertEquals(lineOf("window_pt[page] = "), Integer.parseInt(history.group(1)), "the mapping loop's store: " + out);
+        assertEquals("0x" + Long.toHexString(1000L << 12), history.group(2), "the value of the 1000th rewrite: " + out);
+        assertEquals(entry.group(2), history.group(3), "the value the walk found: " + out);
+        assertEquals(1, out.split("page-table history:", -1).length - 1, "one history line: " + out);
+    }
+
+    @Test
     void withoutTheOption_theBootRunsOnceAndNamesNoWriter() {
         GuestOutput run = KemuCommand.boot(TestKernelBuild.kernel("badpte64.elf"), dir, null);
         assertFalse(run.toolOutput().contains("page-table history"), run::describe);

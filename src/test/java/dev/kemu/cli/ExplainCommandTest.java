@@ -1,8 +1,6 @@
 package dev.kemu.cli;
 
 import dev.kemu.debug.CKernel;
-import dev.kemu.elf.ElfImage;
-import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,24 +18,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class ExplainCommandTest {
     @TempDir
     static Path dir;
-    static CKernel cKernel;
-    static ElfImage defaultKernel;
+    static AddressCommandChecks kernels;
 
     @BeforeAll
     static void build() {
-        cKernel = CKernel.build(dir, "dwarf_kernel.c", CKernel.FAULTING_SOURCE, 0);
-        defaultKernel = ElfImage.read(TestKernels.defaultKernel().kernel());
+        kernels = AddressCommandChecks.build(dir, "dwarf_kernel.c");
     }
 
     @Test
     void symbolWithOffset_isResolvedFromTheKernelsSymbolTable() {
-        CliRun run = CliRun.of("explain", "kernel_stack+0x10");
-        assertEquals(0, run.exit(), run.all());
-        long expected = defaultKernel.symbols().address("kernel_stack") + 0x10;
-        assertEquals("V0x" + Long.toHexString(expected), run.labelled("address"));
-        assertEquals("kernel_stack+0x10", run.labelled("symbol"));
-        assertTrue(run.labelled("region").startsWith("kernel image section .bss [V0x"), run.out());
-        assertTrue(run.out().contains("page walk of V0x" + Long.toHexString(expected)), run.out());
+        CliRun run = kernels.kernelStackPlus0x10("explain");
+        assertTrue(run.out().contains("page walk of V0x" + Long.toHexString(kernels.kernelStackPlus0x10Address())),
+                run.out());
     }
 
     @Test
@@ -62,11 +54,11 @@ class ExplainCommandTest {
     @Test
     void cKernelSymbol_showsItsSourceLineAndNoKemuRegions() {
         assumeTrue(CKernel.addr2lineInstalled(), "addr2line (GNU binutils) is not installed: no source lines to check");
-        CliRun run = CliRun.of("explain", "kmain", "--kernel", cKernel.images().kernel().toString());
-        assertEquals(0, run.exit(), run.all());
+        CliRun run = kernels.onCKernel("explain", "kmain");
         Matcher symbol = Pattern.compile("kmain \\(dwarf_kernel\\.c:(\\d+)\\)").matcher(run.labelled("symbol"));
         assertTrue(symbol.matches(), run.out());
         int sourceLine = Integer.parseInt(symbol.group(1));
+        CKernel cKernel = kernels.cKernel();
         assertTrue(sourceLine >= cKernel.lineOf("void kmain") && sourceLine <= cKernel.lineOf("read_unmapped(7)"), run.out());
         assertTrue(run.labelled("region").startsWith("kernel image section .text [V0x"), run.out());
         assertFalse(run.out().contains("vma"), run.out());
@@ -74,8 +66,7 @@ class ExplainCommandTest {
 
     @Test
     void cKernelWithoutMemoryServices_directMapAddressIsNotKemusDirectMap() {
-        CliRun run = CliRun.of("explain", "0xffff800000201000", "--kernel", cKernel.images().kernel().toString());
-        assertEquals(0, run.exit(), run.all());
+        CliRun run = kernels.onCKernel("explain", "0xffff800000201000");
         assertEquals("none that kemu knows", run.labelled("region"));
         assertFalse(run.out().contains("vma"), run.out());
         assertFalse(run.out().contains("memory services"), run.out());
@@ -83,9 +74,7 @@ class ExplainCommandTest {
 
     @Test
     void unknownSymbol_isAUsageErrorNamingIt() {
-        CliRun run = CliRun.of("explain", "no_such_symbol");
-        assertEquals(ExitStatus.USAGE, run.exit(), run.all());
-        assertTrue(run.err().contains("no symbol 'no_such_symbol' in "), run.all());
+        AddressCommandChecks.assertUnknownSymbolIsUsageError("explain");
     }
 
     @Test

@@ -1,8 +1,5 @@
 package dev.kemu.cli;
 
-import dev.kemu.debug.CKernel;
-import dev.kemu.elf.ElfImage;
-import dev.kemu.testutil.TestKernels;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,23 +14,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class WhatIsCommandTest {
     @TempDir
     static Path dir;
-    static CKernel cKernel;
-    static ElfImage defaultKernel;
+    static AddressCommandChecks kernels;
 
     @BeforeAll
     static void build() {
-        cKernel = CKernel.build(dir, "whatis_kernel.c", CKernel.FAULTING_SOURCE, 0);
-        defaultKernel = ElfImage.read(TestKernels.defaultKernel().kernel());
+        kernels = AddressCommandChecks.build(dir, "whatis_kernel.c");
     }
 
     @Test
     void bssSymbol_isAKernelImageFrameInBss() {
-        CliRun run = CliRun.of("whatis", "kernel_stack+0x10");
-        assertEquals(0, run.exit(), run.all());
-        long expected = defaultKernel.symbols().address("kernel_stack") + 0x10;
-        assertEquals("V0x" + Long.toHexString(expected), run.labelled("address"));
-        assertEquals("kernel_stack+0x10", run.labelled("symbol"));
-        assertTrue(run.labelled("region").startsWith("kernel image section .bss [V0x"), run.out());
+        CliRun run = kernels.kernelStackPlus0x10("whatis");
         assertTrue(run.labelled("physical").startsWith("P0x"), run.out());
         assertTrue(run.labelled("frame").endsWith(", kernel image"), run.out());
     }
@@ -50,8 +40,7 @@ class WhatIsCommandTest {
 
     @Test
     void cKernelWithoutMemoryServices_saysSoAndKeepsSymbolAndWalk() {
-        CliRun run = CliRun.of("whatis", "kmain", "--kernel", cKernel.images().kernel().toString());
-        assertEquals(0, run.exit(), run.all());
+        CliRun run = kernels.onCKernel("whatis", "kmain");
         assertTrue(run.labelled("symbol").startsWith("kmain"), run.out());
         assertTrue(run.labelled("region").startsWith("kernel image section .text [V0x"), run.out());
         assertTrue(run.labelled("physical").startsWith("P0x"), run.out());
@@ -62,9 +51,7 @@ class WhatIsCommandTest {
 
     @Test
     void unknownSymbol_isAUsageErrorNamingIt() {
-        CliRun run = CliRun.of("whatis", "no_such_symbol");
-        assertEquals(ExitStatus.USAGE, run.exit(), run.all());
-        assertTrue(run.err().contains("no symbol 'no_such_symbol' in "), run.all());
+        AddressCommandChecks.assertUnknownSymbolIsUsageError("whatis");
     }
 
     @Test

@@ -1,8 +1,6 @@
 package dev.kemu.kernel;
 
-import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
-import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.Gfp;
 import dev.kemu.kernel.mm.NumaNodes;
 import dev.kemu.kernel.mm.NumaTopology;
@@ -16,7 +14,6 @@ import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 
@@ -60,28 +57,18 @@ class NumaAllocationTest {
         long ram = nodes * NODE_FRAMES * 4096;
         try (MmFixture mm = new MmFixture(ram, NumaTopology.equalNodes(nodes, NODE_FRAMES, 4))) {
             PageAllocator pages = mm.memory.pages();
-            FrameTable frames = FrameTable.of(mm.root());
-            BitSet free = new BitSet();
-            for (long pfn = 0; pfn < frames.frames(); pfn++) {
-                if (frames.type(pfn) == FrameType.FREE) {
-                    free.set((int) pfn);
-                }
-            }
-            List<long[]> held = new ArrayList<>(); // {phys, order}
+            FreeFrameModel model = new FreeFrameModel(mm);
             for (int step : steps) {
-                if (step % 5 == 4 && !held.isEmpty()) {
-                    long[] block = held.remove((step / 5) % held.size());
-                    assertEquals(FreeResult.FREED, mm.memory.frames().free(PhysAddr.of(block[0]), (int) block[1], FrameType.ALLOCATED));
-                    free.set((int) (block[0] / 4096), (int) (block[0] / 4096 + (1L << block[1])));
+                if (step % 5 == 4 && model.holdsAny()) {
+                    model.freeHeld(step / 5);
                     continue;
                 }
                 int order = (step / 5) % 11;
                 int node = (step / 55) % nodes;
                 Gfp gfp = new Gfp(FLAGS[(step / 55 / nodes) % FLAGS.length]);
-                long keep = gfp.atomic() ? pages.reserve() / 2 : pages.reserve();
                 Optional<long[]> expected = referenceZonelist(node, nodes, gfp).stream()
-                        .filter(p -> hasRun(free, (int) p[0], Zone.values()[(int) p[1]], order, frames.frames())).findFirst();
-                boolean reserveAllows = free.cardinality() - (1L << order) >= keep;
+                        .filter(p -> hasRun(model, (int) p[0], Zone.values()[(int) p[1]], order)).findFirst();
+                boolean reserveAllows = model.reserveAllows(gfp, order);
 
                 Optional<PhysAddr> got = pages.allocPagesNode(node, order, FrameType.ALLOCATED, gfp);
 
@@ -95,29 +82,16 @@ class NumaAllocationTest {
                 assertEquals(expected.get()[0], pfn / NODE_FRAMES, what + ": node");
                 assertEquals(expected.get()[0], mm.root().nodes().nodeOf(pfn), what + ": node the root names");
                 assertEquals(Zone.values()[(int) expected.get()[1]], Zone.of(got.get()), what + ": zone");
-                assertEquals(0, pfn % (1L << order), what + ": aligned");
-                for (long f = pfn; f < pfn + (1L << order); f++) {
-                    assertTrue(free.get((int) f), what + ": frame " + f + " was free");
-                }
-                free.clear((int) pfn, (int) (pfn + (1L << order)));
-                held.add(new long[]{got.get().value(), order});
+                model.take(got.get(), order, what);
             }
-            assertEquals(free.cardinality(), mm.root().freeFrames());
-            assertEquals(List.of(), mm.memory.check());
+            model.assertMatchesAllocator();
         }
     }
 
     /** An aligned run of 2^order free frames inside {@code node} and {@code zone}. */
-    private static boolean hasRun(BitSet free, int node, Zone zone, int order, long frames) {
-        long size = 1L << order;
-        long low = Math.max(zone.startPfn(), node * NODE_FRAMES), high = Math.min(Math.min(zone.endPfn(), frames),
-                (node + 1) * NODE_FRAMES);
-        for (long pfn = (low + size - 1) & -size; pfn + size <= high; pfn += size) {
-            if (free.nextClearBit((int) pfn) >= pfn + size) {
-                return true;
-            }
-        }
-        return false;
+    private static boolean hasRun(FreeFrameModel model, int node, Zone zone, int order) {
+        return model.hasRun(Math.max(zone.startPfn(), node * NODE_FRAMES), Math.min(zone.endPfn(), (node + 1) * NODE_FRAMES),
+                order);
     }
 
     @Property(tries = 20)

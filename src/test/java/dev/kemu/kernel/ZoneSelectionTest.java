@@ -1,8 +1,6 @@
 package dev.kemu.kernel;
 
-import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.FrameType;
-import dev.kemu.kernel.mm.FreeResult;
 import dev.kemu.kernel.mm.Gfp;
 import dev.kemu.kernel.mm.PageAllocator;
 import dev.kemu.kernel.mm.Zone;
@@ -13,8 +11,6 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 
@@ -36,26 +32,17 @@ class ZoneSelectionTest {
             @ForAll @Size(min = 1, max = 80) List<@IntRange(min = 0, max = 1_000_000) Integer> steps) {
         try (MmFixture mm = new MmFixture(RAM)) {
             PageAllocator pages = mm.memory.pages();
-            FrameTable frames = FrameTable.of(mm.root());
-            BitSet free = new BitSet();
-            for (long pfn = 0; pfn < frames.frames(); pfn++) {
-                if (frames.type(pfn) == FrameType.FREE) {
-                    free.set((int) pfn);
-                }
-            }
-            List<long[]> held = new ArrayList<>(); // {phys, order}
+            FreeFrameModel model = new FreeFrameModel(mm);
             for (int step : steps) {
-                if (step % 4 == 3 && !held.isEmpty()) {
-                    long[] block = held.remove((step / 4) % held.size());
-                    assertEquals(FreeResult.FREED, mm.memory.frames().free(PhysAddr.of(block[0]), (int) block[1], FrameType.ALLOCATED));
-                    free.set((int) (block[0] / 4096), (int) (block[0] / 4096 + (1L << block[1])));
+                if (step % 4 == 3 && model.holdsAny()) {
+                    model.freeHeld(step / 4);
                     continue;
                 }
                 int order = (step / 4) % 11;
                 Gfp gfp = new Gfp(FLAGS[(step / 44) % FLAGS.length]);
-                long keep = gfp.atomic() ? pages.reserve() / 2 : pages.reserve();
-                Optional<Zone> expected = gfp.zonelist().stream().filter(z -> hasRun(free, z, order, frames.frames())).findFirst();
-                boolean reserveAllows = free.cardinality() - (1L << order) >= keep;
+                Optional<Zone> expected = gfp.zonelist().stream()
+                        .filter(z -> model.hasRun(z.startPfn(), z.endPfn(), order)).findFirst();
+                boolean reserveAllows = model.reserveAllows(gfp, order);
 
                 Optional<PhysAddr> got = pages.getFreePages(order, FrameType.ALLOCATED, gfp);
 
@@ -65,28 +52,11 @@ class ZoneSelectionTest {
                     continue;
                 }
                 assertTrue(got.isPresent(), what + ": a block was there");
-                long pfn = got.get().value() / 4096;
                 assertEquals(expected.get(), Zone.of(got.get()), what);
-                assertEquals(0, pfn % (1L << order), what + ": aligned");
-                for (long f = pfn; f < pfn + (1L << order); f++) {
-                    assertTrue(free.get((int) f), what + ": frame " + f + " was free");
-                }
-                free.clear((int) pfn, (int) (pfn + (1L << order)));
-                held.add(new long[]{got.get().value(), order});
+                model.take(got.get(), order, what);
             }
-            assertEquals(free.cardinality(), mm.root().freeFrames());
-            assertEquals(List.of(), mm.memory.check());
+            model.assertMatchesAllocator();
         }
-    }
-
-    private static boolean hasRun(BitSet free, Zone zone, int order, long frames) {
-        long size = 1L << order, end = Math.min(zone.endPfn(), frames);
-        for (long start = zone.startPfn(); start + size <= end; start += size) {
-            if (free.nextClearBit((int) start) >= start + size) {
-                return true;
-            }
-        }
-        return false;
     }
 
     @Test
