@@ -401,13 +401,12 @@ public final class BenchmarkReport {
         }
         boolean met = kemu.median <= Math.max(qemu.median, 0);
         row(name, kemu, "ms", qemu, "qemu-system-x86_64 -s -S", qemu.median > 0 ? kemu.median / qemu.median : Double.NaN,
-                ">= QEMU's rate (<= its time)", met, String.format(Locale.ROOT, "%.0f against %.0f per second; per "
-                        + "operation: a session's time minus that of the same session without it, sessions interleaved",
+                ">= QEMU's rate (<= its time)", met, String.format(Locale.ROOT, "%.0f against %.0f per second; timed "
+                        + "inside one gdb session after 10 untimed operations (bench/gdb-ops.py), sessions interleaved",
                         1000 / kemu.median, 1000 / qemu.median));
         if (!met) {
-            misses.add(String.format(Locale.ROOT, "**gdb %s**: %.2f ms against QEMU's %.2f ms. Each session is a new JVM, "
-                    + "so the figure includes warming up the stub's code; every instruction of a gdb session pays the "
-                    + "counting hook that reverse execution needs.", figure, kemu.median, qemu.median));
+            misses.add(String.format(Locale.ROOT, "**gdb %s**: %.2f ms against QEMU's %.2f ms, timed inside one warm gdb "
+                    + "session; what is left is the stub's own cost per round trip.", figure, kemu.median, qemu.median));
         }
     }
 
