@@ -1,6 +1,6 @@
 # The two commands a new user needs: `make run` and `make test`.
 # Both fetch what is missing (JDK check, native libraries, binutils check) first.
-.PHONY: run test bench build natives clean fuzz install
+.PHONY: run test test-memdebug bench build natives clean fuzz install
 
 # kemu's exit status follows QEMU's isa-debug-exit: the guest's exit-port value v gives (v << 1) | 1.
 # kernel-asm/kmain.S writes 0 when its demo succeeded (1 when it failed), so success here is status 1;
@@ -11,6 +11,17 @@ run: natives
 
 test: natives
 	scripts/mvn.sh test
+
+# The whole suite with every memory debug mode on (SLUB debug FZPU and KASAN) in every machine whose test did not
+# choose its own modes (docs/kasan.md): fails when any of them found a memory error, and lists them.
+MEMDEBUG_FINDINGS = $(CURDIR)/target/memdebug-findings.txt
+test-memdebug: natives
+	@rm -f $(MEMDEBUG_FINDINGS); status=0; \
+	scripts/mvn.sh test -Dkemu.memoryDebug=all -Dkemu.memoryDebug.findings=$(MEMDEBUG_FINDINGS) \
+		-Dkemu.memoryDebug.expected=$(CURDIR)/src/test/resources/memdebug-expected.txt || status=$$?; \
+	if [ -s $(MEMDEBUG_FINDINGS) ]; then cat $(MEMDEBUG_FINDINGS); \
+		echo "make test-memdebug: memory errors found with every mode on (above; $(MEMDEBUG_FINDINGS))" >&2; exit 1; fi; \
+	exit $$status
 
 # The long fuzzing campaign (minutes; see scripts/fuzz.sh): make fuzz [SEED=n] [PROGRAMS=n] [HYPERCALLS=n]
 # [PARALLEL=n] [MODEL_TRIES=n] [RAM=MiB]. Prints the seed, and the shrunk reproduction of a failure.

@@ -63,8 +63,10 @@ public final class KernelServices {
     private final BoundedLog<InvalidFree> invalidFrees = new BoundedLog<>();
     private final BoundedLog<MetadataCorruption> corruptions = new BoundedLog<>();
     private final BoundedLog<SlubReport> slubReports = new BoundedLog<>();
-    private SlubDebug slubDebug = SlubDebug.OFF;
+    private SlubDebug slubDebug;
     private boolean kasanOn;
+    /** Whether the modes are the suite's ({@code -Dkemu.memoryDebug}), whose findings go to its findings file. */
+    private boolean suiteModes;
     private Kasan kasan;
     private final BoundedLog<KasanReport> kasanReports = new BoundedLog<>();
     private KernelMemory memory;
@@ -72,6 +74,10 @@ public final class KernelServices {
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
         this.machine = machine;
         this.symbolizer = symbolizer;
+        SuiteMemoryDebug suite = SuiteMemoryDebug.fromProperty();
+        this.slubDebug = suite.slub();
+        this.kasanOn = suite.kasan();
+        this.suiteModes = suite.any();
         serve(port, HC_MM_INIT, 3, (m, a) -> init(a[0], a[1], a[2]));
         serve(port, HC_FRAME_ALLOC, 2, (m, a) -> ready() ? frameAlloc(a[0], a[1], NUMA_NO_NODE, m) : ENODEV);
         serve(port, HC_FRAME_ALLOC_NODE, 3, (m, a) -> ready() ? frameAlloc(a[0], a[1], a[2], m) : ENODEV);
@@ -161,6 +167,7 @@ public final class KernelServices {
                     + " services (HC_MM_INIT); they already are");
         }
         this.slubDebug = modes;
+        this.suiteModes = false;
     }
 
     /** Slab debug findings (red zone, poison, double free), oldest first, at most {@value BoundedLog#MAX_ENTRIES}. */
@@ -174,6 +181,7 @@ public final class KernelServices {
             throw new IllegalStateException("--kasan must be chosen before the guest initialises its memory (HC_MM_INIT)");
         }
         this.kasanOn = on;
+        this.suiteModes = false;
     }
 
     /** The --kasan reports of this run, oldest first. */
@@ -255,6 +263,9 @@ public final class KernelServices {
         memory.slabs().reportDebugTo(new HypercallSite(machine), symbolizer, report -> {
             log.warn("slub debug:\n{}", report.text());
             slubReports.add(() -> report);
+            if (suiteModes) {
+                SuiteMemoryDebug.recordFinding(report.text());
+            }
         });
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
         if (kasanOn) {
@@ -263,6 +274,9 @@ public final class KernelServices {
                     log.warn("kasan:\n{}", report.text());
                 }
                 kasanReports.add(() -> report);
+                if (suiteModes) {
+                    SuiteMemoryDebug.recordFinding(report.text());
+                }
             });
         }
         memory.activeSpaceFrom(() -> machine.register(X86Reg.CR3));

@@ -1,5 +1,7 @@
 package dev.kemu.testing;
 
+import dev.kemu.kernel.SuiteMemoryDebug;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
@@ -21,7 +23,7 @@ import java.util.Optional;
  * message gets the last run's fault report and recent trace appended, and its memory picture is written
  * next to the surefire reports ({@link FailurePicture}).
  */
-public final class KemuExtension implements ParameterResolver, TestExecutionExceptionHandler {
+public final class KemuExtension implements ParameterResolver, BeforeEachCallback, TestExecutionExceptionHandler {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KemuExtension.class);
 
     /** What a machine is booted from: the kernel (empty: kemu's bundled one) and the memory debug modes. */
@@ -84,7 +86,10 @@ public final class KemuExtension implements ParameterResolver, TestExecutionExce
         return KernelUnderTest.fromProperties(context.getRequiredTestClass().getClassLoader());
     }
 
-    /** The memory debug modes the test class asks for: {@link MemoryDebug} on it or an enclosing class, else none. */
+    /**
+     * The memory debug modes the test class asks for: {@link MemoryDebug} on it or an enclosing class, else none of
+     * its own (a suite-wide {@code -Dkemu.memoryDebug} then applies).
+     */
     static MemoryModes modesOf(ExtensionContext context) {
         for (Class<?> type = context.getRequiredTestClass(); type != null; type = type.getEnclosingClass()) {
             MemoryDebug annotation = type.getAnnotation(MemoryDebug.class);
@@ -93,6 +98,12 @@ public final class KemuExtension implements ParameterResolver, TestExecutionExce
             }
         }
         return MemoryModes.NONE;
+    }
+
+    /** Names the test for findings of a suite-wide -Dkemu.memoryDebug run (make test-memdebug). */
+    @Override
+    public void beforeEach(ExtensionContext context) {
+        SuiteMemoryDebug.testStarted(context.getRequiredTestClass().getName() + "." + context.getRequiredTestMethod().getName());
     }
 
     @Override

@@ -214,6 +214,7 @@ class MemoryDebugModesTest {
 
     @Nested
     @ExtendWith(KemuExtension.class)
+    @MemoryDebug // none, even when the suite runs with -Dkemu.memoryDebug: these bugs are made on purpose
     class NoModes {
         @Test
         void theSameBugs_reportNothing_andTheCachesHaveNoDebugFlags(Guest guest) {
@@ -244,12 +245,12 @@ class MemoryDebugModesTest {
         KemuExtension.Machines machines = new KemuExtension.Machines();
         try {
             var none = new KemuExtension.MachineKey(Optional.empty(), MemoryModes.NONE);
-            var kasan = new KemuExtension.MachineKey(Optional.empty(), new MemoryModes(SlubDebug.OFF, true));
+            var kasan = new KemuExtension.MachineKey(Optional.empty(), new MemoryModes(SlubDebug.OFF, true, true));
             TestMachine plain = machines.current(none);
             TestMachine withKasan = machines.current(kasan);
             assertNotSame(plain, withKasan);
             assertSame(withKasan, machines.current(new KemuExtension.MachineKey(Optional.empty(),
-                    new MemoryModes(SlubDebug.parse("-"), true))));
+                    new MemoryModes(SlubDebug.parse("-"), true, true))));
             assertSame(plain, machines.current(none));
         } finally {
             machines.close();
