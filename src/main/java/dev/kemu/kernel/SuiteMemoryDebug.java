@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
  * Memory debug modes for every machine of a JVM, from {@code -Dkemu.memoryDebug=...} ({@code make test-memdebug}):
@@ -29,7 +30,8 @@ public record SuiteMemoryDebug(SlubDebug slub, boolean kasan) {
     public static final String FINDINGS_PROPERTY = "kemu.memoryDebug.findings";
     /** A file of findings made on purpose, one per line: substrings a report must all contain, joined by " @ ". */
     public static final String EXPECTED_PROPERTY = "kemu.memoryDebug.expected";
-    private static volatile String lastTest = "";
+    /** The test a runner thread runs guest code for (set by {@link #attributed}). */
+    private static final ThreadLocal<String> RUNNING_FOR = new ThreadLocal<>();
     private static List<List<String>> expected;
     public static final SuiteMemoryDebug NONE = new SuiteMemoryDebug(SlubDebug.OFF, false);
 
@@ -67,14 +69,28 @@ public record SuiteMemoryDebug(SlubDebug slub, boolean kasan) {
         return slub.flags() != 0 || kasan;
     }
 
-    /** The JUnit extension names the test it starts, for findings made on its runner thread. */
-    public static void testStarted(String name) {
-        lastTest = name;
+    /**
+     * {@code work}, to run on another thread, made to name the calling test in its findings. Without the suite
+     * modes it is {@code work} itself: the stack is walked only when a finding may need it.
+     */
+    public static <T> Callable<T> attributed(Callable<T> work) {
+        if (System.getProperty(PROPERTY, "").isEmpty()) {
+            return work;
+        }
+        String caller = testOnStack().orElse("");
+        return () -> {
+            RUNNING_FOR.set(caller);
+            try {
+                return work.call();
+            } finally {
+                RUNNING_FOR.remove();
+            }
+        };
     }
 
     /**
      * Appends one finding to the findings file, if one is named, unless the expected-findings file lists it.
-     * Each finding names the test: from the calling thread's stack, else the test the extension started last.
+     * Each finding names the test: from the calling thread's stack, else the one {@link #attributed} names.
      */
     static synchronized void recordFinding(String text) {
         String file = System.getProperty(FINDINGS_PROPERTY, "");
@@ -82,20 +98,25 @@ public record SuiteMemoryDebug(SlubDebug slub, boolean kasan) {
             expected = readExpected(System.getProperty(EXPECTED_PROPERTY, ""));
         }
         if (!file.isEmpty()) {
-            append(Path.of(file), text, expected, testOnStack().orElse(lastTest + " (the JUnit extension's last test)"));
+            String test = testOnStack().orElseGet(() -> RUNNING_FOR.get() != null ? RUNNING_FOR.get() : "an unknown caller");
+            append(Path.of(file), text, expected, test);
         }
     }
 
-    /** Appends {@code text} and the test that made it to {@code file}, unless an {@code expected} entry matches it. */
+    /**
+     * Appends {@code text} and the test that made it to {@code file}, unless an {@code expected} entry matches it
+     * (its parts are looked for in both, so that an entry may name the test that makes the bug on purpose).
+     */
     static void append(Path file, String text, List<List<String>> expected, String test) {
-        if (expected.stream().anyMatch(parts -> parts.stream().allMatch(text::contains))) {
+        String finding = text + "\n  found while running " + test + "\n";
+        if (expected.stream().anyMatch(parts -> parts.stream().allMatch(finding::contains))) {
             return;
         }
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            Files.writeString(file, text + "\n  found while running " + test + "\n\n", StandardCharsets.UTF_8,
+            Files.writeString(file, finding + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot append a memory debug finding to " + file, e);
@@ -117,7 +138,7 @@ public record SuiteMemoryDebug(SlubDebug slub, boolean kasan) {
     }
 
     /** The innermost test method on the calling thread's stack. */
-    private static Optional<String> testOnStack() {
+    static Optional<String> testOnStack() {
         return StackWalker.getInstance().walk(frames -> frames
                 .filter(f -> f.getClassName().endsWith("Test") || f.getClassName().contains("Test$"))
                 .map(f -> f.getClassName() + "." + f.getMethodName()).findFirst());

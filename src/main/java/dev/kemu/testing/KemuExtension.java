@@ -1,7 +1,5 @@
 package dev.kemu.testing;
 
-import dev.kemu.kernel.SuiteMemoryDebug;
-import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
@@ -23,7 +21,7 @@ import java.util.Optional;
  * message gets the last run's fault report and recent trace appended, and its memory picture is written
  * next to the surefire reports ({@link FailurePicture}).
  */
-public final class KemuExtension implements ParameterResolver, BeforeEachCallback, TestExecutionExceptionHandler {
+public final class KemuExtension implements ParameterResolver, TestExecutionExceptionHandler {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(KemuExtension.class);
 
     /** What a machine is booted from: the kernel (empty: kemu's bundled one) and the memory debug modes. */
@@ -98,12 +96,6 @@ public final class KemuExtension implements ParameterResolver, BeforeEachCallbac
             }
         }
         return MemoryModes.NONE;
-    }
-
-    /** Names the test for findings of a suite-wide -Dkemu.memoryDebug run (make test-memdebug). */
-    @Override
-    public void beforeEach(ExtensionContext context) {
-        SuiteMemoryDebug.testStarted(context.getRequiredTestClass().getName() + "." + context.getRequiredTestMethod().getName());
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.kemu.testing;
 
+import dev.kemu.kernel.SuiteMemoryDebug;
+
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
@@ -74,7 +76,7 @@ final class RunWatchdog implements AutoCloseable {
         if (abandoned) {
             throw new IllegalStateException("this machine was abandoned after a run overran its wall-clock limit; use a new one");
         }
-        Future<T> running = runner().submit(work);
+        Future<T> running = runner().submit(SuiteMemoryDebug.attributed(work));
         try {
             try {
                 return limit.isZero() || limit.isNegative() ? running.get()

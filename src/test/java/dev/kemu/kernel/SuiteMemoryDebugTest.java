@@ -8,11 +8,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.Callable;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Issue 17: -Dkemu.memoryDebug runs a whole suite with the memory debug modes (make test-memdebug). */
 class SuiteMemoryDebugTest {
@@ -34,7 +37,7 @@ class SuiteMemoryDebugTest {
     }
 
     @Test
-    void findingsAreAppendedWithTheirTest_unlessEveryPartOfAnExpectedLineMatches(@TempDir Path dir) throws IOException {
+    void findingsAreAppendedWithTheirTest_unlessEveryPartOfAnExpectedLineMatchesTheFindingOrItsTest(@TempDir Path dir) throws IOException {
         Path expectedFile = dir.resolve("expected.txt");
         Files.writeString(expectedFile, "# made on purpose\nObject already free @ Freed in mm_demo+   # the demo\n\n");
         List<List<String>> expected = SuiteMemoryDebug.readExpected(expectedFile.toString());
@@ -45,6 +48,9 @@ class SuiteMemoryDebugTest {
         assertFalse(Files.exists(findings), "an expected finding is not recorded");
         SuiteMemoryDebug.append(findings, "BUG kmalloc-32: Object already free\nINFO: Freed in kmain+0x10", expected, "T.b");
         SuiteMemoryDebug.append(findings, "BUG: KASAN: slab-use-after-free in poke", expected, "T.c");
+        SuiteMemoryDebug.append(findings, "BUG: KASAN: vmalloc-out-of-bounds in kmain+0x34",
+                List.of(List.of("vmalloc-out-of-bounds", "found while running dev.kemu.debug.PageFaultTest.")),
+                "dev.kemu.debug.PageFaultTest.run");
         String text = Files.readString(findings);
         assertEquals("""
                 BUG kmalloc-32: Object already free
@@ -62,5 +68,18 @@ class SuiteMemoryDebugTest {
         String missing = dir.resolve("nope.txt").toString();
         var e = assertThrows(java.io.UncheckedIOException.class, () -> SuiteMemoryDebug.readExpected(missing));
         assertTrue(e.getMessage().startsWith("-Dkemu.memoryDebug.expected=" + missing + ": cannot read"), e.getMessage());
+    }
+
+    @Test
+    void withoutTheSuiteModes_workForAnotherThreadIsLeftAsItIs() {
+        assumeTrue(System.getProperty(SuiteMemoryDebug.PROPERTY, "").isEmpty(), "make test-memdebug sets the modes");
+        Callable<String> work = () -> "ran";
+        assertSame(work, SuiteMemoryDebug.attributed(work));
+    }
+
+    @Test
+    void theTestOnTheStack_isTheInnermostTestClassMethod() {
+        assertEquals("dev.kemu.kernel.SuiteMemoryDebugTest.theTestOnTheStack_isTheInnermostTestClassMethod",
+                SuiteMemoryDebug.testOnStack().orElseThrow());
     }
 }

@@ -49,6 +49,7 @@ class KernelAsmRoutinesTest {
                     HYPERCALL HC_KMALLOC
                     mov rbx, rax
                     mov qword ptr [rbx + 96], 42
+                    mov r12, qword ptr [rbx + 96]
                     mov rdi, rbx
                     HYPERCALL HC_KFREE
                     mov rdi, rbx
@@ -56,7 +57,7 @@ class KernelAsmRoutinesTest {
                 """);
         assertTrue(run.completed(), run.describe());
         assertEquals(GuestAbi.EINVAL, run.rax());
-        assertEquals(42, run.read64(run.register(X86Reg.RBX) + 96));
+        assertEquals(42, run.register(X86Reg.R12));
         assertEquals(FreeResult.DOUBLE_FREE, run.invalidFrees().getFirst().result());
         assertEquals(0, run.slabInfo().stream().filter(s -> s.name().equals("kmalloc-128")).findFirst().orElseThrow()
                 .activeObjects());

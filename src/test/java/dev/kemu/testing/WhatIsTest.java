@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code run.whatis(addr)} on objects, tables and areas a guest snippet allocated through kemu's services. */
 @ExtendWith(KemuExtension.class)
+@MemoryDebug // none, also under make test-memdebug: these cases assert what whatis says without U (SlabObjectSitesTest: with)
 class WhatIsTest {
     /** Two 100-byte kmallocs (kmalloc-128), the second freed, and one vmalloc page: rbx, r12, r13. */
     private static final String ALLOCATE = """

@@ -2,6 +2,7 @@ package dev.kemu.kernel.kasan;
 
 import dev.kemu.kernel.mm.FrameTable;
 import dev.kemu.kernel.mm.KernelMemory;
+import dev.kemu.kernel.mm.KernelPanic;
 import dev.kemu.kernel.mm.Vma;
 import dev.kemu.kernel.mm.VmaKind;
 import dev.kemu.kernel.slab.SlabAllocator;
@@ -132,6 +133,14 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
      * access size comes from the faulting instruction's memory operand.
      */
     public void pageFault(long cr2, int errorCode, long rip) {
+        try {
+            reportGuardHit(cr2, errorCode, rip);
+        } catch (KernelPanic corrupt) {
+            // the VMA list is corrupt: the fault handler, which walked it first, reports that
+        }
+    }
+
+    private void reportGuardHit(long cr2, int errorCode, long rip) {
         Optional<Vma> guard = memory.areas().find(VirtAddr.of(cr2)).filter(v -> v.kind() == VmaKind.GUARD);
         if (guard.isEmpty()) {
             return;
