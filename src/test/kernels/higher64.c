@@ -2,23 +2,9 @@
  * returns so the store is retried; its #UD handler skips the ud2. It prints what happened on
  * COM1 and the debug console and exits with 0x10 * page faults + invalid opcodes handled. */
 #include "console.h"
+#include "idt.h"
 #include "multiboot.h"
 #include "paging64.h"
-
-struct gate64 {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t ist;
-    uint8_t type_attributes; /* P, DPL, type 0xe: interrupt gate */
-    uint16_t offset_mid;
-    uint32_t offset_high;
-    uint32_t reserved;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
 
 /* What isr_common leaves on the stack. */
 struct frame {
@@ -27,8 +13,6 @@ struct frame {
     uint64_t rip, cs, rflags, rsp, ss;
 };
 
-#define KERNEL_CODE 0x08
-#define INTERRUPT_GATE 0x8e
 #define VECTOR_UD 6
 #define VECTOR_PF 14
 #define UD2_LENGTH 2
@@ -47,8 +31,7 @@ static uint8_t demand_frames[DEMAND_PAGES][PAGE_SIZE] __attribute__((aligned(409
 static unsigned frames_used, page_faults, invalid_opcodes;
 
 static void set_gate(int vector, uint64_t handler) {
-    idt[vector] = (struct gate64) {(uint16_t) handler, KERNEL_CODE, 0, INTERRUPT_GATE, (uint16_t) (handler >> 16),
-                                   (uint32_t) (handler >> 32), 0};
+    idt[vector] = gate64(handler, INTERRUPT_GATE);
 }
 
 static void print_frame(const char *name, const struct frame *f) {
@@ -116,8 +99,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *info) {
     for (int vector = 0; vector < 32; vector++) {
         set_gate(vector, isr_table[vector]);
     }
-    struct idt_pointer pointer = {sizeof idt - 1, (uint64_t) idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer));
+    load_idt(idt, sizeof idt);
     install_page_table(DEMAND_PD_INDEX, demand_pt); /* all 512 entries not present */
     put_str(BOTH, "higher64: IDT loaded, window at ");
     put_hex(BOTH, DEMAND_BASE);

@@ -4,28 +4,14 @@
 #define PIC32_H
 
 #include "console.h"
+#include "idt.h"
 
 #define PIT_HZ 1193182
 
-struct gate32 {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t zero;
-    uint8_t type_attributes;
-    uint16_t offset_high;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint32_t base;
-} __attribute__((packed));
-
 /* Points IDT[vector] at handler (ring-0 interrupt gate, selector 0x08) and loads the 256-entry IDT. */
 static inline void load_timer_gate(struct gate32 *idt, uint32_t vector, void (*handler)(void)) {
-    uint32_t offset = (uint32_t) handler;
-    idt[vector] = (struct gate32) {(uint16_t) offset, 0x08, 0, 0x8e, (uint16_t) (offset >> 16)};
-    struct idt_pointer pointer = {256 * sizeof *idt - 1, (uint32_t) idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer));
+    idt[vector] = gate32((uint32_t) handler, INTERRUPT_GATE);
+    load_idt(idt, 256 * sizeof *idt);
 }
 
 /* Master at vector base, slave at base + 8, IRQ0 the only line unmasked. */

@@ -1,20 +1,8 @@
 /* A protected-mode kernel with a 32-bit IDT of its own: #DE, int3 (a trap gate) and #GP with
  * its error code are delivered to its handlers, which print what they saw and resume. */
 #include "console.h"
+#include "idt.h"
 #include "multiboot.h"
-
-struct gate32 {
-    uint16_t offset_low;
-    uint16_t selector;
-    uint8_t zero;
-    uint8_t type_attributes; /* P, DPL, type: 0xe interrupt gate, 0xf trap gate */
-    uint16_t offset_high;
-} __attribute__((packed));
-
-struct idt_pointer {
-    uint16_t limit;
-    uint32_t base;
-} __attribute__((packed));
 
 /* What isr_common leaves on the stack: pusha, the stub's vector and error code, the CPU's frame. */
 struct frame {
@@ -23,9 +11,6 @@ struct frame {
     uint32_t eip, cs, eflags;
 };
 
-#define KERNEL_CODE 0x08
-#define INTERRUPT_GATE 0x8e
-#define TRAP_GATE 0x8f
 #define VECTOR_DE 0
 #define VECTOR_BP 3
 #define VECTOR_GP 13
@@ -40,7 +25,7 @@ static struct gate32 idt[32];
 static unsigned handled;
 
 static void set_gate(int vector, uint32_t handler, uint8_t type) {
-    idt[vector] = (struct gate32) {(uint16_t) handler, KERNEL_CODE, 0, type, (uint16_t) (handler >> 16)};
+    idt[vector] = gate32(handler, type);
 }
 
 static void print_frame(const char *name, const struct frame *f) {
@@ -94,8 +79,7 @@ void kernel_main(uint32_t magic, const struct multiboot_info *info) {
     for (int vector = 0; vector < 32; vector++) {
         set_gate(vector, isr_table[vector], vector == VECTOR_BP ? TRAP_GATE : INTERRUPT_GATE);
     }
-    struct idt_pointer pointer = {sizeof idt - 1, (uint32_t) idt};
-    __asm__ volatile("lidt %0" : : "m"(pointer));
+    load_idt(idt, sizeof idt);
     put_str(BOTH, "pmidt32: IDT loaded, 32 gates\n");
 
     divide_by_zero();

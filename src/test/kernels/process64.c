@@ -5,6 +5,7 @@
  * sched_yield, getpid. Processes take turns only when one yields, exits or dies; a fault in ring 3
  * kills the process and the others go on. Needs kemu's hypercalls, so not comparable with QEMU. */
 #include "console.h"
+#include "idt.h"
 #include "multiboot.h"
 #include "paging64.h"
 
@@ -101,12 +102,6 @@ struct tss64 {
     uint64_t rsp0, rsp1, rsp2, reserved1, ist[7], reserved2;
     uint16_t reserved3, iopb;
 } __attribute__((packed));
-struct gate64 {
-    uint16_t offset_low, selector;
-    uint8_t ist, type_attributes;
-    uint16_t offset_mid;
-    uint32_t offset_high, reserved;
-} __attribute__((packed));
 struct table_pointer {
     uint16_t limit;
     uint64_t base;
@@ -174,11 +169,9 @@ static void load_segments(void) {
                      "ltr %w1" : : "m"(pointer), "r"(TSS_SELECTOR) : "rax", "memory");
     for (int vector = 0; vector < 32; vector++) {
         uint64_t handler = isr_table[vector];
-        idt[vector] = (struct gate64) {(uint16_t) handler, KERNEL_CS, 0, 0x8e, (uint16_t) (handler >> 16),
-                                       (uint32_t) (handler >> 32), 0};
+        idt[vector] = gate64(handler, INTERRUPT_GATE);
     }
-    struct table_pointer idt_pointer = {sizeof idt - 1, (uint64_t) idt};
-    __asm__ volatile("lidt %0" : : "m"(idt_pointer));
+    load_idt(idt, sizeof idt);
     write_msr(MSR_EFER, read_msr(MSR_EFER) | EFER_SCE);
     write_msr(MSR_STAR, (uint64_t) (USER_DS - 8 - 3) << 48 | (uint64_t) KERNEL_CS << 32);
     write_msr(MSR_LSTAR, (uint64_t) syscall_entry);

@@ -2,14 +2,17 @@ package dev.kemu.machine;
 
 import dev.kemu.unicorn.X86Reg;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The syscall transition, as the SDM says: RCX, R11, the masked RFLAGS and RIP = LSTAR on a bare
- * 64-bit machine at CPL 0; from ring 3, CPL 0 with STAR's CS and SS and back with sysretq; refusals
- * with a message. The process kernel (ProcessKernelTest) uses it end to end.
+ * 64-bit machine at CPL 0; from ring 3, CPL 0 with STAR's CS and SS and back with sysretq, the live
+ * CR0/CR4 state kept across the switch; refusals with a message (compatibility mode among them). The
+ * process kernel (ProcessKernelTest) uses it end to end.
  */
 class SyscallInstructionTest {
     // 0x1000: syscall ; 0x1002: hlt        0x2000 (LSTAR): mov rax, rcx ; hlt
@@ -142,6 +145,81 @@ class SyscallInstructionTest {
                     result.detail());
             assertEquals(USER_CODE, result.cpu().rip(), "on the syscall");
             assertEquals(0x23, result.cpu().cs(), "still in ring 3: the refusal changed nothing");
+        }
+    }
+
+    @Test
+    void syscall_fromA32BitCodeSegmentInLongMode_stopsOnItInsteadOfEnteringLstar() {
+        try (Machine machine = ring0Machine(0x0010_0008L << 32)) {
+            // User CS 0x23 becomes a 32-bit segment (L clear, D set): iretq lands in compatibility mode.
+            machine.ram().write64(GDT + 0x20, 0x00cffa000000ffffL);
+
+            RunResult result = machine.run(AFTER_SEGMENTS, USER_CODE + USER.length, RunLimits.budget(100));
+
+            assertEquals(StopReason.HOST_REQUEST, result.reason(), result.detail());
+            assertEquals("syscall at 0x15000: in compatibility mode (CS.L clear) the CPU raises #UD; kemu stops "
+                    + "here instead", result.detail());
+            assertEquals(USER_CODE, result.cpu().rip(), "on the syscall, where the CPU's #UD leaves RIP");
+            assertEquals(0x23, result.cpu().cs(), "still in the 32-bit user segment");
+        }
+    }
+
+    private static final long CR0_TS = 1L << 3, CR4_OSFXSR = 1L << 9;
+    // LSTAR entry for the CR0/CR4 cases: movaps xmm0, xmm1 ; hlt
+    private static final byte[] SSE_ENTRY = {0x0F, 0x28, (byte) 0xC1, (byte) 0xF4};
+
+    /** A control-register change the kernel makes after kmain's context was remembered, and what it makes SSE raise. */
+    enum LiveChange {
+        CR0_TS_SET(X86Reg.CR0, CR0_TS, true, ExceptionVector.NM),
+        CR4_OSFXSR_CLEAR(X86Reg.CR4, CR4_OSFXSR, false, ExceptionVector.UD);
+
+        final int register;
+        final long bit;
+        final boolean set;
+        final int vector;
+
+        LiveChange(int register, long bit, boolean set, int vector) {
+            this.register = register;
+            this.bit = bit;
+            this.set = set;
+            this.vector = vector;
+        }
+
+        void apply(Machine machine) {
+            long value = machine.register(register);
+            machine.setRegister(register, set ? value | bit : value & ~bit);
+        }
+    }
+
+    /** {@link #ring0Machine} with the SSE entry, kmain's context remembered with TS clear and OSFXSR set, then {@code change}. */
+    private static Machine sseMachine(LiveChange change) {
+        Machine machine = ring0Machine(0x0010_0008L << 32);
+        machine.ram().write(ENTRY_VA, SSE_ENTRY);
+        machine.setRegister(X86Reg.CR0, machine.register(X86Reg.CR0) & ~CR0_TS);
+        machine.setRegister(X86Reg.CR4, machine.register(X86Reg.CR4) | CR4_OSFXSR);
+        machine.rememberKernelMode(); // again: the remembered context now runs SSE without a fault
+        change.apply(machine);
+        return machine;
+    }
+
+    @ParameterizedTest
+    @EnumSource(LiveChange.class)
+    void syscall_fromRing3_keepsTheLiveCr0AndCr4_soSseFaultsInTheEntryAsItDoesWithoutASwitch(LiveChange change) {
+        RunResult reference;
+        try (Machine machine = sseMachine(change)) {
+            reference = machine.run(ENTRY_VA, ENTRY_VA + SSE_ENTRY.length, RunLimits.budget(100)); // CPL 0, no switch
+        }
+        assertEquals(StopReason.UNHANDLED_EXCEPTION, reference.reason(), reference.detail());
+        assertEquals(change.vector, reference.vector(), "the emulated CPU itself: " + reference.detail());
+        assertEquals(ENTRY_VA, reference.cpu().rip());
+
+        try (Machine machine = sseMachine(change)) {
+            RunResult switched = machine.run(AFTER_SEGMENTS, USER_CODE + USER.length, RunLimits.budget(100));
+
+            assertEquals(reference.reason(), switched.reason(), switched.detail());
+            assertEquals(reference.vector(), switched.vector(), "after ring 3 -> syscall -> CPL 0: " + switched.detail());
+            assertEquals(reference.cpu().rip(), switched.cpu().rip(), "the fault is on the movaps in the entry");
+            assertEquals(0x08, switched.cpu().cs(), "taken at CPL 0, in the entry");
         }
     }
 }

@@ -30,6 +30,18 @@ class BlockCountingTest {
     /** Per block: no budget. */
     private static final BootOptions PER_BLOCK = BootOptions.defaults().withBudget(0);
 
+    /** One guest booted both ways, each in a folder of its own, both run to the exit port. */
+    private record BothWays(InterruptGuest.Outcome perInstruction, InterruptGuest.Outcome perBlock) {}
+
+    private BothWays bootBothWays(String guest) {
+        InterruptGuest.Outcome perInstruction = InterruptGuest.boot(directory("instruction"), guest, PER_INSTRUCTION);
+        InterruptGuest.Outcome perBlock = InterruptGuest.boot(directory("block"), guest, PER_BLOCK);
+        for (InterruptGuest.Outcome run : new InterruptGuest.Outcome[]{perInstruction, perBlock}) {
+            assertEquals(StopReason.EXIT_PORT, run.report().run().reason(), run.report().run().detail());
+        }
+        return new BothWays(perInstruction, perBlock);
+    }
+
     private Path directory(String name) {
         try {
             return Files.createDirectories(dir.resolve(name));
@@ -37,13 +49,6 @@ class BlockCountingTest {
             throw new UncheckedIOException(e);
         }
     }
-
-    private static final String EXIT = """
-                cli
-                xor eax, eax
-                out EXIT_PORT, al
-                ret
-            """;
 
     /**
      * The PIT at about 1 kHz (a tick every 1 000 838 instructions). The guest sleeps in hlt until the first
@@ -62,7 +67,7 @@ class BlockCountingTest {
             1:  inc rcx
                 cmp rcx, 3500000
                 jb 1b
-            """ + EXIT + """
+            """ + InterruptGuest.EXIT + """
             timer:
                 inc r12
                 mov r13, [rsp]
@@ -76,12 +81,8 @@ class BlockCountingTest {
 
     @Test
     void timerTicksInsideALoop_landOnTheSameInstructionAsWhenCountingPerInstruction() {
-        InterruptGuest.Outcome perInstruction = InterruptGuest.boot(directory("instruction"), TICKING_LOOP,
-                PER_INSTRUCTION);
-        InterruptGuest.Outcome perBlock = InterruptGuest.boot(directory("block"), TICKING_LOOP, PER_BLOCK);
-        assertEquals(StopReason.EXIT_PORT, perBlock.report().run().reason(), perBlock.report().run().detail());
-        assertEquals(StopReason.EXIT_PORT, perInstruction.report().run().reason(),
-                perInstruction.report().run().detail());
+        BothWays runs = bootBothWays(TICKING_LOOP);
+        InterruptGuest.Outcome perInstruction = runs.perInstruction(), perBlock = runs.perBlock();
         assertTrue(perInstruction.gpr(12) >= 10, "about 10.5 M instructions at a tick per million: "
                 + perInstruction.gpr(12) + " ticks");
         assertTrue(perInstruction.gpr(13) != perInstruction.gpr(15), "the last tick lands inside the loop's block");
@@ -92,49 +93,14 @@ class BlockCountingTest {
 
     @Test
     void sti_theNextInstructionStillRunsFirst_whenCountingPerBlock() {
-        InterruptGuest.Outcome run = InterruptGuest.boot(dir, InterruptGuest.MAP_APICS + GuestTraps.gate(0x40, "isr")
-                + InterruptGuest.ENABLE_APIC + """
-                    cli
-                    xor r12, r12
-                    xor r13, r13
-                    mov dword ptr [rbx + 0x300], 0x40040   # pending while IF is clear
-                    sti
-                    mov r13, 1                             # in the shadow of sti
-                    mov r13, 2
-                    mov r13, 3
-                1:  cmp r12, 1
-                    jb 1b
-                """ + EXIT + """
-                isr:
-                    mov r14, r13
-                    inc r12
-                    mov dword ptr [rbx + 0xb0], 0
-                    iretq
-                """ + GuestTraps.IDT_DATA, PER_BLOCK);
+        InterruptGuest.Outcome run = InterruptGuest.boot(dir, PendingSelfIpiGuest.AFTER_STI, PER_BLOCK);
         assertEquals(StopReason.EXIT_PORT, run.report().run().reason(), run.report().run().detail());
         assertEquals(1, run.gpr(14), "the interrupt came after exactly one instruction past sti");
     }
 
     @Test
     void popf_settingIf_deliversAtTheNextBoundary_whenCountingPerBlock() {
-        InterruptGuest.Outcome run = InterruptGuest.boot(dir, InterruptGuest.MAP_APICS + GuestTraps.gate(0x40, "isr")
-                + InterruptGuest.ENABLE_APIC + """
-                    cli
-                    xor r12, r12
-                    xor r13, r13
-                    mov dword ptr [rbx + 0x300], 0x40040
-                    push 0x202
-                    popfq                                  # IF = 1: no shadow
-                    mov r13, 1
-                1:  cmp r12, 1
-                    jb 1b
-                """ + EXIT + """
-                isr:
-                    mov r14, r13
-                    inc r12
-                    mov dword ptr [rbx + 0xb0], 0
-                    iretq
-                """ + GuestTraps.IDT_DATA, PER_BLOCK);
+        InterruptGuest.Outcome run = InterruptGuest.boot(dir, PendingSelfIpiGuest.AFTER_POPF, PER_BLOCK);
         assertEquals(StopReason.EXIT_PORT, run.report().run().reason(), run.report().run().detail());
         assertEquals(0, run.gpr(14), "delivered right after popf");
     }
@@ -165,7 +131,7 @@ class BlockCountingTest {
                 or rax, rdx
                 sub rax, r14
                 mov r15, rax
-            """ + EXIT + """
+            """ + InterruptGuest.EXIT + """
             pf:
                 add rsp, 8                             # the error code
                 add qword ptr [rsp], 3                 # past the 3-byte load
@@ -174,10 +140,8 @@ class BlockCountingTest {
 
     @Test
     void exceptionInsideABlock_countsOnlyTheInstructionsThatRan() {
-        InterruptGuest.Outcome perInstruction = InterruptGuest.boot(directory("instruction"), FAULT_INSIDE_A_BLOCK,
-                PER_INSTRUCTION);
-        InterruptGuest.Outcome perBlock = InterruptGuest.boot(directory("block"), FAULT_INSIDE_A_BLOCK, PER_BLOCK);
-        assertEquals(StopReason.EXIT_PORT, perBlock.report().run().reason(), perBlock.report().run().detail());
+        BothWays runs = bootBothWays(FAULT_INSIDE_A_BLOCK);
+        InterruptGuest.Outcome perInstruction = runs.perInstruction(), perBlock = runs.perBlock();
         assertTrue(perInstruction.gpr(15) > 8, "the handler and the block between the two reads: "
                 + perInstruction.gpr(15) + " ns");
         assertEquals(perInstruction.gpr(15), perBlock.gpr(15), "virtual nanoseconds between the two TSC reads");

@@ -86,6 +86,14 @@ final class InterruptGuest {
                 mov dword ptr [rbx + 0x3e0], 0xb
             """;
 
+    /** The end of kmain: interrupts off, exit code 0 through the exit port. */
+    static final String EXIT = """
+                cli
+                xor eax, eax
+                out EXIT_PORT, al
+                ret
+            """;
+
     /** What one boot came to, with the interrupt hardware's own figures. */
     record Outcome(BootReport report, long virtualNanos, long interrupts, String serial) {
         long gpr(int index) {

@@ -19,13 +19,6 @@ class NestedInterruptsTest {
     @TempDir
     Path dir;
 
-    private static final String EXIT = """
-                cli
-                xor eax, eax
-                out EXIT_PORT, al
-                ret
-            """;
-
     @Test
     void selfIpis_higherClassNests_lowerClassWaitsForTheEoi() {
         InterruptGuest.Outcome run = InterruptGuest.boot(dir, InterruptGuest.MAP_APICS + GuestTraps.gate(0x40, "mid")
@@ -38,7 +31,7 @@ class NestedInterruptsTest {
                 1:  cmp r12, 4
                     jb 1b
                     mov r13d, [r15]
-                """ + EXIT + """
+                """ + InterruptGuest.EXIT + """
                 mid:
                     mov byte ptr [r15 + r12], 0x40
                     inc r12
@@ -69,48 +62,14 @@ class NestedInterruptsTest {
 
     @Test
     void sti_theNextInstructionRunsBeforeAPendingInterrupt() {
-        InterruptGuest.Outcome run = InterruptGuest.boot(dir, InterruptGuest.MAP_APICS + GuestTraps.gate(0x40, "isr")
-                + InterruptGuest.ENABLE_APIC + """
-                    cli
-                    xor r12, r12
-                    xor r13, r13
-                    mov dword ptr [rbx + 0x300], 0x40040   # pending while IF is clear
-                    sti
-                    mov r13, 1                             # in the shadow of sti
-                    mov r13, 2
-                1:  cmp r12, 1
-                    jb 1b
-                """ + EXIT + """
-                isr:
-                    mov r14, r13
-                    inc r12
-                    mov dword ptr [rbx + 0xb0], 0
-                    iretq
-                """ + GuestTraps.IDT_DATA);
+        InterruptGuest.Outcome run = InterruptGuest.boot(dir, PendingSelfIpiGuest.AFTER_STI);
         assertEquals(StopReason.EXIT_PORT, run.report().run().reason(), run.report().run().detail());
         assertEquals(1, run.gpr(14), "the interrupt came after exactly one instruction past sti");
     }
 
     @Test
     void popf_settingIf_deliversAtTheNextBoundary() {
-        InterruptGuest.Outcome run = InterruptGuest.boot(dir, InterruptGuest.MAP_APICS + GuestTraps.gate(0x40, "isr")
-                + InterruptGuest.ENABLE_APIC + """
-                    cli
-                    xor r12, r12
-                    xor r13, r13
-                    mov dword ptr [rbx + 0x300], 0x40040
-                    push 0x202
-                    popfq                                  # IF = 1: no shadow
-                    mov r13, 1
-                1:  cmp r12, 1
-                    jb 1b
-                """ + EXIT + """
-                isr:
-                    mov r14, r13
-                    inc r12
-                    mov dword ptr [rbx + 0xb0], 0
-                    iretq
-                """ + GuestTraps.IDT_DATA);
+        InterruptGuest.Outcome run = InterruptGuest.boot(dir, PendingSelfIpiGuest.AFTER_POPF);
         assertEquals(StopReason.EXIT_PORT, run.report().run().reason(), run.report().run().detail());
         assertEquals(0, run.gpr(14), "delivered right after popf");
     }
@@ -128,7 +87,7 @@ class NestedInterruptsTest {
                     movabs rax, 0x0000010000000000         # not mapped
                     mov rcx, [rax]                         # #PF; the handler skips these 3 bytes
                     mov r14, 7
-                """ + EXIT + """
+                """ + InterruptGuest.EXIT + """
                 pf:
                     sti                                    # the handler lets interrupts in
                     mov r13, r12
