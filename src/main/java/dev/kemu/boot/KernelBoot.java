@@ -24,6 +24,7 @@ import dev.kemu.traps.TrapRouter;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * One boot of a firmware stub and a kernel in a fresh machine. The host's whole part in the
@@ -89,6 +90,7 @@ public final class KernelBoot implements AutoCloseable {
             this.handoff = kernel.load(machine.ram(), firmware, options);
             cpus = new CpuSet(machine, options.cpus()); // CPUID answers as cpu0 of N; the APs wait for INIT/STARTUP
             cpus.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
+            services.serveOtherCpus(IntStream.range(1, cpus.count()).mapToObj(cpus::machine).toList());
             serveFaultsOnEveryCpu();
         } catch (RuntimeException e) {
             if (cpus != null) {

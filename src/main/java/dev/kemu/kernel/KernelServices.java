@@ -70,6 +70,8 @@ public final class KernelServices {
     private Kasan kasan;
     private final BoundedLog<KasanReport> kasanReports = new BoundedLog<>();
     private KernelMemory memory;
+    /** The application processors' machines ({@link #serveOtherCpus}), which --kasan watches too. */
+    private List<Machine> otherCpus = List.of();
 
     public KernelServices(Machine machine, HypercallPort port, LongFunction<String> symbolizer) {
         this.machine = machine;
@@ -184,6 +186,11 @@ public final class KernelServices {
         this.suiteModes = false;
     }
 
+    /** The other CPUs of the machine (each its own engine over the same RAM): --kasan watches their accesses too. */
+    public void serveOtherCpus(List<Machine> aps) {
+        this.otherCpus = List.copyOf(aps);
+    }
+
     /** The --kasan reports of this run, oldest first. */
     public List<KasanReport> kasanReports() {
         return kasanReports.entries();
@@ -269,7 +276,10 @@ public final class KernelServices {
         });
         memory.onCorruption(panic -> corrupted(PAGE_FAULT_HANDLER, panic));
         if (kasanOn) {
-            kasan = new Kasan(machine, memory, symbolizer, report -> {
+            List<Machine> cpus = new ArrayList<>();
+            cpus.add(machine);
+            cpus.addAll(otherCpus);
+            kasan = new Kasan(cpus, memory, symbolizer, report -> {
                 if (kasanReports.hasRoom()) {
                     log.warn("kasan:\n{}", report.text());
                 }

@@ -24,8 +24,8 @@ import java.util.function.LongFunction;
 /**
  * --kasan: guest accesses to free slab objects, to the bytes around them (red zone, metadata,
  * padding) and to vmalloc guard pages, caught at the faulting instruction. Each slab page gets its
- * own memory hook while it belongs to a cache (so only accesses to slab memory reach Java); the
- * verdict is read from the slab's state in guest RAM ({@link SlabShadow}). A vmalloc guard page is
+ * own memory hook, in every CPU's engine, while it belongs to a cache (so only accesses to slab memory reach
+ * Java); the verdict is read from the slab's state in guest RAM ({@link SlabShadow}). A vmalloc guard page is
  * unmapped, so the access is a #PF, which {@link #pageFault} turns into a report before the fault
  * takes its usual course. Like Linux, the access itself then goes ahead.
  */
@@ -33,17 +33,20 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
     private static final String RULE = "=".repeat(66);
 
     private final Machine machine;
+    /** Every CPU's machine, cpu0 ({@code machine}) first: each is its own engine with its own hooks. */
+    private final List<Machine> cpus;
     private final KernelMemory memory;
     private final SlabShadow shadow;
     private final long directMapBase;
     private final LongFunction<String> symbolizer;
     private final Consumer<KasanReport> sink;
-    private final Map<Long, Machine.Subscription> hooks = new HashMap<>();
+    private final Map<Long, List<Machine.Subscription>> hooks = new HashMap<>();
     /** Whether a slab came or went since the hooks were last made from guest RAM ({@link #slabsRestored}). */
     private boolean slabsChanged;
 
-    public Kasan(Machine machine, KernelMemory memory, LongFunction<String> symbolizer, Consumer<KasanReport> sink) {
-        this.machine = machine;
+    public Kasan(List<Machine> cpus, KernelMemory memory, LongFunction<String> symbolizer, Consumer<KasanReport> sink) {
+        this.machine = cpus.getFirst();
+        this.cpus = List.copyOf(cpus);
         this.memory = memory;
         this.shadow = new SlabShadow(memory.root(), FrameTable.of(memory.root()));
         this.directMapBase = memory.root().directMapBase().value();
@@ -60,13 +63,12 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
         if (!slabsChanged) {
             return;
         }
-        hooks.values().forEach(Machine.Subscription::close);
-        hooks.clear();
+        closeHooks();
         memory.slabs().watchSlabs(this);
         slabsChanged = false;
     }
 
-    /** How many slabs are watched now (each one memory hook). */
+    /** How many slabs are watched now (each one memory hook per CPU). */
     public int watchedSlabs() {
         return hooks.size();
     }
@@ -74,24 +76,29 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
     @Override
     public void added(long slabPhys, long bytes) {
         slabsChanged = true;
-        Machine.Subscription old = hooks.put(slabPhys, machine.onMemoryAccess(slabPhys, slabPhys + bytes - 1, true, true,
-                this::onSlabAccess));
+        List<Machine.Subscription> cpuHooks = new ArrayList<>(cpus.size());
+        for (int cpu = 0; cpu < cpus.size(); cpu++) {
+            int id = cpu;
+            cpuHooks.add(cpus.get(cpu).onMemoryAccess(slabPhys, slabPhys + bytes - 1, true, true,
+                    (write, pa, size, value) -> onSlabAccess(id, write, pa, size)));
+        }
+        List<Machine.Subscription> old = hooks.put(slabPhys, cpuHooks);
         if (old != null) {
-            old.close();
+            old.forEach(Machine.Subscription::close);
         }
     }
 
     @Override
     public void removed(long slabPhys) {
         slabsChanged = true;
-        Machine.Subscription hook = hooks.remove(slabPhys);
-        if (hook != null) {
-            hook.close();
+        List<Machine.Subscription> cpuHooks = hooks.remove(slabPhys);
+        if (cpuHooks != null) {
+            cpuHooks.forEach(Machine.Subscription::close);
         }
     }
 
-    /** A guest access to a watched slab page: reported when any byte it touches is poisoned. */
-    private void onSlabAccess(boolean write, long pa, int size, long value) {
+    /** A guest access by {@code cpu} to a watched slab page: reported when any byte it touches is poisoned. */
+    private void onSlabAccess(int cpu, boolean write, long pa, int size) {
         SlabShadow.Place place = shadow.locate(pa);
         if (place == null) {
             return; // the page left its slab (a restored snapshot): nothing is known about it
@@ -107,16 +114,16 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
             place = new SlabShadow.Place(place.cache(), place.slab(), place.index(), place.objectPhys(),
                     place.allocated(), true, next.kind(), place.regionEnd());
         }
-        reportSlab(write, pa, size, place);
+        reportSlab(cpu, write, pa, size, place);
     }
 
-    private void reportSlab(boolean write, long pa, int size, SlabShadow.Place place) {
-        long rip = machine.register(X86Reg.RIP);
+    private void reportSlab(int cpu, boolean write, long pa, int size, SlabShadow.Place place) {
+        long rip = cpus.get(cpu).register(X86Reg.RIP);
         String symbol = symbolizer.apply(rip);
         long address = directMapBase + pa;
         long object = directMapBase + place.objectPhys();
         int objectSize = place.cache().objectSize();
-        List<String> lines = header(place.kind(), symbol, write, size, address);
+        List<String> lines = header(place.kind(), symbol, write, size, address, cpu);
         String alloc = site(lines, "Allocated", SlubTrack.of(place.cache(), place.objectPhys(), SlubTrack.ALLOC));
         String free = site(lines, "Freed", SlubTrack.of(place.cache(), place.objectPhys(), SlubTrack.FREE));
         lines.add("");
@@ -124,7 +131,7 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
         lines.add(String.format(" which belongs to the cache %s of size %d", place.cache().name(), objectSize));
         located(lines, address, object, objectSize, place.allocated() ? "allocated" : "freed");
         lines.add(RULE);
-        sink.accept(new KasanReport(place.kind(), write, address, size, rip, symbol, place.cache().name(), object,
+        sink.accept(new KasanReport(place.kind(), write, address, size, rip, cpu, symbol, place.cache().name(), object,
                 objectSize, address - object, alloc, free, lines));
     }
 
@@ -151,7 +158,7 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
         int size = instructionAccessSize(rip);
         String symbol = symbolizer.apply(rip);
         String kind = "vmalloc-out-of-bounds";
-        List<String> lines = header(kind, symbol, write, size, cr2);
+        List<String> lines = header(kind, symbol, write, size, cr2, 0);
         lines.add("");
         long start = area.map(v -> v.start().value()).orElse(guard.get().start().value());
         long end = guard.get().start().value();
@@ -161,7 +168,7 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
                 guard.get().start().value(), guard.get().end().value()));
         located(lines, cr2, start, (int) (end - start), "allocated");
         lines.add(RULE);
-        sink.accept(new KasanReport(kind, write, cr2, size, rip, symbol, "vmalloc", start, (int) (end - start),
+        sink.accept(new KasanReport(kind, write, cr2, size, rip, 0, symbol, "vmalloc", start, (int) (end - start),
                 cr2 - start, "", "", lines));
     }
 
@@ -175,13 +182,13 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
         }
     }
 
-    private static List<String> header(String kind, String symbol, boolean write, int size, long address) {
+    private static List<String> header(String kind, String symbol, boolean write, int size, long address, int cpu) {
         List<String> lines = new ArrayList<>();
         lines.add(RULE);
         lines.add("BUG: KASAN: " + kind + " in " + symbol);
         String sizeText = size > 0 ? "of size " + size : "of unknown size";
-        lines.add(String.format("%s %s at addr %x by task kernel/0 (cpu 0; kemu has no tasks)", write ? "Write" : "Read",
-                sizeText, address));
+        lines.add(String.format("%s %s at addr %x by task kernel/0 (cpu %d; kemu has no tasks)", write ? "Write" : "Read",
+                sizeText, address, cpu));
         return lines;
     }
 
@@ -222,7 +229,11 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
 
     /** Removes every hook (the run is over). */
     public void close() {
-        hooks.values().forEach(Machine.Subscription::close);
+        closeHooks();
+    }
+
+    private void closeHooks() {
+        hooks.values().forEach(cpuHooks -> cpuHooks.forEach(Machine.Subscription::close));
         hooks.clear();
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
  * @param kind      {@code slab-use-after-free}, {@code slab-out-of-bounds} or {@code vmalloc-out-of-bounds}
  * @param address   the accessed virtual address (direct-map address for slab memory)
  * @param size      bytes accessed
+ * @param cpu       the CPU that made the access (0 for a vmalloc guard hit: the guard check runs on cpu0's #PF)
  * @param symbol    the faulting instruction, symbolized
  * @param region    the cache name, or {@code vmalloc} for a vmalloc area
  * @param object    the start of the object or area the access is described against
@@ -16,7 +17,7 @@ import java.util.List;
  * @param allocSite the allocating caller, or empty when not recorded
  * @param freeSite  the freeing caller, or empty when not recorded (or never freed)
  */
-public record KasanReport(String kind, boolean write, long address, int size, long rip, String symbol, String region,
+public record KasanReport(String kind, boolean write, long address, int size, long rip, int cpu, String symbol, String region,
                           long object, int objectSize, long offset, String allocSite, String freeSite, List<String> lines) {
     public KasanReport {
         lines = List.copyOf(lines);
