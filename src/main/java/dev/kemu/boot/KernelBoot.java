@@ -74,7 +74,7 @@ public final class KernelBoot implements AutoCloseable {
         this.analyzer = new FaultAnalyzer(machine, symbols, services::memory);
         this.faults = new TrapRouter(services::memory, analyzer, options.onFault());
         machine.setExceptionHandler(faults);
-        faults.onUnresolvedPageFault(e -> services.unresolvedPageFault(e.cr2(), e.errorCodeOrMinusOne(), e.rip()));
+        faults.onUnresolvedPageFault(e -> services.unresolvedPageFault(e.cr2(), e.errorCodeOrMinusOne(), e.rip(), e.machine()));
         try {
             analyzer.traceBlocks(options.traceBlocks());
             machine.attach(DebugConsole.PORT, console);

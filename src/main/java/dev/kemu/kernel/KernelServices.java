@@ -197,9 +197,9 @@ public final class KernelServices {
     }
 
     /** A #PF no kernel service resolved: --kasan reports it when it hit a vmalloc guard page. */
-    public void unresolvedPageFault(long cr2, int errorCode, long rip) {
+    public void unresolvedPageFault(long cr2, int errorCode, long rip, Machine cpu) {
         if (kasan != null) {
-            kasan.pageFault(cr2, errorCode, rip);
+            kasan.pageFault(cr2, errorCode, rip, cpu);
         }
     }
 

@@ -36,6 +36,11 @@ public final class CpuException {
         this.machine = machine;
     }
 
+    /** The CPU (its machine) that raised the exception. */
+    public Machine machine() {
+        return machine;
+    }
+
     /** An external interrupt taken at the boundary before {@code rip}: no error code, no CR2, whatever the vector. */
     static CpuException external(int vector, long rip, int cpl, Machine machine) {
         return new CpuException(vector, OptionalInt.empty(), 0, rip, cpl, machine, true);

@@ -32,8 +32,7 @@ import java.util.function.LongFunction;
 public final class Kasan implements SlabAllocator.SlabWatcher {
     private static final String RULE = "=".repeat(66);
 
-    private final Machine machine;
-    /** Every CPU's machine, cpu0 ({@code machine}) first: each is its own engine with its own hooks. */
+    /** Every CPU's machine, cpu0 first: each is its own engine with its own hooks. */
     private final List<Machine> cpus;
     private final KernelMemory memory;
     private final SlabShadow shadow;
@@ -45,7 +44,6 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
     private boolean slabsChanged;
 
     public Kasan(List<Machine> cpus, KernelMemory memory, LongFunction<String> symbolizer, Consumer<KasanReport> sink) {
-        this.machine = cpus.getFirst();
         this.cpus = List.copyOf(cpus);
         this.memory = memory;
         this.shadow = new SlabShadow(memory.root(), FrameTable.of(memory.root()));
@@ -139,15 +137,15 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
      * A #PF the kernel services did not resolve: a report when it hit a vmalloc guard page. The
      * access size comes from the faulting instruction's memory operand.
      */
-    public void pageFault(long cr2, int errorCode, long rip) {
+    public void pageFault(long cr2, int errorCode, long rip, Machine cpu) {
         try {
-            reportGuardHit(cr2, errorCode, rip);
+            reportGuardHit(cr2, errorCode, rip, Math.max(0, cpus.indexOf(cpu)));
         } catch (KernelPanic corrupt) {
             // the VMA list is corrupt: the fault handler, which walked it first, reports that
         }
     }
 
-    private void reportGuardHit(long cr2, int errorCode, long rip) {
+    private void reportGuardHit(long cr2, int errorCode, long rip, int cpu) {
         Optional<Vma> guard = memory.areas().find(VirtAddr.of(cr2)).filter(v -> v.kind() == VmaKind.GUARD);
         if (guard.isEmpty()) {
             return;
@@ -155,10 +153,10 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
         Optional<Vma> area = memory.areas().find(VirtAddr.of(guard.get().start().value() - 1))
                 .filter(v -> v.kind() == VmaKind.VMALLOC);
         boolean write = errorCode >= 0 && (errorCode & PageFaultCode.WRITE) != 0;
-        int size = instructionAccessSize(rip);
+        int size = instructionAccessSize(cpus.get(cpu), rip);
         String symbol = symbolizer.apply(rip);
         String kind = "vmalloc-out-of-bounds";
-        List<String> lines = header(kind, symbol, write, size, cr2, 0);
+        List<String> lines = header(kind, symbol, write, size, cr2, cpu);
         lines.add("");
         long start = area.map(v -> v.start().value()).orElse(guard.get().start().value());
         long end = guard.get().start().value();
@@ -168,12 +166,12 @@ public final class Kasan implements SlabAllocator.SlabWatcher {
                 guard.get().start().value(), guard.get().end().value()));
         located(lines, cr2, start, (int) (end - start), "allocated");
         lines.add(RULE);
-        sink.accept(new KasanReport(kind, write, cr2, size, rip, 0, symbol, "vmalloc", start, (int) (end - start),
+        sink.accept(new KasanReport(kind, write, cr2, size, rip, cpu, symbol, "vmalloc", start, (int) (end - start),
                 cr2 - start, "", "", lines));
     }
 
-    private int instructionAccessSize(long rip) {
-        byte[] code = machine.virtualMemory().read(rip, 15);
+    private static int instructionAccessSize(Machine cpu, long rip) {
+        byte[] code = cpu.virtualMemory().read(rip, 15);
         try (Disassembler disassembler = new Disassembler()) {
             List<Disassembler.Instruction> insns = disassembler.disassemble(code, rip, 1);
             return insns.isEmpty() ? 0 : AccessSize.of(insns.getFirst().operands());

@@ -9,7 +9,7 @@ import java.util.List;
  * @param kind      {@code slab-use-after-free}, {@code slab-out-of-bounds} or {@code vmalloc-out-of-bounds}
  * @param address   the accessed virtual address (direct-map address for slab memory)
  * @param size      bytes accessed
- * @param cpu       the CPU that made the access (0 for a vmalloc guard hit: the guard check runs on cpu0's #PF)
+ * @param cpu       the CPU that made the access (its index, cpu0 the bootstrap CPU)
  * @param symbol    the faulting instruction, symbolized
  * @param region    the cache name, or {@code vmalloc} for a vmalloc area
  * @param object    the start of the object or area the access is described against
