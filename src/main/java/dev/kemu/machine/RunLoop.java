@@ -20,9 +20,8 @@ import java.util.Optional;
  * classifies why the guest stopped. A #UD the guest handles needs no restart: Unicorn 2.1 continues
  * in the same {@code uc_emu_start} when the invalid-instruction hook returns true. Hooks and devices end a run
  * through {@link #requestStop}; the first reason wins. An access to memory with nothing behind
- * it is recorded by an unmapped-memory hook (which costs nothing until it fires), so that the
- * engine's bare {@code UC_ERR_READ_UNMAPPED} becomes an {@link UnmappedAccess} naming the
- * address, the access and what a PC has there.
+ * it is recorded by an unmapped-memory hook, so that the engine's bare {@code UC_ERR_READ_UNMAPPED}
+ * becomes an {@link UnmappedAccess} naming the address, the access and what a PC has there.
  */
 final class RunLoop {
     private static final Logger log = LoggerFactory.getLogger(Machine.class);
@@ -51,7 +50,9 @@ final class RunLoop {
         this.interruptPoint = new InterruptPoint(this, machine, engine, counter);
         counter.readCodeWith(machine);
         this.pcMap = new PcPhysicalMap(machine.ram().size());
-        engine.hookMemEvent(HookType.MEM_UNMAPPED, (uc, type, address, size, value) -> {
+        // Only above guest RAM (mapped at 0, never unmapped), where unmapped accesses can happen: libunicorn 2.1.4
+        // keeps every store to a page an unmapped hook covers on its slow path (notdirty_write), even to RAM.
+        engine.hookMemEvent(HookType.MEM_UNMAPPED, machine.ram().size(), -1L, (uc, type, address, size, value) -> {
             recordUnmapped(type, address, size);
             return false; // not handled: Unicorn stops with the matching UC_ERR_*_UNMAPPED
         });

@@ -501,7 +501,12 @@ public final class Unicorn implements AutoCloseable {
 
     /** Unmapped or protection events; {@code types} is a mask of {@link HookType#MEM_UNMAPPED} / MEM_PROT bits. */
     public HookHandle hookMemEvent(int types, Hooks.MemEvent hook) {
-        return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, 1, 0, -1);
+        return hookMemEvent(types, 1, 0, hook);
+    }
+
+    /** As {@link #hookMemEvent(int, Hooks.MemEvent)}, for events at physical addresses in {@code [begin, end]} only. */
+    public HookHandle hookMemEvent(int types, long begin, long end, Hooks.MemEvent hook) {
+        return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, begin, end, -1);
     }
 
     /**
