@@ -225,7 +225,10 @@ void kemu_block_count_hook(void *uc, uint64_t address, uint32_t size, struct kem
  * store-heavy guest ran ~3x slower than QEMU. This hook maps linear = physical, as the CPU does
  * without paging, but grants execute only on pages code was fetched from (QEMU's rule: only pages
  * holding code are watched for stores). A page's first fetch flushes the TLB, so no entry that let
- * stores skip the slow path survives for it in any MMU mode. With paging on it does not translate:
+ * stores skip the slow path survives for it in any MMU mode. So does every KEMU_TLB_RESIZE_FILLS-th
+ * fill: Unicorn (like QEMU) resizes its TLB only when it is flushed, and a kernel without paging never
+ * flushes, so a working set above the first 256 entries would miss on every page forever (QEMU's
+ * policy then doubles a TLB found over 70% used). With paging on it does not translate:
  * it sets paging_seen and refuses, which ends uc_emu_start at that instruction (UC_ERR_EXCEPTION);
  * Java then returns the engine to the CPU's own page walk for good and resumes there.
  */
@@ -242,6 +245,7 @@ struct kemu_identity_tlb {
     int32_t flush_control;  /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
     int32_t paging_seen;    /* set when a fill found CR0.PG on */
     int32_t error;          /* uc_err of a failed CR0 read, 0 = none */
+    uint64_t fills;         /* fills since the last flush */
 };
 
 const uint32_t kemu_identity_tlb_layout[] = {
@@ -254,6 +258,7 @@ const uint32_t kemu_identity_tlb_layout[] = {
     offsetof(struct kemu_identity_tlb, flush_control),
     offsetof(struct kemu_identity_tlb, paging_seen),
     offsetof(struct kemu_identity_tlb, error),
+    offsetof(struct kemu_identity_tlb, fills),
 };
 const uint32_t kemu_identity_tlb_layout_length = sizeof(kemu_identity_tlb_layout) / sizeof(kemu_identity_tlb_layout[0]);
 
@@ -262,6 +267,8 @@ const uint32_t kemu_identity_tlb_layout_length = sizeof(kemu_identity_tlb_layout
 #define KEMU_UC_PROT_RW 3
 #define KEMU_UC_PROT_ALL 7
 #define KEMU_CR0_PG 0x80000000u
+/* Far above any TLB size the working set fills (flushing sooner throws the working set away). */
+#define KEMU_TLB_RESIZE_FILLS 65536
 
 struct kemu_tlb_entry { uint64_t paddr; int perms; }; /* uc_tlb_entry */
 
@@ -281,9 +288,13 @@ bool kemu_identity_tlb_fill(void *uc, uint64_t address, int type, struct kemu_tl
         return true;
     }
     uint8_t bit = (uint8_t) (1u << (page & 7));
-    if (type == KEMU_UC_MEM_FETCH && !(t->code_pages[page >> 3] & bit)) {
-        t->code_pages[page >> 3] |= bit;
-        t->ctl(uc, t->flush_control); /* drop the read-write entries of this page before code runs from it */
+    bool first_fetch = type == KEMU_UC_MEM_FETCH && !(t->code_pages[page >> 3] & bit);
+    if (first_fetch) {
+        t->code_pages[page >> 3] |= bit; /* and below, drop the read-write entries of this page before code runs */
+    }
+    if (first_fetch || ++t->fills >= KEMU_TLB_RESIZE_FILLS) {
+        t->fills = 0;
+        t->ctl(uc, t->flush_control);
     }
     result->perms = (t->code_pages[page >> 3] & bit) ? KEMU_UC_PROT_ALL : KEMU_UC_PROT_RW;
     return true;

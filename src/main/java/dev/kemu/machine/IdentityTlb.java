@@ -42,7 +42,8 @@ final class IdentityTlb implements AutoCloseable {
             JAVA_INT.withName("cr0"),
             JAVA_INT.withName("flush_control"),
             JAVA_INT.withName("paging_seen"),
-            JAVA_INT.withName("error")).withName("kemu_identity_tlb");
+            JAVA_INT.withName("error"),
+            JAVA_LONG.withName("fills")).withName("kemu_identity_tlb");
     private static final VarHandle READ = field("read"), CTL = field("ctl"), CODE_PAGES = field("code_pages"),
             PAGES = field("pages"), CR0 = field("cr0"), FLUSH_CONTROL = field("flush_control"),
             PAGING_SEEN = field("paging_seen"), ERROR = field("error");
