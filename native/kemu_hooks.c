@@ -10,6 +10,7 @@
  * exception naming the call and Unicorn's error. A hypercall whose arguments could not be read
  * is not made.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -215,4 +216,86 @@ void kemu_block_count_hook(void *uc, uint64_t address, uint32_t size, struct kem
     c->block_address = address;
     c->block_size = size;
     c->block_instructions = e->instructions;
+}
+
+/*
+ * kemu's identity TLB for a CPU without paging (CR0.PG = 0), Unicorn's UC_TLB_VIRTUAL mode. libunicorn
+ * 2.1.4 keeps every store to a page whose TLB entry allows execution on its slow path (notdirty_write,
+ * which also looks for translated code to invalidate), and without paging every page allows it: a
+ * store-heavy guest ran ~3x slower than QEMU. This hook maps linear = physical, as the CPU does
+ * without paging, but grants execute only on pages code was fetched from (QEMU's rule: only pages
+ * holding code are watched for stores). A page's first fetch flushes the TLB, so no entry that let
+ * stores skip the slow path survives for it in any MMU mode. So does every KEMU_TLB_RESIZE_FILLS-th
+ * fill: Unicorn (like QEMU) resizes its TLB only when it is flushed, and a kernel without paging never
+ * flushes, so a working set above the first 256 entries would miss on every page forever (QEMU's
+ * policy then doubles a TLB found over 70% used). With paging on it does not translate:
+ * it sets paging_seen and refuses, which ends uc_emu_start at that instruction (UC_ERR_EXCEPTION);
+ * Java then returns the engine to the CPU's own page walk for good and resumes there.
+ */
+typedef int (*reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*ctl_fn)(void *uc, int control, ...);
+
+/* Mirrored by the StructLayout in dev.kemu.machine.IdentityTlb, checked against the table below. */
+struct kemu_identity_tlb {
+    reg_read_fn read;       /* uc_reg_read */
+    ctl_fn ctl;             /* uc_ctl */
+    uint8_t *code_pages;    /* one bit per 4 KiB page below pages << 12: code was fetched from it */
+    uint64_t pages;
+    int32_t cr0;            /* register id of CR0 */
+    int32_t flush_control;  /* UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0) */
+    int32_t paging_seen;    /* set when a fill found CR0.PG on */
+    int32_t error;          /* uc_err of a failed CR0 read, 0 = none */
+    uint64_t fills;         /* fills since the last flush */
+};
+
+const uint32_t kemu_identity_tlb_layout[] = {
+    sizeof(struct kemu_identity_tlb),
+    offsetof(struct kemu_identity_tlb, read),
+    offsetof(struct kemu_identity_tlb, ctl),
+    offsetof(struct kemu_identity_tlb, code_pages),
+    offsetof(struct kemu_identity_tlb, pages),
+    offsetof(struct kemu_identity_tlb, cr0),
+    offsetof(struct kemu_identity_tlb, flush_control),
+    offsetof(struct kemu_identity_tlb, paging_seen),
+    offsetof(struct kemu_identity_tlb, error),
+    offsetof(struct kemu_identity_tlb, fills),
+};
+const uint32_t kemu_identity_tlb_layout_length = sizeof(kemu_identity_tlb_layout) / sizeof(kemu_identity_tlb_layout[0]);
+
+/* uc_mem_type and uc_prot values of unicorn.h */
+#define KEMU_UC_MEM_FETCH 18
+#define KEMU_UC_PROT_RW 3
+#define KEMU_UC_PROT_ALL 7
+#define KEMU_CR0_PG 0x80000000u
+/* Far above any TLB size the working set fills (flushing sooner throws the working set away). */
+#define KEMU_TLB_RESIZE_FILLS 65536
+
+struct kemu_tlb_entry { uint64_t paddr; int perms; }; /* uc_tlb_entry */
+
+bool kemu_identity_tlb_fill(void *uc, uint64_t address, int type, struct kemu_tlb_entry *result,
+                            struct kemu_identity_tlb *t) {
+    uint64_t cr0 = 0;
+    int err = t->read(uc, t->cr0, &cr0);
+    if (err != 0 || (cr0 & KEMU_CR0_PG)) {
+        t->error = err;
+        t->paging_seen = 1;
+        return false; /* refused: Unicorn stops before this access, Java switches to the CPU's page walk */
+    }
+    uint64_t page = address >> 12;
+    result->paddr = address;
+    if (page >= t->pages) {
+        result->perms = KEMU_UC_PROT_ALL; /* beyond the map (devices, nothing): stores stay watched */
+        return true;
+    }
+    uint8_t bit = (uint8_t) (1u << (page & 7));
+    bool first_fetch = type == KEMU_UC_MEM_FETCH && !(t->code_pages[page >> 3] & bit);
+    if (first_fetch) {
+        t->code_pages[page >> 3] |= bit; /* and below, drop the read-write entries of this page before code runs */
+    }
+    if (first_fetch || ++t->fills >= KEMU_TLB_RESIZE_FILLS) {
+        t->fills = 0;
+        t->ctl(uc, t->flush_control);
+    }
+    result->perms = (t->code_pages[page >> 3] & bit) ? KEMU_UC_PROT_ALL : KEMU_UC_PROT_RW;
+    return true;
 }

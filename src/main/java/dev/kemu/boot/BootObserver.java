@@ -79,6 +79,7 @@ public final class BootObserver implements AutoCloseable {
             return;
         }
         record(BootStage.FIRMWARE_HANDOFF, machine.cpu());
+        machine.pagingMayBeOff(); // kemu's firmware ran with paging on and hands a Multiboot kernel over without it
         // Added here, before any kernel code is translated, so every kernel block carries them.
         lowBlocks = new BlockSampler(machine, 0, landmarks.higherHalf() - 1, this::onBlock);
         highBlocks = new BlockSampler(machine, landmarks.higherHalf(), -1L, this::onBlock);

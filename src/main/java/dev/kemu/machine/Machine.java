@@ -219,6 +219,15 @@ public final class Machine implements AutoCloseable {
 
     // ---- hooks for upper layers -----------------------------------------------------------
 
+    /**
+     * Tells the machine that the guest may just have turned paging off (a firmware's hand-off to a 32-bit
+     * kernel): from here on stores to RAM take Unicorn's fast path again (see IdentityTlb). Callable from hooks;
+     * does nothing while paging is on. Each run checks this by itself when it starts.
+     */
+    public void pagingMayBeOff() {
+        runLoop.pagingMayBeOff();
+    }
+
     /** Runs {@code action} each time execution reaches {@code address} (a one-address code hook). */
     public Subscription onInstructionAt(long address, Runnable action) {
         HookHandle hook = engine.hookCode(address, address, (uc, at, size) -> action.run());

@@ -20,9 +20,8 @@ import java.util.Optional;
  * classifies why the guest stopped. A #UD the guest handles needs no restart: Unicorn 2.1 continues
  * in the same {@code uc_emu_start} when the invalid-instruction hook returns true. Hooks and devices end a run
  * through {@link #requestStop}; the first reason wins. An access to memory with nothing behind
- * it is recorded by an unmapped-memory hook (which costs nothing until it fires), so that the
- * engine's bare {@code UC_ERR_READ_UNMAPPED} becomes an {@link UnmappedAccess} naming the
- * address, the access and what a PC has there.
+ * it is recorded by an unmapped-memory hook, so that the engine's bare {@code UC_ERR_READ_UNMAPPED}
+ * becomes an {@link UnmappedAccess} naming the address, the access and what a PC has there.
  */
 final class RunLoop {
     private static final Logger log = LoggerFactory.getLogger(Machine.class);
@@ -43,6 +42,8 @@ final class RunLoop {
     /** The first access of this run that found no memory; Unicorn then ends the run with UC_ERR_*_UNMAPPED. */
     private UnmappedAccess unmapped;
     private final PcPhysicalMap pcMap;
+    /** Fills the TLB while paging is off (fast stores to RAM); null without libkemu_hooks. */
+    private final IdentityTlb identityTlb;
 
     RunLoop(Machine machine, Unicorn engine) {
         this.machine = machine;
@@ -51,7 +52,10 @@ final class RunLoop {
         this.interruptPoint = new InterruptPoint(this, machine, engine, counter);
         counter.readCodeWith(machine);
         this.pcMap = new PcPhysicalMap(machine.ram().size());
-        engine.hookMemEvent(HookType.MEM_UNMAPPED, (uc, type, address, size, value) -> {
+        this.identityTlb = IdentityTlb.install(engine, machine.ram().size());
+        // Only above guest RAM (mapped at 0, never unmapped), where unmapped accesses can happen: libunicorn 2.1.4
+        // keeps every store to a page an unmapped hook covers on its slow path (notdirty_write), even to RAM.
+        engine.hookMemEvent(HookType.MEM_UNMAPPED, machine.ram().size(), -1L, (uc, type, address, size, value) -> {
             recordUnmapped(type, address, size);
             return false; // not handled: Unicorn stops with the matching UC_ERR_*_UNMAPPED
         });
@@ -73,6 +77,9 @@ final class RunLoop {
     /** After the engine closed: frees the counter's native block. */
     void close() {
         counter.close();
+        if (identityTlb != null) {
+            identityTlb.close();
+        }
     }
 
     long instructionCount() {
@@ -172,10 +179,10 @@ final class RunLoop {
             quantumEndRequested = false;
             try {
                 long runEnd = haltAtEnd ? 0 : endRip;
-                engine.start(rip, runEnd, remainingMicros(limits, started), 0);
+                start(rip, runEnd, limits, started);
                 while (stopReason == null && counter.crossedLimit()) { // the deadline lies inside a block
                     long at = engine.regRead(X86Reg.RIP);
-                    engine.start(at, counter.partialEnd(at, runEnd), remainingMicros(limits, started), 0);
+                    start(at, counter.partialEnd(at, runEnd), limits, started);
                 }
             } catch (UnicornException e) {
                 if (e.error() == UcError.UNKNOWN) {
@@ -251,6 +258,36 @@ final class RunLoop {
     }
 
     /** The engine's error, restated with the access when it is one of the unmapped-memory errors. */
+    /** Gives the TLB back to the identity hook if paging is off (see {@link IdentityTlb}). */
+    void pagingMayBeOff() {
+        if (identityTlb != null) {
+            identityTlb.resumeIfPagingOff();
+        }
+    }
+
+    /**
+     * uc_emu_start, resumed once where the identity TLB met paging: that ends the engine's run before the
+     * fetch it refused, and the CPU's page walk takes over. Nothing of that block was counted: enabling paging
+     * (mov to CR0, or the host's register write between runs) flushes the TLB and ends the block, so the first
+     * fill with paging on is always the next block's fetch, before its block or code hooks ran.
+     */
+    private void start(long begin, long end, RunLimits limits, long started) {
+        pagingMayBeOff();
+        long at = begin;
+        while (true) { // a hook may hand the TLB back to the identity hook (the firmware hand-off), and paging go on again
+            try {
+                engine.start(at, end, remainingMicros(limits, started), 0);
+                return;
+            } catch (UnicornException e) {
+                if (e.error() != UcError.EXCEPTION || identityTlb == null || !identityTlb.leavePagingOff()) {
+                    throw e;
+                }
+                at = engine.regRead(X86Reg.RIP);
+                log.debug("paging on at RIP 0x{}: the CPU's page walk fills the TLB from here on", Long.toHexString(at));
+            }
+        }
+    }
+
     private UnicornException explained(UnicornException error) {
         return unmapped != null && error.error() == unmapped.error() ? new UnmappedAccessException(unmapped, error) : error;
     }

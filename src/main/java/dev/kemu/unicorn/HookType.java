@@ -17,6 +17,8 @@ public final class HookType {
     public static final int MEM_FETCH = 1 << 12;
     public static final int MEM_READ_AFTER = 1 << 13;
     public static final int INSN_INVALID = 1 << 14;
+    /** UC_HOOK_TLB_FILL: asked for each TLB fill while the engine is in {@link Unicorn#setVirtualTlb virtual TLB} mode. */
+    public static final int TLB_FILL = 1 << 17;
     public static final int MEM_UNMAPPED = MEM_READ_UNMAPPED | MEM_WRITE_UNMAPPED | MEM_FETCH_UNMAPPED;
     public static final int MEM_PROT = MEM_READ_PROT | MEM_WRITE_PROT | MEM_FETCH_PROT;
 

@@ -24,7 +24,10 @@ public final class Unicorn implements AutoCloseable {
     private static final int UC_MODE_16 = 1 << 1;
     private static final int CTL_WRITE = 1 << 30;
     private static final int CTL_READ = 2 << 30;
-    private static final int CTL_CPU_MODEL = 7, CTL_TB_REMOVE_CACHE = 9, CTL_TB_FLUSH = 10, CTL_TLB_FLUSH = 11;
+    private static final int CTL_CPU_MODEL = 7, CTL_TB_REMOVE_CACHE = 9, CTL_TB_FLUSH = 10, CTL_TLB_FLUSH = 11,
+            CTL_TLB_TYPE = 12;
+    /** {@code UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0)}: the control word of uc_ctl's TLB flush, for native hooks. */
+    public static final int TLB_FLUSH_CONTROL = CTL_WRITE | CTL_TLB_FLUSH;
     /** uc_query_type UC_QUERY_TIMEOUT (unicorn.h): whether the last uc_emu_start timed out. */
     private static final int UC_QUERY_TIMEOUT = 4;
     private static final int CTL_USE_EXITS = 4, CTL_EXITS = 6;
@@ -455,6 +458,15 @@ public final class Unicorn implements AutoCloseable {
         return hookEverywhereNative(HookType.BLOCK, "block", callback, userData, targetId);
     }
 
+    /**
+     * A TLB-fill hook implemented in native code ({@code uc_cb_tlbevent_t}), asked for every fill while the engine
+     * is in virtual TLB mode ({@link #setVirtualTlb}); {@code userData} and {@code targetId} as for
+     * {@link #hookPortOutNative}.
+     */
+    public HookHandle hookTlbFillNative(MemorySegment callback, MemorySegment userData, long targetId) {
+        return hookEverywhereNative(HookType.TLB_FILL, "TLB fill", callback, userData, targetId);
+    }
+
     private HookHandle hookEverywhereNative(int type, String kind, MemorySegment callback, MemorySegment userData,
                                             long targetId) {
         MemorySegment out = scratch;
@@ -501,7 +513,12 @@ public final class Unicorn implements AutoCloseable {
 
     /** Unmapped or protection events; {@code types} is a mask of {@link HookType#MEM_UNMAPPED} / MEM_PROT bits. */
     public HookHandle hookMemEvent(int types, Hooks.MemEvent hook) {
-        return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, 1, 0, -1);
+        return hookMemEvent(types, 1, 0, hook);
+    }
+
+    /** As {@link #hookMemEvent(int, Hooks.MemEvent)}, for events at physical addresses in {@code [begin, end]} only. */
+    public HookHandle hookMemEvent(int types, long begin, long end, Hooks.MemEvent hook) {
+        return addHook(types, new Upcalls.MemEvent(this, hook), Upcalls.Shape.MEM_EVENT, begin, end, -1);
     }
 
     /**
@@ -614,6 +631,16 @@ public final class Unicorn implements AutoCloseable {
     public void removeTranslationCache(long begin, long end) {
         call(() -> (int) lib.ctlLongLong.invokeExact(handle, CTL_WRITE | (2 << 26) | CTL_TB_REMOVE_CACHE, begin, end),
                 "uc_ctl(TB_REMOVE_CACHE, 0x%x, 0x%x)", begin, end);
+    }
+
+    /**
+     * {@code true}: Unicorn's UC_TLB_VIRTUAL mode, where TLB fills ask the {@link HookType#TLB_FILL} hooks (linear =
+     * physical, with the access's own permission only, when there is none) instead of the CPU's page walk;
+     * {@code false}: the CPU's own MMU (UC_TLB_CPU, the default). Switching flushes the TLB.
+     */
+    public void setVirtualTlb(boolean virtual) {
+        call(() -> (int) lib.ctlInt.invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_TLB_TYPE, virtual ? 1 : 0),
+                "uc_ctl(TLB_TYPE, %d)", virtual ? 1 : 0);
     }
 
     /** Selects the emulated CPU ({@code uc_cpu_x86}); only before the first emulation. */
