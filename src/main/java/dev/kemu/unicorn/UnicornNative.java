@@ -53,7 +53,8 @@ final class UnicornNative {
         STRERROR("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT)),
         ERRNO("uc_errno", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
         MEM_MAP("uc_mem_map", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT)),
-        MEM_MAP_PTR("uc_mem_map_ptr", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS)),
+        MEM_MAP_PTR("uc_mem_map_ptr",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS)),
         MEM_UNMAP("uc_mem_unmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG)),
         MEM_PROTECT("uc_mem_protect", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT)),
         MEM_REGIONS("uc_mem_regions", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS)),
@@ -165,14 +166,24 @@ final class UnicornNative {
         return major + "." + minor + "." + patch;
     }
 
-    /** The downcall handle of {@code function}, linked on first use (a race links it twice, harmlessly). */
+    /**
+     * The downcall handle of {@code function}, linked on first use. Linking holds the function's lock, so that a
+     * thread that needs it meanwhile waits for that work instead of repeating it ({@code dev.kemu.cli.NativeWarmUp}).
+     */
     MethodHandle handle(Function function) {
         MethodHandle handle = linked[function.ordinal()];
-        if (handle == null) {
-            handle = linker.downcallHandle(symbol(lookup, function.symbol), function.descriptor, function.options);
-            linked[function.ordinal()] = handle;
+        return handle != null ? handle : link(function);
+    }
+
+    private MethodHandle link(Function function) {
+        synchronized (function) {
+            MethodHandle handle = linked[function.ordinal()];
+            if (handle == null) {
+                handle = linker.downcallHandle(symbol(lookup, function.symbol), function.descriptor, function.options);
+                linked[function.ordinal()] = handle;
+            }
+            return handle;
         }
-        return handle;
     }
 
     /** Whether the library has {@code uc_vmem_translate} (not every 2.1 build does). */
