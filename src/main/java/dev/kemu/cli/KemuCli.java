@@ -38,6 +38,9 @@ public final class KemuCli {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
                 System.getProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn"));
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        if (NativeWarmUp.mayStart(args)) {
+            NativeWarmUp.start();
+        }
         System.exit(commandLine(args).execute(args));
     }
 
