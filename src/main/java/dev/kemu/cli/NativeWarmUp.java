@@ -15,14 +15,16 @@ final class NativeWarmUp {
 
     /**
      * Whether {@code args} are a boot whose logging stays at the default level: no argument contains {@code -v}
-     * (which also rules out {@code --verbose}, and values that merely look like it, to be safe).
+     * (which also rules out {@code --verbose}, and values that merely look like it, to be safe). Not for
+     * {@code boot --help} or {@code --version} either, which boot nothing.
      */
     static boolean mayStart(String[] args) {
         if (args.length == 0 || !args[0].equals("boot")) {
             return false;
         }
         for (String arg : args) {
-            if (arg.contains("-v")) {
+            if (arg.contains("-v") || arg.equals("-h") || arg.equals("--help") || arg.equals("-V")
+                    || arg.equals("--version")) {
                 return false;
             }
         }

@@ -17,7 +17,7 @@ class NativeWarmUpTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"boot -v", "boot -vv", "boot --verbose", "-v boot", "boot --cmdline=-v", "version",
+    @ValueSource(strings = {"boot -v", "boot -vv", "boot --verbose", "-v boot", "boot --cmdline=-v", "boot --help", "boot -h", "version",
             "explain kmain", "asm"})
     void staysOffWhenLoggersCouldNeedAnotherLevel_orForOtherCommands(String line) {
         // slf4j-simple fixes a logger's level when it is made: a warm-up logger made before -v is parsed would
