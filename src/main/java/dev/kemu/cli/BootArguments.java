@@ -177,7 +177,7 @@ final class BootArguments {
     }
 
     /** The host's physical memory in MiB, or 0 when the JVM cannot tell. */
-    private static long hostMemoryMiB() {
+    static long hostMemoryMiB() {
         if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
             return os.getTotalMemorySize() >> 20;
         }

@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.kemu.unicorn.UnicornNative.Function.*;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -67,7 +68,7 @@ public final class Unicorn implements AutoCloseable {
         UnicornNative lib = UnicornNative.get();
         try (Arena local = Arena.ofConfined()) {
             MemorySegment out = local.allocate(ADDRESS);
-            int err = (int) lib.open.invokeExact(UC_ARCH_X86, mode, out);
+            int err = (int) lib.handle(OPEN).invokeExact(UC_ARCH_X86, mode, out);
             check(lib, err, "uc_open(UC_ARCH_X86, " + modeName + ")");
             return new Unicorn(lib, out.get(ADDRESS, 0));
         } catch (UnicornException e) {
@@ -90,13 +91,13 @@ public final class Unicorn implements AutoCloseable {
 
     /** Maps {@code [address, address+size)} with fresh zeroed memory owned by Unicorn. */
     public void memMap(long address, long size, int prot) {
-        call(() -> (int) lib.memMap.invokeExact(handle, address, size, prot),
+        call(() -> (int) lib.handle(MEM_MAP).invokeExact(handle, address, size, prot),
                 "uc_mem_map(address=0x%x, size=0x%x, prot=%s)", address, size, Prot.describe(prot));
     }
 
     /** Maps host memory the caller owns and keeps alive as guest memory at {@code address}. */
     public void memMapPtr(long address, MemorySegment host, int prot) {
-        call(() -> (int) lib.memMapPtr.invokeExact(handle, address, host.byteSize(), prot, host),
+        call(() -> (int) lib.handle(MEM_MAP_PTR).invokeExact(handle, address, host.byteSize(), prot, host),
                 "uc_mem_map_ptr(address=0x%x, size=0x%x, prot=%s)", address, host.byteSize(), Prot.describe(prot));
     }
 
@@ -110,7 +111,7 @@ public final class Unicorn implements AutoCloseable {
         long readId = UpcallTargets.register(new Upcalls.MmioRead(this, read));
         long writeId = UpcallTargets.register(new Upcalls.MmioWrite(this, write));
         try {
-            call(() -> (int) lib.mmioMap.invokeExact(handle, address, size, Upcalls.Shape.MMIO_READ.stub(),
+            call(() -> (int) lib.handle(MMIO_MAP).invokeExact(handle, address, size, Upcalls.Shape.MMIO_READ.stub(),
                     MemorySegment.ofAddress(readId), Upcalls.Shape.MMIO_WRITE.stub(), MemorySegment.ofAddress(writeId)),
                     "uc_mmio_map(address=0x%x, size=0x%x)", address, size);
         } catch (RuntimeException e) {
@@ -131,12 +132,12 @@ public final class Unicorn implements AutoCloseable {
     }
 
     public void memUnmap(long address, long size) {
-        call(() -> (int) lib.memUnmap.invokeExact(handle, address, size), "uc_mem_unmap(address=0x%x, size=0x%x)",
-                address, size);
+        call(() -> (int) lib.handle(MEM_UNMAP).invokeExact(handle, address, size),
+                "uc_mem_unmap(address=0x%x, size=0x%x)", address, size);
     }
 
     public void memProtect(long address, long size, int prot) {
-        call(() -> (int) lib.memProtect.invokeExact(handle, address, size, prot),
+        call(() -> (int) lib.handle(MEM_PROTECT).invokeExact(handle, address, size, prot),
                 "uc_mem_protect(address=0x%x, size=0x%x, prot=%s)", address, size, Prot.describe(prot));
     }
 
@@ -144,7 +145,7 @@ public final class Unicorn implements AutoCloseable {
         try (Arena local = Arena.ofConfined()) {
             MemorySegment regionsOut = local.allocate(ADDRESS);
             MemorySegment countOut = local.allocate(JAVA_INT);
-            call(() -> (int) lib.memRegions.invokeExact(handle, regionsOut, countOut), "uc_mem_regions()");
+            call(() -> (int) lib.handle(MEM_REGIONS).invokeExact(handle, regionsOut, countOut), "uc_mem_regions()");
             int count = countOut.get(JAVA_INT, 0);
             MemorySegment array = regionsOut.get(ADDRESS, 0).reinterpret(24L * count);
             List<MemRegion> regions = new ArrayList<>(count);
@@ -159,7 +160,7 @@ public final class Unicorn implements AutoCloseable {
     }
 
     public void memRead(long address, MemorySegment destination) {
-        call(() -> (int) lib.memRead.invokeExact(handle, address, destination, destination.byteSize()),
+        call(() -> (int) lib.handle(MEM_READ).invokeExact(handle, address, destination, destination.byteSize()),
                 "uc_mem_read(address=0x%x, size=0x%x)", address, destination.byteSize());
     }
 
@@ -174,7 +175,7 @@ public final class Unicorn implements AutoCloseable {
     }
 
     public void memWrite(long address, MemorySegment source) {
-        call(() -> (int) lib.memWrite.invokeExact(handle, address, source, source.byteSize()),
+        call(() -> (int) lib.handle(MEM_WRITE).invokeExact(handle, address, source, source.byteSize()),
                 "uc_mem_write(address=0x%x, size=0x%x)", address, source.byteSize());
     }
 
@@ -191,12 +192,12 @@ public final class Unicorn implements AutoCloseable {
      * Unicorn 2.1.4 and later). Returns -1 when the address is not mapped for the given access.
      */
     public long translate(long virtualAddress, int prot) {
-        if (lib.vmemTranslate == null) {
+        if (!lib.hasVmemTranslate()) {
             throw new UnsupportedOperationException("uc_vmem_translate needs libunicorn >= 2.1.4; loaded "
                     + lib.versionString());
         }
         try {
-            int err = (int) lib.vmemTranslate.invokeExact(handle, virtualAddress, prot, scratch);
+            int err = (int) lib.handle(VMEM_TRANSLATE).invokeExact(handle, virtualAddress, prot, scratch);
             return err == 0 ? scratch.get(JAVA_LONG, 0) : -1;
         } catch (Throwable t) {
             throw new UnicornException("uc_vmem_translate failed", t);
@@ -209,7 +210,7 @@ public final class Unicorn implements AutoCloseable {
     public long regRead(int register) {
         try {
             scratch.set(JAVA_LONG, 0, 0); // Unicorn writes only a narrow register's own bytes
-            int err = (int) lib.regRead.invokeExact(handle, register, scratch);
+            int err = (int) lib.handle(REG_READ).invokeExact(handle, register, scratch);
             if (err != 0) {
                 check(lib, err, "uc_reg_read(reg=" + register + ")");
             }
@@ -224,7 +225,7 @@ public final class Unicorn implements AutoCloseable {
     public void regWrite(int register, long value) {
         try {
             scratch.set(JAVA_LONG, 0, value);
-            int err = (int) lib.regWrite.invokeExact(handle, register, scratch);
+            int err = (int) lib.handle(REG_WRITE).invokeExact(handle, register, scratch);
             if (err != 0) {
                 check(lib, err, String.format("uc_reg_write(reg=%d, value=0x%x)", register, value));
             }
@@ -245,7 +246,7 @@ public final class Unicorn implements AutoCloseable {
         }
         try {
             scratch.fill((byte) 0);
-            int err = (int) lib.regRead.invokeExact(handle, register, scratch);
+            int err = (int) lib.handle(REG_READ).invokeExact(handle, register, scratch);
             if (err != 0) {
                 check(lib, err, "uc_reg_read(reg=" + register + ", " + size + " bytes)");
             }
@@ -265,7 +266,7 @@ public final class Unicorn implements AutoCloseable {
         try {
             scratch.fill((byte) 0);
             MemorySegment.copy(value, 0, scratch, JAVA_BYTE, 0, value.length);
-            int err = (int) lib.regWrite.invokeExact(handle, register, scratch);
+            int err = (int) lib.handle(REG_WRITE).invokeExact(handle, register, scratch);
             if (err != 0) {
                 check(lib, err, "uc_reg_write(reg=" + register + ", " + value.length + " bytes)");
             }
@@ -283,8 +284,8 @@ public final class Unicorn implements AutoCloseable {
 
     void batchCall(boolean read, MemorySegment ids, MemorySegment pointers, int count) {
         try {
-            int err = read ? (int) lib.regReadBatch.invokeExact(handle, ids, pointers, count)
-                    : (int) lib.regWriteBatch.invokeExact(handle, ids, pointers, count);
+            int err = read ? (int) lib.handle(REG_READ_BATCH).invokeExact(handle, ids, pointers, count)
+                    : (int) lib.handle(REG_WRITE_BATCH).invokeExact(handle, ids, pointers, count);
             if (err != 0) {
                 check(lib, err, read ? "uc_reg_read_batch" : "uc_reg_write_batch");
             }
@@ -298,21 +299,21 @@ public final class Unicorn implements AutoCloseable {
     public long readMsr(int msr) {
         scratch.set(JAVA_INT, 0, msr);
         scratch.set(JAVA_LONG, 8, 0);
-        call(() -> (int) lib.regRead.invokeExact(handle, X86Reg.MSR, scratch), "uc_reg_read(MSR 0x%x)", msr);
+        call(() -> (int) lib.handle(REG_READ).invokeExact(handle, X86Reg.MSR, scratch), "uc_reg_read(MSR 0x%x)", msr);
         return scratch.get(JAVA_LONG, 8);
     }
 
     public void writeMsr(int msr, long value) {
         scratch.set(JAVA_INT, 0, msr);
         scratch.set(JAVA_LONG, 8, value);
-        call(() -> (int) lib.regWrite.invokeExact(handle, X86Reg.MSR, scratch), "uc_reg_write(MSR 0x%x, 0x%x)", msr,
-                value);
+        call(() -> (int) lib.handle(REG_WRITE).invokeExact(handle, X86Reg.MSR, scratch),
+                "uc_reg_write(MSR 0x%x, 0x%x)", msr, value);
     }
 
     /** Reads GDTR, IDTR, LDTR or TR. */
     public Mmr readMmr(int register) {
         scratch.asSlice(0, Mmr.SIZE).fill((byte) 0);
-        call(() -> (int) lib.regRead.invokeExact(handle, register, scratch), "uc_reg_read(mmr %d)", register);
+        call(() -> (int) lib.handle(REG_READ).invokeExact(handle, register, scratch), "uc_reg_read(mmr %d)", register);
         return new Mmr(Short.toUnsignedInt(scratch.get(JAVA_SHORT, 0)), scratch.get(JAVA_LONG, 8),
                 scratch.get(JAVA_INT, 16), scratch.get(JAVA_INT, 20));
     }
@@ -322,7 +323,8 @@ public final class Unicorn implements AutoCloseable {
         scratch.set(JAVA_LONG, 8, value.base());
         scratch.set(JAVA_INT, 16, value.limit());
         scratch.set(JAVA_INT, 20, value.flags());
-        call(() -> (int) lib.regWrite.invokeExact(handle, register, scratch), "uc_reg_write(mmr %d)", register);
+        call(() -> (int) lib.handle(REG_WRITE).invokeExact(handle, register, scratch),
+                "uc_reg_write(mmr %d)", register);
     }
 
     // ---- execution ----------------------------------------------------------------------
@@ -336,7 +338,7 @@ public final class Unicorn implements AutoCloseable {
         hookFailure = null;
         int err;
         try {
-            err = (int) lib.emuStart.invokeExact(handle, begin, until, timeoutMicros, count);
+            err = (int) lib.handle(EMU_START).invokeExact(handle, begin, until, timeoutMicros, count);
         } catch (Throwable t) {
             throw new UnicornException("uc_emu_start failed", t);
         }
@@ -361,7 +363,7 @@ public final class Unicorn implements AutoCloseable {
     /** Stops emulation; safe to call from a hook. */
     public void stop() {
         try {
-            int ignored = (int) lib.emuStop.invokeExact(handle);
+            int ignored = (int) lib.handle(EMU_STOP).invokeExact(handle);
         } catch (Throwable t) {
             throw new UnicornException("uc_emu_stop failed", t);
         }
@@ -373,7 +375,7 @@ public final class Unicorn implements AutoCloseable {
      */
     public boolean timedOut() {
         MemorySegment out = scratch;
-        call(() -> (int) lib.query.invokeExact(handle, UC_QUERY_TIMEOUT, out), "uc_query(TIMEOUT)");
+        call(() -> (int) lib.handle(QUERY).invokeExact(handle, UC_QUERY_TIMEOUT, out), "uc_query(TIMEOUT)");
         return out.get(JAVA_LONG, 0) != 0;
     }
 
@@ -428,8 +430,8 @@ public final class Unicorn implements AutoCloseable {
     public HookHandle hookPortOutNative(MemorySegment callback, MemorySegment userData, long targetId) {
         MemorySegment out = scratch;
         try {
-            call(() -> (int) lib.hookAddInsn.invokeExact(handle, out, HookType.INSN, callback, userData, 1L, 0L,
-                    X86Insn.OUT.id), "uc_hook_add(native out hook)");
+            call(() -> (int) lib.handle(HOOK_ADD_INSN).invokeExact(handle, out, HookType.INSN, callback, userData,
+                    1L, 0L, X86Insn.OUT.id), "uc_hook_add(native out hook)");
         } catch (RuntimeException e) {
             if (targetId != 0) {
                 UpcallTargets.unregister(targetId);
@@ -471,7 +473,7 @@ public final class Unicorn implements AutoCloseable {
                                             long targetId) {
         MemorySegment out = scratch;
         try {
-            call(() -> (int) lib.hookAdd.invokeExact(handle, out, type, callback, userData, 1L, 0L),
+            call(() -> (int) lib.handle(HOOK_ADD).invokeExact(handle, out, type, callback, userData, 1L, 0L),
                     "uc_hook_add(native " + kind + " hook)");
         } catch (RuntimeException e) {
             if (targetId != 0) {
@@ -543,8 +545,8 @@ public final class Unicorn implements AutoCloseable {
         MemorySegment out = scratch;
         try {
             int err = insn < 0
-                    ? (int) lib.hookAdd.invokeExact(handle, out, type, stub, userData, begin, end)
-                    : (int) lib.hookAddInsn.invokeExact(handle, out, type, stub, userData, begin, end, insn);
+                    ? (int) lib.handle(HOOK_ADD).invokeExact(handle, out, type, stub, userData, begin, end)
+                    : (int) lib.handle(HOOK_ADD_INSN).invokeExact(handle, out, type, stub, userData, begin, end, insn);
             if (err != 0) {
                 UpcallTargets.unregister(id);
                 check(lib, err, String.format("uc_hook_add(type=0x%x, begin=0x%x, end=0x%x)", type, begin, end));
@@ -575,7 +577,7 @@ public final class Unicorn implements AutoCloseable {
         } else {
             contextSave(hookDeletionState);
         }
-        call(() -> (int) lib.hookDel.invokeExact(handle, nativeHandle), "uc_hook_del(0x%x)", nativeHandle);
+        call(() -> (int) lib.handle(HOOK_DEL).invokeExact(handle, nativeHandle), "uc_hook_del(0x%x)", nativeHandle);
         contextRestore(hookDeletionState);
     }
 
@@ -584,11 +586,11 @@ public final class Unicorn implements AutoCloseable {
     /** Saves the CPU context into a new {@link Context}. */
     public Context contextSave() {
         MemorySegment out = scratch;
-        call(() -> (int) lib.contextAlloc.invokeExact(handle, out), "uc_context_alloc()");
+        call(() -> (int) lib.handle(CONTEXT_ALLOC).invokeExact(handle, out), "uc_context_alloc()");
         MemorySegment pointer = out.get(ADDRESS, 0);
         long size;
         try {
-            size = (long) lib.contextSize.invokeExact(handle);
+            size = (long) lib.handle(CONTEXT_SIZE).invokeExact(handle);
         } catch (Throwable t) {
             throw new UnicornException("uc_context_size failed", t);
         }
@@ -599,37 +601,38 @@ public final class Unicorn implements AutoCloseable {
 
     public void contextSave(Context context) {
         MemorySegment pointer = context.pointer();
-        call(() -> (int) lib.contextSave.invokeExact(handle, pointer), "uc_context_save()");
+        call(() -> (int) lib.handle(CONTEXT_SAVE).invokeExact(handle, pointer), "uc_context_save()");
     }
 
     public void contextRestore(Context context) {
         MemorySegment pointer = context.pointer();
-        call(() -> (int) lib.contextRestore.invokeExact(handle, pointer), "uc_context_restore()");
+        call(() -> (int) lib.handle(CONTEXT_RESTORE).invokeExact(handle, pointer), "uc_context_restore()");
     }
 
     void freeContext(MemorySegment pointer) {
-        call(() -> (int) lib.contextFree.invokeExact(pointer), "uc_context_free()");
+        call(() -> (int) lib.handle(CONTEXT_FREE).invokeExact(pointer), "uc_context_free()");
     }
 
     private void freeNative(MemorySegment pointer) {
-        call(() -> (int) lib.free.invokeExact(pointer), "uc_free()");
+        call(() -> (int) lib.handle(FREE).invokeExact(pointer), "uc_free()");
     }
 
     // ---- uc_ctl -------------------------------------------------------------------------
 
     /** Drops cached virtual-to-physical translations; needed after the host edits page tables. */
     public void flushTlb() {
-        call(() -> (int) lib.ctl0.invokeExact(handle, CTL_WRITE | CTL_TLB_FLUSH), "uc_ctl(TLB_FLUSH)");
+        call(() -> (int) lib.handle(CTL_0).invokeExact(handle, CTL_WRITE | CTL_TLB_FLUSH), "uc_ctl(TLB_FLUSH)");
     }
 
     /** Drops every translated block; needed after the host rewrites guest code. */
     public void flushTranslationCache() {
-        call(() -> (int) lib.ctl0.invokeExact(handle, CTL_WRITE | CTL_TB_FLUSH), "uc_ctl(TB_FLUSH)");
+        call(() -> (int) lib.handle(CTL_0).invokeExact(handle, CTL_WRITE | CTL_TB_FLUSH), "uc_ctl(TB_FLUSH)");
     }
 
     /** Drops translated blocks of guest code in {@code [begin, end)}. */
     public void removeTranslationCache(long begin, long end) {
-        call(() -> (int) lib.ctlLongLong.invokeExact(handle, CTL_WRITE | (2 << 26) | CTL_TB_REMOVE_CACHE, begin, end),
+        call(() -> (int) lib.handle(CTL_LONG_LONG).invokeExact(handle, CTL_WRITE | (2 << 26) | CTL_TB_REMOVE_CACHE,
+                begin, end),
                 "uc_ctl(TB_REMOVE_CACHE, 0x%x, 0x%x)", begin, end);
     }
 
@@ -645,23 +648,24 @@ public final class Unicorn implements AutoCloseable {
 
     /** Selects the emulated CPU ({@code uc_cpu_x86}); only before the first emulation. */
     public void setCpuModel(int model) {
-        call(() -> (int) lib.ctlInt.invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_CPU_MODEL, model),
+        call(() -> (int) lib.handle(CTL_INT).invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_CPU_MODEL, model),
                 "uc_ctl(CPU_MODEL, %d)", model);
     }
 
     public int cpuModel() {
-        call(() -> (int) lib.ctlPtr.invokeExact(handle, CTL_READ | (1 << 26) | CTL_CPU_MODEL, scratch),
+        call(() -> (int) lib.handle(CTL_PTR).invokeExact(handle, CTL_READ | (1 << 26) | CTL_CPU_MODEL, scratch),
                 "uc_ctl(get CPU_MODEL)");
         return scratch.get(JAVA_INT, 0);
     }
 
     /** Stops emulation when RIP reaches any of {@code exits} (replaces the {@code until} argument). */
     public void setExits(long... exits) {
-        call(() -> (int) lib.ctlInt.invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_USE_EXITS, 1), "uc_ctl(USE_EXITS)");
+        call(() -> (int) lib.handle(CTL_INT).invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_USE_EXITS, 1),
+                "uc_ctl(USE_EXITS)");
         try (Arena local = Arena.ofConfined()) {
             MemorySegment array = local.allocate(JAVA_LONG, Math.max(1, exits.length));
             MemorySegment.copy(exits, 0, array, JAVA_LONG, 0, exits.length);
-            call(() -> (int) lib.ctlPtrLong.invokeExact(handle, CTL_WRITE | (2 << 26) | CTL_EXITS, array,
+            call(() -> (int) lib.handle(CTL_PTR_LONG).invokeExact(handle, CTL_WRITE | (2 << 26) | CTL_EXITS, array,
                     (long) exits.length), "uc_ctl(EXITS, %d exits)", exits.length);
         }
     }
@@ -672,7 +676,7 @@ public final class Unicorn implements AutoCloseable {
             return;
         }
         closed = true;
-        call(() -> (int) lib.close.invokeExact(handle), "uc_close()");
+        call(() -> (int) lib.handle(CLOSE).invokeExact(handle), "uc_close()");
         hooks.forEach(HookHandle::releaseWithEngine);
         List.copyOf(mmioRegions).forEach(MmioRegion::releaseWithEngine);
         mmioRegions.clear();
@@ -709,7 +713,7 @@ public final class Unicorn implements AutoCloseable {
 
     private static String strerror(UnicornNative lib, int err) {
         try {
-            MemorySegment message = (MemorySegment) lib.strerror.invokeExact(err);
+            MemorySegment message = (MemorySegment) lib.handle(STRERROR).invokeExact(err);
             return message.reinterpret(512).getString(0);
         } catch (Throwable t) {
             return "uc_strerror unavailable";

@@ -36,40 +36,76 @@ final class UnicornNative {
     final int minor;
     final int patch;
 
-    final MethodHandle open;
-    final MethodHandle close;
-    final MethodHandle strerror;
-    final MethodHandle errno;
-    final MethodHandle memMap;
-    final MethodHandle memMapPtr;
-    final MethodHandle memUnmap;
-    final MethodHandle memProtect;
-    final MethodHandle memRegions;
-    final MethodHandle memRead;
-    final MethodHandle memWrite;
-    final MethodHandle regRead;
-    final MethodHandle regWrite;
-    final MethodHandle regReadBatch;
-    final MethodHandle regWriteBatch;
-    final MethodHandle emuStart;
-    final MethodHandle emuStop;
-    final MethodHandle query;
-    final MethodHandle hookAdd;
-    final MethodHandle hookAddInsn;
-    final MethodHandle hookDel;
-    final MethodHandle free;
-    final MethodHandle contextAlloc;
-    final MethodHandle contextSave;
-    final MethodHandle contextRestore;
-    final MethodHandle contextFree;
-    final MethodHandle contextSize;
-    final MethodHandle ctl0;
-    final MethodHandle ctlInt;
-    final MethodHandle ctlLongLong;
-    final MethodHandle ctlPtr;
-    final MethodHandle ctlPtrLong;
-    final MethodHandle vmemTranslate;
-    final MethodHandle mmioMap;
+    private final SymbolLookup lookup;
+    private final Linker linker = Linker.nativeLinker();
+    /** The downcall handles made so far, by {@link Function#ordinal()}. */
+    private final MethodHandle[] linked = new MethodHandle[Function.values().length];
+
+    /**
+     * Every libunicorn function kemu calls. A downcall handle is linked on first use: linking spins classes
+     * (tens of them for the whole table, a good part of {@code ./kemu boot}'s start-up, docs/startup.md),
+     * and a boot uses about half of the functions. Every symbol is still looked up when the library loads,
+     * so that a library without one is refused there, as before.
+     */
+    enum Function {
+        OPEN("uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS)),
+        CLOSE("uc_close", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+        STRERROR("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT)),
+        ERRNO("uc_errno", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+        MEM_MAP("uc_mem_map", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT)),
+        MEM_MAP_PTR("uc_mem_map_ptr",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS)),
+        MEM_UNMAP("uc_mem_unmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG)),
+        MEM_PROTECT("uc_mem_protect", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT)),
+        MEM_REGIONS("uc_mem_regions", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS)),
+        MEM_READ("uc_mem_read", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL),
+        MEM_WRITE("uc_mem_write", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), CRITICAL),
+        REG_READ("uc_reg_read", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL),
+        REG_WRITE("uc_reg_write", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL),
+        REG_READ_BATCH("uc_reg_read_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT),
+                CRITICAL),
+        REG_WRITE_BATCH("uc_reg_write_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT),
+                CRITICAL),
+        EMU_START("uc_emu_start", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG)),
+        EMU_STOP("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL),
+        QUERY("uc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL),
+        // uc_hook_add is variadic after `end`; the instruction id of UC_HOOK_INSN is the variadic argument.
+        HOOK_ADD("uc_hook_add", HOOK_ADD_FIXED, Linker.Option.firstVariadicArg(7)),
+        HOOK_ADD_INSN("uc_hook_add", HOOK_ADD_FIXED.appendArgumentLayouts(JAVA_INT), Linker.Option.firstVariadicArg(7)),
+        HOOK_DEL("uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG)),
+        FREE("uc_free", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+        CONTEXT_ALLOC("uc_context_alloc", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)),
+        CONTEXT_SAVE("uc_context_save", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), CRITICAL),
+        CONTEXT_RESTORE("uc_context_restore", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), CRITICAL),
+        CONTEXT_FREE("uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+        CONTEXT_SIZE("uc_context_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS)),
+        // uc_ctl(uc, control, ...): one linkage per shape of variadic arguments used.
+        CTL_0("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CTL_VARIADIC),
+        CTL_INT("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CTL_VARIADIC),
+        CTL_LONG_LONG("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), CTL_VARIADIC),
+        CTL_PTR("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CTL_VARIADIC),
+        CTL_PTR_LONG("uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG), CTL_VARIADIC),
+        // uc_mmio_map(uc, address, size, read_cb, user_data_read, write_cb, user_data_write)
+        MMIO_MAP("uc_mmio_map",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+        // optional: only in libraries with the vmem translation API
+        VMEM_TRANSLATE("uc_vmem_translate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS));
+
+        final String symbol;
+        final FunctionDescriptor descriptor;
+        final Linker.Option[] options;
+
+        Function(String symbol, FunctionDescriptor descriptor, Linker.Option... options) {
+            this.symbol = symbol;
+            this.descriptor = descriptor;
+            this.options = options;
+        }
+    }
+
+    private static final Linker.Option CRITICAL = Linker.Option.critical(false);
+    private static final Linker.Option CTL_VARIADIC = Linker.Option.firstVariadicArg(2);
+    private static final FunctionDescriptor HOOK_ADD_FIXED = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS,
+            JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG);
 
     /** Whether libunicorn {@code major.minor} can run kemu's guests: 2.1 removed the soft-MMU hacks of 2.0. */
     static boolean supported(int major, int minor) {
@@ -93,11 +129,11 @@ final class UnicornNative {
     private UnicornNative() {
         NativeLibraryLocator.Located located = LOCATOR.load(Arena.global());
         SymbolLookup lib = located.lookup();
-        Linker linker = Linker.nativeLinker();
         this.source = located.source();
         this.lookup = lib;
 
-        MethodHandle version = find(linker, lib, "uc_version", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        MethodHandle version = linker.downcallHandle(symbol(lib, "uc_version"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         int combined;
         try {
             combined = (int) version.invokeExact(MemorySegment.NULL, MemorySegment.NULL);
@@ -115,64 +151,12 @@ final class UnicornNative {
                     + "`make natives`, or set UNICORN_LIB=/path/to/libunicorn.so.2 (2.1 or newer).");
         }
 
-        Linker.Option critical = Linker.Option.critical(false);
-        open = find(linker, lib, "uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
-        close = find(linker, lib, "uc_close", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        strerror = find(linker, lib, "uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
-        errno = find(linker, lib, "uc_errno", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        memMap = find(linker, lib, "uc_mem_map", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-        memMapPtr = find(linker, lib, "uc_mem_map_ptr",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT, ADDRESS));
-        memUnmap = find(linker, lib, "uc_mem_unmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
-        memProtect = find(linker, lib, "uc_mem_protect",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_INT));
-        memRegions = find(linker, lib, "uc_mem_regions", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-        memRead = find(linker, lib, "uc_mem_read",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), critical);
-        memWrite = find(linker, lib, "uc_mem_write",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG), critical);
-        regRead = find(linker, lib, "uc_reg_read", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), critical);
-        regWrite = find(linker, lib, "uc_reg_write", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), critical);
-        regReadBatch = find(linker, lib, "uc_reg_read_batch",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT), critical);
-        regWriteBatch = find(linker, lib, "uc_reg_write_batch",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT), critical);
-        emuStart = find(linker, lib, "uc_emu_start",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG));
-        emuStop = find(linker, lib, "uc_emu_stop", FunctionDescriptor.of(JAVA_INT, ADDRESS), critical);
-        query = find(linker, lib, "uc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), critical);
-        // uc_hook_add is variadic after `end`; the instruction id of UC_HOOK_INSN is the variadic argument.
-        FunctionDescriptor hookAddFixed = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS,
-                JAVA_LONG, JAVA_LONG);
-        hookAdd = find(linker, lib, "uc_hook_add", hookAddFixed, Linker.Option.firstVariadicArg(7));
-        hookAddInsn = find(linker, lib, "uc_hook_add", hookAddFixed.appendArgumentLayouts(JAVA_INT),
-                Linker.Option.firstVariadicArg(7));
-        hookDel = find(linker, lib, "uc_hook_del", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
-        free = find(linker, lib, "uc_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        contextAlloc = find(linker, lib, "uc_context_alloc", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        contextSave = find(linker, lib, "uc_context_save", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), critical);
-        contextRestore = find(linker, lib, "uc_context_restore", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS), critical);
-        contextFree = find(linker, lib, "uc_context_free", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        contextSize = find(linker, lib, "uc_context_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
-        // uc_ctl(uc, control, ...): one linkage per shape of variadic arguments used.
-        Linker.Option ctlVariadic = Linker.Option.firstVariadicArg(2);
-        ctl0 = find(linker, lib, "uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ctlVariadic);
-        ctlInt = find(linker, lib, "uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ctlVariadic);
-        ctlLongLong = find(linker, lib, "uc_ctl",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG), ctlVariadic);
-        ctlPtr = find(linker, lib, "uc_ctl", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), ctlVariadic);
-        ctlPtrLong = find(linker, lib, "uc_ctl",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG), ctlVariadic);
-        // uc_mmio_map(uc, address, size, read_cb, user_data_read, write_cb, user_data_write)
-        mmioMap = find(linker, lib, "uc_mmio_map",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        vmemTranslate = lib.find("uc_vmem_translate")
-                .map(symbol -> linker.downcallHandle(symbol,
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS)))
-                .orElse(null);
+        for (Function function : Function.values()) {
+            if (function != Function.VMEM_TRANSLATE) {
+                symbol(lib, function.symbol);
+            }
+        }
     }
-
-    private SymbolLookup lookup;
 
     MemorySegment function(String name) {
         return lookup.find(name).orElseThrow(() -> new NativeLibraryException("libunicorn at " + source + " lacks " + name));
@@ -182,10 +166,33 @@ final class UnicornNative {
         return major + "." + minor + "." + patch;
     }
 
-    private MethodHandle find(Linker linker, SymbolLookup lib, String name, FunctionDescriptor descriptor,
-                              Linker.Option... options) {
-        MemorySegment symbol = lib.find(name).orElseThrow(() -> new NativeLibraryException(
+    /**
+     * The downcall handle of {@code function}, linked on first use. Linking holds the function's lock, so that a
+     * thread that needs it meanwhile waits for that work instead of repeating it ({@code dev.kemu.cli.NativeWarmUp}).
+     */
+    MethodHandle handle(Function function) {
+        MethodHandle handle = linked[function.ordinal()];
+        return handle != null ? handle : link(function);
+    }
+
+    private MethodHandle link(Function function) {
+        synchronized (function) {
+            MethodHandle handle = linked[function.ordinal()];
+            if (handle == null) {
+                handle = linker.downcallHandle(symbol(lookup, function.symbol), function.descriptor, function.options);
+                linked[function.ordinal()] = handle;
+            }
+            return handle;
+        }
+    }
+
+    /** Whether the library has {@code uc_vmem_translate} (not every 2.1 build does). */
+    boolean hasVmemTranslate() {
+        return lookup.find(Function.VMEM_TRANSLATE.symbol).isPresent();
+    }
+
+    private MemorySegment symbol(SymbolLookup lib, String name) {
+        return lib.find(name).orElseThrow(() -> new NativeLibraryException(
                 "libunicorn at " + source + " has no symbol " + name + "; kemu needs Unicorn >= 2.1."));
-        return linker.downcallHandle(symbol, descriptor, options);
     }
 }

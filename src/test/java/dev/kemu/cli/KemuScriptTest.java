@@ -29,14 +29,35 @@ class KemuScriptTest {
         Files.copy(SCRIPT, root.resolve("kemu"));
         Files.createDirectories(root.resolve("src/main"));
         Files.writeString(root.resolve("pom.xml"), "<project/>");
-        script("scripts/natives.sh", "exit 0");
-        script("scripts/find-jdk.sh", "echo '" + System.getProperty("java.home") + "'");
+        // The stand-ins log each call, so that a test can tell which checks a start repeated.
+        script("scripts/natives.sh", "echo natives >> \"$(dirname \"$0\")/../calls\"; mkdir -p \"$(dirname \"$0\")/../.native\"");
+        script("scripts/find-jdk.sh", "echo find-jdk >> \"$(dirname \"$0\")/../calls\"; echo '"
+                + System.getProperty("java.home") + "'");
         script("scripts/mvn.sh", "cd \"$(dirname \"$0\")/..\"\n" + mavenBody);
         root.resolve("kemu").toFile().setExecutable(true);
-        Process process = new ProcessBuilder(root.resolve("kemu").toString(), "version").redirectErrorStream(true).start();
+        return run();
+    }
+
+    private Result run(String... environment) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(root.resolve("kemu").toString(), "version").redirectErrorStream(true);
+        builder.environment().remove("JAVA_HOME");
+        for (int i = 0; i < environment.length; i += 2) {
+            builder.environment().put(environment[i], environment[i + 1]);
+        }
+        Process process = builder.start();
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the launcher did not finish");
         return new Result(process.exitValue(), new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     }
+
+    /** The stand-in scripts called since the last look. */
+    private String calls() throws Exception {
+        Path log = root.resolve("calls");
+        String calls = Files.exists(log) ? Files.readString(log).trim().replace('\n', ' ') : "";
+        Files.deleteIfExists(log);
+        return calls;
+    }
+
+    private static final String BUILD = "mkdir -p target/classes && echo \"$PWD/target/classes\" > target/runtime-classpath.txt";
 
     private void script(String name, String body) throws Exception {
         Path file = Files.createDirectories(root.resolve(name).getParent()).resolve(root.resolve(name).getFileName());
@@ -63,5 +84,41 @@ class KemuScriptTest {
         assertEquals(ExitStatus.INTERNAL, result.exit(), result.output());
         assertTrue(result.output().contains("[ERROR] cannot find symbol"), result.output());
         assertFalse(result.output().contains("\u001b"), result.output());
+    }
+
+    @Test
+    void secondStart_repeatsNeitherTheNativeLibraryCheckNorTheJdkSearch() throws Exception {
+        runWithMaven(BUILD);
+        assertTrue(calls().contains("natives"));
+        run();
+        assertEquals("", calls(), "an unchanged tree needs neither script");
+    }
+
+    @Test
+    void newerNativesScript_repeatsTheNativeLibraryCheck() throws Exception {
+        runWithMaven(BUILD);
+        calls();
+        touch("scripts/natives.sh", 60_000);
+        run();
+        assertEquals("natives", calls());
+    }
+
+    @Test
+    void anotherJavaHome_repeatsTheJdkSearch_andOneItPassesOverKeepsItsNotice() throws Exception {
+        runWithMaven(BUILD);
+        calls();
+        run("JAVA_HOME", "/no/such/jdk");
+        assertEquals("find-jdk", calls());
+        run("JAVA_HOME", "/no/such/jdk");
+        assertEquals("find-jdk", calls(), "find-jdk.sh prints why it skips such a JAVA_HOME at every start");
+        run("JAVA_HOME", System.getProperty("java.home"));
+        assertEquals("find-jdk", calls());
+        run("JAVA_HOME", System.getProperty("java.home"));
+        assertEquals("", calls());
+    }
+
+    private void touch(String file, long millisFromNow) throws Exception {
+        Files.setLastModifiedTime(root.resolve(file),
+                java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + millisFromNow));
     }
 }

@@ -47,6 +47,18 @@ class UnicornTest {
     }
 
     @Test
+    void everyFunction_linksOnFirstUse_once() {
+        // Handles are linked on first use: one the suite never calls must still link (symbol present, options valid).
+        UnicornNative lib = UnicornNative.get();
+        for (UnicornNative.Function function : UnicornNative.Function.values()) {
+            if (function == UnicornNative.Function.VMEM_TRANSLATE && !lib.hasVmemTranslate()) {
+                continue;
+            }
+            assertSame(lib.handle(function), lib.handle(function), function.name());
+        }
+    }
+
+    @Test
     void versionCheck_refusesEverythingBelow2_1() {
         // The binding's own rule (UnicornNative.supported), the one the library load applies.
         assertFalse(UnicornNative.supported(1, 1));
