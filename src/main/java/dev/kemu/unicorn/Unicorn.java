@@ -642,7 +642,7 @@ public final class Unicorn implements AutoCloseable {
      * {@code false}: the CPU's own MMU (UC_TLB_CPU, the default). Switching flushes the TLB.
      */
     public void setVirtualTlb(boolean virtual) {
-        call(() -> (int) lib.ctlInt.invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_TLB_TYPE, virtual ? 1 : 0),
+        call(() -> (int) lib.handle(CTL_INT).invokeExact(handle, CTL_WRITE | (1 << 26) | CTL_TLB_TYPE, virtual ? 1 : 0),
                 "uc_ctl(TLB_TYPE, %d)", virtual ? 1 : 0);
     }
 
