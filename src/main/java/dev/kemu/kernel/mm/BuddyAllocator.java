@@ -41,8 +41,8 @@ public final class BuddyAllocator {
         int nodes = root.nodes().count();
         for (int found = order; found <= MAX_ORDER; found++) {
             for (int node = 0; node < nodes; node++) {
-                for (int z = Zone.values().length - 1; z >= 0; z--) {
-                    int list = FreeLists.index(node, Zone.values()[z], found);
+                for (int z = Zone.ALL.length - 1; z >= 0; z--) {
+                    int list = FreeLists.index(node, Zone.ALL[z], found);
                     if (root.freeHead(list) != NONE) {
                         return Optional.of(take(list, Integer.toUnsignedLong(root.freeHead(list)), order, type, zero));
                     }

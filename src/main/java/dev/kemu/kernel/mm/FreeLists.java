@@ -24,7 +24,7 @@ public final class FreeLists {
     }
 
     public static Zone zone(int list) {
-        return Zone.values()[list / ORDERS % ZONES];
+        return Zone.ALL[list / ORDERS % ZONES];
     }
 
     public static int node(int list) {
