@@ -37,9 +37,8 @@ public final class GdbStub implements AutoCloseable {
     private final MonitorCommands monitor;
     private final java.util.Optional<Machine.Subscription> kernelMode;
     private StopEvent lastStop = StopEvent.signal(StopEvent.SIGTRAP, "");
-    /** The plain registers of the layout, read with one native call for the {@code g} packet. */
-    private final dev.kemu.machine.RegisterBlock[] plainBlocks;
-    private final long[] plainValues;
+    /** Every register of the layout, read with one native call for the {@code g} packet. */
+    private final AllRegisters allRegisters;
 
     /** Ready to debug {@code boot} from {@code firstInstruction}; the guest does not run until gdb says so. */
     public GdbStub(KernelBoot boot, long firstInstruction) {
@@ -48,13 +47,7 @@ public final class GdbStub implements AutoCloseable {
         this.control = new RunControl(boot.cpus(), boot.faults(), firstInstruction);
         this.threads = new CpuThreads(boot.cpus());
         this.monitor = new MonitorCommands(boot, control);
-        int[] plain = target.registers().stream().filter(r -> r.kind() == GdbRegister.Kind.PLAIN)
-                .mapToInt(GdbRegister::unicornId).toArray();
-        this.plainBlocks = new dev.kemu.machine.RegisterBlock[threads.count()];
-        for (int cpu = 0; cpu < plainBlocks.length; cpu++) {
-            plainBlocks[cpu] = boot.cpus().machine(cpu).registers(plain);
-        }
-        this.plainValues = new long[plain.length];
+        this.allRegisters = new AllRegisters(target.registers(), boot.cpus());
         this.kernelMode = boot.symbols().find("kmain").map(kmain -> machine.onInstructionAt(kmain.address(),
                 machine::rememberKernelMode));
     }
@@ -310,15 +303,7 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String readRegisters() {
-        Machine machine = selected();
-        plainBlocks[generalCpu].read(plainValues);
-        StringBuilder out = new StringBuilder();
-        int plain = 0;
-        for (GdbRegister register : target.registers()) {
-            out.append(register.kind() == GdbRegister.Kind.PLAIN
-                    ? RspPackets.littleEndianHex(plainValues[plain++], register.bytes()) : register.read(machine));
-        }
-        return out.toString();
+        return allRegisters.read(generalCpu);
     }
 
     private String writeRegisters(String hex) {

@@ -278,6 +278,11 @@ public final class Unicorn implements AutoCloseable {
         return new RegisterBatch(this, arena, registers.clone());
     }
 
+    /** Registers up to 16 bytes wide read with one native call into 16-byte slots; see {@link RegisterSlots}. */
+    public RegisterSlots registerSlots(int... registers) {
+        return new RegisterSlots(this, arena, registers.clone());
+    }
+
     void batchCall(boolean read, MemorySegment ids, MemorySegment pointers, int count) {
         try {
             int err = read ? (int) lib.regReadBatch.invokeExact(handle, ids, pointers, count)

@@ -42,6 +42,25 @@ class GdbProtocolTest {
     }
 
     @Test
+    void gReply_isEveryRegistersPReply_inLayoutOrder() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            gdb.continueTo(stub.boot().symbols().address("kmain"));
+            // Distinct bytes in a wide register of each kind, so that a slot read at the wrong offset shows.
+            assertEquals("OK", gdb.request("P" + Integer.toHexString(TARGET.number("xmm3").orElseThrow())
+                    + "=00112233445566778899aabbccddeeff"));
+            assertEquals("OK", gdb.request("P" + Integer.toHexString(TARGET.number("st1").orElseThrow())
+                    + "=0102030405060708ff3f"));
+            assertEquals("OK", gdb.request("P0=8877665544332211"));
+            StringBuilder each = new StringBuilder();
+            for (int number = 0; number < TARGET.registers().size(); number++) {
+                each.append(gdb.request("p" + Integer.toHexString(number)));
+            }
+            assertEquals(each.toString(), gdb.request("g"));
+        }
+    }
+
+    @Test
     void hardwareBreakpoint_isReportedAsHwbreak_andSoftwareAsSwbreak() throws Exception {
         try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
              RspTestClient gdb = new RspTestClient(stub.port())) {
