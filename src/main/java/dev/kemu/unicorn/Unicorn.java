@@ -300,8 +300,24 @@ public final class Unicorn implements AutoCloseable {
     public long readMsr(int msr) {
         scratch.set(JAVA_INT, 0, msr);
         scratch.set(JAVA_LONG, 8, 0);
-        call(() -> (int) lib.regRead.invokeExact(handle, X86Reg.MSR, scratch), "uc_reg_read(MSR 0x%x)", msr);
+        readRegisterIntoScratch(X86Reg.MSR, "MSR 0x" + Integer.toHexString(msr));
         return scratch.get(JAVA_LONG, 8);
+    }
+
+    /**
+     * uc_reg_read into the scratch buffer, as {@link #regRead} does: no lambda and no boxed arguments per call,
+     * since a debugger reads EFER and the descriptor tables at every stop. {@code what} names the register in an error.
+     */
+    private void readRegisterIntoScratch(int register, String what) {
+        int err;
+        try {
+            err = (int) lib.regRead.invokeExact(handle, register, scratch);
+        } catch (Throwable t) {
+            throw new UnicornException("uc_reg_read(" + what + ") failed", t);
+        }
+        if (err != 0) {
+            check(lib, err, "uc_reg_read(" + what + ")");
+        }
     }
 
     public void writeMsr(int msr, long value) {
@@ -314,7 +330,7 @@ public final class Unicorn implements AutoCloseable {
     /** Reads GDTR, IDTR, LDTR or TR. */
     public Mmr readMmr(int register) {
         scratch.asSlice(0, Mmr.SIZE).fill((byte) 0);
-        call(() -> (int) lib.regRead.invokeExact(handle, register, scratch), "uc_reg_read(mmr %d)", register);
+        readRegisterIntoScratch(register, "mmr " + register);
         return new Mmr(Short.toUnsignedInt(scratch.get(JAVA_SHORT, 0)), scratch.get(JAVA_LONG, 8),
                 scratch.get(JAVA_INT, 16), scratch.get(JAVA_INT, 20));
     }
