@@ -370,7 +370,7 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String breakpoint(boolean insert, String request) {
-        List<String> fields = List.of(request.split("[,;]"));
+        List<String> fields = fields(request, 3);
         if (fields.size() < 3) {
             throw new MalformedPacketException("breakpoint packet 'Z" + request + "': expected TYPE,ADDR,KIND");
         }
@@ -401,6 +401,22 @@ public final class GdbStub implements AutoCloseable {
             }
         }
         return "OK";
+    }
+
+    /**
+     * The first {@code wanted} fields of {@code text}, which ',' or ';' separate (fewer if it has fewer). Not
+     * String.split with a regular expression: gdb inserts and removes a breakpoint at each stop.
+     */
+    private static List<String> fields(String text, int wanted) {
+        List<String> fields = new java.util.ArrayList<>(wanted);
+        int start = 0;
+        for (int i = 0; i <= text.length() && fields.size() < wanted; i++) {
+            if (i == text.length() || text.charAt(i) == ',' || text.charAt(i) == ';') {
+                fields.add(text.substring(start, i));
+                start = i + 1;
+            }
+        }
+        return fields;
     }
 
     private static long[] addressAndLength(String text) {
