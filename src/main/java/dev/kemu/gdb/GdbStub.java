@@ -39,6 +39,7 @@ public final class GdbStub implements AutoCloseable {
     private StopEvent lastStop = StopEvent.signal(StopEvent.SIGTRAP, "");
     /** Every register of the layout, read with one native call for the {@code g} packet. */
     private final AllRegisters allRegisters;
+    private final StoppedMemory memory = new StoppedMemory();
 
     /** Ready to debug {@code boot} from {@code firstInstruction}; the guest does not run until gdb says so. */
     public GdbStub(KernelBoot boot, long firstInstruction) {
@@ -95,6 +96,9 @@ public final class GdbStub implements AutoCloseable {
     /** Answers one packet; false when the session ends. */
     private boolean answer(RspChannel channel, RspChannel.Packet packet) throws IOException {
         String text = packet.text();
+        if (!onlyReads(text)) {
+            memory.forget();
+        }
         try {
             if (text.startsWith("X")) {
                 channel.send(edited(writeBinary(packet.payload())));
@@ -145,6 +149,12 @@ public final class GdbStub implements AutoCloseable {
             channel.send("E02");
         }
         return true;
+    }
+
+    /** Packets that change nothing: memory translations stay valid across them ({@link StoppedMemory}). */
+    private static boolean onlyReads(String text) {
+        return text.startsWith("m") || text.equals("g") || text.startsWith("p") || text.equals("qfThreadInfo")
+                || text.equals("qsThreadInfo");
     }
 
     /** The selected thread's CPU: registers and memory (through its own page tables) are its. */
@@ -339,7 +349,7 @@ public final class GdbStub implements AutoCloseable {
 
     private String readMemory(String request) {
         long[] range = addressAndLength(request);
-        byte[] bytes = selected().readVirtual(range[0], (int) Math.min(range[1], 0x10000));
+        byte[] bytes = memory.read(selected(), range[0], (int) Math.min(range[1], 0x10000));
         return bytes.length == 0 && range[1] > 0 ? "E14" : RspPackets.hex(bytes);
     }
 

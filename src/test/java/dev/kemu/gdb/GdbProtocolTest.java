@@ -92,6 +92,24 @@ class GdbProtocolTest {
     }
 
     @Test
+    void memoryReads_followAPageTableSwitchByTheDebugger() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            long kmain = stub.boot().symbols().address("kmain");
+            gdb.continueTo(kmain);
+            String code = gdb.memory(kmain, 8);
+            String cr3 = "p" + Integer.toHexString(TARGET.number("cr3").orElseThrow());
+            String tables = gdb.request(cr3);
+            // An empty top-level table (the last page of RAM, which nothing uses): nothing is mapped.
+            long empty = stub.boot().machine().ram().size() - 0x1000;
+            assertEquals("OK", gdb.request("P" + cr3.substring(1) + "=" + RspPackets.littleEndianHex(empty, 8)));
+            assertEquals("E14", gdb.memory(kmain, 8), "translated with the new CR3, not a remembered page");
+            assertEquals("OK", gdb.request("P" + cr3.substring(1) + "=" + tables));
+            assertEquals(code, gdb.memory(kmain, 8));
+        }
+    }
+
+    @Test
     void malformedAndUnknownPackets_getErrorOrEmptyReplies_andTheSessionGoesOn() throws Exception {
         try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
              RspTestClient gdb = new RspTestClient(stub.port())) {
