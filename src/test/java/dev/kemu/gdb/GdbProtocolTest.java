@@ -61,6 +61,17 @@ class GdbProtocolTest {
     }
 
     @Test
+    void theStubsWarmUp_leavesTheGuestUnrunAndTheSessionAcknowledging() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) { // request() asserts each '+': ack mode is on
+            int rip = TARGET.number("rip").orElseThrow();
+            assertEquals(RspPackets.littleEndianHex(stub.boot().firstInstruction(), 8), gdb.request("p" + Integer.toHexString(rip)));
+            assertEquals("T05thread:01;", gdb.request("?"));
+            assertEquals(0, stub.boot().machine().instructionCount(), "the warm-up executed no instruction");
+        }
+    }
+
+    @Test
     void hardwareBreakpoint_isReportedAsHwbreak_andSoftwareAsSwbreak() throws Exception {
         try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
              RspTestClient gdb = new RspTestClient(stub.port())) {
