@@ -1,7 +1,7 @@
 package dev.kemu.gdb;
 
+import dev.kemu.machine.RegisterSlotBlock;
 import dev.kemu.machine.smp.CpuSet;
-import dev.kemu.unicorn.RegisterSlots;
 import dev.kemu.unicorn.X86Reg;
 
 import java.nio.charset.StandardCharsets;
@@ -14,7 +14,7 @@ import java.util.List;
  * String per register made it the stub's costliest packet while the JIT had not compiled it yet.
  */
 final class AllRegisters {
-    private final RegisterSlots[] perCpu;
+    private final RegisterSlotBlock[] perCpu;
     /** Where register {@code i}'s bytes start in {@link #raw}, and how many the packet takes. */
     private final int[] from;
     private final int[] bytes;
@@ -28,24 +28,24 @@ final class AllRegisters {
         int hexLength = 0;
         for (int i = 0; i < ids.length; i++) {
             GdbRegister register = layout.get(i);
-            if (register.bytes() > RegisterSlots.SLOT - (register.kind() == GdbRegister.Kind.MSR ? RegisterSlots.MSR_VALUE : 0)) {
+            if (register.bytes() > RegisterSlotBlock.SLOT - (register.kind() == GdbRegister.Kind.MSR ? RegisterSlotBlock.MSR_VALUE : 0)) {
                 throw new IllegalArgumentException(register.name() + " is " + register.bytes() + " bytes: wider than a slot");
             }
             ids[i] = register.kind() == GdbRegister.Kind.MSR ? X86Reg.MSR : register.unicornId();
-            from[i] = i * RegisterSlots.SLOT + (register.kind() == GdbRegister.Kind.MSR ? RegisterSlots.MSR_VALUE : 0);
+            from[i] = i * RegisterSlotBlock.SLOT + (register.kind() == GdbRegister.Kind.MSR ? RegisterSlotBlock.MSR_VALUE : 0);
             bytes[i] = register.bytes();
             hexLength += 2 * register.bytes();
         }
-        perCpu = new RegisterSlots[cpus.count()];
+        perCpu = new RegisterSlotBlock[cpus.count()];
         for (int cpu = 0; cpu < perCpu.length; cpu++) {
-            perCpu[cpu] = cpus.machine(cpu).engine().registerSlots(ids);
+            perCpu[cpu] = cpus.machine(cpu).registerSlots(ids);
             for (int i = 0; i < ids.length; i++) {
                 if (layout.get(i).kind() == GdbRegister.Kind.MSR) {
                     perCpu[cpu].selectMsr(i, layout.get(i).unicornId());
                 }
             }
         }
-        raw = new byte[ids.length * RegisterSlots.SLOT];
+        raw = new byte[ids.length * RegisterSlotBlock.SLOT];
         hex = new byte[hexLength];
     }
 

@@ -2,11 +2,12 @@ package dev.kemu.gdb;
 
 import dev.kemu.machine.Machine;
 import dev.kemu.unicorn.X86Reg;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
  * some 270 compilations. Nothing here runs the guest or writes to it; the replies are thrown away.
  */
 final class StubWarmUp {
+    private static final Logger log = LoggerFactory.getLogger(StubWarmUp.class);
     /** Stops' worth of packets: past the compiler's threshold for a method called once a stop. */
     static final int STOPS = 250;
 
@@ -36,7 +38,7 @@ final class StubWarmUp {
             stub.serve(served.getInputStream(), served.getOutputStream());
             debugger.join();
         } catch (IOException e) {
-            throw new UncheckedIOException("the gdb stub's warm-up on a loopback connection failed", e);
+            log.debug("the gdb stub's warm-up on a loopback connection failed; the stub starts cold", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
