@@ -45,6 +45,7 @@ public final class GdbServer implements AutoCloseable {
             throws IOException {
         try (GdbStub stub = new GdbStub(boot, firstInstruction)) {
             waitFor.ifPresent(stub::runTo);
+            StubWarmUp.run(stub, boot.machine());
             messages.printf("kemu: waiting for gdb on 127.0.0.1:%d (in gdb: target remote :%d)%n", port(), port());
             messages.flush();
             try (Socket client = socket.accept()) {

@@ -37,9 +37,9 @@ public final class GdbStub implements AutoCloseable {
     private final MonitorCommands monitor;
     private final java.util.Optional<Machine.Subscription> kernelMode;
     private StopEvent lastStop = StopEvent.signal(StopEvent.SIGTRAP, "");
-    /** The plain registers of the layout, read with one native call for the {@code g} packet. */
-    private final dev.kemu.machine.RegisterBlock[] plainBlocks;
-    private final long[] plainValues;
+    /** Every register of the layout, read with one native call for the {@code g} packet. */
+    private final AllRegisters allRegisters;
+    private final StoppedMemory memory = new StoppedMemory();
 
     /** Ready to debug {@code boot} from {@code firstInstruction}; the guest does not run until gdb says so. */
     public GdbStub(KernelBoot boot, long firstInstruction) {
@@ -48,13 +48,7 @@ public final class GdbStub implements AutoCloseable {
         this.control = new RunControl(boot.cpus(), boot.faults(), firstInstruction);
         this.threads = new CpuThreads(boot.cpus());
         this.monitor = new MonitorCommands(boot, control);
-        int[] plain = target.registers().stream().filter(r -> r.kind() == GdbRegister.Kind.PLAIN)
-                .mapToInt(GdbRegister::unicornId).toArray();
-        this.plainBlocks = new dev.kemu.machine.RegisterBlock[threads.count()];
-        for (int cpu = 0; cpu < plainBlocks.length; cpu++) {
-            plainBlocks[cpu] = boot.cpus().machine(cpu).registers(plain);
-        }
-        this.plainValues = new long[plain.length];
+        this.allRegisters = new AllRegisters(target.registers(), boot.cpus());
         this.kernelMode = boot.symbols().find("kmain").map(kmain -> machine.onInstructionAt(kmain.address(),
                 machine::rememberKernelMode));
     }
@@ -102,6 +96,9 @@ public final class GdbStub implements AutoCloseable {
     /** Answers one packet; false when the session ends. */
     private boolean answer(RspChannel channel, RspChannel.Packet packet) throws IOException {
         String text = packet.text();
+        if (!onlyReads(text)) {
+            memory.forget();
+        }
         try {
             if (text.startsWith("X")) {
                 channel.send(edited(writeBinary(packet.payload())));
@@ -152,6 +149,12 @@ public final class GdbStub implements AutoCloseable {
             channel.send("E02");
         }
         return true;
+    }
+
+    /** Packets that change nothing: memory translations stay valid across them ({@link StoppedMemory}). */
+    private static boolean onlyReads(String text) {
+        return text.startsWith("m") || text.equals("g") || text.startsWith("p") || text.equals("qfThreadInfo")
+                || text.equals("qsThreadInfo");
     }
 
     /** The selected thread's CPU: registers and memory (through its own page tables) are its. */
@@ -310,15 +313,7 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String readRegisters() {
-        Machine machine = selected();
-        plainBlocks[generalCpu].read(plainValues);
-        StringBuilder out = new StringBuilder();
-        int plain = 0;
-        for (GdbRegister register : target.registers()) {
-            out.append(register.kind() == GdbRegister.Kind.PLAIN
-                    ? RspPackets.littleEndianHex(plainValues[plain++], register.bytes()) : register.read(machine));
-        }
-        return out.toString();
+        return allRegisters.read(generalCpu);
     }
 
     private String writeRegisters(String hex) {
@@ -354,7 +349,7 @@ public final class GdbStub implements AutoCloseable {
 
     private String readMemory(String request) {
         long[] range = addressAndLength(request);
-        byte[] bytes = selected().readVirtual(range[0], (int) Math.min(range[1], 0x10000));
+        byte[] bytes = memory.read(selected(), range[0], (int) Math.min(range[1], 0x10000));
         return bytes.length == 0 && range[1] > 0 ? "E14" : RspPackets.hex(bytes);
     }
 
@@ -385,7 +380,7 @@ public final class GdbStub implements AutoCloseable {
     }
 
     private String breakpoint(boolean insert, String request) {
-        List<String> fields = List.of(request.split("[,;]"));
+        List<String> fields = fields(request, 3);
         if (fields.size() < 3) {
             throw new MalformedPacketException("breakpoint packet 'Z" + request + "': expected TYPE,ADDR,KIND");
         }
@@ -416,6 +411,22 @@ public final class GdbStub implements AutoCloseable {
             }
         }
         return "OK";
+    }
+
+    /**
+     * The first {@code wanted} fields of {@code text}, which ',' or ';' separate (fewer if it has fewer). Not
+     * String.split with a regular expression: gdb inserts and removes a breakpoint at each stop.
+     */
+    private static List<String> fields(String text, int wanted) {
+        List<String> fields = new java.util.ArrayList<>(wanted);
+        int start = 0;
+        for (int i = 0; i <= text.length() && fields.size() < wanted; i++) {
+            if (i == text.length() || text.charAt(i) == ',' || text.charAt(i) == ';') {
+                fields.add(text.substring(start, i));
+                start = i + 1;
+            }
+        }
+        return fields;
     }
 
     private static long[] addressAndLength(String text) {

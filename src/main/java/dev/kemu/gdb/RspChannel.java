@@ -95,7 +95,7 @@ final class RspChannel implements AutoCloseable {
     }
 
     void send(String payload) throws IOException {
-        out.write(RspPackets.frame(RspPackets.runLengthEncode(payload)));
+        out.write(RspPackets.frameRunLengthEncoded(payload.getBytes(StandardCharsets.ISO_8859_1)));
         out.flush();
     }
 

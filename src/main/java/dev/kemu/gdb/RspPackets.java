@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 public final class RspPackets {
     private static final byte ESCAPE = '}';
     private static final char[] HEX = "0123456789abcdef".toCharArray();
+    private static final byte[] HEX_BYTES = "0123456789abcdef".getBytes(StandardCharsets.ISO_8859_1);
 
     private RspPackets() {}
 
@@ -24,18 +25,58 @@ public final class RspPackets {
 
     /** The packet for {@code payload} (already escaped where it is binary): {@code $payload#xx}. */
     public static byte[] frame(byte[] payload) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(payload.length + 4);
-        out.write('$');
-        out.writeBytes(payload);
-        out.write('#');
+        byte[] packet = new byte[payload.length + 4];
+        packet[0] = '$';
+        System.arraycopy(payload, 0, packet, 1, payload.length);
         int sum = checksum(payload);
-        out.write(HEX[sum >> 4]);
-        out.write(HEX[sum & 0xf]);
-        return out.toByteArray();
+        packet[payload.length + 1] = '#';
+        packet[payload.length + 2] = (byte) HEX[sum >> 4];
+        packet[payload.length + 3] = (byte) HEX[sum & 0xf];
+        return packet;
     }
 
     public static byte[] frame(String payload) {
         return frame(payload.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * The packet for a reply, run-length encoded ({@link #runLengthEncode}) and framed in one pass over its
+     * bytes: the stub's replies go through here, so it works on a byte array, not on a String's characters.
+     */
+    public static byte[] frameRunLengthEncoded(byte[] payload) {
+        byte[] out = new byte[payload.length + 4]; // encoding never lengthens
+        int at = 1;
+        int sum = 0;
+        int n = payload.length;
+        int i = 0;
+        while (i < n) {
+            byte c = payload[i];
+            int run = 1;
+            while (i + run < n && payload[i + run] == c && run < 98) {
+                run++;
+            }
+            int extra = run - 1;
+            if (extra == 6 || extra == 7) {
+                extra = 5; // '#' and '$' may not be counts; the rest starts a new run
+            }
+            if (extra >= 3 && c != '*' && c != '#' && c != '$' && c != ESCAPE) {
+                out[at] = c;
+                out[at + 1] = '*';
+                out[at + 2] = (byte) (29 + extra);
+                at += 3;
+                sum += (c & 0xff) + '*' + 29 + extra;
+                i += extra + 1;
+            } else {
+                out[at++] = c;
+                sum += c & 0xff;
+                i++;
+            }
+        }
+        out[0] = '$';
+        out[at] = '#';
+        out[at + 1] = (byte) HEX[(sum >> 4) & 0xf];
+        out[at + 2] = (byte) HEX[sum & 0xf];
+        return at + 3 == out.length ? out : java.util.Arrays.copyOf(out, at + 3);
     }
 
     /** Escapes the bytes that may not appear raw inside a packet ({@code # $ } *}). */
@@ -74,27 +115,8 @@ public final class RspPackets {
      * are shortened, as the protocol forbids them.
      */
     public static String runLengthEncode(String text) {
-        StringBuilder out = new StringBuilder(text.length());
-        int i = 0;
-        while (i < text.length()) {
-            char c = text.charAt(i);
-            int run = 1;
-            while (i + run < text.length() && text.charAt(i + run) == c && run < 98) {
-                run++;
-            }
-            int extra = run - 1;
-            if (extra == 6 || extra == 7) {
-                extra = 5; // '#' and '$' may not be counts; the rest starts a new run
-            }
-            if (extra >= 3 && c != '*' && c != '#' && c != '$' && c != '}') {
-                out.append(c).append('*').append((char) (29 + extra));
-                i += extra + 1;
-            } else {
-                out.append(c);
-                i++;
-            }
-        }
-        return out.toString();
+        byte[] packet = frameRunLengthEncoded(text.getBytes(StandardCharsets.ISO_8859_1));
+        return new String(packet, 1, packet.length - 4, StandardCharsets.ISO_8859_1);
     }
 
     /** Expands {@code c*N} runs (what a client does with a stub's reply). */
@@ -117,11 +139,20 @@ public final class RspPackets {
     }
 
     public static String hex(byte[] bytes) {
-        StringBuilder out = new StringBuilder(bytes.length * 2);
-        for (byte b : bytes) {
-            out.append(HEX[(b >> 4) & 0xf]).append(HEX[b & 0xf]);
+        byte[] out = new byte[bytes.length * 2];
+        hex(bytes, 0, bytes.length, out, 0);
+        return new String(out, StandardCharsets.ISO_8859_1);
+    }
+
+    /** Writes {@code count} bytes of {@code data} from {@code from} as hex into {@code out} at {@code at}; returns the end. */
+    static int hex(byte[] data, int from, int count, byte[] out, int at) {
+        for (int i = from; i < from + count; i++) {
+            int b = data[i] & 0xff;
+            out[at] = HEX_BYTES[b >> 4];
+            out[at + 1] = HEX_BYTES[b & 0xf];
+            at += 2;
         }
-        return out.toString();
+        return at;
     }
 
     public static String hex(String text) {

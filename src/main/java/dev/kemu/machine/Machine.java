@@ -175,6 +175,11 @@ public final class Machine implements AutoCloseable {
         return new RegisterBlock(engine.batch(ids));
     }
 
+    /** Registers of any width up to 16 bytes read with one native call into slots (for a debugger's register file). */
+    public RegisterSlotBlock registerSlots(int... ids) {
+        return new RegisterSlotBlock(engine.registerSlots(ids));
+    }
+
     /** Reads the CPU state (two batched native calls and one MSR read). */
     public CpuState cpu() {
         stateBatch.read(stateValues);

@@ -282,6 +282,11 @@ public final class Unicorn implements AutoCloseable {
         return new RegisterBatch(this, arena, registers.clone());
     }
 
+    /** Registers up to 16 bytes wide read with one native call into 16-byte slots; see {@link RegisterSlots}. */
+    public RegisterSlots registerSlots(int... registers) {
+        return new RegisterSlots(this, arena, registers.clone());
+    }
+
     void batchCall(boolean read, MemorySegment ids, MemorySegment pointers, int count) {
         try {
             int err = read ? (int) lib.handle(REG_READ_BATCH).invokeExact(handle, ids, pointers, count)
@@ -299,8 +304,29 @@ public final class Unicorn implements AutoCloseable {
     public long readMsr(int msr) {
         scratch.set(JAVA_INT, 0, msr);
         scratch.set(JAVA_LONG, 8, 0);
-        call(() -> (int) lib.handle(REG_READ).invokeExact(handle, X86Reg.MSR, scratch), "uc_reg_read(MSR 0x%x)", msr);
+        readRegisterIntoScratch(X86Reg.MSR, "MSR 0x", msr);
         return scratch.get(JAVA_LONG, 8);
+    }
+
+    /**
+     * uc_reg_read into the scratch buffer, as {@link #regRead} does: no lambda and no boxed arguments per call,
+     * since a debugger reads EFER and the descriptor tables at every stop. {@code kind} and {@code number} name the
+     * register in an error ({@code MSR 0x} and the MSR in hex, or {@code mmr } and the register id).
+     */
+    private void readRegisterIntoScratch(int register, String kind, int number) {
+        int err;
+        try {
+            err = (int) lib.handle(REG_READ).invokeExact(handle, register, scratch);
+        } catch (Throwable t) {
+            throw new UnicornException("uc_reg_read(" + named(kind, number) + ") failed", t);
+        }
+        if (err != 0) {
+            check(lib, err, "uc_reg_read(" + named(kind, number) + ")");
+        }
+    }
+
+    private static String named(String kind, int number) {
+        return kind + (kind.endsWith("0x") ? Integer.toHexString(number) : Integer.toString(number));
     }
 
     public void writeMsr(int msr, long value) {
@@ -313,7 +339,7 @@ public final class Unicorn implements AutoCloseable {
     /** Reads GDTR, IDTR, LDTR or TR. */
     public Mmr readMmr(int register) {
         scratch.asSlice(0, Mmr.SIZE).fill((byte) 0);
-        call(() -> (int) lib.handle(REG_READ).invokeExact(handle, register, scratch), "uc_reg_read(mmr %d)", register);
+        readRegisterIntoScratch(register, "mmr ", register);
         return new Mmr(Short.toUnsignedInt(scratch.get(JAVA_SHORT, 0)), scratch.get(JAVA_LONG, 8),
                 scratch.get(JAVA_INT, 16), scratch.get(JAVA_INT, 20));
     }

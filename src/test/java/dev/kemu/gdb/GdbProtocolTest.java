@@ -42,6 +42,36 @@ class GdbProtocolTest {
     }
 
     @Test
+    void gReply_isEveryRegistersPReply_inLayoutOrder() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            gdb.continueTo(stub.boot().symbols().address("kmain"));
+            // Distinct bytes in a wide register of each kind, so that a slot read at the wrong offset shows.
+            assertEquals("OK", gdb.request("P" + Integer.toHexString(TARGET.number("xmm3").orElseThrow())
+                    + "=00112233445566778899aabbccddeeff"));
+            assertEquals("OK", gdb.request("P" + Integer.toHexString(TARGET.number("st1").orElseThrow())
+                    + "=0102030405060708ff3f"));
+            assertEquals("OK", gdb.request("P0=8877665544332211"));
+            StringBuilder each = new StringBuilder();
+            for (int number = 0; number < TARGET.registers().size(); number++) {
+                each.append(gdb.request("p" + Integer.toHexString(number)));
+            }
+            assertEquals(each.toString(), gdb.request("g"));
+        }
+    }
+
+    @Test
+    void theStubsWarmUp_leavesTheGuestUnrunAndTheSessionAcknowledging() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) { // request() asserts each '+': ack mode is on
+            int rip = TARGET.number("rip").orElseThrow();
+            assertEquals(RspPackets.littleEndianHex(stub.boot().firstInstruction(), 8), gdb.request("p" + Integer.toHexString(rip)));
+            assertEquals("T05thread:01;", gdb.request("?"));
+            assertEquals(0, stub.boot().machine().instructionCount(), "the warm-up executed no instruction");
+        }
+    }
+
+    @Test
     void hardwareBreakpoint_isReportedAsHwbreak_andSoftwareAsSwbreak() throws Exception {
         try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
              RspTestClient gdb = new RspTestClient(stub.port())) {
@@ -69,6 +99,24 @@ class GdbProtocolTest {
             // X carries binary data with '}' escapes: 0x23 ('#') is sent as '}' 0x03
             assertEquals("OK", gdb.request("X" + Long.toHexString(kmain + 0x1000) + ",2:}\u0003A"));
             assertEquals("2341", gdb.memory(kmain + 0x1000, 2));
+        }
+    }
+
+    @Test
+    void memoryReads_followAPageTableSwitchByTheDebugger() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            long kmain = stub.boot().symbols().address("kmain");
+            gdb.continueTo(kmain);
+            String code = gdb.memory(kmain, 8);
+            String cr3 = "p" + Integer.toHexString(TARGET.number("cr3").orElseThrow());
+            String tables = gdb.request(cr3);
+            // An empty top-level table (the last page of RAM, which nothing uses): nothing is mapped.
+            long empty = stub.boot().machine().ram().size() - 0x1000;
+            assertEquals("OK", gdb.request("P" + cr3.substring(1) + "=" + RspPackets.littleEndianHex(empty, 8)));
+            assertEquals("E14", gdb.memory(kmain, 8), "translated with the new CR3, not a remembered page");
+            assertEquals("OK", gdb.request("P" + cr3.substring(1) + "=" + tables));
+            assertEquals(code, gdb.memory(kmain, 8));
         }
     }
 
