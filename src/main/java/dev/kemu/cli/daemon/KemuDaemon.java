@@ -40,7 +40,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Arguments: the socket path. The launcher starts it in the tree's root with its own JVM flags.
  */
 public final class KemuDaemon {
-    private static final int WARM_UP_BOOTS = 3;
+    /** Quiet boots at the start, so that the first request finds the boot path compiled (the tests take fewer). */
+    private static final int WARM_UP_BOOTS = Integer.getInteger("kemu.daemon.warmUpBoots", 3);
 
     private final Path socket;
     private final Path jar;
@@ -57,7 +58,9 @@ public final class KemuDaemon {
 
     private KemuDaemon(Path socket) throws IOException {
         this.socket = socket;
-        this.jar = Path.of(System.getProperty("kemu.home", ".")).resolve("target/kemu-cli.jar");
+        // (the tests name a jar of their own, to make the daemon stale without touching the tree's)
+        this.jar = Path.of(System.getProperty("kemu.daemon.jar",
+                Path.of(System.getProperty("kemu.home", ".")).resolve("target/kemu-cli.jar").toString()));
         this.jarTime = Files.getLastModifiedTime(jar);
         System.getenv().forEach((name, value) -> {
             if (DaemonRequest.readByKemu(name)) {
@@ -97,7 +100,6 @@ public final class KemuDaemon {
         System.exit(0);
     }
 
-    /** A few quiet boots of kemu's own kernel, so that the first request finds the boot path compiled. */
     private void warmUp() throws Exception {
         PrintStream discard = new PrintStream(OutputStream.nullOutputStream());
         runner.submit(() -> {
