@@ -43,6 +43,9 @@ public final class KemuDaemon {
     /** Quiet boots at the start, so that the first request finds the boot path compiled (the tests take fewer). */
     private static final int WARM_UP_BOOTS = Integer.getInteger("kemu.daemon.warmUpBoots", 3);
 
+    /** A daemon nobody used for this long exits, so a forgotten one does not hold memory for ever (the tests: 1). */
+    private static final long IDLE_MINUTES = Long.getLong("kemu.daemon.idleMinutes", 60);
+
     private final Path socket;
     private final Path jar;
     private final FileTime jarTime;
@@ -55,6 +58,7 @@ public final class KemuDaemon {
     private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> new Thread(r, "main"));
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile int served;
+    private volatile long lastRequest = System.nanoTime();
 
     private KemuDaemon(Path socket) throws IOException {
         this.socket = socket;
@@ -88,6 +92,7 @@ public final class KemuDaemon {
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
             Runtime.getRuntime().addShutdownHook(new Thread(this::removeSocket));
             daemonOut.println("kemu daemon: pid " + ProcessHandle.current().pid() + " serving " + socket);
+            exitWhenIdle();
             while (true) {
                 SocketChannel client = server.accept();
                 if (!accept(client)) {
@@ -116,8 +121,27 @@ public final class KemuDaemon {
         }).get();
     }
 
+    private void exitWhenIdle() {
+        Thread idle = new Thread(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(Math.min(TimeUnit.MINUTES.toMillis(IDLE_MINUTES), 10_000));
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (!busy.get() && System.nanoTime() - lastRequest > TimeUnit.MINUTES.toNanos(IDLE_MINUTES)) {
+                    daemonOut.println("kemu daemon: no request for " + IDLE_MINUTES + " min; exiting");
+                    System.exit(0); // the shutdown hook removes the socket
+                }
+            }
+        }, "kemu-daemon-idle");
+        idle.setDaemon(true);
+        idle.start();
+    }
+
     /** Handles one connection; false when it asked the daemon to stop. */
     private boolean accept(SocketChannel client) {
+        lastRequest = System.nanoTime();
         boolean handedOver = false;
         try {
             if (!ownUser(client)) {
@@ -206,6 +230,7 @@ public final class KemuDaemon {
             System.setErr(daemonErr);
             ProcessDirectory.change(home);
             close(client);
+            lastRequest = System.nanoTime();
             busy.set(false);
         }
     }

@@ -42,6 +42,7 @@ final class DaemonProcess implements AutoCloseable {
         Files.setPosixFilePermissions(launcher, PosixFilePermissions.fromString("rwx------"));
         List<String> command = new ArrayList<>(jvm());
         command.addAll(List.of("-Dkemu.daemon.jar=" + jar, "-Dkemu.daemon.warmUpBoots=1",
+                "-Dkemu.daemon.idleMinutes=1", // a test JVM that dies leaves no daemon for long
                 "dev.kemu.cli.daemon.KemuDaemon", socket.toString()));
         process = new ProcessBuilder(command).directory(HOME.toFile()).redirectErrorStream(true)
                 .redirectOutput(directory.resolve("daemon.log").toFile()).start();
