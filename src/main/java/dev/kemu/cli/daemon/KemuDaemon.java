@@ -59,6 +59,8 @@ public final class KemuDaemon {
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile int served;
     private volatile long lastRequest = System.nanoTime();
+    /** Why the last boot went back to the client, for {@code ./kemu daemon status}: the one place a user sees it. */
+    private volatile String lastRefusal;
 
     private KemuDaemon(Path socket) throws IOException {
         this.socket = socket;
@@ -161,6 +163,7 @@ public final class KemuDaemon {
                 }
                 case "run" -> {
                     Optional<String> refusal = refusal(request);
+                    refusal.ifPresent(reason -> lastRefusal = String.join(" ", request.args()) + ": " + reason);
                     if (refusal.isEmpty()) {
                         handedOver = true;
                         runner.submit(() -> run(request, client, frames));
@@ -268,9 +271,10 @@ public final class KemuDaemon {
 
     private String status() {
         Duration up = Duration.between(started, Instant.now());
-        return String.format("kemu daemon: pid %d, tree %s, up since %s (%d s), %d boot(s) served, java %s%s",
+        return String.format("kemu daemon: pid %d, tree %s, up since %s (%d s), %d boot(s) served, java %s%s%s",
                 ProcessHandle.current().pid(), home, started.truncatedTo(ChronoUnit.SECONDS), up.toSeconds(), served,
-                Runtime.version(), stale() ? "; STALE: its jar changed, the next ./kemu boot stops it" : "");
+                Runtime.version(), lastRefusal == null ? "" : "\nkemu daemon: last sent back to a JVM of its own: "
+                        + lastRefusal, stale() ? "\nkemu daemon: STALE: its jar changed, the next ./kemu boot stops it" : "");
     }
 
     private static boolean ownUser(SocketChannel client) throws IOException {
