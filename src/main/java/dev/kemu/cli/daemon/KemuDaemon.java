@@ -131,6 +131,10 @@ public final class KemuDaemon {
                 } catch (InterruptedException e) {
                     return;
                 }
+                if (!Files.exists(socket)) { // make clean, or a new daemon took over the path: nobody can reach this one
+                    daemonOut.println("kemu daemon: " + socket + " is gone; exiting");
+                    Runtime.getRuntime().halt(0);
+                }
                 if (!busy.get() && System.nanoTime() - lastRequest > TimeUnit.MINUTES.toNanos(IDLE_MINUTES)) {
                     daemonOut.println("kemu daemon: no request for " + IDLE_MINUTES + " min; exiting");
                     System.exit(0); // the shutdown hook removes the socket
