@@ -123,7 +123,20 @@ if command -v qemu-system-x86_64 >/dev/null; then
     fi
     echo "identical $(echo "$kemu_lines" | wc -l) lines before the services probe" > "$OUT/fidelity.txt"
     qemu-system-x86_64 -version | head -1 >> "$OUT/versions.txt"
-    "${ALTERNATE[@]}" "$OUT/whole.rounds" "$PROCESS_ROUNDS" 1 "kemu|1||./kemu boot" "qemu|1||${QEMU[*]}"
+    # The same ./kemu boot through a resident daemon (docs/startup.md), on a socket of the bench's own so that a
+    # daemon the user runs is left alone; started before the rounds, stopped after them (and on a failure).
+    DAEMON_ENV=(env KEMU_DAEMON_SOCKET="$OUT/kemu-daemon.sock")
+    if "${DAEMON_ENV[@]}" ./kemu daemon start > "$OUT/daemon.txt"; then
+        trap '"${DAEMON_ENV[@]}" ./kemu daemon stop > /dev/null 2>&1 || true' EXIT
+        DAEMON_ROW="daemon|1||KEMU_DAEMON_SOCKET=$OUT/kemu-daemon.sock ./kemu boot"
+    else
+        say "the resident daemon did not start (no gcc for its client?); its row is skipped"
+        DAEMON_ROW=""
+    fi
+    "${ALTERNATE[@]}" "$OUT/whole.rounds" "$PROCESS_ROUNDS" 1 "kemu|1||KEMU_DAEMON=0 ./kemu boot" ${DAEMON_ROW:+"$DAEMON_ROW"} \
+        "qemu|1||${QEMU[*]}"
+    "${DAEMON_ENV[@]}" ./kemu daemon status >> "$OUT/daemon.txt" || true
+    "${DAEMON_ENV[@]}" ./kemu daemon stop > /dev/null || true
 
 
     say "a user's compute-bound kernel (sieve32) and its 1 kHz timer, kemu against QEMU TCG, same image and flags"

@@ -89,6 +89,16 @@ build_hooks() {
     gcc -O2 -Wall -Wextra -shared -fPIC -o "$out.tmp" "$source" && mv "$out.tmp" "$out"
 }
 
+# The resident daemon's client (native/kemu_client.c, docs/startup.md); optional: without gcc there is no
+# client, and ./kemu never uses a daemon (`kemu daemon start` says why).
+build_client() {
+    local source="$ROOT/native/kemu_client.c" out="$NATIVE/client/kemu-client"
+    [[ -f "$out" && "$out" -nt "$source" ]] && return
+    command -v gcc >/dev/null || return 0   # build_hooks has said that gcc is missing
+    mkdir -p "$NATIVE/client"
+    gcc -O2 -Wall -Wextra -o "$out.tmp" "$source" && mv "$out.tmp" "$out"
+}
+
 # Keystone 0.9.2 compiled to WebAssembly (the npm package @alexaltea/keystone-js), run in process by
 # Chicory; see docs/keystone.md. Optional: without npm the Keystone backend is unavailable, GNU as stays.
 fetch_keystone() {
@@ -117,4 +127,5 @@ check_binutils
 fetch_unicorn
 fetch_capstone
 build_hooks
+build_client
 fetch_keystone

@@ -47,7 +47,10 @@ class ArchitectureTest {
                                 || c.getName().equals("dev.kemu.unicorn.UcError")
                                 || c.getName().equals("dev.kemu.nativelib.NativeLibraryException")
                                 // where kemu's own files are (repository or unpacked jar): images and boot need it too
-                                || c.getName().equals("dev.kemu.nativelib.KemuHome")))
+                                || c.getName().equals("dev.kemu.nativelib.KemuHome")
+                                // the process's directory, which the resident daemon changes per request: images
+                                // that need an absolute path take it from there
+                                || c.getName().equals("dev.kemu.nativelib.ProcessDirectory")))
                 .check(MAIN);
     }
 

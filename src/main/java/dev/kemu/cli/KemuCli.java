@@ -41,7 +41,12 @@ public final class KemuCli {
         if (NativeWarmUp.mayStart(args)) {
             NativeWarmUp.start();
         }
-        System.exit(commandLine(args).execute(args));
+        System.exit(run(args));
+    }
+
+    /** What {@code ./kemu} runs, with the exit status returned rather than ending the JVM: the resident daemon's entry. */
+    public static int run(String... args) {
+        return commandLine(args).execute(args);
     }
 
     /** The command line as {@code ./kemu} runs it: user errors become one message and a status of {@link ExitStatus}. */

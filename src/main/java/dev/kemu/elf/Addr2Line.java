@@ -197,7 +197,7 @@ public final class Addr2Line implements SourceLines {
     /** A file as it is now, and the addr2line that reads it: a rebuilt kernel at the same path gets its own process. */
     private record FileVersion(Path path, long size, long modified, String executable) {
         static Optional<FileVersion> of(Path elf, String executable) {
-            Path path = elf.toAbsolutePath().normalize();
+            Path path = dev.kemu.nativelib.ProcessDirectory.absolute(elf).normalize(); // the daemon's client's directory
             try {
                 return Optional.of(new FileVersion(path, Files.size(path), Files.getLastModifiedTime(path).toMillis(),
                         executable));

@@ -290,6 +290,7 @@ public final class BenchmarkReport {
         smpRows();
         snippetAssemblyRow();
         wholeProcessRow();
+        daemonProcessRow();
         faultBootRow();
         guestKernelRows();
         footprintRows();
@@ -309,8 +310,26 @@ public final class BenchmarkReport {
             misses.add(String.format(Locale.ROOT, "**Whole process**: `./kemu boot` takes %.0f ms against QEMU's %.0f ms "
                     + "(%.1fx). The emulation itself is a few ms (see boot to kmain); the rest is JVM start-up: class "
                     + "loading and linking, and the FFM linker generating its downcall and upcall stubs. What would "
-                    + "close the rest: a native image, or a resident kemu daemon that the command talks to.",
+                    + "close the rest: a native image, or the resident daemon (next row).",
                     Figure.of(kemu).median, Figure.of(qemu).median, ratio.median));
+        }
+    }
+
+    /** The same boot through the resident daemon (./kemu daemon start): the client's process, the daemon's JVM warm. */
+    private void daemonProcessRow() {
+        double[] daemon = column("whole.daemon"), qemu = column("whole.qemu");
+        if (daemon == null || qemu == null) {
+            rows.add("| `./kemu boot` whole process through the resident daemon, wall time | not measured | "
+                    + "QEMU or the daemon missing | | <= QEMU | skipped |");
+            return;
+        }
+        Ratio ratio = pairRow("`./kemu boot` whole process through the resident daemon, wall time", daemon, "ms", qemu,
+                "qemu-system-x86_64 -kernel, same image (elf32), debugcon + isa-debug-exit", "<= QEMU",
+                r -> r.median <= 1, "`./kemu daemon start` before the rounds; output as without it (DaemonOutputTest)");
+        if (ratio.median > 1) {
+            misses.add(String.format(Locale.ROOT, "**Whole process through the daemon**: %.0f ms against QEMU's %.0f ms "
+                    + "(%.2fx): the launcher's checks (bash, a find over the sources), the client's connection and "
+                    + "the boot itself in the warm JVM.", Figure.of(daemon).median, Figure.of(qemu).median, ratio.median));
         }
     }
 
