@@ -26,7 +26,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * engine counts in C and Java reads the block between quanta without a native call; without the
  * library a Java code hook does the same work on the same block (an upcall per instruction).
  */
-final class CounterBlock implements AutoCloseable {
+final class CounterBlock {
     private static final String HOOK_SYMBOL = "kemu_count_hook";
     static final StructLayout LAYOUT = MemoryLayout.structLayout(
             JAVA_LONG.withName("in_quantum"),
@@ -65,7 +65,11 @@ final class CounterBlock implements AutoCloseable {
     private static volatile MemorySegment blockHookFunction;
     private static volatile boolean unavailable;
 
-    private final Arena arena = Arena.ofShared();
+    /**
+     * Freed by the garbage collector once the machine is gone: closing a shared arena stops every thread of the JVM
+     * for a handshake, a cost each new machine (each test-harness or benchmark boot) would pay.
+     */
+    private final Arena arena = Arena.ofAuto();
     private final MemorySegment block = arena.allocate(LAYOUT);
     private final Unicorn engine;
     private final WatchedInstruction watchTarget;
@@ -296,8 +300,4 @@ final class CounterBlock implements AutoCloseable {
         return function;
     }
 
-    @Override
-    public void close() {
-        arena.close();
-    }
 }

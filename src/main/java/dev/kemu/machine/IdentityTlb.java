@@ -30,7 +30,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * (before each run, and where a hook knows it was turned off). Without the library the engine keeps
  * the CPU's TLB (slower stores, same behaviour).
  */
-final class IdentityTlb implements AutoCloseable {
+final class IdentityTlb {
     private static final String HOOK_SYMBOL = "kemu_identity_tlb_fill";
     private static final long PAGE = 4096;
     /** {@code struct kemu_identity_tlb}, field for field. */
@@ -50,7 +50,11 @@ final class IdentityTlb implements AutoCloseable {
     private static volatile MemorySegment hookFunction;
     private static volatile boolean unavailable;
 
-    private final Arena arena = Arena.ofShared();
+    /**
+     * Freed by the garbage collector once the machine is gone: closing a shared arena stops every thread of the JVM
+     * for a handshake, a cost each new machine (each test-harness or benchmark boot) would pay.
+     */
+    private final Arena arena = Arena.ofAuto();
     private final MemorySegment block = arena.allocate(LAYOUT);
     private final Unicorn engine;
     private boolean active;
@@ -138,11 +142,5 @@ final class IdentityTlb implements AutoCloseable {
             }
         }
         return function;
-    }
-
-    /** After the engine closed. */
-    @Override
-    public void close() {
-        arena.close();
     }
 }

@@ -295,7 +295,6 @@ final class InstructionCounter implements AutoCloseable {
     /** After the engine closed. */
     @Override
     public void close() {
-        quantum.close();
         if (blocks != null) {
             blocks.close();
         }

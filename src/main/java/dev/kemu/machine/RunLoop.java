@@ -74,12 +74,9 @@ final class RunLoop {
         unmapped = new UnmappedAccess(kind, PhysAddr.of(address), size, rip, pcMap.describe(address));
     }
 
-    /** After the engine closed: frees the counter's native block. */
+    /** After the engine closed: frees the counter's block cache (its other native blocks are the collector's). */
     void close() {
         counter.close();
-        if (identityTlb != null) {
-            identityTlb.close();
-        }
     }
 
     long instructionCount() {
