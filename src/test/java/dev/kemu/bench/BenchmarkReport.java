@@ -475,8 +475,10 @@ public final class BenchmarkReport {
                         cold.median));
         if (speedup < 20) {
             misses.add(String.format(Locale.ROOT, "**Snippet assembly**: Keystone is %.1fx faster than forking GNU (goal "
-                    + "20x). It runs in Chicory's interpreter; compiling the module to JVM bytecode (Chicory's build-time "
-                    + "compiler) was measured at ~0.12 ms per snippet but costs a build step (docs/keystone.md).", speedup));
+                    + "20x). Keystone runs as JVM classes compiled from its WebAssembly module (the versions line); a JFR "
+                    + "profile puts about two thirds of a snippet's time in Keystone's own ks_asm, which sets up LLVM's "
+                    + "assembler for every call, and the rest in kemu's link and snippet cache. What would close it: "
+                    + "one ks_asm for many snippets, or a native Keystone.", speedup));
         }
     }
 
