@@ -1,6 +1,7 @@
 package dev.kemu.machine;
 
 import dev.kemu.unicorn.X86Reg;
+import dev.kemu.testutil.TwoHugePageTables;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,16 +64,8 @@ class IdentityTlbTest {
     @Test
     void pagingTurnedOnInTheRun_translatesTheNextAccessThroughTheTables() {
         try (Machine machine = new Machine(1 << 20)) {
-            // PML4 at 0x10000 -> PDPT at 0x11000 -> PD at 0x12000: 2 MiB pages, 0 -> 0 and 0x40000000 -> 0
-            long present = PageTableEntry.PRESENT | PageTableEntry.WRITABLE;
-            machine.ram().write64(0x10000, 0x11000 | present);
-            machine.ram().write64(0x11000, 0x12000 | present);
-            machine.ram().write64(0x11000 + 8, 0x13000 | present);
-            machine.ram().write64(0x12000, present | PageTableEntry.HUGE);
-            machine.ram().write64(0x13000, present | PageTableEntry.HUGE);
+            TwoHugePageTables.install(machine, 0); // 0x40000000 -> 0
             machine.ram().write32(0x5000, 0x1234_5678);
-            machine.setRegister(X86Reg.CR3, 0x10000);
-            machine.setRegister(X86Reg.CR4, machine.register(X86Reg.CR4) | 0x20); // PAE
             RunResult result = run(machine,
                     0x8b, 0x04, 0x25, 0x00, 0x50, 0x00, 0x00, // mov eax, [0x5000] (paging off: physical)
                     0x89, 0xc1,                               // mov ecx, eax

@@ -2,7 +2,6 @@ package dev.kemu.machine.devices;
 
 import dev.kemu.machine.Access;
 import dev.kemu.machine.Machine;
-import dev.kemu.machine.PageTableEntry;
 import dev.kemu.machine.PhysAddr;
 import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
@@ -11,6 +10,7 @@ import dev.kemu.machine.UnmappedAccess;
 import dev.kemu.unicorn.UcError;
 import dev.kemu.unicorn.UnicornException;
 import dev.kemu.unicorn.X86Reg;
+import dev.kemu.testutil.TwoHugePageTables;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,15 +77,7 @@ class UnmappedAccessTest {
     @Test
     void withPagingOn_theStopNamesThePhysicalAddressTheTablesLedTo() {
         try (Machine machine = new Machine(1 << 20)) {
-            // PML4 at 0x10000 -> PDPT at 0x11000 -> PD at 0x12000: 2 MiB pages, 0 -> 0 and 0x40000000 -> 0xfee00000
-            long present = PageTableEntry.PRESENT | PageTableEntry.WRITABLE;
-            machine.ram().write64(0x10000, 0x11000 | present);
-            machine.ram().write64(0x11000, 0x12000 | present);
-            machine.ram().write64(0x11000 + 8, 0x13000 | present);
-            machine.ram().write64(0x12000, present | PageTableEntry.HUGE);
-            machine.ram().write64(0x13000, 0xfee00000L | present | PageTableEntry.HUGE);
-            machine.setRegister(X86Reg.CR3, 0x10000);
-            machine.setRegister(X86Reg.CR4, machine.register(X86Reg.CR4) | 0x20); // PAE
+            TwoHugePageTables.install(machine, 0xfee00000L); // 0x40000000 -> the local APIC's page
             machine.setRegister(X86Reg.CR0, machine.register(X86Reg.CR0) | 0x8000_0001L); // PG, PE
             RunResult result = runAt(machine, 0x4000_0030L, 0x8b, 0x03, 0xf4); // mov eax, [rbx] ; hlt
             UnmappedAccess access = result.unmappedAccess().orElseThrow(() -> new AssertionError(result.detail()));
