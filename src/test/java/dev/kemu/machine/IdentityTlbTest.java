@@ -1,7 +1,7 @@
 package dev.kemu.machine;
 
-import dev.kemu.unicorn.X86Reg;
 import dev.kemu.testutil.TwoHugePageTables;
+import dev.kemu.unicorn.X86Reg;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

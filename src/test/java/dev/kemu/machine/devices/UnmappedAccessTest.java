@@ -7,10 +7,10 @@ import dev.kemu.machine.RunLimits;
 import dev.kemu.machine.RunResult;
 import dev.kemu.machine.StopReason;
 import dev.kemu.machine.UnmappedAccess;
+import dev.kemu.testutil.TwoHugePageTables;
 import dev.kemu.unicorn.UcError;
 import dev.kemu.unicorn.UnicornException;
 import dev.kemu.unicorn.X86Reg;
-import dev.kemu.testutil.TwoHugePageTables;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
