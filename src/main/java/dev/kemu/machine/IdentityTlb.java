@@ -109,6 +109,9 @@ final class IdentityTlb {
             PAGING_SEEN.set(block, 0L, 0);
             engine.setVirtualTlb(true);
             engine.flushTlb(); // entries the CPU's walk made let every page execute: refill them here
+            // Code translated while the CPU's walk filled the TLB is not in code_pages, so stores to its pages would
+            // now take the fast path past Unicorn's self-modifying-code check: drop those translations.
+            engine.flushTranslationCache();
             active = true;
         }
         return active;

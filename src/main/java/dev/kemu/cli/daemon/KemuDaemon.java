@@ -17,6 +17,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -27,6 +28,8 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -45,6 +48,8 @@ public final class KemuDaemon {
 
     /** A daemon nobody used for this long exits, so a forgotten one does not hold memory for ever (the tests: 1). */
     private static final long IDLE_MINUTES = Long.getLong("kemu.daemon.idleMinutes", 60);
+    /** How long a client may take to send its request (it sends it at once; only a stalled one takes longer). */
+    private static final long REQUEST_SECONDS = 10;
 
     private final Path socket;
     private final Path jar;
@@ -59,6 +64,14 @@ public final class KemuDaemon {
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile int served;
     private volatile long lastRequest = System.nanoTime();
+    /** The socket file this daemon bound (its inode): a path another daemon re-bound is no longer this one's. */
+    private volatile Object socketKey;
+    /** Closes a connection whose request has not arrived in time, so that one stalled client cannot hold up others. */
+    private final ScheduledExecutorService requestTimeouts = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "kemu-daemon-request-timeout");
+        thread.setDaemon(true);
+        return thread;
+    });
     /** Why the last boot went back to the client, for {@code ./kemu daemon status}: the one place a user sees it. */
     private volatile String lastRefusal;
 
@@ -92,6 +105,7 @@ public final class KemuDaemon {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            socketKey = socketFileKey();
             Runtime.getRuntime().addShutdownHook(new Thread(this::removeSocket));
             daemonOut.println("kemu daemon: pid " + ProcessHandle.current().pid() + " serving " + socket);
             exitWhenIdle();
@@ -131,7 +145,7 @@ public final class KemuDaemon {
                 } catch (InterruptedException e) {
                     return;
                 }
-                if (!Files.exists(socket)) { // make clean, or a new daemon took over the path: nobody can reach this one
+                if (!ownsSocket()) { // make clean, or a new daemon took over the path: nobody can reach this one
                     daemonOut.println("kemu daemon: " + socket + " is gone; exiting");
                     Runtime.getRuntime().halt(0);
                 }
@@ -153,7 +167,9 @@ public final class KemuDaemon {
             if (!ownUser(client)) {
                 return true;
             }
+            ScheduledFuture<?> timeout = requestTimeouts.schedule(() -> close(client), REQUEST_SECONDS, TimeUnit.SECONDS);
             DaemonRequest request = DaemonRequest.read(Channels.newInputStream(client));
+            timeout.cancel(false);
             Frames frames = new Frames(client);
             switch (request.kind()) {
                 case "status" -> {
@@ -286,7 +302,24 @@ public final class KemuDaemon {
         return user.equals(System.getProperty("user.name"));
     }
 
+    /** Whether the socket path is still the file this daemon bound. */
+    private boolean ownsSocket() {
+        Object key = socketFileKey();
+        return key != null && key.equals(socketKey);
+    }
+
+    private Object socketFileKey() {
+        try {
+            return Files.readAttributes(socket, BasicFileAttributes.class).fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private void removeSocket() {
+        if (!ownsSocket()) {
+            return; // another daemon's socket now: deleting it would cut that one off
+        }
         try {
             Files.deleteIfExists(socket);
         } catch (IOException e) {
