@@ -55,6 +55,10 @@ public record SuiteMemoryDebug(SlubDebug slub, boolean kasan) {
                 kasan = true;
                 continue;
             }
+            if (slub != SlubDebug.OFF) {
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": two sets of slub_debug letters;"
+                        + " give them once (e.g. FZPU+kasan)");
+            }
             try {
                 slub = SlubDebug.parse(part);
             } catch (IllegalArgumentException e) {

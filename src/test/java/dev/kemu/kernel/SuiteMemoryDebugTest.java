@@ -34,6 +34,8 @@ class SuiteMemoryDebugTest {
         assertTrue(e.getMessage().startsWith("-Dkemu.memoryDebug=FZ+kasn: 'kasn' is neither 'kasan' nor slub_debug letters"),
                 e.getMessage());
         assertTrue(e.getMessage().contains("use all, kasan, FZPU or FZPU+kasan"), e.getMessage());
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> SuiteMemoryDebug.parse("FZ+PU"));
+        assertTrue(twice.getMessage().contains("two sets of slub_debug letters"), twice.getMessage());
     }
 
     @Test
