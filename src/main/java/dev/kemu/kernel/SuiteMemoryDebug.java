@@ -55,16 +55,18 @@ public record SuiteMemoryDebug(SlubDebug slub, boolean kasan) {
                 kasan = true;
                 continue;
             }
-            if (slub != SlubDebug.OFF) {
-                throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": two sets of slub_debug letters;"
-                        + " give them once (e.g. FZPU+kasan)");
-            }
+            SlubDebug letters;
             try {
-                slub = SlubDebug.parse(part);
+                letters = SlubDebug.parse(part);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": '" + part + "' is neither 'kasan'"
                         + " nor slub_debug letters (" + e.getMessage() + "); use all, kasan, FZPU or FZPU+kasan", e);
             }
+            if (slub != SlubDebug.OFF) {
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + value + ": two sets of slub_debug letters;"
+                        + " give them once (e.g. FZPU+kasan)");
+            }
+            slub = letters;
         }
         return new SuiteMemoryDebug(slub, kasan);
     }
