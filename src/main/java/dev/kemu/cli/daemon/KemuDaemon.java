@@ -197,11 +197,16 @@ public final class KemuDaemon {
                         }
                     }
                 }
-                default -> daemonErr.println("kemu daemon: unknown request '" + request.kind() + "'");
+                default -> {
+                    daemonErr.println("kemu daemon: unknown request '" + request.kind() + "'");
+                    frames.text(Frames.FALLBACK, ""); // the client runs the command in a JVM of its own
+                }
             }
             return true;
         } catch (IOException e) {
             daemonErr.println("kemu daemon: a request failed: " + e.getMessage());
+            // a request this daemon could not read (too large, malformed): the client's own JVM runs it instead
+            new Frames(client).text(Frames.FALLBACK, "");
             return true;
         } finally {
             if (!handedOver) {
