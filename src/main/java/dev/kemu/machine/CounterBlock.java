@@ -1,7 +1,5 @@
 package dev.kemu.machine;
 
-import dev.kemu.nativelib.NativeLibraryException;
-import dev.kemu.nativelib.NativeLibraryLocator;
 import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.Unicorn;
 import dev.kemu.unicorn.UpcallTargets;
@@ -12,7 +10,6 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
@@ -59,11 +56,8 @@ final class CounterBlock {
             BLOCK_INSTRUCTIONS = field("block_instructions");
     private static final String BLOCK_HOOK_SYMBOL = "kemu_block_count_hook";
     private static final Object LOCK = new Object();
-    private static volatile MemorySegment hookFunction;
     private static volatile MemorySegment watchStub;
     private static volatile MemorySegment decodeStub;
-    private static volatile MemorySegment blockHookFunction;
-    private static volatile boolean unavailable;
 
     /**
      * Freed by the garbage collector once the machine is gone: closing a shared arena stops every thread of the JVM
@@ -183,11 +177,10 @@ final class CounterBlock {
      * the caller then counts per instruction.
      */
     HookHandle hookNativeBlocks() {
-        MemorySegment function = function();
-        if (function == null) {
+        MemorySegment blockHook = blockHookFunction();
+        if (blockHook == null) {
             return null;
         }
-        MemorySegment blockHook = blockHookFunction;
         if (!blockCacheAllocated) {
             CACHE.set(block, 0L, arena.allocate(BLOCK_ENTRY_BYTES * BLOCK_CACHE_ENTRIES, 8));
             CACHE_MASK.set(block, 0L, BLOCK_CACHE_ENTRIES - 1);
@@ -268,36 +261,13 @@ final class CounterBlock {
     }
 
     private static MemorySegment function() {
-        if (unavailable) {
-            return null;
-        }
-        MemorySegment function = hookFunction;
-        if (function == null) {
-            synchronized (LOCK) {
-                if (hookFunction != null || unavailable) {
-                    return hookFunction;
-                }
-                NativeLibraryLocator.Located located;
-                try {
-                    located = NativeOutHook.LOCATOR.load(Arena.global());
-                    SymbolLookup library = located.lookup();
-                    function = library.find(HOOK_SYMBOL).orElseThrow(() -> new NativeLibraryException(
-                            "libkemu_hooks at " + located.source() + " lacks " + HOOK_SYMBOL
-                                    + "; run `make natives` to rebuild it"));
-                    NativeDispatchLayout.check(library, located.source(), LAYOUT);
-                    blockHookFunction = library.find(BLOCK_HOOK_SYMBOL).orElseThrow(() -> new NativeLibraryException(
-                            "libkemu_hooks at " + located.source() + " lacks " + BLOCK_HOOK_SYMBOL
-                                    + "; run `make natives` to rebuild it"));
-                    hookFunction = function;
-                } catch (NativeLibraryException why) {
-                    unavailable = true;
-                    LoggerFactory.getLogger(CounterBlock.class).info(
-                            "native instruction counter unavailable, counting with a Java hook: {}", why.getMessage());
-                    return null;
-                }
-            }
-        }
-        return function;
+        return KemuHooksLibrary.function(HOOK_SYMBOL, LAYOUT, "native instruction counter", "counting with a Java hook")
+                .orElse(null);
+    }
+
+    private static MemorySegment blockHookFunction() {
+        return KemuHooksLibrary.function(BLOCK_HOOK_SYMBOL, LAYOUT, "native block counter", "counting per instruction")
+                .orElse(null);
     }
 
 }

@@ -1,17 +1,13 @@
 package dev.kemu.machine;
 
-import dev.kemu.nativelib.NativeLibraryException;
-import dev.kemu.nativelib.NativeLibraryLocator;
 import dev.kemu.unicorn.Unicorn;
 import dev.kemu.unicorn.UnicornException;
 import dev.kemu.unicorn.X86Reg;
-import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.VarHandle;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
@@ -47,8 +43,6 @@ final class IdentityTlb {
     private static final VarHandle READ = field("read"), CTL = field("ctl"), CODE_PAGES = field("code_pages"),
             PAGES = field("pages"), CR0 = field("cr0"), FLUSH_CONTROL = field("flush_control"),
             PAGING_SEEN = field("paging_seen"), ERROR = field("error");
-    private static volatile MemorySegment hookFunction;
-    private static volatile boolean unavailable;
 
     /**
      * Freed by the garbage collector once the machine is gone: closing a shared arena stops every thread of the JVM
@@ -118,32 +112,7 @@ final class IdentityTlb {
     }
 
     private static MemorySegment function() {
-        if (unavailable) {
-            return null;
-        }
-        MemorySegment function = hookFunction;
-        if (function == null) {
-            synchronized (IdentityTlb.class) {
-                if (hookFunction != null || unavailable) {
-                    return hookFunction;
-                }
-                try {
-                    NativeLibraryLocator.Located located = NativeOutHook.LOCATOR.load(Arena.global());
-                    SymbolLookup library = located.lookup();
-                    function = library.find(HOOK_SYMBOL).orElseThrow(() -> new NativeLibraryException(
-                            "libkemu_hooks at " + located.source() + " lacks " + HOOK_SYMBOL
-                                    + "; run `make natives` to rebuild it"));
-                    NativeDispatchLayout.check(library, located.source(), LAYOUT);
-                    hookFunction = function;
-                } catch (NativeLibraryException why) {
-                    unavailable = true;
-                    LoggerFactory.getLogger(IdentityTlb.class).info(
-                            "native TLB fill hook unavailable, stores to RAM without paging take Unicorn's slow path: {}",
-                            why.getMessage());
-                    return null;
-                }
-            }
-        }
-        return function;
+        return KemuHooksLibrary.function(HOOK_SYMBOL, LAYOUT, "native TLB fill hook",
+                "stores to RAM without paging take Unicorn's slow path").orElse(null);
     }
 }

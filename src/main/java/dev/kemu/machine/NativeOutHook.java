@@ -1,21 +1,16 @@
 package dev.kemu.machine;
 
-import dev.kemu.nativelib.NativeLibraryException;
-import dev.kemu.nativelib.NativeLibraryLocator;
 import dev.kemu.unicorn.HookHandle;
 import dev.kemu.unicorn.Unicorn;
 import dev.kemu.unicorn.UpcallTargets;
 import dev.kemu.unicorn.X86Reg;
-import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.VarHandle;
-import java.util.List;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.MemoryLayout.PathElement.sequenceElement;
@@ -37,8 +32,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * naming the call and Unicorn's error.
  */
 final class NativeOutHook implements AutoCloseable {
-    static final NativeLibraryLocator LOCATOR = new NativeLibraryLocator("libkemu_hooks", "KEMU_HOOKS_LIB",
-            ".native/hooks", List.of("libkemu_hooks.so"), "Run `make natives` (needs gcc) to build native/kemu_hooks.c.");
     private static final int[] ARGUMENTS = {X86Reg.RDI, X86Reg.RSI, X86Reg.RDX, X86Reg.R10, X86Reg.R8, X86Reg.R9};
     private static final String HOOK_SYMBOL = "kemu_out_dispatch_hook";
     private static final String ARGUMENT_NAMES = "RDI, RSI, RDX, R10, R8, R9";
@@ -70,8 +63,6 @@ final class NativeOutHook implements AutoCloseable {
     /** {@code enum kemu_call}: which Unicorn call the C hook saw fail. */
     private static final int CALL_REG_READ_BATCH = 1, CALL_REG_WRITE = 2;
 
-    private static volatile MemorySegment hookFunction;
-    private static volatile boolean unavailable;
 
     /** Java receivers of the upcalls. */
     interface Receiver {
@@ -122,48 +113,10 @@ final class NativeOutHook implements AutoCloseable {
     }
 
     private static MemorySegment function() {
-        if (unavailable) {
-            return null;
-        }
-        MemorySegment function = hookFunction;
-        if (function == null) {
-            synchronized (NativeOutHook.class) {
-                if (hookFunction != null || unavailable) {
-                    return hookFunction; // another thread decided meanwhile
-                }
-                NativeLibraryLocator.Located located;
-                try {
-                    located = LOCATOR.load(Arena.global());
-                } catch (NativeLibraryException notBuilt) {
-                    return fallBackToJava(false, notBuilt);
-                }
-                try {
-                    SymbolLookup library = located.lookup();
-                    // Named apart from the old kemu_out_hook, whose dispatch block was shorter: a
-                    // kemu without the layout check below finds no hook in this library and uses Java.
-                    function = library.find(HOOK_SYMBOL).orElseThrow(() -> new NativeLibraryException(
-                            "libkemu_hooks at " + located.source() + " lacks " + HOOK_SYMBOL
-                                    + "; run `make natives` to rebuild it"));
-                    NativeDispatchLayout.check(library, located.source(), DISPATCH);
-                    hookFunction = function;
-                } catch (NativeLibraryException stale) {
-                    return fallBackToJava(true, stale);
-                }
-            }
-        }
-        return function;
-    }
-
-    /** A library that is there but unusable is worth a warning: hypercalls silently get slower otherwise. */
-    private static MemorySegment fallBackToJava(boolean libraryPresent, NativeLibraryException why) {
-        unavailable = true;
-        var log = LoggerFactory.getLogger(NativeOutHook.class);
-        if (libraryPresent) {
-            log.warn("native hypercall trampoline refused, using the slower Java hook: {}", why.getMessage());
-        } else {
-            log.info("native hypercall trampoline unavailable, using the Java hook: {}", why.getMessage());
-        }
-        return null;
+        // Named apart from the old kemu_out_hook, whose dispatch block was shorter: a kemu without the layout
+        // check finds no hook in this library and uses Java.
+        return KemuHooksLibrary.function(HOOK_SYMBOL, DISPATCH, "native hypercall trampoline", "using the Java hook")
+                .orElse(null);
     }
 
     void setHypercallPort(int port) {
