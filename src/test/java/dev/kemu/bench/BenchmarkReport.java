@@ -301,38 +301,34 @@ public final class BenchmarkReport {
     }
 
     private void wholeProcessRow() {
-        double[] kemu = column("whole.kemu"), qemu = column("whole.qemu");
-        if (kemu == null || qemu == null) {
-            rows.add("| `./kemu boot` whole process, wall time | not measured | QEMU missing | | <= QEMU | skipped |");
-            return;
-        }
-        Ratio ratio = pairRow("`./kemu boot` whole process, wall time", kemu, "ms", qemu,
-                "qemu-system-x86_64 -kernel, same image (elf32), debugcon + isa-debug-exit", "<= QEMU",
-                r -> r.median <= 1, "console output identical up to the services probe (checked in the run)");
-        if (ratio.median > 1) {
-            misses.add(String.format(Locale.ROOT, "**Whole process**: `./kemu boot` takes %.0f ms against QEMU's %.0f ms "
-                    + "(%.1fx). The emulation itself is a few ms (see boot to kmain); the rest is JVM start-up: class "
-                    + "loading and linking, and the FFM linker generating its downcall and upcall stubs. What would "
-                    + "close the rest: a native image, or the resident daemon (next row).",
-                    Figure.of(kemu).median, Figure.of(qemu).median, ratio.median));
-        }
+        processAgainstQemu("whole.kemu", "`./kemu boot` whole process, wall time",
+                "console output identical up to the services probe (checked in the run)",
+                "**Whole process**: `./kemu boot` takes %.0f ms against QEMU's %.0f ms (%.1fx). The emulation itself is "
+                        + "a few ms (see boot to kmain); the rest is JVM start-up: class loading and linking, and the FFM "
+                        + "linker generating its downcall and upcall stubs. What would close the rest: a native image, or "
+                        + "the resident daemon (next row).");
     }
 
     /** The same boot through the resident daemon (./kemu daemon start): the client's process, the daemon's JVM warm. */
     private void daemonProcessRow() {
-        double[] daemon = column("whole.daemon"), qemu = column("whole.qemu");
-        if (daemon == null || qemu == null) {
-            rows.add("| `./kemu boot` whole process through the resident daemon, wall time | not measured | "
-                    + "QEMU or the daemon missing | | <= QEMU | skipped |");
+        processAgainstQemu("whole.daemon", "`./kemu boot` whole process through the resident daemon, wall time",
+                "`./kemu daemon start` before the rounds; output as without it (DaemonOutputTest)",
+                "**Whole process through the daemon**: %.0f ms against QEMU's %.0f ms (%.2fx): the launcher's checks "
+                        + "(bash, a find over the sources), the client's connection and the boot itself in the warm JVM.");
+    }
+
+    /** A whole-process column against QEMU's in the same rounds; {@code miss} formats kemu's, QEMU's ms and the ratio. */
+    private void processAgainstQemu(String kemuColumn, String name, String note, String miss) {
+        double[] kemu = column(kemuColumn), qemu = column("whole.qemu");
+        if (kemu == null || qemu == null) {
+            rows.add("| " + name + " | not measured | QEMU or kemu's side missing | | <= QEMU | skipped |");
             return;
         }
-        Ratio ratio = pairRow("`./kemu boot` whole process through the resident daemon, wall time", daemon, "ms", qemu,
+        Ratio ratio = pairRow(name, kemu, "ms", qemu,
                 "qemu-system-x86_64 -kernel, same image (elf32), debugcon + isa-debug-exit", "<= QEMU",
-                r -> r.median <= 1, "`./kemu daemon start` before the rounds; output as without it (DaemonOutputTest)");
+                r -> r.median <= 1, note);
         if (ratio.median > 1) {
-            misses.add(String.format(Locale.ROOT, "**Whole process through the daemon**: %.0f ms against QEMU's %.0f ms "
-                    + "(%.2fx): the launcher's checks (bash, a find over the sources), the client's connection and "
-                    + "the boot itself in the warm JVM.", Figure.of(daemon).median, Figure.of(qemu).median, ratio.median));
+            misses.add(String.format(Locale.ROOT, miss, Figure.of(kemu).median, Figure.of(qemu).median, ratio.median));
         }
     }
 
