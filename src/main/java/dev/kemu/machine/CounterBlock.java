@@ -55,9 +55,17 @@ final class CounterBlock {
             BLOCK_ADDRESS = field("block_address"), BLOCK_SIZE = field("block_size"),
             BLOCK_INSTRUCTIONS = field("block_instructions");
     private static final String BLOCK_HOOK_SYMBOL = "kemu_block_count_hook";
-    private static final Object LOCK = new Object();
-    private static volatile MemorySegment watchStub;
-    private static volatile MemorySegment decodeStub;
+
+    /** The upcall stubs the C hooks call, made on first use (the holder idiom: the JVM makes each once, thread-safely). */
+    private static final class WatchStub {
+        static final MemorySegment STUB = Unicorn.staticUpcall(CounterBlock.class, "watched",
+                FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
+
+    private static final class DecodeStub {
+        static final MemorySegment STUB = Unicorn.staticUpcall(CounterBlock.class, "decoded",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT));
+    }
 
     /**
      * Freed by the garbage collector once the machine is gone: closing a shared arena stops every thread of the JVM
@@ -188,25 +196,11 @@ final class CounterBlock {
             blockCacheAllocated = true;
         }
         STOP.set(block, 0L, Unicorn.nativeFunction("uc_emu_stop"));
-        WATCH.set(block, 0L, watchStub());
-        DECODE.set(block, 0L, decodeStub());
+        WATCH.set(block, 0L, WatchStub.STUB);
+        DECODE.set(block, 0L, DecodeStub.STUB);
         long id = UpcallTargets.register(decodeTarget);
         RECEIVER.set(block, 0L, id);
         return engine.hookBlockNative(blockHook, block, id);
-    }
-
-    private static MemorySegment decodeStub() {
-        MemorySegment stub = decodeStub;
-        if (stub == null) {
-            synchronized (LOCK) {
-                if (decodeStub == null) {
-                    decodeStub = Unicorn.staticUpcall(CounterBlock.class, "decoded",
-                            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT));
-                }
-                stub = decodeStub;
-            }
-        }
-        return stub;
     }
 
     /** Upcall from C; must not throw (0 counts the block as one instruction). */
@@ -229,24 +223,10 @@ final class CounterBlock {
             return null;
         }
         STOP.set(block, 0L, Unicorn.nativeFunction("uc_emu_stop"));
-        WATCH.set(block, 0L, watchStub());
+        WATCH.set(block, 0L, WatchStub.STUB);
         long id = UpcallTargets.register(watchTarget);
         RECEIVER.set(block, 0L, id);
         return engine.hookCodeNative(function, block, id);
-    }
-
-    private static MemorySegment watchStub() {
-        MemorySegment stub = watchStub;
-        if (stub == null) {
-            synchronized (LOCK) {
-                if (watchStub == null) {
-                    watchStub = Unicorn.staticUpcall(CounterBlock.class, "watched",
-                            FunctionDescriptor.ofVoid(JAVA_LONG, JAVA_LONG, JAVA_INT));
-                }
-                stub = watchStub;
-            }
-        }
-        return stub;
     }
 
     /** Upcall from C; must not throw. */
