@@ -254,7 +254,6 @@ final class RunLoop {
         return failure;
     }
 
-    /** The engine's error, restated with the access when it is one of the unmapped-memory errors. */
     /** Gives the TLB back to the identity hook if paging is off (see {@link IdentityTlb}). */
     void pagingMayBeOff() {
         if (identityTlb != null) {
@@ -285,6 +284,7 @@ final class RunLoop {
         }
     }
 
+    /** The engine's error, restated with the access when it is one of the unmapped-memory errors. */
     private UnicornException explained(UnicornException error) {
         return unmapped != null && error.error() == unmapped.error() ? new UnmappedAccessException(unmapped, error) : error;
     }
