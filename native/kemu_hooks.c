@@ -180,19 +180,28 @@ void kemu_count_hook(void *uc, uint64_t address, uint32_t size, struct kemu_coun
  * interrupt waits for IF, the quantum ends after a block whose last instruction can set IF: the same
  * boundary kemu_count_hook's watch ends it at, since those instructions always end their block.
  */
-void kemu_block_count_hook(void *uc, uint64_t address, uint32_t size, struct kemu_counter *c) {
+/* Adds a block the quantum has room for; the last block counted is the one a loop repeats. */
+static inline void count_block(struct kemu_counter *c, uint64_t address, uint32_t size, const struct kemu_block_entry *e) {
+    c->in_quantum += e->instructions;
+    c->last_address = address + e->last_offset;
+    c->last_sets_if = (int32_t) e->sets_if;
+    c->block_address = address;
+    c->block_size = size;
+    c->block_instructions = e->instructions;
+}
+
+static inline struct kemu_block_entry *block_entry(const struct kemu_counter *c, uint64_t address) {
+    return &c->cache[(address ^ (address >> 12)) & c->cache_mask];
+}
+
+static __attribute__((noinline)) void block_count_slow(void *uc, uint64_t address, uint32_t size, struct kemu_counter *c) {
     if (c->in_quantum >= c->limit || (c->watching && c->last_sets_if)) {
         c->limit = c->in_quantum;
         c->limit_hit = 1;
         c->stop(uc);
         return;
     }
-    if (address == c->block_address && size == c->block_size && c->block_instructions != 0
-            && c->in_quantum + c->block_instructions <= c->limit) {
-        c->in_quantum += c->block_instructions; /* the same block again (a loop): last_address and last_sets_if hold */
-        return;
-    }
-    struct kemu_block_entry *e = &c->cache[(address ^ (address >> 12)) & c->cache_mask];
+    struct kemu_block_entry *e = block_entry(c, address);
     if (e->address != address || e->size != size || e->generation != c->generation) {
         uint64_t decoded = c->decode(c->receiver, address, size);
         e->address = address;
@@ -210,12 +219,30 @@ void kemu_block_count_hook(void *uc, uint64_t address, uint32_t size, struct kem
         c->stop(uc);
         return;
     }
-    c->in_quantum += e->instructions;
-    c->last_address = address + e->last_offset;
-    c->last_sets_if = (int32_t) e->sets_if;
-    c->block_address = address;
-    c->block_size = size;
-    c->block_instructions = e->instructions;
+    count_block(c, address, size, e);
+}
+
+/*
+ * The hook itself. Unicorn calls it before every block a quantum runs, and a loop's block is often two
+ * instructions, so the common cases are counted here without a stack frame: the same block again, and a
+ * block already in the cache that the quantum has room for, when no stop is due. Anything else (a stop,
+ * a block to decode, one that would cross the limit) goes to block_count_slow, which decides it in full.
+ */
+void kemu_block_count_hook(void *uc, uint64_t address, uint32_t size, struct kemu_counter *c) {
+    int stop_due = c->watching && c->last_sets_if;
+    uint64_t again = c->in_quantum + c->block_instructions;
+    if (__builtin_expect(!stop_due && address == c->block_address && size == c->block_size
+            && c->block_instructions != 0 && again <= c->limit, 1)) {
+        c->in_quantum = again; /* then in_quantum < limit held, as the block holds an instruction */
+        return;
+    }
+    const struct kemu_block_entry *e = block_entry(c, address);
+    if (!stop_due && c->in_quantum < c->limit && e->address == address && e->size == size
+            && e->generation == c->generation && c->in_quantum + e->instructions <= c->limit) {
+        count_block(c, address, size, e);
+        return;
+    }
+    block_count_slow(uc, address, size, c);
 }
 
 /*
