@@ -40,6 +40,7 @@ public final class GdbStub implements AutoCloseable {
     /** Every register of the layout, read with one native call for the {@code g} packet. */
     private final AllRegisters allRegisters;
     private final StoppedMemory memory = new StoppedMemory();
+    private final ExpeditedRegisters expedited = new ExpeditedRegisters(target);
 
     /** Ready to debug {@code boot} from {@code firstInstruction}; the guest does not run until gdb says so. */
     public GdbStub(KernelBoot boot, long firstInstruction) {
@@ -168,7 +169,8 @@ public final class GdbStub implements AutoCloseable {
         if (!stop.note().isEmpty()) {
             channel.send("O" + RspPackets.hex("kemu: " + stop.note() + "\n"));
         }
-        channel.send(stop.reply(CpuThreads.threadOf(control.stoppedCpu())));
+        int cpu = control.stoppedCpu();
+        channel.send(stop.reply(CpuThreads.threadOf(cpu), stop.exited() ? "" : expedited.of(boot.cpus().machine(cpu))));
     }
 
     /** The packets that run the guest: {@code s c vCont;...}; empty for every other packet. */

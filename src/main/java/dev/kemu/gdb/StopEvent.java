@@ -31,11 +31,17 @@ record StopEvent(int signal, String reason, boolean exited, int exitStatus, Stri
 
     /** The reply packet for a stop of thread {@code thread}: {@code T05thread:01;swbreak:;} or {@code W03}. */
     String reply(int thread) {
+        return reply(thread, "");
+    }
+
+    /** {@link #reply(int)} with {@code registers} ({@code n:r;} pairs, {@link ExpeditedRegisters}) after its reason. */
+    String reply(int thread, String registers) {
         // Concatenation, not String.format: this runs at every stop, and a Formatter costs tens of
         // microseconds until the JIT has compiled it.
         if (exited) {
             return "W" + hexByte(exitStatus);
         }
-        return "T" + hexByte(signal) + "thread:" + (thread < 0x10 ? "0" : "") + Integer.toHexString(thread) + ";" + reason;
+        return "T" + hexByte(signal) + "thread:" + (thread < 0x10 ? "0" : "") + Integer.toHexString(thread) + ";" + reason
+                + registers;
     }
 }

@@ -61,6 +61,39 @@ class GdbProtocolTest {
     }
 
     @Test
+    void stopReplies_carryRbpRspAndRip_asThePPacketReadsThem() throws Exception {
+        try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
+             RspTestClient gdb = new RspTestClient(stub.port())) {
+            long kmain = stub.boot().symbols().address("kmain");
+            assertEquals("OK", gdb.request("Z0," + Long.toHexString(kmain) + ",1"));
+            String hit = gdb.request("c");
+            assertTrue(hit.startsWith("T05thread:01;swbreak:;"), hit);
+            assertExpedited(gdb, hit, RspPackets.littleEndianHex(kmain, 8));
+            assertEquals("OK", gdb.request("z0," + Long.toHexString(kmain) + ",1"));
+            for (int step = 0; step < 3; step++) { // kmain's prologue moves rsp and rbp
+                String stepped = gdb.request("s");
+                assertTrue(stepped.startsWith("T05thread:01;"), stepped);
+                assertExpedited(gdb, stepped, null);
+            }
+        }
+    }
+
+    /** Each of rbp, rsp and rip is in {@code stop} once, with the value its p packet reads now. */
+    private static void assertExpedited(RspTestClient gdb, String stop, String expectedRip) throws java.io.IOException {
+        for (String name : new String[]{"rbp", "rsp", "rip"}) {
+            String number = Integer.toHexString(TARGET.number(name).orElseThrow());
+            String key = ";" + (number.length() == 1 ? "0" : "") + number + ":";
+            int at = stop.indexOf(key);
+            assertTrue(at > 0 && stop.indexOf(key, at + 1) < 0, name + " once in " + stop);
+            String value = stop.substring(at + key.length(), stop.indexOf(';', at + 1));
+            assertEquals(gdb.request("p" + number), value, name + " in " + stop);
+            if (name.equals("rip") && expectedRip != null) {
+                assertEquals(expectedRip, value, "rip at the breakpoint");
+            }
+        }
+    }
+
+    @Test
     void theStubsWarmUp_leavesTheGuestUnrunAndTheSessionAcknowledging() throws Exception {
         try (StubUnderTest stub = new StubUnderTest(TestKernels.defaultKernel());
              RspTestClient gdb = new RspTestClient(stub.port())) { // request() asserts each '+': ack mode is on
