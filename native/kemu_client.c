@@ -33,6 +33,8 @@ extern char **environ;
 static volatile sig_atomic_t caught;
 
 static void on_signal(int sig) { caught = sig; }
+/* The mask the caller gave: while relaying, SIGINT/SIGTERM/SIGHUP are blocked except inside ppoll. */
+static sigset_t caller_mask;
 
 /* The environment kemu reads: a daemon started under other values is not used (it compares them). */
 static int read_by_kemu(const char *entry) {
@@ -83,10 +85,24 @@ static int send_count(int fd, int count) {
     return send_string(fd, text);
 }
 
-/* Reads exactly size bytes; 0 on success, -1 at EOF or error. A signal interrupts a wait: see the loop. */
+/*
+ * Waits until fd is readable; -1 once a signal has come. The signals are blocked everywhere else and ppoll
+ * unblocks them atomically with the wait, so one cannot slip in between the check of `caught` and a
+ * wait that would then block until the daemon's next frame.
+ */
+static int wait_readable(int fd) {
+    struct pollfd wait = {.fd = fd, .events = POLLIN};
+    for (;;) {
+        if (caught) return -1;
+        if (ppoll(&wait, 1, NULL, &caller_mask) >= 0 || errno != EINTR) return 0; /* read reports an error */
+    }
+}
+
+/* Reads exactly size bytes; 0 on success, -1 at EOF, on an error or once a signal has come. */
 static int read_all(int fd, void *data, size_t size) {
     char *p = data;
     while (size > 0) {
+        if (wait_readable(fd) != 0) return -1;
         ssize_t n = read(fd, p, size);
         if (n < 0 && errno == EINTR) {
             if (caught) return -1;
@@ -119,6 +135,7 @@ static int connect_daemon(const char *path) {
 
 static void run_without_daemon(char **launcher_argv) {
     signal(SIGPIPE, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &caller_mask, NULL); /* the launcher gets the caller's signals, as exec keeps a mask */
     setenv("KEMU_DAEMON", "0", 1);
     execv(launcher_argv[0], launcher_argv);
     fprintf(stderr, "kemu: cannot run %s: %s\n", launcher_argv[0], strerror(errno));
@@ -130,7 +147,8 @@ static void die_of(int sig, int fd) {
     write_all(fd, &interrupt, 1);
     close(fd);
     signal(sig, SIG_DFL);
-    raise(sig);
+    raise(sig); /* pending while blocked: unblocking delivers it */
+    sigprocmask(SIG_SETMASK, &caller_mask, NULL);
     exit(128 + sig);
 }
 
@@ -139,9 +157,6 @@ static int relay_frames(int fd, char **launcher_argv) {
     static char buffer[1 << 16];
     for (;;) {
         unsigned char header[5];
-        struct pollfd wait = {.fd = fd, .events = POLLIN};
-        if (poll(&wait, 1, -1) < 0 && errno != EINTR) break;
-        if (caught) die_of(caught, fd);
         if (read_all(fd, header, 5) != 0) {
             if (caught) die_of(caught, fd);
             break;
@@ -181,6 +196,7 @@ static int control(const char *kind, const char *socket_path) {
 }
 
 int main(int argc, char **argv) {
+    sigprocmask(SIG_SETMASK, NULL, &caller_mask);
     if (argc == 3 && (strcmp(argv[1], "--status") == 0 || strcmp(argv[1], "--stop") == 0))
         return control(argv[1] + 2, argv[2]);
     if (argc < 3) {
@@ -204,8 +220,14 @@ int main(int argc, char **argv) {
         if (read_by_kemu(*e)) failed = send_string(fd, *e);
     if (failed) run_without_daemon(launcher_argv); /* the daemon had not started the request */
 
-    struct sigaction action = {.sa_handler = on_signal}; /* no SA_RESTART: a signal wakes the wait */
+    struct sigaction action = {.sa_handler = on_signal};
     sigemptyset(&action.sa_mask);
+    sigset_t relayed;
+    sigemptyset(&relayed);
+    sigaddset(&relayed, SIGINT);
+    sigaddset(&relayed, SIGTERM);
+    sigaddset(&relayed, SIGHUP);
+    sigprocmask(SIG_BLOCK, &relayed, NULL); /* delivered only inside wait_readable's ppoll */
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGHUP, &action, NULL);
