@@ -1,8 +1,9 @@
 /*
  * kemu's hypercall trampoline: Unicorn calls kemu_out_dispatch_hook for every `out`; for the hypercall
- * port it reads the six argument registers and writes RAX here, in C, around one Java upcall
+ * port it reads the service's argument registers and writes RAX here, in C, around one Java upcall
  * that receives the arguments as parameters. That saves the two FFM register downcalls per
- * hypercall. Unicorn's functions arrive as pointers, so this library does not link against it.
+ * hypercall. Only as many registers as the service declares are read (its entry in `arity`, kept
+ * current by Java): each register read costs about 60 host instructions inside Unicorn. Unicorn's functions arrive as pointers, so this library does not link against it.
  * Built by scripts/natives.sh; kemu falls back to a pure-Java hook when it is absent.
  *
  * A failing Unicorn call is never ignored: the hook records it in the dispatch block and tells
@@ -24,6 +25,9 @@ typedef void (*failed_fn)(uint64_t receiver, int32_t call, int32_t uc_err);
 /* Which Unicorn call failed, as recorded in failed_call and passed to `failed`. */
 enum kemu_call { KEMU_CALL_NONE = 0, KEMU_CALL_REG_READ_BATCH = 1, KEMU_CALL_REG_WRITE = 2 };
 
+/* Service numbers the arity table covers; a number past it reads all six argument registers. */
+#define KEMU_ARITY_NUMBERS 64
+
 /* Mirrored by the StructLayout in dev.kemu.machine.NativeOutHook, checked against the table below. */
 struct kemu_out_dispatch {
     uint32_t hypercall_port;        /* 0xffffffff = none yet */
@@ -37,6 +41,7 @@ struct kemu_out_dispatch {
     uint64_t receiver;              /* which machine the Java side dispatches to */
     int32_t error;                  /* uc_err of the first failed call, 0 = none */
     int32_t failed_call;            /* its enum kemu_call */
+    uint8_t arity[KEMU_ARITY_NUMBERS]; /* argument registers service n reads; the others pass as 0 */
 };
 
 /* Size, then the offset of every field in declaration order: Java refuses a library whose layout differs. */
@@ -53,6 +58,7 @@ const uint32_t kemu_out_dispatch_layout[] = {
     offsetof(struct kemu_out_dispatch, receiver),
     offsetof(struct kemu_out_dispatch, error),
     offsetof(struct kemu_out_dispatch, failed_call),
+    offsetof(struct kemu_out_dispatch, arity),
 };
 const uint32_t kemu_out_dispatch_layout_length = sizeof(kemu_out_dispatch_layout) / sizeof(kemu_out_dispatch_layout[0]);
 
@@ -69,14 +75,19 @@ void kemu_out_dispatch_hook(void *uc, uint32_t port, int size, uint32_t value, s
         d->other_port(d->receiver, port, size, value);
         return;
     }
+    uint32_t number = value & 0xff;
+    int count = number < KEMU_ARITY_NUMBERS ? d->arity[number] : 6;
+    if (count > 6) {
+        count = 6;
+    }
     int64_t a[6] = {0, 0, 0, 0, 0, 0};
     void *slots[6] = {&a[0], &a[1], &a[2], &a[3], &a[4], &a[5]};
-    int err = d->read_batch(uc, d->arguments, slots, 6);
+    int err = count == 0 ? 0 : d->read_batch(uc, d->arguments, slots, count);
     if (err != 0) {
         fail(d, KEMU_CALL_REG_READ_BATCH, err);
         return;
     }
-    int64_t result = d->hypercall(d->receiver, value & 0xff, a[0], a[1], a[2], a[3], a[4], a[5]);
+    int64_t result = d->hypercall(d->receiver, number, a[0], a[1], a[2], a[3], a[4], a[5]);
     err = d->write(uc, d->rax, &result);
     if (err != 0) {
         fail(d, KEMU_CALL_REG_WRITE, err);

@@ -5,6 +5,10 @@ import dev.kemu.machine.Machine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntConsumer;
+
 /**
  * The hypercall services: service AL (the low byte of RAX, which {@code HYPERCALL} sets with
  * {@code mov eax, n}) with arguments in RDI, RSI, RDX, R10, R8, R9; the result lands in RAX.
@@ -21,6 +25,8 @@ public final class HypercallPort implements HypercallHandler {
 
     private final Hypercall[] services = new Hypercall[MAX_SERVICES];
     private final int[] arity = new int[MAX_SERVICES];
+    /** Machines that copied the arities ({@link #onArityChange}); told on every registration. */
+    private final List<IntConsumer> arityWatchers = new CopyOnWriteArrayList<>();
 
     public HypercallPort() {
         register(GuestAbi.HC_PROBE, 0, (machine, a) -> GuestAbi.KEMU_MAGIC);
@@ -41,6 +47,14 @@ public final class HypercallPort implements HypercallHandler {
         }
         services[number] = service;
         arity[number] = arguments;
+        for (IntConsumer watcher : arityWatchers) {
+            watcher.accept(number);
+        }
+    }
+
+    @Override
+    public void onArityChange(IntConsumer changed) {
+        arityWatchers.add(changed);
     }
 
     @Override

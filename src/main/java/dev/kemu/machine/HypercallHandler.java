@@ -8,8 +8,19 @@ package dev.kemu.machine;
 public interface HypercallHandler {
     long call(Machine machine, int number, long[] args);
 
-    /** How many argument registers service {@code number} reads; lets the Java fallback read fewer. */
+    /**
+     * How many argument registers service {@code number} reads; the machine reads only those (natively and in
+     * the Java fallback) and passes the rest as 0.
+     */
     default int arity(int number) {
         return 6;
+    }
+
+    /**
+     * Calls {@code changed} with a service number each time that service's {@link #arity} changes, so that a
+     * machine that copied the arities (the native trampoline keeps them in its dispatch block) stays current. A
+     * handler whose arities never change keeps this default, which calls nothing.
+     */
+    default void onArityChange(java.util.function.IntConsumer changed) {
     }
 }

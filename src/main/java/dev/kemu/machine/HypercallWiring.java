@@ -6,8 +6,9 @@ import dev.kemu.unicorn.Unicorn;
  * Wires port output and the hypercall ABI into the engine. With the native trampoline
  * ({@link NativeOutHook}, native/kemu_hooks.c) one C hook takes every {@code out}: the
  * hypercall port's registers move in C around one upcall, other ports come back to the
- * {@link DeviceBus}. Without it a Java {@code out} hook feeds the bus, and the hypercall
- * port is a {@link JavaHypercallDevice} on it.
+ * {@link DeviceBus}. It reads as many argument registers as the handler's
+ * {@link HypercallHandler#arity} says, from a copy the handler keeps current. Without it a
+ * Java {@code out} hook feeds the bus, and the hypercall port is a {@link JavaHypercallDevice} on it.
  */
 final class HypercallWiring implements AutoCloseable {
     private final Machine machine;
@@ -37,6 +38,15 @@ final class HypercallWiring implements AutoCloseable {
         hypercalls = handler;
         if (nativeOut != null) {
             nativeOut.setHypercallPort(port);
+            for (int number = 0; number < NativeOutHook.ARITY_NUMBERS; number++) {
+                nativeOut.setArity(number, handler.arity(number));
+            }
+            // A handler attached before this one may still report changes: only the current one's count.
+            handler.onArityChange(number -> {
+                if (hypercalls == handler) {
+                    nativeOut.setArity(number, handler.arity(number));
+                }
+            });
         } else {
             bus.claimPorts(port, 1, new JavaHypercallDevice(handler));
         }

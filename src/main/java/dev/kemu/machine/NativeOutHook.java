@@ -15,12 +15,14 @@ import java.lang.invoke.VarHandle;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.MemoryLayout.PathElement.sequenceElement;
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The native {@code out} hook of native/kemu_hooks.c (built by scripts/natives.sh): for the
- * hypercall port it reads the argument registers and writes RAX in C around one upcall. Its
+ * hypercall port it reads the argument registers and writes RAX in C around one upcall, reading
+ * only as many registers as the service's entry in the block's arity table says. Its
  * dispatch block, {@code struct kemu_out_dispatch}, lives in native memory owned by this
  * object and is described once, by {@link #DISPATCH}; the library's own table of offsets
  * ({@code kemu_out_dispatch_layout}) must agree with it, or the library is not used.
@@ -35,6 +37,8 @@ final class NativeOutHook implements AutoCloseable {
     private static final int[] ARGUMENTS = {X86Reg.RDI, X86Reg.RSI, X86Reg.RDX, X86Reg.R10, X86Reg.R8, X86Reg.R9};
     private static final String HOOK_SYMBOL = "kemu_out_dispatch_hook";
     private static final String ARGUMENT_NAMES = "RDI, RSI, RDX, R10, R8, R9";
+    /** Service numbers the block's arity table covers ({@code KEMU_ARITY_NUMBERS}); later ones read all six. */
+    static final int ARITY_NUMBERS = 64;
 
     /** {@code struct kemu_out_dispatch} of native/kemu_hooks.c, field for field. */
     static final StructLayout DISPATCH = MemoryLayout.structLayout(
@@ -48,7 +52,8 @@ final class NativeOutHook implements AutoCloseable {
             ADDRESS.withName("failed"),
             JAVA_LONG.withName("receiver"),
             JAVA_INT.withName("error"),
-            JAVA_INT.withName("failed_call")).withName("kemu_out_dispatch");
+            JAVA_INT.withName("failed_call"),
+            MemoryLayout.sequenceLayout(ARITY_NUMBERS, JAVA_BYTE).withName("arity")).withName("kemu_out_dispatch");
     private static final VarHandle HYPERCALL_PORT = field("hypercall_port");
     private static final VarHandle RAX = field("rax");
     private static final VarHandle ARGUMENT = DISPATCH.varHandle(groupElement("arguments"), sequenceElement());
@@ -59,6 +64,7 @@ final class NativeOutHook implements AutoCloseable {
     private static final VarHandle FAILED = field("failed");
     private static final VarHandle RECEIVER = field("receiver");
     private static final VarHandle ERROR = field("error");
+    private static final VarHandle ARITY = DISPATCH.varHandle(groupElement("arity"), sequenceElement());
 
     /** {@code enum kemu_call}: which Unicorn call the C hook saw fail. */
     private static final int CALL_REG_READ_BATCH = 1, CALL_REG_WRITE = 2;
@@ -92,6 +98,9 @@ final class NativeOutHook implements AutoCloseable {
         for (int i = 0; i < ARGUMENTS.length; i++) {
             ARGUMENT.set(block, 0L, (long) i, ARGUMENTS[i]);
         }
+        for (int number = 0; number < ARITY_NUMBERS; number++) {
+            setArity(number, ARGUMENTS.length);
+        }
         READ_BATCH.set(block, 0L, Unicorn.nativeFunction("uc_reg_read_batch"));
         WRITE.set(block, 0L, Unicorn.nativeFunction("uc_reg_write"));
         HYPERCALL.set(block, 0L, hypercallStub);
@@ -121,6 +130,16 @@ final class NativeOutHook implements AutoCloseable {
 
     void setHypercallPort(int port) {
         HYPERCALL_PORT.set(block, 0L, port);
+    }
+
+    /**
+     * How many argument registers the C hook reads for service {@code number} (clamped to 0..6); the
+     * others reach Java as 0. Numbers past the table always read all six.
+     */
+    void setArity(int number, int count) {
+        if (number >= 0 && number < ARITY_NUMBERS) {
+            ARITY.set(block, 0L, (long) number, (byte) Math.max(0, Math.min(ARGUMENTS.length, count)));
+        }
     }
 
     /** The Unicorn error the C hook recorded first (0 = none); for tests of the error path. */

@@ -85,6 +85,16 @@ class NativeOutHookTest {
     }
 
     @Test
+    void hypercall_readsOnlyTheArgumentRegistersItsArityNames_theRestPassAsZero() {
+        hook.setArity(7, 1);
+        run();
+        hook.setArity(7, 0);
+        run();
+        assertEquals(List.of("hypercall 7(40, 0)", "hypercall 7(0, 0)"), calls);
+        assertEquals(0, uc.regRead(X86Reg.RAX));
+    }
+
+    @Test
     void failingArgumentRead_stopsTheRunNamingTheCall_andMakesNoHypercall() {
         NativeOutHook.DISPATCH.varHandle(groupElement("read_batch")).set(hook.block(), 0L, failing("readBatchFails",
                 FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT)));
@@ -109,8 +119,8 @@ class NativeOutHookTest {
     @Test
     void libraryBuiltFromAnotherStruct_isRefusedNamingTheFirstDifferentField() throws Exception {
         SymbolLookup library = compile("""
-                const unsigned kemu_out_dispatch_layout[] = {88, 0, 4, 8, 32, 40, 48, 56, 64, 80, 72, 84};
-                const unsigned kemu_out_dispatch_layout_length = 12;
+                const unsigned kemu_out_dispatch_layout[] = {152, 0, 4, 8, 32, 40, 48, 56, 64, 80, 72, 84, 88};
+                const unsigned kemu_out_dispatch_layout_length = 13;
                 """);
         NativeLibraryException e = assertThrows(NativeLibraryException.class,
                 () -> NativeDispatchLayout.check(library, "test.so", NativeOutHook.DISPATCH));
@@ -128,7 +138,7 @@ class NativeOutHookTest {
 
     @Test
     void theBuiltLibrary_agreesWithTheJavaLayout() {
-        assertEquals(88, NativeOutHook.DISPATCH.byteSize());
+        assertEquals(152, NativeOutHook.DISPATCH.byteSize());
         assertEquals(72, NativeOutHook.DISPATCH.byteOffset(groupElement("receiver")));
         // install() in open() already ran the check against the real library; a mismatch gives no hook.
         assertNotNull(hook);
