@@ -483,6 +483,11 @@ public final class Machine implements AutoCloseable {
         return runLoop.run(startRip, endRip, limits);
     }
 
+    /** How many times guest code started running on this CPU's engine (for {@link Snapshot}). */
+    long emulations() {
+        return runLoop.emulations();
+    }
+
     /** Instructions executed so far in the current (or last) counted run. */
     public long instructionCount() {
         return runLoop.instructionCount();

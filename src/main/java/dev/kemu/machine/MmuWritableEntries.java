@@ -12,6 +12,7 @@ import java.util.Arrays;
  * tracker sees. So a restore that finds those few entries equal to the snapshot's copy need not
  * compare the rest of the page. Only 4-level long-mode tables have this uniform 8-byte format;
  * for other modes, and pages where most entries are still open, the whole page is compared.
+ * Knowing the tables unchanged also tells the restore that the TLB still holds only walks of them.
  */
 final class MmuWritableEntries {
     /** Beyond this many open entries a vectorised compare of the whole page is as cheap. */
@@ -44,10 +45,13 @@ final class MmuWritableEntries {
         return new MmuWritableEntries(Arrays.copyOf(open, count));
     }
 
-    /** Whether the table at {@code table} may differ between {@code ram} and {@code copy}. */
+    /**
+     * Whether the table at {@code table} differs between {@code ram} and {@code copy}, for a table that no store
+     * changed (only the MMU's writes can then have): its open entries, or the whole page when most are open.
+     */
     boolean mayDiffer(MemorySegment ram, MemorySegment copy, long table) {
         if (offsets == null) {
-            return true;
+            return ram.asSlice(table, Snapshot.PAGE).mismatch(copy.asSlice(table, Snapshot.PAGE)) != -1;
         }
         for (long offset : offsets) {
             if (ram.get(U64, table + offset) != copy.get(U64, table + offset)) {

@@ -37,6 +37,8 @@ final class RunLoop {
     private String stopDetail = "";
     /** Set when a device asked for an interrupt check: the quantum under way ends after its instruction. */
     private boolean quantumEndRequested;
+    /** uc_emu_start calls so far: a snapshot restore knows from it whether guest code ran (and so translated) since the last one. */
+    private long emulations;
     private PcInterrupts interrupts;
     private final InterruptPoint interruptPoint;
     /** The first access of this run that found no memory; Unicorn then ends the run with UC_ERR_*_UNMAPPED. */
@@ -237,6 +239,10 @@ final class RunLoop {
     }
 
     /** Whether the quantum ended on a hlt that just ran (the last counted instruction, when counting). */
+    long emulations() {
+        return emulations;
+    }
+
     private boolean haltedJustNow(long rip) {
         long last = counter.lastAddress();
         if (counter.hooked()) {
@@ -269,6 +275,7 @@ final class RunLoop {
      */
     private void start(long begin, long end, RunLimits limits, long started) {
         pagingMayBeOff();
+        emulations++;
         long at = begin;
         while (true) { // a hook may hand the TLB back to the identity hook (the firmware hand-off), and paging go on again
             try {

@@ -15,7 +15,10 @@ import java.util.List;
  * writes through {@link GuestRam}) plus the page tables whose still-open entries changed (the MMU
  * sets accessed/dirty bits without a store the hook sees; {@link MmuWritableEntries}); all of RAM when the tracker cannot vouch for its set (see
  * {@link DirtyPages}) or the guest left another page-table root in CR3. Then it drops Unicorn's
- * translated code of every page it put back, restores the CPU and flushes the TLB.
+ * translated code of every page it put back (none when no guest code ran since the last restore:
+ * every translation then predates it, made from the bytes it put back), restores the CPU, and
+ * flushes the TLB unless it is known to hold only what a walk of the snapshot's tables would
+ * put there ({@link #tlbStillValid}).
  */
 public final class Snapshot implements AutoCloseable {
     static final long PAGE = 4096;
@@ -25,6 +28,11 @@ public final class Snapshot implements AutoCloseable {
     private final AnonymousMemory copy;
     private final Context cpu;
     private final long cr3;
+    private final long cr0, cr4, efer;
+    private final boolean paging;
+    private final RegisterBlock controls; // CR0, CR3, CR4 in one call
+    private final long[] controlValues = new long[3];
+    private long emulationsSince; // the machine's uc_emu_start count when this snapshot's tracked set began
     private final long[] pageTablePages;
     private final MmuWritableEntries[] openEntries; // per page-table page: where the MMU may still write
     private final ChangedPages changed = new ChangedPages();
@@ -32,12 +40,17 @@ public final class Snapshot implements AutoCloseable {
     private long copied;
     private long keptFrom = -1, keptTo = -1; // pages whose translations the caller manages
 
-    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, long cr3, long[] pageTablePages,
+    private Snapshot(Machine machine, AnonymousMemory copy, Context cpu, CpuState state, long[] pageTablePages,
                      boolean fourLevel) {
         this.machine = machine;
         this.copy = copy;
         this.cpu = cpu;
-        this.cr3 = cr3;
+        this.cr3 = state.cr3();
+        this.cr0 = state.cr0();
+        this.cr4 = state.cr4();
+        this.efer = state.efer();
+        this.paging = state.pagingEnabled();
+        this.controls = machine.registers(X86Reg.CR0, X86Reg.CR3, X86Reg.CR4);
         this.pageTablePages = pageTablePages;
         this.openEntries = new MmuWritableEntries[pageTablePages.length];
         for (int i = 0; i < pageTablePages.length; i++) {
@@ -63,7 +76,7 @@ public final class Snapshot implements AutoCloseable {
         CpuState state = machine.cpu();
         List<Long> tables = state.pagingEnabled() ? machine.pageWalker().tables(state.cr3()) : List.of();
         boolean fourLevel = PagingFormat.of(state) == PagingFormat.FOUR_LEVEL;
-        Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(), state.cr3(),
+        Snapshot snapshot = new Snapshot(machine, copy, machine.engine().contextSave(), state,
                 tables.stream().mapToLong(Long::longValue).toArray(), fourLevel);
         snapshot.trackFromHere(machine.dirtyPages());
         return snapshot;
@@ -76,6 +89,7 @@ public final class Snapshot implements AutoCloseable {
         }
         dirty.clear();
         dirty.relativeTo = this;
+        emulationsSince = machine.emulations();
     }
 
     /** Puts the machine back exactly as it was at {@link #take}; returns how many pages were copied. */
@@ -85,18 +99,27 @@ public final class Snapshot implements AutoCloseable {
         MemorySegment saved = copy.segment();
         changed.clear();
         copied = 0;
+        controls.read(controlValues);
         boolean newest = dirty.relativeTo == this; // another snapshot taken since: its set says nothing about this one
-        if (!newest || !dirty.complete() || machine.register(X86Reg.CR3) != cr3 || guestEditedNewTables(dirty)) {
+        boolean tablesAsTaken = false;
+        if (!newest || !dirty.complete() || controlValues[1] != cr3 || guestEditedNewTables(dirty)) {
             fullScans++;
             restoreAll(ram, saved);
         } else {
+            // Without a run since the set began, translations are all older than the last restore or take, when
+            // every page held the bytes that are put back now: they stay valid, and so does the TLB's view of them.
+            boolean guestRan = machine.emulations() != emulationsSince;
+            tablesAsTaken = true;
             for (int i = 0; i < pageTablePages.length; i++) {
-                if (openEntries[i].mayDiffer(ram, saved, pageTablePages[i])) {
+                long page = pageTablePages[i] / PAGE;
+                if (dirty.isDirty(page) || openEntries[i].mayDiffer(ram, saved, pageTablePages[i])) {
                     dirty.mark(pageTablePages[i], PAGE);
+                    tablesAsTaken = false;
                 }
             }
-            dirty.forEach(page -> restorePage(ram, saved, page));
+            dirty.forEach(page -> restorePage(ram, saved, page, guestRan));
         }
+        boolean tlbValid = tablesAsTaken && changed.runs() == 0 && tlbStillValid();
         if (newest) {
             dirty.clear();
         } else {
@@ -104,8 +127,22 @@ public final class Snapshot implements AutoCloseable {
         }
         TranslatedCode.drop(machine.engine(), changed);
         machine.engine().contextRestore(cpu);
-        machine.engine().flushTlb();
+        if (!tlbValid) {
+            machine.engine().flushTlb();
+        }
+        emulationsSince = machine.emulations();
         return copied;
+    }
+
+    /**
+     * Whether the TLB may stay as it is: called when no page table was written or had an accessed/dirty bit set
+     * since the last restore, so every entry filled since was walked through the snapshot's tables and set no
+     * bit they lack. The entries left are those of the mode the CPU ends in (QEMU flushes when CR0 or CR4 change
+     * paging), so that mode must be the snapshot's: the same CR0, CR4 and EFER (NXE), with paging on (the identity
+     * TLB of a CPU without paging keeps its own rules).
+     */
+    private boolean tlbStillValid() {
+        return paging && controlValues[0] == cr0 && controlValues[2] == cr4 && machine.msr(X86Reg.MSR_EFER) == efer;
     }
 
     /**
@@ -150,14 +187,15 @@ public final class Snapshot implements AutoCloseable {
         return fullScans;
     }
 
-    private void restorePage(MemorySegment ram, MemorySegment saved, long page) {
+    /** Puts back one page if it differs; {@code dropTranslations}: Unicorn's translations of its bytes may be stale. */
+    private void restorePage(MemorySegment ram, MemorySegment saved, long page, boolean dropTranslations) {
         long offset = page * PAGE;
         MemorySegment current = ram.asSlice(offset, PAGE);
         MemorySegment original = saved.asSlice(offset, PAGE);
         if (current.mismatch(original) != -1) { // unchanged bytes need no copy and keep their translations
             current.copyFrom(original);
             copied++;
-            if (page < keptFrom || page >= keptTo) {
+            if (dropTranslations && (page < keptFrom || page >= keptTo)) {
                 changed.add(page);
             }
         }
@@ -171,7 +209,7 @@ public final class Snapshot implements AutoCloseable {
         BitSet candidates = machine.residentPages();
         candidates.or(copy.residentPages());
         for (int page = candidates.nextSetBit(0); page >= 0; page = candidates.nextSetBit(page + 1)) {
-            restorePage(ram, saved, page);
+            restorePage(ram, saved, page, true);
         }
     }
 

@@ -188,6 +188,11 @@ public final class TestMachine implements AutoCloseable {
         private static Parts snapshotted(KernelBoot boot, BootReport bootReport, KernelMemory memory,
                                          SnippetAssembler assembler, long codePhys, long codeVa, long stackTop,
                                          boolean snapshots) {
+            var cpu = boot.machine().cpu();
+            if (snapshots && cpu.pagingEnabled()) {
+                PreTouchedMappings.mark(boot.machine(), cpu.cr3(), CODE_VA, CODE_SIZE);
+                PreTouchedMappings.mark(boot.machine(), cpu.cr3(), STACK_VA, STACK_SIZE);
+            }
             RegisterBlock startRegisters = boot.machine().registers(X86Reg.RSP, X86Reg.RBP);
             startRegisters.write(new long[]{stackTop, 0});
             Snapshot snapshot = snapshots ? Snapshot.take(boot.machine()) : null;
