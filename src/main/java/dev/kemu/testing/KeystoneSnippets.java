@@ -25,27 +25,23 @@ import java.util.OptionalLong;
  */
 final class KeystoneSnippets {
     private final SymbolTable kernelSymbols;
-    private final String prelude;
-    private final String preludeFile;
+    /** kemu.inc and the code mode: one object for every snippet, so the linker's memo of it is found at once. */
+    private final KeystoneLinker.Source prelude;
     private final KeystoneLinker linker = new KeystoneLinker();
 
-    private final int bits;
-
     KeystoneSnippets(Path kernelElf, Path includeDir, int bits) {
-        this.bits = bits;
         this.kernelSymbols = ElfImage.read(kernelElf).symbols();
         Path inc = includeDir.resolve("kemu.inc");
         try {
-            this.prelude = Files.readString(inc);
+            this.prelude = new KeystoneLinker.Source(Files.readString(inc) + "\n.code" + bits + "\n", inc.toString());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + inc + ", the constants and macros every snippet sees", e);
         }
-        this.preludeFile = inc.toString();
     }
 
     SnippetAssembler.Snippet assemble(String source, String origin, long address) {
         KeystoneLinker.Linked linked = linker.link(origin, List.of(
-                new KeystoneLinker.Source(prelude + "\n.code" + bits + "\n", preludeFile),
+                prelude,
                 new KeystoneLinker.Source(source, origin),
                 new KeystoneLinker.Source(SnippetAssembler.END, "<kemu snippet end>")), address, this::kernelSymbol);
         List<Symbol> symbols = new ArrayList<>();

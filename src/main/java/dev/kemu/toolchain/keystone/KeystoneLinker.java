@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.function.Function;
@@ -63,23 +64,58 @@ public final class KeystoneLinker {
     }
 
     /**
+     * A first source (kemu.inc) as every link starts it, worked out once: its macros, and its statements
+     * (definitions and {@code .global} gone) with their constants' uses. Only for a source that defines and
+     * mentions no local label, so the statements after it are respelled alike without it.
+     */
+    private record Prepared(Map<String, MacroExpander.Macro> macros, UsedConstants constants, int bitsAfter) {
+    }
+
+    private final Map<SplitKey, Optional<Prepared>> preparedMemo = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Optional<Prepared> prepared(Source first) {
+        if (first.text().length() < MEMO_MIN_CHARS) {
+            return Optional.empty();
+        }
+        if (preparedMemo.size() >= MEMO_MAX_ENTRIES) {
+            preparedMemo.clear();
+        }
+        return preparedMemo.computeIfAbsent(new SplitKey(first.text(), first.file(), 64), key -> {
+            List<Statement> split = new ArrayList<>(split(first, 64));
+            int bits = bitsAfter(split, 64);
+            split.removeIf(KeystoneLinker::isGlobal);
+            Map<String, MacroExpander.Macro> macros = new HashMap<>();
+            List<Statement> expanded;
+            try {
+                expanded = MacroExpander.expand(split, macros);
+            } catch (AssemblyException e) {
+                return Optional.empty(); // the whole goes the general way, which reports it
+            }
+            return LocalLabels.noneIn(expanded)
+                    ? Optional.of(new Prepared(Map.copyOf(macros), UsedConstants.of(expanded), bits))
+                    : Optional.empty();
+        });
+    }
+
+    /**
      * Assembles and lays out {@code sources} at {@code address}; {@code externals} gives other symbols' addresses;
      * {@code name} is what the error summaries call the whole (each message names its own source's file and line).
      */
     public Linked link(String name, List<Source> sources, long address, Function<String, OptionalLong> externals) {
-        List<Statement> split = new ArrayList<>();
-        int bits = 64; // the code mode carries from one source into the next, as in one GNU source
-        for (Source source : sources) {
-            List<Statement> part = split(source, bits);
-            if (!part.isEmpty()) {
-                bits = part.getLast().isCodeMode() ? Integer.parseInt(part.getLast().head().substring(".code".length()))
-                        : part.getLast().bits();
-            }
-            split.addAll(part);
+        Optional<Prepared> prepared = sources.size() > 1 ? prepared(sources.getFirst()) : Optional.empty();
+        List<Statement> split;
+        if (prepared.isPresent()) {
+            // the same statements as the general way below, without going over kemu.inc's again
+            List<Statement> rest = statementsOf(sources.subList(1, sources.size()), prepared.get().bitsAfter());
+            rest.removeIf(KeystoneLinker::isGlobal);
+            List<Statement> expanded = MacroExpander.expand(rest, new HashMap<>(prepared.get().macros()));
+            split = UsedConstants.kept(prepared.get().constants(), UsedConstants.of(LocalLabels.respell(expanded)));
+        } else {
+            split = statementsOf(sources, 64);
+            // one flat image has no symbol bindings; and Keystone leaves a global label's value unrelocated
+            split.removeIf(KeystoneLinker::isGlobal);
+            split = UsedConstants.kept(LocalLabels.respell(MacroExpander.expand(split)));
         }
-        // one flat image has no symbol bindings; and Keystone leaves a global label's value unrelocated
-        split.removeIf(s -> s.head().equals(".global") || s.head().equals(".globl"));
-        split = unusedConstantsDropped(LocalLabels.respell(MacroExpander.expand(split)));
         split.replaceAll(QuirkGuards::segmentLoadWidened);
         String file = name;
         List<Diagnostic> problems = new ArrayList<>();
@@ -142,54 +178,27 @@ public final class KeystoneLinker {
                         + " that grow across them)")));
     }
 
-    /**
-     * The statements without the {@code name = value} constants nothing refers to (most of kemu.inc for a
-     * given snippet): they emit no bytes, and Keystone's interpreted run costs by the statement.
-     */
-    private static List<Statement> unusedConstantsDropped(List<Statement> statements) {
-        Map<Integer, String> constants = new LinkedHashMap<>();
-        for (int i = 0; i < statements.size(); i++) {
-            if (statements.get(i).isAssignment()) {
-                constants.put(i, QuirkGuards.assignedName(statements.get(i)));
-            }
+    /** The statements of {@code sources} in order; the code mode carries from one into the next, as in one GNU source. */
+    private List<Statement> statementsOf(List<Source> sources, int bits) {
+        List<Statement> statements = new ArrayList<>();
+        for (Source source : sources) {
+            List<Statement> part = split(source, bits);
+            bits = bitsAfter(part, bits);
+            statements.addAll(part);
         }
-        Set<String> used = new HashSet<>();
-        List<String> work = new ArrayList<>();
-        for (int i = 0; i < statements.size(); i++) {
-            if (!constants.containsKey(i)) {
-                work.addAll(namesIn(statements.get(i).text()));
-            }
-        }
-        Map<String, List<String>> dependsOn = new HashMap<>();
-        constants.forEach((i, name) -> dependsOn.computeIfAbsent(name, k -> new ArrayList<>())
-                .addAll(namesIn(valueOf(statements.get(i)))));
-        while (!work.isEmpty()) {
-            String name = work.removeLast();
-            if (used.add(name)) {
-                work.addAll(dependsOn.getOrDefault(name, List.of()));
-            }
-        }
-        List<Statement> kept = new ArrayList<>();
-        for (int i = 0; i < statements.size(); i++) {
-            if (!constants.containsKey(i) || used.contains(constants.get(i))) {
-                kept.add(statements.get(i));
-            }
-        }
-        return kept;
+        return statements;
     }
 
-    private static List<String> namesIn(String text) {
-        List<String> names = new ArrayList<>();
-        Matcher matcher = IDENTIFIER.matcher(STRING.matcher(text).replaceAll("\"\""));
-        while (matcher.find()) {
-            names.add(matcher.group());
+    private static int bitsAfter(List<Statement> part, int bits) {
+        if (part.isEmpty()) {
+            return bits;
         }
-        return names;
+        Statement last = part.getLast();
+        return last.isCodeMode() ? Integer.parseInt(last.head().substring(".code".length())) : last.bits();
     }
 
-    private static String valueOf(Statement assignment) {
-        String text = assignment.text();
-        return text.startsWith(".") ? text.substring(text.indexOf(',') + 1) : text.substring(text.indexOf('=') + 1);
+    private static boolean isGlobal(Statement s) {
+        return s.head().equals(".global") || s.head().equals(".globl");
     }
 
     private static final int MAX_PASSES = 6;

@@ -65,6 +65,19 @@ final class LocalLabels {
         return out;
     }
 
+    /**
+     * Whether {@code statements} define and mention no local label: then respelling them changes nothing,
+     * and respelling what follows them does not depend on them.
+     */
+    static boolean noneIn(List<Statement> statements) {
+        for (Statement s : statements) {
+            if (s.isNumericLabel() || DOT_L.matcher(s.text()).find() || NUMERIC_REFERENCE.matcher(s.text()).find()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static String number(Statement label) {
         return label.text().substring(0, label.text().length() - 1);
     }

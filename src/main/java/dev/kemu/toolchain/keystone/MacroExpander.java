@@ -18,14 +18,23 @@ import java.util.Map;
  * replaced by the argument and {@code \()} by nothing; nested definitions and {@code .exitm} are refused.
  */
 final class MacroExpander {
-    private record Macro(List<String> parameters, List<String> defaults, List<Statement> body) {
+    /** One definition: its parameters, their defaults ("" when none) and its body. */
+    record Macro(List<String> parameters, List<String> defaults, List<Statement> body) {
     }
 
     private MacroExpander() {
     }
 
     static List<Statement> expand(List<Statement> statements) {
-        Map<String, Macro> macros = new HashMap<>();
+        return expand(statements, new HashMap<>());
+    }
+
+    /**
+     * The same, where {@code macros} (by lower-case name) were defined before these statements; the
+     * definitions among them are added to it (so a prefix such as kemu.inc is expanded once, then each
+     * snippet with its macros).
+     */
+    static List<Statement> expand(List<Statement> statements, Map<String, Macro> macros) {
         List<Statement> out = new ArrayList<>();
         for (int i = 0; i < statements.size(); i++) {
             Statement s = statements.get(i);
