@@ -11,6 +11,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -70,9 +71,9 @@ final class RunWatchdog implements AutoCloseable {
 
     /**
      * Runs {@code work} within {@code limit}; {@code stop} asks the machine to stop, {@code what}
-     * names the run for the message. Exceptions of {@code work} reach the caller unchanged.
+     * names the run for the message (made only when one is needed). Exceptions of {@code work} reach the caller unchanged.
      */
-    <T> T run(Callable<T> work, Duration limit, Runnable stop, String what) {
+    <T> T run(Callable<T> work, Duration limit, Runnable stop, Supplier<String> what) {
         if (abandoned) {
             throw new IllegalStateException("this machine was abandoned after a run overran its wall-clock limit; use a new one");
         }
@@ -92,20 +93,20 @@ final class RunWatchdog implements AutoCloseable {
                                     + " %s after the machine was told to stop: a hypercall's Java service is stuck"
                                     + " (a loop over corrupted guest metadata?). The machine is abandoned; the next run needs"
                                     + " a new one. Host code was at:%n%s%nThe run: %s",
-                            limit, PROPERTY, GRACE, where(), what));
+                            limit, PROPERTY, GRACE, where(), what.get()));
                 }
             }
         } catch (ExecutionException failed) {
             throw rethrown(failed.getCause());
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for the guest run: " + what, interrupted);
+            throw new IllegalStateException("interrupted while waiting for the guest run: " + what.get(), interrupted);
         }
     }
 
     /** Runs {@code work} on the runner thread without a limit: building and closing the machine. */
     <T> T onRunner(Callable<T> work) {
-        return run(work, Duration.ZERO, () -> { }, "");
+        return run(work, Duration.ZERO, () -> { }, () -> "");
     }
 
     private static RuntimeException rethrown(Throwable cause) {

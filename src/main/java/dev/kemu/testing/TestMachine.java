@@ -362,7 +362,7 @@ public final class TestMachine implements AutoCloseable {
         RunResult result = watchdog.run(() -> machine().run(codeVa, end, new RunLimits(budget, Duration.ZERO)),
                 wallClockLimit, () -> machine().requestStop(StopReason.TIMEOUT, 0,
                         "wall-clock limit of " + wallClockLimit + " passed (" + RunWatchdog.PROPERTY + ")"),
-                "the snippet\n" + source.indent(4));
+                () -> "the snippet\n" + source.indent(4)); // formatted only for a timeout's message
         return new GuestRun(this, result);
     }
 
