@@ -278,16 +278,18 @@ final class RunLoop {
         emulations++;
         long at = begin;
         while (true) { // a hook may hand the TLB back to the identity hook (the firmware hand-off), and paging go on again
-            try {
-                engine.start(at, end, remainingMicros(limits, started), 0);
+            long timeout = remainingMicros(limits, started);
+            // The error comes back as a code: the resume below happens on every boot, and an exception per boot
+            // (its stack trace and message) cost more than the resume itself.
+            int err = engine.startOrError(at, end, timeout, 0);
+            if (err == 0) {
                 return;
-            } catch (UnicornException e) {
-                if (e.error() != UcError.EXCEPTION || identityTlb == null || !identityTlb.leavePagingOff()) {
-                    throw e;
-                }
-                at = engine.regRead(X86Reg.RIP);
-                log.debug("paging on at RIP 0x{}: the CPU's page walk fills the TLB from here on", Long.toHexString(at));
             }
+            if (UcError.of(err) != UcError.EXCEPTION || identityTlb == null || !identityTlb.leavePagingOff()) {
+                throw engine.startFailure(err, at, end, timeout, 0);
+            }
+            at = engine.regRead(X86Reg.RIP);
+            log.debug("paging on at RIP 0x{}: the CPU's page walk fills the TLB from here on", Long.toHexString(at));
         }
     }
 

@@ -361,6 +361,18 @@ public final class Unicorn implements AutoCloseable {
      * the guest stops. A hook's exception is rethrown here.
      */
     public void start(long begin, long until, long timeoutMicros, long count) {
+        int err = startOrError(begin, until, timeoutMicros, count);
+        if (err != 0) {
+            throw startFailure(err, begin, until, timeoutMicros, count);
+        }
+    }
+
+    /**
+     * {@link #start}, except that uc_emu_start's own {@code uc_err} is returned (0: none) instead of
+     * thrown: for a caller that expects one and resumes, without paying for an exception. A hook's failure
+     * is thrown as by {@link #start}.
+     */
+    public int startOrError(long begin, long until, long timeoutMicros, long count) {
         hookFailure = null;
         int err;
         try {
@@ -380,10 +392,13 @@ public final class Unicorn implements AutoCloseable {
             // A hook's UnicornException is wrapped too, so that callers can tell it from uc_emu_start's own error.
             throw new UnicornException("hook failed: " + failure, failure);
         }
-        if (err != 0) {
-            check(lib, err, String.format("uc_emu_start(begin=0x%x, until=0x%x, timeout=%dus, count=%d)", begin, until,
-                    timeoutMicros, count));
-        }
+        return err;
+    }
+
+    /** The exception {@link #start} throws for uc_emu_start's own {@code err} with these arguments. */
+    public UnicornException startFailure(int err, long begin, long until, long timeoutMicros, long count) {
+        return new UnicornException(UcError.of(err), strerror(lib, err), String.format(
+                "uc_emu_start(begin=0x%x, until=0x%x, timeout=%dus, count=%d)", begin, until, timeoutMicros, count));
     }
 
     /** Stops emulation; safe to call from a hook. */
