@@ -53,9 +53,9 @@ class DaemonOutputTest {
 
     @Test
     void relativeKernelPath_isTheClientsDirectorysFile() throws Exception {
-        DaemonProcess.Result served = daemon.throughDaemon(directory, "boot", "--kernel=spin.elf", "--timeout=200ms", "--budget=0");
+        DaemonProcess.Result served = daemon.throughDaemon(directory, "boot", "--kernel=spin.elf", "--budget=200000");
         assertTrue(served.stdout().startsWith("kemu boot: spin.elf "), served.toString());
-        assertSameAsPlain(directory, "boot", "--kernel=spin.elf", "--timeout=200ms", "--budget=0");
+        assertSameAsPlain(directory, "boot", "--kernel=spin.elf", "--budget=200000");
         assertSameAsPlain(directory, "boot", "--kernel=missing.elf");
     }
 
