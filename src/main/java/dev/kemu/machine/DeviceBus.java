@@ -11,20 +11,21 @@ import java.util.List;
 /**
  * The machine's devices: port devices claim I/O port ranges, memory-mapped devices claim
  * guest-physical ranges. An {@code in} or {@code out} goes to the device that claimed its port;
- * lookup is one array load, so port I/O pays nothing for the number of devices. Unclaimed ports
- * read as all ones and swallow writes, like a floating ISA bus. A memory-mapped claim becomes a
- * Unicorn MMIO region, so loads and stores there reach the device through the emulated MMU
- * whether paging is on or off, and the rest of guest RAM pays nothing for it.
+ * lookup is two array loads ({@link PortTable}), so port I/O pays nothing for the number of
+ * devices. Unclaimed ports read as all ones and swallow writes, like a floating ISA bus. A
+ * memory-mapped claim becomes a Unicorn MMIO region, so loads and stores there reach the device
+ * through the emulated MMU whether paging is on or off, and the rest of guest RAM pays nothing
+ * for it.
  */
 public final class DeviceBus {
     private static final Logger log = LoggerFactory.getLogger(DeviceBus.class);
-    private static final int PORTS = 0x10000;
+    private static final int PORTS = PortTable.PORTS;
 
     /** Unicorn's x86-64 physical address space: 52 bits. */
     static final long PHYSICAL_LIMIT = 1L << 52;
     private static final long PAGE = 0x1000;
 
-    private final PortDevice[] ports = new PortDevice[PORTS];
+    private final PortTable ports = new PortTable();
     private final List<PortClaim> claims = new ArrayList<>();
     private final List<MemoryClaim> memoryClaims = new ArrayList<>();
     private final UnclaimedPorts unclaimed = new UnclaimedPorts();
@@ -69,7 +70,7 @@ public final class DeviceBus {
         public void close() {
             if (open) {
                 open = false;
-                java.util.Arrays.fill(ports, first, first + count, null);
+                ports.fill(first, count, null);
                 claims.remove(this);
             }
         }
@@ -94,7 +95,7 @@ public final class DeviceBus {
         }
         PortClaim claim = new PortClaim(first, count, device);
         claims.add(claim);
-        java.util.Arrays.fill(ports, first, first + count, device);
+        ports.fill(first, count, device);
         return claim;
     }
 
@@ -170,7 +171,7 @@ public final class DeviceBus {
 
     /** The device behind {@code port}, or null. */
     public PortDevice device(int port) {
-        return ports[port & 0xffff];
+        return ports.get(port);
     }
 
     /** The ports the guest used that no device claimed, with counts; see {@link UnclaimedPorts}. */
@@ -179,7 +180,7 @@ public final class DeviceBus {
     }
 
     void out(Machine machine, int port, int size, int value) {
-        PortDevice device = ports[port & 0xffff];
+        PortDevice device = ports.get(port);
         if (device != null) {
             device.write(machine, port, size, value);
             return;
@@ -191,7 +192,7 @@ public final class DeviceBus {
     }
 
     int in(Machine machine, int port, int size) {
-        PortDevice device = ports[port & 0xffff];
+        PortDevice device = ports.get(port);
         if (device != null) {
             return device.read(machine, port, size);
         }
