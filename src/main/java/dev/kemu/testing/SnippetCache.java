@@ -7,12 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -85,13 +88,24 @@ final class SnippetCache {
 
     /** Stores {@code bytes} as {@code key} through a temporary file in the cache itself (no build directory). */
     void store(String key, byte[] bytes) throws IOException {
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, key, ".tmp");
+        // a name no other thread or JVM writes (pid, thread, count), created once: no random name to draw,
+        // no second open, and nothing to delete after the move (a stale one is pruned with crashed builds')
+        Path tmp = dir.resolve(key + "." + PID + "." + Thread.currentThread().threadId() + "."
+                + TEMPORARIES.incrementAndGet() + ".tmp");
+        boolean moved = false;
         try {
-            Files.write(tmp, bytes);
+            try {
+                Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException e) { // the first store, or the directory was removed meanwhile
+                Files.createDirectories(dir);
+                Files.write(tmp, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            }
             Files.move(tmp, entry(key), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            moved = true;
         } finally {
-            Files.deleteIfExists(tmp);
+            if (!moved) {
+                Files.deleteIfExists(tmp);
+            }
         }
         if (storesSincePrune.getAndIncrement() % pruneInterval() == 0) {
             prune();
@@ -99,6 +113,8 @@ final class SnippetCache {
     }
 
     private final java.util.concurrent.atomic.AtomicLong storesSincePrune = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong TEMPORARIES = new java.util.concurrent.atomic.AtomicLong();
+    private static final long PID = ProcessHandle.current().pid();
 
     private int pruneInterval() {
         return Math.max(1, maxEntries / 16);
@@ -121,7 +137,9 @@ final class SnippetCache {
         if (entries.size() <= maxEntries) {
             return;
         }
-        entries.sort(Comparator.comparing(SnippetCache::modified));
+        Map<Path, FileTime> modified = new HashMap<>(); // one stat per entry, not one per comparison
+        entries.forEach(file -> modified.put(file, modified(file)));
+        entries.sort(Comparator.comparing(modified::get));
         int keep = Math.max(1, maxEntries * 3 / 4);
         for (Path file : entries.subList(0, entries.size() - keep)) {
             Files.deleteIfExists(file);

@@ -75,4 +75,19 @@ class SnippetCacheTest {
             assertEquals(3, files.count(), "pruned to three quarters of the limit");
         }
     }
+
+    @Test
+    void storedBytes_comeBack_evenAfterTheDirectoryIsRemoved_andNoTemporaryStays() throws IOException {
+        Path cacheDir = dir.resolve("ks");
+        SnippetCache cache = new SnippetCache(cacheDir, 8, ".ks");
+        cache.store("a", new byte[]{1, 2});
+        Files.delete(cacheDir.resolve("a.ks"));
+        Files.delete(cacheDir);
+        cache.store("b", new byte[]{3});
+        cache.store("b", new byte[]{4}); // replaces
+        assertEquals(List.of((byte) 4), List.of(cache.lookup("b").orElseThrow()[0]));
+        try (var files = Files.list(cacheDir)) {
+            assertEquals(List.of("b.ks"), files.map(f -> f.getFileName().toString()).toList());
+        }
+    }
 }
