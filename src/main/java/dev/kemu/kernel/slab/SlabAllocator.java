@@ -284,25 +284,29 @@ public final class SlabAllocator {
         if (slab != 0) {
             requireSlab(cache, slab, "current slab");
         }
-        if (slab == 0 || header.freelist(slab) == 0) {
+        // Each guest-RAM read inlines a deep FFM access tree: C2 stops inlining this path part-way
+        // (NodeCountInliningCutoff), so every read saved here keeps another one inline.
+        long object = slab == 0 ? 0 : header.freelist(slab);
+        if (object == 0) {
             slab = replaceCurrent(cache, slab);
             if (slab == 0) {
                 return 0;
             }
+            object = header.freelist(slab);
         }
-        long object = header.freelist(slab);
         int index = objectIndex(cache, slab, object);
         if (index < 0) {
             throw new KernelPanic(String.format("cache %s: freelist of slab P0x%x holds V0x%x, not an object of that slab",
                     cache.name(), slab, object));
         }
         long objectPhys = physicalOrNone(object);
-        int freePointer = cache.freePointerOffset();
+        int debugFlags = cache.debugFlags();
+        int freePointer = cache.freePointerOffset(debugFlags);
         header.setFreelist(slab, ram.read64(objectPhys + freePointer));
         header.setAllocated(slab, index, true);
         header.setInuse(slab, header.inuse(slab) + 1);
         cache.addActive(1);
-        if (cache.debugFlags() != 0) {
+        if (debugFlags != 0) {
             debugger.onAlloc(cache, slab, objectPhys); // checks the free patterns before anything overwrites them
         }
         if (zero) {
@@ -366,7 +370,8 @@ public final class SlabAllocator {
         if (index < 0) {
             return FreeResult.NOT_AN_OBJECT;
         }
-        boolean debug = cache.debugFlags() != 0;
+        int debugFlags = cache.debugFlags();
+        boolean debug = debugFlags != 0;
         if (!header.isAllocated(slab, index)) {
             if (debug) {
                 debugger.reportDoubleFree(cache, slab, objectPhys);
@@ -380,7 +385,7 @@ public final class SlabAllocator {
             debugger.onFreed(cache, objectPhys);
         }
         header.setAllocated(slab, index, false);
-        ram.write64(objectPhys + cache.freePointerOffset(), header.freelist(slab));
+        ram.write64(objectPhys + cache.freePointerOffset(debugFlags), header.freelist(slab));
         header.setFreelist(slab, object);
         int inuse = header.inuse(slab) - 1;
         header.setInuse(slab, inuse);
