@@ -359,13 +359,30 @@ public final class SlabAllocator {
             return type == FrameType.HEAP ? FreeResult.WRONG_TYPE : FreeResult.NOT_ALLOCATED;
         }
         long slab = frames.headOf(pfn) * PAGE;
+        if (header.cacheId(slab) != id) {
+            requireMagic(slab, pfn);
+            return FreeResult.WRONG_CACHE;
+        }
+        return freeInSlab(cache, slab, object, objectPhys);
+    }
+
+    /**
+     * kfree's path into {@link #free(int, VirtAddr)} past the checks it has made itself: {@code objectPhys}
+     * lies in a frame typed SLAB whose head is {@code slab}, and the cache id in that header is {@code id}.
+     */
+    FreeResult freeKmallocObject(int id, long slab, long object, long objectPhys) {
+        return freeInSlab(cache(id), slab, object, objectPhys);
+    }
+
+    private void requireMagic(long slab, long pfn) {
         if (header.magic(slab) != SlabHeader.MAGIC_VALUE) {
             throw new KernelPanic(String.format("frame P0x%x is typed SLAB but its slab header at P0x%x has magic 0x%x",
                     pfn * PAGE, slab, header.magic(slab)));
         }
-        if (header.cacheId(slab) != id) {
-            return FreeResult.WRONG_CACHE;
-        }
+    }
+
+    private FreeResult freeInSlab(KmemCache cache, long slab, long object, long objectPhys) {
+        requireMagic(slab, objectPhys / PAGE);
         int index = objectIndex(cache, slab, object);
         if (index < 0) {
             return FreeResult.NOT_AN_OBJECT;
@@ -447,10 +464,20 @@ public final class SlabAllocator {
         return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
-    /** {@link #owner} as a raw id, -1 when not in a slab: kfree's hot path. */
+    /** {@link #owner} as a raw id, -1 when not in a slab. */
     int ownerId(long objectPhys) {
         long pfn = objectPhys / PAGE;
-        return frames.type(pfn) == FrameType.SLAB ? header.cacheId(frames.headOf(pfn) * PAGE) : -1;
+        return frames.type(pfn) == FrameType.SLAB ? header.cacheId(slabOf(pfn)) : -1;
+    }
+
+    /** The slab header of a frame the caller found typed SLAB. */
+    long slabOf(long pfn) {
+        return frames.headOf(pfn) * PAGE;
+    }
+
+    /** The cache id in the header of {@code slab}. */
+    int cacheIdOf(long slab) {
+        return header.cacheId(slab);
     }
 
     /** Gives every empty slab of the cache back to the buddy allocator. */
