@@ -128,8 +128,11 @@ public final class Kmalloc {
         FrameType type = buddy.frames().type(phys / PAGE);
         return switch (type) {
             case SLAB -> {
-                int owner = slabs.ownerId(phys);
-                yield isKmallocCache(owner) ? slabs.free(owner, address) : FreeResult.WRONG_CACHE;
+                // The frame type, slab and owner found here are not read again (guest-RAM reads are kfree's cost).
+                long slab = slabs.slabOf(phys / PAGE);
+                int owner = slabs.cacheIdOf(slab);
+                yield isKmallocCache(owner) ? slabs.freeKmallocObject(owner, slab, address.value(), phys)
+                        : FreeResult.WRONG_CACHE;
             }
             case HEAP -> buddy.free(PhysAddr.of(phys), FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;

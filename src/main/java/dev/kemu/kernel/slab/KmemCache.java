@@ -80,8 +80,12 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
      * when a constructor's state must survive the free (SLUB moves its free pointer the same way).
      */
     public int freePointerOffset() {
+        return freePointerOffset(debugFlags());
+    }
+
+    /** {@link #freePointerOffset()} with the {@link #debugFlags} the caller already read (one guest-RAM read less). */
+    int freePointerOffset(int debug) {
         int ctor = ctor();
-        int debug = debugFlags();
         if (ctor == 0 && (debug & SlubDebug.POISON) == 0) {
             return 0;
         }

@@ -284,25 +284,29 @@ public final class SlabAllocator {
         if (slab != 0) {
             requireSlab(cache, slab, "current slab");
         }
-        if (slab == 0 || header.freelist(slab) == 0) {
+        // Each guest-RAM read inlines a deep FFM access tree: C2 stops inlining this path part-way
+        // (NodeCountInliningCutoff), so every read saved here keeps another one inline.
+        long object = slab == 0 ? 0 : header.freelist(slab);
+        if (object == 0) {
             slab = replaceCurrent(cache, slab);
             if (slab == 0) {
                 return 0;
             }
+            object = header.freelist(slab);
         }
-        long object = header.freelist(slab);
         int index = objectIndex(cache, slab, object);
         if (index < 0) {
             throw new KernelPanic(String.format("cache %s: freelist of slab P0x%x holds V0x%x, not an object of that slab",
                     cache.name(), slab, object));
         }
         long objectPhys = physicalOrNone(object);
-        int freePointer = cache.freePointerOffset();
+        int debugFlags = cache.debugFlags();
+        int freePointer = cache.freePointerOffset(debugFlags);
         header.setFreelist(slab, ram.read64(objectPhys + freePointer));
         header.setAllocated(slab, index, true);
         header.setInuse(slab, header.inuse(slab) + 1);
         cache.addActive(1);
-        if (cache.debugFlags() != 0) {
+        if (debugFlags != 0) {
             debugger.onAlloc(cache, slab, objectPhys); // checks the free patterns before anything overwrites them
         }
         if (zero) {
@@ -355,18 +359,36 @@ public final class SlabAllocator {
             return type == FrameType.HEAP ? FreeResult.WRONG_TYPE : FreeResult.NOT_ALLOCATED;
         }
         long slab = frames.headOf(pfn) * PAGE;
+        if (header.cacheId(slab) != id) {
+            requireMagic(slab, pfn);
+            return FreeResult.WRONG_CACHE;
+        }
+        return freeInSlab(cache, slab, object, objectPhys);
+    }
+
+    /**
+     * kfree's path into {@link #free(int, VirtAddr)} past the checks it has made itself: {@code objectPhys}
+     * lies in a frame typed SLAB whose head is {@code slab}, and the cache id in that header is {@code id}.
+     */
+    FreeResult freeKmallocObject(int id, long slab, long object, long objectPhys) {
+        return freeInSlab(cache(id), slab, object, objectPhys);
+    }
+
+    private void requireMagic(long slab, long pfn) {
         if (header.magic(slab) != SlabHeader.MAGIC_VALUE) {
             throw new KernelPanic(String.format("frame P0x%x is typed SLAB but its slab header at P0x%x has magic 0x%x",
                     pfn * PAGE, slab, header.magic(slab)));
         }
-        if (header.cacheId(slab) != id) {
-            return FreeResult.WRONG_CACHE;
-        }
+    }
+
+    private FreeResult freeInSlab(KmemCache cache, long slab, long object, long objectPhys) {
+        requireMagic(slab, objectPhys / PAGE);
         int index = objectIndex(cache, slab, object);
         if (index < 0) {
             return FreeResult.NOT_AN_OBJECT;
         }
-        boolean debug = cache.debugFlags() != 0;
+        int debugFlags = cache.debugFlags();
+        boolean debug = debugFlags != 0;
         if (!header.isAllocated(slab, index)) {
             if (debug) {
                 debugger.reportDoubleFree(cache, slab, objectPhys);
@@ -380,7 +402,7 @@ public final class SlabAllocator {
             debugger.onFreed(cache, objectPhys);
         }
         header.setAllocated(slab, index, false);
-        ram.write64(objectPhys + cache.freePointerOffset(), header.freelist(slab));
+        ram.write64(objectPhys + cache.freePointerOffset(debugFlags), header.freelist(slab));
         header.setFreelist(slab, object);
         int inuse = header.inuse(slab) - 1;
         header.setInuse(slab, inuse);
@@ -442,10 +464,20 @@ public final class SlabAllocator {
         return id < 0 ? OptionalInt.empty() : OptionalInt.of(id);
     }
 
-    /** {@link #owner} as a raw id, -1 when not in a slab: kfree's hot path. */
+    /** {@link #owner} as a raw id, -1 when not in a slab. */
     int ownerId(long objectPhys) {
         long pfn = objectPhys / PAGE;
-        return frames.type(pfn) == FrameType.SLAB ? header.cacheId(frames.headOf(pfn) * PAGE) : -1;
+        return frames.type(pfn) == FrameType.SLAB ? header.cacheId(slabOf(pfn)) : -1;
+    }
+
+    /** The slab header of a frame the caller found typed SLAB. */
+    long slabOf(long pfn) {
+        return frames.headOf(pfn) * PAGE;
+    }
+
+    /** The cache id in the header of {@code slab}. */
+    int cacheIdOf(long slab) {
+        return header.cacheId(slab);
     }
 
     /** Gives every empty slab of the cache back to the buddy allocator. */
