@@ -249,11 +249,12 @@ public final class BenchmarkReport {
                     column(pairs + "reset_" + dirty[i] + "_kemu_us"), "us", column(pairs + "cow_" + dirty[i] + "_us"),
                     "Unicorn copy-on-write snapshot restore", "<= " + (int) goal + " us and faster than CoW",
                     r -> reset.median <= goal && r.max < 1,
-                    "includes the ~10 page-table pages always restored, the CPU context and a TLB flush");
+                    "includes comparing the page tables the MMU may have touched and restoring the CPU context; the TLB is "
+                            + "flushed only when a table or the paging mode changed");
             if (reset.median > goal) {
                 misses.add(String.format(Locale.ROOT, "**Reset, %d dirty pages**: %.2f us (goal %.0f us, %.2fx CoW): "
-                        + "besides the pages themselves a reset restores the page-table pages, the CPU context and "
-                        + "flushes the TLB, a floor of about 1 us.", dirty[i], reset.median, goal, ratio.median));
+                        + "besides the pages themselves a reset compares the page tables the MMU may have touched and "
+                        + "restores the CPU context (one uc_context_restore, about 90 ns).", dirty[i], reset.median, goal, ratio.median));
             }
         }
 
@@ -264,8 +265,10 @@ public final class BenchmarkReport {
                     "whole launcher run of 5,000 tests, including discovery and the first boot");
             if (tests.min < 10000) {
                 misses.add(String.format(Locale.ROOT, "**Tests per second**: %.0f at the minimum, %.0f median (goal "
-                        + "10,000 at the minimum). A test's own run costs about 7-10 us (restore, then `uc_emu_start` "
-                        + "with the harness's hooks); the rest is JUnit's per-test bookkeeping.", tests.min,
+                        + "10,000 at the minimum). A reset is under 1 us; every run goes to the harness's runner thread "
+                        + "and back (which lets a test time out while Java code in a hypercall is stuck): two thread "
+                        + "wake-ups, 8-40 us in this VM; the rest is JUnit's per-test bookkeeping. What would close it: "
+                        + "a run on the test's own thread when no time limit is set.", tests.min,
                         tests.median));
             }
             Figure two = plain.get("tests_per_second_2_threads");
@@ -474,9 +477,10 @@ public final class BenchmarkReport {
         if (speedup < 20) {
             misses.add(String.format(Locale.ROOT, "**Snippet assembly**: Keystone is %.1fx faster than forking GNU (goal "
                     + "20x). Keystone runs as JVM classes compiled from its WebAssembly module (the versions line); a JFR "
-                    + "profile puts about two thirds of a snippet's time in Keystone's own ks_asm, which sets up LLVM's "
-                    + "assembler for every call, and the rest in kemu's link and snippet cache. What would close it: "
-                    + "one ks_asm for many snippets, or a native Keystone.", speedup));
+                    + "profile splits a snippet's time in about equal parts between Keystone's own ks_asm (250-290 us: it "
+                    + "sets up LLVM's assembler for every call), kemu's link and the snippet cache's disk write. What "
+                    + "would close it: the disk write off the snippet's path, one ks_asm for many snippets, or a "
+                    + "native Keystone.", speedup));
         }
     }
 
