@@ -238,11 +238,12 @@ final class RunLoop {
                 Optional.<Throwable>ofNullable(engineError));
     }
 
-    /** Whether the quantum ended on a hlt that just ran (the last counted instruction, when counting). */
+    /** uc_emu_start calls so far ({@link Snapshot} asks whether guest code ran since a restore). */
     long emulations() {
         return emulations;
     }
 
+    /** Whether the quantum ended on a hlt that just ran (the last counted instruction, when counting). */
     private boolean haltedJustNow(long rip) {
         long last = counter.lastAddress();
         if (counter.hooked()) {
