@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.Optional;
 
 /**
@@ -88,10 +89,9 @@ final class SnippetCache {
 
     /** Stores {@code bytes} as {@code key} through a temporary file in the cache itself (no build directory). */
     void store(String key, byte[] bytes) throws IOException {
-        // a name no other thread or JVM writes (pid, thread, count), created once: no random name to draw,
+        // a name no other thread or JVM writes (pid, a count of this JVM's stores), created once: no random name to draw,
         // no second open, and nothing to delete after the move (a stale one is pruned with crashed builds')
-        Path tmp = dir.resolve(key + "." + PID + "." + Thread.currentThread().threadId() + "."
-                + TEMPORARIES.incrementAndGet() + ".tmp");
+        Path tmp = dir.resolve(key + "." + PID + "." + TEMPORARIES.incrementAndGet() + ".tmp");
         boolean moved = false;
         try {
             try {
@@ -112,8 +112,8 @@ final class SnippetCache {
         }
     }
 
-    private final java.util.concurrent.atomic.AtomicLong storesSincePrune = new java.util.concurrent.atomic.AtomicLong();
-    private static final java.util.concurrent.atomic.AtomicLong TEMPORARIES = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong storesSincePrune = new AtomicLong();
+    private static final AtomicLong TEMPORARIES = new AtomicLong();
     private static final long PID = ProcessHandle.current().pid();
 
     private int pruneInterval() {
