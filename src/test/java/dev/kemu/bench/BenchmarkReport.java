@@ -466,21 +466,32 @@ public final class BenchmarkReport {
         Figure keystone = plain.get("snippet_keystone_ms");
         Figure gnu = plain.get("snippet_gnu_ms");
         Figure cold = plain.get("snippet_keystone_cold_ms");
+        Figure early = plain.get("snippet_keystone_early_ms");
         if (keystone == null || gnu == null) {
             return;
         }
         double speedup = gnu.median / keystone.median;
+        List<String> notes = new ArrayList<>();
+        notes.add("warm: the last quarter of the JVM's snippets");
+        if (early != null) {
+            notes.add(String.format(Locale.ROOT, "snippets 100 to 400 of a JVM, while the JIT still compiles Keystone's "
+                    + "classes: %.2f ms, %.1fx", early.median, gnu.median / early.median));
+        }
+        if (cold != null) {
+            notes.add(String.format(Locale.ROOT, "first snippet of a JVM %.0f ms (module parse and instance)", cold.median));
+        }
         row("assemble + link one distinct new snippet (4 instructions, kemu.inc, kernel symbols), Keystone in process",
                 keystone, "ms", gnu, "GNU as + ld forked", speedup, "GNU/Keystone >= 20x", speedup >= 20,
-                cold == null ? "" : String.format(Locale.ROOT, "first snippet of a JVM %.0f ms (module parse and instance)",
-                        cold.median));
-        if (speedup < 20) {
-            misses.add(String.format(Locale.ROOT, "**Snippet assembly**: Keystone is %.1fx faster than forking GNU (goal "
-                    + "20x). Keystone runs as JVM classes compiled from its WebAssembly module (the versions line); a JFR "
-                    + "profile splits a snippet's time in about equal parts between Keystone's own ks_asm (250-290 us: it "
-                    + "sets up LLVM's assembler for every call), kemu's link and the snippet cache's disk write. What "
-                    + "would close it: the disk write off the snippet's path, one ks_asm for many snippets, or a "
-                    + "native Keystone.", speedup));
+                String.join("; ", notes));
+        if (speedup < 20 || early != null && gnu.median / early.median < 20) {
+            misses.add(String.format(Locale.ROOT, "**Snippet assembly**: Keystone is %.1fx faster than forking GNU once "
+                    + "warm (goal 20x), %s. Keystone runs as JVM classes compiled from its WebAssembly module (the "
+                    + "versions line), whose large methods the JIT takes about a thousand snippets to compile on 2 cores; "
+                    + "once warm, Keystone's own ks_asm (it sets up LLVM's assembler for every call) and kemu's link "
+                    + "share the time (writing the disk cache is under 0.1 ms). What would close the early gap: one "
+                    + "ks_asm for many snippets, an AOT cache holding the JIT's profiles, or a native Keystone.", speedup,
+                    early == null ? "no early figure" : String.format(Locale.ROOT, "%.1fx for snippets 100 to 400",
+                            gnu.median / early.median)));
         }
     }
 

@@ -17,7 +17,8 @@ import java.util.Arrays;
  * why), "keystone_parse_ms" (the module), "keystone_load_ms" (its compiled classes, checksum and JVM
  * verification), "keystone_instance_ms" (one instance, constructors, {@code ks_open}; the median of 5).
  * Then "snippet_keystone_cold_ms" (the first snippet of this JVM's assembler thread: its instance, assembly),
- * "snippet_keystone_ms" (min, median of the last quarter of {@code keystone} snippets) and
+ * "snippet_keystone_early_ms" (snippets 100 to 400 of the JVM, while the JIT is still compiling Keystone's
+ * classes), "snippet_keystone_ms" (min, median of the last quarter of {@code keystone} snippets, warm) and
  * "snippet_gnu_ms" (min, median of {@code gnu} snippets).
  */
 public final class SnippetAssemblyCost {
@@ -60,6 +61,7 @@ public final class SnippetAssemblyCost {
             warm[i] = time(inProcess, (nonce << 16) + 1 + i);
         }
         double[] late = Arrays.copyOfRange(warm, keystone - keystone / 4, keystone);
+        double[] early = Arrays.copyOfRange(warm, Math.min(100, keystone - 1), Math.min(400, keystone));
 
         System.setProperty(SnippetToolchain.PROPERTY, "gnu");
         SnippetAssembler forked = new SnippetAssembler(kernel);
@@ -68,6 +70,7 @@ public final class SnippetAssemblyCost {
             gnuTimes[i] = time(forked, (nonce << 16) + 0x8000 + i);
         }
         print("snippet_keystone_cold_ms", cold);
+        print("snippet_keystone_early_ms", early);
         print("snippet_keystone_ms", late);
         print("snippet_gnu_ms", gnuTimes);
         System.out.printf(java.util.Locale.ROOT, "snippet_gnu_over_keystone %.1f x (medians)%n", median(gnuTimes) / median(late));
