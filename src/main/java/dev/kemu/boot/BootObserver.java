@@ -94,7 +94,9 @@ public final class BootObserver implements AutoCloseable {
     }
 
     private void onBlock(long address, int size) {
-        if (!sampling) {
+        if (!sampling || address == landmarks.firmwareHandoff()) {
+            // The handoff's one-instruction block is the firmware's jump, never the kernel: it is seen here
+            // when the run stopped right after the handoff hook (a budget, a host-time stop) and resumed at it.
             return;
         }
         sampledBlocks++;

@@ -75,4 +75,31 @@ class BootObserverSamplingTest {
         assertTrue(seen.blocks() > BootObserver.BLOCK_WINDOW && seen.blocks() <= BootObserver.BLOCK_WINDOW + 2,
                 "sampling stopped after the window, not at the end of the loop: " + seen.blocks() + " blocks");
     }
+
+    @Test
+    void runStoppedAtTheHandoffAndResumedThere_theEntryStageIsStillTheKernelsEntry() throws Exception {
+        // A run that stops between the handoff hook and the firmware's jump (a budget, a host-time stop)
+        // resumes with a block at the handoff, translated with the block hooks: that block is not the entry.
+        KernelSources.BuiltImages images = TinyKernels.build(dir, "stopped", TinyKernels.SAY_OK_AND_EXIT, false);
+        try (KernelBoot boot = new KernelBoot(images, BootOptions.defaults())) {
+            StageLandmarks landmarks = StageLandmarks.of(ElfImage.read(images.firmware()), boot.kernel());
+            BootObserver observer = new BootObserver(boot.machine(), landmarks, true, event -> { });
+            boolean[] stopped = {false};
+            boot.machine().onInstructionAt(landmarks.firmwareHandoff(), () -> {
+                if (!stopped[0]) {
+                    stopped[0] = true;
+                    boot.machine().requestStop(StopReason.REACHED_END, 0, "stopped at the handoff");
+                }
+            });
+            RunLimits limits = new RunLimits(BootOptions.DEFAULT_BUDGET, Duration.ofSeconds(30));
+            StopReason first = boot.machine().run(boot.symbols().address("fw_entry"), limits).reason();
+            assertEquals(StopReason.REACHED_END, first);
+            StopReason second = boot.machine().run(landmarks.firmwareHandoff(), limits).reason();
+            assertEquals(StopReason.EXIT_PORT, second);
+            StageEvent entry = observer.events().stream().filter(event -> event.stage() == BootStage.ENTRY_32)
+                    .findFirst().orElseThrow();
+            assertEquals(boot.kernel().entry(), entry.cpu().rip(), entry.line());
+            observer.close();
+        }
+    }
 }
