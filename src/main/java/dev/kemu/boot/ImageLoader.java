@@ -44,6 +44,6 @@ public final class ImageLoader {
 
     private static void copy(GuestRam ram, Segment segment) {
         ram.write(segment.paddr(), segment.data());
-        ram.fill(segment.paddr() + segment.data().length, segment.memSize() - segment.data().length, (byte) 0);
+        ram.zeroUntouched(segment.paddr() + segment.data().length, segment.memSize() - segment.data().length);
     }
 }

@@ -1,5 +1,7 @@
 package dev.kemu.machine;
 
+import dev.kemu.nativelib.AnonymousMemory;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
@@ -15,11 +17,21 @@ public final class GuestRam {
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
+    private static final long PAGE = 4096;
+
     private final MemorySegment memory;
+    /** Where whole pages can go back to the host as zero pages; null for memory that is not mmap'd. */
+    private final AnonymousMemory pages;
     private DirtyPages dirty;
 
     public GuestRam(MemorySegment memory) {
         this.memory = memory;
+        this.pages = null;
+    }
+
+    public GuestRam(AnonymousMemory memory) {
+        this.memory = memory.segment();
+        this.pages = memory;
     }
 
     /** Marks every page written through this view in {@code pages} (null stops tracking). */
@@ -101,6 +113,26 @@ public final class GuestRam {
             dirty.mark(physical, length);
         }
         memory.asSlice(checked(physical, length), length).fill(value);
+    }
+
+    /**
+     * Zeroes a range the guest may never touch, such as an image's BSS: its whole pages go back to the host
+     * ({@code madvise}) and read as zero without being faulted in, where a fill would fault in every one
+     * (about 11 us each in a VM). Not for memory about to be used: its next touch pays that fault instead.
+     */
+    public void zeroUntouched(long physical, long length) {
+        long start = (checked(physical, length) + PAGE - 1) & -PAGE;
+        long end = (physical + length) & -PAGE;
+        if (pages == null || end <= start) {
+            fill(physical, length, (byte) 0);
+            return;
+        }
+        fill(physical, start - physical, (byte) 0);
+        if (dirty != null) {
+            dirty.mark(start, end - start);
+        }
+        pages.discard(start, end - start);
+        fill(end, physical + length - end, (byte) 0);
     }
 
     /** Writes {@code text} as ASCII followed by a NUL byte. */

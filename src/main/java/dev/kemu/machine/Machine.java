@@ -97,7 +97,7 @@ public final class Machine implements AutoCloseable {
     private Machine(AnonymousMemory memory, Machine bootstrap) {
         this.hostMemory = memory;
         this.ownsRam = bootstrap == null;
-        this.ram = bootstrap == null ? new GuestRam(hostMemory.segment()) : bootstrap.ram;
+        this.ram = bootstrap == null ? new GuestRam(hostMemory) : bootstrap.ram;
         long ramBytes = hostMemory.segment().byteSize();
         Unicorn opened = null;
         try {
