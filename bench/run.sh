@@ -149,6 +149,7 @@ if command -v qemu-system-x86_64 >/dev/null; then
         "kemu_empty|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty" "qemu_empty|1|sieve32: empty run|$QEMU_SIEVE empty" \
         "kemu_small|1|1077871 primes|$KEMU_SIEVE --cmdline=small" "qemu_small|1|1077871 primes|$QEMU_SIEVE small" \
         "kemu_timer|1|1077871 primes|$KEMU_SIEVE '--cmdline=small timer'" \
+        "kemu_host_timer|1|1077871 primes|$KEMU_SIEVE --clock=host '--cmdline=small timer'" \
         "qemu_timer|1|1077871 primes|$QEMU_SIEVE 'small timer'"
     load "after the whole processes" >> "$OUT/load.txt"
 else

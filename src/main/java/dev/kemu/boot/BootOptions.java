@@ -2,6 +2,7 @@ package dev.kemu.boot;
 
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.machine.devices.SerialSource;
+import dev.kemu.machine.interrupts.ClockMode;
 
 import java.time.Duration;
 import java.util.List;
@@ -11,12 +12,12 @@ import java.util.Objects;
  * How to boot: guest RAM size, kernel command line, the limits that stop a runaway guest,
  * what happens to faults demand paging does not resolve, how many recent basic blocks
  * fault reports show (0 = no block trace, the default), the boot modules the loader hands to the
- * kernel, what COM1 receives, and how many CPUs the machine has (CPUID, the ACPI MADT and fw_cfg agree on it) and in how many NUMA
- * nodes its RAM lies (the ACPI SRAT says which).
+ * kernel, what COM1 receives, how many CPUs the machine has (CPUID, the ACPI MADT and fw_cfg agree on it), in how many NUMA
+ * nodes its RAM lies (the ACPI SRAT says which), and where device time comes from ({@link ClockMode}).
  */
 public record BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout,
                           FaultPolicy onFault, int traceBlocks, List<MultibootModule> modules, SerialSource serialInput,
-                          int cpus, int numaNodes) {
+                          int cpus, int numaNodes, ClockMode clock) {
     public static final long DEFAULT_RAM = 64L << 20;
     public static final long DEFAULT_BUDGET = 10_000_000;
     /** The kernel is loaded at 1 MiB; below 2 MiB there is no room for it and the memory map above it. */
@@ -51,6 +52,18 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
             throw new IllegalArgumentException(cpus + " CPUs: a machine has 1 to " + MAX_CPUS + " CPUs (xAPIC IDs 0-254)");
         }
         dev.kemu.boot.acpi.Srat.checkNodes(ramBytes, numaNodes);
+        Objects.requireNonNull(clock, "clock (ClockMode.INSTRUCTIONS for deterministic time)");
+        if (clock == ClockMode.HOST && cpus > 1) {
+            throw new IllegalArgumentException("host time with " + cpus + " CPUs: the CPUs of a machine take turns in "
+                    + "counted slices of one clock, so host time runs one CPU; use the instructions clock with several");
+        }
+    }
+
+    /** The options with the deterministic instruction clock (see {@link ClockMode}). */
+    public BootOptions(long ramBytes, String commandLine, long instructionBudget, Duration timeout, FaultPolicy onFault,
+                       int traceBlocks, List<MultibootModule> modules, SerialSource serialInput, int cpus, int numaNodes) {
+        this(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes,
+                ClockMode.INSTRUCTIONS);
     }
 
     /** The options for one CPU. */
@@ -70,47 +83,53 @@ public record BootOptions(long ramBytes, String commandLine, long instructionBud
     }
 
     public BootOptions withRam(long bytes) {
-        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
+        return new BootOptions(bytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes, clock);
     }
 
     public BootOptions withBudget(long instructions) {
-        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
+        return new BootOptions(ramBytes, commandLine, instructions, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes, clock);
     }
 
     public BootOptions withTimeout(Duration limit) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, limit, onFault, traceBlocks, modules, serialInput, cpus, numaNodes, clock);
     }
 
     public BootOptions withCommandLine(String text) {
-        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes);
+        return new BootOptions(ramBytes, text, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput, cpus, numaNodes, clock);
     }
 
     public BootOptions withFaultPolicy(FaultPolicy policy) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules, serialInput, cpus, numaNodes);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, policy, traceBlocks, modules, serialInput, cpus, numaNodes, clock);
     }
 
     public BootOptions withBlockTrace(int blocks) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules, serialInput, cpus, numaNodes);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, blocks, modules, serialInput, cpus, numaNodes, clock);
     }
 
     public BootOptions withModules(List<MultibootModule> list) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list, serialInput, cpus, numaNodes);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, list, serialInput, cpus, numaNodes, clock);
     }
 
     /** COM1 receives from {@code source} (its LSR.DR is set while a byte of it waits). */
     public BootOptions withSerialInput(SerialSource source) {
-        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, source, cpus, numaNodes);
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, source, cpus, numaNodes, clock);
     }
 
     /** A machine with {@code count} CPUs (1 to {@link #MAX_CPUS}). */
     public BootOptions withCpus(int count) {
         return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput,
-                count, numaNodes);
+                count, numaNodes, clock);
     }
 
     /** RAM split into {@code nodes} equal NUMA nodes (1 to {@link #MAX_NUMA_NODES}), which the ACPI SRAT describes. */
     public BootOptions withNumaNodes(int nodes) {
         return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput,
-                cpus, nodes);
+                cpus, nodes, clock);
+    }
+
+    /** Device time from {@code mode}: deterministic instruction counts (the default) or the host's clock. */
+    public BootOptions withClock(ClockMode mode) {
+        return new BootOptions(ramBytes, commandLine, instructionBudget, timeout, onFault, traceBlocks, modules, serialInput,
+                cpus, numaNodes, mode);
     }
 }

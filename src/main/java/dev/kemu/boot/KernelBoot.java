@@ -81,7 +81,7 @@ public final class KernelBoot implements AutoCloseable {
             machine.attach(ExitPort.PORT, new ExitPort());
             machine.bus().claimPorts(Uart16550.COM1, Uart16550.PORTS, com1);
             machine.bus().claimPorts(Uart16550.COM2, Uart16550.PORTS, com2);
-            com1.connectIrq(machine.attachPcInterrupts().isaIrq(PcInterrupts.COM1_IRQ));
+            com1.connectIrq(machine.attachPcInterrupts(options.clock()).isaIrq(PcInterrupts.COM1_IRQ));
             com1.receiveFrom(options.serialInput().open());
             machine.attachHypercalls(GuestAbi.HYPERCALL_PORT, hypercalls);
             machine.bus().claimPorts(FwCfg.SELECTOR_PORT, FwCfg.PORTS, new FwCfg(options.ramBytes(), options.cpus()));

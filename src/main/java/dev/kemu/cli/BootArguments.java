@@ -6,6 +6,7 @@ import dev.kemu.boot.KernelSources;
 import dev.kemu.boot.MultibootModule;
 import dev.kemu.debug.FaultPolicy;
 import dev.kemu.machine.devices.SerialSource;
+import dev.kemu.machine.interrupts.ClockMode;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -95,6 +96,12 @@ final class BootArguments {
             description = "NUMA nodes, 1 to 8 (default: ${DEFAULT-VALUE}): RAM split into N equal nodes, CPUs round-robin; the ACPI SRAT says so.")
     int numaNodes;
 
+    @Option(names = "--clock", paramLabel = "instructions|host", defaultValue = "instructions",
+            description = "Where timer time comes from: instructions (one instruction is 1 ns, the same interrupts at "
+                    + "the same instructions on every run) or host (the host's clock, as QEMU without -icount: no "
+                    + "counting cost, runs differ; one CPU) (default: ${DEFAULT-VALUE}).")
+    String clock;
+
     BootOptions options() {
         long maxMiB = BootOptions.MAX_RAM >> 20, minMiB = BootOptions.MIN_RAM >> 20;
         if (ramMiB > maxMiB) {
@@ -130,8 +137,23 @@ final class BootArguments {
                 throw usage(e.getMessage());
             }
         }
+        int cpuCount = cpuCount();
+        ClockMode clockMode = clockMode();
+        if (clockMode == ClockMode.HOST && cpuCount > 1) {
+            throw usage("--clock host with --cpus " + cpuCount + ": the CPUs take turns in counted slices of one clock, "
+                    + "so host time runs one CPU; drop --clock host, or boot with --cpus 1");
+        }
         return new BootOptions(ramMiB << 20, commandLine, budget, timeout, policy, traceBlocks, bootModules,
-                serialSource(), cpuCount(), numaNodeCount());
+                serialSource(), cpuCount, numaNodeCount(), clockMode);
+    }
+
+    /** {@code --clock}: a usage error names the two choices. */
+    private ClockMode clockMode() {
+        try {
+            return ClockMode.parse(clock);
+        } catch (IllegalArgumentException e) {
+            throw usage("--clock " + clock + ": " + ClockMode.CHOICES);
+        }
     }
 
     /** {@code --cpus}, parsed here so that a wrong value gets a sentence saying what is allowed. */

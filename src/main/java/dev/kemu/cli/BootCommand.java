@@ -14,6 +14,7 @@ import dev.kemu.kernel.slab.SlubDebug;
 import dev.kemu.kernel.slab.SlubReport;
 import dev.kemu.machine.Machine;
 import dev.kemu.machine.RunResult;
+import dev.kemu.machine.interrupts.ClockMode;
 import dev.kemu.toolchain.keystone.KeystoneImage;
 import dev.kemu.toolchain.keystone.KeystoneModule;
 import picocli.CommandLine.Command;
@@ -140,6 +141,10 @@ final class BootCommand implements Callable<Integer> {
             human.printf("kemu boot: %s (%s), %d MiB RAM, libunicorn %s%n", images.kernel(), boot.protocol(),
                     options.ramBytes() >> 20,
                     Machine.engineVersion().replaceFirst(" from .*", ""));
+            if (options.clock() == ClockMode.HOST) {
+                human.println("note: --clock host: timers follow the host's clock, so interrupts land at other "
+                        + "instructions on every run (docs/interrupts.md, \"Host time\")");
+            }
             assembled.forEach(line -> human.println("assembler: " + line));
             boot.loaderNotes().forEach(note -> human.println("note: " + note));
             boot.services().slubDebug(slubModes);

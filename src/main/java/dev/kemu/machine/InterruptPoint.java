@@ -16,17 +16,21 @@ import java.util.OptionalInt;
  * instructions that can set IF ({@code sti}, {@code popf}, {@code iret}, {@code sysret}) and ends the
  * quantum right after one, so the interrupt is taken at the first boundary where the CPU would take it.
  * A {@code hlt} with IF set sleeps: virtual time jumps to the next device deadline until something is
- * deliverable.
+ * deliverable. With host time ({@link dev.kemu.machine.interrupts.ClockMode#HOST}) the quantum is not counted:
+ * it ends at a host timer, the hlt waits in real time, and a blocked interrupt is polled for.
  */
 final class InterruptPoint {
     /** Wake-ups without anything deliverable after which a sleeping hlt is declared stuck. */
     static final int MAX_FRUITLESS_WAKEUPS = 1_000_000;
+    /** With host time, how soon an interrupt blocked by IF or a shadow is looked at again (uncounted, no sti is seen). */
+    static final long HOST_POLL_NANOS = 100_000;
 
     private final RunLoop loop;
     private final Machine machine;
     private final Unicorn engine;
     private final InstructionCounter counter;
     private long rip;
+    private long hostDeadline = TimedDevice.NEVER;
 
     InterruptPoint(RunLoop loop, Machine machine, Unicorn engine, InstructionCounter counter) {
         this.loop = loop;
@@ -44,24 +48,56 @@ final class InterruptPoint {
     long beforeQuantum(PcInterrupts interrupts, long rip) {
         this.rip = rip;
         counter.watchInterruptFlag(false);
+        boolean hostTime = interrupts.clock().hostTime();
+        hostDeadline = interrupts.nextDeadline();
         if (interrupts.pending()) {
-            if (shadowed(rip)) {
-                return 1; // the instruction after sti / mov ss runs first
+            if (hostTime ? mayBeShadowed(rip) : shadowed(rip)) {
+                return blocked(interrupts, 1); // the instruction after sti / mov ss runs first
             }
             if ((engine.regRead(X86Reg.RFLAGS) & CpuState.RFLAGS_IF) == 0) {
-                counter.watchInterruptFlag(true);
-                return untilDeadline(interrupts);
+                return blocked(interrupts, untilDeadline(interrupts));
             }
             deliver(interrupts);
             if (interrupts.pending()) {
-                counter.watchInterruptFlag(true); // the handler runs with IF clear (an interrupt gate) or set
+                return blocked(interrupts, untilDeadline(interrupts)); // the handler runs with IF clear (an interrupt gate) or set
             }
         }
         return untilDeadline(interrupts);
     }
 
+    /**
+     * An interrupt waits for IF or the end of a shadow. Counted, the counter stops right after the instruction
+     * that opens it; with host time nothing is counted, and the host timer looks again {@link #HOST_POLL_NANOS} later.
+     */
+    private long blocked(PcInterrupts interrupts, long instructions) {
+        if (interrupts.clock().hostTime()) {
+            hostDeadline = Math.min(hostDeadline, interrupts.clock().now() + HOST_POLL_NANOS);
+            return Long.MAX_VALUE;
+        }
+        counter.watchInterruptFlag(true);
+        return instructions;
+    }
+
+    /** With host time: the clock time at which the host timer should end the next quantum. */
+    long hostDeadline() {
+        return hostDeadline;
+    }
+
     private static long untilDeadline(PcInterrupts interrupts) {
         return interrupts.clock().instructionsUntil(interrupts.nextDeadline());
+    }
+
+    /**
+     * Uncounted, the last instruction is unknown: the bytes before {@code rip} that would be an sti, a pop ss or
+     * a register mov ss. A byte that only looks like one delays the interrupt by one poll.
+     */
+    private boolean mayBeShadowed(long rip) {
+        byte[] code = machine.readVirtual(rip - 2, 2);
+        if (code.length < 2) {
+            return false;
+        }
+        int last = code[1] & 0xff;
+        return last == 0xfb || last == 0x17 || (code[0] & 0xff) == 0x8e && (last & 0xf8) == 0xd0;
     }
 
     /** The last instruction that ran opened an interrupt shadow (sti, mov ss, pop ss) ending at {@code rip}. */
@@ -102,7 +138,7 @@ final class InterruptPoint {
      * time jumps from deadline to deadline) until an interrupt is deliverable and returns true; false
      * after stopping the run when nothing can ever wake the CPU.
      */
-    boolean sleep(PcInterrupts interrupts, long hltAddress) {
+    boolean sleep(PcInterrupts interrupts, long hltAddress, long wallDeadline) {
         if ((engine.regRead(X86Reg.RFLAGS) & CpuState.RFLAGS_IF) == 0) {
             return false;
         }
@@ -119,7 +155,9 @@ final class InterruptPoint {
                         wakeups));
                 return false;
             }
-            interrupts.clock().sleepUntil(deadline);
+            if (!interrupts.clock().sleepUntil(deadline, wallDeadline)) {
+                return false; // host time: the run's wall-clock limit came first
+            }
             interrupts.advance();
         }
         return true;

@@ -1,6 +1,7 @@
 package dev.kemu.machine;
 
 import dev.kemu.machine.devices.IoApic;
+import dev.kemu.machine.interrupts.ClockMode;
 import dev.kemu.machine.interrupts.PcInterrupts;
 import dev.kemu.nativelib.AnonymousMemory;
 import dev.kemu.unicorn.Context;
@@ -309,8 +310,13 @@ public final class Machine implements AutoCloseable {
      * below them), once; from then on runs deliver external interrupts in deterministic virtual time.
      */
     public PcInterrupts attachPcInterrupts() {
+        return attachPcInterrupts(ClockMode.INSTRUCTIONS);
+    }
+
+    /** {@link #attachPcInterrupts()} with device time from {@code clockMode} (the first call decides). */
+    public PcInterrupts attachPcInterrupts(ClockMode clockMode) {
         if (interrupts == null) {
-            PcInterrupts attached = new PcInterrupts();
+            PcInterrupts attached = new PcInterrupts(0, clockMode);
             attached.attach(bus, ram.size() <= IoApic.BASE.value());
             attachInterrupts(attached);
         }
@@ -342,7 +348,7 @@ public final class Machine implements AutoCloseable {
      */
     public PcInterrupts attachApInterrupts(int apicId, PcInterrupts bootstrap) {
         if (interrupts == null) {
-            PcInterrupts attached = new PcInterrupts(apicId);
+            PcInterrupts attached = new PcInterrupts(apicId, ClockMode.INSTRUCTIONS);
             if (ram.size() <= IoApic.BASE.value()) {
                 attached.attachApplicationProcessor(this, bootstrap);
             }

@@ -44,6 +44,8 @@ final class RunLoop {
     /** The first access of this run that found no memory; Unicorn then ends the run with UC_ERR_*_UNMAPPED. */
     private UnmappedAccess unmapped;
     private final PcPhysicalMap pcMap;
+    /** Stops the engine at the wall-clock limit and, with host time, at device deadlines; made at the first run. */
+    private HostAlarm alarm;
     /** Fills the TLB while paging is off (fast stores to RAM); null without libkemu_hooks. */
     private final IdentityTlb identityTlb;
 
@@ -161,11 +163,14 @@ final class RunLoop {
         // ~0.1 us to stop on a hlt). If a hlt sits at the end address, run without one and stop there.
         boolean haltAtEnd = endRip != 0 && hltAt(endRip);
         long started = System.nanoTime();
+        long wallDeadline = limits.timeout().isZero() ? Long.MAX_VALUE : started + limits.timeout().toNanos();
         UnicornException engineError = null;
         long rip = startRip;
         while (true) {
             long quantum = Long.MAX_VALUE;
+            long alarmAt = wallDeadline;
             boolean engaged = interrupts != null && interrupts.engaged();
+            boolean hostTime = engaged && interrupts.clock().hostTime();
             if (engaged) {
                 interrupts.advance();
                 quantum = interruptPoint.beforeQuantum(interrupts, rip);
@@ -173,15 +178,21 @@ final class RunLoop {
                     break;
                 }
                 rip = interruptPoint.rip();
+                if (hostTime) {
+                    alarmAt = Math.min(alarmAt, interrupts.clock().hostNanoTime(interruptPoint.hostDeadline()));
+                }
             }
-            counter.beginQuantum(limits.instructionBudget() > 0 || engaged, quantum);
+            // With host time a timer stops the engine at the deadline: nothing needs counting but a budget.
+            counter.beginQuantum(limits.instructionBudget() > 0 || engaged && !hostTime, quantum);
             quantumEndRequested = false;
+            boolean rang;
+            alarm().arm(alarmAt);
             try {
                 long runEnd = haltAtEnd ? 0 : endRip;
-                start(rip, runEnd, limits, started);
+                start(rip, runEnd);
                 while (stopReason == null && counter.crossedLimit()) { // the deadline lies inside a block
                     long at = engine.regRead(X86Reg.RIP);
-                    start(at, counter.partialEnd(at, runEnd), limits, started);
+                    start(at, counter.partialEnd(at, runEnd));
                 }
             } catch (UnicornException e) {
                 if (e.error() == UcError.UNKNOWN) {
@@ -192,28 +203,23 @@ final class RunLoop {
                 throw withPosition(e); // a hook's own exception, rethrown by Unicorn.start as it was
             } catch (Error e) {
                 throw withPosition(e);
+            } finally {
+                rang = alarm.disarm();
             }
             counter.endQuantum();
-            boolean early = stopReason == null && engineError == null && earlyUnicornTimeout(limits, started);
-            if (!early && (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started))) {
+            if (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;
             }
             rip = engine.regRead(X86Reg.RIP);
             if (endRip != 0 && (rip == endRip || haltAtEnd && rip == endRip + 1 && counter.lastAddress() == endRip)) {
                 break;
             }
-            if (early && !haltedJustNow(rip)) {
-                log.debug("Unicorn's timer stopped the run at RIP 0x{} before the wall-clock limit: resuming",
-                        Long.toHexString(rip));
-                continue; // not a stop anyone asked for: run on from the instruction boundary it left
-            }
-            if (interrupts == null) {
-                break; // that early stop came with a hlt: classified below
-            }
-            if (counter.limitHit() || (quantumEndRequested && !haltedJustNow(rip))) {
+            // A device deadline's alarm resumes even if the byte before RIP reads as a hlt: uncounted, that may be
+            // the tail of another instruction, and a hlt the alarm met as it ran wakes as on an interrupt.
+            if (counter.limitHit() || rang || (quantumEndRequested && !haltedJustNow(rip))) {
                 continue; // a deadline, or a device asked for a check: interrupts are looked at next
             }
-            if (!haltedJustNow(rip) || !interruptPoint.sleep(interrupts, rip - 1)) {
+            if (!haltedJustNow(rip) || !interruptPoint.sleep(interrupts, rip - 1, wallDeadline)) {
                 break; // a hlt that ends the run, or Unicorn stopped for another reason: classified below
             }
         }
@@ -274,24 +280,30 @@ final class RunLoop {
      * (mov to CR0, or the host's register write between runs) flushes the TLB and ends the block, so the first
      * fill with paging on is always the next block's fetch, before its block or code hooks ran.
      */
-    private void start(long begin, long end, RunLimits limits, long started) {
+    private void start(long begin, long end) {
         pagingMayBeOff();
         emulations++;
         long at = begin;
         while (true) { // a hook may hand the TLB back to the identity hook (the firmware hand-off), and paging go on again
-            long timeout = remainingMicros(limits, started);
             // The error comes back as a code: the resume below happens on every boot, and an exception per boot
-            // (its stack trace and message) cost more than the resume itself.
-            int err = engine.startOrError(at, end, timeout, 0);
+            // (its stack trace and message) cost more than the resume itself. No Unicorn timeout: see HostAlarm.
+            int err = engine.startOrError(at, end, 0, 0);
             if (err == 0) {
                 return;
             }
             if (UcError.of(err) != UcError.EXCEPTION || identityTlb == null || !identityTlb.leavePagingOff()) {
-                throw engine.startFailure(err, at, end, timeout, 0);
+                throw engine.startFailure(err, at, end, 0, 0);
             }
             at = engine.regRead(X86Reg.RIP);
             log.debug("paging on at RIP 0x{}: the CPU's page walk fills the TLB from here on", Long.toHexString(at));
         }
+    }
+
+    private HostAlarm alarm() {
+        if (alarm == null) {
+            alarm = new HostAlarm(engine);
+        }
+        return alarm;
     }
 
     /** The engine's error, restated with the access when it is one of the unmapped-memory errors. */
@@ -307,26 +319,6 @@ final class RunLoop {
         } else {
             stopDetail += "; then the engine failed: " + error.getMessage();
         }
-    }
-
-    private static long remainingMicros(RunLimits limits, long started) {
-        if (limits.timeout().isZero()) {
-            return 0; // no limit
-        }
-        return Math.max(1, (limits.timeout().toNanos() - (System.nanoTime() - started)) / 1000);
-    }
-
-    /**
-     * Unicorn's timer thread says the quantum timed out, but the wall-clock limit has not passed. Unicorn
-     * measures with a process-wide clock choice that every engine's initialisation resets (init_get_clock
-     * sets use_rt_clock to 0, then to 1): a timer thread that reads the clock in between takes
-     * gettimeofday for CLOCK_MONOTONIC and times out at once. kemu opens engines during runs (the lazy
-     * calibrations at the first boot stage, other machines' engines in parallel), so this happens under
-     * load. The microseconds passed to uc_emu_start are also rounded down, so a real expiry can come a
-     * little early too; either way the run goes on, and a real timeout is seen by {@link #outOfTime}.
-     */
-    private boolean earlyUnicornTimeout(RunLimits limits, long started) {
-        return !limits.timeout().isZero() && engine.timedOut() && !outOfTime(limits, started);
     }
 
     private static boolean outOfTime(RunLimits limits, long started) {

@@ -46,6 +46,19 @@ class BootOptionsCliTest {
     }
 
     @Test
+    void unknownClock_isRefusedWithTheTwoChoices() {
+        CliRun run = usageError("boot", "--clock", "sideways");
+        assertTrue(run.err().contains("--clock sideways: use instructions (deterministic, the default) or host"), run.all());
+    }
+
+    @Test
+    void hostClockWithSeveralCpus_isRefusedNamingBoth() {
+        CliRun run = usageError("boot", "--clock", "host", "--cpus", "2");
+        assertTrue(run.err().contains("--clock host with --cpus 2: "), run.all());
+        assertTrue(run.err().contains("boot with --cpus 1"), run.all());
+    }
+
+    @Test
     void negativeTraceBlocks_isRefused() {
         CliRun run = usageError("boot", "--trace-blocks", "-1");
         assertTrue(run.err().contains("--trace-blocks -1: must be 0 (off) or a positive number of blocks"), run.all());

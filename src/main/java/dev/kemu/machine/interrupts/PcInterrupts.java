@@ -27,27 +27,29 @@ public final class PcInterrupts {
     public static final int PIT_GSI = 2;
     public static final int COM1_IRQ = 4;
 
-    private final VirtualClock clock = new VirtualClock();
+    private final VirtualClock clock;
     private final DualPic pic;
     private final Pit8254 pit;
     private final LocalApic apic;
     private final IoApic ioApic;
     private final List<TimedDevice> timers;
-    private final TimeStampCounter tsc = new TimeStampCounter(clock, this::engage);
+    private final TimeStampCounter tsc;
     private Runnable endQuantum = () -> { };
     private boolean engaged;
     private long delivered;
 
     public PcInterrupts() {
-        this(0);
+        this(0, ClockMode.INSTRUCTIONS);
     }
 
     /**
      * The hardware as the CPU with {@code apicId} sees it. An application processor's set ({@link
      * #attachApplicationProcessor}) uses only its local APIC; its PIC and PIT are never reached, because
-     * port I/O from every CPU goes to the bootstrap CPU's devices.
+     * port I/O from every CPU goes to the bootstrap CPU's devices. Time is counted as {@code clockMode} says.
      */
-    public PcInterrupts(int apicId) {
+    public PcInterrupts(int apicId, ClockMode clockMode) {
+        this.clock = new VirtualClock(clockMode);
+        this.tsc = new TimeStampCounter(clock, this::engage);
         this.pic = new DualPic(this::changed);
         this.apic = new LocalApic(apicId, clock, this::changed, this::engage);
         this.ioApic = new IoApic(apic);
