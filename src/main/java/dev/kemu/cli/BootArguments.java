@@ -98,8 +98,8 @@ final class BootArguments {
 
     @Option(names = "--clock", paramLabel = "instructions|host", defaultValue = "instructions",
             description = "Where timer time comes from: instructions (one instruction is 1 ns, the same interrupts at "
-                    + "the same instructions on every run) or host (the host's clock, as QEMU without -icount: no "
-                    + "counting cost, runs differ; one CPU) (default: ${DEFAULT-VALUE}).")
+                    + "the same instructions on every run) or host (the host's clock, as QEMU without -icount: with "
+                    + "--budget 0 nothing is counted; runs differ; one CPU) (default: ${DEFAULT-VALUE}).")
     String clock;
 
     BootOptions options() {

@@ -18,16 +18,18 @@ import java.util.concurrent.TimeUnit;
  */
 final class HostAlarm {
     /**
-     * A stop that reaches the engine between two {@code uc_emu_start} calls of the same quantum is lost (the
-     * next start clears the stop request), so a rung alarm rings again this much later until it is disarmed.
+     * A stop that reaches the engine before its {@code uc_emu_start} cleared the stop request (armed just before the
+     * start, or between two starts of one quantum) is lost, so a rung alarm rings again this much later until it
+     * is disarmed.
      */
-    private static final long RING_AGAIN_NANOS = 200_000;
+    private static final long RING_AGAIN_NANOS = 20_000;
     private static final ScheduledThreadPoolExecutor TIMER = timer();
 
     private final Unicorn engine;
     /** Guarded by this: which arming a scheduled ring belongs to (a ring of an earlier one is ignored). */
     private long arming;
-    private boolean rang;
+    /** When the first ring of this arming stopped the engine (System.nanoTime), or Long.MAX_VALUE. */
+    private long rangAt = Long.MAX_VALUE;
     private ScheduledFuture<?> scheduled;
 
     HostAlarm(Unicorn engine) {
@@ -47,7 +49,7 @@ final class HostAlarm {
     /** Rings at {@code deadline}, a {@link System#nanoTime()} value; {@code Long.MAX_VALUE} arms nothing. */
     synchronized void arm(long deadline) {
         arming++;
-        rang = false;
+        rangAt = Long.MAX_VALUE;
         if (deadline != Long.MAX_VALUE) {
             scheduleRing(arming, Math.max(0, deadline - System.nanoTime()));
         }
@@ -61,18 +63,26 @@ final class HostAlarm {
         if (forArming != arming) {
             return; // disarmed (or armed again) since this ring was scheduled
         }
-        rang = true;
+        rangAt = Math.min(rangAt, System.nanoTime());
         engine.stop();
         scheduleRing(forArming, RING_AGAIN_NANOS);
     }
 
-    /** After the engine returned: no ring of this arming reaches it any more. Returns whether the alarm rang. */
-    synchronized boolean disarm() {
+    /** Whether this arming has rung yet (it may still be armed). */
+    synchronized boolean hasRung() {
+        return rangAt != Long.MAX_VALUE;
+    }
+
+    /**
+     * After the engine returned at {@code returnedAt}: no ring of this arming reaches it any more. Returns whether
+     * the alarm rang before the engine returned, and so may be why it did (a ring after that stopped nothing).
+     */
+    synchronized boolean disarm(long returnedAt) {
         arming++;
         if (scheduled != null) {
             scheduled.cancel(false);
             scheduled = null;
         }
-        return rang;
+        return rangAt <= returnedAt;
     }
 }

@@ -315,6 +315,10 @@ public final class Machine implements AutoCloseable {
 
     /** {@link #attachPcInterrupts()} with device time from {@code clockMode} (the first call decides). */
     public PcInterrupts attachPcInterrupts(ClockMode clockMode) {
+        if (interrupts != null && interrupts.clock().mode() != clockMode) {
+            throw new IllegalStateException("this machine's interrupt hardware already runs on the " + interrupts.clock().mode()
+                    + " clock; a machine has one clock, chosen when its interrupts are first attached");
+        }
         if (interrupts == null) {
             PcInterrupts attached = new PcInterrupts(0, clockMode);
             attached.attach(bus, ram.size() <= IoApic.BASE.value());

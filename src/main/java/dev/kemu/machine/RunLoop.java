@@ -163,7 +163,8 @@ final class RunLoop {
         // ~0.1 us to stop on a hlt). If a hlt sits at the end address, run without one and stop there.
         boolean haltAtEnd = endRip != 0 && hltAt(endRip);
         long started = System.nanoTime();
-        long wallDeadline = limits.timeout().isZero() ? Long.MAX_VALUE : started + limits.timeout().toNanos();
+        long wallDeadline = limits.timeout().isZero() ? Long.MAX_VALUE
+                : started + Math.min(limits.timeout().toNanos(), Long.MAX_VALUE / 2); // no overflow for a limit of centuries
         UnicornException engineError = null;
         long rip = startRip;
         while (true) {
@@ -204,19 +205,21 @@ final class RunLoop {
             } catch (Error e) {
                 throw withPosition(e);
             } finally {
-                rang = alarm.disarm();
+                rang = alarm.disarm(System.nanoTime());
             }
             counter.endQuantum();
             if (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started)) {
                 break;
             }
             rip = engine.regRead(X86Reg.RIP);
-            if (endRip != 0 && (rip == endRip || haltAtEnd && rip == endRip + 1 && counter.lastAddress() == endRip)) {
+            if (endRip != 0 && (rip == endRip || haltAtEnd && rip == endRip + 1
+                    && (!counter.hooked() || counter.lastAddress() == endRip))) { // uncounted: a hlt ends its block, so RIP is after it
                 break;
             }
-            // A device deadline's alarm resumes even if the byte before RIP reads as a hlt: uncounted, that may be
-            // the tail of another instruction, and a hlt the alarm met as it ran wakes as on an interrupt.
-            if (counter.limitHit() || rang || (quantumEndRequested && !haltedJustNow(rip))) {
+            // With host time nothing is counted, so a hlt is guessed from the byte before RIP, which may be the tail of
+            // another instruction: a stop kemu asked for (the alarm, a device) resumes instead, and a hlt it met as
+            // it ran wakes as on an interrupt (docs/interrupts.md, "Host time").
+            if (counter.limitHit() || rang || (quantumEndRequested && (hostTime || !haltedJustNow(rip)))) {
                 continue; // a deadline, or a device asked for a check: interrupts are looked at next
             }
             if (!haltedJustNow(rip) || !interruptPoint.sleep(interrupts, rip - 1, wallDeadline)) {

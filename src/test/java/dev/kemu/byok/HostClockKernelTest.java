@@ -4,6 +4,8 @@ import dev.kemu.testutil.GuestOutput;
 import dev.kemu.testutil.QemuRunner;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.regex.Matcher;
@@ -23,11 +25,13 @@ class HostClockKernelTest {
     @TempDir
     Path dir;
 
-    @Test
-    void tenTicksAt100Hz_takeATenthOfASecondOfHostTime_andPrintWhatQemuPrints() {
+    /** Uncounted ({@code --budget 0}: the alarm ends each quantum) and counted (the boot's default budget). */
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "10000000"})
+    void tenTicksAt100Hz_takeATenthOfASecondOfHostTime_andPrintWhatQemuPrints(String budget) {
         Path kernel = TestKernelBuild.kernel("pit32.elf");
         long started = System.nanoTime();
-        GuestOutput kemu = KemuCommand.boot(kernel, dir, null, "--clock", "host");
+        GuestOutput kemu = KemuCommand.boot(kernel, dir, null, "--clock", "host", "--budget", budget);
         long elapsedMs = (System.nanoTime() - started) / 1_000_000;
         assertEquals("""
                 pit32: PIC at 0x20, PIT at 100 Hz, waiting for 10 ticks

@@ -71,8 +71,9 @@ public final class VirtualClock {
     public boolean sleepUntil(long deadline, long hostLimit) {
         if (mode == ClockMode.HOST) {
             long wake = Math.min(hostNanoTime(deadline), hostLimit);
-            for (long left = wake - System.nanoTime(); left > 0; left = wake - System.nanoTime()) {
-                LockSupport.parkNanos(this, left);
+            for (long left = wake - System.nanoTime(); left > 0 && !Thread.currentThread().isInterrupted();
+                    left = wake - System.nanoTime()) {
+                LockSupport.parkNanos(this, left); // returns at once for an interrupted thread: the loop ends then
             }
             return now() >= deadline;
         }
