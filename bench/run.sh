@@ -72,6 +72,9 @@ grep -E "^(Engine|Kernel|Spaces|Interrupt|Kasan)Benchmark" "$OUT/jmh.log" >&2 ||
 say "guest tests per second through the JUnit 5 extension"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" | tee "$OUT/tests.txt"
 "$JAVA" "${JVM[@]}" -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" threads | tee -a "$OUT/tests.txt"
+# The same without the watchdog (-Dkemu.guest.timeout=0): each run on the test's own thread.
+"$JAVA" "${JVM[@]}" -Dkemu.guest.timeout=0 -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" | tee -a "$OUT/tests.txt"
+"$JAVA" "${JVM[@]}" -Dkemu.guest.timeout=0 -cp "$CP" dev.kemu.bench.TestsPerSecond "$REPS" threads | tee -a "$OUT/tests.txt"
 
 say "assembling one distinct snippet: Keystone in process against GNU as + ld"
 # 2,000 Keystone snippets: the JIT is still compiling Keystone's classes for the first thousand or so (a snippet

@@ -110,14 +110,12 @@ public final class TestMachine implements AutoCloseable {
         this(new RunWatchdog(), options, MemoryModes.NONE, snapshots);
     }
 
-    // Built on the runner thread that will run the guest: the engine's disassembler (a confined arena)
-    // belongs to the thread that made it, and fault reports disassemble on the running thread.
     private TestMachine(RunWatchdog watchdog, BootOptions options, MemoryModes modes, boolean snapshots) {
-        this(watchdog, watchdog.onRunner(() -> Parts.build(options, modes, snapshots)));
+        this(watchdog, Parts.build(options, modes, snapshots));
     }
 
     private TestMachine(RunWatchdog watchdog, KernelUnderTest kernel, MemoryModes modes) {
-        this(watchdog, watchdog.onRunner(() -> Parts.build(kernel, harnessOptions(), modes)));
+        this(watchdog, Parts.build(kernel, harnessOptions(), modes));
     }
 
     private TestMachine(RunWatchdog watchdog, Parts parts) {
@@ -383,13 +381,10 @@ public final class TestMachine implements AutoCloseable {
         if (watchdog.abandoned()) {
             return; // the stuck runner thread still uses the engine: closing it under that thread would crash the JVM
         }
-        watchdog.onRunner(() -> {
-            if (snapshot != null) {
-                snapshot.close();
-            }
-            boot.close();
-            return null;
-        });
+        if (snapshot != null) {
+            snapshot.close();
+        }
+        boot.close();
         watchdog.close();
     }
 }

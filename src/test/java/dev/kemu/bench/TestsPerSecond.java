@@ -12,14 +12,17 @@ import static org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder.r
 
 /**
  * Guest regression tests per second on one core: runs {@link TrivialGuestCases} through the
- * JUnit Platform launcher (discovery, extension, snapshot restore, snippet, assertion), one
- * warm-up run, then repetitions. Prints "tests_per_second min median". With a second argument
+ * JUnit Platform launcher (discovery, extension, snapshot restore, snippet, assertion), three
+ * warm-up runs, then repetitions. Prints "tests_per_second min median". With a second argument
  * {@code distinct} it runs {@link DistinctSnippetGuestCases} (a new snippet in every test) and prints
  * "tests_per_second_distinct_ASSEMBLER" (the snippet assembler in use: -Dkemu.assembler); with
  * {@code threads} it runs {@link ConcurrentTrivialGuestCases} on two threads and prints
- * "tests_per_second_2_threads".
+ * "tests_per_second_2_threads". With {@code -Dkemu.guest.timeout=0} (no watchdog) each name ends in "_unwatched".
  */
 public final class TestsPerSecond {
+    /** Launcher runs before the measured ones: the JIT compiles JUnit's and the harness's paths in the first ones. */
+    static final int WARM_UP_RUNS = 3;
+
     public static void main(String[] args) {
         int repetitions = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         boolean distinct = args.length > 1 && args[1].equals("distinct");
@@ -30,7 +33,7 @@ public final class TestsPerSecond {
         Launcher launcher = LauncherFactory.create();
         LauncherDiscoveryRequest request = request().selectors(selectClass(cases)).build();
         double[] rates = new double[repetitions];
-        for (int run = -1; run < repetitions; run++) {
+        for (int run = -WARM_UP_RUNS; run < repetitions; run++) {
             SummaryGeneratingListener listener = new SummaryGeneratingListener();
             long started = System.nanoTime();
             launcher.execute(request, listener);
@@ -47,6 +50,9 @@ public final class TestsPerSecond {
         Arrays.sort(rates);
         String name = distinct ? "tests_per_second_distinct_" + System.getProperty("kemu.assembler", "default")
                 : threads ? "tests_per_second_2_threads" : "tests_per_second";
+        if ("0".equals(System.getProperty("kemu.guest.timeout"))) {
+            name += "_unwatched"; // no wall-clock limit: runs on the test's own thread (RunWatchdog)
+        }
         System.out.printf("%s %.0f %.0f tests/s%n", name, rates[0], rates[repetitions / 2]);
     }
 }

@@ -30,8 +30,18 @@ class RunWatchdogTest {
                 int expected = i;
                 assertEquals(expected, watchdog.run(() -> expected, LIMIT, () -> { }, () -> "a run"));
             }
-            assertSame(first, watchdog.onRunner(Thread::currentThread));
+            assertSame(first, watchdog.run(Thread::currentThread, LIMIT, () -> { }, () -> "last"));
             assertNotSame(Thread.currentThread(), first);
+        }
+    }
+
+    @Test
+    void runsWithoutALimit_happenOnTheCallersThread_andFailuresReachItUnchanged() {
+        try (RunWatchdog watchdog = new RunWatchdog()) {
+            assertSame(Thread.currentThread(), watchdog.run(Thread::currentThread, Duration.ZERO, () -> { }, () -> "unwatched"));
+            IllegalArgumentException thrown = new IllegalArgumentException("bad guest");
+            assertSame(thrown, assertThrows(IllegalArgumentException.class,
+                    () -> watchdog.run(() -> { throw thrown; }, Duration.ZERO, () -> { }, () -> "failing")));
         }
     }
 
