@@ -426,11 +426,14 @@ public final class SlabAllocator {
         long objectPhys = physicalOrNone(object);
         long offset = objectPhys - slab - cache.firstObject();
         int stride = cache.stride();
-        if (objectPhys < 0 || offset < 0 || stride <= 0 || offset % stride != 0 || offset / stride >= cache.objectsPerSlab()
-                || objectPhys + 8 > ram.size()) {
+        if (objectPhys < 0 || offset < 0 || stride <= 0) {
             return -1;
         }
-        return (int) (offset / stride);
+        long index = offset / stride; // one division: both kmalloc and kfree pay it
+        if (index * stride != offset || index >= cache.objectsPerSlab() || objectPhys + 8 > ram.size()) {
+            return -1;
+        }
+        return (int) index;
     }
 
     /** {@link MmRoot#physicalOf} as a raw address, -1 outside the direct map: kmalloc and kfree's hot path. */
