@@ -42,6 +42,11 @@ final class Errno {
         return address.isPresent() ? address.get().value() : ENOMEM;
     }
 
+    /** The same for an allocator's raw address, 0 when there was none. */
+    static long addressOrNoMemory(long address) {
+        return address != 0 ? address : ENOMEM;
+    }
+
     static long physicalOrNoMemory(Optional<PhysAddr> address) {
         return address.isPresent() ? address.get().value() : ENOMEM;
     }

@@ -96,9 +96,8 @@ public final class KernelServices {
         serve(port, HC_CACHE_ALLOC, 2, (m, a) -> ready() ? cacheAlloc(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_FREE, 2, (m, a) -> ready() ? cacheFree(a[0], a[1]) : ENODEV);
         serve(port, HC_CACHE_DESTROY, 1, (m, a) -> ready() ? cacheDestroy(a[0]) : ENODEV);
-        serve(port, HC_KMALLOC, 2, (m, a) -> !ready() ? ENODEV : !new Gfp(a[1]).valid() ? EINVAL
-                : Errno.virtualOrNoMemory(memory.kmalloc().allocate(a[0], new Gfp(a[1]))));
-        serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().free(VirtAddr.of(a[0]))) : ENODEV);
+        serve(port, HC_KMALLOC, 2, (m, a) -> ready() ? kmalloc(a[0], new Gfp(a[1])) : ENODEV);
+        serve(port, HC_KFREE, 1, (m, a) -> ready() ? reportFree("kfree", a[0], memory.kmalloc().freeAddress(a[0])) : ENODEV);
         serve(port, HC_VMA_RESERVE, 2, (m, a) -> ready() ? vmaReserve(a[0], a[1]) : ENODEV);
         serve(port, HC_VMA_RELEASE, 1, (m, a) -> ready() ? reportFree("vma_release", a[0],
                 memory.demandPaging().release(VirtAddr.of(a[0]))) : ENODEV);
@@ -336,6 +335,10 @@ public final class KernelServices {
         FreeResult result = order < 0 || order > MmLayout.MAX_ORDER ? FreeResult.WRONG_ORDER
                 : memory.frames().free(PhysAddr.of(phys), (int) order, FrameType.ALLOCATED);
         return reportFree("frame_free", phys, result);
+    }
+
+    private long kmalloc(long size, Gfp gfp) {
+        return gfp.valid() ? Errno.addressOrNoMemory(memory.kmalloc().allocateAddress(size, gfp)) : EINVAL;
     }
 
     private long vmmap(long va, long pa, long flags) {

@@ -11,6 +11,12 @@ import java.nio.charset.StandardCharsets;
  * (no native call per access). Unicorn maps the same bytes with {@code uc_mem_map_ptr}.
  * Writes of guest code through this view bypass Unicorn's translation cache; callers that
  * rewrite code must drop it ({@link Machine#codeChanged}).
+ *
+ * <p>Accesses go through one static segment over the whole host address space at the RAM's
+ * host address, bounds-checked here against RAM: C2 folds a constant segment's session,
+ * alignment and bounds checks, which on the RAM's own segment (a field) cost more than the
+ * access itself, and the kmalloc/kfree services make dozens of accesses per call. Like Unicorn's
+ * mapping of the same bytes, this view does not keep the memory alive: its owner frees it last.
  */
 public final class GuestRam {
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
@@ -18,20 +24,34 @@ public final class GuestRam {
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
 
     private static final long PAGE = 4096;
+    /** Every host address, from 0: what the accessors read and write at {@code base + physical}. */
+    private static final MemorySegment HOST = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final MemorySegment memory;
+    private final long base;
+    private final long size;
     /** Where whole pages can go back to the host as zero pages; null for memory that is not mmap'd. */
     private final AnonymousMemory pages;
     private DirtyPages dirty;
 
+    /** Guest RAM in native memory that outlives this view ({@code Arena.allocate}, not an array). */
     public GuestRam(MemorySegment memory) {
-        this.memory = memory;
-        this.pages = null;
+        this(memory, null);
     }
 
     public GuestRam(AnonymousMemory memory) {
-        this.memory = memory.segment();
-        this.pages = memory;
+        this(memory.segment(), memory);
+    }
+
+    private GuestRam(MemorySegment memory, AnonymousMemory pages) {
+        if (!memory.isNative()) {
+            throw new IllegalArgumentException("guest RAM must be native memory (Arena.allocate or mmap), not a heap"
+                    + " segment of " + memory.byteSize() + " bytes");
+        }
+        this.memory = memory;
+        this.pages = pages;
+        this.base = memory.address();
+        this.size = memory.byteSize();
     }
 
     /** Marks every page written through this view in {@code pages} (null stops tracking). */
@@ -40,7 +60,7 @@ public final class GuestRam {
     }
 
     public long size() {
-        return memory.byteSize();
+        return size;
     }
 
     public MemorySegment segment() {
@@ -52,47 +72,47 @@ public final class GuestRam {
     }
 
     public long read64(long physical) {
-        return memory.get(U64, checked(physical, 8));
+        return HOST.get(U64, base + checked(physical, 8));
     }
 
     public int read32(long physical) {
-        return memory.get(U32, checked(physical, 4));
+        return HOST.get(U32, base + checked(physical, 4));
     }
 
     public int read16(long physical) {
-        return Short.toUnsignedInt(memory.get(U16, checked(physical, 2)));
+        return Short.toUnsignedInt(HOST.get(U16, base + checked(physical, 2)));
     }
 
     public int read8(long physical) {
-        return Byte.toUnsignedInt(memory.get(ValueLayout.JAVA_BYTE, checked(physical, 1)));
+        return Byte.toUnsignedInt(HOST.get(ValueLayout.JAVA_BYTE, base + checked(physical, 1)));
     }
 
     public void write64(long physical, long value) {
         if (dirty != null) {
             dirty.mark(physical, 8);
         }
-        memory.set(U64, checked(physical, 8), value);
+        HOST.set(U64, base + checked(physical, 8), value);
     }
 
     public void write32(long physical, int value) {
         if (dirty != null) {
             dirty.mark(physical, 4);
         }
-        memory.set(U32, checked(physical, 4), value);
+        HOST.set(U32, base + checked(physical, 4), value);
     }
 
     public void write16(long physical, int value) {
         if (dirty != null) {
             dirty.mark(physical, 2);
         }
-        memory.set(U16, checked(physical, 2), (short) value);
+        HOST.set(U16, base + checked(physical, 2), (short) value);
     }
 
     public void write8(long physical, int value) {
         if (dirty != null) {
             dirty.mark(physical, 1);
         }
-        memory.set(ValueLayout.JAVA_BYTE, checked(physical, 1), (byte) value);
+        HOST.set(ValueLayout.JAVA_BYTE, base + checked(physical, 1), (byte) value);
     }
 
     public byte[] read(long physical, int length) {

@@ -292,12 +292,14 @@ public final class TestMachine implements AutoCloseable {
     /**
      * Whether the code area differs from the loaded snippet followed by zeros (its state in the
      * snapshot); only pages written since the last reset can, unless the tracker lost count.
+     * Without a snapshot every page is compared: asking for the written pages would start the
+     * write tracking such a machine is built without.
      */
     private boolean guestRewroteCode() {
-        DirtyPages dirty = machine().dirtyPages();
+        DirtyPages dirty = snapshot != null ? machine().dirtyPages() : null;
         MemorySegment area = machine().ram().segment().asSlice(codePhys, CODE_SIZE);
         for (long offset = 0; offset < CODE_SIZE; offset += 4096) {
-            if ((!dirty.complete() || dirty.isDirty((codePhys + offset) >>> 12))
+            if ((dirty == null || !dirty.complete() || dirty.isDirty((codePhys + offset) >>> 12))
                     && area.asSlice(offset, 4096).mismatch(loadedArea.asSlice(offset, 4096)) != -1) {
                 return true;
             }

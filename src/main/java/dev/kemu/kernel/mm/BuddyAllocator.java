@@ -37,19 +37,26 @@ public final class BuddyAllocator {
      * Returns the block's physical address, or empty when no block is large enough.
      */
     public Optional<PhysAddr> allocate(int order, FrameType type, boolean zero) {
+        long block = allocateBlock(order, type, zero);
+        return block < 0 ? Optional.empty() : Optional.of(PhysAddr.of(block));
+    }
+
+    /** {@link #allocate} as a raw physical address, -1 when empty: kmalloc's large requests, nothing boxed. */
+    public long allocateBlock(int order, FrameType type, boolean zero) {
         checkRequest(order, type);
         int nodes = root.nodes().count();
         for (int found = order; found <= MAX_ORDER; found++) {
             for (int node = 0; node < nodes; node++) {
                 for (int z = Zone.ALL.length - 1; z >= 0; z--) {
                     int list = FreeLists.index(node, Zone.ALL[z], found);
-                    if (root.freeHead(list) != NONE) {
-                        return Optional.of(take(list, Integer.toUnsignedLong(root.freeHead(list)), order, type, zero));
+                    int head = root.freeHead(list); // read once: take() unlinks exactly the block this names
+                    if (head != NONE) {
+                        return take(list, Integer.toUnsignedLong(head), order, type, zero);
                     }
                 }
             }
         }
-        return Optional.empty();
+        return -1;
     }
 
     /**
@@ -66,7 +73,7 @@ public final class BuddyAllocator {
         for (int found = order; found <= MAX_ORDER; found++) {
             int list = FreeLists.index(node, zone, found);
             if (root.freeHead(list) != NONE) {
-                return Optional.of(take(list, Integer.toUnsignedLong(root.freeHead(list)), order, type, zero));
+                return Optional.of(PhysAddr.of(take(list, Integer.toUnsignedLong(root.freeHead(list)), order, type, zero)));
             }
         }
         return Optional.empty();
@@ -81,8 +88,8 @@ public final class BuddyAllocator {
         }
     }
 
-    /** Unlinks the free block {@code pfn} from {@code list} and splits it down to {@code order}. */
-    private PhysAddr take(int list, long pfn, int order, FrameType type, boolean zero) {
+    /** Unlinks the free block {@code pfn} from {@code list}, splits it down to {@code order}; returns its address. */
+    private long take(int list, long pfn, int order, FrameType type, boolean zero) {
         int found = FreeLists.order(list);
         unlink(list, pfn);
         while (found > order) {
@@ -97,7 +104,7 @@ public final class BuddyAllocator {
         if (zero) {
             ram.fill(phys, PAGE << order, (byte) 0);
         }
-        return PhysAddr.of(phys);
+        return phys;
     }
 
     /** Frees a block of {@code 2^order} frames that was allocated as {@code expected}. */
@@ -117,7 +124,11 @@ public final class BuddyAllocator {
 
     /** Frees the whole block starting at {@code phys}, whatever its order. */
     public FreeResult free(PhysAddr block, FrameType expected) {
-        long phys = block.value();
+        return freeBlock(block.value(), expected);
+    }
+
+    /** {@link #free(PhysAddr, FrameType)} of a raw physical address: kfree's path, nothing boxed. */
+    public FreeResult freeBlock(long phys, FrameType expected) {
         FreeResult check = checkFree(phys, expected);
         if (check == FreeResult.FREED) {
             long pfn = phys / PAGE;

@@ -53,7 +53,7 @@ public final class Kmalloc {
      * when out of memory (or {@code size} is negative or above the largest buddy block).
      */
     public Optional<VirtAddr> allocate(long size, boolean zero) {
-        return allocate(size, zero, ZONE_ANY);
+        return boxed(allocate(size, zero, ZONE_ANY));
     }
 
     /**
@@ -64,6 +64,11 @@ public final class Kmalloc {
      * Invalid flags ({@link Gfp#valid}) are the caller's bug.
      */
     public Optional<VirtAddr> allocate(long size, Gfp gfp) {
+        return boxed(allocateAddress(size, gfp));
+    }
+
+    /** {@link #allocate(long, Gfp)} as a raw direct-map address, 0 when empty: HC_KMALLOC's path, nothing boxed. */
+    public long allocateAddress(long size, Gfp gfp) {
         if (!gfp.valid()) {
             throw new IllegalArgumentException(String.format("GFP flags 0x%x are not valid", gfp.bits()));
         }
@@ -71,37 +76,39 @@ public final class Kmalloc {
         return allocate(size, gfp.zero(), zone);
     }
 
-    private Optional<VirtAddr> allocate(long size, boolean zero, int zone) {
+    private static Optional<VirtAddr> boxed(long address) {
+        return address == 0 ? Optional.empty() : Optional.of(VirtAddr.of(address));
+    }
+
+    private long allocate(long size, boolean zero, int zone) {
         if (size == 0) {
-            return Optional.of(VirtAddr.of(ZERO_SIZE_PTR));
+            return ZERO_SIZE_PTR;
         }
         if (size < 0) {
-            return Optional.empty();
+            return 0;
         }
         if (size <= 1 << KMALLOC_MAX_SHIFT) {
             int shift = Math.max(KMALLOC_MIN_SHIFT, 64 - Long.numberOfLeadingZeros(size - 1));
             int id = zone == ZONE_ANY ? root.kmallocFirstCache() + shift - KMALLOC_MIN_SHIFT : zoneCache(1 << shift, zone);
-            if (id < 0) {
-                return Optional.empty();
-            }
-            long object = slabs.allocateObject(id, zero);
-            return object == 0 ? Optional.empty() : Optional.of(VirtAddr.of(object));
+            return id < 0 ? 0 : slabs.allocateObject(id, zero);
         }
         long pages = (size + PAGE - 1) / PAGE;
         int order = 64 - Long.numberOfLeadingZeros(pages - 1);
         if (order > MmLayout.MAX_ORDER) {
-            return Optional.empty();
+            return 0;
         }
         if (zone == ZONE_ANY) {
-            return buddy.allocate(order, FrameType.HEAP, zero).map(root::toVirtual);
+            long block = buddy.allocateBlock(order, FrameType.HEAP, zero);
+            return block < 0 ? 0 : root.directMapBase().value() + block;
         }
         Optional<PhysAddr> block = SlabAllocator.zoneBlock(buddy, order, FrameType.HEAP, zone == ZONE_DMA ? Gfp.DMA : Gfp.DMA32);
-        block.ifPresent(b -> {
-            if (zero) {
-                root.ram().fill(b.value(), PAGE << order, (byte) 0);
-            }
-        });
-        return block.map(root::toVirtual);
+        if (block.isEmpty()) {
+            return 0;
+        }
+        if (zero) {
+            root.ram().fill(block.get().value(), PAGE << order, (byte) 0);
+        }
+        return root.toVirtual(block.get()).value();
     }
 
     /** The size class's cache of {@code zone}, found in the cache table or created; -1 when the table is full. */
@@ -118,10 +125,15 @@ public final class Kmalloc {
 
     /** kfree: frees what {@link #allocate} returned; anything but FREED left everything untouched. */
     public FreeResult free(VirtAddr address) {
-        if (address.value() == 0 || address.value() == ZERO_SIZE_PTR) {
+        return freeAddress(address.value());
+    }
+
+    /** {@link #free} of a raw direct-map address: HC_KFREE's path, nothing boxed. */
+    public FreeResult freeAddress(long address) {
+        if (address == 0 || address == ZERO_SIZE_PTR) {
             return FreeResult.FREED;
         }
-        long phys = slabs.physicalOrNone(address.value());
+        long phys = slabs.physicalOrNone(address);
         if (phys < 0) {
             return FreeResult.NOT_ALLOCATED;
         }
@@ -131,10 +143,10 @@ public final class Kmalloc {
                 // The frame type, slab and owner found here are not read again (guest-RAM reads are kfree's cost).
                 long slab = slabs.slabOf(phys / PAGE);
                 int owner = slabs.cacheIdOf(slab);
-                yield isKmallocCache(owner) ? slabs.freeKmallocObject(owner, slab, address.value(), phys)
+                yield isKmallocCache(owner) ? slabs.freeKmallocObject(owner, slab, address, phys)
                         : FreeResult.WRONG_CACHE;
             }
-            case HEAP -> buddy.free(PhysAddr.of(phys), FrameType.HEAP);
+            case HEAP -> buddy.freeBlock(phys, FrameType.HEAP);
             case FREE -> FreeResult.DOUBLE_FREE;
             case PAGE_TABLE, VMALLOC, ALLOCATED -> FreeResult.WRONG_TYPE;
             default -> FreeResult.NOT_ALLOCATED;

@@ -7,17 +7,23 @@ import dev.kemu.machine.PhysAddr;
 import static dev.kemu.kernel.slab.CacheLayout.*;
 
 /**
- * Typed access to one kmem_cache descriptor in guest RAM, at physical address {@code phys}.
- * The slab addresses it hands out ({@link #current}, {@link #listHead}) are raw physical
- * addresses, as {@link SlabHeader} takes them: both sit on the kmalloc/kfree hot path.
+ * Typed access to one kmem_cache descriptor in guest RAM, at physical address {@code descriptor}.
+ * The descriptor and the slab addresses it hands out ({@link #current}, {@link #listHead}) are raw
+ * physical addresses, as {@link SlabHeader} takes them: all sit on the kmalloc/kfree hot path,
+ * which makes one view per call and reads a field through it about ten times.
  */
-public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
+public record KmemCache(GuestRam ram, long descriptor, int id) {
 
     public static KmemCache of(MmRoot root, int id) {
         if (id < 0 || id >= root.cacheCapacity()) {
             throw new IndexOutOfBoundsException("cache id " + id);
         }
-        return new KmemCache(root.ram(), root.cacheTable().plus((long) id * SIZE), id);
+        return new KmemCache(root.ram(), root.cacheTable().value() + (long) id * SIZE, id);
+    }
+
+    /** Where the descriptor is, as reports print it. */
+    public PhysAddr phys() {
+        return PhysAddr.of(descriptor);
     }
 
     /**
@@ -34,39 +40,39 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
     }
 
     public boolean active() {
-        return (ram.read32(phys.value() + FLAGS) & FLAG_ACTIVE) != 0;
+        return (ram.read32(descriptor + FLAGS) & FLAG_ACTIVE) != 0;
     }
 
     public String name() {
-        return ram.readCString(phys.value() + NAME, NAME_MAX + 1);
+        return ram.readCString(descriptor + NAME, NAME_MAX + 1);
     }
 
     public int objectSize() {
-        return ram.read32(phys.value() + OBJECT_SIZE);
+        return ram.read32(descriptor + OBJECT_SIZE);
     }
 
     public int align() {
-        return ram.read32(phys.value() + ALIGN);
+        return ram.read32(descriptor + ALIGN);
     }
 
     public int stride() {
-        return ram.read32(phys.value() + STRIDE);
+        return ram.read32(descriptor + STRIDE);
     }
 
     public int objectsPerSlab() {
-        return ram.read32(phys.value() + PER_SLAB);
+        return ram.read32(descriptor + PER_SLAB);
     }
 
     public int slabOrder() {
-        return ram.read32(phys.value() + ORDER);
+        return ram.read32(descriptor + ORDER);
     }
 
     public int firstObject() {
-        return ram.read32(phys.value() + FIRST_OBJECT);
+        return ram.read32(descriptor + FIRST_OBJECT);
     }
 
     public int ctor() {
-        return ram.read32(phys.value() + CTOR);
+        return ram.read32(descriptor + CTOR);
     }
 
     /** The guest constructor's address, or empty for a cache without one (or with a host constructor). */
@@ -100,41 +106,41 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
 
     /** The zone its slabs come from: {@link CacheLayout#ZONE_ANY}, {@link CacheLayout#ZONE_DMA} or {@link CacheLayout#ZONE_DMA32}. */
     public int zone() {
-        return (ram.read32(phys.value() + FLAGS) >>> FLAG_ZONE_SHIFT) & 3;
+        return (ram.read32(descriptor + FLAGS) >>> FLAG_ZONE_SHIFT) & 3;
     }
 
     public boolean isKmalloc() {
-        return (ram.read32(phys.value() + FLAGS) & FLAG_KMALLOC) != 0;
+        return (ram.read32(descriptor + FLAGS) & FLAG_KMALLOC) != 0;
     }
 
     /** The --slub-debug modes the cache was created with ({@link SlubDebug#CONSISTENCY} ... bits), 0 = none. */
     public int debugFlags() {
-        return ram.read32(phys.value() + FLAGS) & SlubDebug.ALL;
+        return ram.read32(descriptor + FLAGS) & SlubDebug.ALL;
     }
 
     public long listHead(int list) {
-        return ram.read64(phys.value() + CacheLayout.listHead(list));
+        return ram.read64(descriptor + CacheLayout.listHead(list));
     }
 
     public int listCount(int list) {
-        return ram.read32(phys.value() + CacheLayout.listCount(list));
+        return ram.read32(descriptor + CacheLayout.listCount(list));
     }
 
     public long activeObjects() {
-        return ram.read64(phys.value() + ACTIVE);
+        return ram.read64(descriptor + ACTIVE);
     }
 
     public long totalObjects() {
-        return ram.read64(phys.value() + TOTAL);
+        return ram.read64(descriptor + TOTAL);
     }
 
     /** The slab allocations come from first, 0 = none. */
     public long current() {
-        return ram.read64(phys.value() + CURRENT);
+        return ram.read64(descriptor + CURRENT);
     }
 
     void setCurrent(long slab) {
-        ram.write64(phys.value() + CURRENT, slab);
+        ram.write64(descriptor + CURRENT, slab);
     }
 
     public int slabs() {
@@ -142,10 +148,10 @@ public record KmemCache(GuestRam ram, PhysAddr phys, int id) {
     }
 
     void addActive(long delta) {
-        ram.write64(phys.value() + ACTIVE, activeObjects() + delta);
+        ram.write64(descriptor + ACTIVE, activeObjects() + delta);
     }
 
     void addTotal(long delta) {
-        ram.write64(phys.value() + TOTAL, totalObjects() + delta);
+        ram.write64(descriptor + TOTAL, totalObjects() + delta);
     }
 }

@@ -193,7 +193,7 @@ public final class SlabAllocator {
             order++;
             objects = objectsFor(order, stride, alignment);
         }
-        long descriptor = KmemCache.of(root, id).phys().value();
+        long descriptor = KmemCache.of(root, id).descriptor();
         ram.fill(descriptor, SIZE, (byte) 0);
         byte[] nameBytes = name.getBytes(StandardCharsets.US_ASCII);
         ram.write(descriptor + NAME, java.util.Arrays.copyOf(nameBytes, Math.min(nameBytes.length, NAME_MAX)));
@@ -426,11 +426,14 @@ public final class SlabAllocator {
         long objectPhys = physicalOrNone(object);
         long offset = objectPhys - slab - cache.firstObject();
         int stride = cache.stride();
-        if (objectPhys < 0 || offset < 0 || stride <= 0 || offset % stride != 0 || offset / stride >= cache.objectsPerSlab()
-                || objectPhys + 8 > ram.size()) {
+        if (objectPhys < 0 || offset < 0 || stride <= 0) {
             return -1;
         }
-        return (int) (offset / stride);
+        long index = offset / stride; // one division: both kmalloc and kfree pay it
+        if (index * stride != offset || index >= cache.objectsPerSlab() || objectPhys + 8 > ram.size()) {
+            return -1;
+        }
+        return (int) index;
     }
 
     /** {@link MmRoot#physicalOf} as a raw address, -1 outside the direct map: kmalloc and kfree's hot path. */
@@ -447,7 +450,7 @@ public final class SlabAllocator {
         if (!isSlabAddress(slab)) {
             throw new KernelPanic(String.format("cache %s: %s P0x%x is not a page inside RAM", cache.name(), where, slab));
         }
-        if (header.magic(slab) != SlabHeader.MAGIC_VALUE || header.cacheId(slab) != cache.id()) {
+        if (!header.belongsTo(slab, cache.id())) {
             throw new KernelPanic(String.format("cache %s: %s P0x%x has magic 0x%x and cache id %d, expected 0x%x and %d",
                     cache.name(), where, slab, header.magic(slab), header.cacheId(slab), SlabHeader.MAGIC_VALUE,
                     cache.id()));
@@ -508,7 +511,7 @@ public final class SlabAllocator {
             return FreeResult.IN_USE;
         }
         shrink(id);
-        ram.fill(cache.phys().value(), SIZE, (byte) 0);
+        ram.fill(cache.descriptor(), SIZE, (byte) 0);
         return FreeResult.FREED;
     }
 
@@ -622,8 +625,8 @@ public final class SlabAllocator {
         if (head != 0) {
             header.setPrev(head, slab);
         }
-        ram.write64(cache.phys().value() + CacheLayout.listHead(list), slab);
-        ram.write32(cache.phys().value() + CacheLayout.listCount(list), cache.listCount(list) + 1);
+        ram.write64(cache.descriptor() + CacheLayout.listHead(list), slab);
+        ram.write32(cache.descriptor() + CacheLayout.listCount(list), cache.listCount(list) + 1);
         header.setList(slab, list);
     }
 
@@ -644,14 +647,14 @@ public final class SlabAllocator {
             requireSlab(cache, next, "next link of slab P0x" + Long.toHexString(slab) + ",");
         }
         if (prev == 0) {
-            ram.write64(cache.phys().value() + CacheLayout.listHead(list), next);
+            ram.write64(cache.descriptor() + CacheLayout.listHead(list), next);
         } else {
             header.setNext(prev, next);
         }
         if (next != 0) {
             header.setPrev(next, prev);
         }
-        ram.write32(cache.phys().value() + CacheLayout.listCount(list), cache.listCount(list) - 1);
+        ram.write32(cache.descriptor() + CacheLayout.listCount(list), cache.listCount(list) - 1);
         header.setList(slab, -1);
     }
 }

@@ -30,6 +30,7 @@ import dev.kemu.machine.GuestRam;
  */
 public final class SlabHeader {
     public static final int MAGIC_VALUE = 0x51AB51AB;
+    /** {@link #belongsTo} reads magic and cache id as one u64: they must stay adjacent. */
     static final int MAGIC = 0, CACHE = 4, FREELIST = 8, INUSE = 16, LIST = 20, NEXT = 24, PREV = 32, BITMAP = 40;
 
     private final GuestRam ram;
@@ -59,9 +60,9 @@ public final class SlabHeader {
         ram.write32(slab + CACHE, id);
     }
 
-    /** True when the header carries the magic and names cache {@code id}. */
+    /** True when the header carries the magic and names cache {@code id}: both fields in one read (little-endian). */
     public boolean belongsTo(long slab, int id) {
-        return magic(slab) == MAGIC_VALUE && cacheId(slab) == id;
+        return ram.read64(slab + MAGIC) == ((long) id << 32 | Integer.toUnsignedLong(MAGIC_VALUE));
     }
 
     public long freelist(long slab) {
