@@ -264,8 +264,9 @@ public final class BenchmarkReport {
                     String.format(Locale.ROOT, "%.2f M pairs/s (median)", pairsPerSecond / 1e6));
             if (pairsPerSecond < 3e6) {
                 misses.add(String.format(Locale.ROOT, "**kmalloc + kfree** reaches %.2f M pairs/s (goal 3 M). A pair "
-                        + "from guest code is two hypercall round trips (%.0f ns each, above), whose floor is the FFM "
-                        + "upcall. What would close it: a batched allocation service (one hypercall for several "
+                        + "from guest code is two hypercall round trips (%.0f ns each, above); the rest is the Java "
+                        + "services' walk of the slab and buddy metadata in guest RAM. What would close it: fewer "
+                        + "guest-RAM reads per call, or a batched allocation service (one hypercall for several "
                         + "objects).", pairsPerSecond / 1e6, hypercall.median));
             }
         }
