@@ -208,7 +208,7 @@ final class RunLoop {
                 rang = alarm.disarm(System.nanoTime());
             }
             counter.endQuantum();
-            if (interrupts == null || stopReason != null || engineError != null || outOfTime(limits, started)) {
+            if (interrupts == null || stopReason != null || engineError != null || System.nanoTime() >= wallDeadline) {
                 break;
             }
             rip = engine.regRead(X86Reg.RIP);
@@ -322,10 +322,6 @@ final class RunLoop {
         } else {
             stopDetail += "; then the engine failed: " + error.getMessage();
         }
-    }
-
-    private static boolean outOfTime(RunLimits limits, long started) {
-        return !limits.timeout().isZero() && System.nanoTime() - started >= limits.timeout().toNanos();
     }
 
     private void classifyQuietStop(CpuState cpu, RunLimits limits, Duration wall) {

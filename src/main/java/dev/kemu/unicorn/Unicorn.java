@@ -29,8 +29,6 @@ public final class Unicorn implements AutoCloseable {
             CTL_TLB_TYPE = 12;
     /** {@code UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0)}: the control word of uc_ctl's TLB flush, for native hooks. */
     public static final int TLB_FLUSH_CONTROL = CTL_WRITE | CTL_TLB_FLUSH;
-    /** uc_query_type UC_QUERY_TIMEOUT (unicorn.h): whether the last uc_emu_start timed out. */
-    private static final int UC_QUERY_TIMEOUT = 4;
     private static final int CTL_USE_EXITS = 4, CTL_EXITS = 6;
 
     private final UnicornNative lib;
@@ -408,16 +406,6 @@ public final class Unicorn implements AutoCloseable {
         } catch (Throwable t) {
             throw new UnicornException("uc_emu_stop failed", t);
         }
-    }
-
-    /**
-     * Whether the last {@link #start} ended because its {@code timeoutMicros} passed (uc_query
-     * UC_QUERY_TIMEOUT): Unicorn's timer thread then stopped the run without any hook knowing.
-     */
-    public boolean timedOut() {
-        MemorySegment out = scratch;
-        call(() -> (int) lib.handle(QUERY).invokeExact(handle, UC_QUERY_TIMEOUT, out), "uc_query(TIMEOUT)");
-        return out.get(JAVA_LONG, 0) != 0;
     }
 
     /**

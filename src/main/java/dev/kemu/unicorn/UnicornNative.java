@@ -68,7 +68,6 @@ final class UnicornNative {
                 CRITICAL),
         EMU_START("uc_emu_start", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG)),
         EMU_STOP("uc_emu_stop", FunctionDescriptor.of(JAVA_INT, ADDRESS), CRITICAL),
-        QUERY("uc_query", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS), CRITICAL),
         // uc_hook_add is variadic after `end`; the instruction id of UC_HOOK_INSN is the variadic argument.
         HOOK_ADD("uc_hook_add", HOOK_ADD_FIXED, Linker.Option.firstVariadicArg(7)),
         HOOK_ADD_INSN("uc_hook_add", HOOK_ADD_FIXED.appendArgumentLayouts(JAVA_INT), Linker.Option.firstVariadicArg(7)),
