@@ -2,9 +2,9 @@ package dev.kemu.machine;
 
 import dev.kemu.unicorn.Unicorn;
 
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Stops one machine's engine when a host-time deadline passes while it runs: the run's wall-clock limit, and
@@ -15,6 +15,11 @@ import java.util.concurrent.TimeUnit;
  * early still waits for its next wake-up, a timer-slack period (about 50 us on Linux): a thousand quanta a second
  * would lose 5% to it. Its clock choice is also reset by every engine's initialisation, which made it time out
  * at once under load.
+ *
+ * <p>Nor a {@code ScheduledExecutorService}: scheduling wakes its thread whenever the new task heads the queue, a
+ * futex call per quantum that cost 27 us in this project's VM. Arming here wakes the thread only if it would
+ * otherwise sleep past the new deadline; after a ring it wakes soon anyway (to ring again), finds the next
+ * deadline and sleeps until then, so a host-clock timer's quanta make no system call on the guest's thread.
  */
 final class HostAlarm {
     /**
@@ -23,66 +28,104 @@ final class HostAlarm {
      * is disarmed.
      */
     private static final long RING_AGAIN_NANOS = 20_000;
-    private static final ScheduledThreadPoolExecutor TIMER = timer();
+    private static final long NONE = Long.MAX_VALUE;
+    private static final Object LOCK = new Object();
+    /** Guarded by LOCK: the alarms armed now. A handful at most: one per machine running at this moment. */
+    private static final List<HostAlarm> ARMED = new ArrayList<>();
+    /** Guarded by LOCK: when the ringing thread wakes next if nobody wakes it earlier ({@link #NONE}: never). */
+    private static long plannedWake = NONE;
+    private static Thread ringer;
 
     private final Unicorn engine;
-    /** Guarded by this: which arming a scheduled ring belongs to (a ring of an earlier one is ignored). */
-    private long arming;
-    /** When the first ring of this arming stopped the engine (System.nanoTime), or Long.MAX_VALUE. */
-    private long rangAt = Long.MAX_VALUE;
-    private ScheduledFuture<?> scheduled;
+    /** Guarded by LOCK: when this alarm rings next, or NONE while disarmed. */
+    private long dueAt = NONE;
+    /** Guarded by LOCK: when this arming first rang (System.nanoTime), or NONE. */
+    private long rangAt = NONE;
 
     HostAlarm(Unicorn engine) {
         this.engine = engine;
     }
 
-    private static ScheduledThreadPoolExecutor timer() {
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, task -> {
-            Thread thread = new Thread(task, "kemu-host-alarm");
-            thread.setDaemon(true);
-            return thread;
-        });
-        timer.setRemoveOnCancelPolicy(true); // disarmed alarms leave the queue at once
-        return timer;
-    }
-
     /** Rings at {@code deadline}, a {@link System#nanoTime()} value; {@code Long.MAX_VALUE} arms nothing. */
-    synchronized void arm(long deadline) {
-        arming++;
-        rangAt = Long.MAX_VALUE;
-        if (deadline != Long.MAX_VALUE) {
-            scheduleRing(arming, Math.max(0, deadline - System.nanoTime()));
+    void arm(long deadline) {
+        synchronized (LOCK) {
+            rangAt = NONE;
+            if (deadline == NONE) {
+                disarm(NONE);
+                return;
+            }
+            if (dueAt == NONE) {
+                ARMED.add(this);
+            }
+            dueAt = deadline;
+            if (ringer == null) {
+                ringer = new Thread(HostAlarm::ringDueAlarms, "kemu-host-alarm");
+                ringer.setDaemon(true);
+                ringer.start();
+            }
+            if (deadline < plannedWake) {
+                plannedWake = deadline; // a second arming before it wakes needs no second wake-up
+                LockSupport.unpark(ringer);
+            }
         }
-    }
-
-    private void scheduleRing(long forArming, long delayNanos) {
-        scheduled = TIMER.schedule(() -> ring(forArming), delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private synchronized void ring(long forArming) {
-        if (forArming != arming) {
-            return; // disarmed (or armed again) since this ring was scheduled
-        }
-        rangAt = Math.min(rangAt, System.nanoTime());
-        engine.stop();
-        scheduleRing(forArming, RING_AGAIN_NANOS);
     }
 
     /** Whether this arming has rung yet (it may still be armed). */
-    synchronized boolean hasRung() {
-        return rangAt != Long.MAX_VALUE;
+    boolean hasRung() {
+        synchronized (LOCK) {
+            return rangAt != NONE;
+        }
     }
 
     /**
      * After the engine returned at {@code returnedAt}: no ring of this arming reaches it any more. Returns whether
      * the alarm rang before the engine returned, and so may be why it did (a ring after that stopped nothing).
+     * The ringing thread is not woken: if it was to wake for this alarm, it finds nothing due and sleeps on.
      */
-    synchronized boolean disarm(long returnedAt) {
-        arming++;
-        if (scheduled != null) {
-            scheduled.cancel(false);
-            scheduled = null;
+    boolean disarm(long returnedAt) {
+        synchronized (LOCK) {
+            if (dueAt != NONE) {
+                ARMED.remove(this);
+                dueAt = NONE;
+            }
+            return rangAt <= returnedAt;
         }
-        return rangAt <= returnedAt;
+    }
+
+    /** The ringing thread: stops every engine whose alarm is due, then sleeps until the next one is. */
+    private static void ringDueAlarms() {
+        while (true) {
+            long wake = NONE;
+            synchronized (LOCK) {
+                long now = System.nanoTime();
+                for (int i = ARMED.size() - 1; i >= 0; i--) {
+                    HostAlarm alarm = ARMED.get(i);
+                    if (alarm.dueAt <= now && !alarm.ring(now)) {
+                        ARMED.remove(i);
+                        continue;
+                    }
+                    wake = Math.min(wake, alarm.dueAt);
+                }
+                plannedWake = wake;
+            }
+            if (wake == NONE) {
+                LockSupport.park();
+            } else {
+                LockSupport.parkNanos(wake - System.nanoTime());
+            }
+        }
+    }
+
+    /** Under LOCK: stops the engine and rings again a little later. False if the engine can no longer be stopped. */
+    private boolean ring(long now) {
+        rangAt = Math.min(rangAt, now);
+        try {
+            engine.stop();
+        } catch (RuntimeException closed) {
+            dueAt = NONE; // the machine was closed with its alarm armed: nothing is left to stop
+            return false;
+        }
+        dueAt = now + RING_AGAIN_NANOS;
+        return true;
     }
 }

@@ -53,6 +53,21 @@ class HostAlarmTest {
         }
     }
 
+    @Test
+    void anEarlierDeadline_ringsFirst_thoughTheAlarmThreadSleepsUntilALaterOne() throws Exception {
+        try (Machine late = new Machine(1 << 20); Machine early = new Machine(1 << 20)) {
+            HostAlarm lateAlarm = new HostAlarm(late.engine()), earlyAlarm = new HostAlarm(early.engine());
+            long now = System.nanoTime();
+            lateAlarm.arm(now + Duration.ofSeconds(60).toNanos());
+            earlyAlarm.arm(now + Duration.ofMillis(5).toNanos());
+            earlyAlarm.arm(now + Duration.ofMillis(10).toNanos()); // armed again: one alarm, the new deadline
+            awaitRing(earlyAlarm);
+            assertFalse(lateAlarm.hasRung(), "the other machine's alarm is a minute away");
+            assertTrue(earlyAlarm.disarm(System.nanoTime()));
+            assertFalse(lateAlarm.disarm(System.nanoTime()));
+        }
+    }
+
     private static void awaitRing(HostAlarm alarm) throws InterruptedException {
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!alarm.hasRung() && System.nanoTime() < until) {
