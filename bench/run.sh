@@ -150,10 +150,9 @@ if command -v qemu-system-x86_64 >/dev/null; then
     "${ALTERNATE[@]}" "$OUT/guest.rounds" "$GUEST_ROUNDS" 0 \
         "kemu_sieve|1|3957809 primes|$KEMU_SIEVE --cmdline=" "qemu_sieve|1|3957809 primes|$QEMU_SIEVE ''" \
         "kemu_empty|1|sieve32: empty run|$KEMU_SIEVE --cmdline=empty" "qemu_empty|1|sieve32: empty run|$QEMU_SIEVE empty" \
-        "kemu_small|1|1077871 primes|$KEMU_SIEVE --cmdline=small" "qemu_small|1|1077871 primes|$QEMU_SIEVE small" \
-        "kemu_timer|1|1077871 primes|$KEMU_SIEVE '--cmdline=small timer'" \
-        "kemu_host_timer|1|1077871 primes|$KEMU_SIEVE --clock=host '--cmdline=small timer'" \
-        "qemu_timer|1|1077871 primes|$QEMU_SIEVE 'small timer'"
+        "kemu_timer|1|3957809 primes|$KEMU_SIEVE --cmdline=timer" \
+        "kemu_host_timer|1|3957809 primes|$KEMU_SIEVE --clock=host --cmdline=timer" \
+        "qemu_timer|1|3957809 primes|$QEMU_SIEVE timer"
     load "after the whole processes" >> "$OUT/load.txt"
 else
     say "qemu-system-x86_64 is not installed; the QEMU comparison is skipped"
