@@ -605,6 +605,9 @@ public final class BenchmarkReport {
                   against sieve32 `empty` (prints and exits), both whole `./kemu boot` processes.
                 - Raw emulation: 50 M iterations of a 10-instruction loop, no instruction counting (kemu counts
                   instructions only when a run has a budget).
+                - JMH figures without a reference (kmalloc, `--kasan`, the timer round trip, address spaces): one
+                  fork, 6 warm-up iterations of 1 s, then 5 measured ones of 1 s; the kmalloc path reaches the JIT's
+                  steady state only after a few seconds.
                 - Hypercall: 2 M iterations of `out 0xE6` with service 1 = rdi + rsi; kemu's native trampoline
                   (native/kemu_hooks.c) reads the argument registers and writes RAX around one Java upcall; the C
                   reference hook reads the same two registers with `uc_reg_read_batch` and writes RAX.
