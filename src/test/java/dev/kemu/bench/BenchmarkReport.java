@@ -167,8 +167,9 @@ public final class BenchmarkReport {
                         + "10,000 at the minimum). A reset is under 1 us and a trivial run about 3 us. %s", watched ? ""
                                 : " without the watchdog", tests.min, tests.median, watched
                         ? "Every run goes to the harness's runner thread and back (which lets a test time out while Java "
-                          + "code in a hypercall is stuck): two thread wake-ups, 10-40 us in this VM, and the rest is "
-                          + "JUnit's per-test bookkeeping. `-Dkemu.guest.timeout=0` runs on the test's own thread "
+                          + "code in a hypercall is stuck): two thread wake-ups (a futex wake-up "
+                          + "alone was measured at 27 us in this VM, see HostAlarm), and the rest is JUnit's per-test "
+                          + "bookkeeping; the minimum is the slowest of the measured launcher runs. `-Dkemu.guest.timeout=0` runs on the test's own thread "
                           + "instead (the row below), giving up that last resort."
                         : "What is left is JUnit's per-test bookkeeping (about 30 us between two tests) and the "
                           + "extension's callbacks; the minimum is the slowest of the measured launcher runs, so a "
@@ -198,10 +199,16 @@ public final class BenchmarkReport {
                 r -> r.median >= 0.97, "an engine's place in memory moves this loop by 10-15% (bench/c/kemu_bench.c, "
                         + "bench_raw): the C driver measures a second engine, as kemu's is never its JVM's first");
         if (raw.median < 0.97) {
-            misses.add(String.format(Locale.ROOT, "**Raw emulation** is %.2fx C (goal 0.97): both sides run the same "
-                    + "translated code in the same libunicorn on an engine that is not their process's first, so what "
-                    + "is left is noise or the JVM's threads competing for the 2 cores; the pairs' range (%.2f - %.2f) "
-                    + "says how much of it is noise.", raw.median, raw.min, raw.max));
+            var kemuMips = Arrays.stream(column(pairs + "raw_kemu_mips")).summaryStatistics();
+            misses.add(String.format(Locale.ROOT, "**Raw emulation** is %.2fx C (goal 0.97), steady across the "
+                    + "rounds (%.2f - %.2f), so not noise. Both sides run the same translated code in the same "
+                    + "libunicorn, on an engine that is not their process's first. Where an engine lands in memory "
+                    + "decides this loop's speed: the same C driver started 24 times one after another on an idle "
+                    + "machine (2026-12-03) ran it at about 4,500 MIPS (median) in 18 processes and 2,410-2,690 in "
+                    + "6, with nothing changed but the address-space layout, on the main thread or another; kemu's "
+                    + "engines ran at %.0f-%.0f MIPS in this run's rounds. What would close it: find which "
+                    + "allocation (the code buffer, the CPU state, its TLB arrays) sets the speed, and place it as "
+                    + "in the fast processes.", raw.median, raw.min, raw.max, kemuMips.getMin(), kemuMips.getMax()));
         }
 
         Figure python = plain.get("python_hypercall_ns");
