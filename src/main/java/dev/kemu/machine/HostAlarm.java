@@ -37,6 +37,8 @@ final class HostAlarm {
     private static Thread ringer;
 
     private final Unicorn engine;
+    /** Guarded by LOCK: set before the engine is freed; no ring may reach it after that. */
+    private boolean closed;
     /** Guarded by LOCK: when this alarm rings next, or NONE while disarmed. */
     private long dueAt = NONE;
     /** Guarded by LOCK: when this arming first rang (System.nanoTime), or NONE. */
@@ -49,20 +51,25 @@ final class HostAlarm {
     /** Rings at {@code deadline}, a {@link System#nanoTime()} value; {@code Long.MAX_VALUE} arms nothing. */
     void arm(long deadline) {
         synchronized (LOCK) {
+            if (closed) {
+                throw new IllegalStateException("the alarm of a closed machine was armed");
+            }
             rangAt = NONE;
             if (deadline == NONE) {
                 disarm(NONE);
                 return;
             }
+            if (ringer == null || !ringer.isAlive()) {
+                Thread thread = new Thread(HostAlarm::ringDueAlarms, "kemu-host-alarm");
+                thread.setDaemon(true);
+                thread.start(); // first: if no thread can be made, nothing is left armed without one
+                ringer = thread;
+                plannedWake = NONE;
+            }
             if (dueAt == NONE) {
                 ARMED.add(this);
             }
             dueAt = deadline;
-            if (ringer == null) {
-                ringer = new Thread(HostAlarm::ringDueAlarms, "kemu-host-alarm");
-                ringer.setDaemon(true);
-                ringer.start();
-            }
             if (deadline < plannedWake) {
                 plannedWake = deadline; // a second arming before it wakes needs no second wake-up
                 LockSupport.unpark(ringer);
@@ -92,6 +99,14 @@ final class HostAlarm {
         }
     }
 
+    /** Before the engine is freed: disarmed for good, so the ringing thread never touches the freed engine. */
+    void close() {
+        synchronized (LOCK) {
+            disarm(NONE);
+            closed = true;
+        }
+    }
+
     /** The ringing thread: stops every engine whose alarm is due, then sleeps until the next one is. */
     private static void ringDueAlarms() {
         while (true) {
@@ -100,9 +115,8 @@ final class HostAlarm {
                 long now = System.nanoTime();
                 for (int i = ARMED.size() - 1; i >= 0; i--) {
                     HostAlarm alarm = ARMED.get(i);
-                    if (alarm.dueAt <= now && !alarm.ring(now)) {
-                        ARMED.remove(i);
-                        continue;
+                    if (alarm.dueAt <= now) {
+                        alarm.ring(now);
                     }
                     wake = Math.min(wake, alarm.dueAt);
                 }
@@ -116,16 +130,10 @@ final class HostAlarm {
         }
     }
 
-    /** Under LOCK: stops the engine and rings again a little later. False if the engine can no longer be stopped. */
-    private boolean ring(long now) {
+    /** Under LOCK: stops the engine (uc_emu_stop only sets flags) and rings again a little later. */
+    private void ring(long now) {
         rangAt = Math.min(rangAt, now);
-        try {
-            engine.stop();
-        } catch (RuntimeException closed) {
-            dueAt = NONE; // the machine was closed with its alarm armed: nothing is left to stop
-            return false;
-        }
+        engine.stop();
         dueAt = now + RING_AGAIN_NANOS;
-        return true;
     }
 }

@@ -523,7 +523,8 @@ public final class Machine implements AutoCloseable {
 
     @Override
     public void close() {
-        engine.close(); // first: no hook may run once what it uses is freed
+        runLoop.closeAlarm(); // no ring may reach the freed engine
+        engine.close(); // then: no hook may run once what it uses is freed
         ownRegions.forEach(dev.kemu.unicorn.MmioRegion::close);
         hypercalls.close();
         runLoop.close();

@@ -79,6 +79,13 @@ final class RunLoop {
     }
 
     /** After the engine closed: frees the counter's block cache (its other native blocks are the collector's). */
+    /** Before the engine is freed: its alarm can never ring it again. */
+    void closeAlarm() {
+        if (alarm != null) {
+            alarm.close();
+        }
+    }
+
     void close() {
         counter.close();
     }

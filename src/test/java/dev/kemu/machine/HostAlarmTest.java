@@ -6,6 +6,7 @@ import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** kemu's own wall-clock alarm: it ends an uncounted guest loop at the limit, and says only whether it stopped the engine. */
@@ -41,15 +42,19 @@ class HostAlarmTest {
     void disarm_saysItRangOnlyIfTheRingCameBeforeTheEngineReturned() throws Exception {
         try (Machine machine = new Machine(1 << 20)) {
             HostAlarm alarm = new HostAlarm(machine.engine());
-            long beforeArming = System.nanoTime();
-            alarm.arm(beforeArming); // due at once: rings on the alarm thread with no run under way (a harmless stop)
-            awaitRing(alarm);
-            assertFalse(alarm.disarm(beforeArming), "a ring after the engine returned stopped nothing");
-            alarm.arm(System.nanoTime());
-            awaitRing(alarm);
-            assertTrue(alarm.disarm(System.nanoTime()), "rang before the engine returned");
-            alarm.arm(Long.MAX_VALUE);
-            assertFalse(alarm.disarm(System.nanoTime()), "armed with no deadline: never rings");
+            try {
+                long beforeArming = System.nanoTime();
+                alarm.arm(beforeArming); // due at once: rings with no run under way (a harmless stop)
+                awaitRing(alarm);
+                assertFalse(alarm.disarm(beforeArming), "a ring after the engine returned stopped nothing");
+                alarm.arm(System.nanoTime());
+                awaitRing(alarm);
+                assertTrue(alarm.disarm(System.nanoTime()), "rang before the engine returned");
+                alarm.arm(Long.MAX_VALUE);
+                assertFalse(alarm.disarm(System.nanoTime()), "armed with no deadline: never rings");
+            } finally {
+                alarm.close(); // before the engine is freed, whatever failed
+            }
         }
     }
 
@@ -57,14 +62,31 @@ class HostAlarmTest {
     void anEarlierDeadline_ringsFirst_thoughTheAlarmThreadSleepsUntilALaterOne() throws Exception {
         try (Machine late = new Machine(1 << 20); Machine early = new Machine(1 << 20)) {
             HostAlarm lateAlarm = new HostAlarm(late.engine()), earlyAlarm = new HostAlarm(early.engine());
-            long now = System.nanoTime();
-            lateAlarm.arm(now + Duration.ofSeconds(60).toNanos());
-            earlyAlarm.arm(now + Duration.ofMillis(5).toNanos());
-            earlyAlarm.arm(now + Duration.ofMillis(10).toNanos()); // armed again: one alarm, the new deadline
-            awaitRing(earlyAlarm);
-            assertFalse(lateAlarm.hasRung(), "the other machine's alarm is a minute away");
-            assertTrue(earlyAlarm.disarm(System.nanoTime()));
-            assertFalse(lateAlarm.disarm(System.nanoTime()));
+            try {
+                long now = System.nanoTime();
+                lateAlarm.arm(now + Duration.ofSeconds(60).toNanos());
+                earlyAlarm.arm(now + Duration.ofMillis(5).toNanos());
+                earlyAlarm.arm(now + Duration.ofMillis(10).toNanos()); // armed again: one alarm, the new deadline
+                awaitRing(earlyAlarm);
+                assertFalse(lateAlarm.hasRung(), "the other machine's alarm is a minute away");
+                assertTrue(earlyAlarm.disarm(System.nanoTime()));
+                assertFalse(lateAlarm.disarm(System.nanoTime()));
+            } finally {
+                lateAlarm.close();
+                earlyAlarm.close();
+            }
+        }
+    }
+
+    @Test
+    void aClosedAlarm_isDisarmed_andRefusesToBeArmed() {
+        try (Machine machine = new Machine(1 << 20)) {
+            HostAlarm alarm = new HostAlarm(machine.engine());
+            alarm.arm(System.nanoTime() + Duration.ofSeconds(60).toNanos());
+            alarm.close();
+            assertFalse(alarm.disarm(System.nanoTime()));
+            assertThrows(IllegalStateException.class, () -> alarm.arm(System.nanoTime()));
+            assertFalse(alarm.hasRung(), "closed before its deadline: it never rang");
         }
     }
 
