@@ -50,7 +50,8 @@ public final class VirtualClock {
 
     /** The host's {@link System#nanoTime()} when this clock reads {@code time} ({@link ClockMode#HOST} only). */
     public long hostNanoTime(long time) {
-        return time == Long.MAX_VALUE ? Long.MAX_VALUE : origin + time;
+        // Saturating: a deadline centuries away must not wrap round into the past (a ring every quantum).
+        return time >= Long.MAX_VALUE - Math.max(origin, 0) ? Long.MAX_VALUE : origin + time;
     }
 
     /** {@code instructions} more retired (the quantum that just ended). */
