@@ -71,9 +71,9 @@ static uc_engine *loop_engine(void) {
 /* ---- raw emulation ---------------------------------------------------------------------- */
 /*
  * Measured on the process's second engine, as kemu's is never its JVM's first (the native set-up and the
- * calibrations open engines before it). Where the allocator places an engine moves this loop by 10-15%:
- * the first engine of a process ran it at 4,650-4,950 MIPS, later ones at 4,100-4,380, the same in C and
- * in Java; with GLIBC_TUNABLES=glibc.malloc.mmap_threshold=0 the first one is the slow one.
+ * calibrations open engines before it). Where an engine lands in memory moves this loop: in one process the
+ * first engine ran 4,650-4,950 MIPS and later ones 4,100-4,380 (GLIBC_TUNABLES=glibc.malloc.mmap_threshold=0
+ * swapped them), and of 24 processes of this driver started one after another, 6 ran it at about 2,400.
  */
 static void bench_raw(void) {
     const uint64_t iterations = iterations_or(50000000ULL); /* 10 instructions each */

@@ -44,8 +44,8 @@ final class RunLoop {
     /** The first access of this run that found no memory; Unicorn then ends the run with UC_ERR_*_UNMAPPED. */
     private UnmappedAccess unmapped;
     private final PcPhysicalMap pcMap;
-    /** Stops the engine at the wall-clock limit and, with host time, at device deadlines; made at the first run. */
-    private HostAlarm alarm;
+    /** Stops the engine at the wall-clock limit and, with host time, at device deadlines. */
+    private final HostAlarm alarm;
     /** Fills the TLB while paging is off (fast stores to RAM); null without libkemu_hooks. */
     private final IdentityTlb identityTlb;
 
@@ -54,6 +54,7 @@ final class RunLoop {
         this.engine = engine;
         this.counter = new InstructionCounter(engine, this);
         this.interruptPoint = new InterruptPoint(this, machine, engine, counter);
+        this.alarm = new HostAlarm(engine);
         counter.readCodeWith(machine);
         this.pcMap = new PcPhysicalMap(machine.ram().size());
         this.identityTlb = IdentityTlb.install(engine, machine.ram().size());
@@ -78,14 +79,12 @@ final class RunLoop {
         unmapped = new UnmappedAccess(kind, PhysAddr.of(address), size, rip, pcMap.describe(address));
     }
 
-    /** After the engine closed: frees the counter's block cache (its other native blocks are the collector's). */
     /** Before the engine is freed: its alarm can never ring it again. */
     void closeAlarm() {
-        if (alarm != null) {
-            alarm.close();
-        }
+        alarm.close();
     }
 
+    /** After the engine closed: frees the counter's block cache (its other native blocks are the collector's). */
     void close() {
         counter.close();
     }
@@ -194,7 +193,7 @@ final class RunLoop {
             counter.beginQuantum(limits.instructionBudget() > 0 || engaged && !hostTime, quantum);
             quantumEndRequested = false;
             boolean rang;
-            alarm().arm(alarmAt);
+            alarm.arm(alarmAt);
             try {
                 long runEnd = haltAtEnd ? 0 : endRip;
                 start(rip, runEnd);
@@ -307,13 +306,6 @@ final class RunLoop {
             at = engine.regRead(X86Reg.RIP);
             log.debug("paging on at RIP 0x{}: the CPU's page walk fills the TLB from here on", Long.toHexString(at));
         }
-    }
-
-    private HostAlarm alarm() {
-        if (alarm == null) {
-            alarm = new HostAlarm(engine);
-        }
-        return alarm;
     }
 
     /** The engine's error, restated with the access when it is one of the unmapped-memory errors. */

@@ -1,7 +1,5 @@
 package dev.kemu.machine.interrupts;
 
-import java.util.Locale;
-
 /** Where a machine's device time (PIT, local APIC timer, TSC) comes from. */
 public enum ClockMode {
     /**
@@ -29,10 +27,5 @@ public enum ClockMode {
             }
         }
         throw new IllegalArgumentException("clock '" + name + "': " + CHOICES);
-    }
-
-    /** The name the command line takes. */
-    public String optionName() {
-        return name().toLowerCase(Locale.ROOT);
     }
 }

@@ -85,11 +85,6 @@ public final class VirtualClock {
         return true;
     }
 
-    /** {@link #sleepUntil(long, long)} without a wall-clock limit. */
-    public void sleepUntil(long deadline) {
-        sleepUntil(deadline, Long.MAX_VALUE);
-    }
-
     /**
      * Instructions from now until virtual time {@code deadline} (at least 1; Long.MAX_VALUE if none, and always
      * with host time, where a host timer ends the quantum instead).
